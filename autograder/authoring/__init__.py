@@ -1,0 +1,1 @@
+"""Instructor-side tools that write notebook cells from the `solutions` package."""

@@ -1,0 +1,80 @@
+"""Read the source text of top-level functions and classes without importing their modules."""
+
+import ast
+import importlib.util
+import re
+from pathlib import Path
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def module_path(module: str) -> Path:
+    """The file of `module` (e.g. "solutions.convolution"), found without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin is None:
+        raise LookupError(f"cannot find module {module!r}; is the solutions package installed?")
+    return Path(spec.origin)
+
+
+def object_source(ref: str) -> str:
+    """Source of the top-level object `ref` ("package.module:name"), decorators included."""
+    module, _, name = ref.partition(":")
+    if not name:
+        raise ValueError(
+            f"object reference must look like 'package.module:name'. Received: {ref!r}"
+        )
+    path = module_path(module)
+    text = path.read_text()
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines = text.splitlines()[first - 1 : node.end_lineno]
+            return "\n".join(lines)
+    raise LookupError(f"{path} has no top-level function or class named {name!r}")
+
+
+def strip_solution_markers(source: str) -> str:
+    """Drop the `### BEGIN/END SOLUTION` comment lines, keeping the code between them."""
+    kept = [line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS]
+    return "\n".join(kept)
+
+
+def rename_object(source: str, old: str, new: str) -> str:
+    """Rename the function or class defined by `source` from `old` to `new`."""
+    pattern = re.compile(rf"^(\s*(?:async\s+)?(?:def|class)\s+){re.escape(old)}\b", re.M)
+    renamed, count = pattern.subn(rf"\g<1>{new}", source, count=1)
+    if count != 1:
+        raise ValueError(f"no definition of {old!r} found in the given source")
+    return renamed
+
+
+def _definition_span(tree_body, name: str):
+    for node in tree_body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            return node, first, node.end_lineno
+    return None, None, None
+
+
+def replace_definition(source: str, target: str, new_source: str) -> str:
+    """Swap the definition of `target` ("name" or "Class.method") in `source` for `new_source`.
+
+    `new_source` is the text of one function or class under any name; it is renamed to the
+    target's name and indented to the target's depth.
+    """
+    tree = ast.parse(source)
+    owner, _, method = target.partition(".")
+    node, first, last = _definition_span(tree.body, owner)
+    if node is None:
+        raise LookupError(f"no definition of {owner!r} in the given source")
+    if method:
+        node, first, last = _definition_span(node.body, method)
+        if node is None:
+            raise LookupError(f"class {owner!r} has no method {method!r}")
+    new_name = method or owner
+    old_name = ast.parse(new_source).body[0].name
+    text = rename_object(new_source, old_name, new_name)
+    indent = " " * node.col_offset
+    text = "\n".join(indent + line if line.strip() else "" for line in text.splitlines())
+    lines = source.splitlines()
+    return "\n".join(lines[: first - 1] + text.splitlines() + lines[last:])

@@ -1,0 +1,1 @@
+"""Checks that the lesson notebooks' test cells call, one module per lesson."""

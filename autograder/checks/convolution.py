@@ -1,0 +1,407 @@
+"""Checks of lesson 02 (convolution), called from the notebook's test cells.
+
+Every check raises `CheckFailed` with feedback in the lesson's terms, or prints one OK line.
+Tolerances are stated next to each check; tests/autograder prove that correct
+implementations written in several styles pass them over 20 seeds.
+"""
+
+import numpy as np
+
+from .. import references
+from ..compare import Tolerance, compare
+from ..contract import (
+    assign_weights,
+    build_layer,
+    check_config_roundtrip,
+    check_output_shape,
+    check_signature,
+    describe_call,
+    expect_weights,
+    make_layer,
+)
+from ..diagnosis import first_match
+from ..feedback import CheckFailed, passed
+from ..mistakes import convolution as catalogue
+from ..student import run
+
+ASSIGNMENT = "02_convolution"
+
+# The worked example of the lecture notes: a 4x4 image and a 2x2 kernel.
+HAND_X = np.array([[0, 3, 0, 1], [2, 0, 1, 2], [3, 0, 0, 2], [0, 1, 2, 0]])
+HAND_KERNEL = np.array([[-1, 1], [2, 1]])
+HAND_EXPECTED = np.array([[7, -2, 5], [4, 1, 3], [-2, 4, 6]])
+
+# (image shape, kernel shape, seed) of the stored cross-correlation cases.
+CROSS_CORRELATE_CASES = {
+    "public": [((5, 5), (3, 3), 1), ((7, 6), (2, 3), 2), ((8, 8), (1, 1), 3), ((4, 9), (4, 2), 4)],
+    "hidden": [
+        ((6, 6), (6, 6), 5),
+        ((10, 3), (3, 1), 6),
+        ((3, 10), (1, 3), 7),
+        ((12, 11), (5, 4), 8),
+        ((9, 9), (2, 2), 9),
+        ((2, 2), (1, 2), 10),
+        ((16, 15), (7, 7), 11),
+        ((5, 8), (5, 1), 12),
+    ],
+}
+# (input shape, kernel size, seed) of the stored im2col cases.
+IM2COL_CASES = {
+    "public": [((1, 4, 4, 1), (2, 2), 1), ((2, 5, 6, 3), (3, 3), 2), ((2, 6, 5, 2), (2, 3), 3)],
+    "hidden": [
+        ((3, 7, 7, 4), (3, 3), 4),
+        ((1, 5, 5, 2), (5, 5), 5),
+        ((2, 4, 9, 1), (1, 4), 6),
+        ((1, 8, 6, 3), (4, 1), 7),
+    ],
+}
+# (input shape, filters, kernel size, use_bias, activation, seed) compared with Keras live.
+CONV2D_CASES = {
+    "public": [
+        ((2, 8, 8, 1), 2, 3, True, None, 1),
+        ((2, 9, 7, 3), 4, (3, 2), True, "relu", 2),
+        ((1, 6, 6, 2), 3, 1, True, None, 3),
+        ((3, 10, 9, 4), 5, (5, 4), False, None, 4),
+    ],
+    "hidden": [
+        ((1, 5, 5, 3), 2, 5, True, None, 5),
+        ((2, 12, 4, 2), 3, (1, 3), True, "tanh", 6),
+        ((2, 7, 11, 16), 8, 3, True, None, 7),
+        ((4, 6, 6, 1), 1, (2, 2), True, "sigmoid", 8),
+        ((1, 9, 9, 5), 6, (4, 4), False, "relu", 9),
+        ((2, 3, 13, 3), 2, (3, 5), True, None, 10),
+    ],
+}
+
+# float64 inputs of size ~1: a float32 implementation is off by a few 1e-7 per product.
+CROSS_CORRELATE_TOL = Tolerance(1e-4, 1e-5, "float32 or float64 sums of at most 49 products")
+HAND_TOL = Tolerance(1e-6, 0.0, "integer example, exact up to float rounding")
+IM2COL_TOL = Tolerance(1e-6, 0.0, "im2col only copies values")
+CONV2D_TOL = Tolerance(
+    1e-4, 1e-4, "float32 sums of up to 144 products, in another order than Keras"
+)
+GRADIENT_TOL = Tolerance(1e-3, 1e-3, "float32 gradients summed over batch and positions")
+
+
+def _fail_with_diagnosis(headline, mismatch, case, mistake, hint=""):
+    details = [f"case: {case}", *mismatch.lines]
+    if mistake is not None:
+        details.append(mistake.feedback())
+    raise CheckFailed(headline, details, hint)
+
+
+# --- cross_correlate2d -------------------------------------------------------------------------
+
+
+def _diagnose_cross_correlate2d(fn):
+    probes = catalogue.cross_correlate2d_probes()
+    try:
+        outputs = [run("cross_correlate2d", fn, p["x"], p["kernel"]) for p in probes]
+    except CheckFailed:
+        return None
+    return first_match(outputs, probes, catalogue.CROSS_CORRELATE2D_VARIANTS)
+
+
+def check_hand_example(cross_correlate2d):
+    """The lecture's 4x4 image with its 2x2 kernel gives [[7, -2, 5], [4, 1, 3], [-2, 4, 6]]."""
+    case = "the worked 4x4 example"
+    out = run("cross_correlate2d", cross_correlate2d, HAND_X, HAND_KERNEL, case=case)
+    mismatch = compare(out, HAND_EXPECTED, HAND_TOL)
+    if mismatch:
+        _fail_with_diagnosis(
+            "cross_correlate2d does not reproduce the worked example.",
+            mismatch,
+            case,
+            _diagnose_cross_correlate2d(cross_correlate2d),
+            "top-left output: 0*(-1) + 3*1 + 2*2 + 0*1 = 7",
+        )
+    passed("cross_correlate2d reproduces the worked 4x4 example")
+
+
+def check_cross_correlate2d(cross_correlate2d, hidden=False):
+    """Stored reference outputs on random images and kernels (more shapes when hidden)."""
+    data = references.load(ASSIGNMENT)
+    kind = "hidden" if hidden else "public"
+    for index, (x_shape, k_shape, _) in enumerate(CROSS_CORRELATE_CASES[kind]):
+        prefix = f"cross_correlate2d/{kind}/{index}"
+        x, kernel, expected = (data[f"{prefix}/{k}"] for k in ("x", "kernel", "out"))
+        case = f"image {x_shape}, kernel {k_shape}"
+        out = run("cross_correlate2d", cross_correlate2d, x.copy(), kernel.copy(), case=case)
+        mismatch = compare(out, expected, CROSS_CORRELATE_TOL)
+        if mismatch:
+            formula = (
+                f"output shape = (H - kh + 1, W - kw + 1) = "
+                f"({x_shape[0]} - {k_shape[0]} + 1, {x_shape[1]} - {k_shape[1]} + 1)"
+            )
+            hint = formula if mismatch.kind == "shape" else ""
+            _fail_with_diagnosis(
+                "cross_correlate2d gives the wrong output.",
+                mismatch,
+                case,
+                _diagnose_cross_correlate2d(cross_correlate2d),
+                hint,
+            )
+    passed(f"cross_correlate2d matches the reference on {len(CROSS_CORRELATE_CASES[kind])} cases")
+
+
+# --- im2col ------------------------------------------------------------------------------------
+
+
+def _diagnose_im2col(fn):
+    probes = catalogue.im2col_probes()
+    try:
+        outputs = [run("im2col", fn, p["x"], p["kernel_size"]) for p in probes]
+    except CheckFailed:
+        return None
+    return first_match(outputs, probes, catalogue.IM2COL_VARIANTS)
+
+
+def check_im2col(im2col, hidden=False):
+    """Patch matrices equal the stored references, patch order (m, n, c)."""
+    data = references.load(ASSIGNMENT)
+    kind = "hidden" if hidden else "public"
+    for index, (x_shape, size, _) in enumerate(IM2COL_CASES[kind]):
+        prefix = f"im2col/{kind}/{index}"
+        x, expected = data[f"{prefix}/x"], data[f"{prefix}/out"]
+        case = f"input {x_shape}, kernel_size {size}"
+        out = run("im2col", im2col, x.copy(), size, case=case)
+        mismatch = compare(out, expected, IM2COL_TOL)
+        if mismatch:
+            b, h, w, c = x_shape
+            hint = ""
+            if mismatch.kind == "shape":
+                hint = (
+                    f"shape = (batch, H - kh + 1, W - kw + 1, kh * kw * C) = "
+                    f"({b}, {h - size[0] + 1}, {w - size[1] + 1}, {size[0] * size[1] * c})"
+                )
+            _fail_with_diagnosis(
+                "im2col gives the wrong patches.", mismatch, case, _diagnose_im2col(im2col), hint
+            )
+    passed(f"im2col matches the reference on {len(IM2COL_CASES[kind])} cases")
+
+
+# --- Conv2D ------------------------------------------------------------------------------------
+
+SUPPORTED_ARGUMENTS = (
+    "filters",
+    "kernel_size",
+    "strides",
+    "padding",
+    "data_format",
+    "dilation_rate",
+    "activation",
+    "use_bias",
+    "kernel_initializer",
+    "bias_initializer",
+)
+KERNEL_FORMULA = "(kh, kw, input channels, filters)"
+
+
+def _kernel_shape_mistake(input_shape):
+    def name(key, found, expected):
+        if key != "kernel":
+            return None
+        return catalogue.kernel_shape_mistake(found, expected, input_shape)
+
+    return name
+
+
+def _student_conv(
+    Conv2D,
+    input_shape,
+    filters,
+    kernel_size,
+    use_bias=True,
+    activation=None,
+    kernel=None,
+    bias=None,
+):
+    """Instantiate and build the student's layer; copy `kernel` and `bias` into it."""
+    kwargs = {"use_bias": use_bias, "activation": activation}
+    layer = make_layer(Conv2D, (filters, kernel_size), kwargs)
+    build_layer(layer, (None, *input_shape[1:]))
+    if kernel is not None:
+        values = {"kernel": kernel} if bias is None else {"kernel": kernel, "bias": bias}
+        assign_weights(
+            layer,
+            values,
+            how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"},
+            shape_mistake=_kernel_shape_mistake(input_shape),
+        )
+    return layer
+
+
+def _keras_conv(input_shape, filters, kernel_size, use_bias, activation, kernel, bias):
+    import keras
+
+    layer = keras.layers.Conv2D(filters, kernel_size, use_bias=use_bias, activation=activation)
+    layer.build((None, *input_shape[1:]))
+    layer.set_weights([kernel, bias] if use_bias else [kernel])
+    return layer
+
+
+def _random_case(input_shape, filters, kernel_size, seed):
+    rng = np.random.default_rng(seed)
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    x = rng.normal(size=input_shape).astype("float32")
+    kernel = rng.normal(scale=0.5, size=(kh, kw, input_shape[-1], filters)).astype("float32")
+    bias = rng.normal(size=(filters,)).astype("float32")
+    return x, kernel, bias
+
+
+def _diagnose_conv2d(Conv2D):
+    probes = catalogue.conv2d_probes()
+    outputs = []
+    try:
+        for p in probes:
+            layer = _student_conv(Conv2D, p["x"].shape, 4, 3, kernel=p["kernel"], bias=p["bias"])
+            outputs.append(run("Conv2D", layer, p["x"]))
+    except CheckFailed:
+        return None
+    return first_match(outputs, probes, catalogue.CONV2D_VARIANTS)
+
+
+def check_conv2d_contract(Conv2D):
+    """Constructor, weights, output shape and config behave like keras.layers.Conv2D."""
+    import keras
+
+    check_signature(Conv2D, keras.layers.Conv2D, SUPPORTED_ARGUMENTS)
+    input_shape = (2, 9, 8, 3)
+    layer = make_layer(Conv2D, (4, (3, 2)), {"activation": "relu"})
+    build_layer(layer, (None, *input_shape[1:]))
+    expect_weights(
+        layer,
+        {"kernel": (3, 2, 3, 4), "bias": (4,)},
+        how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"},
+        shape_mistake=_kernel_shape_mistake(input_shape),
+    )
+    no_bias = make_layer(Conv2D, (4, 3), {"use_bias": False})
+    build_layer(no_bias, (None, *input_shape[1:]))
+    expect_weights(no_bias, {"kernel": (3, 3, 3, 4)}, how={"kernel": KERNEL_FORMULA})
+    formula = "(batch, H - kh + 1, W - kw + 1, filters)"
+    check_output_shape(layer, input_shape, (2, 7, 7, 4), formula)
+    check_output_shape(layer, (None, None, 8, 3), (None, None, 7, 4), formula)
+    check_config_roundtrip(layer, ("filters", "kernel_size", "activation", "use_bias"))
+    symbolic = run(
+        "Conv2D on a symbolic keras.Input((9, 8, 3))",
+        lambda: make_layer(Conv2D, (4, (3, 2)))(keras.Input((9, 8, 3))),
+    )
+    if tuple(symbolic.shape) != (None, 7, 7, 4):
+        raise CheckFailed(
+            f"Conv2D on keras.Input((9, 8, 3)) gives shape {tuple(symbolic.shape)}; expected "
+            "(None, 7, 7, 4).",
+            [f"formula: {formula}"],
+        )
+    passed("Conv2D has Keras's arguments, weights, output shape and config")
+
+
+def check_conv2d_matches_keras(Conv2D, hidden=False):
+    """Outputs equal keras.layers.Conv2D's with the same (copied) weights."""
+    kind = "hidden" if hidden else "public"
+    for input_shape, filters, size, use_bias, activation, seed in CONV2D_CASES[kind]:
+        x, kernel, bias = _random_case(input_shape, filters, size, seed)
+        call = describe_call(
+            "Conv2D", (filters, size), {"use_bias": use_bias, "activation": activation}
+        )
+        case = f"{call} on inputs {input_shape}"
+        layer = _student_conv(
+            Conv2D,
+            input_shape,
+            filters,
+            size,
+            use_bias,
+            activation,
+            kernel,
+            bias if use_bias else None,
+        )
+        expected = _keras_conv(input_shape, filters, size, use_bias, activation, kernel, bias)(x)
+        out = run("Conv2D", layer, x, case=case)
+        mismatch = compare(out, np.asarray(expected), CONV2D_TOL)
+        if mismatch:
+            kh, kw = (size, size) if isinstance(size, int) else size
+            hint = ""
+            if mismatch.kind == "shape":
+                hint = (
+                    f"output shape = (batch, H - kh + 1, W - kw + 1, filters) = ({input_shape[0]}, "
+                    f"{input_shape[1] - kh + 1}, {input_shape[2] - kw + 1}, {filters})"
+                )
+            _fail_with_diagnosis(
+                "Conv2D does not match keras.layers.Conv2D with the same weights.",
+                mismatch,
+                case,
+                _diagnose_conv2d(Conv2D),
+                hint,
+            )
+    passed(f"Conv2D matches keras.layers.Conv2D on {len(CONV2D_CASES[kind])} cases")
+
+
+def check_conv2d_trains(Conv2D):
+    """Gradients equal Keras's, and a model built on the layer learns (its loss goes down)."""
+    import keras
+    from keras import ops
+
+    input_shape, filters, size = (4, 8, 7, 2), 3, (3, 2)
+    x, kernel, bias = _random_case(input_shape, filters, size, seed=21)
+    target = np.random.default_rng(22).normal(size=(4, 6, 6, 3)).astype("float32")
+    ours = _student_conv(Conv2D, input_shape, filters, size, True, "tanh", kernel, bias)
+    theirs = _keras_conv(input_shape, filters, size, True, "tanh", kernel, bias)
+
+    def gradients(layer):
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = ops.mean(ops.square(layer(x) - target))
+        names = [w.name.split("/")[-1] for w in layer.trainable_weights]
+        return dict(zip(names, tape.gradient(loss, layer.trainable_weights), strict=True))
+
+    ours_grads = run("the gradient of a loss through Conv2D", gradients, ours)
+    keras_grads = gradients(theirs)
+    for name, expected in keras_grads.items():
+        got = ours_grads.get(name)
+        if got is None:
+            raise CheckFailed(
+                f"No gradient reaches Conv2D.{name}.",
+                [
+                    "the loss does not depend on this weight through operations TensorFlow can "
+                    "differentiate"
+                ],
+                "compute call() with keras.ops on the inputs and self.kernel / self.bias; "
+                "converting to NumPy inside call() cuts the gradient",
+            )
+        mismatch = compare(got, np.asarray(expected), GRADIENT_TOL, name=f"d loss / d {name}")
+        if mismatch:
+            raise CheckFailed(
+                f"The gradient with respect to Conv2D.{name} differs from Keras's.",
+                [
+                    "case: mean squared error of a tanh Conv2D(3, (3, 2)) on inputs (4, 8, 7, 2)",
+                    *mismatch.lines,
+                ],
+            )
+
+    def fit():
+        keras.utils.set_random_seed(0)
+        rng = np.random.default_rng(23)
+        inputs = rng.normal(size=(64, 8, 8, 1)).astype("float32")
+        labels = (inputs[:, 2:6, 2:6, 0].mean(axis=(1, 2)) > 0).astype("float32")
+        model = keras.Sequential(
+            [
+                keras.Input((8, 8, 1)),
+                make_layer(Conv2D, (4, 3), {"activation": "relu"}),
+                keras.layers.Flatten(),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(optimizer=keras.optimizers.Adam(0.02), loss="binary_crossentropy")
+        history = model.fit(inputs, labels, epochs=15, batch_size=16, verbose=0)
+        return history.history["loss"]
+
+    losses = run("keras.Model.fit with your Conv2D", fit)
+    if not losses[-1] < 0.8 * losses[0]:
+        raise CheckFailed(
+            "A small model built on your Conv2D does not learn.",
+            [
+                f"loss went from {losses[0]:.3f} to {losses[-1]:.3f} in 15 epochs; "
+                "expected a drop of at least 20%"
+            ],
+        )
+    passed(f"Conv2D trains: gradients match Keras, loss {losses[0]:.3f} -> {losses[-1]:.3f}")

@@ -1,0 +1,74 @@
+"""Tolerance-aware comparison of a student's array with the expected one."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Elementwise bound |actual - expected| <= atol + rtol * |expected|, and why it holds."""
+
+    atol: float
+    rtol: float
+    reason: str = ""
+
+    def __str__(self) -> str:
+        text = f"|yours - expected| <= {self.atol:g} + {self.rtol:g} * |expected|"
+        return f"{text} ({self.reason})" if self.reason else text
+
+
+EXACT = Tolerance(0.0, 0.0, "exact integer arithmetic")
+
+
+def to_numpy(value) -> np.ndarray:
+    """Convert a NumPy array, a tensor, or nested lists to a NumPy array."""
+    if hasattr(value, "numpy") and callable(value.numpy):
+        value = value.numpy()
+    elif type(value).__module__.startswith(("tensorflow", "keras")):
+        import keras
+
+        value = keras.ops.convert_to_numpy(value)
+    return np.asarray(value)
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why an array differs from the expected one, as lines of feedback."""
+
+    kind: str  # "shape", "nonfinite" or "values"
+    lines: tuple[str, ...]
+
+
+def compare(actual, expected, tol: Tolerance, name: str = "output") -> Mismatch | None:
+    """None when `actual` matches `expected` within `tol`, else what is wrong."""
+    actual = to_numpy(actual)
+    expected = np.asarray(expected)
+    if actual.shape != expected.shape:
+        return Mismatch("shape", (f"{name} has shape {actual.shape}; expected {expected.shape}",))
+    if not np.issubdtype(actual.dtype, np.number) and actual.dtype != bool:
+        return Mismatch("values", (f"{name} holds {actual.dtype} values; expected numbers",))
+    actual = actual.astype(np.float64)
+    bad = ~np.isfinite(actual) & np.isfinite(expected)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        count = int(bad.sum())
+        return Mismatch(
+            "nonfinite",
+            (f"{name} contains {count} NaN/inf value(s), first at {name}{list(where)}",),
+        )
+    error = np.abs(actual - expected)
+    allowed = tol.atol + tol.rtol * np.abs(expected)
+    if (error <= allowed).all():
+        return None
+    flat = int(np.argmax(error - allowed))
+    where = tuple(int(i) for i in np.unravel_index(flat, error.shape)) if error.ndim else ()
+    wrong = int((error > allowed).sum())
+    return Mismatch(
+        "values",
+        (
+            f"{wrong} of {error.size} values are off; largest error {error[where]:.4g} "
+            f"at {name}{list(where)} (yours {actual[where]:.6g}, expected {expected[where]:.6g})",
+            f"tolerance: {tol}",
+        ),
+    )

@@ -1,0 +1,174 @@
+"""The Keras layer contract: what makes a student layer a drop-in for its Keras namesake.
+
+Helpers shared by every lesson's checks: construct and build a student layer with readable
+feedback, find and copy its weights, compare its constructor with Keras's, round-trip its
+config, and compare its gradients with a Keras layer's.
+"""
+
+import inspect
+from collections.abc import Callable, Iterable
+
+import numpy as np
+
+from .feedback import CheckFailed
+from .guard import CONVOLUTION, ForbiddenOps
+from .student import run
+
+
+def describe_call(name: str, args: tuple = (), kwargs: dict | None = None) -> str:
+    """`Conv2D(4, 3, activation='relu')`, for feedback."""
+    parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in (kwargs or {}).items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def make_layer(cls, args=(), kwargs=None, forbidden: ForbiddenOps = CONVOLUTION):
+    """Instantiate the student's layer class, turning errors into feedback."""
+    kwargs = kwargs or {}
+    call = describe_call(cls.__name__, args, kwargs)
+    return run(f"{call}", cls, *args, forbidden=forbidden, **kwargs)
+
+
+def build_layer(layer, input_shape, forbidden: ForbiddenOps = CONVOLUTION):
+    """Build the layer for `input_shape`, turning errors into feedback."""
+    run(
+        f"{type(layer).__name__}.build{tuple(input_shape)}",
+        layer.build,
+        tuple(input_shape),
+        forbidden=forbidden,
+    )
+    return layer
+
+
+def weights_by_name(layer) -> dict:
+    """The layer's weights keyed by their short name ("kernel", "bias", ...)."""
+    return {w.name.split("/")[-1]: w for w in layer.weights}
+
+
+def expect_weights(
+    layer,
+    expected: dict[str, tuple],
+    how: dict[str, str] | None = None,
+    shape_mistake: Callable | None = None,
+) -> dict:
+    """Check the layer has exactly the weights `expected` (name -> shape); return them by name.
+
+    `how` explains each expected shape as a formula, e.g. {"kernel": "(kh, kw, channels, filters)"}.
+    `shape_mistake(name, found, expected)` may name a catalogued mistake for a wrong shape.
+    """
+    how = how or {}
+    found = weights_by_name(layer)
+    name = type(layer).__name__
+    listing = ", ".join(f"{k} {tuple(w.shape)}" for k, w in found.items()) or "none"
+    missing = [k for k in expected if k not in found]
+    extra = [k for k in found if k not in expected]
+    if missing or extra:
+        details = [f"your weights: {listing}"]
+        details.append("expected: " + ", ".join(f"{k} {v}" for k, v in expected.items()))
+        hint = (
+            "create each weight in build() with self.add_weight(name=..., shape=..., "
+            "initializer=...), using exactly the names Keras uses"
+        )
+        if missing:
+            return _fail(
+                f"{name} has no weight named {', '.join(map(repr, missing))}.", details, hint
+            )
+        return _fail(
+            f"{name} has unexpected weight(s) {', '.join(map(repr, extra))}.", details, hint
+        )
+    for key, shape in expected.items():
+        actual = tuple(found[key].shape)
+        if actual != tuple(shape):
+            details = [
+                f"expected {key} shape {tuple(shape)}" + (f" = {how[key]}" if key in how else "")
+            ]
+            hint = ""
+            if shape_mistake is not None:
+                mistake = shape_mistake(key, actual, tuple(shape))
+                if mistake is not None:
+                    details.append(mistake.feedback())
+            _fail(f"{name}.{key} has shape {actual}.", details, hint)
+    return found
+
+
+def _fail(headline, details, hint=""):
+    raise CheckFailed(headline, details, hint)
+
+
+def assign_weights(layer, values: dict[str, np.ndarray], **expect_kw) -> None:
+    """Copy `values` (name -> array) into the student's layer after checking names and shapes."""
+    found = expect_weights(layer, {k: v.shape for k, v in values.items()}, **expect_kw)
+    for key, value in values.items():
+        found[key].assign(value)
+
+
+def check_signature(cls, keras_cls, names: Iterable[str]) -> None:
+    """The constructor takes the arguments `names` with Keras's defaults, in Keras's order."""
+    try:
+        ours = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        _fail(f"cannot read the signature of {cls.__name__}.__init__.", [])
+    theirs = inspect.signature(keras_cls.__init__).parameters
+    problems = []
+    for name in names:
+        if name not in ours:
+            problems.append(
+                f"argument {name!r} is missing (Keras: {name}={theirs[name].default!r})"
+            )
+        elif ours[name].default != theirs[name].default:
+            problems.append(
+                f"argument {name!r} defaults to {ours[name].default!r}; "
+                f"Keras's default is {theirs[name].default!r}"
+            )
+    keras_order = [n for n in theirs if n in names]
+    our_order = [n for n in ours if n in names]
+    if not problems and our_order != keras_order:
+        problems.append(f"arguments come in the order {our_order}; Keras's order is {keras_order}")
+    if "kwargs" not in ours:
+        problems.append(
+            "**kwargs is missing (Keras layers pass name=, dtype=, ... to the base class)"
+        )
+    if problems:
+        _fail(f"{cls.__name__} is not a drop-in for keras.layers.{keras_cls.__name__}.", problems)
+
+
+def check_config_roundtrip(layer, keys: Iterable[str]) -> None:
+    """get_config() holds `keys`, and from_config(get_config()) rebuilds an equal config."""
+    name = type(layer).__name__
+    config = run(f"{name}.get_config()", layer.get_config)
+    missing = [k for k in keys if k not in config]
+    if missing:
+        _fail(
+            f"{name}.get_config() lacks {', '.join(map(repr, missing))}.",
+            [f"your config keys: {sorted(config)}"],
+            "return {**super().get_config(), 'filters': self.filters, ...} with every "
+            "constructor argument",
+        )
+    clone = run(f"{name}.from_config(config)", type(layer).from_config, config)
+    again = run(f"{name}.get_config() of the clone", clone.get_config)
+    for key in keys:
+        if again.get(key) != config.get(key):
+            _fail(
+                f"{name}.from_config(layer.get_config()) does not give the same layer.",
+                [f"{key}: {config.get(key)!r} before, {again.get(key)!r} after"],
+            )
+
+
+def check_output_shape(layer, input_shape, expected, formula: str = "") -> None:
+    """compute_output_shape(input_shape) == expected (with None for unknown sizes)."""
+    name = type(layer).__name__
+    shape = run(
+        f"{name}.compute_output_shape({tuple(input_shape)})",
+        layer.compute_output_shape,
+        tuple(input_shape),
+    )
+    try:
+        shape = tuple(None if d is None else int(d) for d in shape)
+    except TypeError:
+        _fail(
+            f"{name}.compute_output_shape returned {shape!r}; expected a tuple like {expected}.", []
+        )
+    if shape != tuple(expected):
+        details = [f"input shape {tuple(input_shape)}"]
+        if formula:
+            details.append(f"formula: {formula}")
+        _fail(f"{name}.compute_output_shape gives {shape}; expected {tuple(expected)}.", details)

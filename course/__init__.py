@@ -1,0 +1,11 @@
+"""Content helpers for the Keras CNN course notebooks.
+
+- `course.data`: offline data sets (synthetic shapes and digits, photographs and small data sets
+  bundled with scikit-image and scikit-learn, Keras data sets read from the local Keras cache).
+- `course.plot`: matplotlib figures for images, kernels, feature maps and training curves.
+
+Nothing here imports TensorFlow or Keras at import time, and nothing touches the network
+unless explicitly asked to (`course.data.load(..., download=True)`).
+"""
+
+__all__ = ["data", "plot"]
