@@ -1,50 +1,44 @@
-"""Produce the stored reference outputs of each lesson from the `solutions` package."""
+"""Produce the stored reference outputs of each lesson from the `solutions` package.
+
+By convention, lesson `NN_topic` has its checks in `autograder.checks.topic` and its reference
+code in `solutions.topic`; a checks module that needs stored outputs defines
+`reference_outputs(solution_module) -> dict[str, np.ndarray]`.
+"""
 
 import importlib
 import io
-from collections.abc import Callable
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .. import references
+from .sync import lesson_notebooks, topic
 
 
-def _case_rng(seed: int) -> np.random.Generator:
-    return np.random.default_rng(1000 + seed)
+def generators(notebooks_dir: Path) -> dict[str, str]:
+    """{assignment: topic} for every lesson whose checks module stores reference outputs."""
+    found = {}
+    for notebook in lesson_notebooks(notebooks_dir):
+        assignment = notebook.parent.name
+        try:
+            checks = importlib.import_module(f"autograder.checks.{topic(assignment)}")
+        except ModuleNotFoundError:
+            continue
+        if hasattr(checks, "reference_outputs"):
+            found[assignment] = topic(assignment)
+    return found
 
 
-def convolution_references() -> dict[str, np.ndarray]:
-    """Inputs and reference outputs of lesson 02's cross_correlate2d and im2col cases."""
-    from ..checks.convolution import CROSS_CORRELATE_CASES, IM2COL_CASES
-
-    solution = importlib.import_module("solutions.convolution")
-    arrays = {}
-    for kind, cases in CROSS_CORRELATE_CASES.items():
-        for index, (x_shape, k_shape, seed) in enumerate(cases):
-            rng = _case_rng(seed)
-            x, kernel = rng.normal(size=x_shape), rng.normal(size=k_shape)
-            prefix = f"cross_correlate2d/{kind}/{index}"
-            arrays[f"{prefix}/x"], arrays[f"{prefix}/kernel"] = x, kernel
-            arrays[f"{prefix}/out"] = np.asarray(solution.cross_correlate2d(x, kernel))
-    for kind, cases in IM2COL_CASES.items():
-        for index, (x_shape, size, seed) in enumerate(cases):
-            x = _case_rng(seed).normal(size=x_shape).astype("float32")
-            prefix = f"im2col/{kind}/{index}"
-            arrays[f"{prefix}/x"] = x
-            arrays[f"{prefix}/out"] = np.asarray(solution.im2col(x, size))
-    return arrays
-
-
-GENERATORS: dict[str, Callable[[], dict[str, np.ndarray]]] = {
-    "02_convolution": convolution_references,
-}
+def reference_arrays(assignment: str) -> dict[str, np.ndarray]:
+    """The reference arrays of one lesson, computed from its solutions module."""
+    name = topic(assignment)
+    checks = importlib.import_module(f"autograder.checks.{name}")
+    return checks.reference_outputs(importlib.import_module(f"solutions.{name}"))
 
 
 def serialize(arrays: dict[str, np.ndarray]) -> bytes:
     """A byte-for-byte reproducible .npz (sorted keys, fixed zip timestamps)."""
-    import zipfile
-
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for key in sorted(arrays):
@@ -56,15 +50,11 @@ def serialize(arrays: dict[str, np.ndarray]) -> bytes:
     return buffer.getvalue()
 
 
-def write_references(assignments=None, folder: Path | None = None) -> list[Path]:
-    """Regenerate the .npz files of `assignments` (all by default); return the paths written."""
+def write_references(assignments, folder: Path | None = None) -> list[Path]:
+    """Regenerate the .npz files of `assignments`; return the paths written."""
     written = []
-    for assignment in assignments or sorted(GENERATORS):
-        if assignment not in GENERATORS:
-            raise KeyError(
-                f"no reference generator for {assignment!r}; known: {sorted(GENERATORS)}"
-            )
-        target = (folder / f"{assignment}.npz") if folder else references.path(assignment)
-        target.write_bytes(serialize(GENERATORS[assignment]()))
+    for assignment in assignments:
+        target = (Path(folder) / f"{assignment}.npz") if folder else references.path(assignment)
+        target.write_bytes(serialize(reference_arrays(assignment)))
         written.append(target)
     return written

@@ -56,6 +56,14 @@ def sync_notebook(path: Path, write: bool = True) -> list[Drift]:
     return drifts
 
 
+def topic(assignment: str) -> str:
+    """The module name of a lesson: "02_convolution" -> "convolution"."""
+    number, _, name = assignment.partition("_")
+    if not (number.isdigit() and name.isidentifier()):
+        raise ValueError(f"lesson folders are named NN_topic. Received: {assignment!r}")
+    return name
+
+
 def lesson_notebooks(notebooks_dir: Path) -> list[Path]:
     """Every source notebook under `notebooks_dir`, in lesson order."""
     return sorted(

@@ -83,6 +83,25 @@ CONV2D_TOL = Tolerance(
 GRADIENT_TOL = Tolerance(1e-3, 1e-3, "float32 gradients summed over batch and positions")
 
 
+def reference_outputs(solution) -> dict[str, np.ndarray]:
+    """Inputs and outputs of the stored cross_correlate2d and im2col cases, from `solution`."""
+    arrays = {}
+    for kind, cases in CROSS_CORRELATE_CASES.items():
+        for index, (x_shape, k_shape, seed) in enumerate(cases):
+            rng = np.random.default_rng(1000 + seed)
+            x, kernel = rng.normal(size=x_shape), rng.normal(size=k_shape)
+            prefix = f"cross_correlate2d/{kind}/{index}"
+            arrays[f"{prefix}/x"], arrays[f"{prefix}/kernel"] = x, kernel
+            arrays[f"{prefix}/out"] = np.asarray(solution.cross_correlate2d(x, kernel))
+    for kind, cases in IM2COL_CASES.items():
+        for index, (x_shape, size, seed) in enumerate(cases):
+            x = np.random.default_rng(1000 + seed).normal(size=x_shape).astype("float32")
+            prefix = f"im2col/{kind}/{index}"
+            arrays[f"{prefix}/x"] = x
+            arrays[f"{prefix}/out"] = np.asarray(solution.im2col(x, size))
+    return arrays
+
+
 def _fail_with_diagnosis(headline, mismatch, case, mistake, hint=""):
     details = [f"case: {case}", *mismatch.lines]
     if mistake is not None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from course import _checks
+from course import arguments
 
 # skimage.data images stored inside the scikit-image package itself (they load offline).
 PHOTOS = (
@@ -61,7 +61,7 @@ def photo(name="camera", grey=True, size=None):
         raise ValueError(f"Expected `name` to be one of {PHOTOS}. Received: name={name!r}")
     if size is not None:
         ok = isinstance(size, tuple | list) and len(size) == 2
-        if not ok or not all(_is_positive_int(v) for v in size):
+        if not ok or not all(_is_positive_integer(v) for v in size):
             raise ValueError(
                 "Expected `size` to be None or a pair of positive integers (height, width). "
                 f"Received: size={size!r}"
@@ -102,9 +102,9 @@ def faces():
     return x, y
 
 
-def _is_positive_int(value):
+def _is_positive_integer(value):
     try:
-        _checks.positive_int("size", value)
+        arguments.integer("size", value)
     except ValueError:
         return False
     return True

@@ -81,7 +81,9 @@ def load(name, download=False):
     """
     _check_name(name)
     if download not in (True, False):
-        raise ValueError(f"Expected `download` to be True or False. Received: download={download!r}")
+        raise ValueError(
+            f"Expected `download` to be True or False. Received: download={download!r}"
+        )
     source = _cached_source(name)
     if source is not None:
         try:

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from course import _checks
+from course import arguments
 
 SHAPE_NAMES = ("square", "circle", "triangle", "cross")
 
@@ -58,8 +58,9 @@ def shapes(
     outermost row or column: if a shape would reach the border, its centre is moved inward
     just enough to keep it inside (its size is kept, so shifted and centred data sets have the
     same shape sizes); a shape larger than the image is shrunk to fit. With the default
-    `scale`, offsets up to `size // 4` per axis are honoured within `jitter`, e.g.
-    `offset=(0, 8)` for `size=28` puts every centre 6 to 10 pixels right of the image centre.
+    `scale`, offsets up to about `size // 4` per axis are honoured to within `max(jitter, 1)`
+    pixels, e.g. `offset=(0, 8)` for `size=28` puts every centre 6 to 10 pixels right of the
+    image centre (the largest shapes stop 6.8 to 7.4 pixels right of it).
 
     Args:
         n: number of images.
@@ -78,15 +79,17 @@ def shapes(
         `(x, y)`: `x` float32 `(n, size, size, 1)` in [0, 1], `y` int64 `(n,)` in
         `[0, len(kinds))`.
     """
-    n = _checks.positive_int("n", n)
-    size = _checks.positive_int("size", size, minimum=8)
+    n = arguments.integer("n", n)
+    size = arguments.integer("size", size, minimum=8)
     kinds = _shape_kinds(kinds)
-    dy0, dx0 = _checks.int_pair("offset", offset)
-    jitter = _checks.positive_int("jitter", jitter, minimum=0)
-    lo, hi = _checks.number_range("scale", scale, low=0.05, high=1.0)
-    noise = _checks.non_negative_number("noise", noise)
+    dy0, dx0 = arguments.int_pair("offset", offset)
+    jitter = arguments.integer("jitter", jitter, minimum=0)
+    lo, hi = arguments.number_range("scale", scale, low=0.05, high=1.0)
+    noise = arguments.non_negative_number("noise", noise)
     if filled not in (None, True, False):
-        raise ValueError(f"Expected `filled` to be True, False or None. Received: filled={filled!r}")
+        raise ValueError(
+            f"Expected `filled` to be True, False or None. Received: filled={filled!r}"
+        )
 
     rng = np.random.default_rng(seed)
     y = rng.permutation(np.arange(n) % len(kinds))
@@ -94,10 +97,12 @@ def shapes(
     shift = rng.integers(-jitter, jitter + 1, size=(n, 2))
     is_filled = rng.random(n) < 0.5 if filled is None else np.full(n, filled)
 
-    reach = np.array([_SHAPE_REACH[k] for k in kinds])[y]
-    half = np.minimum(half, (size - 1) / 2 - reach)  # shrink only if larger than the image
+    # Pixels lit by a shape lie closer than `half + reach` to its centre; the extra 1e-3 keeps
+    # float rounding from lighting the outermost rows and columns.
+    margin = np.array([_SHAPE_REACH[k] for k in kinds])[y] + 1e-3
+    half = np.minimum(half, (size - 1) / 2 - margin)  # shrink only if larger than the image
     centre = (size - 1) / 2 + np.array([dy0, dx0]) + shift
-    low_c = (half + reach)[:, None]  # keeps rows/columns 0 and size - 1 empty
+    low_c = (half + margin)[:, None]  # keeps rows/columns 0 and size - 1 empty
     centre = np.clip(centre, low_c, size - 1 - low_c)
 
     grid = np.arange(size, dtype=np.float32)
@@ -189,13 +194,13 @@ def digits(
     """
     from scipy import ndimage
 
-    n = _checks.positive_int("n", n)
-    size = _checks.positive_int("size", size, minimum=8)
-    max_rotation = _checks.non_negative_number("max_rotation", max_rotation)
-    max_shift = _checks.non_negative_number("max_shift", max_shift)
-    lo, hi = _checks.number_range("scale", scale, low=0.1, high=3.0)
-    shear = _checks.non_negative_number("shear", shear)
-    noise = _checks.non_negative_number("noise", noise)
+    n = arguments.integer("n", n)
+    size = arguments.integer("size", size, minimum=8)
+    max_rotation = arguments.non_negative_number("max_rotation", max_rotation)
+    max_shift = arguments.non_negative_number("max_shift", max_shift)
+    lo, hi = arguments.number_range("scale", scale, low=0.1, high=3.0)
+    shear = arguments.non_negative_number("shear", shear)
+    noise = arguments.non_negative_number("noise", noise)
     fonts = _digit_fonts(fonts)
 
     rng = np.random.default_rng(seed)

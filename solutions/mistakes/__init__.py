@@ -30,13 +30,14 @@ class WrongVersion:
         return f"{self.mistake}-{'+'.join(sorted(self.replacements))}"
 
 
-REGISTRY = {"02_convolution": "solutions.mistakes.convolution"}
-
-
 def wrong_versions(assignment: str) -> tuple[WrongVersion, ...]:
-    """All wrong versions of one assignment (empty when it has none)."""
-    module = REGISTRY.get(assignment)
-    return importlib.import_module(module).WRONG_VERSIONS if module else ()
+    """All wrong versions of lesson "NN_topic", from `solutions.mistakes.topic` (may be none)."""
+    topic = assignment.partition("_")[2]
+    try:
+        module = importlib.import_module(f"solutions.mistakes.{topic}")
+    except ModuleNotFoundError:
+        return ()
+    return module.WRONG_VERSIONS
 
 
 def load(ref: str):

@@ -155,7 +155,9 @@ WRONG_VERSIONS = (
         ("test_im2col", *CONV_VALUES),
     ),
     WrongVersion("flipped_kernel", {"Conv2D.call": f"{M}:call_flipped_kernel"}, CONV_VALUES),
-    WrongVersion("kernel_axes_swapped", {"Conv2D.call": f"{M}:call_kernel_axes_swapped"}, CONV_VALUES),
+    WrongVersion(
+        "kernel_axes_swapped", {"Conv2D.call": f"{M}:call_kernel_axes_swapped"}, CONV_VALUES
+    ),
     WrongVersion("bias_missing", {"Conv2D.call": f"{M}:call_bias_missing"}, CONV_VALUES),
     WrongVersion(
         "channels_not_summed",

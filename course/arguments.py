@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 
-def positive_int(name, value, minimum=1):
+def integer(name, value, minimum=1):
     """Returns `value` as an `int`, or raises `ValueError` if it is not an integer >= `minimum`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(
@@ -29,7 +29,9 @@ def number_range(name, value, low=None, high=None):
         lo, hi = float(value[0]), float(value[1])
         ok = lo <= hi and (low is None or lo >= low) and (high is None or hi <= high)
     if not ok:
-        bounds = f"{'-inf' if low is None else low} <= lo <= hi <= {'inf' if high is None else high}"
+        bounds = (
+            f"{'-inf' if low is None else low} <= lo <= hi <= {'inf' if high is None else high}"
+        )
         raise ValueError(
             f"Expected `{name}` to be a pair (lo, hi) of numbers with {bounds}. "
             f"Received: {name}={value!r}"

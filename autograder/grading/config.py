@@ -1,0 +1,155 @@
+"""The course directory's `nbgrader_config.py`: one file that `cnn-course grade` and nbgrader's
+own commands (`nbgrader autograde`, `generate_feedback`, `export`, formgrader) all read, so that
+they grade identically.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+CONFIG_NAME = "nbgrader_config.py"
+COURSE_ID = "cnn-course"
+CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+# nbgrader's autograde preprocessors, with LimitOutput swapped for TruncateOutput (a subclass
+# that also caps characters: LimitOutput only counts lines, so one 10 MB line passes it).
+AUTOGRADE_PREPROCESSORS = (
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "autograder.grading.preprocessors.TruncateOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The limits a grading run applies to every submission.
+
+    Attributes:
+        cell_timeout: seconds one cell may run before its kernel is interrupted.
+        max_output_lines: lines of printed output kept per cell.
+        max_output_chars: characters of printed output kept per cell.
+        max_traceback: lines of a traceback kept per error.
+    """
+
+    cell_timeout: int = 120
+    max_output_lines: int = 1000
+    max_output_chars: int = 20_000
+    max_traceback: int = 100
+
+    def __post_init__(self):
+        for name in ("cell_timeout", "max_output_lines", "max_output_chars", "max_traceback"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+
+
+TEMPLATE = '''\
+"""nbgrader configuration of the {course_id} course directory, written by `cnn-course release`.
+
+`cnn-course grade` reads this file as is, and so does any nbgrader command run in this
+folder (`nbgrader autograde`, `nbgrader generate_feedback`, `nbgrader export`, formgrader):
+both grade a submission identically. Change limits with `cnn-course release` or
+`cnn-course grade --cell-timeout`, which rewrite this file.
+"""
+
+import os
+
+c = get_config()  # noqa: F821
+
+c.CourseDirectory.course_id = {course_id!r}
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+
+# Release: solution regions become this stub; hidden tests are removed.
+c.ClearSolutions.code_stub = {{"python": {code_stub!r}}}
+
+# Autograde: a deleted test cell is put back and graded; an edited locked cell is restored
+# (nbgrader does that always).
+c.OverwriteCells.add_missing_cells = True
+
+# Per-cell time limit: a cell running longer is interrupted, marked with this error, and
+# grading goes on with the next cell.
+c.Execute.timeout = {cell_timeout}
+c.Execute.interrupt_on_timeout = True
+c.Execute.startup_timeout = 120
+c.Execute.error_on_timeout = {{
+    "ename": "CellTimeoutError",
+    "evalue": "this cell ran longer than {cell_timeout} s and was stopped",
+    "traceback": [
+        "CellTimeoutError: this cell ran longer than the per-cell time limit of {cell_timeout} s "
+        "and was stopped. Look for a loop that never ends, or for work far larger than the "
+        "exercise needs.",
+    ],
+}}
+
+# Output limits: megabytes of print are cut before they reach the gradebook and feedback.
+c.Autograde.autograde_preprocessors = {preprocessors}
+c.LimitOutput.max_lines = {max_output_lines}
+c.LimitOutput.max_traceback = {max_traceback}
+c.TruncateOutput.max_chars = {max_output_chars}
+'''
+
+
+def config_text(settings: Settings) -> str:
+    """The text of `nbgrader_config.py` for `settings`."""
+    preprocessors = "[\n" + "".join(f"    {p!r},\n" for p in AUTOGRADE_PREPROCESSORS) + "]"
+    return TEMPLATE.format(
+        course_id=COURSE_ID,
+        code_stub=CODE_STUB,
+        cell_timeout=settings.cell_timeout,
+        preprocessors=preprocessors,
+        max_output_lines=settings.max_output_lines,
+        max_traceback=settings.max_traceback,
+        max_output_chars=settings.max_output_chars,
+    )
+
+
+def write_config(root: Path, settings: Settings) -> Path:
+    """Write `root/nbgrader_config.py` for `settings`; return its path."""
+    path = Path(root) / CONFIG_NAME
+    path.write_text(config_text(settings))
+    return path
+
+
+def _user_config_dirs() -> list[str]:
+    from jupyter_core.paths import jupyter_config_path
+
+    return jupyter_config_path()
+
+
+def load_config(root: Path) -> Config:
+    """The configuration nbgrader itself would use in `root`.
+
+    Like `nbgrader <command>` run in `root`: the instructor's own `nbgrader_config.py` files
+    (Jupyter config folders, lowest priority first), then the course directory's.
+    """
+    config = Config()
+    folders = [*reversed(_user_config_dirs()), os.fspath(root)]
+    for folder in folders:
+        path = Path(folder) / CONFIG_NAME
+        if path.is_file():
+            config.merge(PyFileConfigLoader(CONFIG_NAME, path=folder).load_config())
+    return config
+
+
+def read_settings(root: Path) -> Settings:
+    """The limits the course directory's configuration sets (defaults where it sets none)."""
+    config = load_config(root)
+    defaults = Settings()
+
+    def get(section, key, default):
+        value = config[section].get(key, default) if section in config else default
+        return int(value)
+
+    return Settings(
+        cell_timeout=get("Execute", "timeout", defaults.cell_timeout),
+        max_output_lines=get("LimitOutput", "max_lines", defaults.max_output_lines),
+        max_output_chars=get("TruncateOutput", "max_chars", defaults.max_output_chars),
+        max_traceback=get("LimitOutput", "max_traceback", defaults.max_traceback),
+    )

@@ -1,0 +1,30 @@
+"""The shipped reference outputs are exactly what `solutions/` produces today."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import references
+from autograder.authoring.references import generators, write_references
+
+NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
+ASSIGNMENTS = sorted(generators(NOTEBOOKS))
+
+
+def test_lesson_02_stores_references():
+    assert "02_convolution" in ASSIGNMENTS
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_references_are_reproducible_byte_for_byte(assignment, tmp_path):
+    (fresh,) = write_references([assignment], folder=tmp_path)
+    assert fresh.read_bytes() == references.path(assignment).read_bytes(), (
+        "stored references differ from solutions/; run `cnn-course references`"
+    )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_references_hold_finite_arrays(assignment):
+    for key, value in references.load(assignment).items():
+        assert np.isfinite(value).all(), key

@@ -1,0 +1,212 @@
+"""Lesson 02's checks pass every correct implementation and hold their tolerances over 20 seeds.
+
+The implementations below are written independently of solutions/, in the styles students
+use: loops, einsum, shifted slices, float32 or float64, NumPy or keras.ops.
+"""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from autograder.checks import convolution as checks
+from autograder.compare import compare
+from autograder.feedback import CheckFailed
+from solutions.convolution import Conv2D as ReferenceConv2D
+
+# --- independent cross_correlate2d -------------------------------------------------------------
+
+
+def correlate_loops(x, kernel):
+    x, kernel = np.asarray(x, float), np.asarray(kernel, float)
+    kh, kw = kernel.shape
+    out = np.empty((x.shape[0] - kh + 1, x.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = (x[i : i + kh, j : j + kw] * kernel).sum()
+    return out
+
+
+def correlate_float32_slices(x, kernel):
+    x = np.asarray(x, np.float32)
+    kernel = np.asarray(kernel, np.float32)
+    kh, kw = kernel.shape
+    oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    out = np.zeros((oh, ow), np.float32)
+    for m in range(kh):
+        for n in range(kw):
+            out += kernel[m, n] * x[m : m + oh, n : n + ow]
+    return out
+
+
+def correlate_keras_ops(x, kernel):
+    x = ops.convert_to_tensor(np.asarray(x, np.float32))
+    kernel = np.asarray(kernel, np.float32)
+    kh, kw = kernel.shape
+    oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    terms = [x[m : m + oh, n : n + ow] * float(kernel[m, n]) for m in range(kh) for n in range(kw)]
+    return ops.sum(ops.stack(terms), axis=0)
+
+
+CORRELATES = [correlate_loops, correlate_float32_slices, correlate_keras_ops]
+
+# --- independent im2col ------------------------------------------------------------------------
+
+
+def im2col_windows(x, kernel_size):
+    x = np.asarray(x)
+    windows = np.lib.stride_tricks.sliding_window_view(x, kernel_size, axis=(1, 2))
+    windows = windows.transpose(0, 1, 2, 4, 5, 3)  # batch, i, j, m, n, c
+    return windows.reshape(*windows.shape[:3], -1)
+
+
+def im2col_loops(x, kernel_size):
+    x = np.asarray(x)
+    kh, kw = kernel_size
+    b, h, w, c = x.shape
+    out = np.empty((b, h - kh + 1, w - kw + 1, kh * kw * c), x.dtype)
+    for i in range(h - kh + 1):
+        for j in range(w - kw + 1):
+            out[:, i, j] = x[:, i : i + kh, j : j + kw, :].reshape(b, -1)
+    return out
+
+
+IM2COLS = [im2col_windows, im2col_loops]
+
+# --- independent Conv2D ------------------------------------------------------------------------
+
+
+class EinsumConv2D(ReferenceConv2D):
+    """Sum over kernel offsets of an einsum on shifted slices."""
+
+    def call(self, inputs):
+        kh, kw = self.kernel_size
+        oh, ow = inputs.shape[1] - kh + 1, inputs.shape[2] - kw + 1
+        out = 0
+        for m in range(kh):
+            for n in range(kw):
+                window = inputs[:, m : m + oh, n : n + ow, :]
+                out = out + ops.einsum("bhwc,cf->bhwf", window, self.kernel[m, n])
+        if self.use_bias:
+            out = out + self.bias
+        return self.activation(out)
+
+
+class PositionLoopConv2D(ReferenceConv2D):
+    """One tensordot per output position, stacked back into a grid."""
+
+    def call(self, inputs):
+        kh, kw = self.kernel_size
+        oh, ow = inputs.shape[1] - kh + 1, inputs.shape[2] - kw + 1
+        rows = []
+        for i in range(oh):
+            row = [
+                ops.tensordot(inputs[:, i : i + kh, j : j + kw, :], self.kernel, axes=3)
+                for j in range(ow)
+            ]
+            rows.append(ops.stack(row, axis=1))
+        out = ops.stack(rows, axis=1)
+        if self.use_bias:
+            out = out + self.bias
+        return self.activation(out)
+
+
+class NumpyConv2D(ReferenceConv2D):
+    """Right numbers, but computed in NumPy: no gradient can flow through it."""
+
+    def call(self, inputs):
+        x = ops.convert_to_numpy(inputs)
+        kernel = ops.convert_to_numpy(self.kernel)
+        windows = np.lib.stride_tricks.sliding_window_view(x, self.kernel_size, axis=(1, 2))
+        out = np.einsum("bhwcmn,mncf->bhwf", windows, kernel)
+        if self.use_bias:
+            out = out + ops.convert_to_numpy(self.bias)
+        return self.activation(ops.convert_to_tensor(out))
+
+
+for cls in (EinsumConv2D, PositionLoopConv2D, NumpyConv2D):
+    cls.__name__ = "Conv2D"
+
+CONVS = [ReferenceConv2D, EinsumConv2D, PositionLoopConv2D]
+
+
+@pytest.mark.parametrize("fn", CORRELATES, ids=lambda f: f.__name__)
+def test_cross_correlate2d_checks_pass_correct_code(fn):
+    checks.check_hand_example(fn)
+    checks.check_cross_correlate2d(fn)
+    checks.check_cross_correlate2d(fn, hidden=True)
+
+
+@pytest.mark.parametrize("fn", IM2COLS, ids=lambda f: f.__name__)
+def test_im2col_checks_pass_correct_code(fn):
+    checks.check_im2col(fn)
+    checks.check_im2col(fn, hidden=True)
+
+
+@pytest.mark.parametrize("cls", CONVS, ids=["reference", "einsum", "position_loop"])
+def test_conv2d_checks_pass_correct_code(cls):
+    checks.check_conv2d_contract(cls)
+    checks.check_conv2d_matches_keras(cls)
+    checks.check_conv2d_matches_keras(cls, hidden=True)
+    checks.check_conv2d_trains(cls)
+
+
+def test_numpy_conv2d_gets_the_numbers_but_cannot_train():
+    checks.check_conv2d_matches_keras(NumpyConv2D)
+    with pytest.raises(CheckFailed, match="gradient|fit"):
+        checks.check_conv2d_trains(NumpyConv2D)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_cross_correlate2d_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(seed)
+    h, w = rng.integers(1, 17, size=2)
+    kh, kw = rng.integers(1, h + 1), rng.integers(1, w + 1)
+    kh, kw = min(kh, 7), min(kw, 7)
+    x, kernel = rng.normal(size=(h, w)), rng.normal(size=(kh, kw))
+    expected = correlate_loops(x, kernel)
+    for fn in CORRELATES[1:]:
+        assert compare(fn(x, kernel), expected, checks.CROSS_CORRELATE_TOL) is None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_conv2d_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(100 + seed)
+    h, w = rng.integers(3, 13, size=2)
+    kh, kw = rng.integers(1, min(h, 5) + 1), rng.integers(1, min(w, 5) + 1)
+    channels, filters = int(rng.integers(1, 17)), int(rng.integers(1, 9))
+    shape = (int(rng.integers(1, 4)), int(h), int(w), channels)
+    x, kernel, bias = checks._random_case(shape, filters, (int(kh), int(kw)), seed)
+    expected = checks._keras_conv(shape, filters, (kh, kw), True, None, kernel, bias)(x)
+    for cls in (ReferenceConv2D, EinsumConv2D):
+        layer = cls(filters, (int(kh), int(kw)))
+        layer.build(shape)
+        layer.set_weights([kernel, bias])
+        assert compare(layer(x), np.asarray(expected), checks.CONV2D_TOL) is None
+
+
+def test_keras_conv2d_itself_is_refused():
+    class Conv2D(keras.layers.Conv2D):
+        pass
+
+    with pytest.raises(CheckFailed, match="built-in convolution"):
+        checks.check_conv2d_matches_keras(Conv2D)
+
+
+def test_untouched_stubs_fail_with_advice():
+    def stub(*args):
+        raise NotImplementedError()
+
+    for check in (checks.check_hand_example, checks.check_cross_correlate2d, checks.check_im2col):
+        with pytest.raises(CheckFailed, match="not implemented yet"):
+            check(stub)
+
+
+def test_nan_output_is_named():
+    def nan_correlate(x, kernel):
+        out = correlate_loops(x, kernel)
+        out[0, 0] = np.nan
+        return out
+
+    with pytest.raises(CheckFailed, match="NaN"):
+        checks.check_cross_correlate2d(nan_correlate)
