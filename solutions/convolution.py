@@ -200,7 +200,7 @@ def require(name, value, supported):
 def as_pair(value, name):
     """Turn an int or a pair of ints into a tuple of two ints, as Keras does."""
     if isinstance(value, int):
-        return (value, value)
+        value = (value, value)
     try:
         pair = tuple(int(v) for v in value)
     except TypeError:

@@ -25,12 +25,11 @@ def object_source(ref: str) -> str:
         )
     path = module_path(module)
     text = path.read_text()
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            lines = text.splitlines()[first - 1 : node.end_lineno]
-            return "\n".join(lines)
-    raise LookupError(f"{path} has no top-level function or class named {name!r}")
+    lines = text.splitlines()
+    node, first, last = _definition_span(ast.parse(text).body, name, lines)
+    if node is None:
+        raise LookupError(f"{path} has no top-level function or class named {name!r}")
+    return "\n".join(lines[first - 1 : last])
 
 
 def strip_solution_markers(source: str) -> str:
@@ -48,11 +47,26 @@ def rename_object(source: str, old: str, new: str) -> str:
     return renamed
 
 
-def _definition_span(tree_body, name: str):
+def _definition_span(tree_body, name: str, lines: list[str]):
+    """(node, first line, last line) of the definition `name`, 1-based and inclusive.
+
+    The span runs past the last statement over comment lines indented deeper than the
+    definition (such as a closing `### END SOLUTION`), which the syntax tree leaves out.
+    """
     for node in tree_body:
         if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            return node, first, node.end_lineno
+            last = node.end_lineno
+            index = last  # 0-based index of the line after the definition
+            while index < len(lines):
+                line = lines[index]
+                depth = len(line) - len(line.lstrip())
+                if line.strip() and not (line.lstrip().startswith("#") and depth > node.col_offset):
+                    break
+                index += 1
+                if line.strip():
+                    last = index
+            return node, first, last
     return None, None, None
 
 
@@ -63,12 +77,13 @@ def replace_definition(source: str, target: str, new_source: str) -> str:
     target's name and indented to the target's depth.
     """
     tree = ast.parse(source)
+    lines = source.splitlines()
     owner, _, method = target.partition(".")
-    node, first, last = _definition_span(tree.body, owner)
+    node, first, last = _definition_span(tree.body, owner, lines)
     if node is None:
         raise LookupError(f"no definition of {owner!r} in the given source")
     if method:
-        node, first, last = _definition_span(node.body, method)
+        node, first, last = _definition_span(node.body, method, lines)
         if node is None:
             raise LookupError(f"class {owner!r} has no method {method!r}")
     new_name = method or owner
@@ -76,5 +91,4 @@ def replace_definition(source: str, target: str, new_source: str) -> str:
     text = rename_object(new_source, old_name, new_name)
     indent = " " * node.col_offset
     text = "\n".join(indent + line if line.strip() else "" for line in text.splitlines())
-    lines = source.splitlines()
     return "\n".join(lines[: first - 1] + text.splitlines() + lines[last:])

@@ -79,3 +79,12 @@ def test_run_turns_not_implemented_into_advice():
 def test_run_reports_the_exception_type_and_message():
     with pytest.raises(CheckFailed, match="raised ZeroDivisionError: division by zero"):
         run("cross_correlate2d", lambda: 1 / 0)
+
+
+def test_a_library_not_implemented_error_is_not_mistaken_for_a_stub():
+    def symbolic_to_numpy():
+        message = "Cannot convert a symbolic tensor to a NumPy array"
+        raise NotImplementedError(message)
+
+    with pytest.raises(CheckFailed, match="raised NotImplementedError: Cannot convert"):
+        run("Conv2D.call", symbolic_to_numpy)
