@@ -1,0 +1,459 @@
+"""Lesson 05's checks pass every correct implementation and hold their tolerances over 20 seeds.
+
+The implementations below are written independently of solutions/, in the styles students
+use: loops over output positions, running maxima over shifted slices, NumPy sliding windows,
+windows clipped to the image instead of padded, float32 or float64, NumPy or keras.ops.
+"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from autograder.checks import pooling as checks
+from autograder.compare import compare
+from autograder.feedback import CheckFailed
+from autograder.guard import forbid
+from solutions.pooling import AveragePooling2D as ReferenceAveragePooling2D
+from solutions.pooling import GlobalAveragePooling2D as ReferenceGlobalAveragePooling2D
+from solutions.pooling import MaxPooling2D as ReferenceMaxPooling2D
+
+# --- independent pool_output_size --------------------------------------------------------------
+
+
+def size_by_counting(size, pool_size, stride, padding):
+    """Count the window starts: inside the input ('valid') or on the input ('same')."""
+    starts = range(0, size, stride)
+    if padding == "valid":
+        return sum(1 for start in starts if start + pool_size <= size)
+    return len(starts)
+
+
+def size_with_math(size, pool_size, stride, padding):
+    if padding == "valid":
+        return math.floor((size - pool_size) / stride) + 1
+    return math.ceil(size / stride)
+
+
+SIZES = [size_by_counting, size_with_math]
+
+# --- independent pool_windows ------------------------------------------------------------------
+
+
+def _same_padding(n, k, s):
+    total = max((math.ceil(n / s) - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def windows_loops(x, pool_size, strides, padding="valid", pad_value=0.0):
+    """NumPy: pad into a full canvas, then copy window by window."""
+    x = np.asarray(x, np.float64)
+    (kh, kw), (sh, sw) = pool_size, strides
+    b, h, w, c = x.shape
+    top, bottom = _same_padding(h, kh, sh) if padding == "same" else (0, 0)
+    left, right = _same_padding(w, kw, sw) if padding == "same" else (0, 0)
+    canvas = np.full((b, h + top + bottom, w + left + right, c), pad_value)
+    canvas[:, top : top + h, left : left + w] = x
+    out_h, out_w = (canvas.shape[1] - kh) // sh + 1, (canvas.shape[2] - kw) // sw + 1
+    out = np.empty((b, out_h, out_w, kh * kw, c))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = canvas[:, i * sh : i * sh + kh, j * sw : j * sw + kw]
+            out[:, i, j] = window.reshape(b, kh * kw, c)
+    return out
+
+
+def windows_column_major(x, pool_size, strides, padding="valid", pad_value=0.0):
+    """NumPy sliding windows, each window listed column by column (the order is free)."""
+    x = np.asarray(x, np.float32)
+    (kh, kw), (sh, sw) = pool_size, strides
+    if padding == "same":
+        widths = [(0, 0), _same_padding(x.shape[1], kh, sh), _same_padding(x.shape[2], kw, sw)]
+        x = np.pad(x, [*widths, (0, 0)], constant_values=pad_value)
+    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
+    view = view.transpose(0, 1, 2, 5, 4, 3)  # b, i, j, n, m, c
+    return view.reshape(*view.shape[:3], kh * kw, x.shape[3])
+
+
+WINDOWS = [windows_loops, windows_column_major]
+
+# --- independent layers ------------------------------------------------------------------------
+
+
+def _pad_for(layer, inputs, value):
+    (kh, kw), (sh, sw) = layer.pool_size, layer.strides
+    if layer.padding == "valid":
+        return inputs
+    top, bottom = _same_padding(inputs.shape[1], kh, sh)
+    left, right = _same_padding(inputs.shape[2], kw, sw)
+    return ops.pad(inputs, [(0, 0), (top, bottom), (left, right), (0, 0)], constant_values=value)
+
+
+class RunningMaxPooling2D(ReferenceMaxPooling2D):
+    """A running ops.maximum over the kh * kw strided slices of the padded input."""
+
+    def call(self, inputs):
+        (kh, kw), (sh, sw) = self.pool_size, self.strides
+        padded = _pad_for(self, inputs, float("-inf"))
+        out_h = (padded.shape[1] - kh) // sh + 1
+        out_w = (padded.shape[2] - kw) // sw + 1
+        best = None
+        for m in range(kh):
+            for n in range(kw):
+                part = padded[
+                    :, m : m + (out_h - 1) * sh + 1 : sh, n : n + (out_w - 1) * sw + 1 : sw
+                ]
+                best = part if best is None else ops.maximum(best, part)
+        return best
+
+
+class PositionLoopMaxPooling2D(ReferenceMaxPooling2D):
+    """One ops.max per output position, padded with float32's smallest number."""
+
+    def call(self, inputs):
+        (kh, kw), (sh, sw) = self.pool_size, self.strides
+        padded = _pad_for(self, inputs, float(np.finfo(np.float32).min))
+        out_h = (padded.shape[1] - kh) // sh + 1
+        out_w = (padded.shape[2] - kw) // sw + 1
+        rows = []
+        for i in range(out_h):
+            row = [
+                ops.max(padded[:, i * sh : i * sh + kh, j * sw : j * sw + kw], axis=(1, 2))
+                for j in range(out_w)
+            ]
+            rows.append(ops.stack(row, axis=1))
+        return ops.stack(rows, axis=1)
+
+
+class ClippedAveragePooling2D(ReferenceAveragePooling2D):
+    """No padding at all: each window is clipped to the image and averaged with ops.mean."""
+
+    def call(self, inputs):
+        (kh, kw), (sh, sw) = self.pool_size, self.strides
+        height, width = inputs.shape[1], inputs.shape[2]
+        top = _same_padding(height, kh, sh)[0] if self.padding == "same" else 0
+        left = _same_padding(width, kw, sw)[0] if self.padding == "same" else 0
+        out_h = math.ceil(height / sh) if self.padding == "same" else (height - kh) // sh + 1
+        out_w = math.ceil(width / sw) if self.padding == "same" else (width - kw) // sw + 1
+        rows = []
+        for i in range(out_h):
+            r0, r1 = max(i * sh - top, 0), min(i * sh - top + kh, height)
+            row = []
+            for j in range(out_w):
+                c0, c1 = max(j * sw - left, 0), min(j * sw - left + kw, width)
+                row.append(ops.mean(inputs[:, r0:r1, c0:c1, :], axis=(1, 2)))
+            rows.append(ops.stack(row, axis=1))
+        return ops.stack(rows, axis=1)
+
+
+class MaskedAveragePooling2D(ReferenceAveragePooling2D):
+    """Sums of strided slices, divided by window counts computed once in NumPy."""
+
+    def call(self, inputs):
+        (kh, kw), (sh, sw) = self.pool_size, self.strides
+        padded = _pad_for(self, inputs, 0.0)
+        mask = np.ones((1, *inputs.shape[1:3], 1), "float32")
+        if self.padding == "same":
+            rows = _same_padding(inputs.shape[1], kh, sh)
+            cols = _same_padding(inputs.shape[2], kw, sw)
+            mask = np.pad(mask, [(0, 0), rows, cols, (0, 0)])
+        out_h = (padded.shape[1] - kh) // sh + 1
+        out_w = (padded.shape[2] - kw) // sw + 1
+        total, count = 0.0, 0.0
+        for m in range(kh):
+            for n in range(kw):
+                rows = slice(m, m + (out_h - 1) * sh + 1, sh)
+                cols = slice(n, n + (out_w - 1) * sw + 1, sw)
+                total = total + padded[:, rows, cols, :]
+                count = count + mask[:, rows, cols, :]
+        return total / count
+
+
+class NumpyMaxPooling2D(ReferenceMaxPooling2D):
+    """Right numbers, but computed in NumPy: no gradient can flow through it."""
+
+    def call(self, inputs):
+        x = ops.convert_to_numpy(inputs)
+        windows = windows_loops(x, self.pool_size, self.strides, self.padding, -np.inf)
+        return ops.convert_to_tensor(windows.max(axis=3).astype("float32"))
+
+
+class SumGlobalAveragePooling2D(ReferenceGlobalAveragePooling2D):
+    def call(self, inputs):
+        total = ops.sum(inputs, axis=(1, 2), keepdims=self.keepdims)
+        return total / (inputs.shape[1] * inputs.shape[2])
+
+
+class RowLoopGlobalAveragePooling2D(ReferenceGlobalAveragePooling2D):
+    def call(self, inputs):
+        rows = [ops.mean(inputs[:, i], axis=1) for i in range(inputs.shape[1])]
+        mean = ops.mean(ops.stack(rows, axis=0), axis=0)
+        return ops.reshape(mean, (-1, 1, 1, mean.shape[-1])) if self.keepdims else mean
+
+
+class NumpyGlobalAveragePooling2D(ReferenceGlobalAveragePooling2D):
+    def call(self, inputs):
+        x = ops.convert_to_numpy(inputs)
+        return ops.convert_to_tensor(x.mean(axis=(1, 2), keepdims=self.keepdims))
+
+
+for cls, name in (
+    (RunningMaxPooling2D, "MaxPooling2D"),
+    (PositionLoopMaxPooling2D, "MaxPooling2D"),
+    (NumpyMaxPooling2D, "MaxPooling2D"),
+    (ClippedAveragePooling2D, "AveragePooling2D"),
+    (MaskedAveragePooling2D, "AveragePooling2D"),
+    (SumGlobalAveragePooling2D, "GlobalAveragePooling2D"),
+    (RowLoopGlobalAveragePooling2D, "GlobalAveragePooling2D"),
+    (NumpyGlobalAveragePooling2D, "GlobalAveragePooling2D"),
+):
+    cls.__name__ = name
+
+MAXES = [ReferenceMaxPooling2D, RunningMaxPooling2D, PositionLoopMaxPooling2D]
+AVERAGES = [ReferenceAveragePooling2D, ClippedAveragePooling2D, MaskedAveragePooling2D]
+GLOBALS = [
+    ReferenceGlobalAveragePooling2D,
+    SumGlobalAveragePooling2D,
+    RowLoopGlobalAveragePooling2D,
+]
+
+
+@pytest.mark.parametrize("fn", SIZES, ids=lambda f: f.__name__)
+def test_pool_output_size_checks_pass_correct_code(fn):
+    checks.check_pool_output_size(fn)
+    checks.check_pool_output_size(fn, hidden=True)
+
+
+@pytest.mark.parametrize("fn", WINDOWS, ids=lambda f: f.__name__)
+def test_pool_windows_checks_pass_correct_code(fn):
+    checks.check_pool_windows(fn)
+    checks.check_pool_windows(fn, hidden=True)
+
+
+@pytest.mark.parametrize(
+    "max_cls, average_cls",
+    list(zip(MAXES, AVERAGES, strict=True)),
+    ids=["reference", "running_max+clipped", "position_loop+masked"],
+)
+def test_layer_checks_pass_correct_code(max_cls, average_cls):
+    checks.check_pooling_contract(max_cls, average_cls)
+    checks.check_hand_example(max_cls, average_cls)
+    checks.check_max_pooling_matches_keras(max_cls)
+    checks.check_max_pooling_matches_keras(max_cls, hidden=True)
+    checks.check_average_pooling_matches_keras(average_cls)
+    checks.check_average_pooling_matches_keras(average_cls, hidden=True)
+    checks.check_pooling_trains(max_cls, average_cls)
+
+
+@pytest.mark.parametrize("cls", GLOBALS, ids=["reference", "sum", "row_loop"])
+def test_global_average_pooling_checks_pass_correct_code(cls):
+    checks.check_global_average_pooling_contract(cls)
+    checks.check_global_average_pooling_matches_keras(cls)
+    checks.check_global_average_pooling_matches_keras(cls, hidden=True)
+
+
+def test_numpy_layers_get_the_numbers_but_no_gradient():
+    checks.check_max_pooling_matches_keras(NumpyMaxPooling2D, hidden=True)
+    with pytest.raises(CheckFailed, match="gradient|fit"):
+        checks.check_pooling_trains(NumpyMaxPooling2D, ReferenceAveragePooling2D)
+    with pytest.raises(CheckFailed, match="gradient"):
+        checks.check_global_average_pooling_matches_keras(NumpyGlobalAveragePooling2D)
+
+
+def test_output_sizes_agree_with_keras_on_a_large_grid():
+    for n in range(1, 30):
+        for k in range(1, 7):
+            for s in range(1, 7):
+                for padding in ("valid", "same"):
+                    if padding == "valid" and k > n:
+                        continue
+                    expected = checks._keras_output_size(n, k, s, padding)
+                    assert size_by_counting(n, k, s, padding) == expected
+                    assert size_with_math(n, k, s, padding) == expected
+
+
+def test_hand_examples_are_keras_answers():
+    for layer, x, expected in (
+        (keras.layers.MaxPooling2D(2), checks.HAND_X, checks.HAND_MAX),
+        (keras.layers.AveragePooling2D(2), checks.HAND_X, checks.HAND_AVERAGE),
+        (keras.layers.MaxPooling2D(2, padding="same"), checks.NEGATIVE_X, checks.NEGATIVE_MAX),
+        (
+            keras.layers.AveragePooling2D(2, padding="same"),
+            checks.NEGATIVE_X,
+            checks.NEGATIVE_AVERAGE,
+        ),
+    ):
+        out = np.asarray(layer(x[None, :, :, None].astype("float32")))[0, :, :, 0]
+        np.testing.assert_array_equal(out, expected)
+
+
+def _random_setup(rng):
+    h, w = (int(v) for v in rng.integers(1, 14, size=2))
+    padding = str(rng.choice(["valid", "same"]))
+    kh = int(rng.integers(1, (h if padding == "valid" else 5) + 1))
+    kw = int(rng.integers(1, (w if padding == "valid" else 5) + 1))
+    kh, kw = min(kh, 5), min(kw, 5)
+    strides = None if rng.random() < 0.3 else tuple(int(v) for v in rng.integers(1, 5, size=2))
+    shape = (int(rng.integers(1, 4)), h, w, int(rng.integers(1, 9)))
+    x = (rng.normal(size=shape) * rng.choice([0.1, 1.0, 10.0])).astype("float32")
+    if rng.random() < 0.3:
+        x = -np.abs(x) - 0.1
+    return x, (kh, kw), strides, padding
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_layer_tolerances_hold_over_seeds(seed):
+    rng = np.random.default_rng(300 + seed)
+    x, size, strides, padding = _random_setup(rng)
+    for mode, classes, tolerance in (
+        ("max", MAXES, checks.MAX_TOL),
+        ("average", AVERAGES, checks.AVERAGE_TOL),
+    ):
+        theirs = checks._keras_layer(mode, size, strides, padding)
+        expected = np.asarray(theirs(x))
+        weights = rng.normal(size=expected.shape).astype("float32")
+        expected_gradient = np.asarray(checks.input_gradient(theirs, x, weights))
+        for cls in classes:
+            layer = cls(size, strides, padding)
+            assert compare(layer(x), expected, tolerance) is None, (cls, mode)
+            gradient = checks.input_gradient(layer, x, weights)
+            assert compare(gradient, expected_gradient, checks.GRADIENT_TOL) is None, (cls, mode)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_windows_and_global_tolerances_hold_over_seeds(seed):
+    rng = np.random.default_rng(400 + seed)
+    x, size, strides, padding = _random_setup(rng)
+    steps = strides or size
+    expected = np.sort(windows_loops(x, size, steps, padding, 9.0), axis=3)
+    for fn in (windows_column_major, checks_reference_windows):
+        got = np.sort(np.asarray(fn(x, size, steps, padding, 9.0)), axis=3)
+        assert compare(got, expected, checks.WINDOWS_TOL) is None
+    shape = (int(rng.integers(1, 4)), *(int(v) for v in rng.integers(1, 29, size=2)), 4)
+    big = (rng.normal(size=shape) * rng.choice([0.1, 1.0, 10.0])).astype("float32")
+    keepdims = bool(rng.random() < 0.5)
+    wanted = np.asarray(keras.layers.GlobalAveragePooling2D(keepdims=keepdims)(big))
+    for cls in GLOBALS:
+        assert compare(cls(keepdims=keepdims)(big), wanted, checks.GLOBAL_TOL) is None
+
+
+def checks_reference_windows(x, pool_size, strides, padding, pad_value):
+    from solutions.pooling import pool_windows
+
+    return pool_windows(x, pool_size, strides, padding, pad_value)
+
+
+# --- the guard ---------------------------------------------------------------------------------
+
+X = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32")
+
+
+@pytest.mark.parametrize(
+    "builtin",
+    [
+        lambda: ops.max_pool(X, 2),
+        lambda: ops.average_pool(X, 2, padding="same"),
+        lambda: keras.layers.MaxPooling2D()(X),
+        lambda: keras.layers.GlobalAveragePooling2D()(X),
+        lambda: tf.nn.max_pool2d(X, 2, 2, "VALID"),
+        lambda: tf.nn.avg_pool2d(X, 2, 2, "SAME"),
+        lambda: tf.nn.pool(X, (2, 2), "AVG", strides=(2, 2), padding="VALID"),
+        lambda: ops.image.extract_patches(X, 2),
+    ],
+    ids=[
+        "ops.max_pool",
+        "ops.average_pool",
+        "MaxPooling2D",
+        "GlobalAveragePooling2D",
+        "tf.nn.max_pool2d",
+        "tf.nn.avg_pool2d",
+        "tf.nn.pool",
+        "extract_patches",
+    ],
+)
+def test_guard_catches_builtin_pooling(builtin):
+    with forbid(checks.POOLING.names) as hits:
+        builtin()
+    assert hits
+
+
+def test_guard_allows_the_ops_a_student_needs():
+    with forbid(checks.POOLING.names) as hits:
+        windows = ops.stack([X[:, ::2, ::2], X[:, 1::2, 1::2]], axis=3)
+        ops.max(windows, axis=3)
+        ops.mean(X, axis=(1, 2), keepdims=True)
+        ops.sum(windows, axis=3)
+        ops.maximum(X, 0.0)
+        ops.pad(X, [(0, 0), (1, 1), (1, 1), (0, 0)], constant_values=float("-inf"))
+        ops.where(X > 0, X, 0.0)
+        np.lib.stride_tricks.sliding_window_view(X, (2, 2), axis=(1, 2)).max(axis=(-2, -1))
+        np.max(X), np.mean(X)
+        ReferenceMaxPooling2D(2, padding="same")(X)
+        ReferenceAveragePooling2D(3, 1, "same")(X)
+        ReferenceGlobalAveragePooling2D()(X)
+    assert hits == []
+
+
+def test_keras_layers_themselves_are_refused():
+    class MaxPooling2D(keras.layers.MaxPooling2D):
+        pass
+
+    class AveragePooling2D(keras.layers.AveragePooling2D):
+        pass
+
+    class GlobalAveragePooling2D(keras.layers.GlobalAveragePooling2D):
+        pass
+
+    with pytest.raises(CheckFailed, match="built-in pooling op"):
+        checks.check_max_pooling_matches_keras(MaxPooling2D)
+    with pytest.raises(CheckFailed, match="built-in pooling op"):
+        checks.check_average_pooling_matches_keras(AveragePooling2D)
+    with pytest.raises(CheckFailed, match="built-in pooling op"):
+        checks.check_global_average_pooling_matches_keras(GlobalAveragePooling2D)
+
+
+def test_a_builtin_inside_pool_windows_is_refused():
+    def pool_windows(x, pool_size, strides, padding="valid", pad_value=0.0):
+        patches = ops.image.extract_patches(x, pool_size, strides, padding=padding)
+        return ops.reshape(patches, (*patches.shape[:3], -1, x.shape[-1]))
+
+    with pytest.raises(CheckFailed, match="built-in pooling op"):
+        checks.check_pool_windows(pool_windows)
+
+
+# --- stubs and broken output -------------------------------------------------------------------
+
+
+def test_untouched_stubs_fail_with_advice():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    for check in (checks.check_pool_output_size, checks.check_pool_windows):
+        with pytest.raises(CheckFailed, match="not implemented yet"):
+            check(stub)
+
+    class MaxPooling2D(ReferenceMaxPooling2D):
+        def call(self, inputs):
+            raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        checks.check_max_pooling_matches_keras(MaxPooling2D)
+
+
+def test_nan_output_is_named():
+    def nan_windows(x, pool_size, strides, padding="valid", pad_value=0.0):
+        out = windows_loops(x, pool_size, strides, padding, pad_value)
+        out[0, 0, 0, 0, 0] = np.nan
+        return out
+
+    with pytest.raises(CheckFailed, match="NaN"):
+        checks.check_pool_windows(nan_windows)
+
+
+def test_float_sizes_are_accepted_and_strings_are_not():
+    checks.check_pool_output_size(lambda *args: float(size_with_math(*args)))
+    with pytest.raises(CheckFailed, match="counts the windows wrongly"):
+        checks.check_pool_output_size(lambda *args: str(size_with_math(*args)))

@@ -1,0 +1,179 @@
+"""Every catalogued mistake of lesson 05 is caught by exactly its checks and named in feedback."""
+
+import contextlib
+import io
+
+import numpy as np
+import pytest
+
+import solutions.pooling as reference
+from autograder.authoring.sources import module_path
+from autograder.checks import pooling as checks
+from autograder.diagnosis import first_match
+from autograder.feedback import CheckFailed
+from autograder.mistakes import pooling as catalogue
+from solutions.mistakes import materialize, wrong_versions
+
+VERSIONS = wrong_versions("05_pooling")
+
+# grade id of each test cell -> what the cell runs (public and hidden parts).
+CELLS = {
+    "test_pool_output_size": lambda o: (
+        checks.check_pool_output_size(o["pool_output_size"]),
+        checks.check_pool_output_size(o["pool_output_size"], hidden=True),
+    ),
+    "test_pool_windows": lambda o: (
+        checks.check_pool_windows(o["pool_windows"]),
+        checks.check_pool_windows(o["pool_windows"], hidden=True),
+    ),
+    "test_pooling_contract": lambda o: checks.check_pooling_contract(
+        o["MaxPooling2D"], o["AveragePooling2D"]
+    ),
+    "test_hand_example": lambda o: checks.check_hand_example(
+        o["MaxPooling2D"], o["AveragePooling2D"]
+    ),
+    "test_max_pooling_matches_keras": lambda o: (
+        checks.check_max_pooling_matches_keras(o["MaxPooling2D"]),
+        checks.check_max_pooling_matches_keras(o["MaxPooling2D"], hidden=True),
+    ),
+    "test_average_pooling_matches_keras": lambda o: (
+        checks.check_average_pooling_matches_keras(o["AveragePooling2D"]),
+        checks.check_average_pooling_matches_keras(o["AveragePooling2D"], hidden=True),
+    ),
+    "test_pooling_trains": lambda o: checks.check_pooling_trains(
+        o["MaxPooling2D"], o["AveragePooling2D"]
+    ),
+    "test_global_average_pooling_contract": lambda o: checks.check_global_average_pooling_contract(
+        o["GlobalAveragePooling2D"]
+    ),
+    "test_global_average_pooling_matches_keras": lambda o: (
+        checks.check_global_average_pooling_matches_keras(o["GlobalAveragePooling2D"]),
+        checks.check_global_average_pooling_matches_keras(o["GlobalAveragePooling2D"], hidden=True),
+    ),
+}
+
+# Each exercise's own test cells: its stub must fail them with "not implemented yet".
+EXERCISES = {
+    "pool_output_size": ("test_pool_output_size",),
+    "pool_windows": ("test_pool_windows",),
+    "Pooling2D": ("test_pooling_contract", "test_hand_example"),
+    "MaxPooling2D": ("test_hand_example", "test_max_pooling_matches_keras", "test_pooling_trains"),
+    "AveragePooling2D": (
+        "test_hand_example",
+        "test_average_pooling_matches_keras",
+        "test_pooling_trains",
+    ),
+    "GlobalAveragePooling2D": (
+        "test_global_average_pooling_contract",
+        "test_global_average_pooling_matches_keras",
+    ),
+}
+
+
+def released(source: str, names=None) -> str:
+    """`source` as nbgrader releases it: solution regions of `names` (all when None) stubbed."""
+    lines, out, inside, owner = source.splitlines(), [], False, None
+    for line in lines:
+        if line.startswith(("def ", "class ")):
+            owner = line.split()[1].split("(")[0].rstrip(":")
+        stripped = line.strip()
+        if stripped in ("### BEGIN SOLUTION", "### END SOLUTION") and (
+            names is None or owner in names
+        ):
+            inside = stripped == "### BEGIN SOLUTION"
+            if inside:
+                out.append(line[: len(line) - len(line.lstrip())] + "raise NotImplementedError()")
+            continue
+        if not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def stubbed(names=None) -> dict:
+    """The namespace of solutions/pooling.py with the exercises `names` left as stubs."""
+    namespace = {"__name__": "solutions.pooling__stubbed"}
+    source = released(module_path("solutions.pooling").read_text(), names)
+    exec(compile(source, "<stubbed>", "exec"), namespace)
+    return namespace
+
+
+def grade(objects):
+    """{grade id: feedback or None} for every test cell."""
+    results = {}
+    for cell, run in CELLS.items():
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                run(objects)
+            results[cell] = None
+        except CheckFailed as failure:
+            results[cell] = str(failure)
+    return results
+
+
+def test_every_catalogued_mistake_has_a_wrong_version():
+    covered = {version.mistake for version in VERSIONS}
+    assert {mistake.id for mistake in catalogue.CATALOGUE} <= covered
+
+
+def test_reference_passes_every_cell():
+    assert grade(vars(reference)) == dict.fromkeys(CELLS)
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.name)
+def test_wrong_version_fails_exactly_its_cells_and_is_named(version):
+    results = grade(materialize(version, "solutions.pooling"))
+    failed = tuple(cell for cell, feedback in results.items() if feedback)
+    assert failed == version.breaks, results
+    title = next(m.title for m in catalogue.CATALOGUE if m.id == version.mistake)
+    first_failure = results[version.breaks[0]]
+    assert f"Likely mistake: {title}." in first_failure, first_failure
+    for cell, feedback in results.items():  # no cell names another mistake
+        if feedback and "Likely mistake:" in feedback:
+            assert f"Likely mistake: {title}." in feedback, (cell, feedback)
+
+
+def _probe_outputs(kind):
+    if kind == "output_size":
+        probes = catalogue.output_size_probes()
+        outputs = [np.array([reference.pool_output_size(*c) for c in p["cases"]]) for p in probes]
+        return probes, outputs, catalogue.OUTPUT_SIZE_VARIANTS
+    if kind == "windows":
+        probes = catalogue.windows_probes()
+        outputs = [
+            reference.pool_windows(
+                p["x"], p["pool_size"], p["strides"], p["padding"], p["pad_value"]
+            )
+            for p in probes
+        ]
+        return probes, outputs, catalogue.WINDOWS_VARIANTS
+    if kind == "global":
+        probes = catalogue.global_probes()
+        outputs = [reference.GlobalAveragePooling2D(keepdims=p["keepdims"])(p["x"]) for p in probes]
+        return probes, outputs, catalogue.GLOBAL_VARIANTS
+    probes = catalogue.layer_probes(kind)
+    cls = reference.MaxPooling2D if kind == "max" else reference.AveragePooling2D
+    outputs = [cls(p["pool_size"], p["strides"], p["padding"])(p["x"]) for p in probes]
+    variants = catalogue.MAX_VARIANTS if kind == "max" else catalogue.AVERAGE_VARIANTS
+    return probes, outputs, variants
+
+
+@pytest.mark.parametrize("kind", ["output_size", "windows", "max", "average", "global"])
+def test_correct_outputs_match_no_variant(kind):
+    probes, outputs, variants = _probe_outputs(kind)
+    assert first_match(outputs, probes, variants) is None
+    for variant in variants:
+        assert not all(
+            variant.matches(np.asarray(out), p) for out, p in zip(outputs, probes, strict=True)
+        ), variant.mistake.id
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_a_stub_fails_its_cells_as_not_implemented(exercise):
+    results = grade(stubbed({exercise}))
+    for cell in EXERCISES[exercise]:
+        assert results[cell] and "not implemented yet" in results[cell], (cell, results[cell])
+
+
+def test_the_released_notebook_fails_every_cell():
+    results = grade(stubbed())
+    assert all(results.values()), [cell for cell, feedback in results.items() if not feedback]
