@@ -24,23 +24,13 @@ def run(what: str, fn, *args, forbidden: ForbiddenOps = CONVOLUTION, case: str =
         except CheckFailed:
             raise
         except NotImplementedError as exc:
-            if not is_stub(exc):  # e.g. NumPy called on a symbolic tensor inside call()
+            if is_stub(exc):
                 raise CheckFailed(
-                    f"{what} raised NotImplementedError: {str(exc).splitlines()[0]}",
-                    details,
-                    "the traceback above shows the line of your code where it happened",
+                    f"{what} is not implemented yet.", details, NOT_IMPLEMENTED_HINT
                 ) from exc
-            raise CheckFailed(
-                f"{what} is not implemented yet.", details, NOT_IMPLEMENTED_HINT
-            ) from exc
+            raise _raised(what, exc, details) from exc  # e.g. NumPy on a symbolic tensor
         except Exception as exc:
-            message = str(exc).strip().splitlines()
-            first = message[0] if message else ""
-            raise CheckFailed(
-                f"{what} raised {type(exc).__name__}: {first}",
-                details,
-                "the traceback above shows the line of your code where it happened",
-            ) from exc
+            raise _raised(what, exc, details) from exc
     if hits:
         used = hits[0]
         raise CheckFailed(
@@ -49,6 +39,30 @@ def run(what: str, fn, *args, forbidden: ForbiddenOps = CONVOLUTION, case: str =
             forbidden.hint,
         )
     return result
+
+
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+KERAS_WRAPPER = "Exception encountered when calling"
+
+
+def error_message(exc: BaseException) -> str:
+    """The first informative line of an exception's message.
+
+    Keras re-raises errors from a layer's call() under the line "Exception encountered when
+    calling X.call()."; the original message follows it.
+    """
+    lines = [ln.strip() for ln in ANSI_CODES.sub("", str(exc)).splitlines() if ln.strip()]
+    if lines and lines[0].startswith(KERAS_WRAPPER) and len(lines) > 1:
+        return lines[1]
+    return lines[0] if lines else ""
+
+
+def _raised(what: str, exc: BaseException, details: list[str]) -> CheckFailed:
+    return CheckFailed(
+        f"{what} raised {type(exc).__name__}: {error_message(exc)}",
+        details,
+        "the traceback above shows the line of your code where it happened",
+    )
 
 
 STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
