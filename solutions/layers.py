@@ -1,6 +1,7 @@
 """The course's layers, each the most complete version the lessons have built so far."""
 
 from solutions.convolution import Conv2D
+from solutions.mlp_limits import Dense
 from solutions.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 
-__all__ = ["AveragePooling2D", "Conv2D", "GlobalAveragePooling2D", "MaxPooling2D"]
+__all__ = ["AveragePooling2D", "Conv2D", "Dense", "GlobalAveragePooling2D", "MaxPooling2D"]

@@ -1,0 +1,391 @@
+"""Lesson 01's checks pass every correct implementation and hold their tolerances over 20 seeds.
+
+The implementations below are written independently of solutions/, in the styles students
+use: loops, einsum, tensordot, reshapes, NumPy or keras.ops, ints or floats.
+"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from autograder.checks import mlp_limits as checks
+from autograder.compare import compare
+from autograder.feedback import CheckFailed
+from solutions.mlp_limits import Dense as ReferenceDense
+
+# --- independent parameter counts --------------------------------------------------------------
+
+
+def dense_params_loop(n_in, units, use_bias=True):
+    total = 0
+    for _ in range(units):
+        total += n_in + int(use_bias)
+    return total
+
+
+def mlp_params_numpy(input_shape, units, use_bias=True):
+    sizes = np.array([np.prod(input_shape), *units], dtype=np.int64)
+    weights = np.sum(sizes[:-1] * sizes[1:])
+    return weights + (np.sum(sizes[1:]) if use_bias else 0)
+
+
+def mlp_params_float(input_shape, units, use_bias=True):
+    n_in, total = float(math.prod(input_shape)), 0.0
+    for u in units:
+        total += (n_in + (1.0 if use_bias else 0.0)) * u
+        n_in = u
+    return total
+
+
+def conv2d_params_fan_in(kernel_size, channels, filters, use_bias=True):
+    if isinstance(kernel_size, int):
+        kernel_size = (kernel_size, kernel_size)
+    fan_in = math.prod(kernel_size) * channels
+    return filters * fan_in + (filters if use_bias else 0)
+
+
+# --- independent Dense -------------------------------------------------------------------------
+
+
+class EinsumDense(ReferenceDense):
+    """ops.einsum over the last axis."""
+
+    def call(self, inputs):
+        out = ops.einsum("...i,ij->...j", inputs, self.kernel)
+        if self.use_bias:
+            out = ops.add(out, self.bias)
+        return self.activation(out)
+
+
+class TensordotDense(ReferenceDense):
+    """ops.tensordot of the last input axis with the first kernel axis."""
+
+    def call(self, inputs):
+        out = ops.tensordot(inputs, self.kernel, axes=1)
+        if self.bias is not None:
+            out = out + ops.reshape(self.bias, (1,) * (len(inputs.shape) - 1) + (self.units,))
+        return self.activation(out)
+
+
+class FlattenDense(ReferenceDense):
+    """Reshape to a matrix, one matmul, reshape back; the bias as a (1, units) row."""
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        flat = ops.reshape(inputs, (-1, shape[-1]))
+        out = flat @ self.kernel
+        if self.use_bias:
+            out = out + self.bias[None, :]
+        return self.activation(ops.reshape(out, (*shape[:-1], self.units)))
+
+
+class NumpyDense(ReferenceDense):
+    """Right numbers, but computed in NumPy: no gradient can flow through it."""
+
+    def call(self, inputs):
+        out = ops.convert_to_numpy(inputs) @ ops.convert_to_numpy(self.kernel)
+        if self.use_bias:
+            out = out + ops.convert_to_numpy(self.bias)
+        return self.activation(ops.convert_to_tensor(out))
+
+
+for cls in (EinsumDense, TensordotDense, FlattenDense, NumpyDense):
+    cls.__name__ = "Dense"
+
+DENSES = [ReferenceDense, EinsumDense, TensordotDense, FlattenDense]
+
+# --- independent conv1d_matrix -----------------------------------------------------------------
+
+
+def _layout(k, n, padding):
+    return (n - k + 1, 0) if padding == "valid" else (n, (k - 1) // 2)
+
+
+def matrix_loops(kernel, n, padding="valid"):
+    k = len(kernel)
+    n_out, left = _layout(k, n, padding)
+    matrix = [[0.0] * n for _ in range(n_out)]
+    for i in range(n_out):
+        for j in range(n):
+            if 0 <= j - i + left < k:
+                matrix[i][j] = float(kernel[j - i + left])
+    return np.array(matrix)
+
+
+def matrix_diagonals(kernel, n, padding="valid"):
+    k = len(kernel)
+    n_out, left = _layout(k, n, padding)
+    return sum(w * np.eye(n_out, n, k=m - left) for m, w in enumerate(kernel))
+
+
+def matrix_float32_rows(kernel, n, padding="valid"):
+    kernel = np.asarray(kernel, np.float32)
+    k = len(kernel)
+    n_out, left = _layout(k, n, padding)
+    padded = np.zeros((n_out, n + k), np.float32)
+    for i in range(n_out):
+        padded[i, i : i + k] = kernel
+    return padded[:, left : left + n]
+
+
+def matrix_keras_ops(kernel, n, padding="valid"):
+    k = len(kernel)
+    n_out, left = _layout(k, n, padding)
+    rows = ops.arange(n_out)[:, None]
+    cols = ops.arange(n)[None, :]
+    offset = cols - rows + left
+    taps = ops.take(
+        ops.convert_to_tensor(np.asarray(kernel, "float32")), ops.clip(offset, 0, k - 1)
+    )
+    return ops.where((offset >= 0) & (offset < k), taps, 0.0)
+
+
+MATRICES = [matrix_loops, matrix_diagonals, matrix_float32_rows, matrix_keras_ops]
+
+
+# --- correct code passes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dense_params, mlp_params, conv2d_params",
+    [
+        (dense_params_loop, mlp_params_numpy, conv2d_params_fan_in),
+        (dense_params_loop, mlp_params_float, conv2d_params_fan_in),
+    ],
+)
+def test_count_checks_pass_correct_code(dense_params, mlp_params, conv2d_params):
+    for hidden in (False, True):
+        checks.check_dense_params(dense_params, hidden=hidden)
+        checks.check_mlp_params(mlp_params, hidden=hidden)
+        checks.check_conv2d_params(conv2d_params, hidden=hidden)
+
+
+@pytest.mark.parametrize("cls", DENSES, ids=["reference", "einsum", "tensordot", "flatten"])
+def test_dense_checks_pass_correct_code(cls):
+    checks.check_dense_contract(cls)
+    checks.check_dense_matches_keras(cls)
+    checks.check_dense_matches_keras(cls, hidden=True)
+    checks.check_dense_trains(cls)
+
+
+def test_numpy_dense_gets_the_numbers_but_cannot_train():
+    checks.check_dense_matches_keras(NumpyDense)
+    with pytest.raises(CheckFailed, match="gradient|fit"):
+        checks.check_dense_trains(NumpyDense)
+
+
+@pytest.mark.parametrize("fn", MATRICES, ids=lambda f: f.__name__)
+def test_conv1d_matrix_checks_pass_correct_code(fn):
+    checks.check_conv1d_matrix_example(fn)
+    checks.check_conv1d_matrix(fn)
+    checks.check_conv1d_matrix(fn, hidden=True)
+    checks.check_conv1d_matrix_sparsity(fn)
+
+
+# --- the stored counts are Keras's and the lecture's -------------------------------------------
+
+
+def _keras_dense_count(n_in, units, use_bias=True):
+    layer = keras.layers.Dense(units, use_bias=use_bias)
+    layer.build((None, n_in))
+    return layer.count_params()
+
+
+def _keras_mlp_count(input_shape, units, use_bias=True):
+    layers = [keras.layers.Dense(u, use_bias=use_bias) for u in units]
+    model = keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(), *layers])
+    return model.count_params()
+
+
+def _keras_conv_count(kernel_size, channels, filters, use_bias=True):
+    layer = keras.layers.Conv2D(filters, kernel_size, use_bias=use_bias)
+    layer.build((None, 16, 16, channels))
+    return layer.count_params()
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_stored_counts_are_what_keras_counts(kind):
+    for args, kwargs, expected in checks.DENSE_PARAMS_CASES[kind]:
+        assert _keras_dense_count(*args, **kwargs) == expected, args
+    for args, kwargs, expected in checks.CONV2D_PARAMS_CASES[kind]:
+        assert _keras_conv_count(*args, **kwargs) == expected, args
+    for (shape, units), kwargs, expected in checks.MLP_PARAMS_CASES[kind]:
+        if math.prod(shape) > 10_000:  # the photographs: too large to build, see below
+            continue
+        assert _keras_mlp_count(shape, units, **kwargs) == expected, shape
+
+
+def test_photograph_counts_are_the_lectures():
+    counts = {
+        (shape, kw.get("use_bias", True)): n
+        for (shape, _), kw, n in checks.MLP_PARAMS_CASES["public"]
+        + checks.MLP_PARAMS_CASES["hidden"]
+    }
+    assert counts[(480, 640), False] == 640 * 480 * 100 + 100 * 100 + 100 * 1 == 30_730_100
+    assert counts[(1536, 2048), False] == 2048 * 1536 * 100 + 100 * 100 + 100 * 1 == 314_582_900
+    assert counts[(480, 640), True] == 30_730_100 + 100 + 100 + 1
+    assert counts[(1536, 2048), True] == 314_582_900 + 100 + 100 + 1
+    # Keras agrees on a photograph of the same structure but 1/40 of the width.
+    assert _keras_mlp_count((480, 16), (100, 100, 1)) == 480 * 16 * 100 + 100 + 10_100 + 101
+
+
+# --- tolerances hold over seeds ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_dense_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(300 + seed)
+    rank = int(rng.integers(2, 5))
+    shape = tuple(int(s) for s in rng.integers(1, 5, size=rank - 1)) + (int(rng.integers(1, 65)),)
+    units = int(rng.integers(1, 33))
+    activation = [None, "relu", "tanh", "sigmoid", "softmax"][seed % 5]
+    x, kernel, bias = checks._random_case(shape, units, seed)
+    expected = np.asarray(checks._keras_dense(shape, units, True, activation, kernel, bias)(x))
+    float64 = x.astype(float) @ kernel.astype(float) + bias.astype(float)
+    if activation is None:
+        assert compare(float64, expected, checks.DENSE_TOL) is None
+    for cls in (ReferenceDense, EinsumDense, FlattenDense):
+        layer = cls(units, activation=activation)
+        layer.build((None, *shape[1:]))
+        layer.set_weights([kernel, bias])
+        assert compare(layer(x), expected, checks.DENSE_TOL) is None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_conv1d_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(700 + seed)
+    n = int(rng.integers(1, 20))
+    k = int(rng.integers(1, n + 1))
+    padding = ("valid", "same")[seed % 2]
+    kernel, signals = rng.normal(size=k), rng.normal(size=(n, 4))
+    n_out, start = (n - k + 1, 0) if padding == "valid" else (n, -((k - 1) // 2))
+    expected = checks.catalogue.correlate1d(signals, kernel, n_out, start)
+    for fn in MATRICES:
+        matrix = np.asarray(fn(kernel, n, padding))
+        assert compare(matrix @ signals, expected, checks.CONV1D_TOL) is None, fn.__name__
+
+
+# --- forbidden built-ins -----------------------------------------------------------------------
+
+
+def test_keras_dense_itself_is_refused():
+    class Dense(keras.layers.Dense):
+        pass
+
+    with pytest.raises(CheckFailed, match="built-in fully connected layer"):
+        checks.check_dense_matches_keras(Dense)
+
+
+def test_a_keras_dense_inside_the_layer_is_refused():
+    class Dense(ReferenceDense):
+        def call(self, inputs):
+            inner = keras.layers.Dense(self.units, activation=self.activation)
+            inner.build(inputs.shape)
+            inner.set_weights([w.numpy() for w in self.weights])
+            return inner(inputs)
+
+    with pytest.raises(CheckFailed, match="built-in fully connected layer"):
+        checks.check_dense_matches_keras(Dense)
+
+
+def test_counting_with_keras_is_refused():
+    with pytest.raises(CheckFailed, match="Keras's own parameter count"):
+        checks.check_dense_params(_keras_dense_count)
+    with pytest.raises(CheckFailed, match="Keras's own parameter count"):
+        checks.check_conv2d_params(_keras_conv_count)
+
+
+def test_built_in_toeplitz_and_convolution_are_refused():
+    from scipy.linalg import toeplitz
+
+    def with_toeplitz(kernel, n, padding="valid"):
+        k = len(kernel)
+        n_out, left = _layout(k, n, padding)
+        column = np.zeros(n_out)
+        column[: left + 1] = np.asarray(kernel)[left::-1][:n_out]
+        row = np.zeros(n)
+        row[: k - left] = kernel[left:]
+        return toeplitz(column, row)
+
+    def with_convolve(kernel, n, padding="valid"):
+        n_out, left = _layout(len(kernel), n, padding)
+        columns = [np.convolve(np.eye(n)[j], kernel[::-1], mode="full") for j in range(n)]
+        return np.array(columns).T[len(kernel) - 1 - left :][:n_out]
+
+    for fn in (with_toeplitz, with_convolve):
+        with pytest.raises(CheckFailed, match="built-in convolution or Toeplitz"):
+            checks.check_conv1d_matrix(fn)
+
+
+# --- stubs and broken output -------------------------------------------------------------------
+
+
+def test_untouched_stubs_fail_with_advice():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    class Dense(ReferenceDense):
+        def build(self, input_shape):
+            raise NotImplementedError()
+
+        def call(self, inputs):
+            raise NotImplementedError()
+
+        def compute_output_shape(self, input_shape):
+            raise NotImplementedError()
+
+    for check in (
+        checks.check_dense_params,
+        checks.check_mlp_params,
+        checks.check_conv2d_params,
+        checks.check_conv1d_matrix_example,
+        checks.check_conv1d_matrix,
+        checks.check_conv1d_matrix_sparsity,
+    ):
+        with pytest.raises(CheckFailed, match="not implemented yet"):
+            check(stub)
+    for check in (
+        checks.check_dense_contract,
+        checks.check_dense_matches_keras,
+        checks.check_dense_trains,
+    ):
+        with pytest.raises(CheckFailed, match="not implemented yet"):
+            check(Dense)
+
+
+def test_a_count_that_is_not_a_number_is_named():
+    with pytest.raises(CheckFailed, match="whole number"):
+        checks.check_dense_params(lambda n_in, units, use_bias=True: n_in * units + 0.5)
+    with pytest.raises(CheckFailed, match="whole number"):
+        checks.check_dense_params(lambda n_in, units, use_bias=True: f"{n_in * units}")
+
+
+def test_nan_matrix_is_named():
+    def nan_matrix(kernel, n, padding="valid"):
+        matrix = matrix_loops(kernel, n, padding)
+        matrix[0, 0] = np.nan
+        return matrix
+
+    with pytest.raises(CheckFailed, match="NaN"):
+        checks.check_conv1d_matrix(nan_matrix)
+
+
+def test_dense_for_matrices_only_gets_the_any_rank_hint():
+    class Unpacks(ReferenceDense):
+        def call(self, inputs):
+            batch, n_in = inputs.shape
+            out = ops.matmul(inputs, self.kernel)
+            return self.activation(out + self.bias if self.use_bias else out)
+
+    class Flattens(ReferenceDense):
+        def call(self, inputs):
+            out = ops.matmul(ops.reshape(inputs, (-1, inputs.shape[-1])), self.kernel)
+            return self.activation(out + self.bias if self.use_bias else out)
+
+    for cls in (Unpacks, Flattens):
+        cls.__name__ = "Dense"
+        with pytest.raises(CheckFailed, match="any rank"):
+            checks.check_dense_matches_keras(cls)
