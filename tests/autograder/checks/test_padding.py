@@ -1,0 +1,356 @@
+"""Lesson 03's checks pass every correct implementation and hold their tolerances over 20 seeds.
+
+The implementations below are written independently of solutions/, in the styles students
+use: concatenation, slice_update into zeros, einsum with shifted identity matrices, NumPy,
+branches or arithmetic for the amounts, loops or einsum for the convolution.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from autograder.checks import padding as checks
+from autograder.compare import compare
+from autograder.feedback import CheckFailed
+from autograder.guard import forbid
+from solutions.padding import Conv2D as ReferenceConv2D
+from solutions.padding import ZeroPadding2D as ReferenceZeroPadding2D
+
+# --- independent ZeroPadding2D -----------------------------------------------------------------
+
+
+class SliceUpdateZeroPadding2D(ReferenceZeroPadding2D):
+    """Writes the images into a tensor of zeros of the padded shape."""
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.padding
+        batch, height, width, channels = ops.shape(inputs)
+        zeros = ops.zeros(
+            (batch, top + height + bottom, left + width + right, channels), inputs.dtype
+        )
+        return ops.slice_update(zeros, (0, top, left, 0), inputs)
+
+
+class EinsumZeroPadding2D(ReferenceZeroPadding2D):
+    """Multiplies by shifted identity matrices along the height and the width."""
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.padding
+        height, width = inputs.shape[1], inputs.shape[2]
+        rows = np.eye(top + height + bottom, height, k=-top, dtype="float32")
+        columns = np.eye(left + width + right, width, k=-left, dtype="float32")
+        return ops.einsum("ih,bhwc,jw->bijc", rows, inputs, columns)
+
+
+class NumpyZeroPadding2D(ReferenceZeroPadding2D):
+    """Right numbers, computed in NumPy by assignment: no gradient can flow through it."""
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.padding
+        x = ops.convert_to_numpy(inputs)
+        out = np.zeros(
+            (x.shape[0], top + x.shape[1] + bottom, left + x.shape[2] + right, x.shape[3]), x.dtype
+        )
+        out[:, top : top + x.shape[1], left : left + x.shape[2]] = x
+        return ops.convert_to_tensor(out)
+
+
+class ParsingZeroPadding2D(ReferenceZeroPadding2D):
+    """Parses the padding argument with explicit branches, keeps lists as given."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.data_format = "channels_last"
+        if isinstance(padding, int):
+            self.padding = ((padding, padding), (padding, padding))
+        else:
+            height, width = padding
+            height = (height, height) if isinstance(height, int) else tuple(height)
+            width = (width, width) if isinstance(width, int) else tuple(width)
+            self.padding = (height, width)
+
+
+for cls in (
+    SliceUpdateZeroPadding2D,
+    EinsumZeroPadding2D,
+    NumpyZeroPadding2D,
+    ParsingZeroPadding2D,
+):
+    cls.__name__ = "ZeroPadding2D"
+
+ZERO_PADDINGS = [
+    ReferenceZeroPadding2D,
+    SliceUpdateZeroPadding2D,
+    EinsumZeroPadding2D,
+    NumpyZeroPadding2D,
+    ParsingZeroPadding2D,
+]
+
+# --- independent padding_amounts ---------------------------------------------------------------
+
+
+def amounts_arithmetic(kernel_size, padding="valid"):
+    total = {"valid": 0, "same": kernel_size - 1, "full": 2 * (kernel_size - 1)}[padding]
+    before = total // 2
+    return [before, total - before]
+
+
+def amounts_numpy(kernel_size, padding="valid"):
+    k = np.int64(kernel_size)
+    if padding == "same":
+        return np.array([np.floor((k - 1) / 2), np.ceil((k - 1) / 2)], dtype=np.int64)
+    return np.full(2, 0 if padding == "valid" else k - 1)
+
+
+AMOUNTS = [amounts_arithmetic, amounts_numpy]
+
+# --- independent Conv2D ------------------------------------------------------------------------
+
+
+def same_pads(k):
+    return (k - 1) // 2, k // 2
+
+
+class EinsumConv2D(ReferenceConv2D):
+    """Pads by concatenation inside call, then one einsum per kernel offset."""
+
+    def call(self, inputs):
+        kh, kw = self.kernel_size
+        pads = {"valid": ((0, 0), (0, 0)), "same": (same_pads(kh), same_pads(kw))}
+        pads["full"] = ((kh - 1, kh - 1), (kw - 1, kw - 1))
+        (top, bottom), (left, right) = pads[self.padding]
+        x = EinsumZeroPadding2D(((top, bottom), (left, right)))(inputs)
+        oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+        out = 0
+        for m in range(kh):
+            for n in range(kw):
+                out = out + ops.einsum(
+                    "bhwc,cf->bhwf", x[:, m : m + oh, n : n + ow, :], self.kernel[m, n]
+                )
+        if self.use_bias:
+            out = out + self.bias
+        return self.activation(out)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        extra = {"valid": 0, "same": 1, "full": 2}[self.padding]
+        kh, kw = self.kernel_size
+        h = None if h is None else h + (extra - 1) * (kh - 1)
+        w = None if w is None else w + (extra - 1) * (kw - 1)
+        return (b, h, w, self.filters)
+
+
+class PositionLoopConv2D(ReferenceConv2D):
+    """One tensordot per output position over the student's padded input."""
+
+    def call(self, inputs):
+        kh, kw = self.kernel_size
+        pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
+        x = ReferenceZeroPadding2D(pads)(inputs)
+        oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+        rows = []
+        for i in range(oh):
+            row = [
+                ops.tensordot(x[:, i : i + kh, j : j + kw, :], self.kernel, axes=3)
+                for j in range(ow)
+            ]
+            rows.append(ops.stack(row, axis=1))
+        out = ops.stack(rows, axis=1)
+        if self.use_bias:
+            out = out + self.bias
+        return self.activation(out)
+
+
+for cls in (EinsumConv2D, PositionLoopConv2D):
+    cls.__name__ = "Conv2D"
+
+CONVS = [ReferenceConv2D, EinsumConv2D, PositionLoopConv2D]
+
+
+@pytest.mark.parametrize("cls", ZERO_PADDINGS, ids=lambda c: c.__qualname__)
+def test_zero_padding_checks_pass_correct_code(cls):
+    checks.check_zero_padding_contract(cls)
+    checks.check_zero_padding(cls)
+    checks.check_zero_padding(cls, hidden=True)
+
+
+@pytest.mark.parametrize("fn", AMOUNTS, ids=lambda f: f.__name__)
+def test_padding_amounts_checks_pass_correct_code(fn):
+    checks.check_padding_amounts(fn)
+    checks.check_padding_amounts(fn, hidden=True)
+
+
+@pytest.mark.parametrize("cls", CONVS, ids=["reference", "einsum", "position_loop"])
+def test_conv2d_checks_pass_correct_code(cls):
+    checks.check_conv2d_contract(cls)
+    checks.check_conv2d_matches_keras(cls)
+    checks.check_conv2d_matches_keras(cls, hidden=True)
+    checks.check_conv2d_full(cls)
+    checks.check_conv2d_full(cls, hidden=True)
+    checks.check_conv2d_trains(cls)
+
+
+def test_numpy_padding_gets_the_numbers_but_cuts_the_gradient():
+    class NumpyPaddedConv2D(ReferenceConv2D):
+        def call(self, inputs):
+            kh, kw = self.kernel_size
+            pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
+            x = NumpyZeroPadding2D(pads)(inputs)
+            return _valid(self, x)
+
+    NumpyPaddedConv2D.__name__ = "Conv2D"
+    checks.check_conv2d_matches_keras(NumpyPaddedConv2D)
+    with pytest.raises(CheckFailed, match="No gradient"):
+        checks.check_conv2d_trains(NumpyPaddedConv2D)
+
+
+def test_slice_update_padding_is_told_it_has_no_gradient_on_tensorflow():
+    class SliceUpdateConv2D(ReferenceConv2D):
+        def call(self, inputs):
+            kh, kw = self.kernel_size
+            pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
+            return _valid(self, SliceUpdateZeroPadding2D(pads)(inputs))
+
+    SliceUpdateConv2D.__name__ = "Conv2D"
+    checks.check_conv2d_matches_keras(SliceUpdateConv2D)
+    with pytest.raises(CheckFailed, match="slice_update"):
+        checks.check_conv2d_trains(SliceUpdateConv2D)
+
+
+def _valid(layer, x):
+    kh, kw = layer.kernel_size
+    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
+    out = 0
+    for m in range(kh):
+        for n in range(kw):
+            out = out + ops.einsum(
+                "bhwc,cf->bhwf", x[:, m : m + oh, n : n + ow], layer.kernel[m, n]
+            )
+    return layer.activation(out + layer.bias if layer.use_bias else out)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_conv2d_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(300 + seed)
+    h, w = (int(v) for v in rng.integers(2, 12, size=2))
+    kh, kw = int(rng.integers(1, min(h, 6) + 1)), int(rng.integers(1, min(w, 6) + 1))
+    channels, filters = int(rng.integers(1, 9)), int(rng.integers(1, 6))
+    shape = (int(rng.integers(1, 4)), h, w, channels)
+    padding = ("valid", "same", "full")[seed % 3]
+    x, kernel, bias = checks._random_conv_case(shape, filters, (kh, kw), seed)
+    if padding == "full":
+        expected = checks.full_reference(x, kernel, bias)
+    else:
+        keras_layer = checks._keras_conv(
+            shape, filters, (kh, kw), padding, True, None, kernel, bias
+        )
+        expected = np.asarray(keras_layer(x))
+    for cls in CONVS:
+        layer = cls(filters, (kh, kw), padding=padding)
+        layer.build(shape)
+        layer.set_weights([kernel, bias])
+        assert compare(layer(x), expected, checks.CONV2D_TOL) is None, cls.__name__
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_zero_padding_is_exact_over_seeds(seed):
+    rng = np.random.default_rng(400 + seed)
+    shape = tuple(int(v) for v in rng.integers(1, 7, size=4))
+    padding = tuple(tuple(int(v) for v in rng.integers(0, 4, size=2)) for _ in range(2))
+    x = rng.normal(size=shape).astype("float32")
+    expected = checks._keras_padded(x, padding)
+    for cls in ZERO_PADDINGS:
+        assert compare(cls(padding)(x), expected, checks.PAD_TOL) is None
+
+
+def test_scipy_full_reference_is_a_valid_convolution_of_the_padded_input():
+    x, kernel, bias = checks._random_conv_case((2, 5, 4, 3), 2, (3, 2), seed=0)
+    padded = np.pad(x, ((0, 0), (2, 2), (1, 1), (0, 0)))
+    keras_layer = checks._keras_conv(padded.shape, 2, (3, 2), "valid", True, None, kernel, bias)
+    np.testing.assert_allclose(
+        checks.full_reference(x, kernel, bias), keras_layer(padded), atol=1e-5
+    )
+
+
+def test_tensorflow_puts_the_extra_zero_after():
+    """The rule the checks hard-code is what Keras does: for k = 4, one zero before, two after."""
+    x = np.zeros((1, 6, 6, 1), "float32")
+    x[0, 0, 0, 0] = 1.0
+    layer = keras.layers.Conv2D(1, 4, padding="same", use_bias=False)
+    layer.build(x.shape)
+    kernel = np.arange(16, dtype="float32").reshape(4, 4, 1, 1)
+    layer.set_weights([kernel])
+    out = np.asarray(layer(x))[0, :, :, 0]
+    # output (0, 0) sees the input pixel (0, 0) through kernel entry (1, 1): one zero before.
+    assert out[0, 0] == kernel[1, 1, 0, 0]
+    for k in range(1, 9):
+        assert tuple(checks.catalogue.amounts(k, "same")) == ((k - 1) // 2, k // 2)
+
+
+@pytest.mark.parametrize(
+    "pad",
+    [
+        lambda x, p: np.pad(np.asarray(x), ((0, 0), *p, (0, 0))),
+        lambda x, p: ops.pad(x, ((0, 0), *p, (0, 0))),
+        lambda x, p: tf.pad(x, [[0, 0], *p, [0, 0]]),
+        lambda x, p: keras.layers.ZeroPadding2D(p)(x),
+    ],
+    ids=["np.pad", "keras.ops.pad", "tf.pad", "keras ZeroPadding2D"],
+)
+def test_built_in_padding_is_refused(pad):
+    class BuiltIn(ReferenceZeroPadding2D):
+        def call(self, inputs):
+            return pad(inputs, self.padding)
+
+    BuiltIn.__name__ = "ZeroPadding2D"
+    with pytest.raises(CheckFailed, match="built-in padding"):
+        checks.check_zero_padding(BuiltIn)
+
+    class PaddedConv2D(ReferenceConv2D):
+        def call(self, inputs):
+            kh, kw = self.kernel_size
+            padded = pad(
+                inputs, (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
+            )
+            return _valid(self, padded)
+
+    PaddedConv2D.__name__ = "Conv2D"
+    with pytest.raises(CheckFailed, match="built-in convolution or padding"):
+        checks.check_conv2d_matches_keras(PaddedConv2D)
+
+
+def test_keras_conv2d_itself_is_refused():
+    class Conv2D(keras.layers.Conv2D):
+        pass
+
+    with pytest.raises(CheckFailed, match="built-in convolution"):
+        checks.check_conv2d_matches_keras(Conv2D)
+
+
+def test_guard_is_silent_on_legitimate_padding_and_its_gradient():
+    x = tf.Variable(np.ones((2, 3, 4, 2), "float32"))
+    for cls in ZERO_PADDINGS[:3]:
+        with forbid(checks.PADDING_OPS) as hits:
+            cls(((1, 2), (0, 3)))(x)
+            ReferenceConv2D(2, 4, padding="same")(x)
+        assert hits == [], cls.__name__
+
+
+def test_untouched_stubs_fail_with_advice():
+    def stub(*args):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        checks.check_padding_amounts(stub)
+
+
+def test_nan_output_is_named():
+    class NanZeroPadding2D(ReferenceZeroPadding2D):
+        def call(self, inputs):
+            return super().call(inputs) * np.nan
+
+    NanZeroPadding2D.__name__ = "ZeroPadding2D"
+    with pytest.raises(CheckFailed, match="NaN"):
+        checks.check_zero_padding(NanZeroPadding2D)

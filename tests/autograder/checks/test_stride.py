@@ -1,0 +1,334 @@
+"""Lesson 04's checks pass every correct implementation and hold their tolerances over 20 seeds.
+
+The implementations below are written independently of solutions/, in the styles students
+use: float formulas or counting loops for the sizes, NumPy windows or loops for im2col,
+einsum over taps or one tensordot per position for Conv2D, a forward or a backward
+recurrence for the receptive field. The hand-worked tables of the checks are confirmed
+against Keras here.
+"""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from autograder.checks import stride as checks
+from autograder.compare import compare
+from autograder.feedback import CheckFailed
+from autograder.guard import forbid
+from solutions.padding import ZeroPadding2D
+from solutions.stride import Conv2D as ReferenceConv2D
+
+# --- independent conv_output_size and padding_amounts ------------------------------------------
+
+
+def size_float(n, kernel_size, strides=1, padding="valid", dilation_rate=1):
+    if n is None:
+        return None
+    span = dilation_rate * (kernel_size - 1) + 1
+    if padding == "same":
+        return math.ceil(n / strides)
+    p = 0 if padding == "valid" else 2 * span - 2
+    return math.floor((n + p - span) / strides) + 1
+
+
+def size_counting(n, kernel_size, strides=1, padding="valid", dilation_rate=1):
+    """Counts the window starts that fit in the padded input."""
+    if n is None:
+        return None
+    span = dilation_rate * (kernel_size - 1) + 1
+    before, after = amounts_needed(n, kernel_size, strides, padding, dilation_rate)
+    return len(range(0, n + before + after - span + 1, strides))
+
+
+def amounts_needed(n, kernel_size, strides=1, padding="valid", dilation_rate=1):
+    span = dilation_rate * (kernel_size - 1) + 1
+    if padding == "valid":
+        return [0, 0]
+    if padding == "full":
+        return [span - 1, span - 1]
+    outputs = math.ceil(n / strides)
+    needed = (outputs - 1) * strides + span
+    total = needed - n if needed > n else 0
+    return np.array([math.floor(total / 2), math.ceil(total / 2)])
+
+
+SIZES = [size_float, size_counting]
+
+# --- independent im2col ------------------------------------------------------------------------
+
+
+def im2col_numpy(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, strides, dilation_rate
+    x = np.asarray(x)
+    windows = np.lib.stride_tricks.sliding_window_view(
+        x, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2)
+    )[:, ::sh, ::sw, :, ::dh, ::dw]
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(*windows.shape[:3], -1)
+
+
+def im2col_positions(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
+    """One gathered window per output position, with keras.ops."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, strides, dilation_rate
+    x = ops.convert_to_tensor(x)
+    b, h, w, c = x.shape
+    oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    rows = []
+    for i in range(oh):
+        row = []
+        for j in range(ow):
+            window = x[:, i * sh : i * sh + dh * (kh - 1) + 1 : dh]
+            window = window[:, :, j * sw : j * sw + dw * (kw - 1) + 1 : dw]
+            row.append(ops.reshape(window, (b, kh * kw * c)))
+        rows.append(ops.stack(row, axis=1))
+    return ops.stack(rows, axis=1)
+
+
+IM2COLS = [im2col_numpy, im2col_positions]
+
+# --- independent Conv2D ------------------------------------------------------------------------
+
+
+def _pads(layer, inputs):
+    return tuple(
+        tuple(int(v) for v in amounts_needed(n, k, s, layer.padding, d))
+        for n, k, s, d in zip(inputs.shape[1:3], layer.kernel_size, layer.strides,
+                              layer.dilation_rate, strict=True)
+    )  # fmt: skip
+
+
+class EinsumConv2D(ReferenceConv2D):
+    """One einsum per kernel tap on a strided slice of the padded input."""
+
+    def call(self, inputs):
+        x = ZeroPadding2D(_pads(self, inputs))(inputs)
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.strides, self.dilation_rate
+        oh = (x.shape[1] - dh * (kh - 1) - 1) // sh + 1
+        ow = (x.shape[2] - dw * (kw - 1) - 1) // sw + 1
+        out = 0
+        for m in range(kh):
+            for n in range(kw):
+                tap = x[:, m * dh :: sh, n * dw :: sw, :][:, :oh, :ow, :]
+                out = out + ops.einsum("bhwc,cf->bhwf", tap, self.kernel[m, n])
+        if self.use_bias:
+            out = out + self.bias
+        return self.activation(out)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        geometry = zip((h, w), self.kernel_size, self.strides, self.dilation_rate, strict=True)
+        return (b, *(size_float(n, k, s, self.padding, d) for n, k, s, d in geometry), self.filters)
+
+
+class PositionConv2D(ReferenceConv2D):
+    """The independent per-position im2col, then one tensordot."""
+
+    def call(self, inputs):
+        x = ZeroPadding2D(_pads(self, inputs))(inputs)
+        cols = im2col_positions(x, self.kernel_size, self.strides, self.dilation_rate)
+        out = ops.tensordot(cols, ops.reshape(self.kernel, (-1, self.filters)), axes=1)
+        if self.use_bias:
+            out = out + self.bias
+        return self.activation(out)
+
+
+class NumpyConv2D(ReferenceConv2D):
+    """Right numbers, computed in NumPy: no gradient can flow through it."""
+
+    def call(self, inputs):
+        x = np.asarray(ZeroPadding2D(_pads(self, inputs))(inputs))
+        cols = im2col_numpy(x, self.kernel_size, self.strides, self.dilation_rate)
+        out = cols @ np.asarray(self.kernel).reshape(-1, self.filters)
+        if self.use_bias:
+            out = out + np.asarray(self.bias)
+        return self.activation(ops.convert_to_tensor(out))
+
+
+for cls in (EinsumConv2D, PositionConv2D, NumpyConv2D):
+    cls.__name__ = "Conv2D"
+
+CONVS = [ReferenceConv2D, EinsumConv2D, PositionConv2D]
+
+# --- independent receptive_field ---------------------------------------------------------------
+
+
+def field_backward(layers):
+    """From one output back to the input: r_in = s (r_out - 1) + d (k - 1) + 1."""
+    r = 1
+    for k, s, d in reversed(list(layers)):
+        r = s * (r - 1) + d * (k - 1) + 1
+    return r
+
+
+def field_by_simulation(layers):
+    """Marks, along one axis, the input pixels that reach output 0."""
+    reached = {0}
+    for k, s, d in reversed(list(layers)):
+        reached = {i * s + m * d for i in reached for m in range(k)}
+    return max(reached) - min(reached) + 1
+
+
+FIELDS = [field_backward, field_by_simulation]
+
+
+@pytest.mark.parametrize("fn", SIZES, ids=lambda f: f.__name__)
+def test_conv_output_size_checks_pass_correct_code(fn):
+    checks.check_conv_output_size(fn)
+    checks.check_conv_output_size(fn, hidden=True)
+
+
+def test_padding_amounts_checks_pass_correct_code():
+    checks.check_padding_amounts(amounts_needed)
+    checks.check_padding_amounts(amounts_needed, hidden=True)
+
+
+@pytest.mark.parametrize("fn", IM2COLS, ids=lambda f: f.__name__)
+def test_im2col_checks_pass_correct_code(fn):
+    checks.check_im2col(fn)
+    checks.check_im2col(fn, hidden=True)
+
+
+@pytest.mark.parametrize("cls", CONVS, ids=["reference", "einsum", "positions"])
+def test_conv2d_checks_pass_correct_code(cls):
+    checks.check_conv2d_contract(cls)
+    checks.check_conv2d_strides(cls)
+    checks.check_conv2d_strides(cls, hidden=True)
+    checks.check_conv2d_dilation(cls)
+    checks.check_conv2d_dilation(cls, hidden=True)
+    checks.check_conv2d_trains(cls)
+    checks.check_digit_network(cls)
+
+
+@pytest.mark.parametrize("fn", FIELDS, ids=lambda f: f.__name__)
+def test_receptive_field_checks_pass_correct_code(fn):
+    checks.check_receptive_field(fn)
+    checks.check_receptive_field(fn, hidden=True)
+
+
+def test_numpy_conv2d_gets_the_numbers_but_cannot_train():
+    checks.check_conv2d_strides(NumpyConv2D)
+    with pytest.raises(CheckFailed, match="No gradient"):
+        checks.check_conv2d_trains(NumpyConv2D)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_conv2d_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(500 + seed)
+    h, w = (int(v) for v in rng.integers(4, 14, size=2))
+    kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
+    if seed % 2:
+        kwargs = {"strides": tuple(int(v) for v in rng.integers(1, 5, size=2))}
+    else:
+        kwargs = {"dilation_rate": tuple(int(v) for v in rng.integers(1, 4, size=2))}
+    kwargs["padding"] = ("valid", "same")[seed % 4 // 2]
+    channels, filters = int(rng.integers(1, 9)), int(rng.integers(1, 6))
+    shape = (int(rng.integers(1, 4)), h, w, channels)
+    dh, dw = kwargs.get("dilation_rate", (1, 1))
+    spans = [dh * (kh - 1) + 1, dw * (kw - 1) + 1]
+    if kwargs["padding"] == "valid" and (spans[0] > h or spans[1] > w):
+        kwargs["padding"] = "same"
+    x, kernel, bias = checks._random_conv_case(shape, filters, (kh, kw), seed)
+    expected = np.asarray(checks._keras_conv(shape, filters, (kh, kw), kwargs, kernel, bias)(x))
+    for cls in CONVS:
+        layer = cls(filters, (kh, kw), **kwargs)
+        layer.build(shape)
+        layer.set_weights([kernel, bias])
+        assert compare(layer(x), expected, checks.CONV2D_TOL) is None, (cls.__name__, kwargs)
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_hand_worked_sizes_agree_with_keras(kind):
+    for (n, k, s, mode, d), expected in checks.CONV_OUTPUT_SIZE_CASES[kind]:
+        if mode == "full":
+            assert size_counting(n, k, s, mode, d) == expected
+            continue
+        layer = keras.layers.Conv2D(1, (k, 1), strides=(s, 1), padding=mode, dilation_rate=(d, 1))
+        assert layer.compute_output_shape((1, n, 1, 1))[1] == expected
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_hand_worked_padding_is_tensorflows(kind):
+    """A valid convolution of the input padded by the expected amounts equals Keras's own."""
+    for (n, k, s, mode, d), (before, after) in checks.PADDING_AMOUNTS_CASES[kind]:
+        if mode != "same":
+            continue
+        x = np.random.default_rng(n).normal(size=(1, n, 1, 1)).astype("float32")
+        kernel = np.random.default_rng(k).normal(size=(k, 1, 1, 1)).astype("float32")
+        geometry = {"strides": (s, 1), "dilation_rate": (d, 1), "use_bias": False}
+        same = keras.layers.Conv2D(1, (k, 1), padding="same", **geometry)
+        valid = keras.layers.Conv2D(1, (k, 1), padding="valid", **geometry)
+        padded = np.pad(x, ((0, 0), (before, after), (0, 0), (0, 0)))
+        for layer, shape in ((same, x.shape), (valid, padded.shape)):
+            layer.build(shape)
+            layer.set_weights([kernel])
+        np.testing.assert_allclose(same(x), valid(padded), atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_hand_worked_receptive_fields_agree_with_a_simulation(kind):
+    for stack, expected in checks.RECEPTIVE_FIELD_CASES[kind]:
+        assert field_by_simulation(stack) == expected
+
+
+def test_digit_network_table_is_the_lecture_notes():
+    model = checks.digit_network(keras.layers.Conv2D)
+    layers = [layer for layer in model.layers if layer.weights]
+    assert [int(np.prod(layer.output.shape[1:])) for layer in layers] == list(checks.DIGIT_UNITS)
+    assert [layer.count_params() for layer in layers] == list(checks.DIGIT_PARAMETERS)
+
+
+@pytest.mark.parametrize(
+    "gather",
+    [
+        lambda x, size, strides: tf.image.extract_patches(
+            x, [1, *size, 1], [1, *strides, 1], [1, 1, 1, 1], "VALID"
+        ),
+        lambda x, size, strides: ops.image.extract_patches(x, size, strides, padding="valid"),
+    ],
+    ids=["tf.image.extract_patches", "keras.ops.image.extract_patches"],
+)
+def test_built_in_patch_extraction_is_refused(gather):
+    def im2col(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
+        return gather(ops.convert_to_tensor(x), kernel_size, strides)
+
+    with pytest.raises(CheckFailed, match="built-in convolution, padding or patch extraction"):
+        checks.check_im2col(im2col)
+
+
+def test_keras_conv2d_itself_is_refused():
+    class Conv2D(keras.layers.Conv2D):
+        pass
+
+    with pytest.raises(CheckFailed, match="built-in"):
+        checks.check_conv2d_strides(Conv2D)
+
+
+def test_guard_is_silent_on_the_reference_forward_pass():
+    x = np.ones((2, 8, 7, 2), "float32")
+    with forbid(checks.FORBIDDEN.names) as hits:
+        ReferenceConv2D(2, 3, strides=2, padding="same")(x)
+        ReferenceConv2D(2, 3, dilation_rate=2, padding="full")(x)
+    assert hits == []
+
+
+def test_untouched_stubs_fail_with_advice():
+    def stub(*args):
+        raise NotImplementedError()
+
+    for check in (
+        checks.check_conv_output_size,
+        checks.check_padding_amounts,
+        checks.check_im2col,
+        checks.check_receptive_field,
+    ):
+        with pytest.raises(CheckFailed, match="not implemented yet"):
+            check(stub)
+
+
+def test_a_float_size_is_accepted_only_when_whole():
+    checks.check_conv_output_size(lambda *a: None if a[0] is None else float(size_float(*a)))
+    with pytest.raises(CheckFailed, match="returned 28.5"):
+        checks.check_conv_output_size(lambda *a: None if a[0] is None else size_float(*a) + 0.5)

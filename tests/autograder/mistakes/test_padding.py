@@ -1,0 +1,146 @@
+"""Every catalogued mistake of lesson 03 is caught by exactly its checks and named in feedback."""
+
+import contextlib
+import io
+import linecache
+
+import numpy as np
+import pytest
+
+from autograder.checks import padding as checks
+from autograder.diagnosis import first_match
+from autograder.feedback import CheckFailed
+from autograder.mistakes import padding as catalogue
+from solutions.mistakes import WrongVersion, materialize, wrong_versions
+
+VERSIONS = wrong_versions("03_padding")
+
+# grade id of each test cell -> what the cell runs (public and hidden parts), in notebook order.
+CELLS = {
+    "test_zero_padding_contract": lambda o: checks.check_zero_padding_contract(o["ZeroPadding2D"]),
+    "test_zero_padding": lambda o: (
+        checks.check_zero_padding(o["ZeroPadding2D"]),
+        checks.check_zero_padding(o["ZeroPadding2D"], hidden=True),
+    ),
+    "test_padding_amounts": lambda o: (
+        checks.check_padding_amounts(o["padding_amounts"]),
+        checks.check_padding_amounts(o["padding_amounts"], hidden=True),
+    ),
+    "test_conv2d_contract": lambda o: checks.check_conv2d_contract(o["Conv2D"]),
+    "test_conv2d_matches_keras": lambda o: (
+        checks.check_conv2d_matches_keras(o["Conv2D"]),
+        checks.check_conv2d_matches_keras(o["Conv2D"], hidden=True),
+    ),
+    "test_conv2d_full": lambda o: (
+        checks.check_conv2d_full(o["Conv2D"]),
+        checks.check_conv2d_full(o["Conv2D"], hidden=True),
+    ),
+    "test_conv2d_trains": lambda o: checks.check_conv2d_trains(o["Conv2D"]),
+}
+
+
+def grade(objects):
+    """{grade id: feedback or None} for every test cell."""
+    results = {}
+    for cell, run in CELLS.items():
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                run(objects)
+            results[cell] = None
+        except CheckFailed as failure:
+            results[cell] = str(failure)
+    return results
+
+
+def title(mistake_id):
+    return next(m.title for m in catalogue.CATALOGUE if m.id == mistake_id)
+
+
+def test_every_catalogued_mistake_has_a_wrong_version():
+    covered = {version.mistake for version in VERSIONS}
+    assert {mistake.id for mistake in catalogue.CATALOGUE} <= covered
+
+
+def test_wrong_version_names_are_unique():
+    names = [version.name for version in VERSIONS]
+    assert len(names) == len(set(names))
+
+
+def test_reference_passes_every_cell():
+    import solutions.padding as reference
+
+    assert grade(vars(reference)) == dict.fromkeys(CELLS)
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.name)
+def test_wrong_version_fails_exactly_its_cells_and_is_named(version):
+    results = grade(materialize(version, "solutions.padding"))
+    failed = tuple(cell for cell, feedback in results.items() if feedback)
+    assert failed == version.breaks
+    first_failure = results[version.breaks[0]]
+    assert f"Likely mistake: {title(version.mistake)}." in first_failure, first_failure
+
+
+def test_padding_with_ones_is_named_too():
+    version = WrongVersion(
+        "pad_not_zero", {"ZeroPadding2D.call": "solutions.mistakes.padding:call_pad_with_ones"}
+    )
+    objects = materialize(version, "solutions.padding")
+    for cell in ("test_zero_padding", "test_conv2d_matches_keras"):
+        with pytest.raises(CheckFailed, match=f"Likely mistake: {title('pad_not_zero')}"):
+            CELLS[cell](objects)
+
+
+def test_no_variant_matches_the_right_answer():
+    from solutions.padding import Conv2D, ZeroPadding2D, padding_amounts
+
+    probes = catalogue.padding_amounts_probes()
+    table = np.array([padding_amounts(k, mode) for k, mode in probes[0]["calls"]], float)
+    assert first_match([table], probes, catalogue.PADDING_AMOUNTS_VARIANTS) is None
+    probes = catalogue.zero_padding2d_probes()
+    outputs = [ZeroPadding2D(p["padding"])(p["x"]) for p in probes]
+    assert first_match(outputs, probes, catalogue.ZERO_PADDING2D_VARIANTS) is None
+    probes = catalogue.conv2d_probes()
+    outputs = []
+    for p in probes:
+        layer = Conv2D(2, p["kernel_size"], padding=p["padding"])
+        layer.build(p["x"].shape)
+        layer.set_weights([p["kernel"], p["bias"]])
+        outputs.append(layer(p["x"]))
+    assert first_match(outputs, probes, catalogue.CONV2D_VARIANTS) is None
+
+
+@pytest.mark.parametrize("key", sorted(catalogue.RULES))
+def test_each_wrong_padding_rule_is_told_apart_on_the_conv2d_probes(key):
+    mistake, rule = catalogue.RULES[key]
+    probes = catalogue.conv2d_probes()
+    outputs = [catalogue.padded_conv(p, rule) for p in probes]
+    assert first_match(outputs, probes, catalogue.CONV2D_VARIANTS) == mistake
+
+
+def released(module):
+    """Run `module` as the release shows it: every solution region replaced by the stub."""
+    from autograder.authoring.sources import module_path
+
+    lines, skipping = [], False
+    for line in module_path(module).read_text().splitlines():
+        if line.strip() == "### BEGIN SOLUTION":
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
+            skipping = True
+        elif line.strip() == "### END SOLUTION":
+            skipping = False
+        elif not skipping:
+            lines.append(line)
+    source, filename = "\n".join(lines) + "\n", f"<released {module}>"
+    # As IPython does for notebook cells, so that tracebacks (and stub detection) see the code.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": f"{module}__released"}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def test_released_stubs_fail_every_cell_with_advice():
+    results = grade(released("solutions.padding"))
+    for cell, feedback in results.items():
+        assert feedback is not None and "not implemented yet" in feedback, (cell, feedback)

@@ -1,0 +1,155 @@
+"""Every catalogued mistake of lesson 04 is caught by exactly its checks and named in feedback."""
+
+import contextlib
+import io
+import linecache
+
+import numpy as np
+import pytest
+
+from autograder.checks import stride as checks
+from autograder.diagnosis import first_match
+from autograder.feedback import CheckFailed
+from autograder.mistakes import stride as catalogue
+from solutions.mistakes import materialize, wrong_versions
+
+VERSIONS = wrong_versions("04_stride")
+
+# grade id of each test cell -> what the cell runs (public and hidden parts), in notebook order.
+CELLS = {
+    "test_conv_output_size": lambda o: (
+        checks.check_conv_output_size(o["conv_output_size"]),
+        checks.check_conv_output_size(o["conv_output_size"], hidden=True),
+    ),
+    "test_padding_amounts": lambda o: (
+        checks.check_padding_amounts(o["padding_amounts"]),
+        checks.check_padding_amounts(o["padding_amounts"], hidden=True),
+    ),
+    "test_im2col": lambda o: (
+        checks.check_im2col(o["im2col"]),
+        checks.check_im2col(o["im2col"], hidden=True),
+    ),
+    "test_conv2d_contract": lambda o: checks.check_conv2d_contract(o["Conv2D"]),
+    "test_conv2d_strides": lambda o: (
+        checks.check_conv2d_strides(o["Conv2D"]),
+        checks.check_conv2d_strides(o["Conv2D"], hidden=True),
+    ),
+    "test_conv2d_dilation": lambda o: (
+        checks.check_conv2d_dilation(o["Conv2D"]),
+        checks.check_conv2d_dilation(o["Conv2D"], hidden=True),
+    ),
+    "test_conv2d_trains": lambda o: checks.check_conv2d_trains(o["Conv2D"]),
+    "test_digit_network": lambda o: checks.check_digit_network(o["Conv2D"]),
+    "test_receptive_field": lambda o: (
+        checks.check_receptive_field(o["receptive_field"]),
+        checks.check_receptive_field(o["receptive_field"], hidden=True),
+    ),
+}
+
+
+def grade(objects):
+    """{grade id: feedback or None} for every test cell."""
+    results = {}
+    for cell, run in CELLS.items():
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                run(objects)
+            results[cell] = None
+        except CheckFailed as failure:
+            results[cell] = str(failure)
+    return results
+
+
+def test_every_catalogued_mistake_has_a_wrong_version():
+    covered = {version.mistake for version in VERSIONS}
+    assert {mistake.id for mistake in catalogue.CATALOGUE} <= covered
+
+
+def test_wrong_version_names_are_unique():
+    names = [version.name for version in VERSIONS]
+    assert len(names) == len(set(names))
+
+
+def test_reference_passes_every_cell():
+    import solutions.stride as reference
+
+    assert grade(vars(reference)) == dict.fromkeys(CELLS)
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.name)
+def test_wrong_version_fails_exactly_its_cells_and_is_named(version):
+    results = grade(materialize(version, "solutions.stride"))
+    failed = tuple(cell for cell, feedback in results.items() if feedback)
+    assert failed == version.breaks
+    title = next(m.title for m in catalogue.CATALOGUE if m.id == version.mistake)
+    first_failure = results[version.breaks[0]]
+    assert f"Likely mistake: {title}." in first_failure, first_failure
+
+
+def test_no_variant_matches_the_right_answer():
+    from solutions import stride
+
+    probes = catalogue.conv_output_size_probes()
+    sizes = np.array([stride.conv_output_size(*c) for c in probes[0]["calls"]], float)
+    assert first_match([sizes], probes, catalogue.CONV_OUTPUT_SIZE_VARIANTS) is None
+    probes = catalogue.padding_amounts_probes()
+    table = np.array([stride.padding_amounts(*c) for c in probes[0]["calls"]], float)
+    assert first_match([table], probes, catalogue.PADDING_AMOUNTS_VARIANTS) is None
+    probes = catalogue.im2col_probes()
+    outputs = [
+        stride.im2col(p["x"], p["kernel_size"], p["strides"], p["dilation_rate"]) for p in probes
+    ]
+    assert first_match(outputs, probes, catalogue.IM2COL_VARIANTS) is None
+    probes = catalogue.conv2d_probes()
+    outputs = []
+    for p in probes:
+        layer = stride.Conv2D(
+            2, p["kernel_size"], p["strides"], p["padding"], dilation_rate=p["dilation_rate"]
+        )
+        layer.build(p["x"].shape)
+        layer.set_weights([p["kernel"], p["bias"]])
+        outputs.append(layer(p["x"]))
+    assert first_match(outputs, probes, catalogue.CONV2D_VARIANTS) is None
+    probes = catalogue.receptive_field_probes()
+    fields = np.array([stride.receptive_field(s) for s in probes[0]["stacks"]], float)
+    assert first_match([fields], probes, catalogue.RECEPTIVE_FIELD_VARIANTS) is None
+
+
+def test_catalogue_references_agree_with_the_solution():
+    from solutions import stride
+
+    for call in catalogue.SIZE_CALLS:
+        assert catalogue.output_size(*call) == stride.conv_output_size(*call)
+    for call in catalogue.AMOUNT_CALLS:
+        assert catalogue.amounts(*call) == stride.padding_amounts(*call)
+    for p in catalogue.im2col_probes():
+        args = (p["x"], p["kernel_size"], p["strides"], p["dilation_rate"])
+        np.testing.assert_array_equal(catalogue.patches(*args), stride.im2col(*args))
+
+
+def released(module):
+    """Run `module` as the release shows it: every solution region replaced by the stub."""
+    from autograder.authoring.sources import module_path
+
+    lines, skipping = [], False
+    for line in module_path(module).read_text().splitlines():
+        if line.strip() == "### BEGIN SOLUTION":
+            indent = line[: len(line) - len(line.lstrip())]
+            lines += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
+            skipping = True
+        elif line.strip() == "### END SOLUTION":
+            skipping = False
+        elif not skipping:
+            lines.append(line)
+    source, filename = "\n".join(lines) + "\n", f"<released {module}>"
+    # As IPython does for notebook cells, so that tracebacks (and stub detection) see the code.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": f"{module}__released"}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace
+
+
+def test_released_stubs_fail_every_cell_with_advice():
+    results = grade(released("solutions.stride"))
+    for cell, feedback in results.items():
+        assert feedback is not None and "not implemented yet" in feedback, (cell, feedback)
