@@ -48,6 +48,10 @@ CONVOLUTION_OPS = (
     "scipy.ndimage.convolve",
     "numpy.convolve",
     "numpy.correlate",
+    # built-in patch extraction is im2col itself
+    "keras.ops.image.extract_patches",
+    "tensorflow.image.extract_patches",
+    "tensorflow.python.ops.gen_array_ops.extract_image_patches",
 )
 
 CONVOLUTION = ForbiddenOps(

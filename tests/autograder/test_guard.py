@@ -58,3 +58,9 @@ def test_previous_profiler_is_restored():
         assert sys.getprofile() is marker
     finally:
         sys.setprofile(None)
+
+
+def test_builtin_patch_extraction_is_caught():
+    with forbid() as hits:
+        ops.image.extract_patches(X, (2, 2))
+    assert hits
