@@ -43,6 +43,7 @@ def run(what: str, fn, *args, forbidden: ForbiddenOps = CONVOLUTION, case: str =
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 KERAS_WRAPPER = "Exception encountered when calling"
+KERAS_ARGUMENTS = "Arguments received by"
 
 
 def error_message(exc: BaseException) -> str:
@@ -52,8 +53,10 @@ def error_message(exc: BaseException) -> str:
     calling X.call()."; the original message follows it.
     """
     lines = [ln.strip() for ln in ANSI_CODES.sub("", str(exc)).splitlines() if ln.strip()]
-    if lines and lines[0].startswith(KERAS_WRAPPER) and len(lines) > 1:
-        return lines[1]
+    if lines and lines[0].startswith(KERAS_WRAPPER):
+        lines = lines[1:]
+        if lines and lines[0].startswith(KERAS_ARGUMENTS):  # the original message was empty
+            return ""
     return lines[0] if lines else ""
 
 
@@ -76,8 +79,8 @@ def is_stub(exc: NotImplementedError) -> bool:
     """
     tb = exc.__traceback__
     if tb is None:
-        return not str(exc)
+        return not error_message(exc)
     while tb.tb_next is not None:
         tb = tb.tb_next
     line = linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
-    return bool(STUB_LINE.match(line)) if line else not str(exc)
+    return bool(STUB_LINE.match(line)) if line else not error_message(exc)

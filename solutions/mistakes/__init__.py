@@ -6,6 +6,7 @@ lesson notebook ("cross_correlate2d") or single methods of a class ("Conv2D.call
 """
 
 import importlib
+import linecache
 from dataclasses import dataclass, field
 
 
@@ -57,6 +58,8 @@ def materialize(version: WrongVersion, reference_module: str) -> dict:
     source = module_path(reference_module).read_text()
     for target, ref in version.replacements.items():
         source = replace_definition(source, target, object_source(ref))
+    filename = f"<{version.name}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     namespace = {"__name__": f"{reference_module}__{version.mistake}"}
-    exec(compile(source, f"<{version.name}>", "exec"), namespace)
+    exec(compile(source, filename, "exec"), namespace)
     return namespace

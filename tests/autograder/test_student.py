@@ -45,3 +45,16 @@ def test_keras_wrapped_errors_show_the_original_message():
     with pytest.raises(CheckFailed, match=r"raised ValueError: shapes \(2, 3\) and \(4, 5\)"):
         run("Broken", Broken(), X)
 
+
+
+def test_a_stub_inside_a_keras_layer_is_recognised_without_its_source():
+    namespace = {}
+    source = (
+        "import keras\n"
+        "class Pool(keras.layers.Layer):\n"
+        "    def call(self, inputs):\n"
+        "        raise NotImplementedError()\n"
+    )
+    exec(compile(source, "<no source registered>", "exec"), namespace)
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        run("Pool", namespace["Pool"](), X)

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from solutions import convolution
 from solutions.convolution import cross_correlate2d
 from solutions.layers import Conv2D
 
@@ -37,14 +38,15 @@ def test_model_with_the_layer_saves_and_loads(tmp_path):
         ({"data_format": "channels_first"}, "data_format"),
     ],
 )
-def test_unsupported_arguments_are_refused_by_name(kwargs, word):
+def test_lesson_02_refuses_what_it_does_not_support_by_name(kwargs, word):
     with pytest.raises(ValueError, match=f"{word}.*Received"):
-        Conv2D(2, 3, **kwargs)
+        convolution.Conv2D(2, 3, **kwargs)
 
 
 def test_bad_kernel_size_is_refused():
-    with pytest.raises(ValueError, match="kernel_size"):
-        Conv2D(2, (3, 0))
+    for size in ((3, 0), 0):
+        with pytest.raises(ValueError, match="kernel_size"):
+            convolution.Conv2D(2, size)
 
 
 def test_cross_correlate2d_accepts_lists():
