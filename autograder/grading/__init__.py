@@ -10,6 +10,7 @@
 - `grade`: the `cnn-course grade` run (intake, parallel autograding, feedback, CSV, summary).
 - `report`: grade tables and CSV files.
 - `backups`: timestamped copies kept before anything is overwritten.
+- `errors`: `CourseError`, a problem the user can fix, shown as one line.
 - `submissions`: sample submissions (perfect, untouched, known mistakes, broken ones).
 - `demo`: the whole loop on sample submissions, checked against expectations.
 """

@@ -13,11 +13,14 @@ from traitlets.config.loader import PyFileConfigLoader
 CONFIG_NAME = "nbgrader_config.py"
 COURSE_ID = "cnn-course"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+BLOCK_SOLUTIONS = "--IPKernelApp.exec_lines=__import__('sys').modules['solutions'] = None"
 
 # nbgrader's autograde preprocessors, with LimitOutput swapped for TruncateOutput (a subclass
-# that also caps characters: LimitOutput only counts lines, so one 10 MB line passes it).
+# that also caps characters: LimitOutput only counts lines, so one 10 MB line passes it), and
+# IgnoreLogLines added (TensorFlow's C++ log lines on stderr would fail a correct test cell).
 AUTOGRADE_PREPROCESSORS = (
     "nbgrader.preprocessors.Execute",
+    "autograder.grading.preprocessors.IgnoreLogLines",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "autograder.grading.preprocessors.TruncateOutput",
@@ -88,7 +91,13 @@ c.Execute.error_on_timeout = {{
     ],
 }}
 
-# Output limits: megabytes of print are cut before they reach the gradebook and feedback.
+# Submissions run without the reference solutions, as on a student's computer, even where the
+# grader has the `solutions` package installed: importing it fails in a grading kernel.
+c.Execute.extra_arguments = [{block_solutions!r}]
+
+# nbgrader's autograde steps, plus two of the course's: IgnoreLogLines drops TensorFlow's C++
+# log lines from stderr (nbgrader fails a test cell that writes to stderr), and TruncateOutput
+# cuts megabytes of print before they reach the gradebook and the feedback.
 c.Autograde.autograde_preprocessors = {preprocessors}
 c.LimitOutput.max_lines = {max_output_lines}
 c.LimitOutput.max_traceback = {max_traceback}
@@ -107,6 +116,7 @@ def config_text(settings: Settings) -> str:
         max_output_lines=settings.max_output_lines,
         max_traceback=settings.max_traceback,
         max_output_chars=settings.max_output_chars,
+        block_solutions=BLOCK_SOLUTIONS,
     )
 
 

@@ -1,7 +1,9 @@
 """nbgrader preprocessors that the course's configuration adds to nbgrader's own pipeline."""
 
-from nbgrader.preprocessors import LimitOutput
-from traitlets import Integer
+import re
+
+from nbgrader.preprocessors import LimitOutput, NbGraderPreprocessor
+from traitlets import Integer, List, Unicode
 
 
 class TruncateOutput(LimitOutput):
@@ -41,3 +43,48 @@ class TruncateOutput(LimitOutput):
     def preprocess_cell(self, cell, resources, cell_index):
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
         return self._limit_stream_chars(cell), resources
+
+
+class IgnoreLogLines(NbGraderPreprocessor):
+    """Remove the log lines that TensorFlow's C++ runtime writes to stderr.
+
+    nbgrader fails a test cell that writes anything to stderr. TensorFlow logs from C++
+    (`E0000 00:00:1795372891.098672 32126 util.cc:131] oneDNN supports DT_INT32 only ...`)
+    whenever an operation first runs, so a correct submission would lose the points of
+    whichever test cell happens to run that operation first. This preprocessor deletes such
+    lines (and stderr outputs left empty); any other stderr text stays and is graded as
+    nbgrader grades it. Unlike nbgrader's `IgnorePattern`, it removes matching lines, not
+    whole outputs.
+    """
+
+    patterns = List(
+        Unicode(),
+        [
+            r"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\] .*$",
+            r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written "
+            r"to STDERR$",
+            r"^To enable the following instructions: .*rebuild TensorFlow with the appropriate "
+            r"compiler flags\.$",
+        ],
+        help="regular expressions of whole stderr lines to remove",
+    ).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if cell.cell_type != "code" or not self.patterns:
+            return cell, resources
+        compiled = [re.compile(pattern) for pattern in self.patterns]
+        kept = []
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.name == "stderr":
+                lines = output.text.splitlines(keepends=True)
+                lines = [
+                    line
+                    for line in lines
+                    if not any(p.match(line.rstrip("\r\n")) for p in compiled)
+                ]
+                if not "".join(lines).strip():
+                    continue
+                output.text = "".join(lines)
+            kept.append(output)
+        cell.outputs = kept
+        return cell, resources

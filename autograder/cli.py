@@ -1,0 +1,303 @@
+"""The `cnn-course` command: keep notebooks in sync with `solutions/`, release, grade, demo.
+
+Errors in what the user gave (a missing folder, an unknown assignment, ...) are printed as
+one line, "cnn-course <command>: error: <what is wrong>; <what to do>", with exit status 2.
+"""
+
+import argparse
+import filecmp
+import sys
+import tempfile
+from pathlib import Path
+
+from .grading.errors import CourseError
+
+DEFAULT_DIR = "course-dir"
+DEFAULT_NOTEBOOKS = "notebooks"
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other error of the command."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _add_dir(parser, help_text="the nbgrader course directory"):
+    parser.add_argument(
+        "--dir",
+        "--course",
+        dest="dir",
+        type=Path,
+        default=Path(DEFAULT_DIR),
+        help=f"{help_text} (default: %(default)s)",
+    )
+
+
+def _add_notebooks(parser):
+    parser.add_argument(
+        "--notebooks",
+        type=Path,
+        default=Path(DEFAULT_NOTEBOOKS),
+        help="the source notebooks, <assignment>/<name>.ipynb (default: %(default)s)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="cnn-course",
+        description="Author, release and grade the Keras CNN course with nbgrader.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+
+    sync = commands.add_parser("sync", help="write the generated notebook cells from solutions/")
+    _add_notebooks(sync)
+    sync.add_argument("--check", action="store_true", help="only report drift (exit 1 if any)")
+
+    refs = commands.add_parser("references", help="regenerate the stored reference outputs")
+    refs.add_argument("assignments", nargs="*", help="assignments (default: all)")
+    _add_notebooks(refs)
+    refs.add_argument(
+        "--check", action="store_true", help="compare with the shipped files byte for byte"
+    )
+
+    release = commands.add_parser("release", help="build the course directory, release notebooks")
+    _add_dir(release)
+    _add_notebooks(release)
+    release.add_argument("--assignment", action="append", help="release only this (repeatable)")
+    release.add_argument(
+        "--cell-timeout",
+        type=_positive_int,
+        default=120,
+        help="seconds a cell may run when grading (default: %(default)s)",
+    )
+
+    grade = commands.add_parser("grade", help="autograde a folder of submissions")
+    grade.add_argument(
+        "submissions",
+        type=Path,
+        help="folder of <student>/<assignment>/<notebook>.ipynb (or <student>.ipynb files "
+        "with --assignment)",
+    )
+    _add_dir(grade)
+    grade.add_argument("--assignment", help="grade only this assignment")
+    grade.add_argument(
+        "--jobs", type=_positive_int, default=None, help="worker processes (default: cores)"
+    )
+    grade.add_argument("--regrade", action="store_true", help="grade already graded students again")
+    grade.add_argument(
+        "--cell-timeout",
+        type=_positive_int,
+        default=None,
+        help="seconds a cell may run (default: the course directory's setting)",
+    )
+    grade.add_argument("--csv", type=Path, default=None, help="write grades here (a new file)")
+    grade.add_argument(
+        "--kernel-threads",
+        type=int,
+        default=None,
+        help="NumPy/TensorFlow threads per kernel (default: cores // jobs; 0: no limit)",
+    )
+
+    demo = commands.add_parser("demo", help="the whole loop on sample submissions, offline")
+    demo.add_argument("--dir", type=Path, default=None, help="work here (default: a temp dir)")
+    _add_notebooks(demo)
+    demo.add_argument(
+        "--jobs", type=_positive_int, default=None, help="worker processes (default: cores)"
+    )
+    demo.add_argument("--assignment", action="append", help="only this assignment (repeatable)")
+    demo.add_argument(
+        "--broken", action="store_true", help="also grade broken submissions (timeouts, ...)"
+    )
+    demo.add_argument(
+        "--cell-timeout",
+        type=_positive_int,
+        default=120,
+        help="seconds a cell may run (default: %(default)s)",
+    )
+
+    export = commands.add_parser("export", help="export the gradebook to CSV (nbgrader export)")
+    _add_dir(export)
+    export.add_argument(
+        "--to", type=Path, default=Path("grades.csv"), help="a new CSV file (default: %(default)s)"
+    )
+    export.add_argument(
+        "--assignment", action="append", default=[], help="export only this one (repeatable)"
+    )
+    return parser
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def _echo(message: str) -> None:
+    """Print at once, so progress shows live in a pipe or a CI log."""
+    print(message, flush=True)
+
+
+def _notebook_paths(notebooks: Path) -> list[Path]:
+    from .authoring.sync import lesson_notebooks
+
+    if not notebooks.is_dir():
+        raise CourseError(f"notebooks folder {notebooks} does not exist; pass --notebooks PATH")
+    return lesson_notebooks(notebooks)
+
+
+def cmd_sync(args) -> int:
+    from .authoring.sync import sync_notebook
+
+    drifts = []
+    for path in _notebook_paths(args.notebooks):
+        try:
+            drifts += sync_notebook(path, write=not args.check)
+        except LookupError as exc:
+            raise CourseError(
+                f"{path}: {exc}; install it with `pip install -e ./solutions`"
+            ) from exc
+    if args.check:
+        for drift in drifts:
+            print(f"{drift}; run `cnn-course sync`")
+        return 1 if drifts else 0
+    for drift in drifts:
+        print(f"rewrote {drift.notebook}: cell {drift.cell_index} ({', '.join(drift.objects)})")
+    if not drifts:
+        print("all generated cells already match solutions/")
+    return 0
+
+
+def cmd_references(args) -> int:
+    from .authoring import references
+    from .references import path as shipped_path
+
+    known = references.generators(args.notebooks) if args.notebooks.is_dir() else {}
+    assignments = args.assignments or sorted(known)
+    unknown = [a for a in assignments if a not in known]
+    if unknown:
+        raise CourseError(
+            f"no stored references for {unknown[0]!r} (lessons with references: "
+            f"{', '.join(sorted(known)) or 'none'}); check the name and --notebooks"
+        )
+    try:
+        if not args.check:
+            for path in references.write_references(assignments):
+                print(f"wrote {path}")
+            return 0
+        with tempfile.TemporaryDirectory() as tmp:
+            written = references.write_references(assignments, Path(tmp))
+            stale = [
+                p.name
+                for p in written
+                if not shipped_path(p.stem).is_file()
+                or not filecmp.cmp(p, shipped_path(p.stem), shallow=False)
+            ]
+    except ModuleNotFoundError as exc:
+        raise CourseError(
+            f"{exc}; the references are computed from the solutions package: "
+            "pip install -e ./solutions"
+        ) from exc
+    for name in stale:
+        print(f"{name} differs from what solutions/ gives; run `cnn-course references`")
+    if not stale:
+        print(f"stored references match ({', '.join(p.name for p in written)})")
+    return 1 if stale else 0
+
+
+def cmd_release(args) -> int:
+    from .grading.config import Settings
+    from .grading.course_dir import CourseDir
+    from .grading.release import release
+
+    course = CourseDir(args.dir)
+    release(
+        args.notebooks,
+        course,
+        args.assignment,
+        Settings(cell_timeout=args.cell_timeout),
+        say=_echo,
+    )
+    print(
+        f"course directory {course.root}: hand out release/<assignment>/, then grade with "
+        f"`cnn-course grade <submissions> --dir {args.dir}`"
+    )
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from .grading.course_dir import CourseDir
+    from .grading.grade import grade
+
+    grade(
+        CourseDir(args.dir),
+        args.submissions,
+        assignment=args.assignment,
+        jobs=args.jobs,
+        regrade=args.regrade,
+        cell_timeout=args.cell_timeout,
+        csv_path=args.csv,
+        kernel_threads=args.kernel_threads,
+        say=_echo,
+    )
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .grading.demo import run_demo
+
+    ok = run_demo(
+        args.notebooks,
+        args.dir,
+        jobs=args.jobs,
+        assignments=args.assignment,
+        broken=args.broken,
+        cell_timeout=args.cell_timeout,
+        say=_echo,
+    )
+    return 0 if ok else 1
+
+
+def cmd_export(args) -> int:
+    from .grading.course_dir import CourseDir
+    from .grading.report import export_csv
+
+    course = CourseDir(args.dir)
+    course.require_built()
+    path = export_csv(course, args.to, assignments=args.assignment)
+    print(f"exported the gradebook to {path}")
+    return 0
+
+
+COMMANDS = {
+    "sync": cmd_sync,
+    "references": cmd_references,
+    "release": cmd_release,
+    "grade": cmd_grade,
+    "demo": cmd_demo,
+    "export": cmd_export,
+}
+
+
+def main(argv=None) -> int:
+    """Run `cnn-course`; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CourseError as exc:
+        print(f"cnn-course {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"cnn-course {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

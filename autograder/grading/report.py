@@ -1,0 +1,123 @@
+"""Grade tables and CSV files, read from nbgrader's gradebook."""
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .course_dir import CourseDir
+from .errors import CourseError
+
+
+@dataclass
+class GradeTable:
+    """One row per (student, assignment, notebook) with the score of every graded cell."""
+
+    cells: list[str] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return ["student", "assignment", "notebook", *self.cells, "total", "max", "note"]
+
+
+def _cell_order(course: CourseDir, assignment: str, notebook: str) -> list[str]:
+    path = course.release / assignment / f"{notebook}.ipynb"
+    if not path.is_file():
+        return []
+    nb = nbformat.read(path, as_version=4)
+    meta = [cell.get("metadata", {}).get("nbgrader", {}) for cell in nb.cells]
+    return [m["grade_id"] for m in meta if m.get("grade") and "grade_id" in m]
+
+
+def grade_table(course: CourseDir, assignments, notes: dict | None = None) -> GradeTable:
+    """Every submission of `assignments` in the gradebook.
+
+    `notes` maps (student, assignment) to a note for the last column.
+    """
+    notes = notes or {}
+    table = GradeTable()
+    with course.gradebook() as gb:
+        for assignment in assignments:
+            for notebook in sorted(gb.find_assignment(assignment).notebooks, key=lambda n: n.name):
+                order = _cell_order(course, assignment, notebook.name)
+                ids = order + sorted(c.name for c in notebook.grade_cells if c.name not in order)
+                table.cells += [i for i in ids if i not in table.cells]
+                for sub in sorted(notebook.submissions, key=lambda s: s.student.id):
+                    student = sub.student.id
+                    row = {"student": student, "assignment": assignment, "notebook": notebook.name}
+                    row |= {g.name: g.score for g in sub.grades}
+                    row["total"] = sum(g.score or 0.0 for g in sub.grades)
+                    row["max"] = sum(g.max_score for g in sub.grades)
+                    row["note"] = notes.get((student, assignment), "")
+                    table.rows.append(row)
+    return table
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def write_csv(table: GradeTable, path: Path) -> Path:
+    """Write `table` as CSV (empty cells where a cell does not apply or has no score)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(table.columns)
+        for row in table.rows:
+            writer.writerow([_fmt(row.get(column)) for column in table.columns])
+    return path
+
+
+def render(table: GradeTable, extra: dict | None = None, short: bool = True) -> str:
+    """`table` as aligned text.
+
+    `extra` maps (student, assignment, notebook) to more columns (e.g. expected, verdict).
+    Assignment and notebook columns appear only when the table has more than one of them.
+    """
+    extra = extra or {}
+    extra_columns = list(dict.fromkeys(k for values in extra.values() for k in values))
+    keys = ["student"] + [
+        key for key in ("assignment", "notebook") if len({r[key] for r in table.rows}) > 1
+    ]
+    names = [c.removeprefix("test_") if short else c for c in table.cells]
+    lines = [[*keys, *names, "total", *extra_columns]]
+    for row in table.rows:
+        values = [_fmt(row.get(c)) if c in row else "-" for c in table.cells]
+        total = f"{_fmt(row['total'])}/{_fmt(row['max'])}"
+        more = extra.get((row["student"], row["assignment"], row["notebook"]), {})
+        lines.append(
+            [
+                *(row[k] for k in keys),
+                *values,
+                total,
+                *(str(more.get(c, "")) for c in extra_columns),
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    text = []
+    for n, line in enumerate(lines):
+        text.append("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip())
+        if n == 0:
+            text.append("  ".join("-" * w for w in widths))
+    return "\n".join(text)
+
+
+def export_csv(course: CourseDir, to: Path, assignments=(), students=()) -> Path:
+    """nbgrader's own CSV export (`nbgrader export`) of the course's gradebook to `to`."""
+    from nbgrader.plugins import CsvExportPlugin
+
+    to = Path(to)
+    if to.exists():
+        raise CourseError(f"{to} already exists; pass another --to path or delete it first")
+    course.require_built()
+    plugin = CsvExportPlugin(to=str(to), assignment=list(assignments), student=list(students))
+    with course.gradebook() as gb:
+        plugin.export(gb)
+    return to

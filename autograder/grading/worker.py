@@ -1,0 +1,147 @@
+"""Autograde submissions in a worker process with nbgrader's own converters.
+
+Each worker process loads the course configuration once and then, for each submission it is
+given, runs nbgrader's `Autograde` converter (sanitize, execute, save grades to the
+gradebook) and `GenerateFeedback`, in process, exactly as `nbgrader autograde` and
+`nbgrader generate_feedback` would. Kernels inherit thread limits from the worker's
+environment, so that parallel kernels do not fight over the cores.
+"""
+
+import logging
+import os
+import random
+import time
+
+from .course_dir import CourseDir
+from .outcomes import Outcome, read_outcome, write_zero_feedback, zero_outcome
+
+LOCKED_RETRIES = 4
+_STATE: dict = {}
+
+
+def thread_env(threads: int) -> dict[str, str]:
+    """Environment variables that cap the threads of NumPy/BLAS and TensorFlow in a kernel."""
+    threads = str(max(1, threads))
+    return {
+        "OMP_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "TF_NUM_INTRAOP_THREADS": threads,
+        "TF_NUM_INTEROP_THREADS": "1",
+    }
+
+
+def init(root: str, threads: int | None, log_path: str | None = None) -> None:
+    """Initialize a worker process: thread limits, course configuration, logs.
+
+    The worker's stderr (which its kernels inherit) and nbgrader's log of every submission
+    go to `log_path`, so that a run's screen shows one line per submission.
+    """
+    if threads:
+        os.environ.update(thread_env(threads))
+    if log_path:
+        log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.dup2(log, 2)
+        os.close(log)
+    course = CourseDir(root)
+    _STATE["course"] = course
+    _STATE["coursedir"] = course.coursedirectory()
+    _STATE["log_path"] = log_path
+    logger = logging.getLogger("traitlets")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+
+def _append_log(student: str, assignment: str, text: str) -> None:
+    path = _STATE.get("log_path")
+    if path and text:
+        with open(path, "a") as handle:
+            handle.write(f"==== {student} {assignment}\n{text}\n")
+
+
+def _run(converter) -> dict:
+    from nbgrader.utils import capture_log
+
+    result = capture_log(converter)
+    result["text"] = result.get("log", "") + result.get("error", "")
+    return result
+
+
+def autograde(course: CourseDir, coursedir, assignment: str, student: str) -> dict:
+    """nbgrader's Autograde for one submission (forced); retried while SQLite is locked."""
+    from nbgrader.converters import Autograde
+    from nbgrader.utils import temp_attrs
+
+    for attempt in range(LOCKED_RETRIES):
+        with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
+            converter = Autograde(coursedir=coursedir, config=coursedir.config)
+            converter.force = True
+            converter.create_student = True
+            result = _run(converter)
+        if result["success"] or "database is locked" not in result["text"]:
+            return result
+        time.sleep(0.5 + random.random() * 2**attempt)
+    return result
+
+
+def generate_feedback(course: CourseDir, coursedir, assignment: str, student: str) -> dict:
+    """nbgrader's GenerateFeedback (HTML, the 'feedback' template) for one submission."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.utils import temp_attrs
+    from traitlets.config import Config
+
+    config = Config(coursedir.config)
+    config.HTMLExporter.template_name = "feedback"
+    with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
+        converter = GenerateFeedback(coursedir=coursedir, config=config)
+        converter.force = True
+        return _run(converter)
+
+
+def failure_reason(text: str) -> str:
+    """One line on why nbgrader could not autograde a submission, from its log."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for marker in ("DeadKernelError", "UnresponsiveKernelError", "ValidationError"):
+        for line in lines:
+            if marker in line:
+                return f"nbgrader could not grade it: {line}"
+    errors = [line for line in lines if line.startswith("[ERROR]")]
+    tail = [line for line in lines if not line.startswith("[")]
+    detail = tail[-1] if tail else (errors[0] if errors else "unknown error")
+    return f"nbgrader could not grade it: {detail.removeprefix('[ERROR] ')}"
+
+
+def grade(assignment: str, student: str) -> Outcome:
+    """Autograde one submission and write its feedback; never raises for a bad submission."""
+    start = time.monotonic()
+    course, coursedir = _STATE["course"], _STATE["coursedir"]
+    try:
+        result = autograde(course, coursedir, assignment, student)
+        _append_log(student, assignment, result["text"])
+        if result["success"]:
+            outcome = read_outcome(course, assignment, student)
+            feedback = generate_feedback(course, coursedir, assignment, student)
+            if not feedback["success"]:
+                outcome.notes.append("nbgrader generate_feedback failed; no feedback page")
+        else:
+            reason = failure_reason(result["text"])
+            outcome = zero_outcome(course, assignment, student, "failed", reason)
+            _mark_failed(course, assignment, student, reason, result["text"])
+            write_zero_feedback(course, outcome, course.notebook_names(assignment))
+    except Exception as exc:  # a grading run must go on whatever one submission does
+        reason = f"grading crashed: {type(exc).__name__}: {exc}"
+        try:
+            outcome = zero_outcome(course, assignment, student, "failed", reason)
+        except Exception:
+            outcome = Outcome(student, assignment, "failed", notes=[reason])
+    outcome.seconds = time.monotonic() - start
+    return outcome
+
+
+def _mark_failed(course: CourseDir, assignment: str, student: str, reason: str, log: str):
+    """Leave the reason and nbgrader's log where the autograded notebook would be."""
+    folder = course.autograded_dir(student, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "NOT_GRADED.txt").write_text(f"{reason}\n\nnbgrader's log:\n{log}\n")

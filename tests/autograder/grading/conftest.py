@@ -1,0 +1,204 @@
+"""Fixtures of the grading tests: a tiny nbgrader assignment ("01_fixture"), no TensorFlow.
+
+`build(tmp)` writes a reference module, a module of wrong versions and a source notebook whose
+solution cells are generated from the reference module (as the course's notebooks are from
+`solutions/`), and puts the modules on `sys.path`. Releasing it takes ~3 s and grading one
+submission ~1 s, so the tests that run nbgrader on it stay fast.
+"""
+
+import os
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+
+ASSIGNMENT = "01_fixture"
+NOTEBOOK = "arith"
+REFERENCE = "fixture_solutions"
+MISTAKES = "fixture_mistakes"
+
+REFERENCE_SOURCE = '''\
+def add(a, b):
+    """The sum of a and b."""
+    ### BEGIN SOLUTION
+    total = a + b
+    ### END SOLUTION
+    return total
+
+
+def scale(values, factor):
+    """Every value times factor."""
+    ### BEGIN SOLUTION
+    scaled = [value * factor for value in values]
+    ### END SOLUTION
+    return scaled
+
+
+class Counter:
+    """Counts calls of step()."""
+
+    def __init__(self):
+        self.count = 0
+
+    def step(self):
+        ### BEGIN SOLUTION
+        self.count += 1
+        ### END SOLUTION
+        return self.count
+'''
+
+MISTAKES_SOURCE = """\
+def add_minus(a, b):
+    return a - b
+
+
+def step_twice(self):
+    self.count += 2
+    return self.count
+"""
+
+POINTS = {"test_add": 1.0, "test_scale": 2.0, "test_counter": 1.0}
+
+
+def _meta(grade_id, solution=False, grade=False, points=None, locked=None):
+    meta = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": (not solution) if locked is None else locked,
+        "schema_version": 3,
+        "solution": solution,
+    }
+    if points is not None:
+        meta["points"] = points
+    return {"nbgrader": meta}
+
+
+def source_notebook():
+    """The source notebook (generated cells filled from the reference module)."""
+    from autograder.authoring.sync import METADATA_KEY, generated_source
+
+    new_code, new_md = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+    cells = [
+        new_md("# Arithmetic\nA fixture lesson.", metadata=_meta("intro", locked=True)),
+        new_code("import math", metadata=_meta("imports", locked=True)),
+        new_code("", metadata=_meta("add", solution=True)),
+        new_code(
+            "assert add(1, 2) == 3\nprint('OK: add')\n### BEGIN HIDDEN TESTS\n"
+            "assert add(-5, 5) == 0\n### END HIDDEN TESTS",
+            metadata=_meta("test_add", grade=True, points=1),
+        ),
+        new_code("", metadata=_meta("scale_counter", solution=True)),
+        new_code(
+            "assert scale([1, 2], 3) == [3, 6]", metadata=_meta("test_scale", grade=True, points=2)
+        ),
+        new_code(
+            "c = Counter()\nc.step()\nassert c.step() == 2\n### BEGIN HIDDEN TESTS\n"
+            "assert c.step() == 3\n### END HIDDEN TESTS",
+            metadata=_meta("test_counter", grade=True, points=1),
+        ),
+        new_code("print(math.sqrt(add(8, 8)))"),
+    ]
+    cells[2].metadata[METADATA_KEY] = {"objects": [f"{REFERENCE}:add"]}
+    cells[4].metadata[METADATA_KEY] = {"objects": [f"{REFERENCE}:scale", f"{REFERENCE}:Counter"]}
+    for cell in cells:
+        wanted = generated_source(cell)
+        if wanted is not None:
+            cell.source = wanted
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def wrong_versions():
+    from solutions.mistakes import WrongVersion
+
+    return (
+        WrongVersion("add_minus", {"add": f"{MISTAKES}:add_minus"}, ("test_add",)),
+        WrongVersion("step_twice", {"Counter.step": f"{MISTAKES}:step_twice"}, ("test_counter",)),
+    )
+
+
+def build(tmp: Path) -> Path:
+    """Write the modules and `tmp/notebooks/01_fixture/arith.ipynb`; return the notebooks dir."""
+    modules = tmp / "modules"
+    modules.mkdir(parents=True, exist_ok=True)
+    (modules / f"{REFERENCE}.py").write_text(REFERENCE_SOURCE)
+    (modules / f"{MISTAKES}.py").write_text(textwrap.dedent(MISTAKES_SOURCE))
+    if str(modules) not in sys.path:
+        sys.path.insert(0, str(modules))
+    notebooks = tmp / "notebooks"
+    (notebooks / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+    nbformat.write(source_notebook(), notebooks / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    return notebooks
+
+
+@pytest.fixture(scope="session")
+def fixture_repo(tmp_path_factory):
+    """The fixture's notebooks folder and reference modules (on sys.path)."""
+    tmp = tmp_path_factory.mktemp("fixture_repo")
+    notebooks = build(tmp)
+    return SimpleNamespace(
+        root=tmp,
+        notebooks=notebooks,
+        modules=tmp / "modules",
+        source=notebooks / ASSIGNMENT / f"{NOTEBOOK}.ipynb",
+        wrong_versions=wrong_versions(),
+    )
+
+
+@pytest.fixture(scope="session")
+def released_fixture(fixture_repo, tmp_path_factory):
+    """A course directory with the fixture assignment released (do not modify: copy it)."""
+    from autograder.grading.course_dir import CourseDir
+    from autograder.grading.release import release
+
+    course = CourseDir(tmp_path_factory.mktemp("released") / "course")
+    release(fixture_repo.notebooks, course, say=lambda _: None)
+    return course
+
+
+@pytest.fixture
+def course(released_fixture, tmp_path):
+    """A fresh copy of the released fixture course."""
+    from autograder.grading.course_dir import CourseDir
+
+    shutil.copytree(released_fixture.root, tmp_path / "course")
+    return CourseDir(tmp_path / "course")
+
+
+@pytest.fixture
+def release_path(course):
+    return course.release / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+
+
+@pytest.fixture
+def samples(fixture_repo, course, release_path):
+    """Perfect, untouched, wrong-version and generic broken samples of the fixture."""
+    from autograder.grading import submissions
+
+    broken = submissions.broken_for(ASSIGNMENT, fixture_repo.source, release_path)
+    return submissions.make_samples(fixture_repo.source, release_path, wrong_versions(), broken)
+
+
+def subprocess_env(*extra: Path) -> dict:
+    """The environment of a `python -m autograder.cli` subprocess: the repo importable."""
+    root = Path(__file__).resolve().parents[3]
+    env = dict(os.environ)
+    paths = [str(root), *map(str, extra), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+@pytest.fixture
+def cli_env(fixture_repo):
+    return subprocess_env(fixture_repo.modules)

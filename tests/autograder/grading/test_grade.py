@@ -1,0 +1,190 @@
+"""Grading runs on the fixture assignment (real nbgrader, real kernels, ~1 s per submission)."""
+
+import csv
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.grading import submissions
+from autograder.grading.course_dir import CourseDir
+from autograder.grading.errors import CourseError
+from autograder.grading.grade import grade
+
+ASSIGNMENT = "01_fixture"
+
+
+@pytest.fixture(scope="module")
+def graded(released_fixture, fixture_repo, tmp_path_factory):
+    """The fixture's samples, graded once with two workers: (course, run, lines, samples)."""
+    tmp = tmp_path_factory.mktemp("graded")
+    course = CourseDir(tmp / "course")
+    shutil.copytree(released_fixture.root, course.root)
+    release_path = course.release / ASSIGNMENT / "arith.ipynb"
+    broken = submissions.broken_for(ASSIGNMENT, fixture_repo.source, release_path)
+    samples = submissions.make_samples(
+        fixture_repo.source, release_path, fixture_repo.wrong_versions, broken
+    )
+    samples.write(tmp / "submissions")
+    lines = []
+    run = grade(course, tmp / "submissions", jobs=2, say=lines.append)
+    return course, run, lines, samples
+
+
+def test_every_sample_gets_its_expected_score(graded):
+    _, run, _, samples = graded
+    got = {o.student: o.score for o in run.outcomes}
+    assert got == samples.expected()
+    assert {o.max_score for o in run.outcomes} == {4.0}
+
+
+def test_progress_is_one_line_per_submission(graded):
+    _, run, lines, _ = graded
+    progress = [line for line in lines if line.startswith("[")]
+    assert len(progress) == len(run.outcomes) == 8
+    assert any(line.startswith("[") and " perfect 01_fixture 4/4 pts " in line for line in progress)
+    assert progress[-1].startswith("[8/8] ")
+
+
+def test_lost_points_have_reasons(graded):
+    _, run, _, _ = graded
+    untouched = run.outcome("untouched")
+    assert {c.grade_id: c.reason for c in untouched.cells}["test_add"].startswith(
+        "NotImplementedError"
+    )
+    mistake = run.outcome("mistake-add_minus-add")
+    assert [c.grade_id for c in mistake.cells if c.score == 0] == ["test_add"]
+    assert mistake.cells[0].reason.startswith("AssertionError")
+
+
+def test_bad_submissions_get_a_summary_line(graded):
+    _, run, lines, _ = graded
+    text = "\n".join(lines)
+    assert run.outcome("broken-invalid-json").status == "unreadable"
+    assert (
+        "broken-invalid-json 01_fixture 0/4 (unreadable): arith.ipynb cannot be graded: "
+        "invalid JSON" in text
+    )
+    assert (
+        "broken-deleted-test-cell 01_fixture 4/4: cell 3 (test_add) was deleted; nbgrader "
+        "put it back and graded it" in text
+    )
+    assert "notebook was named 'copy of notebook.ipynb'; graded as arith.ipynb" in text
+
+
+def test_grades_csv(graded):
+    course, run, _, samples = graded
+    assert run.csv_path.parent == course.grades
+    with run.csv_path.open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert list(next(iter(rows.values()))) == [
+        "student",
+        "assignment",
+        "notebook",
+        "test_add",
+        "test_scale",
+        "test_counter",
+        "total",
+        "max",
+        "note",
+    ]
+    assert {s: float(r["total"]) for s, r in rows.items()} == samples.expected()
+    assert rows["mistake-step_twice-counter-step"]["test_counter"] == "0"
+    assert rows["perfect"]["max"] == "4"
+    assert rows["broken-not-a-notebook"]["note"].startswith("unreadable; arith.ipynb cannot be")
+
+
+def test_feedback_pages(graded):
+    course, run, _, _ = graded
+    for outcome in run.outcomes:
+        page = course.feedback_dir(outcome.student, ASSIGNMENT) / "arith.html"
+        assert page.is_file(), outcome.student
+    unreadable = (course.feedback_dir("broken-invalid-json", ASSIGNMENT) / "arith.html").read_text()
+    assert "0 / 4 points" in unreadable and "invalid JSON" in unreadable
+    nbgrader_page = course.feedback_dir("mistake-add_minus-add", ASSIGNMENT) / "arith.html"
+    assert "AssertionError" in nbgrader_page.read_text()
+
+
+def test_gradebook_is_nbgraders(graded):
+    course, _, _, samples = graded
+    with course.gradebook() as gb:
+        scores = {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
+    assert scores == samples.expected()
+
+
+def test_second_run_skips_everyone_and_changes_nothing(graded, tmp_path):
+    course, first, _, _ = graded
+    before = {p: p.stat().st_mtime_ns for p in course.autograded.rglob("*")}
+    lines = []
+    submitted_from = course.root.parent / "submissions"
+    run = grade(course, submitted_from, jobs=2, say=lines.append)
+    assert run.outcomes == []
+    assert len(run.skipped) == 8
+    assert "perfect already graded for 01_fixture; pass --regrade to grade again" in lines
+    assert "nothing was graded; the gradebook, grades and feedback are unchanged" in lines
+    assert len(list(course.grades.iterdir())) == 1
+    assert {p: p.stat().st_mtime_ns for p in course.autograded.rglob("*")} == before
+    assert not course.backups.exists()
+
+
+def test_regrade_backs_up_grades_and_the_changed_submission(graded, tmp_path):
+    course = CourseDir(tmp_path / "course")
+    shutil.copytree(graded[0].root, course.root)
+    new, earlier = tmp_path / "new", graded[0].root.parent / "submissions"
+    shutil.copytree(earlier / "perfect", new / "perfect")
+    # "untouched" now hands in a wrong version
+    shutil.copytree(earlier / "mistake-add_minus-add", new / "untouched")
+    lines = []
+    run = grade(course, new, regrade=True, jobs=2, say=lines.append)
+    assert {o.student: o.score for o in run.outcomes} == {"perfect": 4.0, "untouched": 3.0}
+    (backup,) = course.backups.iterdir()
+    assert (backup / "gradebook.db").is_file()
+    assert (backup / "autograded/perfect/01_fixture/arith.ipynb").is_file()
+    assert (backup / "submitted/untouched/01_fixture/arith.ipynb").is_file()
+    text = "\n".join(lines)
+    assert "gradebook backed up to" in text
+    assert "regrading 2 submissions: the earlier autograded notebooks and feedback are kept" in text
+    assert (
+        "untouched 01_fixture: the submission differs from the one in submitted/; the "
+        "earlier one is kept in" in text
+    )
+    with course.gradebook() as gb:
+        assert gb.find_submission(ASSIGNMENT, "untouched").score == 3.0
+
+
+def test_user_errors(graded, tmp_path):
+    course, run, _, _ = graded
+    with pytest.raises(CourseError, match="already exists; pass another --csv"):
+        grade(course, tmp_path, csv_path=run.csv_path)
+    with pytest.raises(CourseError, match="unknown assignment '09_x'.*released: 01_fixture"):
+        grade(course, tmp_path, assignment="09_x")
+    with pytest.raises(CourseError, match="not a built course directory"):
+        (tmp_path / "empty").mkdir()
+        grade(CourseDir(tmp_path / "empty"), tmp_path)
+    with pytest.raises(CourseError, match="does not exist; run `cnn-course release"):
+        grade(CourseDir(tmp_path / "nope"), tmp_path)
+    with pytest.raises(CourseError, match="no submissions found"):
+        grade(course, tmp_path / "empty")
+
+
+def test_grading_kernels_cannot_import_the_solutions(course, fixture_repo, tmp_path, monkeypatch):
+    """Even where `solutions` is importable (here via PYTHONPATH), a submission cannot use it."""
+    repo = Path(__file__).resolve().parents[3]
+    assert (repo / "solutions" / "__init__.py").is_file()
+    monkeypatch.setenv("PYTHONPATH", str(repo))
+    release_path = course.release / ASSIGNMENT / "arith.ipynb"
+    solved = submissions.perfect(
+        nbformat.read(fixture_repo.source, as_version=4),
+        nbformat.read(release_path, as_version=4),
+    )
+    cell = submissions.defining_cell(solved, "add")
+    cell.source = "from solutions.mistakes import WrongVersion\n" + cell.source
+    submissions.Sample("cheater", "broken", "arith.ipynb", solved).write(
+        tmp_path / "subs", ASSIGNMENT
+    )
+    run = grade(course, tmp_path / "subs", jobs=1, say=lambda _: None)
+    (outcome,) = run.outcomes
+    assert outcome.score == 3.0  # test_add fails: `add` was never defined
+    blocked = "ModuleNotFoundError: No module named 'solutions.mistakes'; 'solutions' is not"
+    assert any(blocked in note for note in outcome.notes), outcome.notes
