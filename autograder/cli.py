@@ -14,6 +14,13 @@ from .grading.errors import CourseError
 
 DEFAULT_DIR = "course-dir"
 DEFAULT_NOTEBOOKS = "notebooks"
+CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[1] / DEFAULT_NOTEBOOKS
+
+
+def default_notebooks() -> Path:
+    """./notebooks when there is one, else the notebooks of the checkout this package runs from."""
+    here = Path(DEFAULT_NOTEBOOKS)
+    return here if here.is_dir() or not CHECKOUT_NOTEBOOKS.is_dir() else CHECKOUT_NOTEBOOKS
 
 
 class Parser(argparse.ArgumentParser):
@@ -48,8 +55,9 @@ def _add_notebooks(parser):
     parser.add_argument(
         "--notebooks",
         type=Path,
-        default=Path(DEFAULT_NOTEBOOKS),
-        help="the source notebooks, <assignment>/<name>.ipynb (default: %(default)s)",
+        default=default_notebooks(),
+        help="the source notebooks, <assignment>/<name>.ipynb (default: ./notebooks, or the "
+        "course checkout's)",
     )
 
 
@@ -167,6 +175,8 @@ def cmd_sync(args) -> int:
     if args.check:
         for drift in drifts:
             print(f"{drift}; run `cnn-course sync`")
+        if not drifts:
+            print("all generated cells match solutions/")
         return 1 if drifts else 0
     for drift in drifts:
         print(f"rewrote {drift.notebook}: cell {drift.cell_index} ({', '.join(drift.objects)})")
