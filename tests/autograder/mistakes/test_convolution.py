@@ -1,48 +1,23 @@
 """Every catalogued mistake of lesson 02 is caught by exactly its checks and named in feedback."""
 
-import contextlib
-import io
+from pathlib import Path
 
 import pytest
 
+from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells
 from autograder.checks import convolution as checks
-from autograder.feedback import CheckFailed
 from autograder.mistakes import convolution as catalogue
 from solutions.mistakes import materialize, wrong_versions
 
+ROOT = Path(__file__).resolve().parents[3]
 VERSIONS = wrong_versions("02_convolution")
 
-# grade id of each test cell -> what the cell runs (public and hidden parts).
-CELLS = {
-    "test_hand_example": lambda o: checks.check_hand_example(o["cross_correlate2d"]),
-    "test_cross_correlate2d": lambda o: (
-        checks.check_cross_correlate2d(o["cross_correlate2d"]),
-        checks.check_cross_correlate2d(o["cross_correlate2d"], hidden=True),
-    ),
-    "test_im2col": lambda o: (
-        checks.check_im2col(o["im2col"]),
-        checks.check_im2col(o["im2col"], hidden=True),
-    ),
-    "test_conv2d_contract": lambda o: checks.check_conv2d_contract(o["Conv2D"]),
-    "test_conv2d_matches_keras": lambda o: (
-        checks.check_conv2d_matches_keras(o["Conv2D"]),
-        checks.check_conv2d_matches_keras(o["Conv2D"], hidden=True),
-    ),
-    "test_conv2d_trains": lambda o: checks.check_conv2d_trains(o["Conv2D"]),
-}
+CELLS = read_test_cells(ROOT / "notebooks" / "02_convolution" / "convolution.ipynb")
 
 
 def grade(objects):
-    """{grade id: feedback or None} for every test cell."""
-    results = {}
-    for cell, run in CELLS.items():
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                run(objects)
-            results[cell] = None
-        except CheckFailed as failure:
-            results[cell] = str(failure)
-    return results
+    """{grade id: feedback or None} for every test cell of the notebook."""
+    return grade_test_cells(CELLS, objects, checks)
 
 
 def test_every_catalogued_mistake_has_a_wrong_version():

@@ -1,59 +1,23 @@
 """Every catalogued mistake of lesson 01 is caught by exactly its checks and named in feedback."""
 
-import contextlib
-import io
+from pathlib import Path
 
 import pytest
 
+from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells
 from autograder.checks import mlp_limits as checks
-from autograder.feedback import CheckFailed
 from autograder.mistakes import mlp_limits as catalogue
 from solutions.mistakes import materialize, wrong_versions
 
+ROOT = Path(__file__).resolve().parents[3]
 VERSIONS = wrong_versions("01_mlp_limits")
 
-# grade id of each test cell -> what the cell runs (public and hidden parts), in notebook order.
-CELLS = {
-    "test_dense_contract": lambda o: checks.check_dense_contract(o["Dense"]),
-    "test_dense_matches_keras": lambda o: (
-        checks.check_dense_matches_keras(o["Dense"]),
-        checks.check_dense_matches_keras(o["Dense"], hidden=True),
-    ),
-    "test_dense_trains": lambda o: checks.check_dense_trains(o["Dense"]),
-    "test_dense_params": lambda o: (
-        checks.check_dense_params(o["dense_params"]),
-        checks.check_dense_params(o["dense_params"], hidden=True),
-    ),
-    "test_mlp_params": lambda o: (
-        checks.check_mlp_params(o["mlp_params"]),
-        checks.check_mlp_params(o["mlp_params"], hidden=True),
-    ),
-    "test_conv1d_matrix_example": lambda o: checks.check_conv1d_matrix_example(o["conv1d_matrix"]),
-    "test_conv1d_matrix": lambda o: (
-        checks.check_conv1d_matrix(o["conv1d_matrix"]),
-        checks.check_conv1d_matrix(o["conv1d_matrix"], hidden=True),
-    ),
-    "test_conv1d_matrix_sparsity": lambda o: checks.check_conv1d_matrix_sparsity(
-        o["conv1d_matrix"]
-    ),
-    "test_conv2d_params": lambda o: (
-        checks.check_conv2d_params(o["conv2d_params"]),
-        checks.check_conv2d_params(o["conv2d_params"], hidden=True),
-    ),
-}
+CELLS = read_test_cells(ROOT / "notebooks" / "01_mlp_limits" / "mlp_limits.ipynb")
 
 
 def grade(objects):
-    """{grade id: feedback or None} for every test cell."""
-    results = {}
-    for cell, run in CELLS.items():
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                run(objects)
-            results[cell] = None
-        except CheckFailed as failure:
-            results[cell] = str(failure)
-    return results
+    """{grade id: feedback or None} for every test cell of the notebook."""
+    return grade_test_cells(CELLS, objects, checks)
 
 
 def test_every_catalogued_mistake_has_a_wrong_version():

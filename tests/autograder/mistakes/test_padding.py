@@ -1,55 +1,27 @@
 """Every catalogued mistake of lesson 03 is caught by exactly its checks and named in feedback."""
 
-import contextlib
-import io
 import linecache
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells, run_test_cell
 from autograder.checks import padding as checks
 from autograder.diagnosis import first_match
 from autograder.feedback import CheckFailed
 from autograder.mistakes import padding as catalogue
 from solutions.mistakes import WrongVersion, materialize, wrong_versions
 
+ROOT = Path(__file__).resolve().parents[3]
 VERSIONS = wrong_versions("03_padding")
 
-# grade id of each test cell -> what the cell runs (public and hidden parts), in notebook order.
-CELLS = {
-    "test_zero_padding_contract": lambda o: checks.check_zero_padding_contract(o["ZeroPadding2D"]),
-    "test_zero_padding": lambda o: (
-        checks.check_zero_padding(o["ZeroPadding2D"]),
-        checks.check_zero_padding(o["ZeroPadding2D"], hidden=True),
-    ),
-    "test_padding_amounts": lambda o: (
-        checks.check_padding_amounts(o["padding_amounts"]),
-        checks.check_padding_amounts(o["padding_amounts"], hidden=True),
-    ),
-    "test_conv2d_contract": lambda o: checks.check_conv2d_contract(o["Conv2D"]),
-    "test_conv2d_matches_keras": lambda o: (
-        checks.check_conv2d_matches_keras(o["Conv2D"]),
-        checks.check_conv2d_matches_keras(o["Conv2D"], hidden=True),
-    ),
-    "test_conv2d_full": lambda o: (
-        checks.check_conv2d_full(o["Conv2D"]),
-        checks.check_conv2d_full(o["Conv2D"], hidden=True),
-    ),
-    "test_conv2d_trains": lambda o: checks.check_conv2d_trains(o["Conv2D"]),
-}
+CELLS = read_test_cells(ROOT / "notebooks" / "03_padding" / "padding.ipynb")
 
 
 def grade(objects):
-    """{grade id: feedback or None} for every test cell."""
-    results = {}
-    for cell, run in CELLS.items():
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                run(objects)
-            results[cell] = None
-        except CheckFailed as failure:
-            results[cell] = str(failure)
-    return results
+    """{grade id: feedback or None} for every test cell of the notebook."""
+    return grade_test_cells(CELLS, objects, checks)
 
 
 def title(mistake_id):
@@ -88,7 +60,7 @@ def test_padding_with_ones_is_named_too():
     objects = materialize(version, "solutions.padding")
     for cell in ("test_zero_padding", "test_conv2d_matches_keras"):
         with pytest.raises(CheckFailed, match=f"Likely mistake: {title('pad_not_zero')}"):
-            CELLS[cell](objects)
+            run_test_cell(CELLS[cell], objects, checks)
 
 
 def test_no_variant_matches_the_right_answer():

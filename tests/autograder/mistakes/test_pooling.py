@@ -1,56 +1,22 @@
 """Every catalogued mistake of lesson 05 is caught by exactly its checks and named in feedback."""
 
-import contextlib
-import io
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import solutions.pooling as reference
+from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells
 from autograder.authoring.sources import module_path
 from autograder.checks import pooling as checks
 from autograder.diagnosis import first_match
-from autograder.feedback import CheckFailed
 from autograder.mistakes import pooling as catalogue
 from solutions.mistakes import materialize, wrong_versions
 
+ROOT = Path(__file__).resolve().parents[3]
 VERSIONS = wrong_versions("05_pooling")
 
-# grade id of each test cell -> what the cell runs (public and hidden parts).
-CELLS = {
-    "test_pool_output_size": lambda o: (
-        checks.check_pool_output_size(o["pool_output_size"]),
-        checks.check_pool_output_size(o["pool_output_size"], hidden=True),
-    ),
-    "test_pool_windows": lambda o: (
-        checks.check_pool_windows(o["pool_windows"]),
-        checks.check_pool_windows(o["pool_windows"], hidden=True),
-    ),
-    "test_pooling_contract": lambda o: checks.check_pooling_contract(
-        o["MaxPooling2D"], o["AveragePooling2D"]
-    ),
-    "test_hand_example": lambda o: checks.check_hand_example(
-        o["MaxPooling2D"], o["AveragePooling2D"]
-    ),
-    "test_max_pooling_matches_keras": lambda o: (
-        checks.check_max_pooling_matches_keras(o["MaxPooling2D"]),
-        checks.check_max_pooling_matches_keras(o["MaxPooling2D"], hidden=True),
-    ),
-    "test_average_pooling_matches_keras": lambda o: (
-        checks.check_average_pooling_matches_keras(o["AveragePooling2D"]),
-        checks.check_average_pooling_matches_keras(o["AveragePooling2D"], hidden=True),
-    ),
-    "test_pooling_trains": lambda o: checks.check_pooling_trains(
-        o["MaxPooling2D"], o["AveragePooling2D"]
-    ),
-    "test_global_average_pooling_contract": lambda o: checks.check_global_average_pooling_contract(
-        o["GlobalAveragePooling2D"]
-    ),
-    "test_global_average_pooling_matches_keras": lambda o: (
-        checks.check_global_average_pooling_matches_keras(o["GlobalAveragePooling2D"]),
-        checks.check_global_average_pooling_matches_keras(o["GlobalAveragePooling2D"], hidden=True),
-    ),
-}
+CELLS = read_test_cells(ROOT / "notebooks" / "05_pooling" / "pooling.ipynb")
 
 # Each exercise's own test cells: its stub must fail them with "not implemented yet".
 EXERCISES = {
@@ -98,16 +64,8 @@ def stubbed(names=None) -> dict:
 
 
 def grade(objects):
-    """{grade id: feedback or None} for every test cell."""
-    results = {}
-    for cell, run in CELLS.items():
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                run(objects)
-            results[cell] = None
-        except CheckFailed as failure:
-            results[cell] = str(failure)
-    return results
+    """{grade id: feedback or None} for every test cell of the notebook."""
+    return grade_test_cells(CELLS, objects, checks)
 
 
 def test_every_catalogued_mistake_has_a_wrong_version():

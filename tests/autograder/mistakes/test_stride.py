@@ -1,63 +1,26 @@
 """Every catalogued mistake of lesson 04 is caught by exactly its checks and named in feedback."""
 
-import contextlib
-import io
 import linecache
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells
 from autograder.checks import stride as checks
 from autograder.diagnosis import first_match
-from autograder.feedback import CheckFailed
 from autograder.mistakes import stride as catalogue
 from solutions.mistakes import materialize, wrong_versions
 
+ROOT = Path(__file__).resolve().parents[3]
 VERSIONS = wrong_versions("04_stride")
 
-# grade id of each test cell -> what the cell runs (public and hidden parts), in notebook order.
-CELLS = {
-    "test_conv_output_size": lambda o: (
-        checks.check_conv_output_size(o["conv_output_size"]),
-        checks.check_conv_output_size(o["conv_output_size"], hidden=True),
-    ),
-    "test_padding_amounts": lambda o: (
-        checks.check_padding_amounts(o["padding_amounts"]),
-        checks.check_padding_amounts(o["padding_amounts"], hidden=True),
-    ),
-    "test_im2col": lambda o: (
-        checks.check_im2col(o["im2col"]),
-        checks.check_im2col(o["im2col"], hidden=True),
-    ),
-    "test_conv2d_contract": lambda o: checks.check_conv2d_contract(o["Conv2D"]),
-    "test_conv2d_strides": lambda o: (
-        checks.check_conv2d_strides(o["Conv2D"]),
-        checks.check_conv2d_strides(o["Conv2D"], hidden=True),
-    ),
-    "test_conv2d_dilation": lambda o: (
-        checks.check_conv2d_dilation(o["Conv2D"]),
-        checks.check_conv2d_dilation(o["Conv2D"], hidden=True),
-    ),
-    "test_conv2d_trains": lambda o: checks.check_conv2d_trains(o["Conv2D"]),
-    "test_digit_network": lambda o: checks.check_digit_network(o["Conv2D"]),
-    "test_receptive_field": lambda o: (
-        checks.check_receptive_field(o["receptive_field"]),
-        checks.check_receptive_field(o["receptive_field"], hidden=True),
-    ),
-}
+CELLS = read_test_cells(ROOT / "notebooks" / "04_stride" / "stride.ipynb")
 
 
 def grade(objects):
-    """{grade id: feedback or None} for every test cell."""
-    results = {}
-    for cell, run in CELLS.items():
-        try:
-            with contextlib.redirect_stdout(io.StringIO()):
-                run(objects)
-            results[cell] = None
-        except CheckFailed as failure:
-            results[cell] = str(failure)
-    return results
+    """{grade id: feedback or None} for every test cell of the notebook."""
+    return grade_test_cells(CELLS, objects, checks)
 
 
 def test_every_catalogued_mistake_has_a_wrong_version():

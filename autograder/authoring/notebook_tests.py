@@ -1,0 +1,46 @@
+"""Run a lesson notebook's test cells in this process, against given objects.
+
+The instructor's tests use this to prove, without nbgrader, which test cells a wrong version
+of the reference fails: the cells are read from the notebook, hidden tests included, so the
+tests run exactly what students' notebooks run.
+"""
+
+import contextlib
+import io
+from pathlib import Path
+
+import nbformat
+
+from ..feedback import CheckFailed
+
+
+def read_test_cells(notebook: Path) -> dict[str, str]:
+    """{grade id: source} of the notebook's autograded test cells, in notebook order."""
+    cells = {}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            cells[meta["grade_id"]] = cell.source
+    return cells
+
+
+def run_test_cell(source: str, objects: dict, checks) -> None:
+    """Run one test cell with `objects` and the lesson's `checks` module; output is discarded.
+
+    Raises CheckFailed when the cell fails, as it would in the notebook.
+    """
+    namespace = {**objects, "checks": checks}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(source, "<test cell>", "exec"), namespace)
+
+
+def grade_test_cells(cells: dict[str, str], objects: dict, checks) -> dict[str, str | None]:
+    """{grade id: feedback, or None when the cell passes} for every cell."""
+    results = {}
+    for grade_id, source in cells.items():
+        try:
+            run_test_cell(source, objects, checks)
+            results[grade_id] = None
+        except CheckFailed as failure:
+            results[grade_id] = str(failure)
+    return results
