@@ -2,7 +2,8 @@
 
 Helpers shared by every lesson's checks: construct and build a student layer with readable
 feedback, find and copy its weights, compare its constructor with Keras's, round-trip its
-config, and compare its gradients with a Keras layer's.
+config. They touch the student's layer only through operations (`autograder.student`), so
+they work on a local layer and on one in the grading sandbox alike.
 """
 
 import inspect
@@ -12,7 +13,7 @@ import numpy as np
 
 from .feedback import CheckFailed
 from .guard import CONVOLUTION, ForbiddenOps
-from .student import run
+from .student import label, perform, run
 
 
 def describe_call(name: str, args: tuple = (), kwargs: dict | None = None) -> str:
@@ -24,14 +25,14 @@ def describe_call(name: str, args: tuple = (), kwargs: dict | None = None) -> st
 def make_layer(cls, args=(), kwargs=None, forbidden: ForbiddenOps = CONVOLUTION):
     """Instantiate the student's layer class, turning errors into feedback."""
     kwargs = kwargs or {}
-    call = describe_call(cls.__name__, args, kwargs)
+    call = describe_call(label(cls), args, kwargs)
     return run(f"{call}", cls, *args, forbidden=forbidden, **kwargs)
 
 
 def build_layer(layer, input_shape, forbidden: ForbiddenOps = CONVOLUTION):
     """Build the layer for `input_shape`, turning errors into feedback."""
     run(
-        f"{type(layer).__name__}.build{tuple(input_shape)}",
+        f"{label(layer)}.build{tuple(input_shape)}",
         layer.build,
         tuple(input_shape),
         forbidden=forbidden,
@@ -39,9 +40,11 @@ def build_layer(layer, input_shape, forbidden: ForbiddenOps = CONVOLUTION):
     return layer
 
 
-def weights_by_name(layer) -> dict:
-    """The layer's weights keyed by their short name ("kernel", "bias", ...)."""
-    return {w.name.split("/")[-1]: w for w in layer.weights}
+def weights_by_name(layer, forbidden: ForbiddenOps = CONVOLUTION) -> dict[str, dict]:
+    """The layer's weights keyed by their short name ("kernel", "bias", ...): each a dict of
+    its "shape", "dtype" and "trainable"."""
+    infos = perform(f"{label(layer)}.weights", "weights", layer, forbidden=forbidden)
+    return {info["name"]: info for info in infos}
 
 
 def expect_weights(
@@ -49,6 +52,7 @@ def expect_weights(
     expected: dict[str, tuple],
     how: dict[str, str] | None = None,
     shape_mistake: Callable | None = None,
+    forbidden: ForbiddenOps = CONVOLUTION,
 ) -> dict:
     """Check the layer has exactly the weights `expected` (name -> shape); return them by name.
 
@@ -56,9 +60,9 @@ def expect_weights(
     `shape_mistake(name, found, expected)` may name a catalogued mistake for a wrong shape.
     """
     how = how or {}
-    found = weights_by_name(layer)
-    name = type(layer).__name__
-    listing = ", ".join(f"{k} {tuple(w.shape)}" for k, w in found.items()) or "none"
+    found = weights_by_name(layer, forbidden)
+    name = label(layer)
+    listing = ", ".join(f"{k} {tuple(w['shape'])}" for k, w in found.items()) or "none"
     missing = [k for k in expected if k not in found]
     extra = [k for k in found if k not in expected]
     if missing or extra:
@@ -76,7 +80,7 @@ def expect_weights(
             f"{name} has unexpected weight(s) {', '.join(map(repr, extra))}.", details, hint
         )
     for key, shape in expected.items():
-        actual = tuple(found[key].shape)
+        actual = tuple(found[key]["shape"])
         if actual != tuple(shape):
             details = [
                 f"expected {key} shape {tuple(shape)}" + (f" = {how[key]}" if key in how else "")
@@ -94,30 +98,40 @@ def _fail(headline, details, hint=""):
     raise CheckFailed(headline, details, hint)
 
 
-def assign_weights(layer, values: dict[str, np.ndarray], **expect_kw) -> None:
+def assign_weights(
+    layer, values: dict[str, np.ndarray], forbidden: ForbiddenOps = CONVOLUTION, **expect_kw
+) -> None:
     """Copy `values` (name -> array) into the student's layer after checking names and shapes."""
-    found = expect_weights(layer, {k: v.shape for k, v in values.items()}, **expect_kw)
-    for key, value in values.items():
-        found[key].assign(value)
+    expect_weights(layer, {k: v.shape for k, v in values.items()}, forbidden=forbidden, **expect_kw)
+    perform(f"{label(layer)} weights.assign", "assign", layer, values, forbidden=forbidden)
+
+
+EMPTY = "<empty>"
+
+
+def student_signature(cls, forbidden: ForbiddenOps = CONVOLUTION) -> dict[str, object]:
+    """{argument name: default (or EMPTY)} of the student class's constructor."""
+    try:
+        params = perform(f"{label(cls)}.__init__", "signature", cls, forbidden=forbidden)
+    except CheckFailed:
+        _fail(f"cannot read the signature of {label(cls)}.__init__.", [])
+    return {name: default for name, _kind, default in params}
 
 
 def check_signature(cls, keras_cls, names: Iterable[str]) -> None:
     """The constructor takes the arguments `names` with Keras's defaults, in Keras's order."""
-    try:
-        ours = inspect.signature(cls.__init__).parameters
-    except (TypeError, ValueError):
-        _fail(f"cannot read the signature of {cls.__name__}.__init__.", [])
-    theirs = inspect.signature(keras_cls.__init__).parameters
+    ours = student_signature(cls)
+    theirs = {
+        name: EMPTY if p.default is p.empty else p.default
+        for name, p in inspect.signature(keras_cls.__init__).parameters.items()
+    }
     problems = []
     for name in names:
         if name not in ours:
+            problems.append(f"argument {name!r} is missing (Keras: {name}={theirs[name]!r})")
+        elif ours[name] != theirs[name]:
             problems.append(
-                f"argument {name!r} is missing (Keras: {name}={theirs[name].default!r})"
-            )
-        elif ours[name].default != theirs[name].default:
-            problems.append(
-                f"argument {name!r} defaults to {ours[name].default!r}; "
-                f"Keras's default is {theirs[name].default!r}"
+                f"argument {name!r} defaults to {ours[name]!r}; Keras's default is {theirs[name]!r}"
             )
     keras_order = [n for n in theirs if n in names]
     our_order = [n for n in ours if n in names]
@@ -128,15 +142,17 @@ def check_signature(cls, keras_cls, names: Iterable[str]) -> None:
             "**kwargs is missing (Keras layers pass name=, dtype=, ... to the base class)"
         )
     if problems:
-        _fail(f"{cls.__name__} is not a drop-in for keras.layers.{keras_cls.__name__}.", problems)
+        _fail(f"{label(cls)} is not a drop-in for keras.layers.{keras_cls.__name__}.", problems)
 
 
 def check_config_roundtrip(
     layer, keys: Iterable[str], forbidden: ForbiddenOps = CONVOLUTION
 ) -> None:
     """get_config() holds `keys`, and from_config(get_config()) rebuilds an equal config."""
-    name = type(layer).__name__
+    name = label(layer)
     config = run(f"{name}.get_config()", layer.get_config, forbidden=forbidden)
+    if not isinstance(config, dict):
+        _fail(f"{name}.get_config() returned {type(config).__name__}; expected a dict.", [])
     missing = [k for k in keys if k not in config]
     if missing:
         _fail(
@@ -145,8 +161,10 @@ def check_config_roundtrip(
             "return {**super().get_config(), 'filters': self.filters, ...} with every "
             "constructor argument",
         )
-    clone = run(f"{name}.from_config(config)", type(layer).from_config, config, forbidden=forbidden)
-    again = run(f"{name}.get_config() of the clone", clone.get_config, forbidden=forbidden)
+    both = perform(
+        f"{name}.from_config({name}.get_config())", "config_roundtrip", layer, forbidden=forbidden
+    )
+    again = both["again"]
     for key in keys:
         if again.get(key) != config.get(key):
             _fail(
@@ -159,7 +177,7 @@ def check_output_shape(
     layer, input_shape, expected, formula: str = "", forbidden: ForbiddenOps = CONVOLUTION
 ) -> None:
     """compute_output_shape(input_shape) == expected (with None for unknown sizes)."""
-    name = type(layer).__name__
+    name = label(layer)
     shape = run(
         f"{name}.compute_output_shape({tuple(input_shape)})",
         layer.compute_output_shape,

@@ -1,15 +1,55 @@
-"""Run a student's function or layer inside a check: guarded, with errors turned into feedback."""
+"""Run a student's function or layer inside a check: guarded, with errors turned into feedback.
 
-import linecache
-import re
+Checks call student code only through `run` (a call) and `perform` (any operation of
+`autograder.harness.ops`). The student objects a check receives are the real ones in the
+student's kernel, or `Ref`s to them across the grading sandbox; both go through the same
+operations and give the same feedback.
+"""
 
 from .feedback import CheckFailed
-from .guard import CONVOLUTION, ForbiddenOps, forbid
+from .guard import CONVOLUTION, ForbiddenOps
+from .harness.execution import StudentError, error_message, execute, is_stub
+from .harness.remote import session_of
+
+__all__ = ["run", "perform", "label", "error_message", "is_stub", "NOT_IMPLEMENTED_HINT"]
 
 NOT_IMPLEMENTED_HINT = (
     "replace `raise NotImplementedError()` in the exercise cell with your code, run that cell, "
     "then run this test again"
 )
+INTERRUPTED = "KeyboardInterrupt"
+
+
+def perform(what: str, op: str, *args, forbidden: ForbiddenOps = CONVOLUTION, case="", **kwargs):
+    """Run operation `op` on student code, named `what` in feedback; return its value.
+
+    Raises CheckFailed if the code raised, called a forbidden built-in, or (across the grading
+    sandbox) did something the sandbox reports. `case` describes the inputs in one line.
+    """
+    session = session_of((*args, *kwargs.values()))
+    names, op_types = forbidden.names, forbidden.op_types
+    if session is None:
+        result = execute(op, args, kwargs, names, op_types)
+    else:
+        result = session.perform(op, args, kwargs, names, op_types)
+    details = [f"case: {case}"] if case else []
+    if result.integrity:
+        raise CheckFailed(
+            f"While {what} ran, the grader saw it {result.integrity[0]}.",
+            [*details, *(f"also: {note}" for note in result.integrity[1:4])],
+            "graded code may only compute: no changes to the grader, other threads, "
+            "processes, files outside its folder or dynamic imports; your instructor will "
+            "see this note",
+        )
+    if result.error is not None:
+        raise _raised(what, result.error, details)
+    if result.forbidden:
+        raise CheckFailed(
+            f"{what} calls {forbidden.label} ({result.forbidden[0]}), which this lesson forbids.",
+            details,
+            forbidden.hint,
+        )
+    return result.value
 
 
 def run(what: str, fn, *args, forbidden: ForbiddenOps = CONVOLUTION, case: str = "", **kw):
@@ -17,70 +57,28 @@ def run(what: str, fn, *args, forbidden: ForbiddenOps = CONVOLUTION, case: str =
 
     `case` describes the inputs in one line; it is added to any feedback.
     """
-    details = [f"case: {case}"] if case else []
-    with forbid(forbidden.names) as hits:
-        try:
-            result = fn(*args, **kw)
-        except CheckFailed:
-            raise
-        except NotImplementedError as exc:
-            if is_stub(exc):
-                raise CheckFailed(
-                    f"{what} is not implemented yet.", details, NOT_IMPLEMENTED_HINT
-                ) from exc
-            raise _raised(what, exc, details) from exc  # e.g. NumPy on a symbolic tensor
-        except Exception as exc:
-            raise _raised(what, exc, details) from exc
-    if hits:
-        used = hits[0]
-        raise CheckFailed(
-            f"{what} calls {forbidden.label} ({used}), which this lesson forbids.",
+    return perform(what, "call", fn, *args, forbidden=forbidden, case=case, **kw)
+
+
+def label(obj) -> str:
+    """The class name of a student object, for feedback (a class's own name for a class)."""
+    if getattr(obj, "_is_ref", False):
+        return obj.__name__
+    return obj.__name__ if isinstance(obj, type) else type(obj).__name__
+
+
+def _raised(what: str, error: StudentError, details: list[str]) -> CheckFailed:
+    if error.stub:
+        return CheckFailed(f"{what} is not implemented yet.", details, NOT_IMPLEMENTED_HINT)
+    if error.type == INTERRUPTED:
+        return CheckFailed(
+            f"{what} was stopped: it ran out of time.",
             details,
-            forbidden.hint,
+            "look for a loop that never ends, or for work far larger than the exercise needs",
         )
-    return result
-
-
-ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
-KERAS_WRAPPER = "Exception encountered when calling"
-KERAS_ARGUMENTS = "Arguments received by"
-
-
-def error_message(exc: BaseException) -> str:
-    """The first informative line of an exception's message.
-
-    Keras re-raises errors from a layer's call() under the line "Exception encountered when
-    calling X.call()."; the original message follows it.
-    """
-    lines = [ln.strip() for ln in ANSI_CODES.sub("", str(exc)).splitlines() if ln.strip()]
-    if lines and lines[0].startswith(KERAS_WRAPPER):
-        lines = lines[1:]
-        if lines and lines[0].startswith(KERAS_ARGUMENTS):  # the original message was empty
-            return ""
-    return lines[0] if lines else ""
-
-
-def _raised(what: str, exc: BaseException, details: list[str]) -> CheckFailed:
-    return CheckFailed(
-        f"{what} raised {type(exc).__name__}: {error_message(exc)}",
-        details,
-        "the traceback above shows the line of your code where it happened",
+    hint = (
+        f"it happened in your code at {error.where}"
+        if error.where
+        else "run your function on a small input in a cell of its own to see where it fails"
     )
-
-
-STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
-
-
-def is_stub(exc: NotImplementedError) -> bool:
-    """Whether `exc` comes from an exercise's `raise NotImplementedError()` placeholder.
-
-    Libraries raise NotImplementedError too (TensorFlow, when NumPy meets a symbolic tensor);
-    the placeholder is recognised by the line that raised it.
-    """
-    tb = exc.__traceback__
-    if tb is None:
-        return not error_message(exc)
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    line = linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
-    return bool(STUB_LINE.match(line)) if line else not error_message(exc)
+    return CheckFailed(f"{what} raised {error.type}: {error.message}", details, hint)

@@ -3,6 +3,10 @@
 The instructor's tests use this to prove, without nbgrader, which test cells a wrong version
 of the reference fails: the cells are read from the notebook, hidden tests included, so the
 tests run exactly what students' notebooks run.
+
+With `across=True` the objects sit behind a loopback agent, reached through the same bytes and
+operations as the grading sandbox, and the checks draw fresh cases as they do when grading
+(`fresh_seed`): this proves that every check works across the boundary, without a sandbox.
 """
 
 import contextlib
@@ -12,6 +16,8 @@ from pathlib import Path
 import nbformat
 
 from ..feedback import CheckFailed
+from ..harness import cases
+from ..harness.remote import LoopbackSession
 
 
 def read_test_cells(notebook: Path) -> dict[str, str]:
@@ -34,13 +40,20 @@ def run_test_cell(source: str, objects: dict, checks) -> None:
         exec(compile(source, "<test cell>", "exec"), namespace)
 
 
-def grade_test_cells(cells: dict[str, str], objects: dict, checks) -> dict[str, str | None]:
+def grade_test_cells(
+    cells: dict[str, str], objects: dict, checks, across: bool = False, fresh_seed: int = 0
+) -> dict[str, str | None]:
     """{grade id: feedback, or None when the cell passes} for every cell."""
+    fresh = contextlib.nullcontext()
+    if across:
+        objects = LoopbackSession(objects).globals(objects)
+        fresh = cases.fresh(fresh_seed)
     results = {}
-    for grade_id, source in cells.items():
-        try:
-            run_test_cell(source, objects, checks)
-            results[grade_id] = None
-        except CheckFailed as failure:
-            results[grade_id] = str(failure)
+    with fresh:
+        for grade_id, source in cells.items():
+            try:
+                run_test_cell(source, objects, checks)
+                results[grade_id] = None
+            except CheckFailed as failure:
+                results[grade_id] = str(failure)
     return results

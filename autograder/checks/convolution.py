@@ -21,8 +21,10 @@ from ..contract import (
 )
 from ..diagnosis import first_match
 from ..feedback import CheckFailed, passed
+from ..harness import cases
 from ..mistakes import convolution as catalogue
-from ..student import run
+from ..student import perform, run
+from ..training import check_gradients, fit_losses, require_learning
 
 ASSIGNMENT = "02_convolution"
 
@@ -73,6 +75,9 @@ CONV2D_CASES = {
     ],
 }
 
+# When grading, hidden checks add this many cases of shapes drawn at random.
+EXTRA_HIDDEN = 4
+
 # float64 inputs of size ~1: a float32 implementation is off by a few 1e-7 per product.
 CROSS_CORRELATE_TOL = Tolerance(1e-4, 1e-5, "float32 or float64 sums of at most 49 products")
 HAND_TOL = Tolerance(1e-6, 0.0, "integer example, exact up to float rounding")
@@ -86,20 +91,74 @@ GRADIENT_TOL = Tolerance(1e-3, 1e-3, "float32 gradients summed over batch and po
 def reference_outputs(solution) -> dict[str, np.ndarray]:
     """Inputs and outputs of the stored cross_correlate2d and im2col cases, from `solution`."""
     arrays = {}
-    for kind, cases in CROSS_CORRELATE_CASES.items():
-        for index, (x_shape, k_shape, seed) in enumerate(cases):
+    for kind, table in CROSS_CORRELATE_CASES.items():
+        for index, (x_shape, k_shape, seed) in enumerate(table):
             rng = np.random.default_rng(1000 + seed)
             x, kernel = rng.normal(size=x_shape), rng.normal(size=k_shape)
             prefix = f"cross_correlate2d/{kind}/{index}"
             arrays[f"{prefix}/x"], arrays[f"{prefix}/kernel"] = x, kernel
             arrays[f"{prefix}/out"] = np.asarray(solution.cross_correlate2d(x, kernel))
-    for kind, cases in IM2COL_CASES.items():
-        for index, (x_shape, size, seed) in enumerate(cases):
+    for kind, table in IM2COL_CASES.items():
+        for index, (x_shape, size, seed) in enumerate(table):
             x = np.random.default_rng(1000 + seed).normal(size=x_shape).astype("float32")
             prefix = f"im2col/{kind}/{index}"
             arrays[f"{prefix}/x"] = x
             arrays[f"{prefix}/out"] = np.asarray(solution.im2col(x, size))
     return arrays
+
+
+def expected_cross_correlation(x, kernel) -> np.ndarray:
+    """The valid cross-correlation of one image with one kernel (SciPy's, computed here)."""
+    from scipy.signal import correlate2d
+
+    return correlate2d(np.asarray(x, float), np.asarray(kernel, float), mode="valid")
+
+
+def expected_patches(x, kernel_size) -> np.ndarray:
+    """im2col of `x` with patch entries in (m, n, c) order, from NumPy's sliding windows."""
+    kh, kw = kernel_size
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
+    b, out_h, out_w, c = windows.shape[:4]
+    # windows: (b, out_h, out_w, c, kh, kw) -> (b, out_h, out_w, kh, kw, c)
+    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(b, out_h, out_w, kh * kw * c)
+
+
+def _cross_correlate_cases(kind):
+    """(x, kernel, expected) of the stored cases; fresh ones when grading."""
+    if not cases.drawing():
+        data = references.load(ASSIGNMENT)
+        for index in range(len(CROSS_CORRELATE_CASES[kind])):
+            prefix = f"cross_correlate2d/{kind}/{index}"
+            yield tuple(data[f"{prefix}/{k}"] for k in ("x", "kernel", "out"))
+        return
+    rng = cases.generator()
+    shapes = [(x_shape, k_shape) for x_shape, k_shape, _ in CROSS_CORRELATE_CASES[kind]]
+    for _ in range(EXTRA_HIDDEN if kind == "hidden" else 0):
+        x_shape = tuple(int(n) for n in rng.integers(2, 17, size=2))
+        shapes.append((x_shape, tuple(int(rng.integers(1, n + 1)) for n in x_shape)))
+    for x_shape, k_shape in shapes:
+        x, kernel = rng.normal(size=x_shape), rng.normal(size=k_shape)
+        yield x, kernel, expected_cross_correlation(x, kernel)
+
+
+def _im2col_cases(kind):
+    """(x, kernel_size, expected) of the stored cases; fresh ones when grading."""
+    if not cases.drawing():
+        data = references.load(ASSIGNMENT)
+        for index, (_, size, _) in enumerate(IM2COL_CASES[kind]):
+            prefix = f"im2col/{kind}/{index}"
+            yield data[f"{prefix}/x"], size, data[f"{prefix}/out"]
+        return
+    rng = cases.generator()
+    shapes = [(x_shape, size) for x_shape, size, _ in IM2COL_CASES[kind]]
+    for _ in range(EXTRA_HIDDEN if kind == "hidden" else 0):
+        height, width = (int(n) for n in rng.integers(2, 10, size=2))
+        x_shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 5)))
+        size = (int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1)))
+        shapes.append((x_shape, size))
+    for x_shape, size in shapes:
+        x = rng.normal(size=x_shape).astype("float32")
+        yield x, size, expected_patches(x, size)
 
 
 def _fail_with_diagnosis(headline, mismatch, case, mistake, hint=""):
@@ -121,11 +180,25 @@ def _diagnose_cross_correlate2d(fn):
     return first_match(outputs, probes, catalogue.CROSS_CORRELATE2D_VARIANTS)
 
 
+def _hand_example():
+    """The worked example, or (when grading) the same example in disguise: both arrays
+    transposed or not and scaled by whole numbers, so that only a cross-correlation answers."""
+    if not cases.drawing():
+        return HAND_X, HAND_KERNEL, HAND_EXPECTED, "the worked 4x4 example"
+    rng = cases.generator()
+    a, b = (int(v) for v in rng.integers(2, 6, size=2))
+    x, kernel, expected = a * HAND_X, b * HAND_KERNEL, a * b * HAND_EXPECTED
+    if rng.integers(2):
+        x, kernel, expected = x.T, kernel.T, expected.T
+        return x, kernel, expected, f"the worked 4x4 example, transposed, times {a} and {b}"
+    return x, kernel, expected, f"the worked 4x4 example, image times {a}, kernel times {b}"
+
+
 def check_hand_example(cross_correlate2d):
     """The lecture's 4x4 image with its 2x2 kernel gives [[7, -2, 5], [4, 1, 3], [-2, 4, 6]]."""
-    case = "the worked 4x4 example"
-    out = run("cross_correlate2d", cross_correlate2d, HAND_X, HAND_KERNEL, case=case)
-    mismatch = compare(out, HAND_EXPECTED, HAND_TOL)
+    x, kernel, expected, case = _hand_example()
+    out = run("cross_correlate2d", cross_correlate2d, x, kernel, case=case)
+    mismatch = compare(out, expected, HAND_TOL)
     if mismatch:
         _fail_with_diagnosis(
             "cross_correlate2d does not reproduce the worked example.",
@@ -139,11 +212,9 @@ def check_hand_example(cross_correlate2d):
 
 def check_cross_correlate2d(cross_correlate2d, hidden=False):
     """Stored reference outputs on random images and kernels (more shapes when hidden)."""
-    data = references.load(ASSIGNMENT)
     kind = "hidden" if hidden else "public"
-    for index, (x_shape, k_shape, _) in enumerate(CROSS_CORRELATE_CASES[kind]):
-        prefix = f"cross_correlate2d/{kind}/{index}"
-        x, kernel, expected = (data[f"{prefix}/{k}"] for k in ("x", "kernel", "out"))
+    for x, kernel, expected in _cross_correlate_cases(kind):
+        x_shape, k_shape = x.shape, kernel.shape
         case = f"image {x_shape}, kernel {k_shape}"
         out = run("cross_correlate2d", cross_correlate2d, x.copy(), kernel.copy(), case=case)
         mismatch = compare(out, expected, CROSS_CORRELATE_TOL)
@@ -177,11 +248,9 @@ def _diagnose_im2col(fn):
 
 def check_im2col(im2col, hidden=False):
     """Patch matrices equal the stored references, patch order (m, n, c)."""
-    data = references.load(ASSIGNMENT)
     kind = "hidden" if hidden else "public"
-    for index, (x_shape, size, _) in enumerate(IM2COL_CASES[kind]):
-        prefix = f"im2col/{kind}/{index}"
-        x, expected = data[f"{prefix}/x"], data[f"{prefix}/out"]
+    for x, size, expected in _im2col_cases(kind):
+        x_shape = x.shape
         case = f"input {x_shape}, kernel_size {size}"
         out = run("im2col", im2col, x.copy(), size, case=case)
         mismatch = compare(out, expected, IM2COL_TOL)
@@ -260,7 +329,7 @@ def _keras_conv(input_shape, filters, kernel_size, use_bias, activation, kernel,
 
 
 def _random_case(input_shape, filters, kernel_size, seed):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(cases.seed(seed))
     kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     x = rng.normal(size=input_shape).astype("float32")
     kernel = rng.normal(scale=0.5, size=(kh, kw, input_shape[-1], filters)).astype("float32")
@@ -278,6 +347,15 @@ def _diagnose_conv2d(Conv2D):
     except CheckFailed:
         return None
     return first_match(outputs, probes, catalogue.CONV2D_VARIANTS)
+
+
+def _draw_conv2d_case(rng):
+    """A fresh (input shape, filters, kernel size, use_bias, activation, seed) for grading."""
+    kh, kw = (int(k) for k in rng.integers(1, 6, size=2))
+    shape = (int(rng.integers(1, 4)), kh + int(rng.integers(0, 8)), kw + int(rng.integers(0, 8)))
+    shape = (*shape, int(rng.integers(1, 9)))
+    activation = [None, "relu", "tanh", "sigmoid"][int(rng.integers(4))]
+    return shape, int(rng.integers(1, 9)), (kh, kw), bool(rng.integers(4)), activation, 0
 
 
 def check_conv2d_contract(Conv2D):
@@ -301,9 +379,12 @@ def check_conv2d_contract(Conv2D):
     check_output_shape(layer, input_shape, (2, 7, 7, 4), formula)
     check_output_shape(layer, (None, None, 8, 3), (None, None, 7, 4), formula)
     check_config_roundtrip(layer, ("filters", "kernel_size", "activation", "use_bias"))
-    symbolic = run(
+    symbolic = perform(
         "Conv2D on a symbolic keras.Input((9, 8, 3))",
-        lambda: make_layer(Conv2D, (4, (3, 2)))(keras.Input((9, 8, 3))),
+        "symbolic_output",
+        Conv2D,
+        (None, 9, 8, 3),
+        (4, (3, 2)),
     )
     if tuple(symbolic.shape) != (None, 7, 7, 4):
         raise CheckFailed(
@@ -317,7 +398,8 @@ def check_conv2d_contract(Conv2D):
 def check_conv2d_matches_keras(Conv2D, hidden=False):
     """Outputs equal keras.layers.Conv2D's with the same (copied) weights."""
     kind = "hidden" if hidden else "public"
-    for input_shape, filters, size, use_bias, activation, seed in CONV2D_CASES[kind]:
+    conv_cases = cases.pick(CONV2D_CASES[kind], _draw_conv2d_case, EXTRA_HIDDEN if hidden else 0)
+    for input_shape, filters, size, use_bias, activation, seed in conv_cases:
         x, kernel, bias = _random_case(input_shape, filters, size, seed)
         call = describe_call(
             "Conv2D", (filters, size), {"use_bias": use_bias, "activation": activation}
@@ -351,76 +433,43 @@ def check_conv2d_matches_keras(Conv2D, hidden=False):
                 _diagnose_conv2d(Conv2D),
                 hint,
             )
-    passed(f"Conv2D matches keras.layers.Conv2D on {len(CONV2D_CASES[kind])} cases")
+    passed(f"Conv2D matches keras.layers.Conv2D on {len(conv_cases)} cases")
 
 
 def check_conv2d_trains(Conv2D):
     """Gradients equal Keras's, and a model built on the layer learns (its loss goes down)."""
-    import keras
-    from keras import ops
-
     input_shape, filters, size = (4, 8, 7, 2), 3, (3, 2)
     x, kernel, bias = _random_case(input_shape, filters, size, seed=21)
-    target = np.random.default_rng(22).normal(size=(4, 6, 6, 3)).astype("float32")
+    target = np.random.default_rng(cases.seed(22)).normal(size=(4, 6, 6, 3)).astype("float32")
     ours = _student_conv(Conv2D, input_shape, filters, size, True, "tanh", kernel, bias)
     theirs = _keras_conv(input_shape, filters, size, True, "tanh", kernel, bias)
+    check_gradients(
+        ours,
+        theirs,
+        x,
+        target,
+        GRADIENT_TOL,
+        "mean squared error of a tanh Conv2D(3, (3, 2)) on inputs (4, 8, 7, 2)",
+        name="Conv2D",
+    )
 
-    def gradients(layer):
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss = ops.mean(ops.square(layer(x) - target))
-        names = [w.name.split("/")[-1] for w in layer.trainable_weights]
-        return dict(zip(names, tape.gradient(loss, layer.trainable_weights), strict=True))
-
-    ours_grads = run("the gradient of a loss through Conv2D", gradients, ours)
-    keras_grads = gradients(theirs)
-    for name, expected in keras_grads.items():
-        got = ours_grads.get(name)
-        if got is None:
-            raise CheckFailed(
-                f"No gradient reaches Conv2D.{name}.",
-                [
-                    "the loss does not depend on this weight through operations TensorFlow can "
-                    "differentiate"
-                ],
-                "compute call() with keras.ops on the inputs and self.kernel / self.bias; "
-                "converting to NumPy inside call() cuts the gradient",
-            )
-        mismatch = compare(got, np.asarray(expected), GRADIENT_TOL, name=f"d loss / d {name}")
-        if mismatch:
-            raise CheckFailed(
-                f"The gradient with respect to Conv2D.{name} differs from Keras's.",
-                [
-                    "case: mean squared error of a tanh Conv2D(3, (3, 2)) on inputs (4, 8, 7, 2)",
-                    *mismatch.lines,
-                ],
-            )
-
-    def fit():
-        keras.utils.set_random_seed(0)
-        rng = np.random.default_rng(23)
-        inputs = rng.normal(size=(64, 8, 8, 1)).astype("float32")
-        labels = (inputs[:, 2:6, 2:6, 0].mean(axis=(1, 2)) > 0).astype("float32")
-        model = keras.Sequential(
-            [
-                keras.Input((8, 8, 1)),
-                make_layer(Conv2D, (4, 3), {"activation": "relu"}),
-                keras.layers.Flatten(),
-                keras.layers.Dense(1, activation="sigmoid"),
-            ]
-        )
-        model.compile(optimizer=keras.optimizers.Adam(0.02), loss="binary_crossentropy")
-        history = model.fit(inputs, labels, epochs=15, batch_size=16, verbose=0)
-        return history.history["loss"]
-
-    losses = run("keras.Model.fit with your Conv2D", fit)
-    if not losses[-1] < 0.8 * losses[0]:
-        raise CheckFailed(
-            "A small model built on your Conv2D does not learn.",
-            [
-                f"loss went from {losses[0]:.3f} to {losses[-1]:.3f} in 15 epochs; "
-                "expected a drop of at least 20%"
-            ],
-        )
+    rng = np.random.default_rng(cases.seed(23))
+    inputs = rng.normal(size=(64, 8, 8, 1)).astype("float32")
+    labels = (inputs[:, 2:6, 2:6, 0].mean(axis=(1, 2)) > 0).astype("float32")
+    spec = [
+        (Conv2D, (4, 3), {"activation": "relu"}),
+        ("keras", "Flatten", (), {}),
+        ("keras", "Dense", (1,), {"activation": "sigmoid"}),
+    ]
+    losses = fit_losses(
+        "keras.Model.fit with your Conv2D",
+        spec,
+        (None, 8, 8, 1),
+        inputs,
+        labels,
+        "binary_crossentropy",
+        epochs=15,
+        batch_size=16,
+    )
+    require_learning(losses, "A small model built on your Conv2D does not learn.")
     passed(f"Conv2D trains: gradients match Keras, loss {losses[0]:.3f} -> {losses[-1]:.3f}")
