@@ -3,6 +3,7 @@ own commands (`nbgrader autograde`, `generate_feedback`, `export`, formgrader) a
 they grade identically.
 """
 
+import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,15 +40,30 @@ class Settings:
         max_output_lines: lines of printed output kept per cell.
         max_output_chars: characters of printed output kept per cell.
         max_traceback: lines of a traceback kept per error.
+        memory_mb, max_processes, notebook_timeout, tmp_mb: the caps of a submission's
+            sandbox in `cnn-course grade` (see `autograder.sandbox.policy.Limits`).
     """
 
     cell_timeout: int = 120
     max_output_lines: int = 1000
     max_output_chars: int = 20_000
     max_traceback: int = 100
+    memory_mb: int = 4096
+    max_processes: int = 256
+    notebook_timeout: int = 900
+    tmp_mb: int = 256
 
     def __post_init__(self):
-        for name in ("cell_timeout", "max_output_lines", "max_output_chars", "max_traceback"):
+        for name in (
+            "cell_timeout",
+            "max_output_lines",
+            "max_output_chars",
+            "max_traceback",
+            "memory_mb",
+            "max_processes",
+            "notebook_timeout",
+            "tmp_mb",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
@@ -102,6 +118,14 @@ c.Autograde.autograde_preprocessors = {preprocessors}
 c.LimitOutput.max_lines = {max_output_lines}
 c.LimitOutput.max_traceback = {max_traceback}
 c.TruncateOutput.max_chars = {max_output_chars}
+c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {{("language_info", "name"), "cnn_course"}}
+
+# The grading sandbox of `cnn-course grade` (not used by nbgrader's own commands, which run
+# submissions with your rights): caps of each submission's kernel.
+c.SandboxedExecute.memory_mb = {memory_mb}
+c.SandboxedExecute.processes = {max_processes}
+c.SandboxedExecute.notebook_timeout = {notebook_timeout}
+c.SandboxedExecute.tmp_mb = {tmp_mb}
 '''
 
 
@@ -117,6 +141,10 @@ def config_text(settings: Settings) -> str:
         max_traceback=settings.max_traceback,
         max_output_chars=settings.max_output_chars,
         block_solutions=BLOCK_SOLUTIONS,
+        memory_mb=settings.memory_mb,
+        max_processes=settings.max_processes,
+        notebook_timeout=settings.notebook_timeout,
+        tmp_mb=settings.tmp_mb,
     )
 
 
@@ -162,4 +190,25 @@ def read_settings(root: Path) -> Settings:
         max_output_lines=get("LimitOutput", "max_lines", defaults.max_output_lines),
         max_output_chars=get("TruncateOutput", "max_chars", defaults.max_output_chars),
         max_traceback=get("LimitOutput", "max_traceback", defaults.max_traceback),
+        memory_mb=get("SandboxedExecute", "memory_mb", defaults.memory_mb),
+        max_processes=get("SandboxedExecute", "processes", defaults.max_processes),
+        notebook_timeout=get("SandboxedExecute", "notebook_timeout", defaults.notebook_timeout),
+        tmp_mb=get("SandboxedExecute", "tmp_mb", defaults.tmp_mb),
     )
+
+
+SANDBOXED_EXECUTE = "autograder.grading.sandboxed_execute.SandboxedExecute"
+STOCK_EXECUTE = "nbgrader.preprocessors.Execute"
+
+
+def grading_config(base: Config, course_root: Path, isolate: bool = True) -> Config:
+    """The configuration `cnn-course grade` runs nbgrader's Autograde with: the course's own,
+    with nbgrader's Execute step replaced by the sandboxed one."""
+    config = copy.deepcopy(base)
+    steps = list(config.Autograde.get("autograde_preprocessors", AUTOGRADE_PREPROCESSORS))
+    config.Autograde.autograde_preprocessors = [
+        SANDBOXED_EXECUTE if step in (STOCK_EXECUTE, SANDBOXED_EXECUTE) else step for step in steps
+    ]
+    config.SandboxedExecute.course_root = os.fspath(course_root)
+    config.SandboxedExecute.isolate = isolate
+    return config

@@ -253,7 +253,7 @@ def grade(
         say("nothing was graded; the gradebook, grades and feedback are unchanged")
         return run
     assignments = sorted({sub.assignment for sub in submissions})
-    table = grade_table(course, assignments, _row_notes(run))
+    table = grade_table(course, assignments, _row_notes(run), _row_reviews(run))
     run.csv_path = write_csv(table, csv_path or _new_csv_path(course))
     run.seconds = time.monotonic() - start
     for line in summary(run, course, jobs):
@@ -293,6 +293,10 @@ def _row_notes(run: GradeRun) -> dict:
     return notes
 
 
+def _row_reviews(run: GradeRun) -> dict:
+    return {(o.student, o.assignment): "; ".join(o.flags) for o in run.outcomes if o.flags}
+
+
 def summary(run: GradeRun, course: CourseDir, jobs: int) -> list[str]:
     """The closing lines of a run: counts, problems one line each, where the files are."""
     graded = [o for o in run.outcomes if o.status == "graded"]
@@ -301,6 +305,13 @@ def summary(run: GradeRun, course: CourseDir, jobs: int) -> list[str]:
         f"with {jobs} worker{'s' if jobs > 1 else ''}"
         + (f"; skipped {len(run.skipped)}" if run.skipped else "")
     ]
+    flagged = [o for o in run.outcomes if o.flags]
+    if flagged:
+        lines.append(
+            "for your review (marked 'needs manual grading' in formgrader; points withheld):"
+        )
+        for o in sorted(flagged, key=lambda o: (o.assignment, o.student)):
+            lines.append(f"  {o.student} {o.assignment}: " + "; ".join(o.flags[:3]))
     problems = [o for o in run.outcomes if o.notes or o.status != "graded"]
     if problems:
         lines.append("problems:")

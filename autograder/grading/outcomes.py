@@ -43,6 +43,11 @@ class Outcome:
     cells: list[CellScore] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    flags: list[str] = field(default_factory=list)  # for the instructor's review
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
 
     @property
     def score(self) -> float:
@@ -151,6 +156,22 @@ def _cell_order(course: CourseDir, assignment: str, notebook: str) -> dict[str, 
     return {grade_id: index for index, grade_id in enumerate(ids) if grade_id}
 
 
+def grading_flags(nb) -> list[str]:
+    """What the grading sandbox found in an autograded notebook, for the instructor's review:
+    code the grader does not run unchecked, and what the kernel's witness reported."""
+    found = nb.metadata.get("cnn_course", {})
+    flags = [f"withheld for review: {f}" for f in found.get("findings", [])]
+    flags += [f"tampering: {note}" for note in found.get("integrity", [])]
+    flags += [f"verdict from the kernel, unprotected: {c}" for c in found.get("unchecked", [])]
+    return flags
+
+
+def grading_notes(nb) -> list[str]:
+    """Why cells of an autograded notebook were not run (notebook time limit, dead kernel)."""
+    stopped = nb.metadata.get("cnn_course", {}).get("stopped")
+    return [f"cells were not run: {stopped}"] if stopped else []
+
+
 def read_outcome(course: CourseDir, assignment: str, student: str) -> Outcome:
     """The outcome of a submission that nbgrader autograded, with reasons for lost points."""
     outcome = Outcome(student, assignment, cells=read_scores(course, assignment, student))
@@ -161,8 +182,20 @@ def read_outcome(course: CourseDir, assignment: str, student: str) -> Outcome:
             score = by_id.get(_meta(cell).get("grade_id"))
             if score is not None and is_test_cell(cell):
                 score.reason = cell_problem(cell)
-        outcome.notes += notebook_notes(nb)
+        outcome.notes += grading_notes(nb) + notebook_notes(nb)
+        outcome.flags += grading_flags(nb)
     return outcome
+
+
+def flag_for_review(course: CourseDir, assignment: str, student: str) -> None:
+    """Mark every autograded cell of the submission as needing manual grading, so that
+    formgrader lists it for the instructor's review (the automatic scores stay)."""
+    with course.gradebook() as gb:
+        submission = gb.find_submission(assignment, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.needs_manual_grade = True
+        gb.db.commit()
 
 
 def zero_outcome(course: CourseDir, assignment: str, student: str, status: str, reason: str):

@@ -19,7 +19,7 @@ class GradeTable:
 
     @property
     def columns(self) -> list[str]:
-        return ["student", "assignment", "notebook", *self.cells, "total", "max", "note"]
+        return ["student", "assignment", "notebook", *self.cells, "total", "max", "review", "note"]
 
 
 def _cell_order(course: CourseDir, assignment: str, notebook: str) -> list[str]:
@@ -31,12 +31,15 @@ def _cell_order(course: CourseDir, assignment: str, notebook: str) -> list[str]:
     return [m["grade_id"] for m in meta if m.get("grade") and "grade_id" in m]
 
 
-def grade_table(course: CourseDir, assignments, notes: dict | None = None) -> GradeTable:
+def grade_table(
+    course: CourseDir, assignments, notes: dict | None = None, reviews: dict | None = None
+) -> GradeTable:
     """Every submission of `assignments` in the gradebook.
 
-    `notes` maps (student, assignment) to a note for the last column.
+    `notes` maps (student, assignment) to a note for the last column; `reviews` to what the
+    instructor should review (code withheld by the grader, tampering it saw).
     """
-    notes = notes or {}
+    notes, reviews = notes or {}, reviews or {}
     table = GradeTable()
     with course.gradebook() as gb:
         for assignment in assignments:
@@ -50,6 +53,7 @@ def grade_table(course: CourseDir, assignments, notes: dict | None = None) -> Gr
                     row |= {g.name: g.score for g in sub.grades}
                     row["total"] = sum(g.score or 0.0 for g in sub.grades)
                     row["max"] = sum(g.max_score for g in sub.grades)
+                    row["review"] = reviews.get((student, assignment), "")
                     row["note"] = notes.get((student, assignment), "")
                     table.rows.append(row)
     return table

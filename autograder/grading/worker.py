@@ -13,7 +13,13 @@ import random
 import time
 
 from .course_dir import CourseDir
-from .outcomes import Outcome, read_outcome, write_zero_feedback, zero_outcome
+from .outcomes import (
+    Outcome,
+    flag_for_review,
+    read_outcome,
+    write_zero_feedback,
+    zero_outcome,
+)
 
 LOCKED_RETRIES = 4
 _STATE: dict = {}
@@ -31,7 +37,7 @@ def thread_env(threads: int) -> dict[str, str]:
     }
 
 
-def init(root: str, threads: int | None, log_path: str | None = None) -> None:
+def init(root: str, threads: int | None, log_path: str | None = None, isolate: bool = True) -> None:
     """Initialize a worker process: thread limits, course configuration, logs.
 
     The worker's stderr (which its kernels inherit) and nbgrader's log of every submission
@@ -47,6 +53,7 @@ def init(root: str, threads: int | None, log_path: str | None = None) -> None:
     _STATE["course"] = course
     _STATE["coursedir"] = course.coursedirectory()
     _STATE["log_path"] = log_path
+    _STATE["isolate"] = isolate
     logger = logging.getLogger("traitlets")
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -74,9 +81,12 @@ def autograde(course: CourseDir, coursedir, assignment: str, student: str) -> di
     from nbgrader.converters import Autograde
     from nbgrader.utils import temp_attrs
 
+    from .config import grading_config
+
+    config = grading_config(coursedir.config, course.root, _STATE.get("isolate", True))
     for attempt in range(LOCKED_RETRIES):
         with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
-            converter = Autograde(coursedir=coursedir, config=coursedir.config)
+            converter = Autograde(coursedir=coursedir, config=config)
             converter.force = True
             converter.create_student = True
             result = _run(converter)
@@ -122,6 +132,8 @@ def grade(assignment: str, student: str) -> Outcome:
         _append_log(student, assignment, result["text"])
         if result["success"]:
             outcome = read_outcome(course, assignment, student)
+            if outcome.flagged:
+                flag_for_review(course, assignment, student)
             feedback = generate_feedback(course, coursedir, assignment, student)
             if not feedback["success"]:
                 outcome.notes.append("nbgrader generate_feedback failed; no feedback page")

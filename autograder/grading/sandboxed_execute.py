@@ -1,0 +1,267 @@
+"""nbgrader's Execute step, with the submission's kernel in the sandbox and the verdicts here.
+
+`cnn-course grade` puts `SandboxedExecute` where nbgrader's autograde pipeline has `Execute`.
+It differs in four ways:
+
+- the kernel runs in the grading sandbox (`autograder.sandbox`), with the memory, process and
+  notebook-time caps of its configuration;
+- test cells are not sent to the kernel: the grader parses their `checks.check_*(...)` calls
+  and runs the checks on its own side, on fresh cases, against `Ref`s to the notebook's
+  objects (`test_cells`), and writes the cells' outputs itself;
+- before anything runs, the cells the student wrote are read for constructs graded code may
+  not contain (`scan`); with any finding, every test cell is withheld for review;
+- what the kernel's witness reports outside the checks (in a cell that ran before) makes
+  every later check fail, with the report as the reason.
+
+It records what it found in the notebook's metadata (`cnn_course`), where `cnn-course grade`
+reads it into the grading summary, the CSV and the gradebook's "needs manual grading" flags.
+"""
+
+import importlib
+import secrets
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Integer, Unicode
+
+from ..harness import cases
+from ..sandbox.manager import SandboxKernelManager
+from ..sandbox.policy import Limits
+from ..sandbox.session import KernelGone, KernelSession, describe_event
+from .test_cells import (
+    NotChecks,
+    Verdict,
+    checks_module_name,
+    grader_error,
+    parse,
+    run_calls,
+    write_outputs,
+)
+
+METADATA_KEY = "cnn_course"
+CELL_SYNC_WAIT = 5.0
+
+
+def is_test_cell(cell) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def kernel_file_name(source: str) -> str:
+    """The file name the kernel gives the code of a cell (ipykernel's hash of its source)."""
+    from ipykernel.compiler import get_tmp_hash_seed, murmur2_x86
+
+    return f"{murmur2_x86(source, get_tmp_hash_seed())}.py"
+
+
+class SandboxedExecute(Execute):
+    """See the module docstring."""
+
+    course_root = Unicode("", help="the course directory (to read the released notebooks)").tag(
+        config=True
+    )
+    isolate = Bool(
+        True,
+        help="run kernels in the bubblewrap sandbox; False runs them with the grader's own "
+        "rights (verdicts are still decided here)",
+    ).tag(config=True)
+    memory_mb = Integer(Limits.memory_mb, help="memory cap of a kernel, in MB").tag(config=True)
+    processes = Integer(Limits.processes, help="cap on a kernel's processes and threads").tag(
+        config=True
+    )
+    notebook_timeout = Integer(
+        Limits.notebook_seconds, help="seconds the whole notebook may take"
+    ).tag(config=True)
+    tmp_mb = Integer(Limits.tmp_mb, help="size of a kernel's writable folders, in MB").tag(
+        config=True
+    )
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.kernel_manager_class = SandboxKernelManager
+
+    # --- the notebook --------------------------------------------------------------------------
+
+    def preprocess(self, nb, resources=None, km=None):
+        info = (resources or {}).get("nbgrader", {})
+        folder = Path(self.course_root) / "release" / info.get("assignment", "")
+        release_path = folder / f"{info.get('notebook', '')}.ipynb"
+        release = nbformat.read(release_path, as_version=4)
+        module = checks_module_name(release)
+        self._checks = importlib.import_module(module) if module else None
+        self._preload = [module] if module else []
+        from .scan import scan_notebook
+
+        self._findings = [str(f) for f in scan_notebook(nb, release, is_test_cell)]
+        self._cell_names = {
+            kernel_file_name(cell.source): number
+            for number, cell in enumerate(nb.cells, start=1)
+            if cell.cell_type == "code"
+        }
+        self._source = nbformat.writes(nb).encode()
+        self._name = release_path.name
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._stopped = ""  # why no more cells run
+        self._taint = ""  # what the witness saw outside the checks
+        self._integrity: list[str] = []
+        self._unchecked: list[str] = []
+        self._session = None
+        self._seen = 0
+        self._count = 0
+        self._seed = secrets.randbits(63)
+        try:
+            nb, resources = super().preprocess(nb, resources, km)
+        finally:
+            if self._session is not None:
+                self._session.close()
+        nb.metadata[METADATA_KEY] = {
+            "findings": self._findings,
+            "integrity": self._integrity,
+            "stopped": self._stopped,
+            "unchecked": self._unchecked,
+            "sandbox": "bubblewrap" if self.isolate else "none",
+        }
+        return nb, resources
+
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        km.limits = Limits(self.memory_mb, self.processes, self.notebook_timeout, self.tmp_mb)
+        km.notebook_bytes = self._source
+        km.notebook_name = self._name
+        km.isolate = self.isolate
+        km.preload = self._preload
+        return km
+
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        remaining = max(1, int(self._deadline - time.monotonic()))
+        return remaining if timeout is None else min(timeout, remaining)
+
+    # --- cells ---------------------------------------------------------------------------------
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if not self._stopped and time.monotonic() >= self._deadline:
+            self._stopped = f"the notebook's time limit of {self.notebook_timeout} s was reached"
+        if self._stopped:
+            self._not_run(cell)
+            return cell, resources
+        if is_test_cell(cell):
+            self._judge(cell, index)
+            return cell, self.resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._kernel_died(cell)
+            return cell, self.resources
+        self._after_cell(index)
+        return cell, resources
+
+    def _not_run(self, cell) -> None:
+        self._count += 1
+        text = f"This cell was not run: {self._stopped}."
+        if is_test_cell(cell):
+            write_outputs(cell, Verdict(failure=text, ename="NotRun"), self._count)
+        else:
+            cell.outputs = [nbformat.v4.new_output("stream", name="stderr", text=text + "\n")]
+
+    def _kernel_died(self, cell) -> None:
+        reason = self.km.why_died() if self.km is not None else ""
+        self._stopped = f"the kernel died ({reason})" if reason else "the kernel died"
+        cell.outputs.append(
+            nbformat.v4.new_output(
+                "error", ename="KernelDied", evalue=self._stopped, traceback=[self._stopped]
+            )
+        )
+
+    def _session_for(self):
+        if self._session is None:
+            self._session = KernelSession(self.km, self._check_deadline, self._cell_names)
+        return self._session
+
+    def _check_deadline(self) -> float:
+        return self._current_deadline
+
+    def _after_cell(self, index: int) -> None:
+        """Read what the witness reported while the cell ran; a report taints later checks."""
+        session = self._session_for()
+        self._current_deadline = time.monotonic() + CELL_SYNC_WAIT
+        try:
+            session.perform("value", (None,), {})  # its start marker follows the cell's reports
+        except KernelGone as exc:
+            self._stopped = f"the kernel died ({exc})"
+            return
+        witness = self.km.witness
+        events = []
+        for event in witness.since(self._seen):
+            if event.get("event") == "cnn_course.begin":
+                break
+            events.append(event)
+        self._seen = witness.count()
+        for event in events:
+            note = f"cell {index + 1}: the code did {describe_event(event, self._cell_names)}"
+            self._integrity.append(note)
+            self._taint = self._taint or note
+
+    def _judge(self, cell, index: int) -> None:
+        self._count += 1
+        timeout = self.timeout if self.timeout and self.timeout > 0 else 120
+        self._current_deadline = min(time.monotonic() + timeout, self._deadline)
+        if self._findings:
+            more = f" (and {len(self._findings) - 1} more)" if len(self._findings) > 1 else ""
+            verdict = Verdict(
+                failure=(
+                    "Withheld for review: your notebook has code the grader does not run "
+                    f"unchecked: {self._findings[0]}{more}.\n"
+                    "  Your instructor reviews it and grades this cell by hand."
+                ),
+                ename="WithheldForReview",
+            )
+        elif self._taint:
+            verdict = Verdict(
+                failure=(
+                    f"Not graded: earlier, {self._taint}.\n"
+                    "  After that the grader cannot trust the notebook's results; your "
+                    "instructor will review it."
+                ),
+                ename="NotGraded",
+            )
+        else:
+            try:
+                calls = parse(cell.source)
+            except NotChecks as exc:
+                self._unchecked.append(f"cell {index + 1} ({exc})")
+                self._count -= 1
+                try:
+                    super().preprocess_cell(cell, self.resources, index)
+                except DeadKernelError:
+                    self._kernel_died(cell)
+                return
+            verdict = self._run_checks(calls, index)
+        write_outputs(cell, verdict, self._count)
+
+    def _run_checks(self, calls, index: int) -> Verdict:
+        if self._checks is None:
+            return grader_error(LookupError("the released notebook does not import `checks`"))
+        session = self._session_for()
+        session.new_check()
+        try:
+            with cases.fresh(self._seed + index):
+                verdict = run_calls(calls, self._checks, session.ref)
+        except KernelGone as exc:
+            self._stopped = f"the kernel stopped answering ({exc})"
+            return Verdict(
+                failure=f"This check could not finish: {self._stopped}.", ename="KernelDied"
+            )
+        except Exception as exc:  # the grader's own failure: never the student's points
+            self.log.error("check of cell %d failed in the grader: %r", index + 1, exc)
+            return grader_error(exc)
+        finally:
+            self._seen = self.km.witness.count()
+            for note in session.take_reports():
+                self._integrity.append(f"cell {index + 1}: while checked, the code did {note}")
+        return verdict

@@ -1,0 +1,156 @@
+"""Test cells as the grader reads them: calls of the lesson's checks, run on the grader's side.
+
+A lesson's test cell is a few lines `checks.check_name(Object, hidden=True)`. The grader does
+not send it to the student's kernel: it parses it, calls the same check function here with a
+`Ref` for each notebook object the cell names, and writes the cell's output itself. So nothing
+in the student's kernel decides whether a check passed.
+"""
+
+import ast
+import contextlib
+import io
+import traceback
+from dataclasses import dataclass, field
+
+import nbformat
+
+from ..feedback import CheckFailed
+
+CHECKS = "checks"
+
+
+@dataclass(frozen=True)
+class CheckCall:
+    """One `checks.<name>(...)` call: positional arguments are ("name", notebook object) or
+    ("value", a literal)."""
+
+    name: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+class NotChecks(ValueError):
+    """A test cell that is not only calls of the checks module."""
+
+
+def _argument(node):
+    if isinstance(node, ast.Name):
+        return ("name", node.id)
+    try:
+        return ("value", ast.literal_eval(node))
+    except ValueError:
+        raise NotChecks(f"argument {ast.unparse(node)!r} is neither a name nor a literal") from None
+
+
+def parse(source: str) -> list[CheckCall]:
+    """The check calls of a test cell; NotChecks if it holds anything else."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise NotChecks(f"not valid Python: {exc}") from None
+    calls = []
+    for statement in tree.body:
+        call = statement.value if isinstance(statement, ast.Expr) else None
+        func = getattr(call, "func", None)
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == CHECKS
+            and func.attr.startswith("check_")
+        ):
+            raise NotChecks(f"line {statement.lineno} is not a call of {CHECKS}.check_*")
+        if any(keyword.arg is None for keyword in call.keywords):
+            raise NotChecks("** arguments are not allowed")
+        args = tuple(_argument(a) for a in call.args)
+        kwargs = {}
+        for keyword in call.keywords:
+            kind, value = _argument(keyword.value)
+            if kind != "value":
+                raise NotChecks(f"keyword {keyword.arg} must be a literal")
+            kwargs[keyword.arg] = value
+        calls.append(CheckCall(func.attr, args, kwargs))
+    return calls
+
+
+def checks_module_name(release_nb) -> str | None:
+    """The module the released notebook imports as `checks` (from the course's own cells)."""
+    for cell in release_nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    if alias.asname == CHECKS:
+                        return f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname == CHECKS:
+                        return alias.name
+    return None
+
+
+@dataclass
+class Verdict:
+    """What a test cell printed, and its failure (None: it passed)."""
+
+    stdout: str = ""
+    failure: str | None = None
+    ename: str = "CheckFailed"
+
+
+def run_calls(calls: list[CheckCall], module, objects) -> Verdict:
+    """Run the check calls in order on this side; `objects(name)` gives the notebook object
+    (a `Ref`) a call names. The first failure ends the cell, as an exception would."""
+    printed = io.StringIO()
+    verdict = Verdict()
+    with contextlib.redirect_stdout(printed):
+        for call in calls:
+            check = getattr(module, call.name, None)
+            if not callable(check):
+                verdict.failure = f"the grader has no check named {call.name}"
+                verdict.ename = "GraderError"
+                break
+            args = [objects(value) if kind == "name" else value for kind, value in call.args]
+            try:
+                check(*args, **call.kwargs)
+            except CheckFailed as failure:
+                verdict.failure = str(failure)
+                break
+    verdict.stdout = printed.getvalue()
+    return verdict
+
+
+def write_outputs(cell, verdict: Verdict, execution_count: int) -> None:
+    """Give the cell the outputs a kernel would have produced: the printed lines and, when it
+    failed, an error whose traceback is only the feedback."""
+    cell.outputs = []
+    if verdict.stdout:
+        cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict.stdout))
+    if verdict.failure is not None:
+        cell.outputs.append(
+            nbformat.v4.new_output(
+                "error",
+                ename=verdict.ename,
+                evalue=verdict.failure,
+                traceback=verdict.failure.splitlines(),
+            )
+        )
+    cell.execution_count = execution_count
+
+
+def grader_error(exc: BaseException) -> Verdict:
+    """A verdict for a check that could not be run (a bug of the grader, not the student's)."""
+    where = traceback.extract_tb(exc.__traceback__)[-1:]
+    place = f" at {where[0].filename}:{where[0].lineno}" if where else ""
+    return Verdict(
+        failure=(
+            f"The grader could not run this check ({type(exc).__name__}: {exc}{place}).\n"
+            "  Your instructor will see this note and grade the cell by hand."
+        ),
+        ename="GraderError",
+    )

@@ -1,0 +1,84 @@
+"""The sandboxed kernel: `python -m autograder.sandbox.kernel -f CONNECTION --witness SOCKET`.
+
+Before any student code runs it connects to the grader's witness socket and installs the
+witness; then it starts an IPython kernel that also answers the grader's `cnn_course_request`
+messages: each is one operation on student code (`autograder.harness.remote.Agent`), run under
+the guard with the witness watching, and answered with data.
+"""
+
+import argparse
+import base64
+import importlib
+import socket
+import sys
+
+
+def kernel_class():
+    from ipykernel.ipkernel import IPythonKernel
+
+    from autograder.guard import forbid
+    from autograder.harness.remote import Agent
+
+    from . import witness
+
+    class GradingKernel(IPythonKernel):
+        """An IPython kernel that also serves the grader's operations on student objects."""
+
+        msg_types = [*IPythonKernel.msg_types, "cnn_course_request"]
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self._agent = Agent(self.shell.user_ns)
+
+        def cnn_course_request(self, stream, ident, parent):
+            content = parent.get("content", {})
+            nonce = str(content.get("nonce", ""))
+            if content.get("reset"):
+                self._agent.reset()
+            sys.audit("cnn_course.begin", nonce)
+            threads = witness.student_threads()
+            try:
+                data = self._agent.handle(
+                    base64.b64decode(content.get("data", "")), catch_interrupt=True
+                )
+                reply = {"data": base64.b64encode(data).decode("ascii")}
+            except Exception as exc:  # a malformed request: the grader's fault, said as such
+                reply = {"failure": f"{type(exc).__name__}: {exc}"}
+            threads += witness.student_threads()
+            if threads:
+                reply["threads"] = sorted(set(threads))
+            sys.audit("cnn_course.end", nonce)
+            self.session.send(stream, "cnn_course_reply", reply, parent, ident)
+
+    GradingKernel.allowed_profile_codes = (forbid.__wrapped__.__code__,)
+    return GradingKernel
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="autograder.sandbox.kernel")
+    parser.add_argument("-f", dest="connection_file", required=True)
+    parser.add_argument("--witness", required=True)
+    parser.add_argument(
+        "--preload", action="append", default=[], help="modules the course's own cells import"
+    )
+    args, kernel_args = parser.parse_known_args(argv)
+
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    channel.connect(args.witness)
+    for module in args.preload:  # imported now, the course's imports are not the student's
+        importlib.import_module(module)
+    cls = kernel_class()
+    from . import witness
+
+    witness.install(channel, cls.allowed_profile_codes, (cls.cnn_course_request.__code__,))
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    IPKernelApp.launch_instance(
+        argv=["-f", args.connection_file, *kernel_args],
+        kernel_class=cls,
+    )
+
+
+if __name__ == "__main__":
+    main()

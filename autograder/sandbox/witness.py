@@ -1,0 +1,237 @@
+"""An audit hook in the sandboxed kernel that reports what graded code must not do.
+
+Python's audit hooks (PEP 578) cannot be removed once installed: not by rebinding, patching or
+restoring anything. The hook writes each report at once to a socket the grader reads, so a
+report cannot be taken back; closing or replacing that socket shows on the grader's side.
+
+What counts as the student's code: frames of notebook cells (and of TensorFlow's autograph
+conversions of them). A report needs the student's code to be the cause: it called the audited
+function itself, or (for processes, threads, sockets, foreign memory and files) it is the first
+caller outside Python's standard library (`threading`, `subprocess` are only the means). Other
+libraries at work (TensorFlow starting threads as it imports, Keras compiling) are not the
+student's and are not reported.
+
+Reports are JSON lines {"event", "detail", "where"}; the grader's markers of the start and end
+of each operation ("cnn_course.begin" / "cnn_course.end" with a nonce) pass through the same
+channel, so the grader knows which operation a report belongs to.
+"""
+
+import json
+import os
+import re
+import sys
+import sysconfig
+import threading
+
+STUDENT_FILE = re.compile(r"(/ipykernel_\d+/\d+\.py|__autograph_generated_file[^/]*\.py)$")
+
+# event -> which frame must be the student's: "caller" (the direct caller), "importer" (the
+# frame that imports), "origin" (the first caller outside the standard library), "always"
+# (the profiler: anyone but the guard during an operation)
+WATCHED = {
+    "sys.setprofile": "always",
+    "sys.settrace": "always",
+    "sys.addaudithook": "always",
+    "sys._getframe": "caller",
+    "sys._current_frames": "caller",
+    "gc.get_objects": "caller",
+    "gc.get_referrers": "caller",
+    "gc.get_referents": "caller",
+    "object.__getattr__": "caller",
+    "object.__setattr__": "caller",
+    "object.__delattr__": "caller",
+    "compile": "caller",
+    "exec": "caller",
+    "code.__new__": "caller",
+    "function.__new__": "caller",
+    "marshal.loads": "caller",
+    "import": "import",
+    "open": "open",
+    "os.system": "origin",
+    "os.exec": "origin",
+    "os.posix_spawn": "origin",
+    "os.spawn": "origin",
+    "os.fork": "origin",
+    "os.forkpty": "origin",
+    "os.kill": "origin",
+    "os.killpg": "origin",
+    "subprocess.Popen": "origin",
+    "socket.connect": "origin",
+    "socket.bind": "origin",
+    "socket.sendto": "origin",
+    "pickle.find_class": "origin",
+    "cnn_course.thread": "origin",
+}
+CTYPES_PREFIX = "ctypes."
+# Modules that give graded code powers it must not have (their import by the student's own
+# code is reported; Keras and TensorFlow import what they like).
+DENIED_IMPORTS = frozenset(
+    """ctypes _ctypes cffi gc _thread threading multiprocessing concurrent subprocess signal
+    importlib imp pkgutil runpy zipimport builtins inspect code codeop pickle _pickle marshal
+    dill cloudpickle shelve pydoc socket ssl http urllib requests autograder solutions
+    sqlite3 _posixsubprocess pty faulthandler tracemalloc sys""".split()
+)
+MARKERS = ("cnn_course.begin", "cnn_course.end")
+
+
+STDLIB = (os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep, "<frozen ")
+
+
+def is_student_file(filename: str) -> bool:
+    return bool(STUDENT_FILE.search(filename))
+
+
+def _where(frame) -> str:
+    code = frame.f_code
+    return f"{os.path.basename(code.co_filename)}:{frame.f_lineno}"
+
+
+IMPORT_MACHINERY = re.compile(
+    r"(<frozen importlib\._bootstrap(_external)?>|/importlib/__init__\.py)$"
+)
+
+
+def _is_stdlib(frame) -> bool:
+    return frame.f_code.co_filename.startswith(STDLIB)
+
+
+def _is_witness(frame) -> bool:
+    return frame.f_code.co_filename == __file__
+
+
+def _is_import_machinery(frame) -> bool:
+    return frame.f_code.co_filename == __file__ or bool(
+        IMPORT_MACHINERY.search(frame.f_code.co_filename)
+    )
+
+
+def install(channel, allowed_codes=(), marker_codes=(), writable=("/tmp", "/home/student")):
+    """Install the hook; it writes reports to the socket `channel` (kept in a closure).
+
+    `allowed_codes` are the code objects allowed to call sys.setprofile (the guard's);
+    `marker_codes` those allowed to mark the start and end of an operation (the agent's).
+    """
+    allowed = frozenset(allowed_codes)
+    markers_from = frozenset(marker_codes)
+    writable = tuple(os.path.realpath(p) + os.sep for p in writable)
+    local = threading.local()
+    send = channel.sendall
+
+    def report(event, detail, frame):
+        where = _where(frame) if frame else ""
+        line = {"event": event, "detail": str(detail)[:300], "where": where}
+        try:
+            send((json.dumps(line) + "\n").encode())
+        except OSError:
+            pass  # the grader sees the channel close
+
+    def student_frame(frame, rule):
+        """The frame of student code that makes this event the student's, or None."""
+        if rule in ("caller", "importer"):
+            # the direct caller; for imports, the frame whose import statement (or call) it is
+            skip = _is_import_machinery if rule == "importer" else _is_witness
+            while frame is not None and skip(frame):
+                frame = frame.f_back
+            if frame is not None and is_student_file(frame.f_code.co_filename):
+                return frame
+            return None
+        # "origin": the first frame outside the standard library and this module
+        while frame is not None and (_is_witness(frame) or _is_stdlib(frame)):
+            frame = frame.f_back
+        if frame is not None and is_student_file(frame.f_code.co_filename):
+            return frame
+        return None
+
+    in_operation = [False]
+
+    def hook(event, args):
+        if event in MARKERS:
+            if getattr(local, "busy", False):
+                return
+            local.busy = True
+            try:
+                caller = sys._getframe(1)
+                if caller.f_code not in markers_from:
+                    report("forged marker", event, caller)
+                    return
+                in_operation[0] = event == MARKERS[0]
+                send((json.dumps({"event": event, "detail": str(args[0])}) + "\n").encode())
+            finally:
+                local.busy = False
+            return
+        rule = WATCHED.get(event)
+        if rule is None and not event.startswith(CTYPES_PREFIX):
+            return
+        if getattr(local, "busy", False):
+            return
+        local.busy = True
+        try:
+            caller = sys._getframe(1)
+            if rule == "always":
+                # during an operation nothing but the guard may touch the profiler; outside
+                # them, only the student's own code is reported (the debugger traces at start)
+                frame = student_frame(caller, "origin")
+                if caller.f_code not in allowed and (in_operation[0] or frame is not None):
+                    report(event, "", frame or caller)
+            elif rule == "import":
+                name = str(args[0])
+                if name.split(".")[0] in DENIED_IMPORTS or any(
+                    part.startswith("_") and not part.startswith("__") for part in name.split(".")
+                ):
+                    frame = student_frame(caller, "importer")
+                    if frame is not None:
+                        report(event, name, frame)
+            elif rule == "open":
+                path, mode, flags = (list(args) + [None, None, None])[:3]
+                writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
+                    isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR)
+                )
+                if writing and isinstance(path, str | bytes):
+                    real = os.path.realpath(os.fsdecode(path))
+                    if not (real + os.sep).startswith(writable):
+                        frame = student_frame(caller, "origin")
+                        if frame is not None:
+                            report("write", real, frame)
+            else:
+                frame = student_frame(caller, rule or "origin")
+                if frame is not None:
+                    detail = args[0] if args and isinstance(args[0], str) else ""
+                    report(event, detail, frame)
+        except Exception:  # a report must never break the student's code
+            pass
+        finally:
+            local.busy = False
+
+    sys.addaudithook(hook)
+    _watch_threads()
+
+
+def _watch_threads() -> None:
+    """Report every thread the student's code starts (threads escape the guard's profiler)."""
+    import _thread
+
+    original = _thread.start_new_thread
+
+    def start_new_thread(function, args, kwargs=None):
+        sys.audit("cnn_course.thread", getattr(function, "__qualname__", "thread"))
+        if kwargs is None:
+            return original(function, args)
+        return original(function, args, kwargs)
+
+    _thread.start_new_thread = start_new_thread
+    threading._start_new_thread = start_new_thread
+
+
+def student_threads() -> list[str]:
+    """Threads other than this one that are running the student's code right now."""
+    found = []
+    current = threading.get_ident()
+    for ident, frame in sys._current_frames().items():
+        if ident == current:
+            continue
+        while frame is not None:
+            if is_student_file(frame.f_code.co_filename):
+                found.append(_where(frame))
+                break
+            frame = frame.f_back
+    return found
