@@ -116,6 +116,32 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="NumPy/TensorFlow threads per kernel (default: cores // jobs; 0: no limit)",
     )
+    grade.add_argument(
+        "--memory",
+        type=_positive_int,
+        default=None,
+        metavar="MB",
+        help="memory cap of a submission's kernel (default: the course directory's, 4096)",
+    )
+    grade.add_argument(
+        "--max-processes",
+        type=_positive_int,
+        default=None,
+        help="cap on a kernel's processes and threads (default: the course directory's, 256)",
+    )
+    grade.add_argument(
+        "--notebook-timeout",
+        type=_positive_int,
+        default=None,
+        metavar="SECONDS",
+        help="time for a whole notebook (default: the course directory's, 900)",
+    )
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="UNSAFE: run submissions with your own rights (only where bubblewrap cannot run, "
+        "for submissions you trust)",
+    )
 
     demo = commands.add_parser("demo", help="the whole loop on sample submissions, offline")
     demo.add_argument("--dir", type=Path, default=None, help="work here (default: a temp dir)")
@@ -256,6 +282,10 @@ def cmd_grade(args) -> int:
         csv_path=args.csv,
         kernel_threads=args.kernel_threads,
         say=_echo,
+        isolate=not args.no_sandbox,
+        memory_mb=args.memory,
+        max_processes=args.max_processes,
+        notebook_timeout=args.notebook_timeout,
     )
     return 0
 

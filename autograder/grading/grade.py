@@ -10,11 +10,10 @@ replaced, and students already graded are skipped unless `regrade` is set.
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from multiprocessing import get_context
+from multiprocessing.connection import wait
 from pathlib import Path
 
 import nbformat
@@ -54,20 +53,59 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def already_graded(course: CourseDir, assignment: str) -> set[str]:
-    """Students whose submission of `assignment` is in the gradebook and was autograded."""
+def in_gradebook(course: CourseDir, assignment: str) -> set[str]:
+    """Students with a submission of `assignment` in the gradebook."""
     with course.gradebook() as gb:
-        students = {s.student.id for s in gb.find_assignment(assignment).submissions}
-    return {s for s in students if course.autograded_dir(s, assignment).is_dir()}
+        return {s.student.id for s in gb.find_assignment(assignment).submissions}
 
 
-def _set_cell_timeout(course: CourseDir, seconds: int, say) -> None:
+def already_graded(course: CourseDir, assignment: str) -> set[str]:
+    """Students whose submission of `assignment` was graded to the end (a run stopped while
+    grading a submission leaves it unfinished, and the next run grades it again)."""
+    students = in_gradebook(course, assignment)
+    return {s for s in students if worker.is_complete(course, assignment, s)}
+
+
+LIMIT_WORDS = {
+    "cell_timeout": "per-cell time limit is now {} s",
+    "memory_mb": "memory limit of a submission's kernel is now {} MB",
+    "max_processes": "process limit of a submission's kernel is now {}",
+    "notebook_timeout": "time limit of a whole notebook is now {} s",
+}
+
+
+def _set_limits(course: CourseDir, limits: dict, say) -> None:
+    """Write the given limits (None: unchanged) into the course's configuration."""
     settings = read_settings(course.root)
-    if settings.cell_timeout != seconds:
-        write_config(course.root, replace(settings, cell_timeout=seconds))
-        say(
-            f"per-cell time limit is now {seconds} s "
-            f"(written to {display_path(course.config_path)})"
+    changed = {k: v for k, v in limits.items() if v is not None and getattr(settings, k) != v}
+    if changed:
+        write_config(course.root, replace(settings, **changed))
+        for key, value in changed.items():
+            say(f"{LIMIT_WORDS[key].format(value)} (written to {display_path(course.config_path)})")
+
+
+UNSAFE_WARNING = (
+    "WARNING: grading WITHOUT the sandbox (--no-sandbox). Submissions run with your own "
+    "rights: they can read and change the gradebook, the course directory, other students' "
+    "files and anything else you can, reach the network, and use unlimited memory and "
+    "processes. Verdicts are still decided by the grader, but nothing else is protected. "
+    "Use this only for submissions you trust."
+)
+
+
+def check_sandbox(isolate: bool, say) -> None:
+    """Refuse to grade unsandboxed unless asked to, and then say loudly what is unprotected."""
+    from ..sandbox.policy import unavailable_reason
+
+    if not isolate:
+        say(UNSAFE_WARNING)
+        return
+    reason = unavailable_reason()
+    if reason is not None:
+        raise CourseError(
+            f"cannot sandbox the submissions: {reason}; grading runs students' code, so it "
+            "refuses to go on without the sandbox (pass --no-sandbox to grade anyway, "
+            "unprotected, submissions you trust)"
         )
 
 
@@ -87,16 +125,29 @@ def _tampering_notes(course: CourseDir, submission: intake.Submission) -> list[s
 
 def stage(course: CourseDir, submissions, regrade: bool, backup: Backup):
     """Copy submissions into `submitted/`; return (to grade, skipped messages, notes)."""
-    graded = {a: already_graded(course, a) for a in {s.assignment for s in submissions}}
+    assignments = {s.assignment for s in submissions}
+    graded = {a: already_graded(course, a) for a in assignments}
+    unfinished = {a: in_gradebook(course, a) - graded[a] for a in assignments}
     queue, skipped, notes, regraded = [], [], [], 0
-    if regrade and any(s.student in graded[s.assignment] for s in submissions):
+    replaced = [
+        s
+        for s in submissions
+        if (regrade and s.student in graded[s.assignment]) or s.student in unfinished[s.assignment]
+    ]
+    if replaced:
         where = backup.copy_gradebook(course.gradebook_path)
         notes.append(f"gradebook backed up to {display_path(where)} before regrading")
     for sub in submissions:
         folder = course.submitted_dir(sub.student, sub.assignment)
         stored = intake.stored_files(folder)
         is_graded = sub.student in graded[sub.assignment]
-        if is_graded and not regrade:
+        if sub.student in unfinished[sub.assignment]:
+            notes.append(
+                f"{sub.label}: an earlier run stopped before it was graded to the end; "
+                "grading it again"
+            )
+            is_graded = True  # back up what the earlier run left, as for --regrade
+        if is_graded and not regrade and sub.student not in unfinished[sub.assignment]:
             message = (
                 f"{sub.student} already graded for {sub.assignment}; pass --regrade to grade again"
             )
@@ -147,41 +198,73 @@ def run_workers(
     on_done: Callable[[Outcome], None],
     log_path=None,
     kernel_threads: int | None = None,
+    isolate: bool = True,
 ):
     """Autograde `tasks` [(assignment, student)] in `jobs` processes; call on_done per result.
 
-    Kernels get `kernel_threads` threads for NumPy and TensorFlow (default: cores // jobs;
-    0: no limit).
-
-    If a worker process dies, the unfinished submissions are tried once more in a fresh pool,
-    then given up on with a reason.
+    Each worker grades one submission at a time. A worker that dies costs only the submission
+    it was grading: that one is tried once more in a fresh worker, then given up on with a
+    reason; the others go on. Workers die with this process. Kernels get `kernel_threads`
+    threads for NumPy and TensorFlow (default: cores // jobs; 0: no limit).
     """
     threads = max(1, cores() // jobs) if kernel_threads is None else kernel_threads
-    remaining, tries = list(tasks), 0
-    while remaining:
-        tries += 1
-        context = get_context("spawn")
-        workers = min(jobs, len(remaining))
-        done = set()
-        try:
-            with ProcessPoolExecutor(
-                workers,
-                mp_context=context,
-                initializer=worker.init,
-                initargs=(os.fspath(course.root), threads, log_path and os.fspath(log_path)),
-            ) as pool:
-                futures = {pool.submit(worker.grade, *task): task for task in remaining}
-                for future in as_completed(futures):
-                    on_done(future.result())
-                    done.add(futures[future])
-        except BrokenProcessPool:
-            pass
-        remaining = [task for task in remaining if task not in done]
-        if remaining and tries >= 2:
-            for assignment, student in remaining:
-                reason = "a grading worker process died while grading it"
-                on_done(zero_outcome(course, assignment, student, "failed", reason))
-            return
+    context = get_context("spawn")
+    args = (os.fspath(course.root), threads, log_path and os.fspath(log_path), isolate)
+    queue, tries, busy = list(tasks), {}, {}  # busy: connection -> (process, task)
+
+    def start(task):
+        ours, theirs = context.Pipe()
+        process = context.Process(target=worker.serve, args=(theirs, *args), daemon=True)
+        process.start()
+        theirs.close()
+        ours.send(task)
+        busy[ours] = (process, task)
+
+    idle = []  # (connection, process) of workers waiting for a task
+    try:
+        while queue or busy:
+            while queue and len(busy) < jobs:
+                task = queue.pop(0)
+                tries[task] = tries.get(task, 0) + 1
+                if idle:
+                    connection, process = idle.pop()
+                    connection.send(task)
+                    busy[connection] = (process, task)
+                else:
+                    start(task)
+            ready = wait([*busy, *(p.sentinel for p, _ in busy.values())])
+            for connection in list(busy):
+                process, task = busy[connection]
+                if connection in ready or connection.poll():
+                    try:
+                        outcome = connection.recv()
+                    except (EOFError, OSError):
+                        outcome = None
+                    if outcome is not None:
+                        del busy[connection]
+                        idle.append((connection, process))
+                        on_done(outcome)
+                        continue
+                if not process.is_alive():
+                    del busy[connection]
+                    connection.close()
+                    if tries[task] < 2:
+                        queue.insert(0, task)
+                    else:
+                        reason = "a grading worker process died while grading it"
+                        outcome = zero_outcome(course, *task, "failed", reason)
+                        worker.mark_complete(course, *task, outcome)
+                        on_done(outcome)
+    finally:
+        for connection, _ in idle:
+            try:
+                connection.send(None)
+            except OSError:
+                pass
+        for _, process in idle:
+            process.join(timeout=10)
+        for process, _ in busy.values():  # only when this run itself fails or is interrupted
+            process.kill()
 
 
 def grade(
@@ -194,8 +277,16 @@ def grade(
     csv_path: Path | None = None,
     kernel_threads: int | None = None,
     say: Callable[[str], None] = print,
+    isolate: bool = True,
+    memory_mb: int | None = None,
+    max_processes: int | None = None,
+    notebook_timeout: int | None = None,
 ) -> GradeRun:
-    """Grade every submission in `submissions_dir`; see the module docstring."""
+    """Grade every submission in `submissions_dir`; see the module docstring.
+
+    `isolate=False` runs kernels without the sandbox (refused unless asked for); the limits
+    given are written to the course's configuration, as `cell_timeout` is.
+    """
     start = time.monotonic()
     course.require_built()
     if csv_path is not None and Path(csv_path).exists():
@@ -208,12 +299,28 @@ def grade(
         )
     if kernel_threads is not None and kernel_threads < 0:
         raise CourseError(f"--kernel-threads must be 0 (no limit) or more (got {kernel_threads})")
+    for flag, value in (
+        ("--memory", memory_mb),
+        ("--max-processes", max_processes),
+        ("--notebook-timeout", notebook_timeout),
+    ):
+        if value is not None and value < 1:
+            raise CourseError(f"{flag} must be a positive number (got {value})")
+    check_sandbox(isolate, say)
     notebooks_of = {a: course.notebook_names(a) for a in course.released_assignments()}
     if assignment is not None:
         course.require_assignment(assignment)
     submissions, skipped = intake.scan(submissions_dir, notebooks_of, assignment)
-    if cell_timeout is not None:
-        _set_cell_timeout(course, cell_timeout, say)
+    _set_limits(
+        course,
+        {
+            "cell_timeout": cell_timeout,
+            "memory_mb": memory_mb,
+            "max_processes": max_processes,
+            "notebook_timeout": notebook_timeout,
+        },
+        say,
+    )
 
     run = GradeRun(skipped=skipped)
     backup = Backup(course.root, course.backups)
@@ -246,7 +353,7 @@ def grade(
             f"grading {len(tasks)} submissions with {min(jobs, len(tasks))} workers "
             f"(log: {display_path(run.log_path)})"
         )
-        run_workers(course, tasks, jobs, finished, run.log_path, kernel_threads)
+        run_workers(course, tasks, jobs, finished, run.log_path, kernel_threads, isolate)
 
     run.seconds = time.monotonic() - start
     if not run.outcomes:
@@ -269,6 +376,7 @@ def record_unreadable(course: CourseDir, sub: intake.Submission, notebooks) -> O
     folder = course.autograded_dir(sub.student, sub.assignment)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "NOT_GRADED.txt").write_text(sub.unreadable + "\n")
+    worker.mark_complete(course, sub.assignment, sub.student, outcome)
     return outcome
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 from ..harness import cases
 from ..sandbox.manager import SandboxKernelManager
@@ -78,6 +78,10 @@ class SandboxedExecute(Execute):
     tmp_mb = Integer(Limits.tmp_mb, help="size of a kernel's writable folders, in MB").tag(
         config=True
     )
+    extra_paths = List(
+        Unicode(),
+        help="more folders of Python modules the kernel may import (read-only, on PYTHONPATH)",
+    ).tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -133,6 +137,7 @@ class SandboxedExecute(Execute):
         km.notebook_name = self._name
         km.isolate = self.isolate
         km.preload = self._preload
+        km.extra_paths = list(self.extra_paths)
         return km
 
     def _get_timeout(self, cell):

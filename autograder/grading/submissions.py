@@ -204,14 +204,15 @@ def replaced(name: str, target: str, new_source: str, breaks, why: str) -> Broke
     )
 
 
-def imports_solutions(target: str, module: str, breaks) -> Broken:
-    """The cell defining `target` imports it from the reference solutions instead."""
+def imports_solutions(target: str, module: str) -> Broken:
+    """The cell defining `target` imports it from the reference solutions instead: withheld
+    for review (every test cell scores 0 until the instructor has looked)."""
 
     def make(nb, _release):
         return _edit_cell(nb, target, lambda _: f"from {module} import {target}")
 
-    why = f"imports {target} from {module}, which grading kernels do not have"
-    return Broken("imports-solutions", make, tuple(breaks), why)
+    why = f"imports {target} from {module}: withheld for review"
+    return Broken("imports-solutions", make, None, why)
 
 
 def prints_megabytes(target: str, megabytes: int = 10) -> Broken:
@@ -311,7 +312,7 @@ def _convolution_broken() -> tuple[Broken, ...]:
         edited_test_cell("test_cross_correlate2d", flipped, cc),
         replaced("nan-output", "cross_correlate2d", NAN_CROSS_CORRELATE2D, cc, "returns NaN"),
         prints_megabytes("im2col"),
-        imports_solutions("cross_correlate2d", "solutions.convolution", cc),
+        imports_solutions("cross_correlate2d", "solutions.convolution"),
         replaced(
             "forbidden-op",
             "Conv2D.call",

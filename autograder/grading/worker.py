@@ -1,16 +1,23 @@
 """Autograde submissions in a worker process with nbgrader's own converters.
 
 Each worker process loads the course configuration once and then, for each submission it is
-given, runs nbgrader's `Autograde` converter (sanitize, execute, save grades to the
-gradebook) and `GenerateFeedback`, in process, exactly as `nbgrader autograde` and
+given, runs nbgrader's `Autograde` converter (sanitize, execute in the sandbox, save grades to
+the gradebook) and `GenerateFeedback`, in process, as `nbgrader autograde` and
 `nbgrader generate_feedback` would. Kernels inherit thread limits from the worker's
-environment, so that parallel kernels do not fight over the cores.
+environment, so that parallel kernels do not fight over the cores. A worker dies with the
+`cnn-course` process that started it, and its kernels' sandboxes die with it.
+
+A submission is complete when its marker file is written, after its feedback: a run that was
+stopped half-way leaves no marker, and the next run grades that submission again.
 """
 
+import json
 import logging
 import os
 import random
+import signal
 import time
+from datetime import UTC, datetime
 
 from .course_dir import CourseDir
 from .outcomes import (
@@ -37,7 +44,34 @@ def thread_env(threads: int) -> dict[str, str]:
     }
 
 
-def init(root: str, threads: int | None, log_path: str | None = None, isolate: bool = True) -> None:
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (no orphans writing grades)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError, ImportError):
+        pass
+
+
+def serve(connection, root, threads, log_path, isolate) -> None:
+    """A worker's life: grade each (assignment, student) received, send back its Outcome,
+    until None arrives."""
+    die_with_parent()
+    init(root, threads, log_path, isolate)
+    while True:
+        try:
+            task = connection.recv()
+        except EOFError:
+            return
+        if task is None:
+            return
+        connection.send(grade(*task))
+
+
+def init(
+    root: str, threads: int | None, log_path: str | None = None, isolate: bool = True
+) -> None:
     """Initialize a worker process: thread limits, course configuration, logs.
 
     The worker's stderr (which its kernels inherit) and nbgrader's log of every submission
@@ -137,11 +171,13 @@ def grade(assignment: str, student: str) -> Outcome:
             feedback = generate_feedback(course, coursedir, assignment, student)
             if not feedback["success"]:
                 outcome.notes.append("nbgrader generate_feedback failed; no feedback page")
+            mark_complete(course, assignment, student, outcome)
         else:
             reason = failure_reason(result["text"])
             outcome = zero_outcome(course, assignment, student, "failed", reason)
             _mark_failed(course, assignment, student, reason, result["text"])
             write_zero_feedback(course, outcome, course.notebook_names(assignment))
+            mark_complete(course, assignment, student, outcome)
     except Exception as exc:  # a grading run must go on whatever one submission does
         reason = f"grading crashed: {type(exc).__name__}: {exc}"
         try:
@@ -150,6 +186,26 @@ def grade(assignment: str, student: str) -> Outcome:
             outcome = Outcome(student, assignment, "failed", notes=[reason])
     outcome.seconds = time.monotonic() - start
     return outcome
+
+
+COMPLETE = ".cnn-course-graded.json"
+
+
+def mark_complete(course: CourseDir, assignment: str, student: str, outcome: Outcome) -> None:
+    """Record that the submission was graded to the end (grades and feedback written)."""
+    folder = course.autograded_dir(student, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    record = {
+        "graded": datetime.now(UTC).isoformat(timespec="seconds"),
+        "score": outcome.score,
+        "max_score": outcome.max_score,
+        "status": outcome.status,
+    }
+    (folder / COMPLETE).write_text(json.dumps(record) + "\n")
+
+
+def is_complete(course: CourseDir, assignment: str, student: str) -> bool:
+    return (course.autograded_dir(student, assignment) / COMPLETE).is_file()
 
 
 def _mark_failed(course: CourseDir, assignment: str, student: str, reason: str, log: str):

@@ -61,10 +61,12 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--preload", action="append", default=[], help="modules the course's own cells import"
     )
+    parser.add_argument("--path", action="append", default=[], help="more module folders")
     args, kernel_args = parser.parse_known_args(argv)
 
     channel = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     channel.connect(args.witness)
+    sys.path[:0] = args.path
     for module in args.preload:  # imported now, the course's imports are not the student's
         importlib.import_module(module)
     cls = kernel_class()

@@ -145,6 +145,7 @@ class SandboxKernelManager(AsyncKernelManager):
     sandbox_env = Dict({})
     isolate = Bool(True, help="False: run the kernel unconfined, with the grader's rights")
     preload = Any((), help="modules the kernel imports before the student's code runs")
+    extra_paths = Any((), help="more read-only folders of modules, put on the kernel's PYTHONPATH")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -187,6 +188,7 @@ class SandboxKernelManager(AsyncKernelManager):
             self.connection_file,
             "--witness",
             self.witness.path,
+            *(f"--path={os.path.realpath(folder)}" for folder in self.extra_paths),
             *(f"--preload={module}" for module in self.preload),
             *(extra_arguments or []),
         ]
@@ -204,6 +206,8 @@ class SandboxKernelManager(AsyncKernelManager):
             uid,
             self.limits.tmp_mb * 2**20,
         )
+        for folder in self.extra_paths:
+            view.ro_bind(os.path.realpath(folder))
         if self.uid is not None:
             setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"
             drop = ["--reuid", str(self.uid), "--regid", str(self.uid), "--clear-groups"]
@@ -236,6 +240,7 @@ class SandboxKernelManager(AsyncKernelManager):
             "KERAS_BACKEND": "tensorflow",
         }
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
+
         env.update(self.sandbox_env)
         args = ["--clearenv"]
         for key, value in env.items():

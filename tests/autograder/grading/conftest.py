@@ -1,9 +1,11 @@
 """Fixtures of the grading tests: a tiny nbgrader assignment ("01_fixture"), no TensorFlow.
 
-`build(tmp)` writes a reference module, a module of wrong versions and a source notebook whose
-solution cells are generated from the reference module (as the course's notebooks are from
-`solutions/`), and puts the modules on `sys.path`. Releasing it takes ~3 s and grading one
-submission ~1 s, so the tests that run nbgrader on it stay fast.
+`build(tmp)` writes a reference module, a module of wrong versions, a checks module (what
+`autograder.checks.<topic>` is for a lesson) and a source notebook whose solution cells are
+generated from the reference module (as the course's notebooks are from `solutions/`), and
+puts the modules on `sys.path`; a Jupyter configuration folder lets the grading sandbox import
+them too. Releasing it takes ~3 s and grading one submission ~2 s, so the tests that run
+nbgrader on it stay fast.
 """
 
 import os
@@ -20,6 +22,7 @@ ASSIGNMENT = "01_fixture"
 NOTEBOOK = "arith"
 REFERENCE = "fixture_solutions"
 MISTAKES = "fixture_mistakes"
+CHECKS = "fixture_checks"
 
 REFERENCE_SOURCE = '''\
 def add(a, b):
@@ -61,6 +64,46 @@ def step_twice(self):
     return self.count
 """
 
+CHECKS_SOURCE = '''\
+"""Checks of the fixture lesson, written as a lesson's checks are."""
+
+from autograder.feedback import CheckFailed, passed
+from autograder.guard import ForbiddenOps
+from autograder.harness import cases
+from autograder.student import run
+
+NOTHING = ForbiddenOps("nothing", (), "")
+
+
+def _equal(what, got, want):
+    if got != want:
+        raise CheckFailed(f"{what} returned {got!r}; expected {want!r}.")
+
+
+def check_add(add, hidden=False):
+    pairs = [(1, 2)] + ([(-5, 5)] if hidden else [])
+    if cases.drawing():
+        rng = cases.generator()
+        pairs = [tuple(int(v) for v in rng.integers(-99, 99, size=2)) for _ in pairs]
+    for a, b in pairs:
+        _equal(f"add({a}, {b})", run("add", add, a, b, forbidden=NOTHING), a + b)
+    passed("add adds")
+
+
+def check_scale(scale):
+    _equal("scale([1, 2], 3)", run("scale", scale, [1, 2], 3, forbidden=NOTHING), [3, 6])
+    passed("scale scales")
+
+
+def check_counter(Counter, hidden=False):
+    counter = run("Counter()", Counter, forbidden=NOTHING)
+    run("Counter.step", counter.step, forbidden=NOTHING)
+    _equal("the second step()", run("Counter.step", counter.step, forbidden=NOTHING), 2)
+    if hidden:
+        _equal("the third step()", run("Counter.step", counter.step, forbidden=NOTHING), 3)
+    passed("Counter counts")
+'''
+
 POINTS = {"test_add": 1.0, "test_scale": 2.0, "test_counter": 1.0}
 
 
@@ -84,20 +127,18 @@ def source_notebook():
     new_code, new_md = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
     cells = [
         new_md("# Arithmetic\nA fixture lesson.", metadata=_meta("intro", locked=True)),
-        new_code("import math", metadata=_meta("imports", locked=True)),
+        new_code(f"import math\nimport {CHECKS} as checks", metadata=_meta("imports", locked=True)),
         new_code("", metadata=_meta("add", solution=True)),
         new_code(
-            "assert add(1, 2) == 3\nprint('OK: add')\n### BEGIN HIDDEN TESTS\n"
-            "assert add(-5, 5) == 0\n### END HIDDEN TESTS",
+            "checks.check_add(add)\n### BEGIN HIDDEN TESTS\n"
+            "checks.check_add(add, hidden=True)\n### END HIDDEN TESTS",
             metadata=_meta("test_add", grade=True, points=1),
         ),
         new_code("", metadata=_meta("scale_counter", solution=True)),
+        new_code("checks.check_scale(scale)", metadata=_meta("test_scale", grade=True, points=2)),
         new_code(
-            "assert scale([1, 2], 3) == [3, 6]", metadata=_meta("test_scale", grade=True, points=2)
-        ),
-        new_code(
-            "c = Counter()\nc.step()\nassert c.step() == 2\n### BEGIN HIDDEN TESTS\n"
-            "assert c.step() == 3\n### END HIDDEN TESTS",
+            "checks.check_counter(Counter)\n### BEGIN HIDDEN TESTS\n"
+            "checks.check_counter(Counter, hidden=True)\n### END HIDDEN TESTS",
             metadata=_meta("test_counter", grade=True, points=1),
         ),
         new_code("print(math.sqrt(add(8, 8)))"),
@@ -133,8 +174,15 @@ def build(tmp: Path) -> Path:
     modules.mkdir(parents=True, exist_ok=True)
     (modules / f"{REFERENCE}.py").write_text(REFERENCE_SOURCE)
     (modules / f"{MISTAKES}.py").write_text(textwrap.dedent(MISTAKES_SOURCE))
+    (modules / f"{CHECKS}.py").write_text(CHECKS_SOURCE)
     if str(modules) not in sys.path:
         sys.path.insert(0, str(modules))
+    config = tmp / "jupyter_config"
+    config.mkdir(exist_ok=True)
+    (config / "nbgrader_config.py").write_text(
+        f"c = get_config()  # noqa: F821\nc.SandboxedExecute.extra_paths = [{str(modules)!r}]\n"
+    )
+    os.environ["JUPYTER_CONFIG_DIR"] = str(config)
     notebooks = tmp / "notebooks"
     (notebooks / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
     nbformat.write(source_notebook(), notebooks / ASSIGNMENT / f"{NOTEBOOK}.ipynb")

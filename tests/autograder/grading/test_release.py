@@ -42,7 +42,7 @@ def test_gradebook_uses_write_ahead_logging(released_fixture):
 
 def test_secret_lines_leave_out_code_that_is_also_given(fixture_repo):
     secret = secret_lines(_read(fixture_repo.source))
-    assert "total = a + b" in secret and "assert add(-5, 5) == 0" in secret
+    assert "total = a + b" in secret and "checks.check_add(add, hidden=True)" in secret
     assert "return total" not in secret  # given code, outside the solution region
     assert "raise NotImplementedError()" not in secret
 

@@ -43,10 +43,11 @@ def test_csv_has_one_column_per_test_cell(tmp_path):
         "test_b",
         "total",
         "max",
+        "review",
         "note",
     ]
-    assert rows[1] == ["ann", "01_x", "n", "1", "2.5", "3.5", "4", ""]
-    assert rows[2] == ["bo", "01_x", "n", "0", "", "0", "4", "unreadable; bad JSON"]
+    assert rows[1] == ["ann", "01_x", "n", "1", "2.5", "3.5", "4", "", ""]
+    assert rows[2] == ["bo", "01_x", "n", "0", "", "0", "4", "", "unreadable; bad JSON"]
 
 
 def test_render_aligns_columns_and_adds_verdicts():
