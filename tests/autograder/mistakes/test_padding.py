@@ -115,7 +115,8 @@ def released(module):
     return namespace
 
 
-def test_released_stubs_fail_every_cell_with_advice():
-    results = grade(released("solutions.padding"))
+@pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
+def test_released_stubs_fail_every_cell_with_advice(across):
+    results = grade(released("solutions.padding"), across)
     for cell, feedback in results.items():
         assert feedback is not None and "not implemented yet" in feedback, (cell, feedback)
