@@ -5,12 +5,14 @@ Expected outputs come from Keras run live (ZeroPadding2D, Conv2D with "valid" an
 from scipy.signal.correlate2d(mode="full") for "full", and from TensorFlow's documented
 rule for the padding amounts. Tolerances are stated next to each check; tests/autograder
 prove that correct implementations written in several styles pass them over 20 seeds.
+When grading, the checks draw fresh cases (`harness.cases`): new values, new kernel sizes
+for padding_amounts, and random shapes added to the hidden checks.
 
 Built-in padding (keras.ops.pad, tf.pad, np.pad, keras.layers.ZeroPadding2D) is refused
 inside the student's ZeroPadding2D and Conv2D, and so is a built-in convolution: the
-student's Conv2D pads with the student's own ZeroPadding2D. The guard watches forward
-passes only: TensorFlow computes the gradient of a slice with tf.pad, so gradients are
-taken outside the guard.
+student's Conv2D pads with the student's own ZeroPadding2D. Padding is refused in forward
+passes only: TensorFlow computes the gradient of a slice with tf.pad, so backward passes
+are guarded against built-in convolutions alone.
 """
 
 import numpy as np
@@ -28,9 +30,10 @@ from ..contract import (
 )
 from ..diagnosis import first_match
 from ..feedback import CheckFailed, passed
-from ..guard import CONVOLUTION, CONVOLUTION_OPS, ForbiddenOps
+from ..guard import CONVOLUTION_OPS, ForbiddenOps
+from ..harness import cases, ops
 from ..mistakes import padding as catalogue
-from ..student import run
+from ..student import perform, run
 
 PADDING_OPS = (
     "keras.ops.pad",
@@ -123,6 +126,9 @@ FULL_CASES = {
     ],
 }
 
+# When grading, hidden checks add this many cases drawn at random.
+EXTRA_HIDDEN = 4
+
 PAD_TOL = Tolerance(0.0, 0.0, "padding only copies values and adds exact zeros")
 CONV2D_TOL = Tolerance(
     1e-4, 1e-4, "float32 sums of up to 200 products, in another order than the reference"
@@ -139,7 +145,9 @@ def _fail(headline, mismatch_lines, case, mistake, hint=""):
 
 
 def _random(shape, seed, scale=1.0):
-    return np.random.default_rng(seed).normal(scale=scale, size=shape).astype("float32")
+    """Normal values of `shape` from the stored `seed`, or from a fresh one when grading."""
+    rng = np.random.default_rng(cases.seed(seed))
+    return rng.normal(scale=scale, size=shape).astype("float32")
 
 
 # --- ZeroPadding2D -----------------------------------------------------------------------------
@@ -201,9 +209,11 @@ def check_zero_padding_contract(ZeroPadding2D):
                 raise CheckFailed(failure.headline, failure.details, failure.hint) from None
     layer = make_layer(ZeroPadding2D, (((1, 2), (3, 0)),), forbidden=PADDING)
     check_config_roundtrip(layer, ("padding", "data_format"))
-    symbolic = run(
+    symbolic = perform(
         "ZeroPadding2D(((1, 2), (3, 0))) on a symbolic keras.Input((5, 6, 3))",
-        lambda: layer(keras.Input((5, 6, 3))),
+        "symbolic_output",
+        layer,
+        (None, 5, 6, 3),
         forbidden=PADDING,
     )
     if tuple(symbolic.shape) != (None, 8, 9, 3):
@@ -215,10 +225,33 @@ def check_zero_padding_contract(ZeroPadding2D):
     passed("ZeroPadding2D has Keras's arguments, stored padding, output shape and config")
 
 
+def _draw_padding(rng):
+    """A padding argument in a form Keras accepts: int, pair, pair of pairs, or mixed."""
+    top, bottom, left, right = (int(v) for v in rng.integers(0, 4, size=4))
+    forms = (
+        top,
+        (top, left),
+        ((top, bottom), (left, right)),
+        (top, (left, right)),
+        ((top, bottom), left),
+    )
+    return forms[int(rng.integers(len(forms)))]
+
+
+def _draw_zero_padding_case(rng):
+    """A fresh (input shape, padding, seed) for grading."""
+    height, width = (int(v) for v in rng.integers(1, 7, size=2))
+    shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 5)))
+    return shape, _draw_padding(rng), 0
+
+
 def check_zero_padding(ZeroPadding2D, hidden=False):
     """Outputs equal keras.layers.ZeroPadding2D's for every form of the padding argument."""
     kind = "hidden" if hidden else "public"
-    for input_shape, padding, seed in ZERO_PADDING_CASES[kind]:
+    table = cases.pick(
+        ZERO_PADDING_CASES[kind], _draw_zero_padding_case, EXTRA_HIDDEN if hidden else 0
+    )
+    for input_shape, padding, seed in table:
         x = _random(input_shape, seed) + 3.0  # no zeros near the border, so any fill shows
         case = f"ZeroPadding2D({padding!r}) on inputs {input_shape}"
         layer = make_layer(ZeroPadding2D, (padding,), forbidden=PADDING)
@@ -240,9 +273,7 @@ def check_zero_padding(ZeroPadding2D, hidden=False):
                 _diagnose_zero_padding2d(ZeroPadding2D),
                 hint,
             )
-    passed(
-        f"ZeroPadding2D matches keras.layers.ZeroPadding2D on {len(ZERO_PADDING_CASES[kind])} cases"
-    )
+    passed(f"ZeroPadding2D matches keras.layers.ZeroPadding2D on {len(table)} cases")
 
 
 # --- padding_amounts ---------------------------------------------------------------------------
@@ -270,10 +301,39 @@ def _diagnose_padding_amounts(fn):
     return first_match([np.array(table, dtype=float)], probes, catalogue.PADDING_AMOUNTS_VARIANTS)
 
 
+def expected_amounts(k, mode):
+    """TensorFlow's (before, after) zeros of a stride-1 convolution with a kernel of size k."""
+    total = {"valid": 0, "same": k - 1, "full": 2 * (k - 1)}[mode]
+    before = total // 2
+    return (before, total - before)
+
+
+def _redraw_kernel(rng, k):
+    """A fresh kernel size up to 99 with the parity of `k` (1 stays 1: nothing to pad)."""
+    return 1 if k == 1 else 2 * int(rng.integers(1, 50)) + k % 2
+
+
+def _draw_amounts_call(rng):
+    return int(rng.integers(1, 100)), catalogue.MODES[int(rng.integers(len(catalogue.MODES)))]
+
+
+def _padding_amounts_cases(kind):
+    """(k, mode, expected) of the stored cases; when grading, each with a fresh kernel size
+    of the same parity, then random calls (hidden), expected values from the rule."""
+    stored = PADDING_AMOUNTS_CASES[kind]
+    if not cases.drawing():
+        return list(stored)
+    rng = cases.generator()
+    calls = [(_redraw_kernel(rng, k), mode) for k, mode, _ in stored]
+    calls = cases.pick(calls, _draw_amounts_call, EXTRA_HIDDEN if kind == "hidden" else 0)
+    return [(k, mode, expected_amounts(k, mode)) for k, mode in calls]
+
+
 def check_padding_amounts(padding_amounts, hidden=False):
     """(before, after) for 'valid', 'same' (extra zero after, as TensorFlow) and 'full'."""
     kind = "hidden" if hidden else "public"
-    for k, mode, expected in PADDING_AMOUNTS_CASES[kind]:
+    table = _padding_amounts_cases(kind)
+    for k, mode, expected in table:
         case = f"padding_amounts({k}, {mode!r})"
         got = run("padding_amounts", padding_amounts, k, mode, forbidden=PADDING, case=case)
         if _as_pair_of_ints(got) != expected:
@@ -285,9 +345,7 @@ def check_padding_amounts(padding_amounts, hidden=False):
             if mistake is not None:
                 details.append(mistake.feedback())
             raise CheckFailed(f"{case} returned {got!r}; expected {expected}.", details)
-    passed(
-        f"padding_amounts gives TensorFlow's amounts on {len(PADDING_AMOUNTS_CASES[kind])} cases"
-    )
+    passed(f"padding_amounts gives TensorFlow's amounts on {len(table)} cases")
 
 
 # --- Conv2D ------------------------------------------------------------------------------------
@@ -412,9 +470,13 @@ def check_conv2d_contract(Conv2D):
             raise CheckFailed(failure.headline, details, failure.hint) from None
     layer = _student_conv(Conv2D, input_shape, 4, (4, 3), "full")
     check_config_roundtrip(layer, ("filters", "kernel_size", "padding", "use_bias"))
-    symbolic = run(
+    symbolic = perform(
         "Conv2D(4, (4, 3), padding='same') on a symbolic keras.Input((7, 6, 3))",
-        lambda: make_layer(Conv2D, (4, (4, 3)), {"padding": "same"})(keras.Input((7, 6, 3))),
+        "symbolic_output",
+        Conv2D,
+        (None, 7, 6, 3),
+        (4, (4, 3)),
+        {"padding": "same"},
         forbidden=CONVOLUTION_OR_PADDING,
     )
     if tuple(symbolic.shape) != (None, 7, 6, 4):
@@ -426,10 +488,35 @@ def check_conv2d_contract(Conv2D):
     passed("Conv2D has Keras's arguments, weights, output shapes and config")
 
 
+def _draw_input_shape(rng, kh, kw, fit):
+    """(batch, H, W, C), with H >= kh and W >= kw when the kernel must `fit`."""
+    height, width = (int(v) for v in rng.integers(0, 7, size=2))
+    height, width = (height + kh, width + kw) if fit else (height + 1, width + 1)
+    return (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 7)))
+
+
+def _draw_conv2d_case(rng):
+    """A fresh ('valid' or 'same') case of CONV2D_CASES's form for grading."""
+    kh, kw = (int(k) for k in rng.integers(1, 7, size=2))
+    padding = ("valid", "same")[int(rng.integers(2))]
+    # 'same' also meets images smaller than the kernel
+    shape = _draw_input_shape(rng, kh, kw, fit=padding == "valid")
+    activation = (None, "relu", "tanh", "sigmoid")[int(rng.integers(4))]
+    return shape, int(rng.integers(1, 7)), (kh, kw), padding, bool(rng.integers(4)), activation, 0
+
+
+def _draw_full_case(rng):
+    """A fresh case of FULL_CASES's form for grading."""
+    kh, kw = (int(k) for k in rng.integers(1, 6, size=2))
+    shape = _draw_input_shape(rng, kh, kw, fit=False)
+    return shape, int(rng.integers(1, 5)), (kh, kw), bool(rng.integers(4)), 0
+
+
 def check_conv2d_matches_keras(Conv2D, hidden=False):
     """Outputs equal keras.layers.Conv2D's (copied weights) with 'valid' and 'same' padding."""
     kind = "hidden" if hidden else "public"
-    for input_shape, filters, size, padding, use_bias, activation, seed in CONV2D_CASES[kind]:
+    table = cases.pick(CONV2D_CASES[kind], _draw_conv2d_case, EXTRA_HIDDEN if hidden else 0)
+    for input_shape, filters, size, padding, use_bias, activation, seed in table:
         x, kernel, bias = _random_conv_case(input_shape, filters, size, seed)
         kwargs = {"padding": padding, "use_bias": use_bias, "activation": activation}
         case = f"{describe_call('Conv2D', (filters, size), kwargs)} on inputs {input_shape}"
@@ -460,7 +547,7 @@ def check_conv2d_matches_keras(Conv2D, hidden=False):
                 _diagnose_conv2d(Conv2D),
                 hint,
             )
-    passed(f"Conv2D matches keras.layers.Conv2D on {len(CONV2D_CASES[kind])} cases")
+    passed(f"Conv2D matches keras.layers.Conv2D on {len(table)} cases")
 
 
 def full_reference(x, kernel, bias=None):
@@ -486,7 +573,8 @@ def full_reference(x, kernel, bias=None):
 def check_conv2d_full(Conv2D, hidden=False):
     """'full' padding equals scipy.signal.correlate2d(mode='full'), summed over channels."""
     kind = "hidden" if hidden else "public"
-    for input_shape, filters, size, use_bias, seed in FULL_CASES[kind]:
+    table = cases.pick(FULL_CASES[kind], _draw_full_case, EXTRA_HIDDEN if hidden else 0)
+    for input_shape, filters, size, use_bias, seed in table:
         x, kernel, bias = _random_conv_case(input_shape, filters, size, seed)
         kwargs = {"padding": "full", "use_bias": use_bias}
         case = f"{describe_call('Conv2D', (filters, size), kwargs)} on inputs {input_shape}"
@@ -515,42 +603,28 @@ def check_conv2d_full(Conv2D, hidden=False):
                 _diagnose_conv2d(Conv2D),
                 hint,
             )
-    passed(f"Conv2D(padding='full') matches SciPy on {len(FULL_CASES[kind])} cases")
+    passed(f"Conv2D(padding='full') matches SciPy on {len(table)} cases")
 
 
 def check_conv2d_trains(Conv2D):
     """Gradients through 'same' padding with an even kernel equal Keras's."""
-    import tensorflow as tf
-    from keras import ops
-
     input_shape, filters, size = (3, 6, 5, 2), 3, (4, 2)
     x, kernel, bias = _random_conv_case(input_shape, filters, size, seed=21)
     target = _random((3, 6, 5, 3), seed=22)
     ours = _student_conv(Conv2D, input_shape, filters, size, "same", True, "tanh", kernel, bias)
     theirs = _keras_conv(input_shape, filters, size, "same", True, "tanh", kernel, bias)
-    inputs = tf.Variable(x)
-
-    def forward(layer, tape):
-        with tape:
-            return ops.mean(ops.square(layer(inputs) - target))
-
-    def gradients(layer, loss, tape):
-        names = ["inputs"] + [w.name.split("/")[-1] for w in layer.trainable_weights]
-        grads = tape.gradient(loss, [inputs, *layer.trainable_weights])
-        return dict(zip(names, grads, strict=True))
-
-    tape = tf.GradientTape()
     case = "mean squared error of a tanh Conv2D(3, (4, 2), padding='same') on inputs (3, 6, 5, 2)"
-    loss = run("Conv2D", forward, ours, tape, forbidden=CONVOLUTION_OR_PADDING, case=case)
-    # Outside the guard: the gradient of a slice is computed with tf.pad.
+    run("Conv2D", ours, x, forbidden=CONVOLUTION_OR_PADDING, case=case)
     try:
-        ours_grads = run(
+        # The backward pass may pad: the gradient of a slice is computed with tf.pad.
+        found = perform(
             "the gradient through Conv2D",
-            gradients,
+            "gradients",
             ours,
-            loss,
-            tape,
-            forbidden=CONVOLUTION,
+            x,
+            target=target,
+            allow_in_backward=PADDING_OPS,
+            forbidden=CONVOLUTION_OR_PADDING,
             case=case,
         )
     except CheckFailed as failure:
@@ -562,9 +636,9 @@ def check_conv2d_trains(Conv2D):
             "ops.slice_update is such an operation on the TensorFlow backend; add the zeros "
             "with ops.concatenate instead",
         ) from None
-    keras_tape = tf.GradientTape()
-    keras_grads = gradients(theirs, forward(theirs, keras_tape), keras_tape)
-    for name, expected in keras_grads.items():
+    expected = ops.gradients(theirs, x, target=target)
+    ours_grads = {"inputs": found["inputs"], **found["weights"]}
+    for name, value in {"inputs": expected["inputs"], **expected["weights"]}.items():
         got = ours_grads.get(name)
         if got is None:
             raise CheckFailed(
@@ -575,7 +649,7 @@ def check_conv2d_trains(Conv2D):
                 "compute call() with keras.ops on the inputs and self.kernel / self.bias; "
                 "converting to NumPy inside call() (or ZeroPadding2D.call()) cuts the gradient",
             )
-        mismatch = compare(got, np.asarray(expected), GRADIENT_TOL, name=f"d loss / d {name}")
+        mismatch = compare(got, np.asarray(value), GRADIENT_TOL, name=f"d loss / d {name}")
         if mismatch:
             raise CheckFailed(
                 f"The gradient with respect to {name} differs from Keras's.",

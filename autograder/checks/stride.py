@@ -7,10 +7,18 @@ gradients from keras.layers.Conv2D run live with copied weights, receptive field
 hand, and the digit network's table from the lecture notes (hidden units 3136, 1568, 588,
 200, 10; parameters 104, 808, 1548, 117800, 2010).
 
+When grading, the checks draw fresh cases (`harness.cases`): sizes, padding amounts and
+receptive fields get new arguments of the same character as the stored ones, their answers
+from the formulas (`expected_*`, confirmed against Keras by the tests); im2col gets new
+values, its answers from NumPy's sliding windows; Conv2D gets new values; hidden checks add
+random cases; the digit network gets a whole multiple of its filters.
+
 Built-in convolution, padding and patch extraction are refused inside the student's code.
-As in lesson 03, the guard watches forward passes only: TensorFlow differentiates a slice
-with tf.pad.
+As in lesson 03, padding is refused in forward passes only: TensorFlow differentiates a
+slice with tf.pad.
 """
+
+from functools import partial
 
 import numpy as np
 
@@ -28,9 +36,10 @@ from ..contract import (
 )
 from ..diagnosis import first_match
 from ..feedback import CheckFailed, passed
-from ..guard import CONVOLUTION, CONVOLUTION_OPS, ForbiddenOps
+from ..guard import CONVOLUTION_OPS, ForbiddenOps
+from ..harness import cases, ops
 from ..mistakes import stride as catalogue
-from ..student import run
+from ..student import perform, run
 from .padding import PADDING_OPS
 
 ASSIGNMENT = "04_stride"
@@ -165,6 +174,9 @@ DIGIT_CONVS = ((4, 5, 1), (8, 5, 2), (12, 4, 2))
 DIGIT_UNITS = (3136, 1568, 588, 200, 10)
 DIGIT_PARAMETERS = (104, 808, 1548, 117800, 2010)
 
+# When grading, hidden checks add this many cases drawn at random.
+EXTRA_HIDDEN = 4
+
 IM2COL_TOL = Tolerance(0.0, 0.0, "im2col only copies values")
 CONV2D_TOL = Tolerance(
     1e-4, 1e-4, "float32 sums of up to 200 products, in another order than Keras"
@@ -177,8 +189,8 @@ SIZE_FORMULA = "floor((n + p - d(k - 1) - 1) / s) + 1, with ceil(n / s) for 'sam
 def reference_outputs(solution) -> dict[str, np.ndarray]:
     """Inputs and outputs of the stored im2col cases, from `solution`."""
     arrays = {}
-    for kind, cases in IM2COL_CASES.items():
-        for index, (x_shape, size, strides, dilation, seed) in enumerate(cases):
+    for kind, table in IM2COL_CASES.items():
+        for index, (x_shape, size, strides, dilation, seed) in enumerate(table):
             x = np.random.default_rng(2000 + seed).normal(size=x_shape).astype("float32")
             prefix = f"im2col/{kind}/{index}"
             arrays[f"{prefix}/x"] = x
@@ -193,6 +205,85 @@ def _with_mistake(details, mistake):
 def _call_text(name, args):
     n, k, s, mode, d = args
     return f"{name}({n}, {k}, strides={s}, padding={mode!r}, dilation_rate={d})"
+
+
+# --- fresh geometry when grading ----------------------------------------------------------------
+
+
+def expected_size(n, k, s=1, mode="valid", d=1):
+    """TensorFlow's output size along one axis (None for None); 'full' pads d(k - 1) a side."""
+    if n is None:
+        return None
+    span = d * (k - 1) + 1
+    if mode == "same":
+        return -(-n // s)
+    added = 0 if mode == "valid" else 2 * (span - 1)
+    return (n + added - span) // s + 1
+
+
+def expected_padding(n, k, s=1, mode="valid", d=1):
+    """TensorFlow's (before, after) zeros along one axis."""
+    span = d * (k - 1) + 1
+    if mode == "valid":
+        return (0, 0)
+    if mode == "full":
+        return (span - 1, span - 1)
+    total = max((-(-n // s) - 1) * s + span - n, 0)
+    return (total // 2, total - total // 2)
+
+
+def _character(args):
+    """What a (n, k, s, mode, d) case tests: its mode, which of k, s, d exceed 1, whether the
+    input is narrower than the kernel, how the sizes round, and the kind of 'same' total."""
+    n, k, s, mode, d = args
+    if n is None:
+        return (mode, None)
+    span = d * (k - 1) + 1
+    total = sum(expected_padding(n, k, s, mode, d))
+    rounding = (n % s == 0, (n + total - span) % s == 0)
+    same_total = (total % 2, total == 0, total == span - 1)
+    return (mode, k > 1, s > 1, d > 1, n < span, *rounding, *same_total)
+
+
+def _redraw_geometry(rng, args, tries=10_000):
+    """A fresh (n, k, s, mode, d) of the same character as `args`, n up to 512 (None stays
+    None); `args` itself in the unlikely case that no draw matches."""
+    n, k, s, mode, d = args
+    wanted = _character(args)
+    for _ in range(tries):
+        k2 = 1 if k == 1 else int(rng.integers(2, 13))
+        s2 = 1 if s == 1 else int(rng.integers(2, 9))
+        d2 = 1 if d == 1 else int(rng.integers(2, 7))
+        span = d2 * (k2 - 1) + 1
+        if n is None:
+            return (None, k2, s2, mode, d2)
+        n2 = int(rng.integers(1, span)) if n < d * (k - 1) + 1 else int(rng.integers(span, 513))
+        fresh = (n2, k2, s2, mode, d2)
+        if _character(fresh) == wanted:
+            return fresh
+    return args
+
+
+def _draw_geometry(rng, unknown=False):
+    """A random (n, k, s, mode, d): strides or dilation, n None sometimes when `unknown`."""
+    mode = ("valid", "same", "full")[int(rng.integers(3))]
+    k, s = int(rng.integers(1, 13)), int(rng.integers(1, 9))
+    d = 1 if s > 1 else int(rng.integers(1, 7))
+    span = d * (k - 1) + 1
+    n = int(rng.integers(span if mode == "valid" else 1, 513))
+    return (None if unknown and rng.integers(8) == 0 else n, k, s, mode, d)
+
+
+def _geometry_cases(table, kind, oracle, unknown=False):
+    """(args, expected) of a stored table; when grading, each case redrawn with its
+    character, then random cases (hidden), the answers from `oracle`."""
+    if not cases.drawing():
+        return list(table)
+    rng = cases.generator()
+    calls = [_redraw_geometry(rng, args) for args, _ in table]
+    extra = EXTRA_HIDDEN if kind == "hidden" else 0
+    calls = cases.pick(calls, lambda g: _draw_geometry(g, unknown), extra)
+    return [(args, oracle(*args)) for args in calls]
 
 
 # --- conv_output_size --------------------------------------------------------------------------
@@ -230,7 +321,8 @@ def _diagnose_conv_output_size(fn):
 def check_conv_output_size(conv_output_size, hidden=False):
     """Sizes from floor((n + p - d(k - 1) - 1) / s) + 1, ceil(n / s) for 'same', None for None."""
     kind = "hidden" if hidden else "public"
-    for args, expected in CONV_OUTPUT_SIZE_CASES[kind]:
+    table = _geometry_cases(CONV_OUTPUT_SIZE_CASES[kind], kind, expected_size, unknown=True)
+    for args, expected in table:
         call = _call_text("conv_output_size", args)
         got = run("conv_output_size", conv_output_size, *args, forbidden=FORBIDDEN, case=call)
         try:
@@ -245,7 +337,7 @@ def check_conv_output_size(conv_output_size, hidden=False):
                 f"{call} returned {got!r}; expected {expected}.",
                 _with_mistake(details, _diagnose_conv_output_size(conv_output_size)),
             )
-    passed(f"conv_output_size gives the right size on {len(CONV_OUTPUT_SIZE_CASES[kind])} cases")
+    passed(f"conv_output_size gives the right size on {len(table)} cases")
 
 
 # --- padding_amounts ---------------------------------------------------------------------------
@@ -270,7 +362,8 @@ def _diagnose_padding_amounts(fn):
 def check_padding_amounts(padding_amounts, hidden=False):
     """TensorFlow's (before, after) zeros for strided and dilated convolutions."""
     kind = "hidden" if hidden else "public"
-    for args, expected in PADDING_AMOUNTS_CASES[kind]:
+    table = _geometry_cases(PADDING_AMOUNTS_CASES[kind], kind, expected_padding)
+    for args, expected in table:
         call = _call_text("padding_amounts", args)
         got = run("padding_amounts", padding_amounts, *args, forbidden=FORBIDDEN, case=call)
         if _as_pair(got) != expected:
@@ -286,9 +379,7 @@ def check_padding_amounts(padding_amounts, hidden=False):
                 f"{call} returned {got!r}; expected {expected}.",
                 _with_mistake(details, _diagnose_padding_amounts(padding_amounts)),
             )
-    passed(
-        f"padding_amounts gives TensorFlow's padding on {len(PADDING_AMOUNTS_CASES[kind])} cases"
-    )
+    passed(f"padding_amounts gives TensorFlow's padding on {len(table)} cases")
 
 
 # --- im2col ------------------------------------------------------------------------------------
@@ -314,13 +405,53 @@ def _diagnose_im2col(fn):
     return first_match(outputs, probes, catalogue.IM2COL_VARIANTS)
 
 
+def expected_windows(x, kernel_size, strides, dilation_rate) -> np.ndarray:
+    """im2col of strided, dilated windows in (m, n, c) order, from NumPy's sliding windows."""
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, strides, dilation_rate
+    spans = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    windows = np.lib.stride_tricks.sliding_window_view(np.asarray(x), spans, axis=(1, 2))
+    # windows: (b, i, j, c, rows of the span, columns of the span) -> taps (b, i, j, m, n, c)
+    windows = windows[:, ::sh, ::sw, :, ::dh, ::dw].transpose(0, 1, 2, 4, 5, 3)
+    return windows.reshape(*windows.shape[:3], -1)
+
+
+def _draw_im2col_case(rng):
+    """A fresh (input shape, kernel size, strides, dilation) with strides or dilation."""
+    size = tuple(int(k) for k in rng.integers(1, 5, size=2))
+    steps = tuple(int(v) for v in rng.integers(1, 4, size=2))
+    strides, dilation = (steps, (1, 1)) if rng.integers(2) else ((1, 1), steps)
+    height, width = (
+        d * (k - 1) + 1 + int(rng.integers(0, 7)) for k, d in zip(size, dilation, strict=True)
+    )
+    shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 5)))
+    return shape, size, strides, dilation
+
+
+def _im2col_cases(kind):
+    """(x, kernel size, strides, dilation, expected) of the stored cases; when grading, fresh
+    values for them and random cases (hidden), expected from NumPy."""
+    if not cases.drawing():
+        data = references.load(ASSIGNMENT)
+        for index, (_, size, strides, dilation, _) in enumerate(IM2COL_CASES[kind]):
+            prefix = f"im2col/{kind}/{index}"
+            yield data[f"{prefix}/x"], size, strides, dilation, data[f"{prefix}/out"]
+        return
+    rng = cases.generator()
+    stored = [case[:4] for case in IM2COL_CASES[kind]]
+    for x_shape, size, strides, dilation in cases.pick(
+        stored, _draw_im2col_case, EXTRA_HIDDEN if kind == "hidden" else 0
+    ):
+        x = rng.normal(size=x_shape).astype("float32")
+        yield x, size, strides, dilation, expected_windows(x, size, strides, dilation)
+
+
 def check_im2col(im2col, hidden=False):
     """Windows of strided, dilated convolutions equal the stored references, order (m, n, c)."""
-    data = references.load(ASSIGNMENT)
     kind = "hidden" if hidden else "public"
-    for index, (x_shape, size, strides, dilation, _) in enumerate(IM2COL_CASES[kind]):
-        prefix = f"im2col/{kind}/{index}"
-        x, expected = data[f"{prefix}/x"], data[f"{prefix}/out"]
+    count = 0
+    for x, size, strides, dilation, expected in _im2col_cases(kind):
+        count += 1
+        x_shape = x.shape
         case = f"im2col(x, {size}, strides={strides}, dilation_rate={dilation}), x {x_shape}"
         out = run(
             "im2col", im2col, x.copy(), size, strides, dilation, forbidden=FORBIDDEN, case=case
@@ -344,7 +475,7 @@ def check_im2col(im2col, hidden=False):
                 _with_mistake(details, _diagnose_im2col(im2col)),
                 hint,
             )
-    passed(f"im2col matches the reference on {len(IM2COL_CASES[kind])} cases")
+    passed(f"im2col matches the reference on {count} cases")
 
 
 # --- Conv2D ------------------------------------------------------------------------------------
@@ -368,7 +499,9 @@ def _pair(value):
 
 
 def _random(shape, seed, scale=1.0):
-    return np.random.default_rng(seed).normal(scale=scale, size=shape).astype("float32")
+    """Normal values of `shape` from the stored `seed`, or from a fresh one when grading."""
+    rng = np.random.default_rng(cases.seed(seed))
+    return rng.normal(scale=scale, size=shape).astype("float32")
 
 
 def _random_conv_case(input_shape, filters, size, seed):
@@ -444,11 +577,13 @@ def check_conv2d_contract(Conv2D):
             raise CheckFailed(failure.headline, details, failure.hint) from None
     layer = _student_conv(Conv2D, input_shape, 4, 3, {"strides": (2, 1), "padding": "same"})
     check_config_roundtrip(layer, ("filters", "kernel_size", "strides", "padding", "dilation_rate"))
-    symbolic = run(
+    symbolic = perform(
         "Conv2D(4, 3, strides=2, padding='same') on a symbolic keras.Input((8, 7, 3))",
-        lambda: make_layer(Conv2D, (4, 3), {"strides": 2, "padding": "same"})(
-            keras.Input((8, 7, 3))
-        ),
+        "symbolic_output",
+        Conv2D,
+        (None, 8, 7, 3),
+        (4, 3),
+        {"strides": 2, "padding": "same"},
         forbidden=FORBIDDEN,
     )
     if tuple(symbolic.shape) != (None, 4, 4, 4):
@@ -460,8 +595,24 @@ def check_conv2d_contract(Conv2D):
     passed("Conv2D has Keras's arguments, weights, output shapes and config")
 
 
-def _check_against_keras(Conv2D, cases, argument, what):
-    for input_shape, filters, size, value, padding, use_bias, activation, seed in cases:
+def _draw_conv2d_case(rng, argument):
+    """A fresh case of STRIDE_CASES's (or DILATION_CASES's) form for grading."""
+    size = tuple(int(k) for k in rng.integers(1, 6, size=2))
+    value = tuple(int(v) for v in rng.integers(1, 5, size=2))
+    dilation = value if argument == "dilation_rate" else (1, 1)
+    spans = (d * (k - 1) + 1 for k, d in zip(size, dilation, strict=True))
+    height, width = (span + int(rng.integers(0, 8)) for span in spans)
+    shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 6)))
+    padding = ("valid", "same")[int(rng.integers(2))]
+    activation = (None, "relu", "tanh")[int(rng.integers(3))]
+    filters, use_bias = int(rng.integers(1, 6)), bool(rng.integers(4))
+    return shape, filters, size, value, padding, use_bias, activation, 0
+
+
+def _check_against_keras(Conv2D, table, hidden, argument, what):
+    draw = partial(_draw_conv2d_case, argument=argument)
+    table = cases.pick(table, draw, EXTRA_HIDDEN if hidden else 0)
+    for input_shape, filters, size, value, padding, use_bias, activation, seed in table:
         x, kernel, bias = _random_conv_case(input_shape, filters, size, seed)
         kwargs = {
             argument: value,
@@ -486,13 +637,13 @@ def _check_against_keras(Conv2D, cases, argument, what):
                 _with_mistake(details, _diagnose_conv2d(Conv2D)),
                 hint,
             )
-    return len(cases)
+    return len(table)
 
 
 def check_conv2d_strides(Conv2D, hidden=False):
     """Outputs with strides ('valid' and 'same') equal keras.layers.Conv2D's."""
     count = _check_against_keras(
-        Conv2D, STRIDE_CASES["hidden" if hidden else "public"], "strides", "strides"
+        Conv2D, STRIDE_CASES["hidden" if hidden else "public"], hidden, "strides", "strides"
     )
     passed(f"strided Conv2D matches keras.layers.Conv2D on {count} cases")
 
@@ -500,52 +651,42 @@ def check_conv2d_strides(Conv2D, hidden=False):
 def check_conv2d_dilation(Conv2D, hidden=False):
     """Outputs with dilation ('valid' and 'same') equal keras.layers.Conv2D's."""
     count = _check_against_keras(
-        Conv2D, DILATION_CASES["hidden" if hidden else "public"], "dilation_rate", "dilation"
+        Conv2D,
+        DILATION_CASES["hidden" if hidden else "public"],
+        hidden,
+        "dilation_rate",
+        "dilation",
     )
     passed(f"dilated Conv2D matches keras.layers.Conv2D on {count} cases")
 
 
 def check_conv2d_trains(Conv2D):
     """Gradients through a strided and a dilated 'same' Conv2D equal Keras's."""
-    import tensorflow as tf
-    from keras import ops
-
-    cases = (
+    train_cases = (
         ((3, 8, 7, 2), 3, 3, {"strides": 2, "padding": "same", "activation": "tanh"}, 31),
         ((2, 7, 8, 2), 2, (3, 2), {"dilation_rate": 2, "padding": "same"}, 32),
     )
-    for input_shape, filters, size, kwargs, seed in cases:
+    for input_shape, filters, size, kwargs, seed in train_cases:
         x, kernel, bias = _random_conv_case(input_shape, filters, size, seed)
         ours = _student_conv(Conv2D, input_shape, filters, size, kwargs, kernel, bias)
         theirs = _keras_conv(input_shape, filters, size, kwargs, kernel, bias)
         target = _random(theirs.compute_output_shape(input_shape), seed + 1)
-        inputs = tf.Variable(x)
         case = f"mean squared error of {describe_call('Conv2D', (filters, size), kwargs)}"
-
-        def forward(layer, tape, inputs=inputs, target=target):
-            with tape:
-                return ops.mean(ops.square(layer(inputs) - target))
-
-        def gradients(layer, loss, tape, inputs=inputs):
-            names = ["inputs"] + [w.name.split("/")[-1] for w in layer.trainable_weights]
-            grads = tape.gradient(loss, [inputs, *layer.trainable_weights])
-            return dict(zip(names, grads, strict=True))
-
-        tape = tf.GradientTape()
-        loss = run("Conv2D", forward, ours, tape, forbidden=FORBIDDEN, case=case)
-        # Outside the padding guard: the gradient of a slice is computed with tf.pad.
-        ours_grads = run(
+        run("Conv2D", ours, x, forbidden=FORBIDDEN, case=case)
+        # The backward pass may pad: TensorFlow differentiates a slice with tf.pad.
+        found = perform(
             "the gradient through Conv2D",
-            gradients,
+            "gradients",
             ours,
-            loss,
-            tape,
-            forbidden=CONVOLUTION,
+            x,
+            target=target,
+            allow_in_backward=PADDING_OPS,
+            forbidden=FORBIDDEN,
             case=case,
         )
-        keras_tape = tf.GradientTape()
-        keras_grads = gradients(theirs, forward(theirs, keras_tape), keras_tape)
-        for name, expected in keras_grads.items():
+        expected = ops.gradients(theirs, x, target=target)
+        ours_grads = {"inputs": found["inputs"], **found["weights"]}
+        for name, value in {"inputs": expected["inputs"], **expected["weights"]}.items():
             got = ours_grads.get(name)
             if got is None:
                 raise CheckFailed(
@@ -557,7 +698,7 @@ def check_conv2d_trains(Conv2D):
                     ],
                     "compute call() with keras.ops; converting to NumPy cuts the gradient",
                 )
-            mismatch = compare(got, np.asarray(expected), GRADIENT_TOL, name=f"d loss / d {name}")
+            mismatch = compare(got, np.asarray(value), GRADIENT_TOL, name=f"d loss / d {name}")
             if mismatch:
                 raise CheckFailed(
                     f"The gradient with respect to {name} differs from Keras's.",
@@ -583,10 +724,50 @@ def _diagnose_receptive_field(fn):
     return first_match([np.array(table, float)], probes, catalogue.RECEPTIVE_FIELD_VARIANTS)
 
 
+def expected_field(stack):
+    """r = 1 + sum over layers of d (k - 1) j, j the product of the strides before."""
+    field, jump = 1, 1
+    for k, s, d in stack:
+        field, jump = field + d * (k - 1) * jump, jump * s
+    return field
+
+
+def _redraw_layer(rng, layer):
+    """A fresh (k, s, d) with the same entries above 1 as `layer`."""
+    k, s, d = layer
+    return (
+        1 if k == 1 else int(rng.integers(2, 10)),
+        1 if s == 1 else int(rng.integers(2, 5)),
+        1 if d == 1 else int(rng.integers(2, 5)),
+    )
+
+
+def _draw_layer(rng):
+    k, s = int(rng.integers(1, 10)), int(rng.integers(1, 5))
+    return (k, s, 1 if s > 1 else int(rng.integers(1, 5)))
+
+
+def _receptive_field_cases(kind):
+    """(stack, expected) of the stored stacks; when grading, each layer redrawn with the
+    same entries above 1, then random stacks (hidden), the answers from `expected_field`."""
+    stored = RECEPTIVE_FIELD_CASES[kind]
+    if not cases.drawing():
+        return list(stored)
+    rng = cases.generator()
+    stacks = [[_redraw_layer(rng, layer) for layer in stack] for stack, _ in stored]
+
+    def draw(g):
+        return [_draw_layer(g) for _ in range(int(g.integers(1, 6)))]
+
+    stacks = cases.pick(stacks, draw, EXTRA_HIDDEN if kind == "hidden" else 0)
+    return [(stack, expected_field(stack)) for stack in stacks]
+
+
 def check_receptive_field(receptive_field, hidden=False):
     """Receptive fields of stacks of (kernel_size, stride, dilation) layers, worked by hand."""
     kind = "hidden" if hidden else "public"
-    for stack, expected in RECEPTIVE_FIELD_CASES[kind]:
+    table = _receptive_field_cases(kind)
+    for stack, expected in table:
         call = f"receptive_field({stack})"
         got = run("receptive_field", receptive_field, list(stack), forbidden=FORBIDDEN, case=call)
         try:
@@ -602,55 +783,102 @@ def check_receptive_field(receptive_field, hidden=False):
                 f"{call} returned {got!r}; expected {expected}.",
                 _with_mistake(details, _diagnose_receptive_field(receptive_field)),
             )
-    passed(f"receptive_field is right on {len(RECEPTIVE_FIELD_CASES[kind])} stacks")
+    passed(f"receptive_field is right on {len(table)} stacks")
 
 
 # --- the lecture's network ---------------------------------------------------------------------
 
 
-def digit_network(Conv2D):
-    """The lecture's classifier of 28x28 digits, with `Conv2D` and Keras's Dense layers.
+def digit_network(Conv2D, scale=1):
+    """The model spec (see `harness.ops`) of the lecture's classifier of 28x28 digits, with
+    `Conv2D` (every filter count times `scale`) and Keras's Dense layers.
 
-    Built with the functional API: a Sequential model would swallow a NotImplementedError
-    of the student's compute_output_shape and stay unbuilt.
+    The model is built with the functional API: a Sequential model would swallow a
+    NotImplementedError of the student's compute_output_shape and stay unbuilt.
     """
-    import keras
+    same = {"padding": "same", "activation": "relu"}
+    convs = [
+        (Conv2D, (filters * scale, size), {"strides": stride, **same})
+        for filters, size, stride in DIGIT_CONVS
+    ]
+    return [
+        *convs,
+        ("keras", "Flatten", (), {}),
+        ("keras", "Dense", (200,), {"activation": "relu"}),
+        ("keras", "Dense", (10,), {"activation": "softmax"}),
+    ]
 
-    inputs = keras.Input((28, 28, 1))
-    x = inputs
-    for filters, size, stride in DIGIT_CONVS:
-        x = Conv2D(filters, size, strides=stride, padding="same", activation="relu")(x)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(200, activation="relu")(x)
-    return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+
+def digit_table(scale=1):
+    """(hidden units, parameters) per layer of `digit_network(Conv2D, scale)`, by formula."""
+    units, parameters = [], []
+    size, channels = 28, 1
+    for filters, k, stride in DIGIT_CONVS:
+        filters, size = filters * scale, -(-size // stride)
+        units.append(size * size * filters)
+        parameters.append(k * k * channels * filters + filters)
+        channels = filters
+    flat = units[-1]
+    units += [200, 10]
+    parameters += [flat * 200 + 200, 200 * 10 + 10]
+    return tuple(units), tuple(parameters)
+
+
+def _digit_case():
+    """(scale, case text): the lecture's network, or when grading the same network with
+    every filter count times a whole number, so that its table is not the lecture's."""
+    if not cases.drawing():
+        return 1, ""
+    scale = int(cases.generator().integers(2, 5))
+    return scale, f"the lecture's digit network with every filter count times {scale}"
+
+
+def _units(shape):
+    try:
+        return int(np.prod([int(d) for d in shape[1:]]))
+    except (TypeError, ValueError):
+        return None
 
 
 def check_digit_network(Conv2D):
     """Hidden units and parameters per layer of the lecture's network, built with Conv2D."""
-    model = run(
-        "building the digit network with your Conv2D", digit_network, Conv2D, forbidden=FORBIDDEN
+    scale, case = _digit_case()
+    expected_units, expected_parameters = (
+        digit_table(scale) if case else (DIGIT_UNITS, DIGIT_PARAMETERS)
     )
-    layers = [layer for layer in model.layers if layer.count_params() or layer.weights]
-    units = [int(np.prod(layer.output.shape[1:])) for layer in layers]
-    parameters = [layer.count_params() for layer in layers]
-    if units != list(DIGIT_UNITS) or parameters != list(DIGIT_PARAMETERS):
+    summary = perform(
+        "building the digit network with your Conv2D",
+        "model_summary",
+        digit_network(Conv2D, scale),
+        (None, 28, 28, 1),
+        forbidden=FORBIDDEN,
+        case=case,
+    )
+    layers = [entry for entry in summary if entry["params"]]
+    units = [_units(entry["output_shape"]) for entry in layers]
+    parameters = [entry["params"] for entry in layers]
+    if units != list(expected_units) or parameters != list(expected_parameters):
         rows = [
             f"layer {i + 1}: {u} hidden units (expected {eu}), {p} parameters (expected {ep})"
             for i, (u, eu, p, ep) in enumerate(
-                zip(units, DIGIT_UNITS, parameters, DIGIT_PARAMETERS, strict=False)
+                zip(units, expected_units, parameters, expected_parameters, strict=False)
             )
         ]
+        f1, f2, f3 = (filters * scale for filters, _, _ in DIGIT_CONVS)
         raise CheckFailed(
             "The lecture's digit network built with your Conv2D has the wrong sizes.",
             [
-                "Conv2D(4, 5, strides=1), Conv2D(8, 5, strides=2), Conv2D(12, 4, strides=2), "
-                "all padding='same', then Dense(200) and Dense(10) on 28x28x1 digits",
+                *([f"case: {case}"] if case else []),
+                f"Conv2D({f1}, 5, strides=1), Conv2D({f2}, 5, strides=2), "
+                f"Conv2D({f3}, 4, strides=2), all padding='same', then Dense(200) and "
+                "Dense(10) on 28x28x1 digits",
                 *rows,
             ],
             "with 'same' padding each size is ceil(n / s): 28 -> 28 -> 14 -> 7; the sizes come "
             "from your compute_output_shape",
         )
+    name = case or "the lecture's digit network"
     passed(
-        "the lecture's digit network: hidden units 3136, 1568, 588, 200, 10; "
-        "parameters 104, 808, 1548, 117800, 2010"
+        f"{name}: hidden units {', '.join(map(str, units))}; "
+        f"parameters {', '.join(map(str, parameters))}"
     )

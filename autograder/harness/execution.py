@@ -10,9 +10,11 @@ import linecache
 import os
 import re
 import sysconfig
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from ..guard import forbid
+from ..guard import forbid, implied_op_types
 from . import ops
 from .values import NotData, to_plain
 
@@ -62,12 +64,17 @@ def _resolve(value):
     return value
 
 
+# (names, op_types, hits) of the guard of the operation running now
+_GUARD: ContextVar[tuple | None] = ContextVar("guard", default=None)
+
+
 def execute(op: str, args, kwargs, names=(), op_types=(), catch_interrupt=False) -> Result:
     """Run `ops.OPERATIONS[op](*args, **kwargs)` guarded against `names` and `op_types`."""
     operation = ops.OPERATIONS[op]
     result = Result()
     caught = (Exception, KeyboardInterrupt) if catch_interrupt else Exception
     with forbid(names, op_types) as hits:
+        token = _GUARD.set((tuple(names), tuple(op_types), hits))
         try:
             raw = operation(*_resolve(list(args)), **_resolve(dict(kwargs)))
             try:
@@ -76,8 +83,29 @@ def execute(op: str, args, kwargs, names=(), op_types=(), catch_interrupt=False)
                 result.value, result.is_object = raw, True
         except caught as exc:
             result.error = describe(exc)
+        finally:
+            _GUARD.reset(token)
     result.forbidden = list(hits)
     return result
+
+
+@contextmanager
+def allowing(names):
+    """Inside an operation, a block where the forbidden functions `names` (and the op types
+    only they imply) are allowed; every other hit still counts. Outside one: no effect."""
+    current = _GUARD.get()
+    allowed = set(names)
+    if current is None or not allowed:
+        yield
+        return
+    watched, op_types, hits = current
+    kept = tuple(name for name in watched if name not in allowed)
+    dropped = set(implied_op_types(allowed)) - set(implied_op_types(kept))
+    with forbid(kept, tuple(t for t in op_types if t not in dropped)) as inner:
+        try:
+            yield
+        finally:
+            hits.extend([name for name in inner if name not in hits])
 
 
 # --- describing an exception ---------------------------------------------------------------------

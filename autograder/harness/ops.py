@@ -99,15 +99,19 @@ def _loss(outputs, upstream, target):
     return ops.sum(outputs * upstream)
 
 
-def gradients(layer, inputs, upstream=None, target=None, training=None):
+def gradients(layer, inputs, upstream=None, target=None, training=None, allow_in_backward=()):
     """Output of the layer and the gradients of a scalar loss with respect to its inputs and
     trainable weights.
 
     The loss is `sum(output * upstream)` (so the input gradient is the backward pass of the
     upstream gradient), or the mean squared error to `target` when that is given.
+    `allow_in_backward` names forbidden functions the backward pass may call (TensorFlow
+    differentiates a slice with tf.pad); the forward pass stays fully guarded.
     Returns {"output", "inputs", "weights": {name: gradient or None}}.
     """
     import tensorflow as tf
+
+    from .execution import allowing
 
     x = tf.convert_to_tensor(inputs)
     with tf.GradientTape() as tape:
@@ -116,7 +120,8 @@ def gradients(layer, inputs, upstream=None, target=None, training=None):
         outputs = layer(x, **kwargs)
         loss = _loss(outputs, upstream, target)
     variables = list(layer.trainable_weights)
-    grads = tape.gradient(loss, [x, *variables])
+    with allowing(allow_in_backward):
+        grads = tape.gradient(loss, [x, *variables])
     return {
         "output": outputs,
         "inputs": grads[0],

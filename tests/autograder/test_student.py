@@ -58,3 +58,43 @@ def test_a_stub_inside_a_keras_layer_is_recognised_without_its_source():
     exec(compile(source, "<no source registered>", "exec"), namespace)
     with pytest.raises(CheckFailed, match="not implemented yet"):
         run("Pool", namespace["Pool"](), X)
+
+
+PAD_OR_CONVOLVE = ("numpy.pad", "numpy.convolve")
+
+
+def test_allowing_lifts_only_the_named_functions_for_its_block():
+    from autograder.harness.execution import allowing, execute
+
+    def code():
+        with allowing(["numpy.pad"]):
+            np.pad(np.ones(3), 1)
+            np.convolve(np.ones(3), np.ones(2))
+        np.pad(np.ones(3), 1)
+
+    result = execute("call", (code,), {}, PAD_OR_CONVOLVE)
+    assert result.forbidden == ["numpy.convolve", "numpy.pad"]
+
+
+def test_the_gradients_op_may_allow_functions_in_the_backward_pass_only():
+    from autograder.harness.execution import execute
+    from solutions.padding import Conv2D
+
+    layer = Conv2D(2, (4, 2), padding="same")
+    layer.build(X.shape)
+    names = ("tensorflow.python.ops.gen_array_ops.pad",)
+    # TensorFlow differentiates the slices of the reference's padding with tf.pad
+    assert execute("gradients", (layer, X), {"upstream": 1.0}, names).forbidden == list(names)
+    allowed = execute("gradients", (layer, X), {"upstream": 1.0, "allow_in_backward": names}, names)
+    assert allowed.forbidden == [] and allowed.error is None
+    assert set(allowed.value["weights"]) == {"kernel", "bias"}
+
+    class PaddingConv2D(Conv2D):
+        def call(self, inputs):
+            return super().call(ops.pad(inputs, ((0, 0), (0, 0), (0, 0), (0, 0))))
+
+    layer = PaddingConv2D(2, (4, 2), padding="same")
+    layer.build(X.shape)
+    names = ("keras.ops.pad",)
+    found = execute("gradients", (layer, X), {"upstream": 1.0, "allow_in_backward": names}, names)
+    assert found.forbidden == ["keras.ops.pad"]

@@ -15,6 +15,7 @@ from autograder.checks import padding as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
+from autograder.harness import cases
 from solutions.padding import Conv2D as ReferenceConv2D
 from solutions.padding import ZeroPadding2D as ReferenceZeroPadding2D
 
@@ -192,6 +193,42 @@ def test_conv2d_checks_pass_correct_code(cls):
     checks.check_conv2d_trains(cls)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_correct_code_passes_fresh_cases(seed):
+    """As when grading: fresh values, kernel sizes and random hidden shapes."""
+    with cases.fresh(seed):
+        for cls in ZERO_PADDINGS:
+            checks.check_zero_padding(cls)
+            checks.check_zero_padding(cls, hidden=True)
+        for fn in AMOUNTS:
+            checks.check_padding_amounts(fn)
+            checks.check_padding_amounts(fn, hidden=True)
+        for cls in CONVS:
+            checks.check_conv2d_matches_keras(cls, hidden=True)
+            checks.check_conv2d_full(cls, hidden=True)
+        checks.check_conv2d_trains(CONVS[seed % len(CONVS)])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_fresh_kernel_sizes_keep_the_parity_of_the_stored_ones(seed):
+    """Even kernels are where 'same' padding mistakes show; the drawn cases keep them."""
+    with cases.fresh(seed):
+        for kind in ("public", "hidden"):
+            drawn = checks._padding_amounts_cases(kind)
+            stored = checks.PADDING_AMOUNTS_CASES[kind]
+            assert len(drawn) == len(stored) + (checks.EXTRA_HIDDEN if kind == "hidden" else 0)
+            for (k, mode, _), (fresh_k, fresh_mode, _) in zip(stored, drawn, strict=False):
+                assert fresh_mode == mode and fresh_k % 2 == k % 2 and (k == 1) == (fresh_k == 1)
+            for k, mode, expected in drawn:
+                assert expected == tuple(amounts_arithmetic(k, mode))
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_the_amounts_oracle_gives_the_stored_answers(kind):
+    for k, mode, expected in checks.PADDING_AMOUNTS_CASES[kind]:
+        assert checks.expected_amounts(k, mode) == expected
+
+
 def test_numpy_padding_gets_the_numbers_but_cuts_the_gradient():
     class NumpyPaddedConv2D(ReferenceConv2D):
         def call(self, inputs):
@@ -287,6 +324,7 @@ def test_tensorflow_puts_the_extra_zero_after():
     assert out[0, 0] == kernel[1, 1, 0, 0]
     for k in range(1, 9):
         assert tuple(checks.catalogue.amounts(k, "same")) == ((k - 1) // 2, k // 2)
+        assert checks.expected_amounts(k, "same") == ((k - 1) // 2, k // 2)
 
 
 @pytest.mark.parametrize(

@@ -15,10 +15,13 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
+from autograder import references
 from autograder.checks import stride as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
+from autograder.harness import cases
+from autograder.harness import ops as harness_ops
 from solutions.padding import ZeroPadding2D
 from solutions.stride import Conv2D as ReferenceConv2D
 
@@ -274,7 +277,7 @@ def test_hand_worked_receptive_fields_agree_with_a_simulation(kind):
 
 
 def test_digit_network_table_is_the_lecture_notes():
-    model = checks.digit_network(keras.layers.Conv2D)
+    model = harness_ops.build_model(checks.digit_network(keras.layers.Conv2D), (None, 28, 28, 1))
     layers = [layer for layer in model.layers if layer.weights]
     assert [int(np.prod(layer.output.shape[1:])) for layer in layers] == list(checks.DIGIT_UNITS)
     assert [layer.count_params() for layer in layers] == list(checks.DIGIT_PARAMETERS)
@@ -332,3 +335,91 @@ def test_a_float_size_is_accepted_only_when_whole():
     checks.check_conv_output_size(lambda *a: None if a[0] is None else float(size_float(*a)))
     with pytest.raises(CheckFailed, match="returned 28.5"):
         checks.check_conv_output_size(lambda *a: None if a[0] is None else size_float(*a) + 0.5)
+
+
+# --- fresh cases, as when grading ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_correct_functions_pass_fresh_cases(seed):
+    with cases.fresh(seed):
+        for fn in SIZES:
+            checks.check_conv_output_size(fn)
+            checks.check_conv_output_size(fn, hidden=True)
+        checks.check_padding_amounts(amounts_needed)
+        checks.check_padding_amounts(amounts_needed, hidden=True)
+        for fn in IM2COLS:
+            checks.check_im2col(fn)
+            checks.check_im2col(fn, hidden=True)
+        for fn in FIELDS:
+            checks.check_receptive_field(fn)
+            checks.check_receptive_field(fn, hidden=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_correct_conv2d_passes_fresh_cases(seed):
+    with cases.fresh(seed):
+        for cls in CONVS:
+            checks.check_conv2d_strides(cls, hidden=True)
+            checks.check_conv2d_dilation(cls, hidden=True)
+        checks.check_conv2d_trains(CONVS[seed])
+        checks.check_digit_network(CONVS[seed])
+
+
+@pytest.mark.parametrize("table", ["CONV_OUTPUT_SIZE_CASES", "PADDING_AMOUNTS_CASES"])
+def test_redrawn_geometry_keeps_the_character_of_each_stored_case(table):
+    """Rounding, clamping and the stride-1 coincidence are where the mistakes show."""
+    table = getattr(checks, table)
+    for args, _ in table["public"] + table["hidden"]:
+        drawn = {checks._redraw_geometry(np.random.default_rng(seed), args) for seed in range(20)}
+        assert {checks._character(fresh) for fresh in drawn} == {checks._character(args)}
+        assert len(drawn) >= (5 if args[0] is None else 15), (args, drawn)
+
+
+def test_redrawn_stacks_keep_which_entries_exceed_one():
+    rng = np.random.default_rng(0)
+    for stack, _ in checks.RECEPTIVE_FIELD_CASES["public"] + checks.RECEPTIVE_FIELD_CASES["hidden"]:
+        for layer in stack:
+            fresh = checks._redraw_layer(rng, layer)
+            assert [v > 1 for v in fresh] == [v > 1 for v in layer]
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_the_oracles_give_the_stored_answers(kind):
+    for args, expected in checks.CONV_OUTPUT_SIZE_CASES[kind]:
+        assert checks.expected_size(*args) == expected
+    for args, expected in checks.PADDING_AMOUNTS_CASES[kind]:
+        assert checks.expected_padding(*args) == expected
+    for stack, expected in checks.RECEPTIVE_FIELD_CASES[kind]:
+        assert checks.expected_field(stack) == expected
+    data = references.load(checks.ASSIGNMENT)
+    for index, (_, size, strides, dilation, _) in enumerate(checks.IM2COL_CASES[kind]):
+        prefix = f"im2col/{kind}/{index}"
+        windows = checks.expected_windows(data[f"{prefix}/x"], size, strides, dilation)
+        np.testing.assert_array_equal(windows, data[f"{prefix}/out"])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_oracles_agree_with_keras_and_a_simulation_on_random_arguments(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n, k, s, mode, d = checks._draw_geometry(rng)
+        assert checks.expected_size(n, k, s, mode, d) == size_counting(n, k, s, mode, d)
+        assert checks.expected_padding(n, k, s, mode, d) == tuple(amounts_needed(n, k, s, mode, d))
+        if mode != "full":
+            layer = keras.layers.Conv2D(1, (k, 1), (s, 1), mode, dilation_rate=(d, 1))
+            assert layer.compute_output_shape((1, n, 1, 1))[1] == checks.expected_size(
+                n, k, s, mode, d
+            )
+        stack = [checks._draw_layer(rng) for _ in range(int(rng.integers(0, 6)))]
+        assert checks.expected_field(stack) == field_by_simulation(stack)
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3])
+def test_digit_table_is_keras_for_every_scale(scale):
+    summary = harness_ops.model_summary(
+        checks.digit_network(keras.layers.Conv2D, scale), (None, 28, 28, 1)
+    )
+    layers = [entry for entry in summary if entry["params"]]
+    units = tuple(int(np.prod(entry["output_shape"][1:])) for entry in layers)
+    assert (units, tuple(entry["params"] for entry in layers)) == checks.digit_table(scale)

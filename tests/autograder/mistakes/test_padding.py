@@ -19,9 +19,10 @@ VERSIONS = wrong_versions("03_padding")
 CELLS = read_test_cells(ROOT / "notebooks" / "03_padding" / "padding.ipynb")
 
 
-def grade(objects):
-    """{grade id: feedback or None} for every test cell of the notebook."""
-    return grade_test_cells(CELLS, objects, checks)
+def grade(objects, across=False):
+    """{grade id: feedback or None} for every test cell of the notebook; with `across`, as
+    the grader runs them: across the sandbox boundary, on fresh cases."""
+    return grade_test_cells(CELLS, objects, checks, across=across, fresh_seed=7)
 
 
 def title(mistake_id):
@@ -38,15 +39,17 @@ def test_wrong_version_names_are_unique():
     assert len(names) == len(set(names))
 
 
-def test_reference_passes_every_cell():
+@pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
+def test_reference_passes_every_cell(across):
     import solutions.padding as reference
 
-    assert grade(vars(reference)) == dict.fromkeys(CELLS)
+    assert grade(vars(reference), across) == dict.fromkeys(CELLS)
 
 
+@pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.name)
-def test_wrong_version_fails_exactly_its_cells_and_is_named(version):
-    results = grade(materialize(version, "solutions.padding"))
+def test_wrong_version_fails_exactly_its_cells_and_is_named(version, across):
+    results = grade(materialize(version, "solutions.padding"), across)
     failed = tuple(cell for cell, feedback in results.items() if feedback)
     assert failed == version.breaks
     first_failure = results[version.breaks[0]]
@@ -112,7 +115,8 @@ def released(module):
     return namespace
 
 
-def test_released_stubs_fail_every_cell_with_advice():
-    results = grade(released("solutions.padding"))
+@pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
+def test_released_stubs_fail_every_cell_with_advice(across):
+    results = grade(released("solutions.padding"), across)
     for cell, feedback in results.items():
         assert feedback is not None and "not implemented yet" in feedback, (cell, feedback)
