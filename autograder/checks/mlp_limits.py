@@ -3,9 +3,10 @@
 Every check raises `CheckFailed` with feedback in the lesson's terms, or prints one OK line.
 Parameter counts are exact integers. Tolerances of the array checks are stated next to them;
 tests/autograder prove that correct implementations written in several styles pass them over
-20 seeds.
+20 seeds. When grading, every check draws fresh cases (`harness.cases`).
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -24,8 +25,10 @@ from ..contract import (
 from ..diagnosis import first_match
 from ..feedback import CheckFailed, passed
 from ..guard import CONVOLUTION_OPS, ForbiddenOps
+from ..harness import cases, ops
 from ..mistakes import mlp_limits as catalogue
-from ..student import run
+from ..student import label, perform, run
+from ..training import fit_losses, require_learning
 
 ASSIGNMENT = "01_mlp_limits"
 
@@ -116,6 +119,11 @@ CONV2D_PARAMS_CASES = {
     ],
 }
 
+# When grading, hidden checks add this many cases drawn at random.
+EXTRA_HIDDEN = 4
+# Drawn counts stay below 2**31 as the stored ones do: 32-bit integer arithmetic stays exact.
+COUNT_LIMIT = 2**31 - 1
+
 # --- Dense: (input shape, units, use_bias, activation, seed), compared with Keras live ---------
 DENSE_CASES = {
     "public": [
@@ -199,8 +207,92 @@ def _as_count(value, call):
     )
 
 
-def _check_counts(what, fn, cases, probes, variants, hint):
-    for args, kwargs, expected in cases:
+def dense_count(n_in, units, use_bias=True) -> int:
+    """Parameters of a Dense layer, by the formula (the checks' own answer when grading)."""
+    return n_in * units + (units if use_bias else 0)
+
+
+def mlp_count(input_shape, units, use_bias=True) -> int:
+    """Parameters of Flatten + one Dense layer per entry of `units`, by the formula."""
+    sizes = [math.prod(input_shape), *units]
+    return sum(dense_count(a, b, use_bias) for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+
+
+def conv2d_count(kernel_size, channels, filters, use_bias=True) -> int:
+    """Parameters of a Conv2D layer, by the formula."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+    return (kh * kw * channels + (1 if use_bias else 0)) * filters
+
+
+def _wide(rng, low, high) -> int:
+    """A whole number in [low, high], log-uniform, so that small and large sizes both come up."""
+    return min(high, max(low, int(np.exp(rng.uniform(np.log(low), np.log(high + 1))))))
+
+
+def _like(rng, stored, high) -> int:
+    """A fresh size for a stored one: 1 stays 1 (a case about a single unit or channel)."""
+    return 1 if stored == 1 else _wide(rng, 2, high)
+
+
+def _redraw_dense_params(rng, args):
+    n_in, units = args
+    return _like(rng, n_in, 100_000), _like(rng, units, 10_000)
+
+
+def _draw_dense_params(rng):
+    return _wide(rng, 1, 100_000), _wide(rng, 1, 10_000)
+
+
+def _redraw_mlp_params(rng, args):
+    shape, units = args
+    return tuple(_like(rng, n, 4096) for n in shape), tuple(_like(rng, u, 1024) for u in units)
+
+
+def _draw_mlp_params(rng):
+    shape = tuple(_wide(rng, 1, 4096) for _ in range(2))
+    if rng.integers(2):
+        shape = (*shape, _wide(rng, 1, 16))
+    return shape, tuple(_wide(rng, 1, 1024) for _ in range(int(rng.integers(1, 5))))
+
+
+def _redraw_conv2d_params(rng, args):
+    size, channels, filters = args
+    size = _like(rng, size, 11) if isinstance(size, int) else tuple(_like(rng, k, 11) for k in size)
+    return size, _like(rng, channels, 1024), _like(rng, filters, 1024)
+
+
+def _draw_conv2d_params(rng):
+    size = tuple(_wide(rng, 1, 11) for _ in range(2))
+    return size[0] if rng.integers(2) else size, _wide(rng, 1, 1024), _wide(rng, 1, 1024)
+
+
+BIAS_ARGUMENTS = ({}, {"use_bias": False}, {"use_bias": True})
+
+
+def _count_cases(table, redraw, draw, oracle, hidden):
+    """(args, kwargs, count) to check: the stored cases; when grading, the same cases with fresh
+    arguments (a size of 1 stays 1, use_bias stays) and, for hidden checks, EXTRA_HIDDEN cases
+    drawn at random, every count by `oracle` and below COUNT_LIMIT."""
+    if not cases.drawing():
+        return list(table)
+    rng = cases.generator()
+
+    def fresh(make):
+        while True:
+            args, kwargs = make()
+            count = oracle(*args, **kwargs)
+            if count <= COUNT_LIMIT:
+                return args, kwargs, count
+
+    found = [fresh(lambda a=args, k=kwargs: (redraw(rng, a), k)) for args, kwargs, _ in table]
+    for _ in range(EXTRA_HIDDEN if hidden else 0):
+        bias = BIAS_ARGUMENTS[int(rng.integers(len(BIAS_ARGUMENTS)))]
+        found.append(fresh(lambda b=bias: (draw(rng), b)))
+    return found
+
+
+def _check_counts(what, fn, table, probes, variants, hint):
+    for args, kwargs, expected in table:
         call = describe_call(what, args, kwargs)
         got = _as_count(run(call, fn, *args, forbidden=COUNTING, **kwargs), call)
         if got != expected:
@@ -209,7 +301,7 @@ def _check_counts(what, fn, cases, probes, variants, hint):
             _fail_with_diagnosis(
                 f"{call} returned {got:,}; expected {expected:,}.", details, mistake, hint
             )
-    return len(cases)
+    return len(table)
 
 
 def _diagnose_counts(what, fn, probes, variants):
@@ -226,10 +318,13 @@ def _diagnose_counts(what, fn, probes, variants):
 def check_dense_params(dense_params, hidden=False):
     """Exact counts of single Dense layers, with and without biases."""
     kind = "hidden" if hidden else "public"
+    table = _count_cases(
+        DENSE_PARAMS_CASES[kind], _redraw_dense_params, _draw_dense_params, dense_count, hidden
+    )
     count = _check_counts(
         "dense_params",
         dense_params,
-        DENSE_PARAMS_CASES[kind],
+        table,
         catalogue.dense_params_probes(),
         catalogue.DENSE_PARAMS_VARIANTS,
         "a Dense layer has one weight per (input, unit) pair and, with use_bias, one bias per unit",
@@ -240,10 +335,13 @@ def check_dense_params(dense_params, hidden=False):
 def check_mlp_params(mlp_params, hidden=False):
     """Exact counts of Flatten + Dense stacks on images, including the lecture's 640x480 case."""
     kind = "hidden" if hidden else "public"
+    table = _count_cases(
+        MLP_PARAMS_CASES[kind], _redraw_mlp_params, _draw_mlp_params, mlp_count, hidden
+    )
     count = _check_counts(
         "mlp_params",
         mlp_params,
-        MLP_PARAMS_CASES[kind],
+        table,
         catalogue.mlp_params_probes(),
         catalogue.MLP_PARAMS_VARIANTS,
         "Flatten gives H * W * C inputs; then add dense_params of each consecutive pair of sizes",
@@ -254,10 +352,13 @@ def check_mlp_params(mlp_params, hidden=False):
 def check_conv2d_params(conv2d_params, hidden=False):
     """Exact counts of Conv2D layers: (kh * kw * channels + 1) * filters, whatever the image."""
     kind = "hidden" if hidden else "public"
+    table = _count_cases(
+        CONV2D_PARAMS_CASES[kind], _redraw_conv2d_params, _draw_conv2d_params, conv2d_count, hidden
+    )
     count = _check_counts(
         "conv2d_params",
         conv2d_params,
-        CONV2D_PARAMS_CASES[kind],
+        table,
         catalogue.conv2d_params_probes(),
         catalogue.CONV2D_PARAMS_VARIANTS,
         "each filter holds kh * kw * channels weights and, with use_bias, one bias",
@@ -315,7 +416,7 @@ def _keras_dense(input_shape, units, use_bias, activation, kernel, bias):
 
 
 def _random_case(input_shape, units, seed):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(cases.seed(seed))
     x = rng.normal(size=input_shape).astype("float32")
     kernel = rng.normal(scale=0.5, size=(input_shape[-1], units)).astype("float32")
     bias = rng.normal(size=(units,)).astype("float32")
@@ -335,6 +436,15 @@ def _diagnose_dense(Dense):
     except CheckFailed:
         return None
     return first_match(outputs, probes, catalogue.DENSE_VARIANTS)
+
+
+def _draw_dense_case(rng):
+    """A fresh (input shape, units, use_bias, activation, seed) for grading, within the
+    shapes DENSE_TOL is proven for (rank 2-4, input_dim <= 64)."""
+    rank = int(rng.integers(2, 5))
+    shape = (*(int(n) for n in rng.integers(1, 5, size=rank - 1)), int(rng.integers(1, 65)))
+    activation = [None, "relu", "tanh", "sigmoid", "softmax"][int(rng.integers(5))]
+    return shape, int(rng.integers(1, 33)), bool(rng.integers(4)), activation, 0
 
 
 WEIGHT_ARGUMENTS_CASE = (
@@ -358,14 +468,17 @@ def _check_weight_arguments(Dense):
     }
     layer = make_layer(Dense, (3,), kwargs, forbidden=DENSE)
     build_layer(layer, (None, 2), forbidden=DENSE)
-    weights = expect_weights(layer, {"kernel": (2, 3), "bias": (3,)}, how=WEIGHT_FORMULAS)
+    expect_weights(layer, {"kernel": (2, 3), "bias": (3,)}, how=WEIGHT_FORMULAS, forbidden=DENSE)
+    name = label(layer)
+    values = perform(f"{name}.weights", "weight_values", layer, forbidden=DENSE)
+    constraints = perform(f"{name}.weights", "weight_constraints", layer, forbidden=DENSE)
     problems = []
     for key, value in (("kernel", 1.0), ("bias", 2.0)):
-        if not np.allclose(to_numpy(weights[key]), value):
+        if not np.allclose(values[key], value):
             problems.append(f"{key}_initializer is ignored: {key} does not start at {value:g}")
-        if getattr(weights[key], "constraint", None) is None:
+        if constraints[key] is None:
             problems.append(f"{key}_constraint is ignored: {key} has no constraint")
-    losses = run("Dense.losses", lambda: layer.losses, forbidden=DENSE)
+    losses = perform("Dense.losses", "value", layer.losses, forbidden=DENSE)
     if len(losses) != 2:
         problems.append(
             f"kernel_regularizer and bias_regularizer should add 2 losses; the layer has "
@@ -401,9 +514,12 @@ def check_dense_contract(Dense):
     check_output_shape(layer, (None, 5, 6), (None, 5, 4), formula, forbidden=DENSE)
     check_output_shape(layer, (None, None, 3, 6), (None, None, 3, 4), formula, forbidden=DENSE)
     check_config_roundtrip(layer, ("units", "activation", "use_bias"), forbidden=DENSE)
-    symbolic = run(
+    symbolic = perform(
         "Dense on a symbolic keras.Input((5, 6))",
-        lambda: make_layer(Dense, (4,), forbidden=DENSE)(keras.Input((5, 6))),
+        "symbolic_output",
+        Dense,
+        (None, 5, 6),
+        (4,),
         forbidden=DENSE,
     )
     if tuple(symbolic.shape) != (None, 5, 4):
@@ -419,7 +535,8 @@ def check_dense_contract(Dense):
 def check_dense_matches_keras(Dense, hidden=False):
     """Outputs equal keras.layers.Dense's with the same (copied) weights, on inputs of rank 2-4."""
     kind = "hidden" if hidden else "public"
-    for input_shape, units, use_bias, activation, seed in DENSE_CASES[kind]:
+    dense_cases = cases.pick(DENSE_CASES[kind], _draw_dense_case, EXTRA_HIDDEN if hidden else 0)
+    for input_shape, units, use_bias, activation, seed in dense_cases:
         x, kernel, bias = _random_case(input_shape, units, seed)
         call = describe_call("Dense", (units,), {"use_bias": use_bias, "activation": activation})
         case = f"{call} on inputs {input_shape}"
@@ -442,30 +559,21 @@ def check_dense_matches_keras(Dense, hidden=False):
                 _diagnose_dense(Dense),
                 hint,
             )
-    passed(f"Dense matches keras.layers.Dense on {len(DENSE_CASES[kind])} cases")
+    passed(f"Dense matches keras.layers.Dense on {len(dense_cases)} cases")
 
 
 def check_dense_trains(Dense):
     """Gradients equal Keras's, and an MLP of your Dense layers learns (its loss goes down)."""
-    import keras
-    from keras import ops
-
     input_shape, units = (4, 6, 5), 3
     x, kernel, bias = _random_case(input_shape, units, seed=21)
-    target = np.random.default_rng(22).normal(size=(4, 6, 3)).astype("float32")
+    target = np.random.default_rng(cases.seed(22)).normal(size=(4, 6, 3)).astype("float32")
     ours = _student_dense(Dense, input_shape, units, True, "tanh", kernel, bias)
     theirs = _keras_dense(input_shape, units, True, "tanh", kernel, bias)
 
-    def gradients(layer):
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss = ops.mean(ops.square(layer(x) - target))
-        names = [w.name.split("/")[-1] for w in layer.trainable_weights]
-        return dict(zip(names, tape.gradient(loss, layer.trainable_weights), strict=True))
-
-    ours_grads = run("the gradient of a loss through Dense", gradients, ours, forbidden=DENSE)
-    for name, expected in gradients(theirs).items():
+    ours_grads = perform(
+        "the gradient of a loss through Dense", "gradients", ours, x, target=target, forbidden=DENSE
+    )["weights"]
+    for name, expected in ops.gradients(theirs, x, target=target)["weights"].items():
         got = ours_grads.get(name)
         if got is None:
             _fail_with_diagnosis(
@@ -489,31 +597,22 @@ def check_dense_trains(Dense):
                 _diagnose_dense(Dense),
             )
 
-    def fit():
-        keras.utils.set_random_seed(0)
-        rng = np.random.default_rng(23)
-        inputs = rng.normal(size=(128, 8)).astype("float32")
-        labels = (inputs[:, 0] * inputs[:, 1] > 0).astype("float32")
-        model = keras.Sequential(
-            [
-                keras.Input((8,)),
-                make_layer(Dense, (16,), {"activation": "relu"}, forbidden=DENSE),
-                make_layer(Dense, (1,), {"activation": "sigmoid"}, forbidden=DENSE),
-            ]
-        )
-        model.compile(optimizer=keras.optimizers.Adam(0.02), loss="binary_crossentropy")
-        history = model.fit(inputs, labels, epochs=20, batch_size=32, verbose=0)
-        return history.history["loss"]
-
-    losses = run("keras.Model.fit with your Dense", fit, forbidden=DENSE)
-    if not losses[-1] < 0.8 * losses[0]:
-        raise CheckFailed(
-            "A small MLP built from your Dense layers does not learn.",
-            [
-                f"loss went from {losses[0]:.3f} to {losses[-1]:.3f} in 20 epochs; "
-                "expected a drop of at least 20%"
-            ],
-        )
+    rng = np.random.default_rng(cases.seed(23))
+    inputs = rng.normal(size=(128, 8)).astype("float32")
+    labels = (inputs[:, 0] * inputs[:, 1] > 0).astype("float32")
+    spec = [(Dense, (16,), {"activation": "relu"}), (Dense, (1,), {"activation": "sigmoid"})]
+    losses = fit_losses(
+        "keras.Model.fit with your Dense",
+        spec,
+        (None, 8),
+        inputs,
+        labels,
+        "binary_crossentropy",
+        epochs=20,
+        batch_size=32,
+        forbidden=DENSE,
+    )
+    require_learning(losses, "A small MLP built from your Dense layers does not learn.")
     passed(f"Dense trains: gradients match Keras, loss {losses[0]:.3f} -> {losses[-1]:.3f}")
 
 
@@ -557,14 +656,34 @@ def _shape_problem(matrix, k, n, padding):
     return [f"matrix has shape {matrix.shape}; expected {_shape_formula(k, n, padding)}"]
 
 
+def _example():
+    """(kernel, matrix, case) of the lecture's example, or (when grading) the same example in
+    disguise: the kernel times a whole number, maybe reversed, which scales the matrix and
+    maybe turns it by 180 degrees (exact for an odd kernel with 'same' padding)."""
+    if not cases.drawing():
+        return EXAMPLE_KERNEL, EXAMPLE_MATRIX, ""
+    rng = cases.generator()
+    a = int(rng.integers(2, 10))
+    kernel, matrix = a * EXAMPLE_KERNEL, a * EXAMPLE_MATRIX
+    if rng.integers(2):
+        case = f"the lecture's example, kernel reversed, times {a}"
+        return kernel[::-1].copy(), matrix[::-1, ::-1].copy(), case
+    return kernel, matrix, f"the lecture's example, times {a}"
+
+
 def check_conv1d_matrix_example(conv1d_matrix):
     """The lecture's same-size 5x5 matrix of the 3-tap kernel [w1, w2, w3] = [1, 2, 3]."""
-    matrix, call = _call_conv1d_matrix(conv1d_matrix, EXAMPLE_KERNEL, 5, "same")
-    mismatch = compare(matrix, EXAMPLE_MATRIX, EXACT_MATRIX_TOL, name="T")
+    kernel, expected, case = _example()
+    matrix, call = _call_conv1d_matrix(conv1d_matrix, kernel, 5, "same")
+    mismatch = compare(matrix, expected, EXACT_MATRIX_TOL, name="T")
     if mismatch:
         _fail_with_diagnosis(
             f"{call} is not the lecture's matrix.",
-            [*mismatch.lines, f"expected rows: {EXAMPLE_MATRIX.astype(int).tolist()}"],
+            [
+                *([f"case: {case}"] if case else []),
+                *mismatch.lines,
+                f"expected rows: {expected.astype(int).tolist()}",
+            ],
             _diagnose_conv1d_matrix(conv1d_matrix),
             "row 0 is [w2, w3, 0, 0, 0]: output 0 is centred on input 0, whose left neighbour "
             "is the zero padding",
@@ -572,11 +691,18 @@ def check_conv1d_matrix_example(conv1d_matrix):
     passed("conv1d_matrix reproduces the lecture's 5x5 same-size matrix")
 
 
+def _draw_conv1d_case(rng):
+    """A fresh (kernel length, n, padding, seed) for grading."""
+    k = int(rng.integers(1, 9))
+    return k, k + int(rng.integers(0, 12)), ("valid", "same")[int(rng.integers(2))], 0
+
+
 def check_conv1d_matrix(conv1d_matrix, hidden=False):
     """T @ x equals the cross-correlation of x with the kernel, for random kernels and signals."""
     kind = "hidden" if hidden else "public"
-    for k, n, padding, seed in CONV1D_CASES[kind]:
-        rng = np.random.default_rng(500 + seed)
+    conv1d_cases = cases.pick(CONV1D_CASES[kind], _draw_conv1d_case, EXTRA_HIDDEN if hidden else 0)
+    for k, n, padding, seed in conv1d_cases:
+        rng = np.random.default_rng(cases.seed(500 + seed))
         kernel, signals = rng.normal(size=k), rng.normal(size=(n, 4))
         matrix, call = _call_conv1d_matrix(conv1d_matrix, kernel, n, padding)
         problem = _shape_problem(matrix, k, n, padding)
@@ -599,15 +725,32 @@ def check_conv1d_matrix(conv1d_matrix, hidden=False):
                 "0..n-1), so T[i, i + m - left] = kernel[m]",
             )
     passed(
-        f"T @ x is the cross-correlation on {len(CONV1D_CASES[kind])} cases "
+        f"T @ x is the cross-correlation on {len(conv1d_cases)} cases "
         "(kernels, lengths and paddings)"
     )
+
+
+def _sparsity_cases():
+    """SPARSITY_CASES; when grading, the same kernel lengths and paddings with fresh lengths n
+    and fresh distinct, non-zero whole-number taps."""
+    if not cases.drawing():
+        return SPARSITY_CASES
+    rng = cases.generator()
+    taps = np.array([*range(-9, 0), *range(1, 10)], dtype=float)
+    return [
+        (
+            rng.choice(taps, size=len(kernel), replace=False),
+            int(rng.integers(len(kernel) + 1, 17)),
+            padding,
+        )
+        for kernel, _, padding in SPARSITY_CASES
+    ]
 
 
 def check_conv1d_matrix_sparsity(conv1d_matrix):
     """Each row holds the k kernel taps in a band, and the matrix has only k distinct weights."""
     counts = []
-    for kernel, n, padding in SPARSITY_CASES:
+    for kernel, n, padding in _sparsity_cases():
         k = len(kernel)
         matrix, call = _call_conv1d_matrix(conv1d_matrix, kernel, n, padding)
         problem = _shape_problem(matrix, k, n, padding)

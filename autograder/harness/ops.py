@@ -190,3 +190,18 @@ OPERATIONS = {
         fit,
     )
 }
+
+
+# --- added with lessons 01 and 05 ----------------------------------------------------------------
+
+
+def weight_constraints(layer) -> dict:
+    """{short name: class name of the weight's constraint, or None} of the layer's weights."""
+    found = {}
+    for w in layer.weights:
+        constraint = getattr(w, "constraint", None)
+        found[short_name(w)] = None if constraint is None else type(constraint).__name__
+    return found
+
+
+OPERATIONS[weight_constraints.__name__] = weight_constraints

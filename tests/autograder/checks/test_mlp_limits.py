@@ -14,6 +14,7 @@ from keras import ops
 from autograder.checks import mlp_limits as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
+from autograder.harness import cases
 from solutions.mlp_limits import Dense as ReferenceDense
 
 # --- independent parameter counts --------------------------------------------------------------
@@ -389,3 +390,166 @@ def test_dense_for_matrices_only_gets_the_any_rank_hint():
         cls.__name__ = "Dense"
         with pytest.raises(CheckFailed, match="any rank"):
             checks.check_dense_matches_keras(cls)
+
+
+# --- fresh cases, as when grading --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_count_oracles_give_the_stored_counts(kind):
+    for table, oracle in (
+        (checks.DENSE_PARAMS_CASES, checks.dense_count),
+        (checks.MLP_PARAMS_CASES, checks.mlp_count),
+        (checks.CONV2D_PARAMS_CASES, checks.conv2d_count),
+    ):
+        for args, kwargs, expected in table[kind]:
+            assert oracle(*args, **kwargs) == expected, (oracle.__name__, args, kwargs)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_count_oracles_agree_with_keras_on_drawn_cases(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        n_in, units = checks._draw_dense_params(rng)
+        assert checks.dense_count(n_in, units) == _keras_dense_count(n_in, units)
+        size, channels, filters = checks._draw_conv2d_params(rng)
+        expected = _keras_conv_count(size, channels, filters, use_bias=False)
+        assert checks.conv2d_count(size, channels, filters, use_bias=False) == expected
+    shape, units = (9, 7, 3), checks._draw_mlp_params(rng)[1]
+    assert checks.mlp_count(shape, units) == _keras_mlp_count(shape, units)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_drawn_counts_are_fresh_and_below_the_limit(seed):
+    with cases.fresh(seed):
+        for hidden in (False, True):
+            kind = "hidden" if hidden else "public"
+            for table, redraw, draw, oracle in (
+                (
+                    checks.DENSE_PARAMS_CASES,
+                    checks._redraw_dense_params,
+                    checks._draw_dense_params,
+                    checks.dense_count,
+                ),
+                (
+                    checks.MLP_PARAMS_CASES,
+                    checks._redraw_mlp_params,
+                    checks._draw_mlp_params,
+                    checks.mlp_count,
+                ),
+                (
+                    checks.CONV2D_PARAMS_CASES,
+                    checks._redraw_conv2d_params,
+                    checks._draw_conv2d_params,
+                    checks.conv2d_count,
+                ),
+            ):
+                drawn = checks._count_cases(table[kind], redraw, draw, oracle, hidden)
+                stored = table[kind]
+                assert len(drawn) == len(stored) + (checks.EXTRA_HIDDEN if hidden else 0)
+                assert [kw for _, kw, _ in drawn[: len(stored)]] == [kw for _, kw, _ in stored]
+                for args, kwargs, count in drawn:
+                    assert count == oracle(*args, **kwargs) <= checks.COUNT_LIMIT
+                assert {args for args, _, _ in drawn} != {args for args, _, _ in stored}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_count_checks_pass_correct_code_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for hidden in (False, True):
+            checks.check_dense_params(dense_params_loop, hidden=hidden)
+            checks.check_mlp_params(mlp_params_numpy, hidden=hidden)
+            checks.check_mlp_params(mlp_params_float, hidden=hidden)
+            checks.check_conv2d_params(conv2d_params_fan_in, hidden=hidden)
+
+
+def _lookup_table(table):
+    answers = {
+        (args, tuple(sorted(kwargs.items()))): n
+        for kind in table
+        for args, kwargs, n in table[kind]
+    }
+
+    def lookup(*args, **kwargs):
+        return answers.get((args, tuple(sorted(kwargs.items()))), 0)
+
+    return lookup
+
+
+def test_a_lookup_table_of_the_stored_counts_fails_when_grading():
+    lookup = _lookup_table(checks.DENSE_PARAMS_CASES)
+    checks.check_dense_params(lookup)
+    checks.check_dense_params(lookup, hidden=True)
+    for hidden in (False, True):
+        with cases.fresh(3), pytest.raises(CheckFailed, match="expected"):
+            checks.check_dense_params(lookup, hidden=hidden)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_wrong_counts_fail_on_fresh_cases(seed):
+    from solutions.mistakes import mlp_limits as wrong
+
+    with cases.fresh(seed):
+        for check, fn in (
+            (checks.check_dense_params, wrong.dense_params_no_bias),
+            (checks.check_dense_params, wrong.dense_params_always_bias),
+            (checks.check_mlp_params, wrong.mlp_params_height_only),
+            (checks.check_mlp_params, wrong.mlp_params_no_channels),
+            (checks.check_conv2d_params, wrong.conv2d_params_no_bias),
+            (checks.check_conv2d_params, wrong.conv2d_params_no_channels),
+        ):
+            with pytest.raises(CheckFailed, match="Likely mistake"):
+                check(fn)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_disguised_example_is_the_band_matrix_of_its_kernel(seed):
+    with cases.fresh(seed):
+        kernel, expected, case = checks._example()
+    assert "lecture's example" in case
+    np.testing.assert_array_equal(expected, checks._expected_matrix(kernel, 5, "same"))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_conv1d_matrix_checks_pass_correct_code_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for fn in MATRICES:
+            checks.check_conv1d_matrix_example(fn)
+            checks.check_conv1d_matrix(fn, hidden=True)
+            checks.check_conv1d_matrix_sparsity(fn)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_wrong_matrices_fail_on_fresh_cases(seed):
+    from solutions.mistakes import mlp_limits as wrong
+
+    with cases.fresh(seed):
+        for fn, failing in (
+            (wrong.conv1d_matrix_flipped, ("example", "values")),
+            (wrong.conv1d_matrix_shifted, ("example", "values", "sparsity")),
+            (wrong.conv1d_matrix_transposed, ("example", "values", "sparsity")),
+        ):
+            for name, check in (
+                ("example", checks.check_conv1d_matrix_example),
+                ("values", checks.check_conv1d_matrix),
+                ("sparsity", checks.check_conv1d_matrix_sparsity),
+            ):
+                if name in failing:
+                    with pytest.raises(CheckFailed, match="Likely mistake"):
+                        check(fn)
+                else:
+                    check(fn)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_dense_checks_pass_correct_code_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for cls in DENSES:
+            checks.check_dense_matches_keras(cls)
+            checks.check_dense_matches_keras(cls, hidden=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_mlp_of_the_reference_dense_learns_on_fresh_data(seed):
+    with cases.fresh(seed):
+        checks.check_dense_trains(ReferenceDense)

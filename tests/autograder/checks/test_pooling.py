@@ -13,10 +13,12 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
+from autograder import references
 from autograder.checks import pooling as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
+from autograder.harness import cases
 from solutions.pooling import AveragePooling2D as ReferenceAveragePooling2D
 from solutions.pooling import GlobalAveragePooling2D as ReferenceGlobalAveragePooling2D
 from solutions.pooling import MaxPooling2D as ReferenceMaxPooling2D
@@ -457,3 +459,109 @@ def test_float_sizes_are_accepted_and_strings_are_not():
     checks.check_pool_output_size(lambda *args: float(size_with_math(*args)))
     with pytest.raises(CheckFailed, match="counts the windows wrongly"):
         checks.check_pool_output_size(lambda *args: str(size_with_math(*args)))
+
+
+# --- fresh cases, as when grading --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["public", "hidden"])
+def test_the_windows_oracle_gives_the_stored_references(kind):
+    data = references.load(checks.ASSIGNMENT)
+    for index, (_, size, strides, padding, pad_value, _) in enumerate(checks.WINDOWS_CASES[kind]):
+        prefix = f"pool_windows/{kind}/{index}"
+        expected = checks.expected_windows(data[f"{prefix}/x"], size, strides, padding, pad_value)
+        np.testing.assert_array_equal(expected, data[f"{prefix}/out"])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_windows_oracle_agrees_with_independent_windows(seed):
+    rng = np.random.default_rng(500 + seed)
+    x, size, strides, padding = _random_setup(rng)
+    steps = strides or size
+    expected = checks.expected_windows(x, size, steps, padding, -9.0)
+    np.testing.assert_array_equal(expected, windows_loops(x, size, steps, padding, -9.0))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_disguised_hand_examples_are_keras_answers(seed):
+    with cases.fresh(seed):
+        examples = checks._hand_examples()
+    for mode, kwargs, x, expected, what, disguise in examples:
+        assert "times" in disguise
+        if "negative" in what:
+            assert (x < 0).all()
+        layer = checks._keras_layer(mode, 2, **kwargs)
+        out = np.asarray(layer(x[None, :, :, None].astype("float32")))[0, :, :, 0]
+        np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_output_size_checks_pass_correct_code_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for fn in SIZES:
+            checks.check_pool_output_size(fn)
+            checks.check_pool_output_size(fn, hidden=True)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_wrong_output_sizes_fail_on_fresh_cases(seed):
+    from solutions.mistakes import pooling as wrong
+
+    with cases.fresh(seed):
+        for fn in (wrong.pool_output_size_ceil, wrong.pool_output_size_same_keeps_size):
+            for hidden in (False, True):
+                with pytest.raises(CheckFailed, match="Likely mistake"):
+                    checks.check_pool_output_size(fn, hidden=hidden)
+
+
+def test_a_table_of_the_stored_output_sizes_fails_when_grading():
+    answers = {
+        case: checks._keras_output_size(*case)
+        for kind in ("public", "hidden")
+        for case in checks.OUTPUT_SIZE_CASES[kind]
+    }
+
+    def lookup(*case):
+        return answers.get(case, 1)
+
+    checks.check_pool_output_size(lookup)
+    checks.check_pool_output_size(lookup, hidden=True)
+    for hidden in (False, True):
+        with cases.fresh(5), pytest.raises(CheckFailed, match="counts the windows wrongly"):
+            checks.check_pool_output_size(lookup, hidden=hidden)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_pool_windows_checks_pass_correct_code_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for fn in WINDOWS:
+            checks.check_pool_windows(fn)
+            checks.check_pool_windows(fn, hidden=True)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_wrong_windows_fail_on_fresh_cases(seed):
+    from solutions.mistakes import pooling as wrong
+
+    with cases.fresh(seed):
+        for fn in (wrong.pool_windows_extra_top_left, wrong.pool_windows_zero_pad):
+            for hidden in (False, True):
+                with pytest.raises(CheckFailed, match="Likely mistake"):
+                    checks.check_pool_windows(fn, hidden=hidden)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for max_cls, average_cls in zip(MAXES, AVERAGES, strict=True):
+            checks.check_hand_example(max_cls, average_cls)
+            checks.check_max_pooling_matches_keras(max_cls, hidden=True)
+            checks.check_average_pooling_matches_keras(average_cls, hidden=True)
+        for cls in GLOBALS:
+            checks.check_global_average_pooling_matches_keras(cls, hidden=True)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_model_of_the_reference_layers_learns_on_fresh_data(seed):
+    with cases.fresh(seed):
+        checks.check_pooling_trains(ReferenceMaxPooling2D, ReferenceAveragePooling2D)

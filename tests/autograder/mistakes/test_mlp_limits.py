@@ -15,9 +15,10 @@ VERSIONS = wrong_versions("01_mlp_limits")
 CELLS = read_test_cells(ROOT / "notebooks" / "01_mlp_limits" / "mlp_limits.ipynb")
 
 
-def grade(objects):
-    """{grade id: feedback or None} for every test cell of the notebook."""
-    return grade_test_cells(CELLS, objects, checks)
+def grade(objects, across=False):
+    """{grade id: feedback or None} for every test cell of the notebook; with `across`, as
+    the grader runs them: across the sandbox boundary, on fresh cases."""
+    return grade_test_cells(CELLS, objects, checks, across=across, fresh_seed=7)
 
 
 def test_every_catalogued_mistake_has_a_wrong_version():
@@ -30,15 +31,17 @@ def test_wrong_versions_break_only_known_cells():
         assert version.breaks and set(version.breaks) <= set(CELLS), version.name
 
 
-def test_reference_passes_every_cell():
+@pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
+def test_reference_passes_every_cell(across):
     import solutions.mlp_limits as reference
 
-    assert grade(vars(reference)) == dict.fromkeys(CELLS)
+    assert grade(vars(reference), across) == dict.fromkeys(CELLS)
 
 
+@pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.name)
-def test_wrong_version_fails_exactly_its_cells_and_is_named(version):
-    results = grade(materialize(version, "solutions.mlp_limits"))
+def test_wrong_version_fails_exactly_its_cells_and_is_named(version, across):
+    results = grade(materialize(version, "solutions.mlp_limits"), across)
     failed = tuple(cell for cell, feedback in results.items() if feedback)
     assert failed == version.breaks
     title = next(m.title for m in catalogue.CATALOGUE if m.id == version.mistake)

@@ -63,9 +63,10 @@ def stubbed(names=None) -> dict:
     return namespace
 
 
-def grade(objects):
-    """{grade id: feedback or None} for every test cell of the notebook."""
-    return grade_test_cells(CELLS, objects, checks)
+def grade(objects, across=False):
+    """{grade id: feedback or None} for every test cell of the notebook; with `across`, as
+    the grader runs them: across the sandbox boundary, on fresh cases."""
+    return grade_test_cells(CELLS, objects, checks, across=across, fresh_seed=7)
 
 
 def test_every_catalogued_mistake_has_a_wrong_version():
@@ -73,13 +74,15 @@ def test_every_catalogued_mistake_has_a_wrong_version():
     assert {mistake.id for mistake in catalogue.CATALOGUE} <= covered
 
 
-def test_reference_passes_every_cell():
-    assert grade(vars(reference)) == dict.fromkeys(CELLS)
+@pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
+def test_reference_passes_every_cell(across):
+    assert grade(vars(reference), across) == dict.fromkeys(CELLS)
 
 
+@pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
 @pytest.mark.parametrize("version", VERSIONS, ids=lambda v: v.name)
-def test_wrong_version_fails_exactly_its_cells_and_is_named(version):
-    results = grade(materialize(version, "solutions.pooling"))
+def test_wrong_version_fails_exactly_its_cells_and_is_named(version, across):
+    results = grade(materialize(version, "solutions.pooling"), across)
     failed = tuple(cell for cell, feedback in results.items() if feedback)
     assert failed == version.breaks, results
     title = next(m.title for m in catalogue.CATALOGUE if m.id == version.mistake)
