@@ -1,6 +1,6 @@
-"""Synthetic image data sets made on the fly: geometric shapes and font-rendered digits.
+"""Synthetic image data sets made on the fly: geometric shapes, font-rendered digits and letters.
 
-Both generators are offline, fast and deterministic given `seed`, and return images in the
+The generators are offline, fast and deterministic given `seed`, and return images in the
 Keras "channels_last" layout: `x` is float32 `(n, size, size, 1)` in [0, 1] and `y` is int64
 `(n,)` with balanced classes.
 """
@@ -31,6 +31,20 @@ DIGIT_FONTS = (
     "cmr10.ttf",
     "cmss10.ttf",
 )
+
+# Fonts shipped inside matplotlib that `digits` does not use by default: glyphs in them are
+# new to a network trained on the default digits (typewriter, italic and bold faces).
+EXTRA_FONTS = (
+    "cmtt10.ttf",
+    "cmti10.ttf",
+    "cmb10.ttf",
+    "STIXGeneralBolIta.ttf",
+    "DejaVuSerif-BoldItalic.ttf",
+    "DejaVuSansMono-Oblique.ttf",
+)
+DIGITS = "0123456789"
+# Capital letters that look the same in a left-right mirror.
+SYMMETRIC_LETTERS = "AHMOTUVWXY"
 
 # How far (in pixels) a shape's anti-aliased pixels reach beyond its half-extent.
 _SHAPE_REACH = {"square": 0.5, "circle": 0.5, "triangle": 1.12, "cross": 0.5}
@@ -192,6 +206,59 @@ def digits(
         `(x, y)`: `x` float32 `(n, size, size, 1)` in [0, 1], `y` int64 `(n,)` in [0, 9],
         balanced (round-robin, then shuffled).
     """
+    return _glyph_images(
+        n, DIGITS, size, seed, max_rotation, max_shift, scale, shear, noise, fonts
+    )
+
+
+def letters(
+    n,
+    characters=SYMMETRIC_LETTERS,
+    size=28,
+    seed=0,
+    max_rotation=15.0,
+    max_shift=3.0,
+    scale=(0.8, 1.1),
+    shear=0.15,
+    noise=0.1,
+    fonts=None,
+):
+    """Images of capital letters rendered from matplotlib's fonts, jittered like `digits`.
+
+    The same renderer as `digits`: each (font, letter) glyph is drawn once, scaled to 20/28 of
+    the image and centred by its centre of mass; every image gets its own random rotation,
+    zoom, shear, shift and Gaussian noise. The default letters, `SYMMETRIC_LETTERS`, look the
+    same in a mirror (A H M O T U V W X Y), so a left-right flip keeps their label.
+
+    Args:
+        n: number of images.
+        characters: the classes, a string of distinct letters (or other characters the fonts
+            have); `y` indexes into it.
+        size, seed, max_rotation, max_shift, scale, shear, noise: as in `digits`.
+        fonts: font file names shipped with matplotlib (`DIGIT_FONTS`, `EXTRA_FONTS`, ...);
+            `None` uses `DIGIT_FONTS`.
+
+    Returns:
+        `(x, y)`: `x` float32 `(n, size, size, 1)` in [0, 1], `y` int64 `(n,)` in
+        `[0, len(characters))`, balanced (round-robin, then shuffled).
+    """
+    if (
+        not isinstance(characters, str)
+        or not characters
+        or len(set(characters)) != len(characters)
+        or any(c.isspace() for c in characters)
+    ):
+        raise ValueError(
+            "Expected `characters` to be a string of distinct visible characters, such as "
+            f"{SYMMETRIC_LETTERS!r}. Received: characters={characters!r}"
+        )
+    return _glyph_images(
+        n, characters, size, seed, max_rotation, max_shift, scale, shear, noise, fonts
+    )
+
+
+def _glyph_images(n, characters, size, seed, max_rotation, max_shift, scale, shear, noise, fonts):
+    """Jittered, noisy renderings of `characters` (one class each), as `digits` describes."""
     from scipy import ndimage
 
     n = arguments.integer("n", n)
@@ -204,14 +271,14 @@ def digits(
     fonts = _digit_fonts(fonts)
 
     rng = np.random.default_rng(seed)
-    y = rng.permutation(np.arange(n) % 10)
+    y = rng.permutation(np.arange(n) % len(characters))
     font_index = rng.integers(len(fonts), size=n)
     angle = np.deg2rad(rng.uniform(-max_rotation, max_rotation, n))
     zoom = rng.uniform(lo, hi, n)
     slant = rng.uniform(-shear, shear, n)
     shift = rng.uniform(-max_shift, max_shift, (n, 2))
 
-    templates = [_glyph_templates(font, size) for font in fonts]
+    templates = [_glyph_templates(font, size, characters) for font in fonts]
     factor = templates[0].shape[-1] / size  # template pixels per output pixel
     centre_out = np.full(2, (size - 1) / 2)
     centre_template = np.full(2, (templates[0].shape[-1] - 1) / 2)
@@ -262,8 +329,9 @@ def _digit_fonts(fonts):
 
 
 @functools.lru_cache(maxsize=64)
-def _glyph_templates(font, size):
-    """Digits 0-9 of one font: float32 (10, 2 * size, 2 * size) in [0, 1], read-only."""
+def _glyph_templates(font, size, characters=DIGITS):
+    """The glyphs of `characters` in one font: float32 (len(characters), 2 * size, 2 * size) in
+    [0, 1], read-only."""
     from matplotlib.ft2font import FT2Font
     from scipy import ndimage
 
@@ -271,11 +339,11 @@ def _glyph_templates(font, size):
     side = factor * size
     box = factor * size * 20 / 28
     face = FT2Font(os.path.join(_font_dir(), font))
-    out = np.zeros((10, side, side), dtype=np.float32)
-    for digit in range(10):
-        probe = _render(face, str(digit), 64.0)
+    out = np.zeros((len(characters), side, side), dtype=np.float32)
+    for index, character in enumerate(characters):
+        probe = _render(face, character, 64.0)
         pixels = 64.0 * box / max(probe.shape)
-        glyph = _render(face, str(digit), pixels)
+        glyph = _render(face, character, pixels)
         glyph = glyph[: side - 2, : side - 2]  # never larger than the template
         canvas = np.zeros((side, side), dtype=np.float32)
         gh, gw = glyph.shape
@@ -285,7 +353,7 @@ def _glyph_templates(font, size):
         com = np.array(ndimage.center_of_mass(canvas))
         canvas = ndimage.shift(canvas, (side - 1) / 2 - com, order=1, mode="constant")
         canvas = ndimage.gaussian_filter(canvas, sigma=factor / 2)
-        out[digit] = canvas / max(canvas.max(), 1e-6)
+        out[index] = canvas / max(canvas.max(), 1e-6)
     out.setflags(write=False)
     return out
 
@@ -298,4 +366,9 @@ def _render(face, text, pixels):
     image = np.asarray(face.get_image(), dtype=np.float32) / 255.0
     rows = np.flatnonzero(image.max(axis=1) > 0)
     cols = np.flatnonzero(image.max(axis=0) > 0)
+    if rows.size == 0:
+        raise ValueError(
+            f"The font {os.path.basename(face.fname)} draws nothing for {text!r}; "
+            "choose other characters or another font."
+        )
     return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
