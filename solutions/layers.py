@@ -4,6 +4,7 @@ from solutions.mlp_limits import Dense
 from solutions.padding import ZeroPadding2D
 from solutions.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 from solutions.stride import Conv2D
+from solutions.transfer_learning import RandomFlip
 
 __all__ = [
     "AveragePooling2D",
@@ -11,5 +12,6 @@ __all__ = [
     "Dense",
     "GlobalAveragePooling2D",
     "MaxPooling2D",
+    "RandomFlip",
     "ZeroPadding2D",
 ]
