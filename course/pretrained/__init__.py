@@ -8,7 +8,7 @@ of its own instead, trained by `python -m course.pretrained.train`:
   letters B C D E F G J K L N P Q R S, rendered by `course.data.letters` in the course's
   default fonts (`course.data.DIGIT_FONTS`) with strong random rotation, shear, zoom and noise;
 - the **base**: three blocks Conv2D (no bias) -> BatchNormalization -> ReLU, the first two
-  followed by 2x2 max pooling; (28, 28, 1) images in, (7, 7, 128) feature maps out;
+  followed by 2x2 max pooling; (28, 28, 1) images in, (7, 7, 96) feature maps out;
 - the **target task** the lessons transfer it to: ten new classes, the capital letters that
   look the same in a mirror (A H M O T U V W X Y), in fonts the base never saw
   (`course.data.EXTRA_FONTS`), rotated and noisier beyond anything it was trained on.
@@ -35,7 +35,7 @@ RECORD = FOLDER / "glyphs_cnn.json"  # how it was trained and what it scored
 
 BASE_NAME = "glyph_base"
 INPUT_SHAPE = (28, 28, 1)
-WIDTHS = (32, 64, 128)
+WIDTHS = (24, 48, 96)
 
 # The source task: digits and capital letters that change in a mirror (none of the target's),
 # in the default fonts, with stronger jitter than course.data.digits's default.
@@ -58,13 +58,13 @@ def preprocess_input(x):
     return x * 2.0 - 1.0
 
 
-def source_data(split="train"):
+def source_data(split="train", n=None):
     """The source task's images `(x, y)` (y indexes into `SOURCE_CLASSES`): `split` "train"
-    (30,000 images) or "test" (3,000)."""
+    (30,000 images) or "test" (3,000), or only their first `n` when `n` is given."""
     if split not in SOURCE_SPLITS:
         raise ValueError(f"Expected `split` to be 'train' or 'test'. Received: split={split!r}")
-    n, seed = SOURCE_SPLITS[split]
-    return letters(n, SOURCE_CLASSES, seed=seed, **SOURCE_JITTER)
+    size, seed = SOURCE_SPLITS[split]
+    return letters(size if n is None else n, SOURCE_CLASSES, seed=seed, **SOURCE_JITTER)
 
 
 def target_data(n, seed=0):
@@ -78,7 +78,7 @@ def build_base(name=BASE_NAME):
 
     Layers, in order: `block{i}_conv` (3x3, 'same', no bias), `block{i}_bn`, `block{i}_relu`
     for i = 1, 2, 3, with `block1_pool` and `block2_pool` (2x2 max pooling) after the first two
-    blocks. Input (None, 28, 28, 1) preprocessed by `preprocess_input`; output (None, 7, 7, 128).
+    blocks. Input (None, 28, 28, 1) preprocessed by `preprocess_input`; output (None, 7, 7, 96).
     """
     import keras
     from keras import layers
@@ -141,10 +141,11 @@ def record() -> dict:
     return json.loads(_record_text())
 
 
-def source_accuracy(model=None, batch_size=500) -> tuple[int, int]:
-    """(correct, total) of the source classifier on the source test set."""
+def source_accuracy(model=None, batch_size=500, n=None) -> tuple[int, int]:
+    """(correct, total) of the source classifier (default: the shipped one) on the source test
+    set (or on its first `n` images)."""
     model = load_source_model() if model is None else model
-    x, y = source_data("test")
+    x, y = source_data("test", n)
     predictions = np.argmax(model.predict(x, batch_size=batch_size, verbose=0), axis=1)
     return int(np.sum(predictions == y)), len(y)
 

@@ -2,6 +2,8 @@
 
     python -m course.pretrained.train              # writes course/pretrained/glyphs_cnn.*
     python -m course.pretrained.train --out DIR    # writes DIR/glyphs_cnn.* instead
+    python -m course.pretrained.train --out DIR --epochs 1 --train-images 500 --test-images 100
+                                                   # a quick trial run
 
 The source classifier (`course.pretrained.build_source_model`) is trained with Adam on the 30,000
 source training images (`source_data("train")`), then scored on the 3,000 source test images.
@@ -27,18 +29,24 @@ SEED = 0
 
 
 def train(
-    folder: Path, epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, seed=SEED
+    folder: Path,
+    epochs=EPOCHS,
+    batch_size=BATCH_SIZE,
+    learning_rate=LEARNING_RATE,
+    seed=SEED,
+    train_images=None,
+    test_images=None,
 ):
     """Train the source classifier; write `glyphs_cnn.weights.h5` and `glyphs_cnn.json` into
-    `folder`; return the record."""
+    `folder`; return the record. `train_images` and `test_images` (default: all) use only the
+    first images of each split."""
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     started = time.perf_counter()
-    x_train, y_train = pretrained.source_data("train")
-    x_test, y_test = pretrained.source_data("test")
+    x_train, y_train = pretrained.source_data("train", train_images)
     model = pretrained.build_source_model()
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
@@ -46,7 +54,7 @@ def train(
         metrics=["accuracy"],
     )
     history = model.fit(x_train, y_train, epochs=epochs, batch_size=batch_size, verbose=2)
-    correct, total = pretrained.source_accuracy(model)
+    correct, total = pretrained.source_accuracy(model, n=test_images)
     seconds = time.perf_counter() - started
 
     folder = Path(folder)
@@ -102,8 +110,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=pretrained.FOLDER, help="folder to write to")
     parser.add_argument("--epochs", type=int, default=EPOCHS)
+    parser.add_argument("--train-images", type=int, help="use only the first N training images")
+    parser.add_argument("--test-images", type=int, help="use only the first N test images")
     args = parser.parse_args(argv)
-    record = train(args.out, epochs=args.epochs)
+    record = train(
+        args.out, epochs=args.epochs, train_images=args.train_images, test_images=args.test_images
+    )
     test = record["source_test"]
     print(
         f"source test accuracy {test['accuracy']:.4f} ({test['correct']}/{test['total']}), "
