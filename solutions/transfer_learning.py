@@ -11,6 +11,7 @@ from keras import ops
 
 from course import pretrained
 
+
 def standardize_data_format(data_format):
     """This course's layers work on channels-last images only."""
     value = data_format or "channels_last"

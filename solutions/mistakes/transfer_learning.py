@@ -233,7 +233,9 @@ WRONG_VERSIONS = (
     WrongVersion(
         "base_left_frozen", {"unfreeze_from": f"{M}:unfreeze_layers_only"}, ("test_unfreeze_from",)
     ),
-    WrongVersion("no_recompile", {"fine_tune": f"{M}:fine_tune_without_compile"}, ("test_fine_tune",)),
+    WrongVersion(
+        "no_recompile", {"fine_tune": f"{M}:fine_tune_without_compile"}, ("test_fine_tune",)
+    ),
     WrongVersion(
         "fine_tune_rate_too_high", {"fine_tune": f"{M}:fine_tune_head_rate"}, ("test_fine_tune",)
     ),
