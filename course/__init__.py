@@ -3,9 +3,11 @@
 - `course.data`: offline data sets (synthetic shapes and digits, photographs and small data sets
   bundled with scikit-image and scikit-learn, Keras data sets read from the local Keras cache).
 - `course.plot`: matplotlib figures for images, kernels, feature maps and training curves.
+- `course.pretrained`: a small convolutional base trained on the course's own glyphs, shipped
+  with its weights, for transfer learning offline (`python -m course.pretrained.train` remakes it).
 
 Nothing here imports TensorFlow or Keras at import time, and nothing touches the network
 unless explicitly asked to (`course.data.load(..., download=True)`).
 """
 
-__all__ = ["data", "plot"]
+__all__ = ["data", "plot", "pretrained"]
