@@ -271,11 +271,21 @@ def _trusted_layers():
         import keras
 
         class MirrorInTraining(keras.layers.Layer):
-            """Reverses the width axis when training is true (the default, as for Keras's
-            RandomFlip); identity otherwise. A deterministic stand-in for an augmentation."""
+            """Reverses the width axis when training is true or None (the default is True, as
+            for Keras's RandomFlip); identity otherwise. A deterministic stand-in for an
+            augmentation that remembers, call by call, whether it mirrored (`flips()`)."""
+
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.mirrored = []
 
             def call(self, inputs, training=True):
-                return keras.ops.flip(inputs, axis=2) if training else inputs
+                mirror = True if training is None else bool(training)
+                self.mirrored.append(mirror)
+                return keras.ops.flip(inputs, axis=2) if mirror else inputs
+
+            def flips(self):
+                return [bool(flag) for flag in self.mirrored]
 
             def compute_output_shape(self, input_shape):
                 return tuple(input_shape)
@@ -304,8 +314,9 @@ _TRUSTED = None
 
 def mirror_layer(near=None):
     """A layer that mirrors images left to right when called with training true (by default)
-    and passes them through otherwise: a predictable augmentation for checking models. `near`:
-    as for `pretrained_base`."""
+    and passes them through otherwise, and whose method `flips()` lists, call by call, whether
+    it mirrored: a predictable augmentation for checking models. `near`: as for
+    `pretrained_base`."""
     return _trusted_layers()["mirror"]()
 
 

@@ -125,7 +125,21 @@ class OpsTransferModel(keras.Model):
         return ops.softmax(self.scores(ops.mean(maps, axis=(1, 2))), axis=-1)
 
 
-SequentialHeadTransferModel.__name__ = OpsTransferModel.__name__ = "TransferModel"
+class DropoutTransferModel(ReferenceTransferModel):
+    """The Keras guide's head: Dropout(0.2) before the Dense layer (random in training)."""
+
+    def __init__(self, base, num_classes, augmentation=None, **kwargs):
+        super().__init__(base, num_classes, augmentation, **kwargs)
+        self.dropout = keras.layers.Dropout(0.2)
+
+    def call(self, images, training=False):
+        x = images if self.augmentation is None else self.augmentation(images, training=training)
+        features = self.pool(self.base(pretrained.preprocess_input(x), training=False))
+        return self.classifier(self.dropout(features, training=training))
+
+
+for cls in (SequentialHeadTransferModel, OpsTransferModel, DropoutTransferModel):
+    cls.__name__ = "TransferModel"
 
 
 def train_head_with_objects(model, x, y, epochs=10, batch_size=16, learning_rate=1e-2):
@@ -275,7 +289,9 @@ def test_a_layer_that_ignores_its_seed_is_caught():
 MODELS = [ReferenceTransferModel, SequentialHeadTransferModel, OpsTransferModel]
 
 
-@pytest.mark.parametrize("cls", MODELS, ids=["reference", "sequential_head", "ops"])
+@pytest.mark.parametrize(
+    "cls", [*MODELS, DropoutTransferModel], ids=["reference", "sequential_head", "ops", "dropout"]
+)
 def test_transfer_model_check_passes_correct_models(cls):
     checks.check_transfer_model(cls)
     checks.check_transfer_model(cls, hidden=True)
@@ -371,3 +387,15 @@ def test_unfreeze_from_off_by_one_is_caught():
 
     with pytest.raises(CheckFailed, match="block3_conv/kernel is frozen"):
         checks.check_unfreeze_from(unfreeze_from)
+
+
+def test_an_augmentation_whose_output_is_dropped_is_caught():
+    class TransferModel(ReferenceTransferModel):
+        def call(self, images, training=False):
+            if self.augmentation is not None:
+                self.augmentation(images, training=training)  # the result is lost
+            features = self.base(pretrained.preprocess_input(images), training=False)
+            return self.classifier(self.pool(features))
+
+    with pytest.raises(CheckFailed, match="augmentation never applied"):
+        checks.check_transfer_model(TransferModel)
