@@ -109,7 +109,8 @@ FINE_TUNE_RATE_TOO_HIGH = Mistake(
     "fine-tuning learning rate too high",
     "Fine-tune with the small learning_rate you are given (the head's rate is 100 times larger): "
     "the pretrained weights are already good, and large steps on a few target images wreck "
-    "them before the head can adapt.",
+    "them. Fine-tuning block 3 at the head's rate 1e-2 costs 31 points of test accuracy on "
+    "average here; at 1e-4 it gains one.",
 )
 
 CATALOGUE = (
