@@ -11,7 +11,8 @@ saw), over several seeds, the script trains with the reference solutions of less
   one ordinary network, its BatchNormalization layers learning their statistics in training
   mode (with a few hundred steps on a few images these statistics lag behind, and it scores
   lowest of the three);
-  (all scratch variants: Adam 1e-3 for --scratch-steps steps)
+  (all scratch variants: Adam 1e-3 for --scratch-steps steps, at most 100 epochs, as in the
+  notebook)
 - frozen: the pretrained base frozen, a new head trained (`train_head`, Adam 1e-2, HEAD_STEPS);
 - frozen + flips: the same with `RandomFlip("horizontal")`;
 - fine-tuned: the frozen model, then block 3 of the base unfrozen and trained at Adam 1e-4
@@ -65,6 +66,12 @@ def epochs_for(images: int, steps: int) -> int:
     return int(np.ceil(steps / np.ceil(images / BATCH_SIZE)))
 
 
+def scratch_epochs(images: int, steps: int) -> int:
+    """The notebook's budget for a network from scratch: `steps` steps, at most 100 epochs (3
+    images per class reach 100 epochs after 200 steps, and gain little after)."""
+    return min(epochs_for(images, steps), 100)
+
+
 def labelled_subset(x, y, per_class: int, seed: int):
     """`per_class` images of every class, drawn without replacement."""
     rng = np.random.default_rng(seed)
@@ -87,7 +94,7 @@ def scratch_in_training_mode(x, y, classes: int, seed: int, steps: int):
     pooled = keras.layers.GlobalAveragePooling2D()(features)
     model = keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(pooled))
     train_head(
-        model, x, y, epochs=epochs_for(len(y), steps), batch_size=BATCH_SIZE, learning_rate=1e-3
+        model, x, y, epochs=scratch_epochs(len(y), steps), batch_size=BATCH_SIZE, learning_rate=1e-3
     )
     return model
 
@@ -98,7 +105,7 @@ def scratch(x, y, classes: int, seed: int, steps: int, flips: bool):
     augmentation = RandomFlip("horizontal", seed=seed) if flips else None
     model = TransferModel(pretrained.build_base(), classes, augmentation=augmentation)
     train_head(
-        model, x, y, epochs=epochs_for(len(y), steps), batch_size=BATCH_SIZE, learning_rate=1e-3
+        model, x, y, epochs=scratch_epochs(len(y), steps), batch_size=BATCH_SIZE, learning_rate=1e-3
     )
     return model
 
