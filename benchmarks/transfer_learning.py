@@ -48,7 +48,7 @@ from solutions.transfer_learning import (  # noqa: E402
 
 POOL = (3000, 100)  # (images, seed) the labelled subsets are drawn from
 TEST = (1000, 101)
-SCRATCH_STEPS, HEAD_STEPS, TUNE_STEPS = 600, 120, 60  # the notebook: 300, 120, 60
+SCRATCH_STEPS, HEAD_STEPS, TUNE_STEPS = 600, 240, 60  # as in the notebook
 BATCH_SIZE = 16
 METHODS = (
     "scratch (BN training)",
