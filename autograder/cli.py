@@ -154,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--broken", action="store_true", help="also grade broken submissions (timeouts, ...)"
     )
     demo.add_argument(
+        "--hostile",
+        action="store_true",
+        help="also grade lesson 02's cheating and attacking submissions (needs bubblewrap)",
+    )
+    demo.add_argument(
         "--cell-timeout",
         type=_positive_int,
         default=120,
@@ -301,6 +306,7 @@ def cmd_demo(args) -> int:
         broken=args.broken,
         cell_timeout=args.cell_timeout,
         say=_echo,
+        hostile=args.hostile,
     )
     return 0 if ok else 1
 

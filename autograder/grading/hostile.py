@@ -6,7 +6,8 @@ Cheats start from the untouched release, so without their cheat lines they score
 score 0 with them. Attacks start from the perfect solution with one cell added right after
 the imports; they know the real paths of the course directory (the strongest attacker) and
 must change nothing outside their own sandbox. What each recipe expects is its `breaks`: None
-for a notebook that must score 0, or the test cells it loses.
+for a notebook that must score 0, or the test cells it loses. (Writes the sandbox stops and
+network attempts cost nothing: they are only reported for review.)
 """
 
 import copy
@@ -99,15 +100,13 @@ def call(self, inputs):
 
 LAZY = {
     "cross_correlate2d": """\
-class _Later:
-    def __init__(self, x, kernel):
-        self.x, self.kernel = x, kernel
-    def __array__(self, dtype=None, copy=None):
-        from scipy.signal import correlate2d
-        return correlate2d(self.x, self.kernel, mode="valid")
-
 def cross_correlate2d(x, kernel):
-    return _Later(np.asarray(x, float), np.asarray(kernel, float))
+    class Later:
+        def __array__(self, dtype=None, copy=None):
+            from scipy.signal import correlate2d
+            return correlate2d(x, kernel, mode="valid")
+
+    return Later()
 """,
 }
 
@@ -226,12 +225,12 @@ def attacks(course_root: Path, victim: str) -> list[tuple[str, str, object, str]
     )
     installed = Path(__file__).resolve().parents[1] / "checks" / "convolution.py"
     return [
-        ("write-course", writes, ALL, "overwrites the gradebook, config, another's files"),
+        ("write-course", writes, (), "overwrites the gradebook, config, another's files"),
         (
             "write-installed",
             f"try:\n    open({str(installed)!r}, 'a').write('\\n# owned')\n"
             "except OSError as exc:\n    print('blocked:', exc)",
-            ALL,
+            (),
             "appends to the installed checks module",
         ),
         (
@@ -267,6 +266,19 @@ def attacks(course_root: Path, victim: str) -> list[tuple[str, str, object, str]
             "writes 4 GB into its folder",
         ),
     ]
+
+
+SLOW_CELL = "import time\ntime.sleep(20)  # one of five such cells"
+
+
+def slow_sample(source_path: Path, release_path: Path) -> Sample:
+    """Five cells of 20 s each before the first exercise: the notebook time limit stops it."""
+    source_nb = nbformat.read(source_path, as_version=4)
+    release_nb = nbformat.read(release_path, as_version=4)
+    nb = perfect(source_nb, release_nb)
+    for _ in range(5):
+        nb = _with_cell(nb, SLOW_CELL)
+    return Sample("attack-slow", "attack", Path(release_path).name, nb, ALL, "sleeps 100 s")
 
 
 def _with_cell(nb, source: str):

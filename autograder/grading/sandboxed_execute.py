@@ -30,7 +30,7 @@ from traitlets import Bool, Integer, List, Unicode
 from ..harness import cases
 from ..sandbox.manager import SandboxKernelManager
 from ..sandbox.policy import Limits
-from ..sandbox.session import KernelGone, KernelSession, describe_event
+from ..sandbox.session import SILENCED, KernelGone, KernelSession, describe_event, is_harmless
 from .test_cells import (
     NotChecks,
     Verdict,
@@ -192,11 +192,14 @@ class SandboxedExecute(Execute):
         return self._current_deadline
 
     def _after_cell(self, index: int) -> None:
-        """Read what the witness reported while the cell ran; a report taints later checks."""
+        """Read what the witness reported while the cell ran; a serious report taints every
+        later check, a harmless one (a write the sandbox stopped) is only reported."""
         session = self._session_for()
+        if session.silenced:
+            return
         self._current_deadline = time.monotonic() + CELL_SYNC_WAIT
         try:
-            session.perform("value", (None,), {})  # its start marker follows the cell's reports
+            result = session.perform("value", (None,), {})  # its marker follows the reports
         except KernelGone as exc:
             self._stopped = f"the kernel died ({exc})"
             return
@@ -207,10 +210,18 @@ class SandboxedExecute(Execute):
                 break
             events.append(event)
         self._seen = witness.count()
+        session.take_reports()
+        if SILENCED in result.integrity:
+            events.append({"event": "silenced"})
         for event in events:
-            note = f"cell {index + 1}: the code did {describe_event(event, self._cell_names)}"
+            if event.get("event") == "silenced":
+                words = SILENCED
+            else:
+                words = describe_event(event, self._cell_names)
+            note = f"cell {index + 1}: the code did {words}"
             self._integrity.append(note)
-            self._taint = self._taint or note
+            if not is_harmless(event):
+                self._taint = self._taint or note
 
     def _judge(self, cell, index: int) -> None:
         self._count += 1

@@ -146,6 +146,20 @@ class Confinement:
         self.groups = []
 
 
+def sweep() -> None:
+    """Remove the empty control groups that sandboxes of killed runs left behind."""
+    for controller in ("", "memory", "pids"):
+        parent = CGROUP_ROOT / controller / GROUP if controller else CGROUP_ROOT / GROUP
+        if not parent.is_dir():
+            continue
+        for group in parent.iterdir():
+            if group.is_dir() and not _read(group / "cgroup.procs").strip():
+                try:
+                    group.rmdir()
+                except OSError:
+                    pass
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_text()

@@ -247,8 +247,9 @@ class SandboxKernelManager(AsyncKernelManager):
             args += ["--setenv", key, value]
         return [*args, "--chdir", views.WORK]
 
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        """jupyter_client's cleanup, then the sandbox's (its control groups and folder)."""
+        await self._async_cleanup_resources(restart=restart)
         if not restart:
             self.release()
 

@@ -19,6 +19,9 @@ INTERRUPT_GRACE = 10.0  # seconds a kernel gets to stop after an interrupt
 MARKER_WAIT = 5.0  # seconds to wait for the witness's end marker after an answer
 
 
+SILENCED = "silence the grader's witness (its report channel was closed or replaced)"
+
+
 class KernelGone(Exception):
     """The kernel did not answer even after an interrupt, or died; it cannot run more."""
 
@@ -50,6 +53,16 @@ EVENT_WORDS = {
     "garbage": "write to the grader's report channel",
     "forged marker": "forge the grader's markers ({detail})",
 }
+
+
+# Reports that only go to the instructor: the sandbox already stops them from doing harm, and
+# they cannot make a check pass. Every other report fails the check it happened in (or every
+# later check, when it happened outside one).
+HARMLESS = frozenset({"write", "socket.connect", "socket.bind", "socket.sendto"})
+
+
+def is_harmless(event: dict) -> bool:
+    return event.get("event") in HARMLESS
 
 
 def describe_event(event: dict, cell_names: dict | None = None) -> str:
@@ -85,6 +98,7 @@ class KernelSession(Session):
         self.client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
         self.reset_next = True
         self.reports: list[str] = []
+        self.silenced = False  # the witness stopped answering: no more waiting for it
 
     def take_reports(self) -> list[str]:
         """What the witness reported during operations since the last call."""
@@ -123,8 +137,9 @@ class KernelSession(Session):
             result = decode_result(self, base64.b64decode(answer.get("data", "")))
         except ValueError as exc:
             result = Result(error=StudentError("MalformedAnswer", f"the kernel's answer: {exc}"))
-        result.integrity = self._integrity(nonce, answer)
-        self.reports += result.integrity
+        serious, harmless = self._integrity(nonce, answer)
+        result.integrity = serious
+        self.reports += serious + harmless
         return result
 
     def _reply(self, msg_id: str, timeout: float | None = None):
@@ -144,21 +159,26 @@ class KernelSession(Session):
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
                 return msg
 
-    def _integrity(self, nonce: str, answer: dict) -> list[str]:
+    def _integrity(self, nonce: str, answer: dict) -> tuple[list[str], list[str]]:
+        """(serious, harmless) reports of the witness about this operation."""
         witness = self.manager.witness
-        notes = []
+        serious, harmless = [], []
+        if self.silenced:
+            return serious, harmless
         begin = witness.wait_for("cnn_course.begin", nonce, MARKER_WAIT)
         end = witness.wait_for("cnn_course.end", nonce, MARKER_WAIT)
         if begin is None or end is None or end < begin:
-            notes.append("silence the grader's witness (its report channel was closed or replaced)")
+            self.silenced = True
+            serious.append(SILENCED)
         else:
             for event in witness.since(begin + 1, end):
-                notes.append(describe_event(event, self.cell_names))
+                words = describe_event(event, self.cell_names)
+                (harmless if is_harmless(event) else serious).append(words)
         for where in answer.get("threads", []):
             cell = self.cell_names.get(str(where).rpartition(":")[0])
             place = f"cell {cell}" if cell is not None else str(where)
-            notes.append(f"keep a thread of its own running during the check ({place})")
-        return notes
+            serious.append(f"keep a thread of its own running during the check ({place})")
+        return serious, harmless
 
 
 def _alive(manager) -> bool:
