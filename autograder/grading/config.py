@@ -85,6 +85,10 @@ c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
+# A local exchange folder, so that formgrader sees released assignments as released (the
+# course hands out release/<assignment>/ itself; the exchange serves JupyterHub courses).
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
+
 # Release: solution regions become this stub; hidden tests are removed.
 c.ClearSolutions.code_stub = {{"python": {code_stub!r}}}
 
@@ -201,7 +205,9 @@ SANDBOXED_EXECUTE = "autograder.grading.sandboxed_execute.SandboxedExecute"
 STOCK_EXECUTE = "nbgrader.preprocessors.Execute"
 
 
-def grading_config(base: Config, course_root: Path, isolate: bool = True) -> Config:
+def grading_config(
+    base: Config, course_root: Path, isolate: bool = True, cpus: int = 0
+) -> Config:
     """The configuration `cnn-course grade` runs nbgrader's Autograde with: the course's own,
     with nbgrader's Execute step replaced by the sandboxed one."""
     config = copy.deepcopy(base)
@@ -211,4 +217,5 @@ def grading_config(base: Config, course_root: Path, isolate: bool = True) -> Con
     ]
     config.SandboxedExecute.course_root = os.fspath(course_root)
     config.SandboxedExecute.isolate = isolate
+    config.SandboxedExecute.cpus = cpus
     return config

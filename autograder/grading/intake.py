@@ -14,6 +14,7 @@ assignment has another name, it is graded under the expected name, and the note 
 import json
 import warnings
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -78,12 +79,30 @@ def _files_below(folder: Path) -> dict[str, bytes]:
     return files
 
 
+TIMESTAMP = "timestamp.txt"
+
+
+def stamp(submission: Submission) -> None:
+    """Record when the submission was handed in (nbgrader's timestamp.txt), where it says
+    nothing itself: the time its newest notebook was last saved."""
+    if TIMESTAMP in submission.files:
+        return
+    origin = Path(submission.origin)
+    files = [origin] if origin.is_file() else list(origin.rglob("*.ipynb"))
+    times = [path.stat().st_mtime for path in files if path.is_file()]
+    if times:
+        moment = datetime.fromtimestamp(max(times), UTC)
+        submission.files[TIMESTAMP] = moment.strftime("%Y-%m-%d %H:%M:%S.%f UTC").encode()
+
+
 def prepare(submission: Submission, notebooks: list[str]) -> Submission:
     """Check the notebooks of `submission` against the assignment's notebook names.
 
     Unreadable notebooks are renamed `*.ipynb.unreadable`; a lone notebook with another name
-    takes the expected one (one-notebook assignments only).
+    takes the expected one (one-notebook assignments only). A timestamp is added when the
+    submission has none.
     """
+    stamp(submission)
     expected = {f"{name}.ipynb" for name in notebooks}
     found = [name for name in submission.files if name.endswith(".ipynb") and "/" not in name]
     reasons = {}

@@ -78,6 +78,7 @@ class SandboxedExecute(Execute):
     tmp_mb = Integer(Limits.tmp_mb, help="size of a kernel's writable folders, in MB").tag(
         config=True
     )
+    cpus = Integer(0, help="CPU cap of a kernel, in cores (0: none)").tag(config=True)
     extra_paths = List(
         Unicode(),
         help="more folders of Python modules the kernel may import (read-only, on PYTHONPATH)",
@@ -132,7 +133,9 @@ class SandboxedExecute(Execute):
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
-        km.limits = Limits(self.memory_mb, self.processes, self.notebook_timeout, self.tmp_mb)
+        km.limits = Limits(
+            self.memory_mb, self.processes, self.notebook_timeout, self.tmp_mb, self.cpus
+        )
         km.notebook_bytes = self._source
         km.notebook_name = self._name
         km.isolate = self.isolate

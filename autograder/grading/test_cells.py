@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from ..feedback import CheckFailed
+from ..feedback import CheckFailed, traceback_lines
 
 CHECKS = "checks"
 
@@ -137,7 +137,7 @@ def write_outputs(cell, verdict: Verdict, execution_count: int) -> None:
                 "error",
                 ename=verdict.ename,
                 evalue=verdict.failure,
-                traceback=verdict.failure.splitlines(),
+                traceback=traceback_lines(verdict.failure),
             )
         )
     cell.execution_count = execution_count

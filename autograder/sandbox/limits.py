@@ -22,6 +22,7 @@ GROUP = "cnn-course"
 # TensorFlow reserves ~2.3 GB of address space it never touches; the address-space limit
 # (used only without cgroups) allows that on top of the memory cap.
 RESERVED_ADDRESS_SPACE_MB = 3072
+PERIOD = 100_000  # microseconds of a CPU quota period
 
 
 def _write(path: Path, text: str) -> bool:
@@ -68,6 +69,10 @@ class Confinement:
             group / "pids.max", str(self.limits.processes)
         )
         _write(group / "memory.swap.max", "0")
+        if self.limits.cpus:
+            _write(CGROUP_ROOT / "cgroup.subtree_control", "+cpu")
+            _write(parent / "cgroup.subtree_control", "+cpu")
+            _write(group / "cpu.max", f"{self.limits.cpus * PERIOD} {PERIOD}")
         self.groups = [group]
         if ok:
             self.kind = "cgroup v2"
@@ -76,7 +81,10 @@ class Confinement:
 
     def _prepare_v1(self) -> None:
         groups = []
-        for controller in ("memory", "pids"):
+        controllers = ["memory", "pids"]
+        if self.limits.cpus and (CGROUP_ROOT / "cpu").is_dir():
+            controllers.append("cpu")
+        for controller in controllers:
             group = CGROUP_ROOT / controller / GROUP / self.name
             try:
                 group.mkdir(parents=True)
@@ -91,6 +99,9 @@ class Confinement:
         ok = _write(groups[0] / "memory.limit_in_bytes", memory)
         _write(groups[0] / "memory.memsw.limit_in_bytes", memory)
         ok = ok and _write(groups[1] / "pids.max", str(self.limits.processes))
+        if len(groups) > 2:  # best effort: a CPU share is a courtesy, not a safety cap
+            _write(groups[2] / "cpu.cfs_period_us", str(PERIOD))
+            _write(groups[2] / "cpu.cfs_quota_us", str(self.limits.cpus * PERIOD))
         if ok:
             self.kind = "cgroup v1"
         else:
@@ -117,7 +128,7 @@ class Confinement:
                 return f"it used more than the memory limit of {self.limits.memory_mb} MB"
             if _count(_read(self.groups[0] / "pids.events"), "max"):
                 return f"it started more than {self.limits.processes} processes or threads"
-        if self.kind == "cgroup v1" and len(self.groups) == 2:
+        if self.kind == "cgroup v1" and len(self.groups) >= 2:
             if _count(_read(self.groups[0] / "memory.oom_control"), "oom_kill"):
                 return f"it used more than the memory limit of {self.limits.memory_mb} MB"
             if _read(self.groups[0] / "memory.failcnt").strip() not in ("", "0"):
@@ -148,7 +159,7 @@ class Confinement:
 
 def sweep() -> None:
     """Remove the empty control groups that sandboxes of killed runs left behind."""
-    for controller in ("", "memory", "pids"):
+    for controller in ("", "memory", "pids", "cpu"):
         parent = CGROUP_ROOT / controller / GROUP if controller else CGROUP_ROOT / GROUP
         if not parent.is_dir():
             continue

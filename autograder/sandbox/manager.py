@@ -237,6 +237,7 @@ class SandboxKernelManager(AsyncKernelManager):
             "IPYTHONDIR": "/tmp/ipython",
             "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
             "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_ENABLE_ONEDNN_OPTS": "0",
             "KERAS_BACKEND": "tensorflow",
         }
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})

@@ -115,9 +115,10 @@ def graded(tmp_path_factory):
     before = course_files(course, hostile_students), honest_grades(course), installed()
     lines = []
     run = grade(course, tmp / "hostile", jobs=2, say=lines.append)
+    after = course_files(course, hostile_students), honest_grades(course), installed()
+    # the instructor's own --notebook-timeout is written to the configuration: after `after`
     slow_run = grade(course, tmp / "slow", jobs=1, notebook_timeout=60, say=lines.append)
     server.shutdown()
-    after = course_files(course, hostile_students), honest_grades(course), installed()
     outcomes = {o.student: o for o in [*run.outcomes, *slow_run.outcomes]}
     points = _points(course)
     expected = {s.student: s.expected_score(points) for s in [*samples, slow]}

@@ -64,4 +64,6 @@ def test_run_calls_stops_at_the_first_failure_and_writes_only_the_feedback():
     cell = nbformat.v4.new_code_cell("...")
     write_outputs(cell, verdict, 3)
     assert [o.output_type for o in cell.outputs] == ["stream", "error"]
-    assert cell.outputs[1].traceback == ["It is wrong.", "  case: small", "  Hint: look again"]
+    red, plain = cell.outputs[1].traceback[0], cell.outputs[1].traceback[1:]
+    assert "It is wrong." in red and red.startswith("\x1b[")
+    assert plain == ["  case: small", "  Hint: look again"]
