@@ -259,6 +259,20 @@ def attacks(course_root: Path, victim: str) -> list[tuple[str, str, object, str]
             "downloads from a server on the grader's loopback",
         ),
         (
+            "unkillable",
+            "import time\nwhile True:\n    try:\n        time.sleep(1)\n"
+            "    except KeyboardInterrupt:\n        pass",
+            ALL,
+            "loops and ignores the interrupts",
+        ),
+        (
+            "active-output",
+            "class Page:\n    def _repr_html_(self):\n"
+            "        return '<script>document.title = \"owned\"</script>'\n\nPage()",
+            (),
+            "shows HTML with a script, for formgrader to run in the instructor's browser",
+        ),
+        (
             "fill-disk",
             "with open('big.bin', 'wb') as handle:\n    for _ in range(64):\n"
             "        handle.write(bytes(64 * 2**20))",
@@ -268,6 +282,7 @@ def attacks(course_root: Path, victim: str) -> list[tuple[str, str, object, str]
     ]
 
 
+ACTIVE_MARKDOWN = "My notes <img src=x onerror=\"document.title='owned'\"> <script>1</script>"
 SLOW_CELL = "import time\ntime.sleep(20)  # one of five such cells"
 
 
@@ -305,4 +320,8 @@ def hostile_samples(
     for label, cell, breaks, why in attacks(course_root, victim):
         nb = _with_cell(solved, cell.replace("{port}", str(port)))
         samples.append(Sample(student_id(f"attack-{label}"), "attack", name, nb, breaks, why))
+    nb = copy.deepcopy(solved)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(ACTIVE_MARKDOWN))
+    why = "markdown with an image whose onerror runs a script"
+    samples.append(Sample("attack-active-markdown", "attack", name, nb, (), why))
     return samples

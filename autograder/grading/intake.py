@@ -49,8 +49,16 @@ class Submission:
         return f"{self.student} {self.assignment}"
 
 
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+
+
 def read_notebook(data: bytes):
     """The notebook in `data`, or raise ValueError saying in one line why it is not one."""
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise ValueError(
+            f"{len(data) / 2**20:.0f} MB is more than a lesson notebook can be "
+            f"({MAX_NOTEBOOK_BYTES // 2**20} MB); clear its outputs and save it again"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -71,11 +79,14 @@ def read_notebook(data: bytes):
 
 
 def _files_below(folder: Path) -> dict[str, bytes]:
+    """The submission's files; of a file larger than any notebook may be, only enough to
+    tell so (a submission cannot make the grader read gigabytes)."""
     files = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if path.is_file() and not IGNORED & set(rel.parts):
-            files[rel.as_posix()] = path.read_bytes()
+        if path.is_file() and not path.is_symlink() and not IGNORED & set(rel.parts):
+            with path.open("rb") as handle:
+                files[rel.as_posix()] = handle.read(MAX_NOTEBOOK_BYTES + 1)
     return files
 
 
@@ -168,7 +179,9 @@ def scan(folder: Path, notebooks_of: dict[str, list[str]], assignment: str | Non
                 )
             else:
                 name = f"{notebooks_of[assignment][0]}.ipynb"
-                sub = Submission(path.stem, assignment, path, {name: path.read_bytes()})
+                with path.open("rb") as handle:
+                    data = handle.read(MAX_NOTEBOOK_BYTES + 1)
+                sub = Submission(path.stem, assignment, path, {name: data})
                 submissions.append(prepare(sub, notebooks_of[assignment]))
             continue
         if not _is_student_dir(path):

@@ -18,11 +18,13 @@ reads it into the grading summary, the CSV and the gradebook's "needs manual gra
 """
 
 import importlib
+import json
 import secrets
 import time
 from pathlib import Path
 
 import nbformat
+import zmq
 from nbclient.exceptions import DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
@@ -43,11 +45,36 @@ from .test_cells import (
 
 METADATA_KEY = "cnn_course"
 CELL_SYNC_WAIT = 5.0
+MAX_MESSAGE_BYTES = 100 * 2**20  # a kernel that sends more in one message is cut off
+# Output kinds a submission may leave in the autograded notebook: what formgrader and the
+# feedback page show. HTML, SVG and JavaScript could run in the instructor's Jupyter page.
+SAFE_OUTPUT_TYPES = frozenset({"text/plain", "image/png", "image/jpeg", "image/gif"})
 
 
 def is_test_cell(cell) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def disarm(nb, release_nb) -> None:
+    """Leave nothing in the autograded notebook that could run in a browser: outputs keep only
+    text and bitmap images, and markdown the student wrote shows its HTML as text."""
+    given = {cell.source for cell in release_nb.cells if cell.cell_type == "markdown"}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source not in given:
+            cell.source = cell.source.replace("&", "&amp;").replace("<", "&lt;")
+            cell.pop("attachments", None)
+        elif cell.cell_type == "code":
+            kept = []
+            for output in cell.get("outputs", []):
+                if "data" in output:
+                    output["data"] = {
+                        k: v for k, v in output["data"].items() if k in SAFE_OUTPUT_TYPES
+                    }
+                    if not output["data"]:
+                        continue
+                kept.append(output)
+            cell.outputs = kept
 
 
 def kernel_file_name(source: str) -> str:
@@ -79,6 +106,9 @@ class SandboxedExecute(Execute):
         config=True
     )
     cpus = Integer(0, help="CPU cap of a kernel, in cores (0: none)").tag(config=True)
+    max_cell_output = Integer(
+        2_000_000, help="characters of output a cell may send before the rest is dropped"
+    ).tag(config=True)
     extra_paths = List(
         Unicode(),
         help="more folders of Python modules the kernel may import (read-only, on PYTHONPATH)",
@@ -117,11 +147,13 @@ class SandboxedExecute(Execute):
         self._seen = 0
         self._count = 0
         self._seed = secrets.randbits(63)
+        self._output_used: dict[int, int] = {}
         try:
             nb, resources = super().preprocess(nb, resources, km)
         finally:
             if self._session is not None:
                 self._session.close()
+        disarm(nb, release)
         nb.metadata[METADATA_KEY] = {
             "findings": self._findings,
             "integrity": self._integrity,
@@ -133,6 +165,7 @@ class SandboxedExecute(Execute):
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
+        km.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         km.limits = Limits(
             self.memory_mb, self.processes, self.notebook_timeout, self.tmp_mb, self.cpus
         )
@@ -142,6 +175,20 @@ class SandboxedExecute(Execute):
         km.preload = self._preload
         km.extra_paths = list(self.extra_paths)
         return km
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, with a cap on what one cell may send."""
+        used = self._output_used.get(cell_index, 0)
+        if used > self.max_cell_output:
+            return None
+        used += len(json.dumps(msg.get("content", {}), default=str))
+        self._output_used[cell_index] = used
+        if used > self.max_cell_output:
+            cap = f"{self.max_cell_output:,}"
+            text = f"\n... output cut: the cell sent more than {cap} characters\n"
+            outs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+            return None
+        return super().output(outs, msg, display_id, cell_index)
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)

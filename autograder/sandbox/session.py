@@ -9,12 +9,14 @@ import base64
 import secrets
 import time
 
+import zmq
 from jupyter_client import BlockingKernelClient
 
 from ..harness.execution import Result, StudentError
 from ..harness.remote import Ref, Session, decode_result, encode_request
 from .manager import SandboxKernelManager
 
+MAX_MESSAGE_BYTES = 100 * 2**20  # an answer larger than this cuts the kernel off
 INTERRUPT_GRACE = 10.0  # seconds a kernel gets to stop after an interrupt
 MARKER_WAIT = 5.0  # seconds to wait for the witness's end marker after an answer
 
@@ -94,6 +96,7 @@ class KernelSession(Session):
         self.deadline = deadline
         self.cell_names = cell_names or {}
         self.client = BlockingKernelClient()
+        self.client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.client.load_connection_info(manager.get_connection_info())
         self.client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
         self.reset_next = True

@@ -123,6 +123,7 @@ def graded(tmp_path_factory):
     points = _points(course)
     expected = {s.student: s.expected_score(points) for s in [*samples, slow]}
     return {
+        "course": course,
         "outcomes": outcomes,
         "expected": expected,
         "before": before,
@@ -177,6 +178,15 @@ def test_cheats_that_reach_into_the_grader_are_flagged_for_review(graded):
     assert any("gradebook.db, outside its folder" in f for f in writes), writes
 
 
+def test_nothing_active_reaches_the_instructors_browser(graded, tmp_path_factory):
+    course = graded["course"]
+    for student in ("attack-active-output", "attack-active-markdown"):
+        autograded = course.autograded_dir(student, ASSIGNMENT) / "convolution.ipynb"
+        feedback = course.feedback_dir(student, ASSIGNMENT) / "convolution.html"
+        for page in (autograded.read_text(), feedback.read_text()):
+            assert "<script>document" not in page and "onerror=\"document" not in page
+
+
 def test_limits_hold(graded):
     outcomes = graded["outcomes"]
     assert any("memory limit of 4096 MB" in n for n in outcomes["attack-memory-bomb"].notes)
@@ -184,5 +194,7 @@ def test_limits_hold(graded):
     slow = outcomes["attack-slow"]
     assert any("time limit of 60 s was reached" in n for n in slow.notes), slow.notes
     assert slow.seconds < 60 + 45
+    unkillable = outcomes["attack-unkillable"]
+    assert any("the kernel" in n for n in unkillable.notes), unkillable.notes
     assert Counter.hits == 0  # the loopback server was never reached
     assert any("use the network" in f for f in outcomes["attack-network"].flags)
