@@ -17,8 +17,10 @@ It records what it found in the notebook's metadata (`cnn_course`), where `cnn-c
 reads it into the grading summary, the CSV and the gradebook's "needs manual grading" flags.
 """
 
+import copy
 import importlib
 import json
+import re
 import secrets
 import time
 from pathlib import Path
@@ -54,6 +56,18 @@ SAFE_OUTPUT_TYPES = frozenset({"text/plain", "image/png", "image/jpeg", "image/g
 def is_test_cell(cell) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+
+
+def working_copy(nb):
+    """The notebook as the sandbox gets it: without its test cells' hidden parts."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            cell.source = HIDDEN.sub("", cell.source)
+    return nb
 
 
 def disarm(nb, release_nb) -> None:
@@ -136,7 +150,7 @@ class SandboxedExecute(Execute):
             for number, cell in enumerate(nb.cells, start=1)
             if cell.cell_type == "code"
         }
-        self._source = nbformat.writes(nb).encode()
+        self._source = nbformat.writes(working_copy(nb)).encode()
         self._name = release_path.name
         self._deadline = time.monotonic() + self.notebook_timeout
         self._stopped = ""  # why no more cells run
