@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 import zmq
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
@@ -131,6 +131,10 @@ class SandboxedExecute(Execute):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.kernel_manager_class = SandboxKernelManager
+        # A kernel capped to its share of the CPU may be slow to say it is idle; a late
+        # message is no reason to give up on the whole notebook, as nbgrader's default does.
+        self.iopub_timeout = max(self.iopub_timeout, 30)
+        self.raise_on_iopub_timeout = False
 
     # --- the notebook --------------------------------------------------------------------------
 
@@ -226,6 +230,14 @@ class SandboxedExecute(Execute):
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._kernel_died(cell)
+            return cell, self.resources
+        except CellTimeoutError as exc:  # nbclient's own time-outs, past the interrupt
+            self._stopped = f"the kernel stopped answering ({str(exc).splitlines()[0]})"
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error", ename="CellTimeoutError", evalue=self._stopped, traceback=[]
+                )
+            )
             return cell, self.resources
         self._after_cell(index)
         return cell, resources

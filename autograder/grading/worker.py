@@ -86,8 +86,9 @@ def init(
         os.dup2(log, 2)
         os.close(log)
     # SQLAlchemy warns about nbgrader's own use of it, once per submission
-    warnings.filterwarnings("ignore", module=r"sqlalchemy(\.|$)")
-    warnings.filterwarnings("ignore", message=r".*(relationship|SAWarning|conflicts with).*")
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
     course = CourseDir(root)
     _STATE["course"] = course
     _STATE["coursedir"] = course.coursedirectory()

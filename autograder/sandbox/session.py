@@ -49,9 +49,9 @@ EVENT_WORDS = {
     "import": "import {detail}",
     "write": "write to {detail}, outside its folder",
     "cnn_course.thread": "start a thread ({detail})",
-    "socket.connect": "use the network",
-    "socket.bind": "use the network",
-    "socket.sendto": "use the network",
+    "socket.connect": "use the network ({detail})",
+    "socket.bind": "use the network ({detail})",
+    "socket.sendto": "use the network ({detail})",
     "garbage": "write to the grader's report channel",
     "forged marker": "forge the grader's markers ({detail})",
 }
@@ -128,7 +128,7 @@ class KernelSession(Session):
         self.client.shell_channel.send(msg)
         reply = self._reply(msg["header"]["msg_id"])
         if reply is None:
-            self.manager.interrupt_kernel()
+            self.interrupt()
             reply = self._reply(msg["header"]["msg_id"], INTERRUPT_GRACE)
             if reply is None:
                 raise KernelGone("it did not stop when interrupted")
@@ -144,6 +144,10 @@ class KernelSession(Session):
         result.integrity = serious
         self.reports += serious + harmless
         return result
+
+    def interrupt(self) -> None:
+        """Interrupt what the kernel runs (its spec asks for interrupts as messages)."""
+        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
 
     def _reply(self, msg_id: str, timeout: float | None = None):
         if timeout is None:

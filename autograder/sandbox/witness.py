@@ -6,10 +6,11 @@ report cannot be taken back; closing or replacing that socket shows on the grade
 
 What counts as the student's code: frames of notebook cells (and of TensorFlow's autograph
 conversions of them). A report needs the student's code to be the cause: it called the audited
-function itself, or (for processes, threads, sockets, foreign memory and files) it is the first
-caller outside Python's standard library (`threading`, `subprocess` are only the means). Other
-libraries at work (TensorFlow starting threads as it imports, Keras compiling) are not the
-student's and are not reported.
+function itself, or (for processes, threads, sockets and foreign memory) it is the first caller
+outside Python's standard library (`threading`, `subprocess` are only the means); a write
+outside its folder is reported wherever it comes from. Other libraries at work (TensorFlow
+starting threads as it imports, a library probing for IPv6, Keras compiling) are not the
+student's and are not reported. The network is gone either way: the sandbox has none.
 
 Reports are JSON lines {"event", "detail", "where"}; the grader's markers of the start and end
 of each operation ("cnn_course.begin" / "cnn_course.end" with a nonce) pass through the same
@@ -57,9 +58,9 @@ WATCHED = {
     "os.kill": "origin",
     "os.killpg": "origin",
     "subprocess.Popen": "origin",
-    "socket.connect": "stack",
-    "socket.bind": "stack",
-    "socket.sendto": "stack",
+    "socket.connect": "origin",
+    "socket.bind": "origin",
+    "socket.sendto": "origin",
     "pickle.find_class": "origin",
     "cnn_course.thread": "origin",
 }
@@ -221,6 +222,13 @@ def install(channel, allowed_codes=(), marker_codes=()):
                         frame = student_frame(caller, "stack")
                         if frame is not None:
                             report("write", real, frame)
+            elif event.startswith("socket."):
+                address = args[1] if len(args) > 1 else None
+                # local (Unix domain) sockets are the sandbox's own; the network is not
+                if not isinstance(address, str | bytes):
+                    frame = student_frame(caller, rule)
+                    if frame is not None:
+                        report(event, repr(address), frame)
             else:
                 frame = student_frame(caller, rule or "origin")
                 if frame is not None:

@@ -187,6 +187,14 @@ def test_nothing_active_reaches_the_instructors_browser(graded, tmp_path_factory
             assert "<script>document" not in page and "onerror=\"document" not in page
 
 
+def _outputs(graded, student) -> list[str]:
+    import nbformat
+
+    path = graded["course"].autograded_dir(student, ASSIGNMENT) / "convolution.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    return [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
 def test_limits_hold(graded):
     outcomes = graded["outcomes"]
     assert any("memory limit of 4096 MB" in n for n in outcomes["attack-memory-bomb"].notes)
@@ -197,4 +205,4 @@ def test_limits_hold(graded):
     unkillable = outcomes["attack-unkillable"]
     assert any("the kernel" in n for n in unkillable.notes), unkillable.notes
     assert Counter.hits == 0  # the loopback server was never reached
-    assert any("use the network" in f for f in outcomes["attack-network"].flags)
+    assert any("blocked:" in line for line in _outputs(graded, "attack-network"))
