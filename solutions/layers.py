@@ -1,5 +1,6 @@
 """The course's layers, each the most complete version the lessons have built so far."""
 
+from solutions.dropout import Dropout, SpatialDropout2D
 from solutions.mlp_limits import Dense
 from solutions.padding import ZeroPadding2D
 from solutions.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
@@ -9,7 +10,9 @@ __all__ = [
     "AveragePooling2D",
     "Conv2D",
     "Dense",
+    "Dropout",
     "GlobalAveragePooling2D",
     "MaxPooling2D",
+    "SpatialDropout2D",
     "ZeroPadding2D",
 ]
