@@ -1,5 +1,6 @@
 """The course's layers, each the most complete version the lessons have built so far."""
 
+from solutions.backprop import Conv2D as BackpropConv2D
 from solutions.mlp_limits import Dense
 from solutions.padding import ZeroPadding2D
 from solutions.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
@@ -7,6 +8,7 @@ from solutions.stride import Conv2D
 
 __all__ = [
     "AveragePooling2D",
+    "BackpropConv2D",
     "Conv2D",
     "Dense",
     "GlobalAveragePooling2D",

@@ -271,19 +271,16 @@ def backward_probe(
     under the full guard; `allow` names forbidden functions (automatic differentiation) that
     only the operation's own `tape.gradient` may call around them.
     Returns {"output", "inputs", "weights": {name: gradient or None}, "calls": how many times
-    the spy ran}.
+    the spy ran, "found": whether `call` can see a function of that name at all (when it
+    cannot, nothing is replaced)}.
     """
     import tensorflow as tf
 
     from .execution import allowing
 
     namespace = getattr(getattr(type(layer), "call", None), "__globals__", None)
-    if namespace is None or not callable(namespace.get(backward)):
-        raise NameError(
-            f"{type(layer).__name__}.call cannot see a function named {backward!r}; "
-            "define it in the notebook and call it from the backward pass"
-        )
-    original = namespace[backward]
+    found = isinstance(namespace, dict) and callable(namespace.get(backward))
+    original = namespace[backward] if found else None
     calls = [0]
 
     def spy(*args, **kwargs):
@@ -299,7 +296,8 @@ def backward_probe(
             for result, factor in zip(results, factors, strict=True)
         )
 
-    namespace[backward] = spy
+    if found:
+        namespace[backward] = spy
     try:
         x = tf.convert_to_tensor(inputs)
         with tf.GradientTape() as tape:
@@ -310,12 +308,14 @@ def backward_probe(
         with allowing(allow):
             grads = tape.gradient(loss, [x, *variables])
     finally:
-        namespace[backward] = original
+        if found:
+            namespace[backward] = original
     return {
         "output": outputs,
         "inputs": grads[0],
         "weights": {short_name(v): g for v, g in zip(variables, grads[1:], strict=True)},
         "calls": calls[0],
+        "found": found,
     }
 
 

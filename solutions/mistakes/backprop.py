@@ -67,12 +67,17 @@ def numerical_gradient_not_restored(f, x, eps=1e-5):
 
 
 # --- conv2d_backward ---------------------------------------------------------------------------
+# Each is self-contained: a wrong version replaces one definition in the notebook, where only
+# the notebook's own names (np, ops, conv2d_forward, ...) exist.
 
 
-def _kernel_and_bias(x, kernel, grad_output):
-    x, g = ops.convert_to_tensor(x), ops.convert_to_tensor(grad_output)
+def conv2d_backward_unflipped(x, kernel, grad_output):
+    """Pads G fully but slides the kernel over it as it is, without flipping it."""
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
     kh, kw = kernel.shape[0], kernel.shape[1]
     out_h, out_w = g.shape[1], g.shape[2]
+    padded = ops.pad(g, [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
+    grad_x = conv2d_forward(padded, ops.transpose(kernel, (0, 1, 3, 2)))
     grad_kernel = ops.stack(
         [
             ops.stack(
@@ -84,89 +89,87 @@ def _kernel_and_bias(x, kernel, grad_output):
             for m in range(kh)
         ]
     )
-    return grad_kernel, ops.sum(g, axis=(0, 1, 2))
-
-
-def conv2d_backward_unflipped(x, kernel, grad_output):
-    """Pads G fully but slides the kernel over it as it is, without flipping it."""
-    kernel = ops.convert_to_tensor(kernel)
-    kh, kw = kernel.shape[0], kernel.shape[1]
-    padded = ops.pad(
-        ops.convert_to_tensor(grad_output), [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)]
-    )
-    grad_x = conv2d_forward(padded, ops.transpose(kernel, (0, 1, 3, 2)))
-    return (grad_x, *_kernel_and_bias(x, kernel, grad_output))
+    return grad_x, grad_kernel, ops.sum(g, axis=(0, 1, 2))
 
 
 def conv2d_backward_valid(x, kernel, grad_output):
     """Cross-correlates G with the flipped kernel without padding it."""
-    kernel = ops.convert_to_tensor(kernel)
-    flipped = ops.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
-    grad_x = conv2d_forward(grad_output, flipped)
-    return (grad_x, *_kernel_and_bias(x, kernel, grad_output))
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    out_h, out_w = g.shape[1], g.shape[2]
+    grad_x = conv2d_forward(g, ops.transpose(ops.flip(kernel, axis=(0, 1)), (0, 1, 3, 2)))
+    parts = []
+    for m in range(kh):
+        for n in range(kw):
+            parts.append(ops.einsum("bijc,bijf->cf", x[:, m : m + out_h, n : n + out_w], g))
+    grad_kernel = ops.reshape(ops.stack(parts), kernel.shape)
+    return grad_x, grad_kernel, ops.sum(g, axis=(0, 1, 2))
 
 
 def conv2d_backward_channels_reshaped(x, kernel, grad_output):
     """Turns the flipped kernel from (kh, kw, C, F) into (kh, kw, F, C) with a reshape."""
-    kernel = ops.convert_to_tensor(kernel)
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
     kh, kw, c, f = kernel.shape
-    padded = ops.pad(
-        ops.convert_to_tensor(grad_output), [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)]
-    )
+    padded = ops.pad(g, [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
     flipped = ops.reshape(ops.flip(kernel, axis=(0, 1)), (kh, kw, f, c))
     grad_x = conv2d_forward(padded, flipped)
-    return (grad_x, *_kernel_and_bias(x, kernel, grad_output))
-
-
-def _input_gradient(kernel, grad_output):
-    kernel = ops.convert_to_tensor(kernel)
-    kh, kw = kernel.shape[0], kernel.shape[1]
-    padded = ops.pad(
-        ops.convert_to_tensor(grad_output), [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)]
-    )
-    return conv2d_forward(padded, ops.transpose(ops.flip(kernel, axis=(0, 1)), (0, 1, 3, 2)))
+    swapped = conv2d_forward(ops.transpose(x, (3, 1, 2, 0)), ops.transpose(g, (1, 2, 0, 3)))
+    grad_kernel = ops.transpose(swapped, (1, 2, 0, 3))
+    return grad_x, grad_kernel, ops.sum(g, axis=(0, 1, 2))
 
 
 def conv2d_backward_kernel_last_image(x, kernel, grad_output):
     """A loop over the batch that assigns the kernel gradient instead of adding to it."""
-    x, g = ops.convert_to_tensor(x), ops.convert_to_tensor(grad_output)
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
     kh, kw = kernel.shape[0], kernel.shape[1]
     out_h, out_w = g.shape[1], g.shape[2]
     for b in range(x.shape[0]):
-        patches = [
-            ops.reshape(x[b, m : m + out_h, n : n + out_w, :], (out_h * out_w, -1))
-            for m in range(kh)
-            for n in range(kw)
-        ]
         upstream = ops.reshape(g[b], (out_h * out_w, -1))
-        grad_kernel = ops.stack([ops.matmul(ops.transpose(p), upstream) for p in patches])
+        grad_kernel = ops.stack(
+            [
+                ops.matmul(
+                    ops.transpose(
+                        ops.reshape(x[b, m : m + out_h, n : n + out_w, :], (out_h * out_w, -1))
+                    ),
+                    upstream,
+                )
+                for m in range(kh)
+                for n in range(kw)
+            ]
+        )
         grad_kernel = ops.reshape(grad_kernel, kernel.shape)
-    return _input_gradient(kernel, g), grad_kernel, ops.sum(g, axis=(0, 1, 2))
+    padded = ops.pad(g, [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
+    grad_x = conv2d_forward(padded, ops.transpose(ops.flip(kernel, axis=(0, 1)), (0, 1, 3, 2)))
+    return grad_x, grad_kernel, ops.sum(g, axis=(0, 1, 2))
 
 
 def conv2d_backward_kernel_averaged(x, kernel, grad_output):
     """Averages the kernel gradient over the batch, like a mean loss."""
-    grad_kernel, grad_bias = _kernel_and_bias(x, kernel, grad_output)
-    batch = ops.convert_to_tensor(x).shape[0]
-    return _input_gradient(kernel, grad_output), grad_kernel / batch, grad_bias
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    swapped = conv2d_forward(ops.transpose(x, (3, 1, 2, 0)), ops.transpose(g, (1, 2, 0, 3)))
+    grad_kernel = ops.transpose(swapped, (1, 2, 0, 3)) / x.shape[0]
+    padded = ops.pad(g, [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
+    grad_x = conv2d_forward(padded, ops.transpose(ops.flip(kernel, axis=(0, 1)), (0, 1, 3, 2)))
+    return grad_x, grad_kernel, ops.sum(g, axis=(0, 1, 2))
 
 
 def conv2d_backward_bias_per_position(x, kernel, grad_output):
     """Sums the bias gradient over the batch only: one value per position and filter."""
-    grad_kernel, _ = _kernel_and_bias(x, kernel, grad_output)
-    return _input_gradient(kernel, grad_output), grad_kernel, ops.sum(grad_output, axis=0)
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    swapped = conv2d_forward(ops.transpose(x, (3, 1, 2, 0)), ops.transpose(g, (1, 2, 0, 3)))
+    padded = ops.pad(g, [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
+    grad_x = conv2d_forward(padded, ops.transpose(ops.flip(kernel, axis=(0, 1)), (0, 1, 3, 2)))
+    return grad_x, ops.transpose(swapped, (1, 2, 0, 3)), ops.sum(g, axis=0)
 
 
 # --- max_pool_backward -------------------------------------------------------------------------
 
 
-def _pool_pair(pool_size):
-    return (pool_size, pool_size) if isinstance(pool_size, int) else tuple(pool_size)
-
-
 def max_pool_backward_every_cell(x, grad_output, pool_size):
     """Copies each window's gradient to all its cells (np.repeat)."""
-    kh, kw = _pool_pair(pool_size)
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
     g = np.asarray(grad_output)
     grad_x = np.zeros(np.shape(x), dtype=g.dtype)
     spread = np.repeat(np.repeat(g, kh, axis=1), kw, axis=2)
@@ -176,28 +179,32 @@ def max_pool_backward_every_cell(x, grad_output, pool_size):
 
 def max_pool_backward_averaged(x, grad_output, pool_size):
     """Shares each window's gradient equally among its cells, as average pooling would."""
-    kh, kw = _pool_pair(pool_size)
-    return max_pool_backward_every_cell(x, np.asarray(grad_output) / (kh * kw), pool_size)
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
+    g = np.asarray(grad_output) / (kh * kw)
+    grad_x = np.zeros(np.shape(x), dtype=g.dtype)
+    for i in range(g.shape[1]):
+        for j in range(g.shape[2]):
+            grad_x[:, i * kh : (i + 1) * kh, j * kw : (j + 1) * kw] = g[:, i : i + 1, j : j + 1]
+    return grad_x
 
 
 def max_pool_backward_ties_shared(x, grad_output, pool_size):
     """A mask x == max per window: every tied maximum receives the whole gradient."""
-    kh, kw = _pool_pair(pool_size)
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
     x, g = np.asarray(x), np.asarray(grad_output)
     grad_x = np.zeros(x.shape, dtype=g.dtype)
     for i in range(g.shape[1]):
         for j in range(g.shape[2]):
             window = x[:, i * kh : (i + 1) * kh, j * kw : (j + 1) * kw, :]
             mask = window == window.max(axis=(1, 2), keepdims=True)
-            grad_x[:, i * kh : (i + 1) * kh, j * kw : (j + 1) * kw, :] = (
-                mask * g[:, i : i + 1, j : j + 1]
-            )
+            rows, cols = slice(i * kh, (i + 1) * kh), slice(j * kw, (j + 1) * kw)
+            grad_x[:, rows, cols, :] = mask * g[:, i : i + 1, j : j + 1]
     return grad_x
 
 
 def max_pool_backward_ties_last(x, grad_output, pool_size):
     """Loops over each window keeping the best cell with >=, so the last tie wins."""
-    kh, kw = _pool_pair(pool_size)
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
     x, g = np.asarray(x), np.asarray(grad_output)
     grad_x = np.zeros(x.shape, dtype=g.dtype)
     batch, out_h, out_w, channels = g.shape
