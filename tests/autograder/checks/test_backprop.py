@@ -158,14 +158,37 @@ def conv_float32_inside(x, kernel, grad_output):
     return grad_x, grad_kernel, ops.sum(g, axis=(0, 1, 2))
 
 
+def conv_batch_loop(x, kernel, grad_output):
+    """keras.ops, one image at a time (the batch size must be known: it is in these checks and
+    in the notebook, whose batches all have the same size), offsets by slices and matmuls."""
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
+    kh, kw, channels, filters = kernel.shape
+    out_h, out_w = g.shape[1], g.shape[2]
+    grads_x, grad_kernel = [], 0
+    for b in range(x.shape[0]):
+        image, upstream = x[b], ops.reshape(g[b], (out_h * out_w, filters))
+        rows = [
+            ops.reshape(image[m : m + out_h, n : n + out_w], (out_h * out_w, channels))
+            for m in range(kh)
+            for n in range(kw)
+        ]
+        grad_kernel = grad_kernel + ops.reshape(
+            ops.stack([ops.matmul(ops.transpose(r), upstream) for r in rows]), kernel.shape
+        )
+        padded = ops.pad(g[b : b + 1], [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
+        flipped = ops.transpose(ops.flip(kernel, axis=(0, 1)), (0, 1, 3, 2))
+        grads_x.append(conv2d_forward(padded, flipped))
+    return ops.concatenate(grads_x, axis=0), grad_kernel, ops.sum(g, axis=(0, 1, 2))
+
+
 CONV = [
     reference_conv2d_backward,
     conv_numpy_loops,
     conv_im2col,
     conv_swapped_batch,
     conv_float32_inside,
+    conv_batch_loop,
 ]
-CONV_OPS = [reference_conv2d_backward, conv_im2col, conv_swapped_batch, conv_float32_inside]
 
 # --- independent max_pool_backward -------------------------------------------------------------
 
@@ -285,6 +308,7 @@ LAYERS = {
     "keras_style+im2col": layer_class(CALL_KERAS_STYLE, conv_im2col),
     "tf_style+swapped": layer_class(CALL_TF_STYLE, conv_swapped_batch),
     "keras_style+float32": layer_class(CALL_KERAS_STYLE, conv_float32_inside),
+    "tf_style+batch_loop": layer_class(CALL_TF_STYLE, conv_batch_loop),
 }
 
 
