@@ -132,6 +132,14 @@ AUTODIFF = Mistake(
     "returns all three gradients of conv2d_backward.",
 )
 
+BIAS_OUTSIDE = Mistake(
+    "bias_outside",
+    "bias added outside the custom gradient",
+    "When the bias is added after the function decorated with @ops.custom_gradient, "
+    "TensorFlow differentiates that addition itself and the grad_bias of conv2d_backward is "
+    "thrown away. Pass the bias to the decorated function, add it there, and return all three "
+    "gradients of conv2d_backward.",
+)
 ACTIVATION_INSIDE = Mistake(
     "activation_inside",
     "activation inside the custom gradient",
@@ -157,6 +165,7 @@ CATALOGUE = (
     TIES_SHARED,
     TIES_LAST,
     AUTODIFF,
+    BIAS_OUTSIDE,
     ACTIVATION_INSIDE,
 )
 

@@ -345,7 +345,7 @@ WRONG_VERSIONS = (
     WrongVersion("ties_shared", {"max_pool_backward": f"{M}:max_pool_backward_ties_shared"}, POOL),
     WrongVersion("ties_last", {"max_pool_backward": f"{M}:max_pool_backward_ties_last"}, POOL),
     WrongVersion("autodiff", {"Conv2D.call": f"{M}:call_autodiff"}, LAYER[:1]),
-    WrongVersion("autodiff", {"Conv2D.call": f"{M}:call_bias_outside"}, LAYER[:1]),
+    WrongVersion("bias_outside", {"Conv2D.call": f"{M}:call_bias_outside"}, LAYER[:1]),
     WrongVersion("activation_inside", {"Conv2D.call": f"{M}:call_activation_inside"}, LAYER),
     WrongVersion("reshaped_not_transposed", {"Conv2D.call": f"{M}:call_kernel_reshaped"}, LAYER),
 )
