@@ -485,6 +485,47 @@ def test_the_lecture_s_statements_hold_in_the_worked_example():
     assert checks.HAND_CONV_GRAD_X[0, 0] == w1 * g11
 
 
+def test_the_lecture_s_statements_about_channels_hold():
+    """ "Each weight affects all elements of one output channel through one channel of the
+    previous layer's output"; "each element of the input affects multiple channels of the
+    output through different filters": with several channels, grad_kernel[:, :, c, f] is the
+    one-channel kernel gradient of input channel c and output channel f, and grad_x[..., c]
+    the sum over the filters f of one-channel input gradients."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 6, 5, 3)).astype("float32")
+    kernel = rng.normal(size=(3, 2, 3, 4)).astype("float32")
+    g = rng.normal(size=(2, 4, 4, 4)).astype("float32")
+    full = checks.keras_conv_gradients(x, kernel, np.zeros(4, "float32"), g)
+    grad_x = np.zeros_like(x)
+    for c in range(3):
+        for f in range(4):
+            one = checks.keras_conv_gradients(
+                x[..., c : c + 1],
+                kernel[:, :, c : c + 1, f : f + 1],
+                np.zeros(1, "float32"),
+                g[..., f : f + 1],
+            )
+            np.testing.assert_allclose(
+                full["grad_kernel"][:, :, c, f], one["grad_kernel"][:, :, 0, 0], atol=1e-4
+            )
+            grad_x[..., c] += one["grad_x"][..., 0]
+    np.testing.assert_allclose(full["grad_x"], grad_x, atol=1e-4)
+
+
+def test_the_lecture_s_statements_about_pooling_hold():
+    """ "Average pooling: gradient is equally distributed to all inputs; max pooling: gradient
+    is solely assigned to the max input" (TensorFlow's gradients of Keras's layers)."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2, 6, 8, 3)).astype("float32")
+    g = rng.normal(size=(2, 3, 4, 3)).astype("float32")
+    average = harness_ops.gradients(keras.layers.AveragePooling2D(2), x, upstream=g)["inputs"]
+    spread = np.repeat(np.repeat(g, 2, axis=1), 2, axis=2) / 4
+    np.testing.assert_allclose(average, spread, rtol=1e-6)
+    maximum = checks.keras_max_pool_gradient(x, g, 2)
+    assert (np.count_nonzero(maximum.reshape(2, 3, 2, 4, 2, 3), axis=(2, 4)) == 1).all()
+    np.testing.assert_array_equal(maximum, catalogue.route(x, g, 2, "first"))
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_disguised_hand_examples_are_tensorflow_s_answers(seed):
     with cases.fresh(seed):

@@ -73,6 +73,7 @@ def grade(objects, across=False):
 def test_every_catalogued_mistake_has_a_wrong_version():
     covered = {version.mistake for version in VERSIONS}
     assert {mistake.id for mistake in catalogue.CATALOGUE} <= covered
+    assert len({version.name for version in VERSIONS}) == len(VERSIONS)  # demo student ids
 
 
 def test_the_issue_s_mistakes_are_catalogued():
