@@ -1,5 +1,6 @@
 """The course's layers, each the most complete version the lessons have built so far."""
 
+from solutions.backprop import Conv2D as BackpropConv2D
 from solutions.dropout import Dropout, SpatialDropout2D
 from solutions.mlp_limits import Dense
 from solutions.padding import ZeroPadding2D
@@ -8,6 +9,7 @@ from solutions.stride import Conv2D
 
 __all__ = [
     "AveragePooling2D",
+    "BackpropConv2D",
     "Conv2D",
     "Dense",
     "Dropout",
