@@ -1,5 +1,6 @@
 """The course's layers, each the most complete version the lessons have built so far."""
 
+from solutions.batchnorm import BatchNormalization
 from solutions.mlp_limits import Dense
 from solutions.padding import ZeroPadding2D
 from solutions.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
@@ -12,4 +13,5 @@ __all__ = [
     "GlobalAveragePooling2D",
     "MaxPooling2D",
     "ZeroPadding2D",
+    "BatchNormalization",
 ]
