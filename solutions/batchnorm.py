@@ -114,6 +114,7 @@ class BatchNormalization(keras.layers.Layer):
     def build(self, input_shape):
         """Create gamma (if scale), beta (if center), moving_mean and moving_variance."""
         channels = input_shape[-1]
+        self.input_spec = keras.InputSpec(ndim=len(input_shape), axes={-1: channels})
         ### BEGIN SOLUTION
         shape = (channels,)
         if self.scale:
@@ -147,7 +148,6 @@ class BatchNormalization(keras.layers.Layer):
             trainable=False,
         )
         ### END SOLUTION
-        self.input_spec = keras.InputSpec(ndim=len(input_shape), axes={-1: channels})
 
     def call(self, inputs, training=None):
         """Normalize with the batch's statistics (training, and trainable) or the moving ones."""
