@@ -1,6 +1,7 @@
 """The course's layers, each the most complete version the lessons have built so far."""
 
 from solutions.backprop import Conv2D as BackpropConv2D
+from solutions.batchnorm import BatchNormalization
 from solutions.dropout import Dropout, SpatialDropout2D
 from solutions.mlp_limits import Dense
 from solutions.padding import ZeroPadding2D
@@ -10,6 +11,7 @@ from solutions.stride import Conv2D
 __all__ = [
     "AveragePooling2D",
     "BackpropConv2D",
+    "BatchNormalization",
     "Conv2D",
     "Dense",
     "Dropout",
