@@ -177,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--broken", action="store_true", help="also grade broken submissions (timeouts, ...)"
     )
     demo.add_argument(
+        "--mistakes",
+        type=_positive_int,
+        default=3,
+        help="wrong versions graded per lesson (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--all-mistakes", action="store_true", help="grade every wrong version of every lesson"
+    )
+    demo.add_argument(
         "--hostile",
         action="store_true",
         help="also grade lesson 02's cheating and attacking submissions (needs bubblewrap)",
@@ -339,6 +348,7 @@ def cmd_demo(args) -> int:
         cell_timeout=args.cell_timeout,
         say=_echo,
         hostile=args.hostile,
+        mistakes=None if args.all_mistakes else args.mistakes,
     )
     return 0 if ok else 1
 

@@ -28,10 +28,15 @@ def require_solutions() -> None:
 
 
 def make_all_samples(
-    course: CourseDir, released: dict, folder: Path, broken: bool, hostile: bool = False
+    course: CourseDir,
+    released: dict,
+    folder: Path,
+    broken: bool,
+    hostile: bool = False,
+    mistakes: int | None = None,
 ) -> dict:
     """Write the samples of every released notebook under `folder`; return the sample sets
-    by (assignment, notebook)."""
+    by (assignment, notebook). `mistakes` caps the wrong versions per lesson (None: all)."""
     from solutions.mistakes import wrong_versions
 
     from . import hostile as attacks
@@ -42,12 +47,21 @@ def make_all_samples(
             source_path = course.source / assignment / release_path.name
             extra = broken_for(assignment, source_path, release_path) if broken else ()
             versions = wrong_versions(assignment) if len(notebooks) == 1 else ()
+            versions = _spread(versions, mistakes)
             samples = make_samples(source_path, release_path, versions, extra)
             if hostile and assignment == attacks.ASSIGNMENT:
                 samples.samples += attacks.hostile_samples(source_path, release_path, course.root)
             samples.write(folder)
             sets[(assignment, release_path.stem)] = samples
     return sets
+
+
+def _spread(versions, count: int | None):
+    """`count` of the wrong versions, taken evenly over the list (all when `count` is None)."""
+    if count is None or len(versions) <= count:
+        return versions
+    step = len(versions) / count
+    return tuple(versions[int(i * step)] for i in range(count))
 
 
 def verdicts(table, sets) -> tuple[dict, bool]:
@@ -77,6 +91,7 @@ def run_demo(
     cell_timeout: int = 120,
     say: Callable[[str], None] = print,
     hostile: bool = False,
+    mistakes: int | None = None,
 ) -> bool:
     """Run the demo in `folder` (a temporary folder by default); True if every row is as
     expected."""
@@ -84,7 +99,15 @@ def run_demo(
     if folder is None:
         with tempfile.TemporaryDirectory(prefix="cnn-course-demo-") as tmp:
             return run_demo(
-                notebooks_dir, Path(tmp), jobs, assignments, broken, cell_timeout, say, hostile
+                notebooks_dir,
+                Path(tmp),
+                jobs,
+                assignments,
+                broken,
+                cell_timeout,
+                say,
+                hostile,
+                mistakes,
             )
     folder = Path(folder)
     course = CourseDir(folder / "course")
@@ -92,7 +115,7 @@ def run_demo(
     if submissions.exists() and any(submissions.iterdir()):
         raise CourseError(f"{submissions} is not empty; pass an empty or new --dir")
     released = release(notebooks_dir, course, assignments, Settings(cell_timeout=cell_timeout), say)
-    sets = make_all_samples(course, released, submissions, broken, hostile)
+    sets = make_all_samples(course, released, submissions, broken, hostile, mistakes)
     isolate = unavailable_reason() is None
     if not isolate:
         say(
