@@ -80,7 +80,9 @@ def main(argv=None) -> None:
     from ipykernel.kernelapp import IPKernelApp
 
     IPKernelApp.launch_instance(
-        argv=["-f", args.connection_file, *kernel_args],
+        # parent_handle=1: no parent to watch (the sandbox ends the kernel), and no
+        # "Ctrl-C will not work" banner in the grading log for every submission
+        argv=["-f", args.connection_file, "--IPKernelApp.parent_handle=1", *kernel_args],
         kernel_class=cls,
     )
 
