@@ -158,6 +158,8 @@ class LabServer:
         }
         full_env.pop("PYTHONPATH", None)
         full_env.pop("VIRTUAL_ENV", None)
+        for name in [n for n in full_env if n.startswith("TF_") and not (env and n in env)]:
+            del full_env[name]  # the lessons must quiet TensorFlow themselves
         self.log_path = home / "jupyterlab.log"
         command = [
             str(python),

@@ -215,6 +215,10 @@ def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
     unrun = [i for i in range(cells.count()) if not re.search(r"\d", execution_count(cells.nth(i)))]
     assert unrun == [], f"code cells not run by Run All: {unrun}"
 
+    # no TensorFlow start-up lines under the imports
+    imports = code_cell(page, "from autograder.checks import convolution as checks")
+    assert output_text(imports).strip() == "", output_text(imports)
+
     # a failing check shows its message only: no traceback, no grader frames
     hand = code_cell(page, "checks.check_hand_example(cross_correlate2d)")
     hand.scroll_into_view_if_needed()
