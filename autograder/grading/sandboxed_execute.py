@@ -39,6 +39,7 @@ from .test_cells import (
     NotChecks,
     Verdict,
     checks_module_name,
+    course_imports,
     grader_error,
     parse,
     run_calls,
@@ -145,7 +146,7 @@ class SandboxedExecute(Execute):
         release = nbformat.read(release_path, as_version=4)
         module = checks_module_name(release)
         self._checks = importlib.import_module(module) if module else None
-        self._preload = [module] if module else []
+        self._preload = course_imports(release)
         from .scan import scan_notebook
 
         self._findings = [str(f) for f in scan_notebook(nb, release, is_test_cell)]

@@ -85,7 +85,8 @@ def init(
         log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(log, 2)
         os.close(log)
-    # SQLAlchemy warns about nbgrader's own use of it, once per submission
+    # SQLAlchemy warns about nbgrader's own use of it, several times per submission (the
+    # warnings are attributed to nbgrader's modules, so they are told apart by their class)
     from sqlalchemy.exc import SAWarning
 
     warnings.filterwarnings("ignore", category=SAWarning)
@@ -146,13 +147,13 @@ def autograde(course: CourseDir, coursedir, assignment: str, student: str) -> di
 
 
 def generate_feedback(course: CourseDir, coursedir, assignment: str, student: str) -> dict:
-    """nbgrader's GenerateFeedback (HTML, the 'feedback' template) for one submission."""
+    """nbgrader's GenerateFeedback for one submission, as the course's configuration sets it up
+    (HTML from nbgrader's feedback template, math as MathML)."""
     from nbgrader.converters import GenerateFeedback
     from nbgrader.utils import temp_attrs
     from traitlets.config import Config
 
     config = Config(coursedir.config)
-    config.HTMLExporter.template_name = "feedback"
     with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
         converter = GenerateFeedback(coursedir=coursedir, config=config)
         converter.force = True

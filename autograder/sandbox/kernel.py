@@ -76,7 +76,10 @@ def main(argv=None) -> None:
     channel.connect(args.witness)
     sys.path[:0] = args.path
     for module in args.preload:  # imported now, the course's imports are not the student's
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module)
+        except ImportError:  # `from package import name` of a name that is no module
+            pass
     cls = kernel_class()
     from . import witness
 
@@ -85,7 +88,9 @@ def main(argv=None) -> None:
     from ipykernel.kernelapp import IPKernelApp
 
     IPKernelApp.launch_instance(
-        argv=["-f", args.connection_file, *kernel_args],
+        # parent_handle=1: no parent to watch (the sandbox ends the kernel), and no
+        # "Ctrl-C will not work" banner in the grading log for every submission
+        argv=["-f", args.connection_file, "--IPKernelApp.parent_handle=1", *kernel_args],
         kernel_class=cls,
     )
 

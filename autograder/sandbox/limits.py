@@ -157,14 +157,24 @@ class Confinement:
         self.groups = []
 
 
+# A control group is made a moment before its sandbox's process joins it; until then it is
+# empty. Only empty groups older than this are leftovers of killed runs.
+STALE_SECONDS = 600
+
+
 def sweep() -> None:
-    """Remove the empty control groups that sandboxes of killed runs left behind."""
+    """Remove the empty control groups that sandboxes of killed runs left behind (not the
+    groups that another grading run, on the same machine, has just made for a sandbox)."""
     for controller in ("", "memory", "pids", "cpu"):
         parent = CGROUP_ROOT / controller / GROUP if controller else CGROUP_ROOT / GROUP
         if not parent.is_dir():
             continue
         for group in parent.iterdir():
-            if group.is_dir() and not _read(group / "cgroup.procs").strip():
+            try:
+                young = time.time() - group.stat().st_mtime < STALE_SECONDS
+            except OSError:
+                continue
+            if group.is_dir() and not young and not _read(group / "cgroup.procs").strip():
                 try:
                     group.rmdir()
                 except OSError:

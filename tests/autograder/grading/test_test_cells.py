@@ -67,3 +67,28 @@ def test_run_calls_stops_at_the_first_failure_and_writes_only_the_feedback():
     red, plain = cell.outputs[1].traceback[0], cell.outputs[1].traceback[1:]
     assert "It is wrong." in red and red.startswith("\x1b[")
     assert plain == ["  case: small", "  Hint: look again"]
+
+
+def test_course_imports_are_the_released_notebooks_own_imports():
+    from autograder.grading.test_cells import course_imports
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from autograder.checks import convolution as checks\nfrom course import data, plot\n"
+            "\nimport keras\nimport numpy as np\nfrom keras import ops"
+        ),
+        nbformat.v4.new_code_cell("import mine", metadata={"nbgrader": {"solution": True}}),
+        nbformat.v4.new_code_cell("def f():\n    import inside_a_function\nfrom . import relative"),
+        nbformat.v4.new_code_cell("this is not python"),
+    ]
+    assert course_imports(nb) == [
+        "autograder.checks",
+        "autograder.checks.convolution",
+        "course",
+        "course.data",
+        "course.plot",
+        "keras",
+        "numpy",
+        "keras.ops",
+    ]
