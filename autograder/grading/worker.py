@@ -186,6 +186,7 @@ def grade(assignment: str, student: str) -> Outcome:
                 flag_for_review(course, assignment, student)
             feedback = generate_feedback(course, coursedir, assignment, student)
             if not feedback["success"]:
+                _append_log(student, f"{assignment} (feedback)", feedback["text"])
                 outcome.notes.append("nbgrader generate_feedback failed; no feedback page")
             mark_complete(course, assignment, student, outcome)
         else:
