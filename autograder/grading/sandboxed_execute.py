@@ -196,18 +196,24 @@ class SandboxedExecute(Execute):
         return km
 
     def output(self, outs, msg, display_id, cell_index):
-        """nbclient's output handling, with a cap on what one cell may send."""
+        """nbclient's output handling, with a cap on what one cell may send: printed text is
+        kept up to the cap, the rest is dropped (before it fills the grader's memory)."""
         used = self._output_used.get(cell_index, 0)
-        if used > self.max_cell_output:
+        if used >= self.max_cell_output:
             return None
-        used += len(json.dumps(msg.get("content", {}), default=str))
-        self._output_used[cell_index] = used
-        if used > self.max_cell_output:
-            cap = f"{self.max_cell_output:,}"
-            text = f"\n... output cut: the cell sent more than {cap} characters\n"
-            outs.append(nbformat.v4.new_output("stream", name="stdout", text=text))
-            return None
-        return super().output(outs, msg, display_id, cell_index)
+        content = msg.get("content", {})
+        size = len(json.dumps(content, default=str))
+        self._output_used[cell_index] = used + size
+        if used + size <= self.max_cell_output:
+            return super().output(outs, msg, display_id, cell_index)
+        cap = f"{self.max_cell_output:,}"
+        mark = f"\n... Output truncated: the cell sent more than {cap} characters ...\n"
+        if msg.get("msg_type") == "stream":
+            room = max(0, self.max_cell_output - used)
+            msg = {**msg, "content": {**content, "text": content.get("text", "")[:room] + mark}}
+            return super().output(outs, msg, display_id, cell_index)
+        outs.append(nbformat.v4.new_output("stream", name="stdout", text=mark))
+        return None
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
