@@ -265,7 +265,11 @@ def collect(file_name, names):
             f"keras {keras.__version__} does not ship {file_name} (only some Keras wheels "
             "include their tests)"
         )
-        return {f"test_{stem}": pytest.mark.skip(reason=reason)(lambda: None)}
+
+        def test_module_is_shipped():
+            pytest.skip(reason)
+
+        return {f"test_{stem}": test_module_is_shipped}
     module = load_substituted(path)
     classes = {}
     for attr, cls in vars(module).items():
@@ -342,3 +346,9 @@ def test_only_the_refusal_of_a_flagged_feature_is_an_expected_failure():
         _run_probe("test_refused_groups", ())
     with pytest.raises(ValueError, match="something else"):
         _run_probe("test_fails_after_building_ours", UNSUPPORTED)
+
+
+def test_a_keras_wheel_without_a_test_module_skips_it_and_says_why():
+    (skipped,) = collect("no_such_test.py", ("Dense",)).values()
+    with pytest.raises(pytest.skip.Exception, match=f"keras {keras.__version__} does not ship"):
+        skipped()
