@@ -62,6 +62,8 @@ class Dropout(keras.layers.Layer):
     Call arguments:
         inputs: a tensor of any shape.
         training: `True` to drop; `False` or `None` (default) to pass the inputs through.
+
+    Everything `keras.layers.Dropout` offers is supported.
     """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
@@ -73,11 +75,25 @@ class Dropout(keras.layers.Layer):
                 f"0 and 1. Received: rate={rate}"
             )
         self.rate = rate
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        if noise_shape is not None:  # Keras's checks and messages
+            invalid = "Invalid value received for argument `noise_shape`. Expected {}. Received: "
+            if isinstance(noise_shape, str):
+                expected = "a tuple or list of integers"
+            elif not all(size is None or isinstance(size, int) for size in noise_shape):
+                expected = "all elements to be integers or None"
+            elif not all(size is None or size > 0 for size in noise_shape):
+                expected = "all dimensions to be positive integers or None"
+            else:
+                expected = None
+            if expected:
+                raise ValueError(invalid.format(expected) + f"noise_shape={noise_shape}")
+            noise_shape = tuple(noise_shape)
+        self.noise_shape = noise_shape
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         ### END SOLUTION
         self.supports_masking = True
+        self._build_at_init()  # no weights to create: built now, as Keras's Dropout is
 
     def call(self, inputs, training=None):
         """Keep each value with probability 1 - rate and scale it by 1 / (1 - rate) when
@@ -121,6 +137,8 @@ class SpatialDropout2D(Dropout):
     Call arguments:
         inputs: a tensor of shape (batch, H, W, C) or (batch, C, H, W).
         training: `True` to drop; `False` or `None` (default) to pass the inputs through.
+
+    Everything `keras.layers.SpatialDropout2D` offers is supported.
     """
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):

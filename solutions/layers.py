@@ -1,4 +1,12 @@
-"""The course's layers, each the most complete version the lessons have built so far."""
+"""The course's layers, each the most complete version the lessons have built so far.
+
+Each is a drop-in for its `keras.layers` namesake on the features its docstring lists, and
+is registered with Keras as `"cnn_course>Name"`: a model built from them and saved with
+`model.save("m.keras")` loads with `keras.models.load_model("m.keras")` in any process that
+has imported `solutions.layers`, without `custom_objects`.
+"""
+
+import keras
 
 from solutions.backprop import Conv2D as BackpropConv2D
 from solutions.batchnorm import BatchNormalization
@@ -20,3 +28,8 @@ __all__ = [
     "SpatialDropout2D",
     "ZeroPadding2D",
 ]
+
+PACKAGE = "cnn_course"
+
+for _name in __all__:
+    keras.saving.register_keras_serializable(package=PACKAGE)(globals()[_name])
