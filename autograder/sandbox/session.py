@@ -28,8 +28,9 @@ class KernelGone(Exception):
     """The kernel did not answer even after an interrupt, or died; it cannot run more."""
 
 
+PROFILER = "remove or replace the grader's profiler"
 EVENT_WORDS = {
-    "sys.setprofile": "remove or replace the grader's profiler (sys.setprofile)",
+    "sys.setprofile": f"{PROFILER} (sys.setprofile)",
     "sys.settrace": "install a trace function (sys.settrace)",
     "sys.addaudithook": "add an audit hook",
     "sys._getframe": "walk the interpreter's frames (sys._getframe)",
@@ -141,6 +142,10 @@ class KernelSession(Session):
         except ValueError as exc:
             result = Result(error=StudentError("MalformedAnswer", f"the kernel's answer: {exc}"))
         serious, harmless = self._integrity(nonce, answer)
+        if result.error is not None and result.error.type == "KeyboardInterrupt":
+            # Interrupted (out of time) while the guard's profiler ran: Python then removes
+            # the profiler itself, which the witness sees as a change of profiler.
+            serious = [note for note in serious if not note.startswith(PROFILER)]
         result.integrity = serious
         self.reports += serious + harmless
         return result
