@@ -53,10 +53,12 @@ def expect_weights(
     how: dict[str, str] | None = None,
     shape_mistake: Callable | None = None,
     forbidden: ForbiddenOps = CONVOLUTION,
-    non_trainable: Iterable[str] = (),
+    non_trainable: Iterable[str] | None = (),
 ) -> dict:
     """Check the layer has exactly the weights `expected` (name -> shape), trainable except
     those named in `non_trainable`, as Keras's layer tests count them; return them by name.
+    With `non_trainable=None` trainability is not checked (a frozen layer's weights are all
+    non-trainable, and a check of values need not repeat the contract's).
 
     `how` explains each expected shape as a formula, e.g. {"kernel": "(kh, kw, channels, filters)"}.
     `shape_mistake(name, found, expected)` may name a catalogued mistake for a wrong shape.
@@ -93,6 +95,8 @@ def expect_weights(
                 if mistake is not None:
                     details.append(mistake.feedback())
             _fail(f"{name}.{key} has shape {actual}.", details, hint)
+    if non_trainable is None:
+        return found
     frozen = set(non_trainable)
     for key in expected:
         if found[key]["trainable"] == (key in frozen):

@@ -33,6 +33,27 @@ def batch_statistics(x):
     ### END SOLUTION
 
 
+def masked_statistics(x, mask):
+    """`batch_statistics` of the values that `mask` keeps (given code, not an exercise).
+
+    Args:
+        x: tensor of shape (N, C), (N, T, C) or (N, H, W, C), channels last.
+        mask: booleans shaped like `x` without its last axis, as `Masking` and
+            `Embedding(mask_zero=True)` attach to their outputs: x[n, t, :] counts where
+            mask[n, t] is true.
+
+    Returns:
+        `(mean, variance)` of shape (C,) over the values kept, as Keras computes them (mean
+        0 and variance 0 when none is).
+    """
+    kept = ops.broadcast_to(ops.expand_dims(ops.cast(mask, "bool"), -1), ops.shape(x))
+    axes = tuple(range(len(x.shape) - 1))
+    count = ops.maximum(ops.sum(ops.cast(kept, x.dtype), axis=axes), 1.0)
+    mean = ops.sum(ops.where(kept, x, 0.0), axis=axes) / count
+    variance = ops.sum(ops.where(kept, ops.square(x - mean), 0.0), axis=axes) / count
+    return mean, variance
+
+
 class BatchNormalization(keras.layers.Layer):
     """Normalizes each channel of its inputs, a drop-in for `keras.layers.BatchNormalization`.
 
@@ -42,10 +63,16 @@ class BatchNormalization(keras.layers.Layer):
     (`training=False` or not given, as in `predict` and `evaluate`) the moving statistics are
     used and nothing changes. Either way the result is scaled by `gamma` and shifted by
     `beta`: `gamma * (x - mean) / sqrt(variance + epsilon) + beta`. A layer with
-    `trainable=False` is frozen: it always runs in inference mode.
+    `trainable=False` is frozen: it always runs in inference mode. As in Keras, masked values
+    (after `Masking`, say) stay out of the batch statistics, and under mixed precision the
+    layer computes in float32 and keeps float32 weights.
+
+    Not supported (refused with a `ValueError`): `axis` other than -1 (channels last, like
+    every layer of the course), `renorm=True` (batch renormalization) and `synchronized=True`
+    (statistics shared by the devices of a distribution strategy).
 
     Args:
-        axis: the channel axis; only -1 (channels last) is supported.
+        axis: the channel axis; must be -1.
         momentum: weight of the old value in the moving averages. Default 0.99.
         epsilon: small number added to the variance, inside the square root. Default 1e-3.
         center: if True (default), add the learned offset `beta`.
@@ -56,11 +83,15 @@ class BatchNormalization(keras.layers.Layer):
             statistics ("zeros" and "ones").
         beta_regularizer, gamma_regularizer: optional regularizers of `beta` and `gamma`.
         beta_constraint, gamma_constraint: optional constraints of `beta` and `gamma`.
+        renorm, synchronized: must be False.
+        renorm_clipping, renorm_momentum: unused without `renorm` (as in Keras).
         **kwargs: base layer arguments (`name`, `dtype`, `trainable`, ...).
 
     Call arguments:
         inputs: tensor of shape (N, C) or (N, H, W, C).
         training: True for training mode; False or None for inference mode.
+        mask: None, or booleans shaped like `inputs` without the channel axis: the values
+            the batch statistics are taken over.
 
     Weights (created in this order, as Keras does): `gamma` (C,) if `scale`, `beta` (C,) if
     `center`, both trainable; `moving_mean` (C,) and `moving_variance` (C,), not trainable.
@@ -81,14 +112,23 @@ class BatchNormalization(keras.layers.Layer):
         gamma_regularizer=None,
         beta_constraint=None,
         gamma_constraint=None,
+        renorm=False,
+        renorm_clipping=None,
+        renorm_momentum=0.99,
+        synchronized=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if axis != -1:
-            raise ValueError(
-                "This lesson's BatchNormalization normalizes the last axis (channels last) "
-                f"only: use axis=-1. Received: axis={axis!r}"
-            )
+        for name, value, supported in (
+            ("axis", axis, -1),
+            ("renorm", renorm, False),
+            ("synchronized", synchronized, False),
+        ):
+            if value != supported:
+                raise ValueError(
+                    f"BatchNormalization supports {name}={supported!r} only. "
+                    f"Received: {name}={value!r}"
+                )
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"`momentum` must be between 0 and 1. Received: momentum={momentum}")
         if not epsilon > 0.0:
@@ -106,13 +146,21 @@ class BatchNormalization(keras.layers.Layer):
         self.gamma_regularizer = keras.regularizers.get(gamma_regularizer)
         self.beta_constraint = keras.constraints.get(beta_constraint)
         self.gamma_constraint = keras.constraints.get(gamma_constraint)
+        self.renorm, self.synchronized = bool(renorm), bool(synchronized)
+        self.renorm_clipping, self.renorm_momentum = renorm_clipping, renorm_momentum
+        self.supports_masking = True
         self.gamma = None
         self.beta = None
         self.moving_mean = None
         self.moving_variance = None
 
     def build(self, input_shape):
-        """Create gamma (if scale), beta (if center), moving_mean and moving_variance."""
+        """Create gamma (if scale), beta (if center), moving_mean and moving_variance.
+
+        `autocast=False` keeps each weight in its own dtype (float32) when the layer computes
+        in float16 (mixed precision), as Keras's layer does: a moving variance of 70,000 does
+        not fit in a float16.
+        """
         channels = input_shape[-1]
         self.input_spec = keras.InputSpec(ndim=len(input_shape), axes={-1: channels})
         ### BEGIN SOLUTION
@@ -125,6 +173,7 @@ class BatchNormalization(keras.layers.Layer):
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
                 trainable=True,
+                autocast=False,
             )
         if self.center:
             self.beta = self.add_weight(
@@ -134,26 +183,39 @@ class BatchNormalization(keras.layers.Layer):
                 regularizer=self.beta_regularizer,
                 constraint=self.beta_constraint,
                 trainable=True,
+                autocast=False,
             )
         self.moving_mean = self.add_weight(
             name="moving_mean",
             shape=shape,
             initializer=self.moving_mean_initializer,
             trainable=False,
+            autocast=False,
         )
         self.moving_variance = self.add_weight(
             name="moving_variance",
             shape=shape,
             initializer=self.moving_variance_initializer,
             trainable=False,
+            autocast=False,
         )
         ### END SOLUTION
 
-    def call(self, inputs, training=None):
-        """Normalize with the batch's statistics (training, and trainable) or the moving ones."""
+    def call(self, inputs, training=None, mask=None):
+        """Normalize `inputs` with the batch's statistics (training, and trainable) or the
+        moving ones, into `outputs`. With a `mask`, the batch's statistics are those of
+        `masked_statistics(inputs, mask)`.
+
+        Given code around the exercise: float16 inputs (mixed precision) become float32, and
+        `outputs` return in the layer's compute dtype.
+        """
+        inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
         ### BEGIN SOLUTION
         if training and self.trainable:
-            mean, variance = batch_statistics(inputs)
+            if mask is None:
+                mean, variance = batch_statistics(inputs)
+            else:
+                mean, variance = masked_statistics(inputs, mask)
             keep = self.momentum
             self.moving_mean.assign(self.moving_mean * keep + mean * (1.0 - keep))
             self.moving_variance.assign(self.moving_variance * keep + variance * (1.0 - keep))
@@ -164,8 +226,8 @@ class BatchNormalization(keras.layers.Layer):
             outputs = outputs * self.gamma
         if self.center:
             outputs = outputs + self.beta
-        return outputs
         ### END SOLUTION
+        return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -187,6 +249,10 @@ class BatchNormalization(keras.layers.Layer):
             "gamma_regularizer": serialize(self.gamma_regularizer),
             "beta_constraint": serialize(self.beta_constraint),
             "gamma_constraint": serialize(self.gamma_constraint),
+            "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum,
+            "synchronized": self.synchronized,
         }
 
 
