@@ -18,9 +18,32 @@ CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parents[1] / DEFAULT_NOTEBOOKS
 
 
 def default_notebooks() -> Path:
-    """./notebooks when there is one, else the notebooks of the checkout this package runs from."""
+    """./notebooks when there is one, else the notebooks of the checkout this package runs
+    from, else those the instructor's package (cnn-course-solutions) installed."""
     here = Path(DEFAULT_NOTEBOOKS)
-    return here if here.is_dir() or not CHECKOUT_NOTEBOOKS.is_dir() else CHECKOUT_NOTEBOOKS
+    if here.is_dir():
+        return here
+    if CHECKOUT_NOTEBOOKS.is_dir():
+        return CHECKOUT_NOTEBOOKS
+    installed = _installed_lessons()
+    return installed if installed is not None else here
+
+
+def _installed_lessons() -> Path | None:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("solutions.lessons")
+    except ImportError:
+        return None
+    folders = list(spec.submodule_search_locations or ()) if spec else []
+    return Path(folders[0]) if folders else None
+
+
+INSTRUCTOR_PACKAGE = (
+    "this command needs the instructor's package with the reference solutions: "
+    "pip install cnn-course-solutions (or pip install -e ./solutions in a checkout)"
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -154,11 +177,31 @@ def build_parser() -> argparse.ArgumentParser:
         "--broken", action="store_true", help="also grade broken submissions (timeouts, ...)"
     )
     demo.add_argument(
+        "--mistakes",
+        type=_positive_int,
+        default=3,
+        help="wrong versions graded per lesson (default: %(default)s)",
+    )
+    demo.add_argument(
+        "--all-mistakes", action="store_true", help="grade every wrong version of every lesson"
+    )
+    demo.add_argument(
+        "--hostile",
+        action="store_true",
+        help="also grade lesson 02's cheating and attacking submissions (needs bubblewrap)",
+    )
+    demo.add_argument(
         "--cell-timeout",
         type=_positive_int,
         default=120,
         help="seconds a cell may run (default: %(default)s)",
     )
+
+    roster = commands.add_parser(
+        "roster", help="add or update students' names from a CSV (nbgrader's import format)"
+    )
+    roster.add_argument("csv", type=Path, help="CSV with columns id,first_name,last_name,email")
+    _add_dir(roster)
 
     export = commands.add_parser("export", help="export the gradebook to CSV (nbgrader export)")
     _add_dir(export)
@@ -183,7 +226,10 @@ def _notebook_paths(notebooks: Path) -> list[Path]:
     from .authoring.sync import lesson_notebooks
 
     if not notebooks.is_dir():
-        raise CourseError(f"notebooks folder {notebooks} does not exist; pass --notebooks PATH")
+        raise CourseError(
+            f"notebooks folder {notebooks} does not exist; pass --notebooks PATH, or install "
+            "the instructor's package, which ships the lessons (pip install cnn-course-solutions)"
+        )
     return lesson_notebooks(notebooks)
 
 
@@ -301,8 +347,19 @@ def cmd_demo(args) -> int:
         broken=args.broken,
         cell_timeout=args.cell_timeout,
         say=_echo,
+        hostile=args.hostile,
+        mistakes=None if args.all_mistakes else args.mistakes,
     )
     return 0 if ok else 1
+
+
+def cmd_roster(args) -> int:
+    from .grading.course_dir import CourseDir
+    from .grading.roster import import_roster
+
+    added, updated = import_roster(CourseDir(args.dir), args.csv)
+    print(f"roster: {added} students added, {updated} updated in the gradebook")
+    return 0
 
 
 def cmd_export(args) -> int:
@@ -322,6 +379,7 @@ COMMANDS = {
     "release": cmd_release,
     "grade": cmd_grade,
     "demo": cmd_demo,
+    "roster": cmd_roster,
     "export": cmd_export,
 }
 
@@ -333,6 +391,11 @@ def main(argv=None) -> int:
         return COMMANDS[args.command](args)
     except CourseError as exc:
         print(f"cnn-course {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "solutions":
+            raise
+        print(f"cnn-course {args.command}: error: {INSTRUCTOR_PACKAGE}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"cnn-course {args.command}: interrupted", file=sys.stderr)

@@ -53,8 +53,12 @@ def expect_weights(
     how: dict[str, str] | None = None,
     shape_mistake: Callable | None = None,
     forbidden: ForbiddenOps = CONVOLUTION,
+    non_trainable: Iterable[str] | None = (),
 ) -> dict:
-    """Check the layer has exactly the weights `expected` (name -> shape); return them by name.
+    """Check the layer has exactly the weights `expected` (name -> shape), trainable except
+    those named in `non_trainable`, as Keras's layer tests count them; return them by name.
+    With `non_trainable=None` trainability is not checked (a frozen layer's weights are all
+    non-trainable, and a check of values need not repeat the contract's).
 
     `how` explains each expected shape as a formula, e.g. {"kernel": "(kh, kw, channels, filters)"}.
     `shape_mistake(name, found, expected)` may name a catalogued mistake for a wrong shape.
@@ -91,6 +95,18 @@ def expect_weights(
                 if mistake is not None:
                     details.append(mistake.feedback())
             _fail(f"{name}.{key} has shape {actual}.", details, hint)
+    if non_trainable is None:
+        return found
+    frozen = set(non_trainable)
+    for key in expected:
+        if found[key]["trainable"] == (key in frozen):
+            kind = "trainable" if key in frozen else "not trainable"
+            _fail(
+                f"{name}.{key} is {kind}.",
+                [f"Keras's layer makes {key} {'non-' if key in frozen else ''}trainable"],
+                "create it with self.add_weight(..., trainable="
+                f"{key not in frozen}) (the default is trainable=True)",
+            )
     return found
 
 
@@ -148,11 +164,13 @@ def check_signature(cls, keras_cls, names: Iterable[str]) -> None:
 def check_config_roundtrip(
     layer, keys: Iterable[str], forbidden: ForbiddenOps = CONVOLUTION
 ) -> None:
-    """get_config() holds `keys`, and from_config(get_config()) rebuilds an equal config."""
+    """get_config() holds `keys`, and from_config(get_config()) rebuilds an equal config: the
+    same keys with the same values, as Keras's layer tests require of every config."""
     name = label(layer)
     config = run(f"{name}.get_config()", layer.get_config, forbidden=forbidden)
     if not isinstance(config, dict):
         _fail(f"{name}.get_config() returned {type(config).__name__}; expected a dict.", [])
+    keys = tuple(keys)
     missing = [k for k in keys if k not in config]
     if missing:
         _fail(
@@ -164,12 +182,14 @@ def check_config_roundtrip(
     both = perform(
         f"{name}.from_config({name}.get_config())", "config_roundtrip", layer, forbidden=forbidden
     )
-    again = both["again"]
-    for key in keys:
-        if again.get(key) != config.get(key):
+    config, again = both["config"], both["again"]
+    for key in [*keys, *sorted(set(config) - set(keys)), *sorted(set(again) - set(config))]:
+        if key not in again or key not in config or again[key] != config[key]:
+            before = repr(config[key]) if key in config else "missing"
+            after = repr(again[key]) if key in again else "missing"
             _fail(
                 f"{name}.from_config(layer.get_config()) does not give the same layer.",
-                [f"{key}: {config.get(key)!r} before, {again.get(key)!r} after"],
+                [f"{key}: {before} before, {after} after"],
             )
 
 

@@ -20,6 +20,20 @@ class CheckFailed(AssertionError):
             lines.append(f"  Hint: {self.hint}")
         return "\n".join(lines)
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows for this exception instead of a traceback: only the feedback
+        (Jupyter, nbgrader's Validate, the feedback pages and formgrader all show this)."""
+        return traceback_lines(str(self))
+
+
+RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
+
+
+def traceback_lines(message: str) -> list[str]:
+    """A failed check's message as the lines of an error output: the headline in bold red."""
+    headline, *rest = message.splitlines() or [""]
+    return [f"{BOLD}{RED}{headline}{RESET}", *rest]
+
 
 def passed(message: str) -> None:
     """Print a one-line success note (shown in the notebook under the test cell)."""

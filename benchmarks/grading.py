@@ -1,10 +1,13 @@
-"""`cnn-course grade` vs stock `nbgrader autograde` on the same submissions.
+"""`cnn-course grade` vs stock `nbgrader autograde` on the same submissions, and the cost of
+the grading sandbox.
 
 Builds a course directory in a temporary folder, makes K sample submissions (perfect,
-untouched, known mistakes), copies the course directory twice, grades one copy with
-`cnn-course grade --jobs N` and the other with `nbgrader autograde` followed by
-`nbgrader generate_feedback` (the same outputs: grades in the gradebook and HTML feedback),
-checks that both gradebooks hold identical scores, and prints both wall times and their ratio.
+untouched, known mistakes), copies the course directory three times and grades the copies with
+`cnn-course grade --jobs N` (sandboxed), `cnn-course grade --no-sandbox` (the same trusted
+verdicts, kernels unconfined) and `nbgrader autograde` followed by
+`nbgrader generate_feedback` (the same outputs: grades in the gradebook and HTML feedback).
+It checks that the gradebooks hold identical scores and prints the wall times, their ratios
+and the sandbox's cost per submission.
 
     python benchmarks/grading.py [--count 8] [--jobs 2] [--kernel-threads N] [--keep DIR]
 """
@@ -94,20 +97,30 @@ def main(argv=None) -> int:
         args.keep = Path(tmp.name)
     try:
         base, submissions = build(args.keep / "base", args.count, args.assignment)
-        ours, stock = CourseDir(args.keep / "ours"), CourseDir(args.keep / "stock")
-        for copy in (ours, stock):
+        ours, open_, stock = (CourseDir(args.keep / n) for n in ("ours", "open", "stock"))
+        for copy in (ours, open_, stock):
             shutil.copytree(base.root, copy.root)
         shutil.copytree(submissions, stock.submitted)
 
-        command = [sys.executable, "-m", "autograder.cli", "grade", str(submissions)]
-        command += ["--dir", str(ours.root)]
-        if args.jobs:
-            command += ["--jobs", str(args.jobs)]
-        if args.kernel_threads is not None:
-            command += ["--kernel-threads", str(args.kernel_threads)]
-        ours_time = timed(command)
+        def grade_command(course, *extra):
+            command = [sys.executable, "-m", "autograder.cli", "grade", str(submissions)]
+            command += ["--dir", str(course.root), *extra]
+            if args.jobs:
+                command += ["--jobs", str(args.jobs)]
+            if args.kernel_threads is not None:
+                command += ["--kernel-threads", str(args.kernel_threads)]
+            return command
+
+        ours_time = timed(grade_command(ours))
+        open_time = timed(grade_command(open_, "--no-sandbox"))
+        cost = (ours_time - open_time) / args.count
+        print(f"cnn-course grade, sandboxed:   {ours_time:7.1f} s")
+        print(f"cnn-course grade --no-sandbox: {open_time:7.1f} s")
+        print(
+            f"sandbox cost: {ours_time / open_time:.2f}x, {cost:+.1f} s per submission "
+            f"(with {args.jobs or 'all'} workers)"
+        )
         if args.skip_stock:
-            print(f"cnn-course grade, {args.count} submissions: {ours_time:.1f} s")
             return 0
 
         nbgrader = [sys.executable, "-m", "nbgrader"]

@@ -82,18 +82,21 @@ def image_grid(images, labels=None, ncols=8, cmap="gray", title=None, size=1.2):
     return fig
 
 
-def kernels(kernel, title=None, size=1.2):
+def kernels(kernel, title=None, size=None, ncols=None):
     """Convolution kernel weights, one panel per (input channel, output channel) pair.
 
-    Panels are arranged with one row per input channel and one column per output channel.
     All panels share a diverging colour scale centred on 0 (red positive, blue negative,
-    white 0), shown by one colour bar. Values are written in the cells when `kh * kw <= 25`.
+    white 0), shown by one colour bar. Values are written in the cells when `kh * kw <= 25`,
+    and panels are then made large enough for the numbers to read (at least 8 points).
+    Kernels of one input channel are laid out in rows of `ncols` panels; with several input
+    channels there is one row per input channel and one column per output channel.
 
     Args:
         kernel: Keras `Conv2D` kernel `(kh, kw, c_in, c_out)`, a single kernel `(kh, kw)`,
             or `(kh, kw, c_out)` for one input channel; at most 256 panels.
         title: optional figure title.
-        size: size of each panel in inches.
+        size: size of each panel in inches (default: 1.2, or more for written values).
+        ncols: panels per row for one input channel (default: 4 with written values, else 8).
 
     Returns:
         A `Figure` with `c_in * c_out` panel axes plus one colour-bar axes.
@@ -113,22 +116,31 @@ def kernels(kernel, title=None, size=1.2):
     _check_panels("kernel", c_in * c_out, "kernel[:, :, :4, :8]")
     limit = float(np.abs(kernel).max()) or 1.0
     annotate = kh * kw <= 25
-    fig = _new_figure(c_out * size + 0.6, c_in * size, title)
-    grid = fig.add_gridspec(c_in, c_out)
+    if size is None:
+        size = max(1.2, _READABLE_CELL * max(kh, kw)) if annotate else 1.2
+    if c_in == 1:
+        ncols = min(arguments.integer("ncols", ncols or (4 if annotate else 8)), c_out)
+        nrows = math.ceil(c_out / ncols)
+        places = [(o // ncols, o % ncols) for o in range(c_out)]
+    else:
+        nrows, ncols = c_in, c_out
+        places = [(i, o) for i in range(c_in) for o in range(c_out)]
+    fig = _new_figure(ncols * size + 0.8, nrows * size * 1.1, title)
+    grid = fig.add_gridspec(nrows, ncols)
     axes = []
-    for i in range(c_in):
-        for o in range(c_out):
-            ax = fig.add_subplot(grid[i, o])
-            im = ax.imshow(kernel[:, :, i, o], cmap="RdBu_r", vmin=-limit, vmax=limit)
-            if annotate:
-                _annotate(ax, im, kernel[:, :, i, o], fontsize=_cell_fontsize(size, kh, kw))
-            if c_in * c_out > 1:
-                if i == 0:
-                    ax.set_title(f"out {o}", fontsize=8)
-                if o == 0:
-                    ax.set_ylabel(f"in {i}", fontsize=8)
-            _no_ticks(ax)
-            axes.append(ax)
+    for index, (row, col) in enumerate(places):
+        i, o = divmod(index, c_out)
+        ax = fig.add_subplot(grid[row, col])
+        im = ax.imshow(kernel[:, :, i, o], cmap="RdBu_r", vmin=-limit, vmax=limit)
+        if annotate:
+            _annotate(ax, im, kernel[:, :, i, o], fontsize=_cell_fontsize(size, kh, kw))
+        if c_in * c_out > 1:
+            if c_in == 1 or i == 0:
+                ax.set_title(f"out {o}", fontsize=9)
+            if c_in > 1 and o == 0:
+                ax.set_ylabel(f"in {i}", fontsize=9)
+        _no_ticks(ax)
+        axes.append(ax)
     fig.colorbar(im, ax=axes, shrink=0.8)
     return fig
 
@@ -364,6 +376,10 @@ def _annotate(ax, im, values, fontsize):
             fontsize=fontsize,
             color="white" if dark else "black",
         )
+
+
+# Inches per kernel cell for written values to be readable: 0.42 in gives ~8.4 points.
+_READABLE_CELL = 0.42
 
 
 def _cell_fontsize(size, kh, kw):

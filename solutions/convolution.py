@@ -188,25 +188,23 @@ class Conv2D(keras.layers.Layer):
         }
 
 
-def require(name, value, supported):
-    """Return `value` if this lesson supports it, else raise a ValueError saying so."""
+def require(name, value, supported, layer="This lesson's Conv2D"):
+    """Return `value` if `layer` supports it, else raise a ValueError saying so."""
     if value != supported:
-        raise ValueError(
-            f"This lesson's Conv2D supports {name}={supported!r} only. Received: {name}={value!r}"
-        )
+        raise ValueError(f"{layer} supports {name}={supported!r} only. Received: {name}={value!r}")
     return value
 
 
 def as_pair(value, name):
-    """Turn an int or a pair of ints into a tuple of two ints, as Keras does."""
-    if isinstance(value, int):
-        value = (value, value)
+    """Turn a positive int or a pair of them into a tuple of two ints, with Keras's message."""
+    message = f"The `{name}` argument must be a tuple of 2 integers. Received {name}={value}"
     try:
-        pair = tuple(int(v) for v in value)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or min(pair) <= 0:
-        raise ValueError(
-            f"`{name}` must be a positive int or a pair of them. Received: {name}={value}"
-        )
+        pair = tuple(int(v) for v in ((value, value) if isinstance(value, int) else value))
+    except (TypeError, ValueError):
+        raise ValueError(message) from None
+    if len(pair) != 2:
+        raise ValueError(message)
+    if min(pair) <= 0:
+        wrong = {v for v in pair if v <= 0}
+        raise ValueError(f"{message}, including values {wrong} that do not satisfy `value > 0`")
     return pair

@@ -1,5 +1,16 @@
-"""The course's layers, each the most complete version the lessons have built so far."""
+"""The course's layers, each the most complete version the lessons have built so far.
 
+Each is a drop-in for its `keras.layers` namesake on the features its docstring lists, and
+is registered with Keras as `"cnn_course>Name"`: a model built from them and saved with
+`model.save("m.keras")` loads with `keras.models.load_model("m.keras")` in any process that
+has imported `solutions.layers`, without `custom_objects`.
+"""
+
+import keras
+
+from solutions.backprop import Conv2D as BackpropConv2D
+from solutions.batchnorm import BatchNormalization
+from solutions.dropout import Dropout, SpatialDropout2D
 from solutions.mlp_limits import Dense
 from solutions.padding import ZeroPadding2D
 from solutions.pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
@@ -8,10 +19,19 @@ from solutions.transfer_learning import RandomFlip
 
 __all__ = [
     "AveragePooling2D",
+    "BackpropConv2D",
+    "BatchNormalization",
     "Conv2D",
     "Dense",
+    "Dropout",
     "GlobalAveragePooling2D",
     "MaxPooling2D",
     "RandomFlip",
+    "SpatialDropout2D",
     "ZeroPadding2D",
 ]
+
+PACKAGE = "cnn_course"
+
+for _name in __all__:
+    keras.saving.register_keras_serializable(package=PACKAGE)(globals()[_name])

@@ -18,8 +18,9 @@ class Dense(keras.layers.Layer):
     """Fully connected layer, a drop-in for `keras.layers.Dense`.
 
     Computes `activation(inputs @ kernel + bias)` on the last axis of `inputs`, so a rank-3
-    input `(batch, steps, features)` gives `(batch, steps, units)`. LoRA and quantization,
-    which Keras's Dense also offers, are not part of this lesson.
+    input `(batch, steps, features)` gives `(batch, steps, units)`; a mask passes through.
+    Not supported: LoRA (`lora_rank`, `enable_lora`) and quantization (`quantize`), which
+    Keras's Dense also offers.
 
     Args:
         units: positive int, the size of the output's last axis.
@@ -63,6 +64,7 @@ class Dense(keras.layers.Layer):
         self.kernel_constraint = keras.constraints.get(kernel_constraint)
         self.bias_constraint = keras.constraints.get(bias_constraint)
         self.input_spec = keras.InputSpec(min_ndim=2)
+        self.supports_masking = True
 
     def build(self, input_shape):
         """Create `kernel` (input_dim, units) and, if `use_bias`, `bias` (units,)."""
@@ -86,6 +88,8 @@ class Dense(keras.layers.Layer):
         else:
             self.bias = None
         ### END SOLUTION
+        # From now on, inputs must have input_dim features (as in Keras).
+        self.input_spec = keras.InputSpec(min_ndim=2, axes={-1: input_shape[-1]})
 
     def call(self, inputs):
         """Multiply the last axis of `inputs` by the kernel, add the bias, apply the activation."""
@@ -93,6 +97,8 @@ class Dense(keras.layers.Layer):
         outputs = ops.matmul(inputs, self.kernel)
         if self.use_bias:
             outputs = outputs + self.bias
+        if self.activation is None:  # Keras allows `layer.activation = None`
+            return outputs
         return self.activation(outputs)
         ### END SOLUTION
 

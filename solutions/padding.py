@@ -20,18 +20,22 @@ class ZeroPadding2D(keras.layers.Layer):
             - a pair `(ph, pw)`: `ph` rows above and below, `pw` columns left and right;
             - a pair of pairs `((top, bottom), (left, right))`: each side on its own.
             Default `(1, 1)`.
-        data_format: `None` or `"channels_last"`.
+        data_format: `"channels_last"`, or `None` for Keras's default (channels last
+            unless `keras.config.image_data_format()` says otherwise).
 
     Call arguments:
         inputs: tensor of shape (batch, H, W, C).
 
     Output: tensor of shape (batch, top + H + bottom, left + W + right, C), with the
     input in the middle and zeros around it.
+
+    Not supported (refused with a ValueError): `data_format="channels_first"`.
     """
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        self.data_format = require("data_format", data_format or "channels_last", "channels_last")
+        data_format = data_format or keras.config.image_data_format()
+        self.data_format = require("data_format", data_format, "channels_last", "ZeroPadding2D")
         # Store the padding as ((top, bottom), (left, right)), whatever form it was given in.
         ### BEGIN SOLUTION
         pairs = (padding, padding) if isinstance(padding, int) else padding
@@ -132,7 +136,19 @@ class BaseConv(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         if not isinstance(filters, int) or filters <= 0:
-            raise ValueError(f"`filters` must be a positive integer. Received: filters={filters}")
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive value. "
+                f"Received filters={filters}."
+            )
+        if not isinstance(groups, int) or groups <= 0:
+            raise ValueError(
+                f"The number of groups must be a positive integer. Received: groups={groups}."
+            )
+        if filters % groups:
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={groups}, filters={filters}."
+            )
         self.filters = filters
         self.kernel_size = as_pair(kernel_size, "kernel_size")
         self.strides = as_pair(strides, "strides")
@@ -141,16 +157,17 @@ class BaseConv(keras.layers.Layer):
             raise ValueError(
                 f"`padding` must be 'valid', 'same' or 'full'. Received: padding={padding!r}"
             )
-        self.data_format = require("data_format", data_format or "channels_last", "channels_last")
+        data_format = data_format or keras.config.image_data_format()
+        self.data_format = require("data_format", data_format, "channels_last", "Conv2D")
         self.dilation_rate = as_pair(dilation_rate, "dilation_rate")
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(
-                "`strides > 1` and `dilation_rate > 1` cannot be combined (as in Keras). "
-                f"Received: strides={self.strides}, dilation_rate={self.dilation_rate}"
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
             )
         for name, value in self.fixed:
             require(name, getattr(self, name), value)
-        self.groups = require("groups", groups, 1)
+        self.groups = require("groups", groups, 1, "Conv2D")
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
@@ -162,7 +179,17 @@ class BaseConv(keras.layers.Layer):
         self.input_spec = keras.InputSpec(ndim=4)
 
     def build(self, input_shape):
-        """Create `kernel` (kh, kw, C, filters) and, if `use_bias`, `bias` (filters,)."""
+        """Create `kernel` (kh, kw, C, filters) and, if `use_bias`, `bias` (filters,); from now
+        on inputs must have C channels. Like Keras, refuse a "valid" convolution of an image
+        smaller than the kernel's span d(k - 1) + 1."""
+        for n, k, d in zip(input_shape[1:3], self.kernel_size, self.dilation_rate, strict=True):
+            if self.padding == "valid" and n is not None and n < d * (k - 1) + 1:
+                raise ValueError(
+                    "Computed output size would be zero or negative. Received "
+                    f"`inputs shape={tuple(input_shape)}`, `kernel_size={self.kernel_size}`, "
+                    f"`dilation_rate={self.dilation_rate}`, `padding=valid`."
+                )
+        self.input_spec = keras.InputSpec(ndim=4, axes={-1: input_shape[-1]})
         self.kernel = self.add_weight(
             name="kernel",
             shape=(*self.kernel_size, input_shape[-1], self.filters),
@@ -235,7 +262,7 @@ class Conv2D(BaseConv):
         ### BEGIN SOLUTION
         kh, kw = self.kernel_size
         padding = (padding_amounts(kh, self.padding), padding_amounts(kw, self.padding))
-        padded = ZeroPadding2D(padding)(inputs)
+        padded = ZeroPadding2D(padding, dtype=self.dtype_policy)(inputs)
         patches = im2col(padded, self.kernel_size)
         outputs = ops.matmul(patches, ops.reshape(self.kernel, (-1, self.filters)))
         if self.use_bias:

@@ -70,16 +70,17 @@ def pool_windows(x, pool_size, strides, padding="valid", pad_value=0.0):
 
 
 def as_pair(value, name):
-    """Turn a positive int or a pair of them into a tuple of two ints, as Keras does."""
-    pair = (value, value) if isinstance(value, int) else value
+    """Turn a positive int or a pair of them into a tuple of two ints, with Keras's message."""
+    message = f"The `{name}` argument must be a tuple of 2 integers. Received {name}={value}"
     try:
-        pair = tuple(int(v) for v in pair)
+        pair = tuple(int(v) for v in ((value, value) if isinstance(value, int) else value))
     except (TypeError, ValueError):
-        pair = ()
-    if len(pair) != 2 or min(pair) <= 0:
-        raise ValueError(
-            f"`{name}` must be a positive int or a pair of them. Received: {name}={value!r}"
-        )
+        raise ValueError(message) from None
+    if len(pair) != 2:
+        raise ValueError(message)
+    if min(pair) <= 0:
+        wrong = {v for v in pair if v <= 0}
+        raise ValueError(f"{message}, including values {wrong} that do not satisfy `value > 0`")
     return pair
 
 
@@ -92,12 +93,13 @@ def standardize_padding(padding):
 
 
 def standardize_data_format(data_format):
-    """This course's layers work on channels-last images only."""
-    value = data_format or "channels_last"
+    """`"channels_last"`; `None` means Keras's default (`keras.config.image_data_format()`).
+    These layers work on channels-last images only."""
+    value = keras.config.image_data_format() if data_format is None else str(data_format).lower()
     if value != "channels_last":
         raise ValueError(
-            "This lesson's layers support data_format='channels_last' only. "
-            f"Received: data_format={data_format!r}"
+            "Only data_format='channels_last' is supported (channels_first is not implemented). "
+            f"Received: data_format={value!r}"
         )
     return value
 
@@ -113,7 +115,7 @@ class Pooling2D(keras.layers.Layer):
             `pool_size` (windows side by side, no overlap).
         padding: `"valid"` or `"same"` (TensorFlow's placement: the extra row or column of
             padding goes at the bottom or the right).
-        data_format: `None` or `"channels_last"`.
+        data_format: `"channels_last"`, or `None` for Keras's default.
         name: the layer's name.
     """
 
@@ -126,6 +128,7 @@ class Pooling2D(keras.layers.Layer):
         self.padding = standardize_padding(padding)
         self.data_format = standardize_data_format(data_format)
         self.input_spec = keras.InputSpec(ndim=4)
+        self._build_at_init()  # no weights to create: built now, as Keras's pooling layers are
 
     def compute_output_shape(self, input_shape):
         """(batch, H, W, C) -> (batch, out_h, out_w, C); a size that is None stays None."""
@@ -157,7 +160,7 @@ class MaxPooling2D(Pooling2D):
         pool_size: int or pair (kh, kw). Default (2, 2).
         strides: int, pair or `None` (default), which means `pool_size`.
         padding: `"valid"` (default) or `"same"`.
-        data_format: `None` or `"channels_last"`.
+        data_format: `"channels_last"`, or `None` for Keras's default.
         name: the layer's name.
 
     Call arguments:
@@ -165,6 +168,8 @@ class MaxPooling2D(Pooling2D):
 
     Output: tensor of shape (batch, out_h, out_w, C), with out_h = floor((H - kh) / sh) + 1
     for `"valid"` and ceil(H / sh) for `"same"` (the same for the width).
+
+    Not supported: `data_format="channels_first"` (refused with a `ValueError`).
     """
 
     def __init__(
@@ -197,13 +202,15 @@ class AveragePooling2D(Pooling2D):
         pool_size: int or pair (kh, kw); no default, as in Keras.
         strides: int, pair or `None` (default), which means `pool_size`.
         padding: `"valid"` (default) or `"same"`.
-        data_format: `None` or `"channels_last"`.
+        data_format: `"channels_last"`, or `None` for Keras's default.
         name: the layer's name.
 
     Call arguments:
         inputs: tensor of shape (batch, H, W, C).
 
     Output: tensor of shape (batch, out_h, out_w, C), sized as for MaxPooling2D.
+
+    Not supported: `data_format="channels_first"` (refused with a `ValueError`).
     """
 
     def __init__(
@@ -234,12 +241,14 @@ class GlobalAveragePooling2D(keras.layers.Layer):
     and is the usual bridge from the last convolutional layer to a classifier.
 
     Args:
-        data_format: `None` or `"channels_last"`.
+        data_format: `"channels_last"`, or `None` for Keras's default.
         keepdims: if `True` the output keeps the spatial axes with length 1,
             (batch, 1, 1, C); if `False` (default) it is (batch, C).
 
     Call arguments:
         inputs: tensor of shape (batch, H, W, C).
+
+    Not supported: `data_format="channels_first"` (refused with a `ValueError`).
     """
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
@@ -247,6 +256,7 @@ class GlobalAveragePooling2D(keras.layers.Layer):
         self.data_format = standardize_data_format(data_format)
         self.keepdims = keepdims
         self.input_spec = keras.InputSpec(ndim=4)
+        self._build_at_init()  # no weights to create: built now, as in Keras
 
     def call(self, inputs):
         """Average over the height and width axes."""

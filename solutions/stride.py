@@ -100,10 +100,10 @@ def im2col(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
 class Conv2D(BaseConv):
     """2D convolution with strides, dilation and padding, a drop-in for `keras.layers.Conv2D`.
 
-    This lesson's version supports every `strides` and `dilation_rate` (not both above 1,
-    as in Keras), `padding` in `"valid"`, `"same"` (placed as TensorFlow does) and `"full"`
-    (not a Keras option), `groups=1` and `data_format="channels_last"`; anything else
-    raises a `ValueError`.
+    It supports every `strides` and `dilation_rate` (not both above 1, as in Keras) and
+    `padding` in `"valid"`, `"same"` (placed as TensorFlow does) and `"full"` (not a Keras
+    option). Not supported: `groups > 1` and `data_format="channels_first"` (refused with a
+    `ValueError`), LoRA (`lora_rank`, `enable_lora`) and quantization (`quantize`).
 
     Args:
         filters: number of output channels.
@@ -111,7 +111,7 @@ class Conv2D(BaseConv):
         strides: int or pair (sh, sw), the step between two windows. Default 1.
         padding: `"valid"` (the default), `"same"` (ceil(n / s) outputs per axis) or
             `"full"` (d(k - 1) zeros on every side); case-insensitive.
-        data_format: `None` or `"channels_last"`.
+        data_format: `"channels_last"`, or `None` for Keras's default.
         dilation_rate: int or pair (dh, dw), the spacing between two kernel taps.
             Default 1.
         groups: must be 1.
@@ -136,7 +136,7 @@ class Conv2D(BaseConv):
         sizes = inputs.shape[1:3]
         geometry = zip(sizes, self.kernel_size, self.strides, self.dilation_rate, strict=True)
         padding = tuple(padding_amounts(n, k, s, self.padding, d) for n, k, s, d in geometry)
-        padded = ZeroPadding2D(padding)(inputs)
+        padded = ZeroPadding2D(padding, dtype=self.dtype_policy)(inputs)
         patches = im2col(padded, self.kernel_size, self.strides, self.dilation_rate)
         outputs = ops.matmul(patches, ops.reshape(self.kernel, (-1, self.filters)))
         if self.use_bias:

@@ -13,7 +13,8 @@ def readme_commands():
 def test_readme_opens_with_the_demo_and_the_test_command():
     demo, tests = readme_commands()[:2]
     assert demo.startswith("python3.11 -m venv .venv") and demo.endswith("cnn-course demo")
-    assert tests.startswith("python3.11 -m venv .venv") and tests.endswith("pytest")
+    assert "apt-get install -y -q bubblewrap chromium && python3.11 -m venv .venv" in tests
+    assert tests.endswith("pytest")
 
 
 def test_ci_runs_the_readme_test_command():

@@ -30,6 +30,14 @@ AUTOGRADE_PREPROCESSORS = (
     "nbgrader.preprocessors.CheckCellMetadata",
 )
 
+# nbgrader's feedback steps, plus the course's LatexToMathML (math that renders offline).
+FEEDBACK_PREPROCESSORS = (
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.grading.preprocessors.LatexToMathML",
+)
+FEEDBACK_TEMPLATE = "cnn_course_feedback"
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -78,12 +86,23 @@ both grade a submission identically. Change limits with `cnn-course release` or
 `cnn-course grade --cell-timeout`, which rewrite this file.
 """
 
+import importlib.util
 import os
 
 c = get_config()  # noqa: F821
 
+
+def _folder(package, *parts):
+    """A folder inside an installed package."""
+    return os.path.join(os.path.dirname(importlib.util.find_spec(package).origin), *parts)
+
+
 c.CourseDirectory.course_id = {course_id!r}
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+
+# A local exchange folder, so that formgrader sees released assignments as released (the
+# course hands out release/<assignment>/ itself; the exchange serves JupyterHub courses).
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
 
 # Release: solution regions become this stub; hidden tests are removed.
 c.ClearSolutions.code_stub = {{"python": {code_stub!r}}}
@@ -120,6 +139,16 @@ c.LimitOutput.max_traceback = {max_traceback}
 c.TruncateOutput.max_chars = {max_output_chars}
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {{("language_info", "name"), "cnn_course"}}
 
+# Feedback: the math of markdown cells becomes MathML as the feedback is written, and the page
+# (nbgrader's feedback template, less its MathJax script) loads nothing from the network, so
+# a student reads formulas offline.
+c.GenerateFeedback.preprocessors = {feedback_preprocessors}
+c.GenerateFeedback.HTMLExporter.template_name = {feedback_template!r}
+c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
+    _folder("autograder", "grading", "templates"),
+    _folder("nbgrader", "server_extensions", "formgrader", "templates"),
+]
+
 # The grading sandbox of `cnn-course grade` (not used by nbgrader's own commands, which run
 # submissions with your rights): caps of each submission's kernel.
 c.SandboxedExecute.memory_mb = {memory_mb}
@@ -129,14 +158,20 @@ c.SandboxedExecute.tmp_mb = {tmp_mb}
 '''
 
 
+def _python_list(items) -> str:
+    return "[\n" + "".join(f"    {item!r},\n" for item in items) + "]"
+
+
 def config_text(settings: Settings) -> str:
     """The text of `nbgrader_config.py` for `settings`."""
-    preprocessors = "[\n" + "".join(f"    {p!r},\n" for p in AUTOGRADE_PREPROCESSORS) + "]"
+    preprocessors = _python_list(AUTOGRADE_PREPROCESSORS)
     return TEMPLATE.format(
         course_id=COURSE_ID,
         code_stub=CODE_STUB,
         cell_timeout=settings.cell_timeout,
         preprocessors=preprocessors,
+        feedback_preprocessors=_python_list(FEEDBACK_PREPROCESSORS),
+        feedback_template=FEEDBACK_TEMPLATE,
         max_output_lines=settings.max_output_lines,
         max_traceback=settings.max_traceback,
         max_output_chars=settings.max_output_chars,
@@ -201,7 +236,9 @@ SANDBOXED_EXECUTE = "autograder.grading.sandboxed_execute.SandboxedExecute"
 STOCK_EXECUTE = "nbgrader.preprocessors.Execute"
 
 
-def grading_config(base: Config, course_root: Path, isolate: bool = True) -> Config:
+def grading_config(
+    base: Config, course_root: Path, isolate: bool = True, cpus: int = 0
+) -> Config:
     """The configuration `cnn-course grade` runs nbgrader's Autograde with: the course's own,
     with nbgrader's Execute step replaced by the sandboxed one."""
     config = copy.deepcopy(base)
@@ -211,4 +248,5 @@ def grading_config(base: Config, course_root: Path, isolate: bool = True) -> Con
     ]
     config.SandboxedExecute.course_root = os.fspath(course_root)
     config.SandboxedExecute.isolate = isolate
+    config.SandboxedExecute.cpus = cpus
     return config

@@ -100,6 +100,9 @@ def check_sandbox(isolate: bool, say) -> None:
     if not isolate:
         say(UNSAFE_WARNING)
         return
+    from ..sandbox.limits import sweep
+
+    sweep()
     reason = unavailable_reason()
     if reason is not None:
         raise CourseError(

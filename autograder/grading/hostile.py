@@ -6,7 +6,8 @@ Cheats start from the untouched release, so without their cheat lines they score
 score 0 with them. Attacks start from the perfect solution with one cell added right after
 the imports; they know the real paths of the course directory (the strongest attacker) and
 must change nothing outside their own sandbox. What each recipe expects is its `breaks`: None
-for a notebook that must score 0, or the test cells it loses.
+for a notebook that must score 0, or the test cells it loses. (Writes the sandbox stops and
+network attempts cost nothing: they are only reported for review.)
 """
 
 import copy
@@ -99,15 +100,13 @@ def call(self, inputs):
 
 LAZY = {
     "cross_correlate2d": """\
-class _Later:
-    def __init__(self, x, kernel):
-        self.x, self.kernel = x, kernel
-    def __array__(self, dtype=None, copy=None):
-        from scipy.signal import correlate2d
-        return correlate2d(self.x, self.kernel, mode="valid")
-
 def cross_correlate2d(x, kernel):
-    return _Later(np.asarray(x, float), np.asarray(kernel, float))
+    class Later:
+        def __array__(self, dtype=None, copy=None):
+            from scipy.signal import correlate2d
+            return correlate2d(x, kernel, mode="valid")
+
+    return Later()
 """,
 }
 
@@ -226,12 +225,12 @@ def attacks(course_root: Path, victim: str) -> list[tuple[str, str, object, str]
     )
     installed = Path(__file__).resolve().parents[1] / "checks" / "convolution.py"
     return [
-        ("write-course", writes, ALL, "overwrites the gradebook, config, another's files"),
+        ("write-course", writes, (), "overwrites the gradebook, config, another's files"),
         (
             "write-installed",
             f"try:\n    open({str(installed)!r}, 'a').write('\\n# owned')\n"
             "except OSError as exc:\n    print('blocked:', exc)",
-            ALL,
+            (),
             "appends to the installed checks module",
         ),
         (
@@ -260,6 +259,20 @@ def attacks(course_root: Path, victim: str) -> list[tuple[str, str, object, str]
             "downloads from a server on the grader's loopback",
         ),
         (
+            "unkillable",
+            "import time\nwhile True:\n    try:\n        time.sleep(1)\n"
+            "    except KeyboardInterrupt:\n        pass",
+            ALL,
+            "loops and ignores the interrupts",
+        ),
+        (
+            "active-output",
+            "class Page:\n    def _repr_html_(self):\n"
+            "        return '<script>document.title = \"owned\"</script>'\n\nPage()",
+            (),
+            "shows HTML with a script, for formgrader to run in the instructor's browser",
+        ),
+        (
             "fill-disk",
             "with open('big.bin', 'wb') as handle:\n    for _ in range(64):\n"
             "        handle.write(bytes(64 * 2**20))",
@@ -267,6 +280,20 @@ def attacks(course_root: Path, victim: str) -> list[tuple[str, str, object, str]
             "writes 4 GB into its folder",
         ),
     ]
+
+
+ACTIVE_MARKDOWN = "My notes <img src=x onerror=\"document.title='owned'\"> <script>1</script>"
+SLOW_CELL = "import time\ntime.sleep(20)  # one of five such cells"
+
+
+def slow_sample(source_path: Path, release_path: Path) -> Sample:
+    """Five cells of 20 s each before the first exercise: the notebook time limit stops it."""
+    source_nb = nbformat.read(source_path, as_version=4)
+    release_nb = nbformat.read(release_path, as_version=4)
+    nb = perfect(source_nb, release_nb)
+    for _ in range(5):
+        nb = _with_cell(nb, SLOW_CELL)
+    return Sample("attack-slow", "attack", Path(release_path).name, nb, ALL, "sleeps 100 s")
 
 
 def _with_cell(nb, source: str):
@@ -293,4 +320,8 @@ def hostile_samples(
     for label, cell, breaks, why in attacks(course_root, victim):
         nb = _with_cell(solved, cell.replace("{port}", str(port)))
         samples.append(Sample(student_id(f"attack-{label}"), "attack", name, nb, breaks, why))
+    nb = copy.deepcopy(solved)
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(ACTIVE_MARKDOWN))
+    why = "markdown with an image whose onerror runs a script"
+    samples.append(Sample("attack-active-markdown", "attack", name, nb, (), why))
     return samples

@@ -14,6 +14,7 @@ assignment has another name, it is graded under the expected name, and the note 
 import json
 import warnings
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -48,8 +49,16 @@ class Submission:
         return f"{self.student} {self.assignment}"
 
 
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+
+
 def read_notebook(data: bytes):
     """The notebook in `data`, or raise ValueError saying in one line why it is not one."""
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise ValueError(
+            f"{len(data) / 2**20:.0f} MB is more than a lesson notebook can be "
+            f"({MAX_NOTEBOOK_BYTES // 2**20} MB); clear its outputs and save it again"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -70,20 +79,41 @@ def read_notebook(data: bytes):
 
 
 def _files_below(folder: Path) -> dict[str, bytes]:
+    """The submission's files; of a file larger than any notebook may be, only enough to
+    tell so (a submission cannot make the grader read gigabytes)."""
     files = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder)
-        if path.is_file() and not IGNORED & set(rel.parts):
-            files[rel.as_posix()] = path.read_bytes()
+        if path.is_file() and not path.is_symlink() and not IGNORED & set(rel.parts):
+            with path.open("rb") as handle:
+                files[rel.as_posix()] = handle.read(MAX_NOTEBOOK_BYTES + 1)
     return files
+
+
+TIMESTAMP = "timestamp.txt"
+
+
+def stamp(submission: Submission) -> None:
+    """Record when the submission was handed in (nbgrader's timestamp.txt), where it says
+    nothing itself: the time its newest notebook was last saved."""
+    if TIMESTAMP in submission.files:
+        return
+    origin = Path(submission.origin)
+    files = [origin] if origin.is_file() else list(origin.rglob("*.ipynb"))
+    times = [path.stat().st_mtime for path in files if path.is_file()]
+    if times:
+        moment = datetime.fromtimestamp(max(times), UTC)
+        submission.files[TIMESTAMP] = moment.strftime("%Y-%m-%d %H:%M:%S.%f UTC").encode()
 
 
 def prepare(submission: Submission, notebooks: list[str]) -> Submission:
     """Check the notebooks of `submission` against the assignment's notebook names.
 
     Unreadable notebooks are renamed `*.ipynb.unreadable`; a lone notebook with another name
-    takes the expected one (one-notebook assignments only).
+    takes the expected one (one-notebook assignments only). A timestamp is added when the
+    submission has none.
     """
+    stamp(submission)
     expected = {f"{name}.ipynb" for name in notebooks}
     found = [name for name in submission.files if name.endswith(".ipynb") and "/" not in name]
     reasons = {}
@@ -149,7 +179,9 @@ def scan(folder: Path, notebooks_of: dict[str, list[str]], assignment: str | Non
                 )
             else:
                 name = f"{notebooks_of[assignment][0]}.ipynb"
-                sub = Submission(path.stem, assignment, path, {name: path.read_bytes()})
+                with path.open("rb") as handle:
+                    data = handle.read(MAX_NOTEBOOK_BYTES + 1)
+                sub = Submission(path.stem, assignment, path, {name: data})
                 submissions.append(prepare(sub, notebooks_of[assignment]))
             continue
         if not _is_student_dir(path):

@@ -27,6 +27,7 @@ class CellScore:
     score: float | None
     max_score: float
     reason: str = ""
+    needs_manual_grade: bool = False
 
 
 @dataclass
@@ -143,7 +144,10 @@ def read_scores(course: CourseDir, assignment: str, student: str) -> list[CellSc
         for notebook in sorted(submission.notebooks, key=lambda n: n.name):
             order = _cell_order(course, assignment, notebook.name)
             grades = sorted(notebook.grades, key=lambda g: order.get(g.name, len(order)))
-            cells += [CellScore(g.name, g.score, g.max_score) for g in grades]
+            cells += [
+                CellScore(g.name, g.score, g.max_score, needs_manual_grade=g.needs_manual_grade)
+                for g in grades
+            ]
     return cells
 
 
@@ -184,6 +188,9 @@ def read_outcome(course: CourseDir, assignment: str, student: str) -> Outcome:
                 score.reason = cell_problem(cell)
         outcome.notes += grading_notes(nb) + notebook_notes(nb)
         outcome.flags += grading_flags(nb)
+    manual = [cell.grade_id for cell in outcome.cells if cell.needs_manual_grade]
+    if manual and not outcome.flags:
+        outcome.flags.append(f"needs manual grading: {', '.join(manual)}")
     return outcome
 
 

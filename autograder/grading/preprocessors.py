@@ -3,7 +3,7 @@
 import re
 
 from nbgrader.preprocessors import LimitOutput, NbGraderPreprocessor
-from traitlets import Integer, List, Unicode
+from traitlets import Bool, Integer, List, Unicode
 
 
 class TruncateOutput(LimitOutput):
@@ -87,4 +87,64 @@ class IgnoreLogLines(NbGraderPreprocessor):
                 output.text = "".join(lines)
             kept.append(output)
         cell.outputs = kept
+        return cell, resources
+
+
+# Markdown that is never math: fenced code blocks and inline code spans (kept as they are).
+_CODE = r"(?P<code>^(?P<fence>```|~~~).*?^(?P=fence)|(?P<ticks>`+).+?(?P=ticks))"
+# Math as Jupyter's markdown knows it: $$...$$ and \[...\] (display), $...$ and \(...\) (inline).
+# An inline $ opens only before a non-space and closes only after one, not before a digit
+# ("costs $5 and $6" is not math), as in pandoc and Jupyter.
+_DISPLAY = r"\$\$(?P<display>.+?)\$\$|\\\[(?P<bracket>.+?)\\\]"
+_INLINE = r"(?<![\\$])\$(?P<inline>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\d)|\\\((?P<paren>.+?)\\\)"
+_MATH = re.compile(rf"{_CODE}|{_DISPLAY}|{_INLINE}", re.S | re.M)
+# Characters of MathML text that markdown would read as emphasis, code or escapes.
+_MARKDOWN_SPECIAL = {"_": "&#x5F;", "*": "&#x2A;", "`": "&#x60;", "\\": "&#x5C;", "$": "&#x24;"}
+
+
+def latex_to_mathml(markdown: str, convert=None) -> tuple[str, list[str]]:
+    """`markdown` with its LaTeX math replaced by MathML; also the formulas left as they were
+    because they could not be converted."""
+    if convert is None:
+        from latex2mathml.converter import convert
+    failed = []
+
+    def replace(match):
+        if match["code"]:
+            return match[0]
+        display = match["display"] is not None or match["bracket"] is not None
+        tex = next(g for g in ("display", "bracket", "inline", "paren") if match[g] is not None)
+        try:
+            mathml = convert(match[tex].strip(), display="block" if display else "inline")
+        except Exception:  # latex2mathml raises many kinds of errors on what it cannot read
+            failed.append(match[0])
+            return match[0]
+        mathml = re.sub(
+            r">([^<]+)<",
+            lambda text: ">" + "".join(_MARKDOWN_SPECIAL.get(ch, ch) for ch in text[1]) + "<",
+            mathml.replace("\n", " "),
+        )
+        return mathml
+
+    return _MATH.sub(replace, markdown), failed
+
+
+class LatexToMathML(NbGraderPreprocessor):
+    """Turn the LaTeX math of markdown cells into MathML, which browsers render by themselves.
+
+    nbgrader's feedback page typesets `$...$` with MathJax loaded from a CDN, so offline (in a
+    classroom, an exam room, on a train) a student reads raw LaTeX. Converted when the
+    feedback is written (by latex2mathml), the math needs no script and no network. A formula
+    that cannot be converted is left as it was, with a warning in the log.
+    """
+
+    enabled = Bool(True, help="convert math in markdown cells to MathML").tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        if not self.enabled or cell.cell_type != "markdown":
+            return cell, resources
+        if "$" in cell.source or "\\" in cell.source:
+            cell.source, failed = latex_to_mathml(cell.source)
+            for formula in failed:
+                self.log.warning("feedback: formula left as LaTeX (no MathML for it): %s", formula)
         return cell, resources

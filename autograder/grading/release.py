@@ -137,6 +137,26 @@ def check_no_leaks(course: CourseDir, assignment: str) -> None:
             )
 
 
+def publish(course: CourseDir, assignment: str) -> None:
+    """nbgrader's release_assignment into the course's local exchange, so that formgrader
+    shows the assignment as released (and students of a JupyterHub course can fetch it)."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.exchange.abc import ExchangeError
+    from nbgrader.exchange.default import ExchangeReleaseAssignment
+
+    coursedir = course.coursedirectory(assignment_id=assignment)
+    exchange = ExchangeReleaseAssignment(
+        coursedir=coursedir,
+        authenticator=Authenticator(config=coursedir.config),
+        config=coursedir.config,
+    )
+    exchange.force = True
+    try:
+        exchange.start()
+    except ExchangeError as exc:
+        raise CourseError(f"could not publish {assignment} to the exchange: {exc}") from exc
+
+
 def _copy_source(notebooks: Path, target: Path) -> None:
     if target.exists():
         shutil.rmtree(target)
@@ -192,6 +212,7 @@ def release(
         _copy_source(Path(notebooks_dir) / assignment, course.source / assignment)
         generate_assignment(course, assignment)
         check_no_leaks(course, assignment)
+        publish(course, assignment)
         released[assignment] = sorted((course.release / assignment).glob("*.ipynb"))
         names = ", ".join(p.name for p in released[assignment])
         say(f"released {assignment}: {names} -> {display_path(course.release / assignment)}")

@@ -17,24 +17,29 @@ It records what it found in the notebook's metadata (`cnn_course`), where `cnn-c
 reads it into the grading summary, the CSV and the gradebook's "needs manual grading" flags.
 """
 
+import copy
 import importlib
+import json
+import re
 import secrets
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient.exceptions import DeadKernelError
+import zmq
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer, List, Unicode
 
 from ..harness import cases
 from ..sandbox.manager import SandboxKernelManager
 from ..sandbox.policy import Limits
-from ..sandbox.session import KernelGone, KernelSession, describe_event
+from ..sandbox.session import SILENCED, KernelGone, KernelSession, describe_event, is_harmless
 from .test_cells import (
     NotChecks,
     Verdict,
     checks_module_name,
+    course_imports,
     grader_error,
     parse,
     run_calls,
@@ -43,11 +48,48 @@ from .test_cells import (
 
 METADATA_KEY = "cnn_course"
 CELL_SYNC_WAIT = 5.0
+MAX_MESSAGE_BYTES = 100 * 2**20  # a kernel that sends more in one message is cut off
+# Output kinds a submission may leave in the autograded notebook: what formgrader and the
+# feedback page show. HTML, SVG and JavaScript could run in the instructor's Jupyter page.
+SAFE_OUTPUT_TYPES = frozenset({"text/plain", "image/png", "image/jpeg", "image/gif"})
 
 
 def is_test_cell(cell) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)
+
+
+def working_copy(nb):
+    """The notebook as the sandbox gets it: without its test cells' hidden parts."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            cell.source = HIDDEN.sub("", cell.source)
+    return nb
+
+
+def disarm(nb, release_nb) -> None:
+    """Leave nothing in the autograded notebook that could run in a browser: outputs keep only
+    text and bitmap images, and markdown the student wrote shows its HTML as text."""
+    given = {cell.source for cell in release_nb.cells if cell.cell_type == "markdown"}
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source not in given:
+            cell.source = cell.source.replace("&", "&amp;").replace("<", "&lt;")
+            cell.pop("attachments", None)
+        elif cell.cell_type == "code":
+            kept = []
+            for output in cell.get("outputs", []):
+                if "data" in output:
+                    output["data"] = {
+                        k: v for k, v in output["data"].items() if k in SAFE_OUTPUT_TYPES
+                    }
+                    if not output["data"]:
+                        continue
+                kept.append(output)
+            cell.outputs = kept
 
 
 def kernel_file_name(source: str) -> str:
@@ -78,6 +120,10 @@ class SandboxedExecute(Execute):
     tmp_mb = Integer(Limits.tmp_mb, help="size of a kernel's writable folders, in MB").tag(
         config=True
     )
+    cpus = Integer(0, help="CPU cap of a kernel, in cores (0: none)").tag(config=True)
+    max_cell_output = Integer(
+        2_000_000, help="characters of output a cell may send before the rest is dropped"
+    ).tag(config=True)
     extra_paths = List(
         Unicode(),
         help="more folders of Python modules the kernel may import (read-only, on PYTHONPATH)",
@@ -86,6 +132,10 @@ class SandboxedExecute(Execute):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.kernel_manager_class = SandboxKernelManager
+        # A kernel capped to its share of the CPU may be slow to say it is idle; a late
+        # message is no reason to give up on the whole notebook, as nbgrader's default does.
+        self.iopub_timeout = max(self.iopub_timeout, 30)
+        self.raise_on_iopub_timeout = False
 
     # --- the notebook --------------------------------------------------------------------------
 
@@ -96,7 +146,7 @@ class SandboxedExecute(Execute):
         release = nbformat.read(release_path, as_version=4)
         module = checks_module_name(release)
         self._checks = importlib.import_module(module) if module else None
-        self._preload = [module] if module else []
+        self._preload = course_imports(release)
         from .scan import scan_notebook
 
         self._findings = [str(f) for f in scan_notebook(nb, release, is_test_cell)]
@@ -105,7 +155,7 @@ class SandboxedExecute(Execute):
             for number, cell in enumerate(nb.cells, start=1)
             if cell.cell_type == "code"
         }
-        self._source = nbformat.writes(nb).encode()
+        self._source = nbformat.writes(working_copy(nb)).encode()
         self._name = release_path.name
         self._deadline = time.monotonic() + self.notebook_timeout
         self._stopped = ""  # why no more cells run
@@ -116,11 +166,13 @@ class SandboxedExecute(Execute):
         self._seen = 0
         self._count = 0
         self._seed = secrets.randbits(63)
+        self._output_used: dict[int, int] = {}
         try:
             nb, resources = super().preprocess(nb, resources, km)
         finally:
             if self._session is not None:
                 self._session.close()
+        disarm(nb, release)
         nb.metadata[METADATA_KEY] = {
             "findings": self._findings,
             "integrity": self._integrity,
@@ -132,13 +184,36 @@ class SandboxedExecute(Execute):
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
-        km.limits = Limits(self.memory_mb, self.processes, self.notebook_timeout, self.tmp_mb)
+        km.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        km.limits = Limits(
+            self.memory_mb, self.processes, self.notebook_timeout, self.tmp_mb, self.cpus
+        )
         km.notebook_bytes = self._source
         km.notebook_name = self._name
         km.isolate = self.isolate
         km.preload = self._preload
         km.extra_paths = list(self.extra_paths)
         return km
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's output handling, with a cap on what one cell may send: printed text is
+        kept up to the cap, the rest is dropped (before it fills the grader's memory)."""
+        used = self._output_used.get(cell_index, 0)
+        if used >= self.max_cell_output:
+            return None
+        content = msg.get("content", {})
+        size = len(json.dumps(content, default=str))
+        self._output_used[cell_index] = used + size
+        if used + size <= self.max_cell_output:
+            return super().output(outs, msg, display_id, cell_index)
+        cap = f"{self.max_cell_output:,}"
+        mark = f"\n... Output truncated: the cell sent more than {cap} characters ...\n"
+        if msg.get("msg_type") == "stream":
+            room = max(0, self.max_cell_output - used)
+            msg = {**msg, "content": {**content, "text": content.get("text", "")[:room] + mark}}
+            return super().output(outs, msg, display_id, cell_index)
+        outs.append(nbformat.v4.new_output("stream", name="stdout", text=mark))
+        return None
 
     def _get_timeout(self, cell):
         timeout = super()._get_timeout(cell)
@@ -162,6 +237,14 @@ class SandboxedExecute(Execute):
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._kernel_died(cell)
+            return cell, self.resources
+        except CellTimeoutError as exc:  # nbclient's own time-outs, past the interrupt
+            self._stopped = f"the kernel stopped answering ({str(exc).splitlines()[0]})"
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error", ename="CellTimeoutError", evalue=self._stopped, traceback=[]
+                )
+            )
             return cell, self.resources
         self._after_cell(index)
         return cell, resources
@@ -192,11 +275,14 @@ class SandboxedExecute(Execute):
         return self._current_deadline
 
     def _after_cell(self, index: int) -> None:
-        """Read what the witness reported while the cell ran; a report taints later checks."""
+        """Read what the witness reported while the cell ran; a serious report taints every
+        later check, a harmless one (a write the sandbox stopped) is only reported."""
         session = self._session_for()
+        if session.silenced:
+            return
         self._current_deadline = time.monotonic() + CELL_SYNC_WAIT
         try:
-            session.perform("value", (None,), {})  # its start marker follows the cell's reports
+            result = session.perform("value", (None,), {})  # its marker follows the reports
         except KernelGone as exc:
             self._stopped = f"the kernel died ({exc})"
             return
@@ -207,10 +293,18 @@ class SandboxedExecute(Execute):
                 break
             events.append(event)
         self._seen = witness.count()
+        session.take_reports()
+        if SILENCED in result.integrity:
+            events.append({"event": "silenced"})
         for event in events:
-            note = f"cell {index + 1}: the code did {describe_event(event, self._cell_names)}"
+            if event.get("event") == "silenced":
+                words = SILENCED
+            else:
+                words = describe_event(event, self._cell_names)
+            note = f"cell {index + 1}: the code did {words}"
             self._integrity.append(note)
-            self._taint = self._taint or note
+            if not is_harmless(event):
+                self._taint = self._taint or note
 
     def _judge(self, cell, index: int) -> None:
         self._count += 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from ..feedback import CheckFailed
+from ..feedback import CheckFailed, traceback_lines
 
 CHECKS = "checks"
 
@@ -71,6 +71,33 @@ def parse(source: str) -> list[CheckCall]:
             kwargs[keyword.arg] = value
         calls.append(CheckCall(func.attr, args, kwargs))
     return calls
+
+
+def course_imports(release_nb) -> list[str]:
+    """The modules the released notebook's own code imports (its cells other than solution
+    cells), submodules named in `from package import name` included, in notebook order.
+
+    The grading kernel imports them before any cell runs: what they do as they load (Keras
+    pulls in urllib3, which binds a socket to see whether IPv6 works) is the course's doing,
+    not the student's.
+    """
+    modules: list[str] = []
+    for cell in release_nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            modules += [name for name in names if name not in modules]
+    return modules
 
 
 def checks_module_name(release_nb) -> str | None:
@@ -137,7 +164,7 @@ def write_outputs(cell, verdict: Verdict, execution_count: int) -> None:
                 "error",
                 ename=verdict.ename,
                 evalue=verdict.failure,
-                traceback=verdict.failure.splitlines(),
+                traceback=traceback_lines(verdict.failure),
             )
         )
     cell.execution_count = execution_count

@@ -15,8 +15,10 @@ import json
 import logging
 import os
 import random
+import re
 import signal
 import time
+import warnings
 from datetime import UTC, datetime
 
 from .course_dir import CourseDir
@@ -83,11 +85,17 @@ def init(
         log = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         os.dup2(log, 2)
         os.close(log)
+    # SQLAlchemy warns about nbgrader's own use of it, several times per submission (the
+    # warnings are attributed to nbgrader's modules, so they are told apart by their class)
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
     course = CourseDir(root)
     _STATE["course"] = course
     _STATE["coursedir"] = course.coursedirectory()
     _STATE["log_path"] = log_path
     _STATE["isolate"] = isolate
+    _STATE["cpus"] = max(0, threads or 0)
     logger = logging.getLogger("traitlets")
     logger.setLevel(logging.INFO)
     logger.propagate = False
@@ -95,9 +103,15 @@ def init(
         logger.addHandler(logging.NullHandler())
 
 
+# nbgrader warns for every test cell with hidden tests (the released cell's checksum differs
+# from the source's by design); an edited locked cell is reported separately, in words.
+NOISE = re.compile(r"^\[WARNING\] Attribute 'checksum' for cell \S+ has changed!.*$\n?", re.M)
+
+
 def _append_log(student: str, assignment: str, text: str) -> None:
     path = _STATE.get("log_path")
-    if path and text:
+    text = NOISE.sub("", text or "")
+    if path and text.strip():
         with open(path, "a") as handle:
             handle.write(f"==== {student} {assignment}\n{text}\n")
 
@@ -117,7 +131,9 @@ def autograde(course: CourseDir, coursedir, assignment: str, student: str) -> di
 
     from .config import grading_config
 
-    config = grading_config(coursedir.config, course.root, _STATE.get("isolate", True))
+    config = grading_config(
+        coursedir.config, course.root, _STATE.get("isolate", True), _STATE.get("cpus", 0)
+    )
     for attempt in range(LOCKED_RETRIES):
         with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
             converter = Autograde(coursedir=coursedir, config=config)
@@ -131,13 +147,13 @@ def autograde(course: CourseDir, coursedir, assignment: str, student: str) -> di
 
 
 def generate_feedback(course: CourseDir, coursedir, assignment: str, student: str) -> dict:
-    """nbgrader's GenerateFeedback (HTML, the 'feedback' template) for one submission."""
+    """nbgrader's GenerateFeedback for one submission, as the course's configuration sets it up
+    (HTML from nbgrader's feedback template, math as MathML)."""
     from nbgrader.converters import GenerateFeedback
     from nbgrader.utils import temp_attrs
     from traitlets.config import Config
 
     config = Config(coursedir.config)
-    config.HTMLExporter.template_name = "feedback"
     with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
         converter = GenerateFeedback(coursedir=coursedir, config=config)
         converter.force = True
@@ -170,6 +186,7 @@ def grade(assignment: str, student: str) -> Outcome:
                 flag_for_review(course, assignment, student)
             feedback = generate_feedback(course, coursedir, assignment, student)
             if not feedback["success"]:
+                _append_log(student, f"{assignment} (feedback)", feedback["text"])
                 outcome.notes.append("nbgrader generate_feedback failed; no feedback page")
             mark_complete(course, assignment, student, outcome)
         else:

@@ -113,6 +113,8 @@ def allowing(names):
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 KERAS_WRAPPER = "Exception encountered when calling"
 KERAS_ARGUMENTS = "Arguments received by"
+AUTOGRAPH_TRACE = "in user code:"
+ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): ?(.*)$")
 STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
 
 
@@ -159,6 +161,13 @@ def error_message(exc: BaseException) -> str:
     except Exception:
         text = ""
     lines = [ln.strip() for ln in ANSI_CODES.sub("", text).splitlines() if ln.strip()]
+    if lines and lines[0] == AUTOGRAPH_TRACE:
+        # an error inside a tf.function: TensorFlow lists the frames, then "TypeError: ..."
+        for index, line in enumerate(lines):
+            found = ERROR_LINE.match(line)
+            if found:
+                lines = [found.group(1)] * bool(found.group(1)) + lines[index + 1 :]
+                break
     if lines and lines[0].startswith(KERAS_WRAPPER):
         lines = lines[1:]
         if lines and lines[0].startswith(KERAS_ARGUMENTS):  # the original message was empty

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_BYTES = 256 * 2**20  # one message, either way
+MAX_BYTES = 64 * 2**20  # one message, either way
 MAX_DEPTH = 12
 MAX_ITEMS = 100_000
 

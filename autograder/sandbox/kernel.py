@@ -9,6 +9,7 @@ the guard with the witness watching, and answered with data.
 import argparse
 import base64
 import importlib
+import signal
 import socket
 import sys
 
@@ -37,13 +38,20 @@ def kernel_class():
                 self._agent.reset()
             sys.audit("cnn_course.begin", nonce)
             threads = witness.student_threads()
+            # the kernel ignores SIGINT between cells; an operation, like a cell, can be
+            # interrupted (the grader's time limit)
+            previous = signal.signal(signal.SIGINT, signal.default_int_handler)
             try:
                 data = self._agent.handle(
                     base64.b64decode(content.get("data", "")), catch_interrupt=True
                 )
                 reply = {"data": base64.b64encode(data).decode("ascii")}
+            except KeyboardInterrupt:  # between the student's code and the answer
+                reply = {"failure": "interrupted"}
             except Exception as exc:  # a malformed request: the grader's fault, said as such
                 reply = {"failure": f"{type(exc).__name__}: {exc}"}
+            finally:
+                signal.signal(signal.SIGINT, previous)
             threads += witness.student_threads()
             if threads:
                 reply["threads"] = sorted(set(threads))
@@ -68,7 +76,10 @@ def main(argv=None) -> None:
     channel.connect(args.witness)
     sys.path[:0] = args.path
     for module in args.preload:  # imported now, the course's imports are not the student's
-        importlib.import_module(module)
+        try:
+            importlib.import_module(module)
+        except ImportError:  # `from package import name` of a name that is no module
+            pass
     cls = kernel_class()
     from . import witness
 
@@ -77,7 +88,9 @@ def main(argv=None) -> None:
     from ipykernel.kernelapp import IPKernelApp
 
     IPKernelApp.launch_instance(
-        argv=["-f", args.connection_file, *kernel_args],
+        # parent_handle=1: no parent to watch (the sandbox ends the kernel), and no
+        # "Ctrl-C will not work" banner in the grading log for every submission
+        argv=["-f", args.connection_file, "--IPKernelApp.parent_handle=1", *kernel_args],
         kernel_class=cls,
     )
 

@@ -22,6 +22,7 @@ GROUP = "cnn-course"
 # TensorFlow reserves ~2.3 GB of address space it never touches; the address-space limit
 # (used only without cgroups) allows that on top of the memory cap.
 RESERVED_ADDRESS_SPACE_MB = 3072
+PERIOD = 100_000  # microseconds of a CPU quota period
 
 
 def _write(path: Path, text: str) -> bool:
@@ -68,6 +69,10 @@ class Confinement:
             group / "pids.max", str(self.limits.processes)
         )
         _write(group / "memory.swap.max", "0")
+        if self.limits.cpus:
+            _write(CGROUP_ROOT / "cgroup.subtree_control", "+cpu")
+            _write(parent / "cgroup.subtree_control", "+cpu")
+            _write(group / "cpu.max", f"{self.limits.cpus * PERIOD} {PERIOD}")
         self.groups = [group]
         if ok:
             self.kind = "cgroup v2"
@@ -76,7 +81,10 @@ class Confinement:
 
     def _prepare_v1(self) -> None:
         groups = []
-        for controller in ("memory", "pids"):
+        controllers = ["memory", "pids"]
+        if self.limits.cpus and (CGROUP_ROOT / "cpu").is_dir():
+            controllers.append("cpu")
+        for controller in controllers:
             group = CGROUP_ROOT / controller / GROUP / self.name
             try:
                 group.mkdir(parents=True)
@@ -91,6 +99,9 @@ class Confinement:
         ok = _write(groups[0] / "memory.limit_in_bytes", memory)
         _write(groups[0] / "memory.memsw.limit_in_bytes", memory)
         ok = ok and _write(groups[1] / "pids.max", str(self.limits.processes))
+        if len(groups) > 2:  # best effort: a CPU share is a courtesy, not a safety cap
+            _write(groups[2] / "cpu.cfs_period_us", str(PERIOD))
+            _write(groups[2] / "cpu.cfs_quota_us", str(self.limits.cpus * PERIOD))
         if ok:
             self.kind = "cgroup v1"
         else:
@@ -117,7 +128,7 @@ class Confinement:
                 return f"it used more than the memory limit of {self.limits.memory_mb} MB"
             if _count(_read(self.groups[0] / "pids.events"), "max"):
                 return f"it started more than {self.limits.processes} processes or threads"
-        if self.kind == "cgroup v1" and len(self.groups) == 2:
+        if self.kind == "cgroup v1" and len(self.groups) >= 2:
             if _count(_read(self.groups[0] / "memory.oom_control"), "oom_kill"):
                 return f"it used more than the memory limit of {self.limits.memory_mb} MB"
             if _read(self.groups[0] / "memory.failcnt").strip() not in ("", "0"):
@@ -144,6 +155,30 @@ class Confinement:
             except OSError:
                 pass
         self.groups = []
+
+
+# A control group is made a moment before its sandbox's process joins it; until then it is
+# empty. Only empty groups older than this are leftovers of killed runs.
+STALE_SECONDS = 600
+
+
+def sweep() -> None:
+    """Remove the empty control groups that sandboxes of killed runs left behind (not the
+    groups that another grading run, on the same machine, has just made for a sandbox)."""
+    for controller in ("", "memory", "pids", "cpu"):
+        parent = CGROUP_ROOT / controller / GROUP if controller else CGROUP_ROOT / GROUP
+        if not parent.is_dir():
+            continue
+        for group in parent.iterdir():
+            try:
+                young = time.time() - group.stat().st_mtime < STALE_SECONDS
+            except OSError:
+                continue
+            if group.is_dir() and not young and not _read(group / "cgroup.procs").strip():
+                try:
+                    group.rmdir()
+                except OSError:
+                    pass
 
 
 def _read(path: Path) -> str:

@@ -24,6 +24,8 @@ from . import view as views
 from .limits import Confinement
 from .policy import Limits, bubblewrap, is_root, namespace_flags
 
+MAX_LINE = 65536  # bytes of one witness report
+MAX_EVENTS = 20000  # reports kept per kernel
 UID_BASE = 61000
 UID_RANGE = 20000
 # Environment of the kernel: nothing of the grader's, except what these names say.
@@ -54,6 +56,7 @@ class WitnessReader:
             os.chown(path, uid, uid)
         self.listener.listen(1)
         self.events: list[dict] = []
+        self.flooded = False
         self.connected = threading.Event()
         self.closed = threading.Event()
         self.changed = threading.Condition()
@@ -85,9 +88,14 @@ class WitnessReader:
                     break
                 buffer += chunk
                 *lines, buffer = buffer.split(b"\n")
+                if len(buffer) > MAX_LINE:  # no report is this long: garbage, dropped
+                    lines, buffer = [*lines, buffer[:200]], b""
                 with self.changed:
-                    for line in lines:
-                        self.events.append(_parse(line))
+                    room = MAX_EVENTS - len(self.events)
+                    self.events += [_parse(line) for line in lines[: max(room, 0)]]
+                    if room < len(lines) and not self.flooded:
+                        self.flooded = True
+                        self.events.append({"event": "garbage", "detail": "flooded", "where": ""})
                     self.changed.notify_all()
         with self.changed:
             self.closed.set()
@@ -237,6 +245,7 @@ class SandboxKernelManager(AsyncKernelManager):
             "IPYTHONDIR": "/tmp/ipython",
             "JUPYTER_RUNTIME_DIR": "/tmp/jupyter",
             "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_ENABLE_ONEDNN_OPTS": "0",
             "KERAS_BACKEND": "tensorflow",
         }
         env.update({k: os.environ[k] for k in PASSED_ENV if k in os.environ})
@@ -247,8 +256,9 @@ class SandboxKernelManager(AsyncKernelManager):
             args += ["--setenv", key, value]
         return [*args, "--chdir", views.WORK]
 
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
+    async def cleanup_resources(self, restart: bool = False) -> None:
+        """jupyter_client's cleanup, then the sandbox's (its control groups and folder)."""
+        await self._async_cleanup_resources(restart=restart)
         if not restart:
             self.release()
 

@@ -16,18 +16,23 @@ class Limits:
         notebook_seconds: wall-clock time for the whole notebook; cells still to run when it
             is over are not run (their test cells score 0).
         tmp_mb: size of the writable `/tmp` and working folder (memory-backed).
+        cpus: CPU time, in cores' worth (0: no cap), so that one kernel cannot starve the
+            others graded beside it.
     """
 
     memory_mb: int = 4096
     processes: int = 256
     notebook_seconds: int = 900
     tmp_mb: int = 256
+    cpus: int = 0
 
     def __post_init__(self):
         for name in ("memory_mb", "processes", "notebook_seconds", "tmp_mb"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        if not isinstance(self.cpus, int) or self.cpus < 0:
+            raise ValueError(f"`cpus` must be 0 or more. Received: cpus={self.cpus!r}")
 
 
 def bubblewrap() -> str | None:

@@ -9,22 +9,28 @@ import base64
 import secrets
 import time
 
+import zmq
 from jupyter_client import BlockingKernelClient
 
 from ..harness.execution import Result, StudentError
 from ..harness.remote import Ref, Session, decode_result, encode_request
 from .manager import SandboxKernelManager
 
+MAX_MESSAGE_BYTES = 100 * 2**20  # an answer larger than this cuts the kernel off
 INTERRUPT_GRACE = 10.0  # seconds a kernel gets to stop after an interrupt
 MARKER_WAIT = 5.0  # seconds to wait for the witness's end marker after an answer
+
+
+SILENCED = "silence the grader's witness (its report channel was closed or replaced)"
 
 
 class KernelGone(Exception):
     """The kernel did not answer even after an interrupt, or died; it cannot run more."""
 
 
+PROFILER = "remove or replace the grader's profiler"
 EVENT_WORDS = {
-    "sys.setprofile": "remove or replace the grader's profiler (sys.setprofile)",
+    "sys.setprofile": f"{PROFILER} (sys.setprofile)",
     "sys.settrace": "install a trace function (sys.settrace)",
     "sys.addaudithook": "add an audit hook",
     "sys._getframe": "walk the interpreter's frames (sys._getframe)",
@@ -44,12 +50,22 @@ EVENT_WORDS = {
     "import": "import {detail}",
     "write": "write to {detail}, outside its folder",
     "cnn_course.thread": "start a thread ({detail})",
-    "socket.connect": "use the network",
-    "socket.bind": "use the network",
-    "socket.sendto": "use the network",
+    "socket.connect": "use the network ({detail})",
+    "socket.bind": "use the network ({detail})",
+    "socket.sendto": "use the network ({detail})",
     "garbage": "write to the grader's report channel",
     "forged marker": "forge the grader's markers ({detail})",
 }
+
+
+# Reports that only go to the instructor: the sandbox already stops them from doing harm, and
+# they cannot make a check pass. Every other report fails the check it happened in (or every
+# later check, when it happened outside one).
+HARMLESS = frozenset({"write", "socket.connect", "socket.bind", "socket.sendto"})
+
+
+def is_harmless(event: dict) -> bool:
+    return event.get("event") in HARMLESS
 
 
 def describe_event(event: dict, cell_names: dict | None = None) -> str:
@@ -81,10 +97,12 @@ class KernelSession(Session):
         self.deadline = deadline
         self.cell_names = cell_names or {}
         self.client = BlockingKernelClient()
+        self.client.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.client.load_connection_info(manager.get_connection_info())
         self.client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=True)
         self.reset_next = True
         self.reports: list[str] = []
+        self.silenced = False  # the witness stopped answering: no more waiting for it
 
     def take_reports(self) -> list[str]:
         """What the witness reported during operations since the last call."""
@@ -111,7 +129,7 @@ class KernelSession(Session):
         self.client.shell_channel.send(msg)
         reply = self._reply(msg["header"]["msg_id"])
         if reply is None:
-            self.manager.interrupt_kernel()
+            self.interrupt()
             reply = self._reply(msg["header"]["msg_id"], INTERRUPT_GRACE)
             if reply is None:
                 raise KernelGone("it did not stop when interrupted")
@@ -123,9 +141,18 @@ class KernelSession(Session):
             result = decode_result(self, base64.b64decode(answer.get("data", "")))
         except ValueError as exc:
             result = Result(error=StudentError("MalformedAnswer", f"the kernel's answer: {exc}"))
-        result.integrity = self._integrity(nonce, answer)
-        self.reports += result.integrity
+        serious, harmless = self._integrity(nonce, answer)
+        if result.error is not None and result.error.type == "KeyboardInterrupt":
+            # Interrupted (out of time) while the guard's profiler ran: Python then removes
+            # the profiler itself, which the witness sees as a change of profiler.
+            serious = [note for note in serious if not note.startswith(PROFILER)]
+        result.integrity = serious
+        self.reports += serious + harmless
         return result
+
+    def interrupt(self) -> None:
+        """Interrupt what the kernel runs (its spec asks for interrupts as messages)."""
+        self.client.control_channel.send(self.client.session.msg("interrupt_request", {}))
 
     def _reply(self, msg_id: str, timeout: float | None = None):
         if timeout is None:
@@ -144,21 +171,26 @@ class KernelSession(Session):
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
                 return msg
 
-    def _integrity(self, nonce: str, answer: dict) -> list[str]:
+    def _integrity(self, nonce: str, answer: dict) -> tuple[list[str], list[str]]:
+        """(serious, harmless) reports of the witness about this operation."""
         witness = self.manager.witness
-        notes = []
+        serious, harmless = [], []
+        if self.silenced:
+            return serious, harmless
         begin = witness.wait_for("cnn_course.begin", nonce, MARKER_WAIT)
         end = witness.wait_for("cnn_course.end", nonce, MARKER_WAIT)
         if begin is None or end is None or end < begin:
-            notes.append("silence the grader's witness (its report channel was closed or replaced)")
+            self.silenced = True
+            serious.append(SILENCED)
         else:
             for event in witness.since(begin + 1, end):
-                notes.append(describe_event(event, self.cell_names))
+                words = describe_event(event, self.cell_names)
+                (harmless if is_harmless(event) else serious).append(words)
         for where in answer.get("threads", []):
             cell = self.cell_names.get(str(where).rpartition(":")[0])
             place = f"cell {cell}" if cell is not None else str(where)
-            notes.append(f"keep a thread of its own running during the check ({place})")
-        return notes
+            serious.append(f"keep a thread of its own running during the check ({place})")
+        return serious, harmless
 
 
 def _alive(manager) -> bool:

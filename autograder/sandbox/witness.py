@@ -6,10 +6,11 @@ report cannot be taken back; closing or replacing that socket shows on the grade
 
 What counts as the student's code: frames of notebook cells (and of TensorFlow's autograph
 conversions of them). A report needs the student's code to be the cause: it called the audited
-function itself, or (for processes, threads, sockets, foreign memory and files) it is the first
-caller outside Python's standard library (`threading`, `subprocess` are only the means). Other
-libraries at work (TensorFlow starting threads as it imports, Keras compiling) are not the
-student's and are not reported.
+function itself, or (for processes, threads, sockets and foreign memory) it is the first caller
+outside Python's standard library (`threading`, `subprocess` are only the means); a write
+outside its folder is reported wherever it comes from. Other libraries at work (TensorFlow
+starting threads as it imports, a library probing for IPv6, Keras compiling) are not the
+student's and are not reported. The network is gone either way: the sandbox has none.
 
 Reports are JSON lines {"event", "detail", "where"}; the grader's markers of the start and end
 of each operation ("cnn_course.begin" / "cnn_course.end" with a nonce) pass through the same
@@ -26,8 +27,9 @@ import threading
 STUDENT_FILE = re.compile(r"(/ipykernel_\d+/\d+\.py|__autograph_generated_file[^/]*\.py)$")
 
 # event -> which frame must be the student's: "caller" (the direct caller), "importer" (the
-# frame that imports), "origin" (the first caller outside the standard library), "always"
-# (the profiler: anyone but the guard during an operation)
+# frame that imports), "origin" (the first caller outside the standard library), "stack"
+# (any: for writes and sockets, which the sandbox stops and which are only reported),
+# "always" (the profiler: anyone but the guard during an operation)
 WATCHED = {
     "sys.setprofile": "always",
     "sys.settrace": "always",
@@ -91,6 +93,21 @@ IMPORT_MACHINERY = re.compile(
 )
 
 
+def _denied(name: str) -> bool:
+    parts = name.split(".")
+    return parts[0] in DENIED_IMPORTS or any(
+        part.startswith("_") and not part.startswith("__") for part in parts
+    )
+
+
+def _module_name(filename: str) -> str:
+    """The module a source file is ("shelve" for .../shelve.py, "ctypes" for its __init__)."""
+    if not filename.endswith(".py") or filename.startswith("<"):
+        return ""
+    head, base = os.path.split(filename[:-3])
+    return os.path.basename(head) if base == "__init__" else base
+
+
 def _is_stdlib(frame) -> bool:
     return frame.f_code.co_filename.startswith(STDLIB)
 
@@ -105,7 +122,19 @@ def _is_import_machinery(frame) -> bool:
     )
 
 
-def install(channel, allowed_codes=(), marker_codes=(), writable=("/tmp", "/home/student")):
+# Where graded code may write: its home (which holds its working folder), files right in
+# /tmp, and the folders there that libraries and tempfile make.
+WRITABLE_HOME = "/home/student/"
+TMP_NAMES = re.compile(
+    r"^/tmp(/[^/]+|/(tmp|ipykernel_|matplotlib|ipython|jupyter|keras)[^/]*/.*)?$"
+)
+
+
+def may_write(path: str) -> bool:
+    return path.startswith(WRITABLE_HOME) or bool(TMP_NAMES.match(path))
+
+
+def install(channel, allowed_codes=(), marker_codes=()):
     """Install the hook; it writes reports to the socket `channel` (kept in a closure).
 
     `allowed_codes` are the code objects allowed to call sys.setprofile (the guard's);
@@ -113,7 +142,6 @@ def install(channel, allowed_codes=(), marker_codes=(), writable=("/tmp", "/home
     """
     allowed = frozenset(allowed_codes)
     markers_from = frozenset(marker_codes)
-    writable = tuple(os.path.realpath(p) + os.sep for p in writable)
     local = threading.local()
     send = channel.sendall
 
@@ -135,6 +163,10 @@ def install(channel, allowed_codes=(), marker_codes=(), writable=("/tmp", "/home
             if frame is not None and is_student_file(frame.f_code.co_filename):
                 return frame
             return None
+        if rule == "stack":  # anywhere on the stack (for what is only reported, never scored)
+            while frame is not None and not is_student_file(frame.f_code.co_filename):
+                frame = frame.f_back
+            return frame
         # "origin": the first frame outside the standard library and this module
         while frame is not None and (_is_witness(frame) or _is_stdlib(frame)):
             frame = frame.f_back
@@ -175,9 +207,7 @@ def install(channel, allowed_codes=(), marker_codes=(), writable=("/tmp", "/home
                     report(event, "", frame or caller)
             elif rule == "import":
                 name = str(args[0])
-                if name.split(".")[0] in DENIED_IMPORTS or any(
-                    part.startswith("_") and not part.startswith("__") for part in name.split(".")
-                ):
+                if _denied(name):
                     frame = student_frame(caller, "importer")
                     if frame is not None:
                         report(event, name, frame)
@@ -188,15 +218,30 @@ def install(channel, allowed_codes=(), marker_codes=(), writable=("/tmp", "/home
                 )
                 if writing and isinstance(path, str | bytes):
                     real = os.path.realpath(os.fsdecode(path))
-                    if not (real + os.sep).startswith(writable):
-                        frame = student_frame(caller, "origin")
+                    if not may_write(real):
+                        frame = student_frame(caller, "stack")
                         if frame is not None:
                             report("write", real, frame)
+            elif event.startswith("socket."):
+                address = args[1] if len(args) > 1 else None
+                # local (Unix domain) sockets are the sandbox's own; the network is not
+                if not isinstance(address, str | bytes):
+                    frame = student_frame(caller, rule)
+                    if frame is not None:
+                        report(event, repr(address), frame)
             else:
                 frame = student_frame(caller, rule or "origin")
                 if frame is not None:
                     detail = args[0] if args and isinstance(args[0], str) else ""
                     report(event, detail, frame)
+                elif event == "exec":
+                    # importlib.import_module loads modules without the "import" event; the
+                    # module's code is then executed on behalf of the student's frame
+                    name = _module_name(getattr(args[0], "co_filename", "")) if args else ""
+                    if _denied(name):
+                        frame = student_frame(caller, "importer")
+                        if frame is not None:
+                            report("import", name, frame)
         except Exception:  # a report must never break the student's code
             pass
         finally:

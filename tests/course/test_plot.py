@@ -64,6 +64,17 @@ def test_kernels_grid_layout_and_zero_kernel():
     assert fig.axes[0].images[0].get_clim() == (-1.0, 1.0)
 
 
+def test_learned_kernels_are_readable_at_notebook_width():
+    """Lesson 02's eight learned 5x5 kernels: numbers of at least 8 points, in rows of four,
+    in a figure no wider than a notebook shows without shrinking it."""
+    fig = plot.kernels(np.random.default_rng(0).normal(size=(5, 5, 1, 8)))
+    sizes = {text.get_fontsize() for ax in fig.axes[:-1] for text in ax.texts}
+    assert min(sizes) >= 8
+    assert fig.get_size_inches()[0] <= 10
+    assert [ax.get_title() for ax in fig.axes[:8]] == [f"out {o}" for o in range(8)]
+    assert [ax.get_subplotspec().rowspan.start for ax in fig.axes[:8]] == [0] * 4 + [1] * 4
+
+
 @pytest.mark.parametrize("shape", [(3,), (3, 3, 1, 1, 1), (0, 3)])
 def test_kernels_errors(shape):
     with pytest.raises(ValueError, match=r"Received: kernel.shape="):

@@ -28,6 +28,20 @@ def test_notebooks_are_stored_without_outputs(path):
             assert cell.outputs == [] and cell.execution_count is None
 
 
+@pytest.mark.parametrize("path", lesson_notebooks(NOTEBOOKS), ids=lambda p: p.parent.name)
+def test_run_all_goes_on_past_errors(path):
+    """JupyterLab's Run All stops at the first cell that raises, unless the cell is tagged
+    `raises-exception`: a student who has not finished exercise 1 must still see the rest of
+    the lesson run (a failing test cell still shows its error and scores 0 in nbgrader)."""
+    nb = nbformat.read(path, as_version=4)
+    untagged = [
+        index
+        for index, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and "raises-exception" not in cell.metadata.get("tags", [])
+    ]
+    assert untagged == [], f"code cells {untagged} lack the `raises-exception` tag"
+
+
 def test_an_edited_solution_cell_is_reported_and_rewritten(tmp_path):
     source = NOTEBOOKS / "02_convolution" / "convolution.ipynb"
     copy = tmp_path / "convolution.ipynb"

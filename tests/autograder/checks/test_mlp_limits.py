@@ -172,6 +172,33 @@ def test_dense_checks_pass_correct_code(cls):
     checks.check_dense_trains(cls)
 
 
+class NamelessDense(ReferenceDense):
+    """Drops the layer's name instead of passing it on to keras.layers.Layer."""
+
+    def __init__(self, units, **kwargs):
+        kwargs.pop("name", None)
+        super().__init__(units, **kwargs)
+
+
+class FrozenDense(ReferenceDense):
+    """Creates its kernel non-trainable."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.kernel.trainable = False
+
+
+def test_the_contract_holds_the_whole_config_and_trainable_weights_as_keras_tests_do():
+    import autograder.contract as contract
+
+    layer = NamelessDense(3, name="first")
+    with pytest.raises(CheckFailed, match="from_config") as failure:
+        contract.check_config_roundtrip(layer, ("units", "activation", "use_bias"))
+    assert "name: " in str(failure.value)
+    with pytest.raises(CheckFailed, match="kernel is not trainable"):
+        checks.check_dense_contract(FrozenDense)
+
+
 def test_numpy_dense_gets_the_numbers_but_cannot_train():
     checks.check_dense_matches_keras(NumpyDense)
     with pytest.raises(CheckFailed, match="gradient|fit"):

@@ -126,7 +126,10 @@ def source_notebook():
 
     new_code, new_md = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
     cells = [
-        new_md("# Arithmetic\nA fixture lesson.", metadata=_meta("intro", locked=True)),
+        new_md(
+            "# Arithmetic\nA fixture lesson: $a + b$, and $$\\sum_{i=1}^{n} x_i$$",
+            metadata=_meta("intro", locked=True),
+        ),
         new_code(f"import math\nimport {CHECKS} as checks", metadata=_meta("imports", locked=True)),
         new_code("", metadata=_meta("add", solution=True)),
         new_code(

@@ -2,9 +2,9 @@
 submission (perfect, untouched, each wrong version, each broken one), then many small checks,
 and stock `nbgrader autograde` on a copy of the course directory for comparison.
 
-The solved notebook's slowest cell (the imports) takes ~7 s alone and about twice that with two
-kernels side by side, so a 30 s cell time limit is safe and keeps the timeouts of the looping
-submission cheap.
+The solved notebook's slowest cells take ~7 s alone and several times that with two kernels
+side by side on a loaded machine, so the cell time limit is 60 s (the looping submission pays
+it twice).
 """
 
 import csv
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENT, NOTEBOOK = "02_convolution", "convolution"
-CELL_TIMEOUT = 30
+CELL_TIMEOUT = 60
 STOCK_STUDENTS = ("perfect", "untouched", "mistake-bias_missing-conv2d-call")
 
 
@@ -156,13 +156,16 @@ def test_import_error_costs_only_the_cells_that_need_the_function(e2e):
 
 
 def test_endless_loop_times_out_on_its_cell_and_keeps_the_rest(e2e):
+    """The loop runs inside a check (stopped at the cell's time limit, the check fails) and in
+    an experiment cell (nbclient's own time limit); every other cell keeps its points."""
     student = "broken-infinite-loop"
     assert e2e.scores[student]["test_cross_correlate2d"] == 0
     assert e2e.scores[student]["test_hand_example"] == 1
     cell = _cell(_autograded(e2e, student), "test_cross_correlate2d")
-    assert [o.ename for o in cell.outputs if o.output_type == "error"][-1] == "CellTimeoutError"
+    assert [o.ename for o in cell.outputs if o.output_type == "error"][-1] == "CheckFailed"
+    assert "cross_correlate2d was stopped: it ran out of time." in _feedback(e2e, student)
     assert f"per-cell time limit of {CELL_TIMEOUT} s" in _feedback(e2e, student)
-    assert "(test_cross_correlate2d) timed out" in _summary_line(e2e, student)
+    assert "timed out" in _summary_line(e2e, student)
 
 
 def test_deleted_test_cell_is_restored_and_graded(e2e):

@@ -106,6 +106,39 @@ def test_feedback_pages(graded):
     assert "returned" in nbgrader_page.read_text()
 
 
+def test_feedback_math_is_mathml_and_loads_nothing(graded):
+    """The math renders offline: MathML written in the page, no MathJax (nor any other
+    script) fetched from the network."""
+    course, _, _, _ = graded
+    page = (course.feedback_dir("perfect", ASSIGNMENT) / "arith.html").read_text()
+    assert page.count("<math ") == 2 and 'display="block"' in page
+    assert "$$" not in page and "$a + b$" not in page
+    assert "<script src=" not in page and "MathJax.Hub" not in page
+
+
+def test_stock_generate_feedback_does_the_same(graded, tmp_path):
+    """`nbgrader generate_feedback` in the course directory, with nothing but its
+    nbgrader_config.py, writes the same offline math."""
+    import subprocess
+    import sys
+
+    course, _, _, _ = graded
+    copy = tmp_path / "course"
+    shutil.copytree(course.root, copy)
+    shutil.rmtree(copy / "feedback")
+    run = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT, "--student", "perfect"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    page = copy / "feedback" / "perfect" / ASSIGNMENT / "arith.html"
+    assert page.is_file(), run.stdout[-2000:] + run.stderr[-2000:]
+    text = page.read_text()
+    assert text.count("<math ") == 2 and "<script src=" not in text
+
+
 def test_gradebook_is_nbgraders(graded):
     course, _, _, samples = graded
     with course.gradebook() as gb:

@@ -33,7 +33,7 @@ def test_flat_files_need_the_assignment(tmp_path):
     with pytest.raises(CourseError, match="no submissions found"):
         intake.scan(tmp_path, NOTEBOOKS)
     (sub,), _ = intake.scan(tmp_path, NOTEBOOKS, "01_fixture")
-    assert (sub.student, list(sub.files)) == ("bob", ["arith.ipynb"])
+    assert (sub.student, _names(sub)) == ("bob", ["arith.ipynb"])
 
 
 def test_flat_file_refused_for_a_several_notebook_assignment(tmp_path):
@@ -47,7 +47,7 @@ def test_flat_file_refused_for_a_several_notebook_assignment(tmp_path):
 def test_student_folder_without_assignment_level(tmp_path):
     _write(tmp_path / "dan/arith.ipynb", _nb_bytes())
     (sub,), _ = intake.scan(tmp_path, NOTEBOOKS, "01_fixture")
-    assert (sub.student, sub.assignment, list(sub.files)) == ("dan", "01_fixture", ["arith.ipynb"])
+    assert (sub.student, sub.assignment, _names(sub)) == ("dan", "01_fixture", ["arith.ipynb"])
 
 
 def test_unknown_assignment_folders_are_reported(tmp_path):
@@ -61,7 +61,7 @@ def test_unknown_assignment_folders_are_reported(tmp_path):
 def test_a_lone_notebook_with_another_name_is_graded_under_the_expected_name(tmp_path):
     _write(tmp_path / "finn/01_fixture/arith (1).ipynb", _nb_bytes())
     (sub,), _ = intake.scan(tmp_path, NOTEBOOKS)
-    assert list(sub.files) == ["arith.ipynb"] and sub.unreadable is None
+    assert _names(sub) == ["arith.ipynb"] and sub.unreadable is None
     assert sub.notes == ["notebook was named 'arith (1).ipynb'; graded as arith.ipynb"]
 
 
@@ -77,7 +77,7 @@ def test_unreadable_notebooks_are_kept_aside_with_a_reason(tmp_path, data, reaso
     _write(tmp_path / "gus/01_fixture/arith.ipynb", data)
     (sub,), _ = intake.scan(tmp_path, NOTEBOOKS)
     assert sub.unreadable.startswith(f"arith.ipynb cannot be graded: {reason}")
-    assert list(sub.files) == ["arith.ipynb.unreadable"]
+    assert _names(sub) == ["arith.ipynb.unreadable"]
     assert sub.files["arith.ipynb.unreadable"] == data
 
 
@@ -93,7 +93,7 @@ def test_several_notebooks_one_unreadable(tmp_path):
     _write(tmp_path / "ida/02_two/c.ipynb", _nb_bytes())
     (sub,), _ = intake.scan(tmp_path, NOTEBOOKS)
     assert sub.unreadable is None
-    assert sorted(sub.files) == ["a.ipynb", "b.ipynb.unreadable", "c.ipynb"]
+    assert _names(sub) == ["a.ipynb", "b.ipynb.unreadable", "c.ipynb"]
     assert any("b.ipynb cannot be graded (invalid JSON" in n for n in sub.notes)
     assert "ignored c.ipynb: the assignment has no notebook of that name" in sub.notes
 
@@ -109,3 +109,17 @@ def test_read_notebook_accepts_old_minor_versions():
     for cell in nb["cells"]:
         cell.pop("id", None)
     assert intake.read_notebook(json.dumps(nb).encode()).cells[0].source == "x = 1"
+
+
+def _names(sub) -> list[str]:
+    """The submission's files, without the timestamp intake adds."""
+    return sorted(name for name in sub.files if name != intake.TIMESTAMP)
+
+
+def test_a_submission_without_timestamp_gets_its_notebooks_save_time(tmp_path):
+    import os
+
+    _write(tmp_path / "eve/01_fixture/arith.ipynb", _nb_bytes())
+    os.utime(tmp_path / "eve/01_fixture/arith.ipynb", (1_700_000_000, 1_700_000_000))
+    (sub,), _ = intake.scan(tmp_path, NOTEBOOKS)
+    assert sub.files[intake.TIMESTAMP] == b"2023-11-14 22:13:20.000000 UTC"

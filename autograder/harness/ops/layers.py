@@ -1,0 +1,206 @@
+"""Operations on layers and small models: calls, weights, configs, gradients, training."""
+
+__all__ = [
+    "call",
+    "value",
+    "short_name",
+    "weights",
+    "weight_values",
+    "assign",
+    "build_layer",
+    "symbolic_output",
+    "signature",
+    "config_roundtrip",
+    "gradients",
+    "build_model",
+    "model_summary",
+    "fit",
+    "weight_constraints",
+]
+
+import inspect
+
+import numpy as np
+
+
+def call(target, *args, **kwargs):
+    """`target(*args, **kwargs)`: a student function, class, layer or method."""
+    return target(*args, **kwargs)
+
+
+def value(target):
+    """The value of `target` itself (an attribute path of a student object, say)."""
+    return target
+
+
+def short_name(variable) -> str:
+    """A weight's name without its path ("kernel" for "conv2d/kernel")."""
+    return str(variable.name).split("/")[-1].split(":")[0]
+
+
+def weights(layer) -> list[dict]:
+    """Name, shape, dtype and trainability of every weight of `layer`, in order."""
+    return [
+        {
+            "name": short_name(w),
+            "shape": tuple(int(d) for d in w.shape),
+            "dtype": str(w.dtype),
+            "trainable": bool(w.trainable),
+        }
+        for w in layer.weights
+    ]
+
+
+def weight_values(layer) -> dict:
+    """{short name: value} of the layer's weights."""
+    import keras
+
+    return {short_name(w): keras.ops.convert_to_numpy(w) for w in layer.weights}
+
+
+def assign(layer, values: dict) -> None:
+    """Copy `values` ({short name: array}) into the layer's weights of those names."""
+    found = {short_name(w): w for w in layer.weights}
+    for name, array in values.items():
+        found[name].assign(np.asarray(array))
+
+
+def build_layer(target, args=(), kwargs=None, input_shape=None, values=None):
+    """A layer from a class (constructed with args/kwargs) or a layer, built for
+    `input_shape` when given, with `values` copied into its weights."""
+    layer = target(*args, **(kwargs or {})) if inspect.isclass(target) else target
+    if input_shape is not None and not layer.built:
+        layer.build(tuple(input_shape))
+    if values:
+        assign(layer, values)
+    return layer
+
+
+def symbolic_output(target, input_shape, args=(), kwargs=None):
+    """The layer (or a new one of the class) called on `keras.Input(input_shape[1:])`."""
+    import keras
+
+    layer = build_layer(target, args, kwargs)
+    return layer(keras.Input(tuple(input_shape[1:]), batch_size=input_shape[0]))
+
+
+def signature(target, method: str = "__init__") -> list[tuple]:
+    """[(name, kind, default)] of `target.method`; default is `inspect.Parameter.empty`'s
+    name when there is none."""
+    params = inspect.signature(getattr(target, method)).parameters.values()
+    return [(p.name, p.kind.name, "<empty>" if p.default is p.empty else p.default) for p in params]
+
+
+def config_roundtrip(layer) -> dict:
+    """`layer.get_config()`, and the config of `type(layer).from_config` of it."""
+    config = layer.get_config()
+    clone = type(layer).from_config(config)
+    return {"config": config, "again": clone.get_config()}
+
+
+def _loss(outputs, upstream, target):
+    from keras import ops
+
+    if target is not None:
+        return ops.mean(ops.square(outputs - target))
+    return ops.sum(outputs * upstream)
+
+
+def gradients(layer, inputs, upstream=None, target=None, training=None, allow_in_backward=()):
+    """Output of the layer and the gradients of a scalar loss with respect to its inputs and
+    trainable weights.
+
+    The loss is `sum(output * upstream)` (so the input gradient is the backward pass of the
+    upstream gradient), or the mean squared error to `target` when that is given.
+    `allow_in_backward` names forbidden functions the backward pass may call (TensorFlow
+    differentiates a slice with tf.pad); the forward pass stays fully guarded.
+    Returns {"output", "inputs", "weights": {name: gradient or None}}.
+    """
+    import tensorflow as tf
+
+    from .execution import allowing
+
+    x = tf.convert_to_tensor(inputs)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        kwargs = {} if training is None else {"training": training}
+        outputs = layer(x, **kwargs)
+        loss = _loss(outputs, upstream, target)
+    variables = list(layer.trainable_weights)
+    with allowing(allow_in_backward):
+        grads = tape.gradient(loss, [x, *variables])
+    return {
+        "output": outputs,
+        "inputs": grads[0],
+        "weights": {short_name(v): g for v, g in zip(variables, grads[1:], strict=True)},
+    }
+
+
+def build_model(spec, input_shape):
+    """A functional Keras model of the layers of `spec` (see the module docstring)."""
+    import keras
+
+    inputs = keras.Input(tuple(input_shape[1:]))
+    outputs = inputs
+    for entry in spec:
+        if entry[0] == "keras":
+            _, name, args, kwargs = entry
+            layer = getattr(keras.layers, name)(*args, **kwargs)
+        else:
+            target, args, kwargs = entry
+            layer = build_layer(target, args, kwargs)
+        outputs = layer(outputs)
+    return keras.Model(inputs, outputs)
+
+
+def model_summary(spec, input_shape) -> list[dict]:
+    """Per layer of the model of `spec`: class name, output shape, parameter count."""
+    model = build_model(spec, input_shape)
+    return [
+        {
+            "layer": type(layer).__name__,
+            "output_shape": tuple(layer.output.shape),
+            "params": int(sum(np.prod(w.shape) for w in layer.weights)),
+        }
+        for layer in model.layers[1:]
+    ]
+
+
+def fit(spec, input_shape, x, y, loss, learning_rate=0.02, epochs=15, batch_size=16, seed=0):
+    """Train the model of `spec` with Adam; return its loss per epoch and its final weights."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(spec, input_shape)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    return {
+        "loss": [float(v) for v in history.history["loss"]],
+        "weights": [keras.ops.convert_to_numpy(w) for w in model.weights],
+    }
+
+
+def weight_constraints(layer) -> dict:
+    """{short name: class name of the weight's constraint, or None} of the layer's weights."""
+    found = {}
+    for w in layer.weights:
+        constraint = getattr(w, "constraint", None)
+        found[short_name(w)] = None if constraint is None else type(constraint).__name__
+    return found
+
+
+OPERATIONS = (
+    call,
+    value,
+    weights,
+    weight_values,
+    assign,
+    build_layer,
+    symbolic_output,
+    signature,
+    config_roundtrip,
+    gradients,
+    model_summary,
+    fit,
+    weight_constraints,
+)

@@ -1,0 +1,94 @@
+"""Test cells read as calls of the checks, run on the grader's side."""
+
+import nbformat
+import pytest
+
+from autograder.feedback import CheckFailed, passed
+from autograder.grading.test_cells import (
+    CheckCall,
+    NotChecks,
+    checks_module_name,
+    parse,
+    run_calls,
+    write_outputs,
+)
+
+
+def test_a_lesson_test_cell_is_its_check_calls():
+    source = (
+        "checks.check_conv2d(Conv2D)\n### BEGIN HIDDEN TESTS\n"
+        "checks.check_conv2d(Conv2D, hidden=True)\n### END HIDDEN TESTS"
+    )
+    assert parse(source) == [
+        CheckCall("check_conv2d", (("name", "Conv2D"),), {}),
+        CheckCall("check_conv2d", (("name", "Conv2D"),), {"hidden": True}),
+    ]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "assert add(1, 2) == 3",
+        "checks.check_x(f(1))",
+        "checks.helper(x)",
+        "x = checks.check_x(y)",
+        "checks.check_x(**kwargs)",
+        "other.check_x(y)",
+    ],
+)
+def test_anything_else_is_not_a_check_cell(source):
+    with pytest.raises(NotChecks):
+        parse(source)
+
+
+def test_the_checks_binding_comes_from_the_released_notebook():
+    source = "import numpy as np\nfrom autograder.checks import padding as checks"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    assert checks_module_name(nb) == "autograder.checks.padding"
+
+
+def test_run_calls_stops_at_the_first_failure_and_writes_only_the_feedback():
+    class Module:
+        @staticmethod
+        def check_ok(obj):
+            passed(f"{obj} is fine")
+
+        @staticmethod
+        def check_bad(obj, hidden=False):
+            raise CheckFailed("It is wrong.", ["case: small"], "look again")
+
+    calls = parse("checks.check_ok(a)\nchecks.check_bad(a, hidden=True)\nchecks.check_ok(a)")
+    verdict = run_calls(calls, Module, lambda name: name.upper())
+    assert verdict.stdout == "OK: A is fine\n"
+    assert verdict.failure == "It is wrong.\n  case: small\n  Hint: look again"
+    cell = nbformat.v4.new_code_cell("...")
+    write_outputs(cell, verdict, 3)
+    assert [o.output_type for o in cell.outputs] == ["stream", "error"]
+    red, plain = cell.outputs[1].traceback[0], cell.outputs[1].traceback[1:]
+    assert "It is wrong." in red and red.startswith("\x1b[")
+    assert plain == ["  case: small", "  Hint: look again"]
+
+
+def test_course_imports_are_the_released_notebooks_own_imports():
+    from autograder.grading.test_cells import course_imports
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "from autograder.checks import convolution as checks\nfrom course import data, plot\n"
+            "\nimport keras\nimport numpy as np\nfrom keras import ops"
+        ),
+        nbformat.v4.new_code_cell("import mine", metadata={"nbgrader": {"solution": True}}),
+        nbformat.v4.new_code_cell("def f():\n    import inside_a_function\nfrom . import relative"),
+        nbformat.v4.new_code_cell("this is not python"),
+    ]
+    assert course_imports(nb) == [
+        "autograder.checks",
+        "autograder.checks.convolution",
+        "course",
+        "course.data",
+        "course.plot",
+        "keras",
+        "numpy",
+        "keras.ops",
+    ]

@@ -1,0 +1,132 @@
+"""A sandboxed kernel, started as `cnn-course grade` starts it: what its code can and cannot
+reach, and operations served across the boundary."""
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from jupyter_client import BlockingKernelClient
+
+from autograder.feedback import CheckFailed
+from autograder.guard import ForbiddenOps
+from autograder.sandbox.manager import SandboxKernelManager
+from autograder.sandbox.policy import Limits, is_root, unavailable_reason
+from autograder.sandbox.session import KernelSession
+from autograder.student import run
+
+pytestmark = pytest.mark.skipif(unavailable_reason() is not None, reason="needs bubblewrap")
+NOTHING = ForbiddenOps("nothing", (), "")
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    secret = tmp_path_factory.mktemp("course") / "gradebook.db"
+    secret.write_text("grades")
+    manager = SandboxKernelManager(limits=Limits(memory_mb=1024, processes=64, tmp_mb=64))
+    manager.notebook_bytes = b'{"cells": []}'
+    manager.notebook_name = "lesson.ipynb"
+    asyncio.run(manager.start_kernel())
+    client = BlockingKernelClient()
+    client.load_connection_info(manager.get_connection_info())
+    client.start_channels(hb=False)
+    client.wait_for_ready(timeout=60)
+
+    def execute(code: str) -> tuple[str, str]:
+        msg_id = client.execute(code)
+        out, err = [], []
+        while True:
+            msg = client.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out.append(content["text"])
+            elif kind == "error":
+                err.append(f"{content['ename']}: {content['evalue']}")
+            elif kind == "status" and content["execution_state"] == "idle":
+                return "".join(out), "\n".join(err)
+
+    yield manager, execute, secret
+    client.stop_channels()
+    asyncio.run(manager.shutdown_kernel(now=True))
+    asyncio.run(manager.cleanup_resources())
+
+
+def test_it_runs_as_an_unprivileged_user_in_its_own_folder(kernel):
+    _, execute, _ = kernel
+    out, err = execute("import os\nprint(os.getuid(), os.getcwd(), sorted(os.listdir('.')))")
+    uid, cwd, listing = out.split(" ", 2)
+    assert not err and int(uid) != 0 and cwd == "/home/student/work"
+    assert "lesson.ipynb" in listing
+    if is_root():
+        out, _ = execute("print(open('/proc/self/status').read())")
+        assert "CapEff:\t0000000000000000" in out and "NoNewPrivs:\t1" in out
+
+
+def test_the_course_solutions_and_references_are_out_of_sight(kernel):
+    _, execute, secret = kernel
+    checks = [
+        f"os.path.exists({str(secret)!r})",
+        f"os.path.exists({str(REPO / 'solutions')!r})",
+        f"os.path.exists({str(REPO / 'notebooks')!r})",
+        "bool(__import__('importlib.util').util.find_spec('solutions'))",
+        f"bool(os.listdir({str(REPO / 'autograder' / 'references' / 'stored')!r}))",
+    ]
+    out, err = execute("import os\nprint([" + ", ".join(checks) + "])")
+    assert not err and out.strip() == str([False] * len(checks))
+
+
+def test_installed_software_is_read_only_and_the_network_is_gone(kernel):
+    _, execute, _ = kernel
+    import autograder
+
+    target = Path(autograder.__file__)
+    _, err = execute(f"open({str(target)!r}, 'a')")
+    assert err.startswith(("OSError", "PermissionError")), err
+    _, err = execute("import socket\nsocket.create_connection(('127.0.0.1', 22), timeout=2)")
+    assert err.startswith(("ConnectionRefusedError", "OSError")), err
+    out, _ = execute("import os\nprint(sorted(p for p in os.listdir('/proc') if p.isdigit()))")
+    assert len(eval(out)) <= 3  # its own processes only
+
+
+def test_memory_beyond_the_cap_kills_only_the_kernel():
+    manager = SandboxKernelManager(limits=Limits(memory_mb=512))
+    manager.notebook_bytes = b"{}"
+    asyncio.run(manager.start_kernel())
+    client = BlockingKernelClient()
+    client.load_connection_info(manager.get_connection_info())
+    client.start_channels(hb=False)
+    client.wait_for_ready(timeout=60)
+    client.execute("hog = bytearray(2 * 2**30)")
+    deadline = time.monotonic() + 60
+    while manager.provisioner.process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert manager.provisioner.process.poll() is not None
+    if manager.confinement.kind != "rlimits":
+        assert "memory limit of 512 MB" in manager.why_died()
+    client.stop_channels()
+    asyncio.run(manager.cleanup_resources())
+    assert not os.path.exists(manager.folder)
+
+
+def test_operations_cross_the_boundary_as_data(kernel):
+    manager, execute, _ = kernel
+    execute("def add(a, b):\n    return a + b\ndef stub():\n    raise NotImplementedError()")
+    session = KernelSession(manager, lambda: time.monotonic() + 30)
+    try:
+        assert run("add", session.ref("add"), np.arange(3), 1, forbidden=NOTHING).tolist() == [
+            1,
+            2,
+            3,
+        ]
+        with pytest.raises(CheckFailed, match="stub is not implemented yet"):
+            run("stub", session.ref("stub"), forbidden=NOTHING)
+        execute("def sneaky():\n    import sys\n    sys.setprofile(None)\n    return 1")
+        with pytest.raises(CheckFailed, match=r"the grader saw it remove or replace"):
+            run("sneaky", session.ref("sneaky"), forbidden=NOTHING)
+    finally:
+        session.close()

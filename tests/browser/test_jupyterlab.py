@@ -1,0 +1,335 @@
+"""A student's and an instructor's day in JupyterLab, in headless Chromium, offline.
+
+The student (a `pip install .` environment without the solutions) opens the released lesson
+02, runs all cells, reads a failing check and a passing one, and validates the notebook. The
+instructor (the test environment: cnn-course and cnn-course-solutions) grades a few
+submissions with `cnn-course grade` (in the bubblewrap sandbox), imports a roster and reads
+formgrader and a feedback page. Neither browser can reach anything but this machine.
+
+Screenshots of each step are kept under the pytest temp folder (`browser-artifacts/`).
+"""
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENT, NOTEBOOK = "02_convolution", "convolution"
+INSTRUCTOR_TOOLS = ("Formgrader", "Course List", "Create Assignment")
+MINUTE = 60_000
+
+FLIPPED = """def cross_correlate2d(x, kernel):
+    x = np.asarray(x, dtype=float)
+    kernel = np.asarray(kernel, dtype=float)[::-1, ::-1]
+    kh, kw = kernel.shape
+    out = np.zeros((x.shape[0] - kh + 1, x.shape[1] - kw + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(x[i:i + kh, j:j + kw] * kernel)
+    return out
+"""
+CORRECT = FLIPPED.replace("[::-1, ::-1]", "")
+ROSTER = {
+    "ada": ("Ada", "Lovelace"),
+    "alan": ("Alan", "Turing"),
+    "grace": ("Grace", "Hopper"),
+}
+
+
+def _cli(*args, cwd, timeout=900):
+    run = subprocess.run(
+        [sys.executable, "-m", "autograder.cli", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run.stdout
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """Lesson 02 released into a course directory by `cnn-course release`."""
+    tmp = tmp_path_factory.mktemp("course")
+    _cli("release", "--dir", tmp / "course", "--assignment", ASSIGNMENT, cwd=tmp)
+    return tmp / "course"
+
+
+@pytest.fixture(scope="module")
+def graded(course, tmp_path_factory):
+    """Three submissions graded by `cnn-course grade`, and a roster imported: ada solved
+    exercises 1 and 2, grace flipped the kernel in exercise 1, alan handed in the blank
+    notebook. (Nobody finished Conv2D, so no submission trains the experiment's networks and
+    grading takes about a minute.)"""
+    from autograder.grading.submissions import perfect, with_replacements
+
+    tmp = tmp_path_factory.mktemp("grading")
+    released = nbformat.read(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    solved = perfect(source, released)
+    ada = _only_solved(solved, released, {"cross_correlate2d", "im2col"})
+    notebooks = {
+        "ada": ada,
+        "grace": with_replacements(ada, {"cross_correlate2d": FLIPPED}),
+        "alan": released,
+    }
+    for student, nb in notebooks.items():
+        target = tmp / "submissions" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+        target.parent.mkdir(parents=True)
+        nbformat.write(nb, target)
+    graded_out = _cli("grade", tmp / "submissions", "--dir", course, "--jobs", 2, cwd=tmp)
+    roster = tmp / "roster.csv"
+    with roster.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "first_name", "last_name", "email"])
+        for student, (first, last) in ROSTER.items():
+            writer.writerow([student, first, last, f"{first.lower()}@example.org"])
+    roster_out = _cli("roster", roster, "--dir", course, cwd=tmp)
+    return SimpleNamespace(course=course, grading=graded_out, roster=roster_out)
+
+
+def _only_solved(solved, released, grade_ids):
+    nb = nbformat.reads(nbformat.writes(released), as_version=4)
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in solved.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") in grade_ids
+    }
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    return nb
+
+
+# --- driving JupyterLab ------------------------------------------------------------------------
+
+
+def open_menu(page, title):
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{title}$")).click()
+    menu = page.locator(".lm-Menu").last
+    menu.wait_for()
+    return menu
+
+
+def menu_items(page, title, shot=None) -> list[str]:
+    """The labels of a menu's visible items (a command that no plugin provides is hidden)."""
+    menu = open_menu(page, title)
+    items = menu.locator(".lm-Menu-item[data-type='command']")
+    labels = [
+        (items.nth(i).text_content() or "").strip()
+        for i in range(items.count())
+        if items.nth(i).is_visible()
+    ]
+    if shot:
+        shot()
+    page.keyboard.press("Escape")
+    return labels
+
+
+def code_cell(page, text):
+    """The code cell whose source contains `text`."""
+    editor = page.locator(".jp-InputArea-editor", has_text=text)
+    return page.locator(".jp-Notebook .jp-CodeCell").filter(has=editor)
+
+
+def output_text(cell) -> str:
+    return cell.locator(".jp-OutputArea").text_content() or ""
+
+
+def execution_count(cell) -> str:
+    return (cell.locator(".jp-InputPrompt").text_content() or "").strip()
+
+
+def wait_until_run(page, cell, timeout=3 * MINUTE):
+    cell.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "el => /\\[\\d+\\]/.test(el.textContent)",
+        arg=cell.locator(".jp-InputPrompt").element_handle(),
+        timeout=timeout,
+    )
+
+
+def type_into(page, cell, code):
+    cell.scroll_into_view_if_needed()
+    cell.locator(".cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+    page.keyboard.press("Escape")
+
+
+def run_cell(page, cell):
+    cell.scroll_into_view_if_needed()
+    cell.locator(".jp-InputPrompt").click()
+    page.keyboard.press("Shift+Enter")
+
+
+def open_notebook(page, lab, path):
+    page.goto(lab.url(f"/lab/tree/{path}"))
+    page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=2 * MINUTE)
+    idle = page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\| Idle"))
+    idle.first.wait_for(timeout=2 * MINUTE)
+
+
+def step(person, artifacts, label):
+    return person.shot(artifacts, label)
+
+
+# --- the student -------------------------------------------------------------------------------
+
+
+def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
+    course, student_env, lab_server, person, artifacts, tmp_path
+):
+    home = tmp_path / "student"
+    (home / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", home / ASSIGNMENT)
+    lab = lab_server(student_env, home)
+    student = person("student")
+    page = student.page
+
+    # the assignment tools a student uses, not the instructor's
+    open_notebook(page, lab, f"{ASSIGNMENT}/{NOTEBOOK}.ipynb")
+    step(student, artifacts, "1-opened")
+    items = menu_items(page, "Nbgrader", lambda: step(student, artifacts, "1-nbgrader-menu"))
+    assert items == ["Assignment List"], items
+    assert page.get_by_text("Create Assignment").count() == 0
+    assert page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").is_visible()
+    assert lab.status("/formgrader") == 404
+
+    # Run All goes through the whole notebook although nothing is implemented yet
+    open_menu(page, "Run").get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    wait_until_run(page, cells.last, timeout=4 * MINUTE)
+    step(student, artifacts, "2-run-all")
+    unrun = [i for i in range(cells.count()) if not re.search(r"\d", execution_count(cells.nth(i)))]
+    assert unrun == [], f"code cells not run by Run All: {unrun}"
+
+    # no TensorFlow start-up lines under the imports
+    imports = code_cell(page, "from autograder.checks import convolution as checks")
+    assert output_text(imports).strip() == "", output_text(imports)
+
+    # a failing check shows its message only: no traceback, no grader frames
+    hand = code_cell(page, "checks.check_hand_example(cross_correlate2d)")
+    hand.scroll_into_view_if_needed()
+    text = output_text(hand)
+    assert "cross_correlate2d" in text and "not implemented" in text, text
+    for noise in ("Traceback", "autograder/", 'File "', "site-packages"):
+        assert noise not in text, text
+    step(student, artifacts, "3-failing-check")
+
+    # the student writes exercise 1 with the kernel flipped: the check names the mistake
+    exercise = code_cell(page, "def cross_correlate2d(x, kernel):")
+    type_into(page, exercise, FLIPPED)
+    run_cell(page, exercise)
+    run_cell(page, hand)
+    page.wait_for_function(
+        "el => el.textContent.includes('Likely mistake')",
+        arg=hand.locator(".jp-OutputArea").element_handle(),
+        timeout=MINUTE,
+    )
+    text = output_text(hand)
+    assert "true convolution (kernel flipped)" in text, text
+    assert "Traceback" not in text and "autograder/" not in text, text
+    step(student, artifacts, "4-named-mistake")
+
+    # ... fixes it: both checks of exercise 1 pass
+    type_into(page, exercise, CORRECT)
+    run_cell(page, exercise)
+    general = code_cell(page, "checks.check_cross_correlate2d(cross_correlate2d)")
+    for cell in (hand, general):
+        run_cell(page, cell)
+        page.wait_for_function(
+            "el => el.textContent.includes('OK:')",
+            arg=cell.locator(".jp-OutputArea").element_handle(),
+            timeout=MINUTE,
+        )
+    assert output_text(hand).startswith("OK: cross_correlate2d reproduces the worked")
+    step(student, artifacts, "5-passing-checks")
+
+    # nbgrader's Validate shows the checks' feedback, not pages of tracebacks
+    page.keyboard.press("Control+s")
+    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=5 * MINUTE)
+    dialog.get_by_text(re.compile("im2col|failed|passed", re.I)).first.wait_for(timeout=5 * MINUTE)
+    step(student, artifacts, "6-validate")
+    text = dialog.locator(".jp-Dialog-body").text_content()
+    assert "im2col is not implemented yet" in text or "im2col" in text, text
+    assert "Traceback" not in text and "autograder/" not in text, text
+    assert len(text) < 4000, f"{len(text)} characters in Validate's dialog:\n{text[:3000]}"
+    assert student.blocked == [], student.blocked
+
+
+# --- the instructor ----------------------------------------------------------------------------
+
+
+def test_an_instructor_grades_and_reads_formgrader_and_feedback(
+    graded, lab_server, person, artifacts
+):
+    course = graded.course
+    assert "graded 3 of 3 submissions" in graded.grading, graded.grading
+    assert "tampering" not in graded.grading, graded.grading
+    assert "3 students" in graded.roster or "3 " in graded.roster, graded.roster
+    lab = lab_server(Path(sys.executable), course)
+    instructor = person("instructor")
+    page = instructor.page
+    page.goto(lab.url("/lab"))
+    page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").wait_for(timeout=2 * MINUTE)
+    items = menu_items(page, "Nbgrader", lambda: step(instructor, artifacts, "0-nbgrader-menu"))
+    for tool in ("Assignment List", *INSTRUCTOR_TOOLS):
+        assert tool.lower() in [item.lower() for item in items], items
+    assert page.get_by_text("Create Assignment").count() == 1  # the right sidebar's tab
+
+    # formgrader: the assignment is released and has three submissions
+    page.goto(lab.url("/formgrader"))
+    row = page.locator("tr", has_text=ASSIGNMENT)
+    row.first.wait_for(timeout=MINUTE)
+    step(instructor, artifacts, "1-formgrader-assignments")
+    assert "released" in row.first.text_content().lower(), row.first.text_content()
+
+    # the submissions, with the roster's names and their scores
+    page.goto(lab.url(f"/formgrader/manage_submissions/{ASSIGNMENT}"))
+    page.locator("tr", has_text="Lovelace").first.wait_for(timeout=MINUTE)
+    step(instructor, artifacts, "2-formgrader-submissions")
+    rows = {
+        last: page.locator("tr", has_text=last).first.text_content() for _, last in ROSTER.values()
+    }
+    assert "None" not in " ".join(rows.values()), rows
+    for student, (first, last) in ROSTER.items():
+        assert rows[last].startswith(f"{last}, {first}{student}"), rows
+    assert re.search(r"UTC\s*graded\s*5 / 12$", rows["Lovelace"].strip()), rows
+    assert re.search(r"UTC\s*graded\s*2 / 12$", rows["Hopper"].strip()), rows
+    assert re.search(r"UTC\s*graded\s*0 / 12$", rows["Turing"].strip()), rows
+
+    # a feedback page, opened as a file, offline: formulas are rendered, failures are messages
+    feedback = course / "feedback" / "grace" / ASSIGNMENT / f"{NOTEBOOK}.html"
+    page.goto(feedback.as_uri())
+    formula = page.locator("math[display='block']").first
+    formula.scroll_into_view_if_needed()
+    box = formula.bounding_box()
+    assert box and box["height"] > 20 and box["width"] > 100, box
+    body = page.locator("body").inner_text()
+    assert "$$" not in body and "\\sum" not in body
+    step(instructor, artifacts, "3-feedback-math")
+    test_cells = page.locator("div.code_cell").filter(
+        has=page.locator(".input_area", has_text=re.compile(r"checks\.check_"))
+    )
+    outputs = [test_cells.nth(i).inner_text() for i in range(test_cells.count())]
+    assert len(outputs) == 6, outputs
+    assert "true convolution (kernel flipped)" in outputs[0], outputs[0]
+    for text in outputs:
+        assert "Traceback" not in text and "autograder/" not in text, text
+    test_cells.first.scroll_into_view_if_needed()
+    step(instructor, artifacts, "4-feedback-check")
+    assert instructor.blocked == [], instructor.blocked
