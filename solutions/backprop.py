@@ -153,6 +153,10 @@ class Conv2D(keras.layers.Layer):
     `call` computes the output with `conv2d_forward` inside a function decorated with
     `keras.ops.custom_gradient`, whose backward pass is `conv2d_backward`.
 
+    Not supported (refused with a `ValueError`): strides or dilation other than 1, padding
+    other than `"valid"`, `groups` > 1, channels-first data. The course's full `Conv2D`
+    (lessons 03 and 04) has them.
+
     Args:
         filters: number of output channels.
         kernel_size: int or pair (kh, kw).

@@ -33,5 +33,7 @@ __all__ = [
 
 PACKAGE = "cnn_course"
 
+# Registered under the name exported here: lesson 06's Conv2D (its gradient is the student's
+# backward pass) is `BackpropConv2D`, so that it does not take the place of the full Conv2D.
 for _name in __all__:
-    keras.saving.register_keras_serializable(package=PACKAGE)(globals()[_name])
+    keras.saving.register_keras_serializable(package=PACKAGE, name=_name)(globals()[_name])

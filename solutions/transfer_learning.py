@@ -40,8 +40,13 @@ class RandomFlip(keras.layers.Layer):
             images), or `None`.
         data_format: `None` or `"channels_last"`.
 
+    Not supported: channels-first images (refused with a `ValueError`), and the bounding
+    boxes and segmentation masks that Keras's augmentation layers also transform
+    (`bounding_box_format`, dict inputs).
+
     Call arguments:
-        inputs: images of shape (batch, height, width, channels).
+        inputs: images of shape (batch, height, width, channels), or one image (height, width,
+            channels).
         training: `True` (default, as in Keras: a direct call flips) or `False` (inference:
             no flips). `fit` passes `True`, `predict` and `evaluate` pass `False`.
 
@@ -64,8 +69,10 @@ class RandomFlip(keras.layers.Layer):
 
     def call(self, inputs, training=True):
         """Flip each image of the batch, or not, as the mode says; no flips at inference."""
-        ### BEGIN SOLUTION
         images = ops.cast(inputs, self.compute_dtype)
+        if len(images.shape) == 3:  # a single image (height, width, channels): a batch of one
+            return self.call(images[None], training=training)[0]
+        ### BEGIN SOLUTION
         if not training:
             return images
         one_per_image = (ops.shape(images)[0], 1, 1, 1)

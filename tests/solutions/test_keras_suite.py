@@ -53,6 +53,7 @@ KERAS_TESTS = {
     "dropout_test.py": ("Dropout",),
     "spatial_dropout_test.py": ("SpatialDropout2D",),
     "batch_normalization_test.py": ("BatchNormalization",),
+    "random_flip_test.py": ("RandomFlip",),
 }
 
 
@@ -119,6 +120,12 @@ UNSUPPORTED = (
         r"synchronized=True",
         (ValueError,),
         r"supports synchronized=False only",
+    ),
+    Unsupported(
+        "RandomFlip: bounding boxes (bounding_box_format, dict inputs) are not supported",
+        r"bounding_box",
+        (ValueError,),
+        r"Unrecognized keyword arguments passed to RandomFlip: \{'bounding_box_format'",
     ),
 )
 
