@@ -42,8 +42,8 @@ def numerical_gradient_of(target, spec, x, **kwargs):
 def _call_guarded_again(fn, *args, **kwargs):
     """`fn(*args, **kwargs)` under the whole guard of the running operation (its hits count as
     the operation's), even inside an `allowing` block; outside an operation: a plain call."""
-    from ..guard import forbid
-    from .execution import _GUARD
+    from ...guard import forbid
+    from ..execution import _GUARD
 
     current = _GUARD.get()
     if current is None:
@@ -74,7 +74,7 @@ def backward_probe(
     """
     import tensorflow as tf
 
-    from .execution import allowing
+    from ..execution import allowing
 
     namespace = getattr(getattr(type(layer), "call", None), "__globals__", None)
     found = isinstance(namespace, dict) and callable(namespace.get(backward))

@@ -12,7 +12,7 @@ def outcome(target, *args, **kwargs) -> dict:
     refuse bad arguments: {"raised": None} when it returns, else {"raised": the exception's
     type name, "message": its first line, "stub": whether it is an exercise's
     `raise NotImplementedError()` placeholder}. What it returns is dropped."""
-    from .execution import describe
+    from ..execution import describe
 
     try:
         target(*args, **kwargs)
