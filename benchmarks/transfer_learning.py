@@ -21,7 +21,7 @@ saw), over several seeds, the script trains with the reference solutions of less
 Every model is scored on the same 1,000 test images. The script prints the mean accuracy per
 method and size, the gain of "frozen" over the best scratch variant at 10 labels per class
 (the issue asks for at least 10 points over 5 seeds), and the seconds it took. It is not run by
-the tests: with 5 seeds it trains 75 networks, about an hour on two cores.
+the tests: with 5 seeds it trains 75 networks, about ten minutes on two cores.
 
     python benchmarks/transfer_learning.py [--seeds 5] [--sizes 3,10,30] [--scratch-steps 600]
                                            [--bn-training]
