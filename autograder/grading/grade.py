@@ -350,6 +350,7 @@ def grade(
             tasks.append((sub.assignment, sub.student))
     jobs = jobs or cores()
     if tasks:
+        register_students(course, {student for _, student in tasks})
         run.log_path = course.logs / f"grade-{_stamp()}.log"
         run.log_path.parent.mkdir(parents=True, exist_ok=True)
         say(
@@ -369,6 +370,18 @@ def grade(
     for line in summary(run, course, jobs):
         say(line)
     return run
+
+
+def register_students(course: CourseDir, students) -> None:
+    """Add to the gradebook each of `students` it does not hold yet (names from a roster stay).
+
+    Done before the workers start: two workers that grade one new student's submissions of
+    two assignments at once would both add the student, and the loser's submission would fail.
+    """
+    with course.gradebook() as gb:
+        known = {student.id for student in gb.students}
+        for student in sorted(set(students) - known):
+            gb.add_student(student)
 
 
 def record_unreadable(course: CourseDir, sub: intake.Submission, notebooks) -> Outcome:

@@ -230,3 +230,17 @@ def test_a_submission_that_imports_the_solutions_is_withheld(
     with course.gradebook() as gb:
         grades = gb.find_submission(ASSIGNMENT, "cheater").notebooks[0].grades
         assert all(grade.needs_manual_grade for grade in grades)
+
+
+def test_students_are_registered_before_the_workers_start(course):
+    """Two workers grading a new student's two assignments at once must not both add the
+    student (the second's submission failed on the gradebook's unique id)."""
+    from autograder.grading.grade import register_students
+
+    with course.gradebook() as gb:
+        gb.add_student("named", first_name="Ada", last_name="Lovelace")
+    register_students(course, ["named", "new", "new"])
+    register_students(course, ["new"])
+    with course.gradebook() as gb:
+        names = {s.id: (s.first_name, s.last_name) for s in gb.students}
+    assert names == {"named": ("Ada", "Lovelace"), "new": (None, None)}
