@@ -7,7 +7,7 @@ import pytest
 
 import solutions.backprop as reference
 from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells
-from autograder.authoring.sources import module_path
+from autograder.authoring.sources import module_path, released_namespace
 from autograder.checks import backprop as checks
 from autograder.diagnosis import first_match
 from autograder.harness import ops
@@ -37,31 +37,9 @@ EXERCISES = {
 }
 
 
-def released(source: str, names=None) -> str:
-    """`source` as nbgrader releases it: solution regions of `names` (all when None) stubbed."""
-    lines, out, inside, owner = source.splitlines(), [], False, None
-    for line in lines:
-        if line.startswith(("def ", "class ")):
-            owner = line.split()[1].split("(")[0].rstrip(":")
-        stripped = line.strip()
-        if stripped in ("### BEGIN SOLUTION", "### END SOLUTION") and (
-            names is None or owner in names
-        ):
-            inside = stripped == "### BEGIN SOLUTION"
-            if inside:
-                out.append(line[: len(line) - len(line.lstrip())] + "raise NotImplementedError()")
-            continue
-        if not inside:
-            out.append(line)
-    return "\n".join(out)
-
-
 def stubbed(names=None) -> dict:
     """The namespace of solutions/backprop.py with the exercises `names` left as stubs."""
-    namespace = {"__name__": "solutions.backprop__stubbed"}
-    source = released(module_path("solutions.backprop").read_text(), names)
-    exec(compile(source, "<stubbed>", "exec"), namespace)
-    return namespace
+    return released_namespace("solutions.backprop", names)
 
 
 def grade(objects, across=False):

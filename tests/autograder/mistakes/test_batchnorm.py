@@ -7,7 +7,7 @@ import pytest
 
 import solutions.batchnorm as reference
 from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells
-from autograder.authoring.sources import module_path
+from autograder.authoring.sources import released_namespace
 from autograder.checks import batchnorm as checks
 from autograder.diagnosis import first_match
 from autograder.mistakes import batchnorm as catalogue
@@ -34,31 +34,9 @@ EXERCISES = {
 }
 
 
-def released(source: str, names=None) -> str:
-    """`source` as nbgrader releases it: solution regions of `names` (all when None) stubbed."""
-    lines, out, inside, owner = source.splitlines(), [], False, None
-    for line in lines:
-        if line.startswith(("def ", "class ")):
-            owner = line.split()[1].split("(")[0].rstrip(":")
-        stripped = line.strip()
-        if stripped in ("### BEGIN SOLUTION", "### END SOLUTION") and (
-            names is None or owner in names
-        ):
-            inside = stripped == "### BEGIN SOLUTION"
-            if inside:
-                out.append(line[: len(line) - len(line.lstrip())] + "raise NotImplementedError()")
-            continue
-        if not inside:
-            out.append(line)
-    return "\n".join(out)
-
-
 def stubbed(names=None) -> dict:
     """The namespace of solutions/batchnorm.py with the exercises `names` left as stubs."""
-    namespace = {"__name__": "solutions.batchnorm__stubbed"}
-    source = released(module_path("solutions.batchnorm").read_text(), names)
-    exec(compile(source, "<stubbed>", "exec"), namespace)
-    return namespace
+    return released_namespace("solutions.batchnorm", names)
 
 
 def grade(objects, across=False):

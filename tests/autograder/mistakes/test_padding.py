@@ -1,12 +1,12 @@
 """Every catalogued mistake of lesson 03 is caught by exactly its checks and named in feedback."""
 
-import linecache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells, run_test_cell
+from autograder.authoring.sources import released_namespace
 from autograder.checks import padding as checks
 from autograder.diagnosis import first_match
 from autograder.feedback import CheckFailed
@@ -93,30 +93,8 @@ def test_each_wrong_padding_rule_is_told_apart_on_the_conv2d_probes(key):
     assert first_match(outputs, probes, catalogue.CONV2D_VARIANTS) == mistake
 
 
-def released(module):
-    """Run `module` as the release shows it: every solution region replaced by the stub."""
-    from autograder.authoring.sources import module_path
-
-    lines, skipping = [], False
-    for line in module_path(module).read_text().splitlines():
-        if line.strip() == "### BEGIN SOLUTION":
-            indent = line[: len(line) - len(line.lstrip())]
-            lines += [f"{indent}# YOUR CODE HERE", f"{indent}raise NotImplementedError()"]
-            skipping = True
-        elif line.strip() == "### END SOLUTION":
-            skipping = False
-        elif not skipping:
-            lines.append(line)
-    source, filename = "\n".join(lines) + "\n", f"<released {module}>"
-    # As IPython does for notebook cells, so that tracebacks (and stub detection) see the code.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"__name__": f"{module}__released"}
-    exec(compile(source, filename, "exec"), namespace)
-    return namespace
-
-
 @pytest.mark.parametrize("across", [False, True], ids=["in-process", "across"])
 def test_released_stubs_fail_every_cell_with_advice(across):
-    results = grade(released("solutions.padding"), across)
+    results = grade(released_namespace("solutions.padding"), across)
     for cell, feedback in results.items():
         assert feedback is not None and "not implemented yet" in feedback, (cell, feedback)
