@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from .feedback import CheckFailed
-from .guard import CONVOLUTION, ForbiddenOps
+from .guard import ForbiddenOps
 from .student import label, perform, run
 
 
@@ -22,14 +22,14 @@ def describe_call(name: str, args: tuple = (), kwargs: dict | None = None) -> st
     return f"{name}({', '.join(parts)})"
 
 
-def make_layer(cls, args=(), kwargs=None, forbidden: ForbiddenOps = CONVOLUTION):
+def make_layer(cls, args=(), kwargs=None, *, forbidden: ForbiddenOps):
     """Instantiate the student's layer class, turning errors into feedback."""
     kwargs = kwargs or {}
     call = describe_call(label(cls), args, kwargs)
     return run(f"{call}", cls, *args, forbidden=forbidden, **kwargs)
 
 
-def build_layer(layer, input_shape, forbidden: ForbiddenOps = CONVOLUTION):
+def build_layer(layer, input_shape, *, forbidden: ForbiddenOps):
     """Build the layer for `input_shape`, turning errors into feedback."""
     run(
         f"{label(layer)}.build{tuple(input_shape)}",
@@ -40,7 +40,7 @@ def build_layer(layer, input_shape, forbidden: ForbiddenOps = CONVOLUTION):
     return layer
 
 
-def weights_by_name(layer, forbidden: ForbiddenOps = CONVOLUTION) -> dict[str, dict]:
+def weights_by_name(layer, *, forbidden: ForbiddenOps) -> dict[str, dict]:
     """The layer's weights keyed by their short name ("kernel", "bias", ...): each a dict of
     its "shape", "dtype" and "trainable"."""
     infos = perform(f"{label(layer)}.weights", "weights", layer, forbidden=forbidden)
@@ -52,7 +52,8 @@ def expect_weights(
     expected: dict[str, tuple],
     how: dict[str, str] | None = None,
     shape_mistake: Callable | None = None,
-    forbidden: ForbiddenOps = CONVOLUTION,
+    *,
+    forbidden: ForbiddenOps,
     non_trainable: Iterable[str] | None = (),
 ) -> dict:
     """Check the layer has exactly the weights `expected` (name -> shape), trainable except
@@ -64,7 +65,7 @@ def expect_weights(
     `shape_mistake(name, found, expected)` may name a catalogued mistake for a wrong shape.
     """
     how = how or {}
-    found = weights_by_name(layer, forbidden)
+    found = weights_by_name(layer, forbidden=forbidden)
     name = label(layer)
     listing = ", ".join(f"{k} {tuple(w['shape'])}" for k, w in found.items()) or "none"
     missing = [k for k in expected if k not in found]
@@ -115,7 +116,7 @@ def _fail(headline, details, hint=""):
 
 
 def assign_weights(
-    layer, values: dict[str, np.ndarray], forbidden: ForbiddenOps = CONVOLUTION, **expect_kw
+    layer, values: dict[str, np.ndarray], *, forbidden: ForbiddenOps, **expect_kw
 ) -> None:
     """Copy `values` (name -> array) into the student's layer after checking names and shapes."""
     expect_weights(layer, {k: v.shape for k, v in values.items()}, forbidden=forbidden, **expect_kw)
@@ -125,7 +126,7 @@ def assign_weights(
 EMPTY = "<empty>"
 
 
-def student_signature(cls, forbidden: ForbiddenOps = CONVOLUTION) -> dict[str, object]:
+def student_signature(cls, *, forbidden: ForbiddenOps) -> dict[str, object]:
     """{argument name: default (or EMPTY)} of the student class's constructor."""
     try:
         params = perform(f"{label(cls)}.__init__", "signature", cls, forbidden=forbidden)
@@ -134,9 +135,9 @@ def student_signature(cls, forbidden: ForbiddenOps = CONVOLUTION) -> dict[str, o
     return {name: default for name, _kind, default in params}
 
 
-def check_signature(cls, keras_cls, names: Iterable[str]) -> None:
+def check_signature(cls, keras_cls, names: Iterable[str], *, forbidden: ForbiddenOps) -> None:
     """The constructor takes the arguments `names` with Keras's defaults, in Keras's order."""
-    ours = student_signature(cls)
+    ours = student_signature(cls, forbidden=forbidden)
     theirs = {
         name: EMPTY if p.default is p.empty else p.default
         for name, p in inspect.signature(keras_cls.__init__).parameters.items()
@@ -161,9 +162,7 @@ def check_signature(cls, keras_cls, names: Iterable[str]) -> None:
         _fail(f"{label(cls)} is not a drop-in for keras.layers.{keras_cls.__name__}.", problems)
 
 
-def check_config_roundtrip(
-    layer, keys: Iterable[str], forbidden: ForbiddenOps = CONVOLUTION
-) -> None:
+def check_config_roundtrip(layer, keys: Iterable[str], *, forbidden: ForbiddenOps) -> None:
     """get_config() holds `keys`, and from_config(get_config()) rebuilds an equal config: the
     same keys with the same values, as Keras's layer tests require of every config."""
     name = label(layer)
@@ -194,7 +193,7 @@ def check_config_roundtrip(
 
 
 def check_output_shape(
-    layer, input_shape, expected, formula: str = "", forbidden: ForbiddenOps = CONVOLUTION
+    layer, input_shape, expected, formula: str = "", *, forbidden: ForbiddenOps
 ) -> None:
     """compute_output_shape(input_shape) == expected (with None for unknown sizes)."""
     name = label(layer)

@@ -7,8 +7,18 @@ also watches the C entry points they end in (SciPy's and NumPy's kernels) and, f
 the type of every op executed or traced: a `Conv2D` op is caught however it was reached
 (`tf.raw_ops`, `gen_nn_ops`, `execute.execute`, a Keras layer).
 
-Across the grading sandbox the guard is one of several witnesses: removing it
-(`sys.setprofile(None)`) is itself reported by the sandbox's audit hook.
+A graph function (`tf.function`, a Keras training step, a restored model) may have been traced
+before the guard started, in an ordinary cell: its ops then run without any Python function of
+theirs being entered. So when a graph function is called or placed in a graph, the guard reads
+the graph itself: the type of every op in it and in the functions it calls, and the Python
+stack each op was created from (TensorFlow keeps it), where a forbidden function shows however
+long ago it ran.
+
+Each lesson's checks say what they forbid (`ForbiddenOps`); there is no default. In the grading
+sandbox, `prepare()` resolves every lesson's names before any student code runs, so rebinding
+`scipy.signal.correlate2d` or a TensorFlow entry point later changes nothing the guard watches.
+Across the sandbox the guard is one of several witnesses: removing it (`sys.setprofile(None)`)
+is itself reported by the sandbox's audit hook.
 """
 
 import importlib
@@ -17,6 +27,17 @@ import sys
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
+
+_getprofile, _setprofile = sys.getprofile, sys.setprofile
+
+# Ops that run Python code on TensorFlow's threads, where the guard's profiler cannot follow it:
+# forbidden in every lesson (honest lesson code never needs them).
+UNWATCHABLE_OP_TYPES = ("PyFunc", "PyFuncStateless", "EagerPyFunc")
+
+# Every ForbiddenOps made (each lesson's): the grading kernel resolves all their names before
+# any student code runs (`prepare`).
+REGISTERED: list["ForbiddenOps"] = []
 
 
 @dataclass(frozen=True)
@@ -24,7 +45,7 @@ class ForbiddenOps:
     """A set of built-in functions a lesson forbids, with the words feedback uses for them.
 
     `op_types` are the TensorFlow op types that betray those functions (default: implied by
-    `names`, see `implied_op_types`).
+    `names`, see `implied_op_types`); the ops that run unwatchable Python are always added.
     """
 
     label: str
@@ -33,8 +54,10 @@ class ForbiddenOps:
     op_types: tuple[str, ...] | None = None
 
     def __post_init__(self):
-        if self.op_types is None:
-            object.__setattr__(self, "op_types", implied_op_types(self.names))
+        op_types = implied_op_types(self.names) if self.op_types is None else self.op_types
+        extra = tuple(t for t in UNWATCHABLE_OP_TYPES if t not in op_types)
+        object.__setattr__(self, "op_types", (*op_types, *extra))
+        REGISTERED.append(self)
 
 
 CONVOLUTION_OPS = (
@@ -44,10 +67,14 @@ CONVOLUTION_OPS = (
     "keras.ops.conv_transpose",
     "keras.src.backend.tensorflow.nn.conv",
     "keras.src.backend.tensorflow.nn.depthwise_conv",
+    "keras.src.backend.tensorflow.nn.separable_conv",
+    "keras.src.backend.tensorflow.nn.conv_transpose",
+    "tensorflow.nn.conv1d",
     "tensorflow.nn.conv2d",
     "tensorflow.nn.convolution",
     "tensorflow.nn.conv2d_transpose",
     "tensorflow.nn.depthwise_conv2d",
+    "tensorflow.nn.separable_conv2d",
     "tensorflow.nn.atrous_conv2d",
     "tensorflow.python.ops.gen_nn_ops.conv2d",
     "tensorflow.python.ops.gen_nn_ops.conv2d_backprop_input",
@@ -59,16 +86,31 @@ CONVOLUTION_OPS = (
     "scipy.signal.convolve",
     "scipy.signal.fftconvolve",
     "scipy.signal.oaconvolve",
+    "scipy.signal.lfilter",
+    "scipy.signal.filtfilt",
+    "scipy.signal.sosfilt",
+    "scipy.signal.upfirdn",
+    "scipy.signal.sepfir2d",
+    "scipy.signal.choose_conv_method",
     "scipy.ndimage.correlate",
     "scipy.ndimage.convolve",
+    "scipy.ndimage.correlate1d",
+    "scipy.ndimage.convolve1d",
+    "scipy.ndimage.generic_filter",
+    "scipy.ndimage.generic_filter1d",
+    "scipy.ndimage.uniform_filter",
+    "scipy.ndimage.uniform_filter1d",
+    "skimage.filters.edges.convolve",
+    "sklearn.feature_extraction.image.extract_patches_2d",
     "numpy.convolve",
     "numpy.correlate",
+    "numpy.polymul",
+    "numpy.polynomial.polynomial.polymul",
     # built-in patch extraction is im2col itself
     "keras.ops.image.extract_patches",
     "tensorflow.image.extract_patches",
     "tensorflow.python.ops.gen_array_ops.extract_image_patches",
 )
-
 # TensorFlow op types that only a built-in convolution, pooling or patch extraction creates
 # (never autodiff of slices, sums and matmuls), by a public function that leads to them.
 CONVOLUTION_OP_TYPES = (
@@ -108,17 +150,38 @@ OP_TYPES_BY_NAME = {
 RAW_ENTRY_POINTS = {
     "scipy.signal.correlate2d": ("scipy.signal._sigtools._convolve2d",),
     "scipy.signal.correlate": ("scipy.signal._sigtools._correlateND",),
+    "scipy.signal.lfilter": ("scipy.signal._sigtools._linear_filter",),
     "scipy.ndimage.correlate": ("scipy.ndimage._nd_image.correlate",),
+    "scipy.ndimage.correlate1d": ("scipy.ndimage._nd_image.correlate1d",),
+    "scipy.ndimage.uniform_filter1d": ("scipy.ndimage._nd_image.uniform_filter1d",),
+    "scipy.ndimage.maximum_filter1d": ("scipy.ndimage._nd_image.min_or_max_filter1d",),
+    "scipy.ndimage.maximum_filter": ("scipy.ndimage._nd_image.min_or_max_filter",),
     "numpy.convolve": ("numpy._core.multiarray.correlate", "numpy._core.multiarray.correlate2"),
     "numpy.correlate": ("numpy._core.multiarray.correlate", "numpy._core.multiarray.correlate2"),
 }
 TF_EXECUTE = "tensorflow.python.eager.execute.quick_execute"  # op_name: its first argument
+# The name TensorFlow calls quick_execute by (rebinding it would route ops around the guard).
+TF_EXECUTE_ALIAS = "tensorflow.python.eager.execute.execute"
 TF_APPLY_OP = "tensorflow.python.framework.op_def_library._apply_op_helper"  # op_type_name
 TF_FAST_PATHS = (
     "tensorflow.python.pywrap_tfe.TFE_Py_FastPathExecute",
     "tensorflow.python.pywrap_tfe.TFE_Py_Execute",
     "tensorflow.python.pywrap_tfe.TFE_Py_ExecuteCancelable",
 )
+# Where a traced graph function is called eagerly or placed into another graph, with the local
+# that holds it (an AtomicFunction).
+TF_FUNCTION_CALLS = (
+    (
+        "tensorflow.python.eager.polymorphic_function.atomic_function.AtomicFunction.call_flat",
+        "self",
+    ),
+    (
+        "tensorflow.python.eager.polymorphic_function.atomic_function.make_call_op_in_graph",
+        "atomic",
+    ),
+)
+# Calls of a graph function by name, whose graph the fast path does not show.
+FUNCTION_CALL_OP_TYPES = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 
 
 def implied_op_types(names) -> tuple[str, ...]:
@@ -131,15 +194,13 @@ def implied_op_types(names) -> tuple[str, ...]:
     return tuple(found)
 
 
-CONVOLUTION = ForbiddenOps(
-    "a built-in convolution",
-    CONVOLUTION_OPS,
-    "this lesson asks you to compute it yourself from slices, sums and matrix products "
-    "(loops, np.einsum, or im2col followed by one matmul)",
-)
+# --- resolving names ---------------------------------------------------------------------------
+
+# name -> object, fixed by `prepare` before untrusted code runs (None: resolve when asked)
+_PREPARED: MappingProxyType | None = None
 
 
-def _resolve(dotted: str):
+def _import_and_walk(dotted: str):
     """Import the object named by a dotted path, or None when it does not exist here."""
     parts = dotted.split(".")
     for cut in range(len(parts) - 1, 0, -1):
@@ -156,16 +217,66 @@ def _resolve(dotted: str):
     return None
 
 
+def _resolve(dotted: str):
+    """The object a dotted name stands for: as `prepare` found it, or looked up now."""
+    if _PREPARED is not None and dotted in _PREPARED:
+        return _PREPARED[dotted]
+    return _import_and_walk(dotted)
+
+
+def _all_names(forbidden: Iterable["ForbiddenOps"]) -> list[str]:
+    names = [TF_EXECUTE, TF_EXECUTE_ALIAS, TF_APPLY_OP, *TF_FAST_PATHS]
+    names += [dotted for dotted, _ in TF_FUNCTION_CALLS]
+    for ops_ in forbidden:
+        for name in ops_.names:
+            names += [name, *RAW_ENTRY_POINTS.get(name, ())]
+    return names
+
+
+def prepare(forbidden: Iterable["ForbiddenOps"] = ()) -> None:
+    """Resolve every name of `forbidden` (default: every lesson's) and TensorFlow's entry points
+    now, and watch those objects from then on, whatever later code rebinds.
+
+    The grading kernel calls this before any student code runs.
+    """
+    global _PREPARED
+    chosen = list(forbidden) or list(REGISTERED)
+    _PREPARED = MappingProxyType({name: _import_and_walk(name) for name in _all_names(chosen)})
+    _WATCHLISTS.clear()
+    for ops_ in chosen:
+        _WATCHLISTS[(tuple(ops_.names), tuple(ops_.op_types))] = Watchlist.of(
+            ops_.names, ops_.op_types
+        )
+
+
+def prepared_bindings() -> list[tuple[str, object, str, object]]:
+    """(dotted name, the object holding it, attribute, the object `prepare` found) for every
+    name `prepare` resolved: rebinding any of them later is a change the witness reports."""
+    found = []
+    for dotted, obj in (_PREPARED or {}).items():
+        head, _, attribute = dotted.rpartition(".")
+        parent = _import_and_walk(head) if "." in head else sys.modules.get(head)
+        if obj is not None and parent is not None:
+            found.append((dotted, parent, attribute, obj))
+    return found
+
+
+# --- what is watched ----------------------------------------------------------------------------
+
+
 @dataclass
 class Watchlist:
-    """Code objects and builtins of forbidden functions, mapped to their public names, and the
-    TensorFlow op types they create."""
+    """Code objects and builtins of forbidden functions, mapped to their public names, the
+    TensorFlow op types they create, and TensorFlow's entry points that reveal op types."""
 
     codes: dict = field(default_factory=dict)
     builtins: dict = field(default_factory=dict)
     op_types: frozenset = frozenset()
     tf_op_codes: dict = field(default_factory=dict)  # code -> name of its op-type local
     tf_fast_paths: frozenset = frozenset()
+    tf_function_codes: dict = field(default_factory=dict)  # code -> local holding the function
+    # (code file, code name) -> [(first line, last line, forbidden name)], to read op tracebacks
+    code_lines: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, names: Iterable[str], op_types: Iterable[str] = ()) -> "Watchlist":
@@ -174,6 +285,10 @@ class Watchlist:
             watch._add(name, name)
             for raw in RAW_ENTRY_POINTS.get(name, ()):
                 watch._add(raw, name)
+        for code, name in watch.codes.items():
+            lines = [line for _, _, line in code.co_lines() if line is not None]
+            span = (min(lines, default=code.co_firstlineno), max(lines, default=0), name)
+            watch.code_lines.setdefault((code.co_filename, code.co_name), []).append(span)
         if watch.op_types:
             for dotted, local in ((TF_EXECUTE, "op_name"), (TF_APPLY_OP, "op_type_name")):
                 code = getattr(_resolve(dotted), "__code__", None)
@@ -182,6 +297,11 @@ class Watchlist:
             watch.tf_fast_paths = frozenset(
                 fn for fn in map(_resolve, TF_FAST_PATHS) if fn is not None
             )
+        if watch.op_types or watch.codes:
+            for dotted, local in TF_FUNCTION_CALLS:
+                code = getattr(_resolve(dotted), "__code__", None)
+                if code is not None:
+                    watch.tf_function_codes[code] = local
         return watch
 
     def _add(self, dotted: str, name: str) -> None:
@@ -200,16 +320,68 @@ class Watchlist:
             except TypeError:  # unhashable callable
                 pass
 
+    def traced_hits(self, function) -> list[str]:
+        """What is forbidden in the graph of a traced function (an AtomicFunction) and in the
+        functions it calls: ops of a forbidden type, and ops created inside a forbidden
+        function (read from the Python stack TensorFlow recorded for each op)."""
+        found: list[str] = []
+        seen: set[int] = set()
+        pending = [function]
+        while pending:
+            atomic = pending.pop()
+            if id(atomic) in seen:
+                continue
+            seen.add(id(atomic))
+            try:
+                graph = atomic.graph
+                operations = graph.get_operations()
+            except Exception:  # a function TensorFlow can no longer show
+                continue
+            for op in operations:
+                if op.type in self.op_types:
+                    _add_once(found, f"TensorFlow op {op.type}")
+                if self.code_lines:
+                    name = self._creator(op)
+                    if name is not None:
+                        _add_once(found, f"{name} (in a traced tf.function)")
+            nested = getattr(graph, "_functions", {})
+            pending.extend(nested.values())
+        return found
+
+    def _creator(self, op):
+        """The forbidden function whose code created `op`, or None."""
+        try:
+            frames = op.traceback
+        except Exception:
+            return None
+        lookup = self.code_lines.get
+        for frame in frames:
+            spans = lookup((frame.filename, frame.name))
+            if spans:
+                for first, last, name in spans:
+                    if first <= frame.lineno <= last:
+                        return name
+        return None
+
+
+def _add_once(found: list, item: str) -> None:
+    if item not in found:
+        found.append(item)
+
 
 _WATCHLISTS: dict[tuple, Watchlist] = {}
 
 
-def watchlist(names: Iterable[str] = CONVOLUTION_OPS, op_types: Iterable[str] = ()) -> Watchlist:
-    """The (cached) watchlist for `names` and `op_types`."""
+def watchlist(names: Iterable[str], op_types: Iterable[str] = ()) -> Watchlist:
+    """The watchlist for `names` and `op_types`: cached, except that once `prepare` has run
+    the cache is fixed (what it holds is then part of what the grading kernel trusts)."""
     key = (tuple(names), tuple(op_types))
-    if key not in _WATCHLISTS:
-        _WATCHLISTS[key] = Watchlist.of(*key)
-    return _WATCHLISTS[key]
+    found = _WATCHLISTS.get(key)
+    if found is None:
+        found = Watchlist.of(*key)
+        if _PREPARED is None:
+            _WATCHLISTS[key] = found
+    return found
 
 
 def _op_type(value) -> str:
@@ -219,17 +391,23 @@ def _op_type(value) -> str:
 
 
 @contextmanager
-def forbid(names: Iterable[str] = CONVOLUTION_OPS, op_types: Iterable[str] | None = None):
+def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
     """Record, in the yielded list, every forbidden function entered inside the block.
 
-    `op_types` (default: those `names` imply) are TensorFlow op types whose execution or
-    tracing counts as a call of the forbidden functions; a hit is named "TensorFlow op X".
+    `op_types` (default: those `names` imply, and the unwatchable ones) are TensorFlow op
+    types whose execution or tracing counts as a call of the forbidden functions; a hit is
+    named "TensorFlow op X". A graph function called inside the block counts with what its
+    graph holds, however long ago it was traced.
     """
     names = tuple(names)
-    watch = watchlist(names, implied_op_types(names) if op_types is None else op_types)
+    if op_types is None:
+        op_types = (*implied_op_types(names), *UNWATCHABLE_OP_TYPES)
+    watch = watchlist(names, op_types)
     codes, builtins, forbidden_types = watch.codes, watch.builtins, watch.op_types
     tf_op_codes, fast_paths = watch.tf_op_codes, watch.tf_fast_paths
+    function_codes = watch.tf_function_codes
     hits: list[str] = []
+    inspected: set[int] = set()
 
     def hit(name):
         if name not in hits:
@@ -245,6 +423,12 @@ def forbid(names: Iterable[str] = CONVOLUTION_OPS, op_types: Iterable[str] | Non
                 op_type = _op_type(frame.f_locals.get(tf_op_codes[code]))
                 if op_type in forbidden_types:
                     hit(f"TensorFlow op {op_type}")
+            elif code in function_codes:
+                function = frame.f_locals.get(function_codes[code])
+                if function is not None and id(function) not in inspected:
+                    inspected.add(id(function))
+                    for found in watch.traced_hits(function):
+                        hit(found)
         elif event == "c_call":
             try:
                 name = builtins.get(arg)
@@ -256,12 +440,15 @@ def forbid(names: Iterable[str] = CONVOLUTION_OPS, op_types: Iterable[str] | Non
                 # The op type is a constant of the function that calls the fast path
                 # (gen_nn_ops.conv2d passes the literal "Conv2D").
                 for const in frame.f_code.co_consts:
-                    if type(const) is str and const in forbidden_types:
-                        hit(f"TensorFlow op {const}")
+                    if type(const) is str:
+                        if const in forbidden_types:
+                            hit(f"TensorFlow op {const}")
+                        elif const in FUNCTION_CALL_OP_TYPES:
+                            hit(f"TensorFlow op {const} (a graph function called by name)")
 
-    previous = sys.getprofile()
-    sys.setprofile(profile)
+    previous = _getprofile()
+    _setprofile(profile)
     try:
         yield hits
     finally:
-        sys.setprofile(previous)
+        _setprofile(previous)

@@ -7,7 +7,7 @@ operations and give the same feedback.
 """
 
 from .feedback import CheckFailed
-from .guard import CONVOLUTION, ForbiddenOps
+from .guard import ForbiddenOps
 from .harness.execution import StudentError, error_message, execute, is_stub
 from .harness.remote import session_of
 
@@ -20,7 +20,7 @@ NOT_IMPLEMENTED_HINT = (
 INTERRUPTED = "KeyboardInterrupt"
 
 
-def perform(what: str, op: str, *args, forbidden: ForbiddenOps = CONVOLUTION, case="", **kwargs):
+def perform(what: str, op: str, *args, forbidden: ForbiddenOps, case="", **kwargs):
     """Run operation `op` on student code, named `what` in feedback; return its value.
 
     Raises CheckFailed if the code raised, called a forbidden built-in, or (across the grading
@@ -52,7 +52,7 @@ def perform(what: str, op: str, *args, forbidden: ForbiddenOps = CONVOLUTION, ca
     return result.value
 
 
-def run(what: str, fn, *args, forbidden: ForbiddenOps = CONVOLUTION, case: str = "", **kw):
+def run(what: str, fn, *args, forbidden: ForbiddenOps, case: str = "", **kw):
     """Call `fn(*args, **kw)` as student code named `what`; raise CheckFailed if it misbehaves.
 
     `case` describes the inputs in one line; it is added to any feedback.

@@ -9,7 +9,7 @@ import numpy as np
 
 from .compare import Tolerance, compare
 from .feedback import CheckFailed
-from .guard import CONVOLUTION, ForbiddenOps
+from .guard import ForbiddenOps
 from .harness import cases, ops
 from .student import label, perform
 
@@ -26,14 +26,19 @@ def check_gradients(
     target,
     tolerance: Tolerance,
     case: str,
-    forbidden: ForbiddenOps = CONVOLUTION,
+    *,
+    forbidden: ForbiddenOps,
     name: str | None = None,
 ) -> None:
     """The gradients of mean((layer(x) - target)^2) with respect to the weights equal those
     of `keras_layer` (which holds the same weights)."""
     name = name or label(layer)
     ours = perform(
-        f"the gradient of a loss through {name}", "gradients", layer, x, target=target,
+        f"the gradient of a loss through {name}",
+        "gradients",
+        layer,
+        x,
+        target=target,
         forbidden=forbidden,
     )["weights"]
     theirs = ops.gradients(keras_layer, x, target=target)["weights"]
@@ -65,7 +70,8 @@ def fit_losses(
     loss: str,
     epochs: int,
     batch_size: int,
-    forbidden: ForbiddenOps = CONVOLUTION,
+    *,
+    forbidden: ForbiddenOps,
     learning_rate: float = 0.02,
 ) -> list[float]:
     """The loss per epoch of the model of `spec` (see `harness.ops`) trained with Adam."""

@@ -556,7 +556,12 @@ def check_batchnorm_contract(BatchNormalization):
     constraints), output shape and config behave like keras.layers.BatchNormalization."""
     import keras
 
-    check_signature(BatchNormalization, keras.layers.BatchNormalization, SUPPORTED_ARGUMENTS)
+    check_signature(
+        BatchNormalization,
+        keras.layers.BatchNormalization,
+        SUPPORTED_ARGUMENTS,
+        forbidden=BATCHNORM,
+    )
     layer = _check_weights(BatchNormalization, {}, (None, 6, 6, 3))
     _check_weights(BatchNormalization, {}, (None, 5))
     _check_weights(BatchNormalization, {"center": False}, (None, 4, 4, 2))

@@ -21,12 +21,21 @@ from ..contract import (
 )
 from ..diagnosis import first_match
 from ..feedback import CheckFailed, passed
+from ..guard import CONVOLUTION_OPS, ForbiddenOps
 from ..harness import cases
 from ..mistakes import convolution as catalogue
 from ..student import perform, run
 from ..training import check_gradients, fit_losses, require_learning
 
 ASSIGNMENT = "02_convolution"
+
+# What lesson 02 forbids in every graded call.
+CONVOLUTION = ForbiddenOps(
+    "a built-in convolution",
+    CONVOLUTION_OPS,
+    "this lesson asks you to compute it yourself from slices, sums and matrix products "
+    "(loops, np.einsum, or im2col followed by one matmul)",
+)
 
 # The worked example of the lecture notes: a 4x4 image and a 2x2 kernel.
 HAND_X = np.array([[0, 3, 0, 1], [2, 0, 1, 2], [3, 0, 0, 2], [0, 1, 2, 0]])
@@ -174,7 +183,9 @@ def _fail_with_diagnosis(headline, mismatch, case, mistake, hint=""):
 def _diagnose_cross_correlate2d(fn):
     probes = catalogue.cross_correlate2d_probes()
     try:
-        outputs = [run("cross_correlate2d", fn, p["x"], p["kernel"]) for p in probes]
+        outputs = [
+            run("cross_correlate2d", fn, p["x"], p["kernel"], forbidden=CONVOLUTION) for p in probes
+        ]
     except CheckFailed:
         return None
     return first_match(outputs, probes, catalogue.CROSS_CORRELATE2D_VARIANTS)
@@ -197,7 +208,7 @@ def _hand_example():
 def check_hand_example(cross_correlate2d):
     """The lecture's 4x4 image with its 2x2 kernel gives [[7, -2, 5], [4, 1, 3], [-2, 4, 6]]."""
     x, kernel, expected, case = _hand_example()
-    out = run("cross_correlate2d", cross_correlate2d, x, kernel, case=case)
+    out = run("cross_correlate2d", cross_correlate2d, x, kernel, case=case, forbidden=CONVOLUTION)
     mismatch = compare(out, expected, HAND_TOL)
     if mismatch:
         _fail_with_diagnosis(
@@ -216,7 +227,14 @@ def check_cross_correlate2d(cross_correlate2d, hidden=False):
     for x, kernel, expected in _cross_correlate_cases(kind):
         x_shape, k_shape = x.shape, kernel.shape
         case = f"image {x_shape}, kernel {k_shape}"
-        out = run("cross_correlate2d", cross_correlate2d, x.copy(), kernel.copy(), case=case)
+        out = run(
+            "cross_correlate2d",
+            cross_correlate2d,
+            x.copy(),
+            kernel.copy(),
+            case=case,
+            forbidden=CONVOLUTION,
+        )
         mismatch = compare(out, expected, CROSS_CORRELATE_TOL)
         if mismatch:
             formula = (
@@ -240,7 +258,9 @@ def check_cross_correlate2d(cross_correlate2d, hidden=False):
 def _diagnose_im2col(fn):
     probes = catalogue.im2col_probes()
     try:
-        outputs = [run("im2col", fn, p["x"], p["kernel_size"]) for p in probes]
+        outputs = [
+            run("im2col", fn, p["x"], p["kernel_size"], forbidden=CONVOLUTION) for p in probes
+        ]
     except CheckFailed:
         return None
     return first_match(outputs, probes, catalogue.IM2COL_VARIANTS)
@@ -252,7 +272,7 @@ def check_im2col(im2col, hidden=False):
     for x, size, expected in _im2col_cases(kind):
         x_shape = x.shape
         case = f"input {x_shape}, kernel_size {size}"
-        out = run("im2col", im2col, x.copy(), size, case=case)
+        out = run("im2col", im2col, x.copy(), size, case=case, forbidden=CONVOLUTION)
         mismatch = compare(out, expected, IM2COL_TOL)
         if mismatch:
             b, h, w, c = x_shape
@@ -306,8 +326,8 @@ def _student_conv(
 ):
     """Instantiate and build the student's layer; copy `kernel` and `bias` into it."""
     kwargs = {"use_bias": use_bias, "activation": activation}
-    layer = make_layer(Conv2D, (filters, kernel_size), kwargs)
-    build_layer(layer, (None, *input_shape[1:]))
+    layer = make_layer(Conv2D, (filters, kernel_size), kwargs, forbidden=CONVOLUTION)
+    build_layer(layer, (None, *input_shape[1:]), forbidden=CONVOLUTION)
     if kernel is not None:
         values = {"kernel": kernel} if bias is None else {"kernel": kernel, "bias": bias}
         assign_weights(
@@ -315,6 +335,7 @@ def _student_conv(
             values,
             how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"},
             shape_mistake=_kernel_shape_mistake(input_shape),
+            forbidden=CONVOLUTION,
         )
     return layer
 
@@ -343,7 +364,7 @@ def _diagnose_conv2d(Conv2D):
     try:
         for p in probes:
             layer = _student_conv(Conv2D, p["x"].shape, 4, 3, kernel=p["kernel"], bias=p["bias"])
-            outputs.append(run("Conv2D", layer, p["x"]))
+            outputs.append(run("Conv2D", layer, p["x"], forbidden=CONVOLUTION))
     except CheckFailed:
         return None
     return first_match(outputs, probes, catalogue.CONV2D_VARIANTS)
@@ -362,29 +383,37 @@ def check_conv2d_contract(Conv2D):
     """Constructor, weights, output shape and config behave like keras.layers.Conv2D."""
     import keras
 
-    check_signature(Conv2D, keras.layers.Conv2D, SUPPORTED_ARGUMENTS)
+    check_signature(Conv2D, keras.layers.Conv2D, SUPPORTED_ARGUMENTS, forbidden=CONVOLUTION)
     input_shape = (2, 9, 8, 3)
-    layer = make_layer(Conv2D, (4, (3, 2)), {"activation": "relu"})
-    build_layer(layer, (None, *input_shape[1:]))
+    layer = make_layer(Conv2D, (4, (3, 2)), {"activation": "relu"}, forbidden=CONVOLUTION)
+    build_layer(layer, (None, *input_shape[1:]), forbidden=CONVOLUTION)
     expect_weights(
         layer,
         {"kernel": (3, 2, 3, 4), "bias": (4,)},
         how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"},
         shape_mistake=_kernel_shape_mistake(input_shape),
+        forbidden=CONVOLUTION,
     )
-    no_bias = make_layer(Conv2D, (4, 3), {"use_bias": False})
-    build_layer(no_bias, (None, *input_shape[1:]))
-    expect_weights(no_bias, {"kernel": (3, 3, 3, 4)}, how={"kernel": KERNEL_FORMULA})
+    no_bias = make_layer(Conv2D, (4, 3), {"use_bias": False}, forbidden=CONVOLUTION)
+    build_layer(no_bias, (None, *input_shape[1:]), forbidden=CONVOLUTION)
+    expect_weights(
+        no_bias, {"kernel": (3, 3, 3, 4)}, how={"kernel": KERNEL_FORMULA}, forbidden=CONVOLUTION
+    )
     formula = "(batch, H - kh + 1, W - kw + 1, filters)"
-    check_output_shape(layer, input_shape, (2, 7, 7, 4), formula)
-    check_output_shape(layer, (None, None, 8, 3), (None, None, 7, 4), formula)
-    check_config_roundtrip(layer, ("filters", "kernel_size", "activation", "use_bias"))
+    check_output_shape(layer, input_shape, (2, 7, 7, 4), formula, forbidden=CONVOLUTION)
+    check_output_shape(
+        layer, (None, None, 8, 3), (None, None, 7, 4), formula, forbidden=CONVOLUTION
+    )
+    check_config_roundtrip(
+        layer, ("filters", "kernel_size", "activation", "use_bias"), forbidden=CONVOLUTION
+    )
     symbolic = perform(
         "Conv2D on a symbolic keras.Input((9, 8, 3))",
         "symbolic_output",
         Conv2D,
         (None, 9, 8, 3),
         (4, (3, 2)),
+        forbidden=CONVOLUTION,
     )
     if tuple(symbolic.shape) != (None, 7, 7, 4):
         raise CheckFailed(
@@ -416,7 +445,7 @@ def check_conv2d_matches_keras(Conv2D, hidden=False):
             bias if use_bias else None,
         )
         expected = _keras_conv(input_shape, filters, size, use_bias, activation, kernel, bias)(x)
-        out = run("Conv2D", layer, x, case=case)
+        out = run("Conv2D", layer, x, case=case, forbidden=CONVOLUTION)
         mismatch = compare(out, np.asarray(expected), CONV2D_TOL)
         if mismatch:
             kh, kw = (size, size) if isinstance(size, int) else size
@@ -451,6 +480,7 @@ def check_conv2d_trains(Conv2D):
         GRADIENT_TOL,
         "mean squared error of a tanh Conv2D(3, (3, 2)) on inputs (4, 8, 7, 2)",
         name="Conv2D",
+        forbidden=CONVOLUTION,
     )
 
     rng = np.random.default_rng(cases.seed(23))
@@ -470,6 +500,7 @@ def check_conv2d_trains(Conv2D):
         "binary_crossentropy",
         epochs=15,
         batch_size=16,
+        forbidden=CONVOLUTION,
     )
     require_learning(losses, "A small model built on your Conv2D does not learn.")
     passed(f"Conv2D trains: gradients match Keras, loss {losses[0]:.3f} -> {losses[-1]:.3f}")

@@ -416,7 +416,9 @@ def check_dropout_contract(Dropout):
     """Constructor, refusal of invalid rates, config and output shapes behave like Keras's."""
     import keras
 
-    check_signature(Dropout, keras.layers.Dropout, ("rate", "noise_shape", "seed"))
+    check_signature(
+        Dropout, keras.layers.Dropout, ("rate", "noise_shape", "seed"), forbidden=DROPOUT
+    )
     for args, kwargs in CONTRACT_SETUPS:
         call = describe_call("Dropout", args, kwargs)
         layer = make_layer(Dropout, args, kwargs, forbidden=DROPOUT)
@@ -883,7 +885,7 @@ def check_spatial_dropout_contract(SpatialDropout2D):
     import keras
 
     keras_cls = keras.layers.SpatialDropout2D
-    check_signature(SpatialDropout2D, keras_cls, ("rate", "data_format", "seed"))
+    check_signature(SpatialDropout2D, keras_cls, ("rate", "data_format", "seed"), forbidden=DROPOUT)
     setups = (((0.3,), {}), ((0.5,), {"data_format": "channels_first", "seed": 4}))
     for args, kwargs in setups:
         call = describe_call("SpatialDropout2D", args, kwargs)

@@ -402,7 +402,9 @@ def _student_dense(
     build_layer(layer, (None, *input_shape[1:]), forbidden=DENSE)
     if kernel is not None:
         values = {"kernel": kernel} if bias is None else {"kernel": kernel, "bias": bias}
-        assign_weights(layer, values, how=WEIGHT_FORMULAS, shape_mistake=_kernel_shape_mistake)
+        assign_weights(
+            layer, values, how=WEIGHT_FORMULAS, shape_mistake=_kernel_shape_mistake, forbidden=DENSE
+        )
     return layer
 
 
@@ -496,7 +498,7 @@ def check_dense_contract(Dense):
     """Constructor, weights, output shape and config behave like keras.layers.Dense."""
     import keras
 
-    check_signature(Dense, keras.layers.Dense, SUPPORTED_ARGUMENTS)
+    check_signature(Dense, keras.layers.Dense, SUPPORTED_ARGUMENTS, forbidden=DENSE)
     layer = make_layer(Dense, (4,), {"activation": "relu"}, forbidden=DENSE)
     build_layer(layer, (None, 6), forbidden=DENSE)
     expect_weights(
@@ -504,10 +506,11 @@ def check_dense_contract(Dense):
         {"kernel": (6, 4), "bias": (4,)},
         how=WEIGHT_FORMULAS,
         shape_mistake=_kernel_shape_mistake,
+        forbidden=DENSE,
     )
     no_bias = make_layer(Dense, (4,), {"use_bias": False}, forbidden=DENSE)
     build_layer(no_bias, (None, 6), forbidden=DENSE)
-    expect_weights(no_bias, {"kernel": (6, 4)}, how=WEIGHT_FORMULAS)
+    expect_weights(no_bias, {"kernel": (6, 4)}, how=WEIGHT_FORMULAS, forbidden=DENSE)
     _check_weight_arguments(Dense)
     formula = "(batch, ..., units): only the last axis changes"
     check_output_shape(layer, (2, 6), (2, 4), formula, forbidden=DENSE)

@@ -45,7 +45,9 @@ PADDING_OPS = (
     "tensorflow.python.ops.gen_array_ops.pad_v2",
     "tensorflow.python.ops.gen_array_ops.mirror_pad",
     "tensorflow.image.pad_to_bounding_box",
+    "tensorflow.image.resize_with_crop_or_pad",
     "numpy.pad",
+    "skimage.util.pad",
 )
 PADDING = ForbiddenOps(
     "a built-in padding function",
@@ -180,11 +182,15 @@ def check_zero_padding_contract(ZeroPadding2D):
     """Constructor, stored padding, output shape and config behave like Keras's ZeroPadding2D."""
     import keras
 
-    check_signature(ZeroPadding2D, keras.layers.ZeroPadding2D, ("padding", "data_format"))
+    check_signature(
+        ZeroPadding2D, keras.layers.ZeroPadding2D, ("padding", "data_format"), forbidden=PADDING
+    )
     formula = "(batch, top + H + bottom, left + W + right, C)"
     for padding in (2, (1, 3), ((1, 2), (3, 0)), (0, (2, 1))):
         layer = make_layer(ZeroPadding2D, (padding,), forbidden=PADDING)
-        config = run(f"ZeroPadding2D({padding!r}).get_config()", layer.get_config)
+        config = run(
+            f"ZeroPadding2D({padding!r}).get_config()", layer.get_config, forbidden=PADDING
+        )
         stored = config.get("padding")
         try:
             stored = tuple(tuple(int(side) for side in pair) for pair in stored)
@@ -201,14 +207,14 @@ def check_zero_padding_contract(ZeroPadding2D):
         for shape in ((2, 5, 6, 3), (None, None, 6, 3)):
             expected = keras.layers.ZeroPadding2D(padding).compute_output_shape(shape)
             try:
-                check_output_shape(layer, shape, expected, formula)
+                check_output_shape(layer, shape, expected, formula, forbidden=PADDING)
             except CheckFailed as failure:
                 mistake = _diagnose_zero_padding2d(ZeroPadding2D)
                 if mistake is not None:
                     failure.details.append(mistake.feedback())
                 raise CheckFailed(failure.headline, failure.details, failure.hint) from None
     layer = make_layer(ZeroPadding2D, (((1, 2), (3, 0)),), forbidden=PADDING)
-    check_config_roundtrip(layer, ("padding", "data_format"))
+    check_config_roundtrip(layer, ("padding", "data_format"), forbidden=PADDING)
     symbolic = perform(
         "ZeroPadding2D(((1, 2), (3, 0))) on a symbolic keras.Input((5, 6, 3))",
         "symbolic_output",
@@ -385,7 +391,12 @@ def _student_conv(
     build_layer(layer, (None, *input_shape[1:]), forbidden=CONVOLUTION_OR_PADDING)
     if kernel is not None:
         values = {"kernel": kernel} if bias is None else {"kernel": kernel, "bias": bias}
-        assign_weights(layer, values, how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"})
+        assign_weights(
+            layer,
+            values,
+            how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"},
+            forbidden=CONVOLUTION_OR_PADDING,
+        )
     return layer
 
 
@@ -441,13 +452,16 @@ def check_conv2d_contract(Conv2D):
     """Constructor, weights, output shape for each padding, and config behave like Keras's."""
     import keras
 
-    check_signature(Conv2D, keras.layers.Conv2D, SUPPORTED_ARGUMENTS)
+    check_signature(
+        Conv2D, keras.layers.Conv2D, SUPPORTED_ARGUMENTS, forbidden=CONVOLUTION_OR_PADDING
+    )
     input_shape = (2, 7, 6, 3)
     layer = _student_conv(Conv2D, input_shape, 4, (4, 3), "same")
     expect_weights(
         layer,
         {"kernel": (4, 3, 3, 4), "bias": (4,)},
         how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"},
+        forbidden=CONVOLUTION_OR_PADDING,
     )
     formula = "(batch, top + H + bottom - kh + 1, left + W + right - kw + 1, filters)"
     for padding, size in (("valid", (4, 3)), ("same", (4, 3)), ("same", 2), ("full", (2, 3))):
@@ -460,8 +474,16 @@ def check_conv2d_contract(Conv2D):
         expected = (2, 7 + top + bottom - kh + 1, 6 + left + right - kw + 1, 4)
         call = describe_call("Conv2D", (4, size), {"padding": padding})
         try:
-            check_output_shape(layer, input_shape, expected, formula)
-            check_output_shape(layer, (None, None, 6, 3), (None, None, expected[2], 4), formula)
+            check_output_shape(
+                layer, input_shape, expected, formula, forbidden=CONVOLUTION_OR_PADDING
+            )
+            check_output_shape(
+                layer,
+                (None, None, 6, 3),
+                (None, None, expected[2], 4),
+                formula,
+                forbidden=CONVOLUTION_OR_PADDING,
+            )
         except CheckFailed as failure:
             details = [f"layer: {call}", *failure.details]
             mistake = _diagnose_conv2d(Conv2D)
@@ -469,7 +491,9 @@ def check_conv2d_contract(Conv2D):
                 details.append(mistake.feedback())
             raise CheckFailed(failure.headline, details, failure.hint) from None
     layer = _student_conv(Conv2D, input_shape, 4, (4, 3), "full")
-    check_config_roundtrip(layer, ("filters", "kernel_size", "padding", "use_bias"))
+    check_config_roundtrip(
+        layer, ("filters", "kernel_size", "padding", "use_bias"), forbidden=CONVOLUTION_OR_PADDING
+    )
     symbolic = perform(
         "Conv2D(4, (4, 3), padding='same') on a symbolic keras.Input((7, 6, 3))",
         "symbolic_output",

@@ -59,6 +59,19 @@ POOLING_OPS = (
     "tensorflow.python.ops.gen_nn_ops.max_pool_with_argmax",
     "tensorflow.python.ops.gen_array_ops.extract_image_patches",
     "skimage.measure.block_reduce",
+    "scipy.ndimage.maximum_filter",
+    "scipy.ndimage.maximum_filter1d",
+    "scipy.ndimage.uniform_filter",
+    "scipy.ndimage.uniform_filter1d",
+    "scipy.ndimage.generic_filter",
+    "scipy.ndimage.correlate",
+    "scipy.ndimage.convolve",
+    "scipy.signal.order_filter",
+    "scipy.signal.correlate2d",
+    "scipy.signal.convolve2d",
+    "scipy.signal.fftconvolve",
+    "skimage.filters.rank.maximum",
+    "skimage.filters.rank.mean",
 )
 
 POOLING = ForbiddenOps(
@@ -493,7 +506,7 @@ def _check_layer_contract(cls, mode):
 
     keras_cls = keras.layers.MaxPooling2D if mode == "max" else keras.layers.AveragePooling2D
     name = keras_cls.__name__
-    check_signature(cls, keras_cls, SUPPORTED_ARGUMENTS)
+    check_signature(cls, keras_cls, SUPPORTED_ARGUMENTS, forbidden=POOLING)
     for pool_size, kwargs in CONTRACT_SETUPS:
         call = describe_call(name, (pool_size,), kwargs)
         layer = make_layer(cls, (pool_size,), kwargs, forbidden=POOLING)
@@ -514,7 +527,7 @@ def _check_layer_contract(cls, mode):
         for shape in CONTRACT_SHAPES:
             expected = theirs.compute_output_shape(shape)
             try:
-                check_output_shape(layer, shape, expected, SHAPE_FORMULA)
+                check_output_shape(layer, shape, expected, SHAPE_FORMULA, forbidden=POOLING)
             except CheckFailed as failure:
                 found = _shape_or_none(layer, shape)
                 mistake = _shape_mistake(
@@ -529,7 +542,7 @@ def _check_layer_contract(cls, mode):
                 if mistake is not None:
                     details.append(mistake.feedback())
                 raise CheckFailed(failure.headline, details, failure.hint) from None
-        check_config_roundtrip(layer, CONFIG_KEYS)
+        check_config_roundtrip(layer, CONFIG_KEYS, forbidden=POOLING)
     symbolic = perform(
         f"{name}(3, strides=2, padding='same') on a symbolic keras.Input((9, 8, 3))",
         "symbolic_output",
@@ -792,7 +805,9 @@ def check_global_average_pooling_contract(GlobalAveragePooling2D):
     import keras
 
     keras_cls = keras.layers.GlobalAveragePooling2D
-    check_signature(GlobalAveragePooling2D, keras_cls, ("data_format", "keepdims"))
+    check_signature(
+        GlobalAveragePooling2D, keras_cls, ("data_format", "keepdims"), forbidden=POOLING
+    )
     for keepdims in (False, True):
         layer = make_layer(GlobalAveragePooling2D, (), {"keepdims": keepdims}, forbidden=POOLING)
         build_layer(layer, (None, 7, 5, 3), forbidden=POOLING)
@@ -800,7 +815,7 @@ def check_global_average_pooling_contract(GlobalAveragePooling2D):
             expected = keras_cls(keepdims=keepdims).compute_output_shape(shape)
             formula = "(batch, 1, 1, C)" if keepdims else "(batch, C)"
             try:
-                check_output_shape(layer, shape, expected, formula)
+                check_output_shape(layer, shape, expected, formula, forbidden=POOLING)
             except CheckFailed as failure:
                 found = _shape_or_none(layer, shape)
                 other = keras_cls(keepdims=not keepdims).compute_output_shape(shape)
@@ -808,7 +823,7 @@ def check_global_average_pooling_contract(GlobalAveragePooling2D):
                 if found == tuple(other):
                     details.append(catalogue.KEEPDIMS_IGNORED.feedback())
                 raise CheckFailed(failure.headline, details, failure.hint) from None
-        check_config_roundtrip(layer, ("data_format", "keepdims"))
+        check_config_roundtrip(layer, ("data_format", "keepdims"), forbidden=POOLING)
     symbolic = perform(
         "GlobalAveragePooling2D() on a symbolic keras.Input((9, 8, 3))",
         "symbolic_output",

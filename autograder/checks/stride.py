@@ -518,7 +518,9 @@ def _student_conv(Conv2D, input_shape, filters, size, kwargs, kernel=None, bias=
     build_layer(layer, (None, *input_shape[1:]), forbidden=FORBIDDEN)
     if kernel is not None:
         values = {"kernel": kernel} if bias is None else {"kernel": kernel, "bias": bias}
-        assign_weights(layer, values, how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"})
+        assign_weights(
+            layer, values, how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"}, forbidden=FORBIDDEN
+        )
     return layer
 
 
@@ -550,13 +552,14 @@ def check_conv2d_contract(Conv2D):
     """Constructor, weights, output shapes with strides and dilation, and config, as Keras's."""
     import keras
 
-    check_signature(Conv2D, keras.layers.Conv2D, SUPPORTED_ARGUMENTS)
+    check_signature(Conv2D, keras.layers.Conv2D, SUPPORTED_ARGUMENTS, forbidden=FORBIDDEN)
     input_shape = (2, 8, 7, 3)
     layer = _student_conv(Conv2D, input_shape, 4, (3, 2), {"strides": 2})
     expect_weights(
         layer,
         {"kernel": (3, 2, 3, 4), "bias": (4,)},
         how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"},
+        forbidden=FORBIDDEN,
     )
     formula = f"(batch, out_h, out_w, filters), each size {SIZE_FORMULA}"
     for size, kwargs in (
@@ -571,12 +574,16 @@ def check_conv2d_contract(Conv2D):
         try:
             for shape in (input_shape, (None, None, 7, 3)):
                 expected = keras_layer.compute_output_shape(shape)
-                check_output_shape(layer, shape, expected, formula)
+                check_output_shape(layer, shape, expected, formula, forbidden=FORBIDDEN)
         except CheckFailed as failure:
             details = [f"layer: {describe_call('Conv2D', (4, size), kwargs)}", *failure.details]
             raise CheckFailed(failure.headline, details, failure.hint) from None
     layer = _student_conv(Conv2D, input_shape, 4, 3, {"strides": (2, 1), "padding": "same"})
-    check_config_roundtrip(layer, ("filters", "kernel_size", "strides", "padding", "dilation_rate"))
+    check_config_roundtrip(
+        layer,
+        ("filters", "kernel_size", "strides", "padding", "dilation_rate"),
+        forbidden=FORBIDDEN,
+    )
     symbolic = perform(
         "Conv2D(4, 3, strides=2, padding='same') on a symbolic keras.Input((8, 7, 3))",
         "symbolic_output",

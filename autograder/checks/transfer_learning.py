@@ -162,7 +162,9 @@ def check_random_flip_contract(RandomFlip):
     """Constructor, call signature, output shape, config and dtype behave like Keras's layer."""
     import keras
 
-    check_signature(RandomFlip, keras.layers.RandomFlip, ("mode", "seed", "data_format"))
+    check_signature(
+        RandomFlip, keras.layers.RandomFlip, ("mode", "seed", "data_format"), forbidden=FLIPS
+    )
     params = perform(f"{label(RandomFlip)}.call", "signature", RandomFlip, "call", forbidden=FLIPS)
     defaults = {name: default for name, _kind, default in params}
     if defaults.get("training", "<missing>") is not True:

@@ -236,9 +236,7 @@ SANDBOXED_EXECUTE = "autograder.grading.sandboxed_execute.SandboxedExecute"
 STOCK_EXECUTE = "nbgrader.preprocessors.Execute"
 
 
-def grading_config(
-    base: Config, course_root: Path, isolate: bool = True, cpus: int = 0
-) -> Config:
+def grading_config(base: Config, course_root: Path, isolate: bool = True, cpus: int = 0) -> Config:
     """The configuration `cnn-course grade` runs nbgrader's Autograde with: the course's own,
     with nbgrader's Execute step replaced by the sandboxed one."""
     config = copy.deepcopy(base)

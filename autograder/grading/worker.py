@@ -71,9 +71,7 @@ def serve(connection, root, threads, log_path, isolate) -> None:
         connection.send(grade(*task))
 
 
-def init(
-    root: str, threads: int | None, log_path: str | None = None, isolate: bool = True
-) -> None:
+def init(root: str, threads: int | None, log_path: str | None = None, isolate: bool = True) -> None:
     """Initialize a worker process: thread limits, course configuration, logs.
 
     The worker's stderr (which its kernels inherit) and nbgrader's log of every submission

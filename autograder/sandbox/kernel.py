@@ -30,6 +30,8 @@ def kernel_class():
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self._agent = Agent(self.shell.user_ns)
+            # no student code has run yet: the witness records what the grader trusts here
+            sys.audit("cnn_course.ready")
 
         def cnn_course_request(self, stream, ident, parent):
             content = parent.get("content", {})
@@ -62,6 +64,21 @@ def kernel_class():
     return GradingKernel
 
 
+def prepare_trusted() -> None:
+    """Import what the grader's operations use and resolve every lesson's forbidden names,
+    before any student code can rebind them."""
+    import pkgutil
+
+    import autograder.checks
+    from autograder import guard
+    from autograder.harness import ops
+
+    for info in pkgutil.iter_modules(autograder.checks.__path__):
+        importlib.import_module(f"autograder.checks.{info.name}")  # each lesson's ForbiddenOps
+    guard.prepare()
+    ops.prepare()
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="autograder.sandbox.kernel")
     parser.add_argument("-f", dest="connection_file", required=True)
@@ -80,10 +97,16 @@ def main(argv=None) -> None:
             importlib.import_module(module)
         except ImportError:  # `from package import name` of a name that is no module
             pass
+    prepare_trusted()
     cls = kernel_class()
     from . import witness
 
-    witness.install(channel, cls.allowed_profile_codes, (cls.cnn_course_request.__code__,))
+    witness.install(
+        channel,
+        cls.allowed_profile_codes,
+        (cls.cnn_course_request.__code__,),
+        ready_codes=(cls.__init__.__code__,),
+    )
 
     from ipykernel.kernelapp import IPKernelApp
 

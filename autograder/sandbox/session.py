@@ -55,6 +55,7 @@ EVENT_WORDS = {
     "socket.sendto": "use the network ({detail})",
     "garbage": "write to the grader's report channel",
     "forged marker": "forge the grader's markers ({detail})",
+    "tamper": "change the grader's code in its kernel: {detail}",
 }
 
 

@@ -74,6 +74,7 @@ DENIED_IMPORTS = frozenset(
     sqlite3 _posixsubprocess pty faulthandler tracemalloc sys""".split()
 )
 MARKERS = ("cnn_course.begin", "cnn_course.end")
+READY = "cnn_course.ready"  # the kernel is made and no student code has run: record the trusted
 
 
 STDLIB = (os.path.realpath(sysconfig.get_paths()["stdlib"]) + os.sep, "<frozen ")
@@ -134,16 +135,24 @@ def may_write(path: str) -> bool:
     return path.startswith(WRITABLE_HOME) or bool(TMP_NAMES.match(path))
 
 
-def install(channel, allowed_codes=(), marker_codes=()):
+def install(channel, allowed_codes=(), marker_codes=(), ready_codes=()):
     """Install the hook; it writes reports to the socket `channel` (kept in a closure).
 
     `allowed_codes` are the code objects allowed to call sys.setprofile (the guard's);
-    `marker_codes` those allowed to mark the start and end of an operation (the agent's).
+    `marker_codes` those allowed to mark the start and end of an operation (the agent's);
+    `ready_codes` the one that says the kernel is ready, when the witness records what the
+    grader trusts in the kernel (`integrity`) and compares it before every operation.
     """
+    from . import integrity
+
     allowed = frozenset(allowed_codes)
     markers_from = frozenset(marker_codes)
+    ready_from = frozenset(ready_codes)
     local = threading.local()
     send = channel.sendall
+    getframe = sys._getframe
+    take_snapshot = integrity.take
+    snapshot = [None]
 
     def report(event, detail, frame):
         where = _where(frame) if frame else ""
@@ -177,17 +186,38 @@ def install(channel, allowed_codes=(), marker_codes=()):
     in_operation = [False]
 
     def hook(event, args):
+        if event == READY:
+            if getattr(local, "busy", False):
+                return
+            local.busy = True
+            try:
+                caller = getframe(1)
+                if caller.f_code not in ready_from or snapshot[0] is not None:
+                    report("forged marker", event, caller)
+                    return
+                snapshot[0] = take_snapshot(caller.f_locals.get("self"))
+            except Exception as exc:  # the record is missing: every operation says so
+                report("tamper", f"the record could not be made ({type(exc).__name__})", None)
+            finally:
+                local.busy = False
+            return
         if event in MARKERS:
             if getattr(local, "busy", False):
                 return
             local.busy = True
             try:
-                caller = sys._getframe(1)
+                caller = getframe(1)
                 if caller.f_code not in markers_from:
                     report("forged marker", event, caller)
                     return
                 in_operation[0] = event == MARKERS[0]
                 send((json.dumps({"event": event, "detail": str(args[0])}) + "\n").encode())
+                if event == MARKERS[0] and ready_from:
+                    if snapshot[0] is None:
+                        report("tamper", "its record of the grader's code is missing", None)
+                    else:
+                        for problem in snapshot[0].verify():
+                            report("tamper", problem, None)
             finally:
                 local.busy = False
             return
@@ -198,7 +228,7 @@ def install(channel, allowed_codes=(), marker_codes=()):
             return
         local.busy = True
         try:
-            caller = sys._getframe(1)
+            caller = getframe(1)
             if rule == "always":
                 # during an operation nothing but the guard may touch the profiler; outside
                 # them, only the student's own code is reported (the debugger traces at start)

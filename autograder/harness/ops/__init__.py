@@ -12,6 +12,8 @@ kwargs)` for a built-in Keras layer or `(cls, args, kwargs)` for a student class
 `OPERATIONS` maps each operation's name (what a request names) to the function.
 """
 
+from types import MappingProxyType
+
 from . import backprop, batchnorm, dropout, layers, transfer
 from .backprop import *  # noqa: F403
 from .batchnorm import *  # noqa: F403
@@ -31,4 +33,10 @@ def _registry(*modules) -> dict:
     return found
 
 
-OPERATIONS = _registry(layers, dropout, backprop, batchnorm, transfer)
+OPERATIONS = MappingProxyType(_registry(layers, dropout, backprop, batchnorm, transfer))
+
+
+def prepare() -> None:
+    """Make now what operations would make on first use (the grading kernel then records
+    it as trusted, before any student code runs)."""
+    transfer._trusted_layers()

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from autograder.checks.convolution import CONVOLUTION
 from autograder.feedback import CheckFailed
-from autograder.guard import CONVOLUTION, ForbiddenOps
+from autograder.guard import ForbiddenOps
 from autograder.harness.remote import Agent, LoopbackSession, Ref, session_of
 from autograder.student import perform, run
 

@@ -4,6 +4,7 @@ reach, and operations served across the boundary."""
 import asyncio
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +23,11 @@ NOTHING = ForbiddenOps("nothing", (), "")
 REPO = Path(__file__).resolve().parents[3]
 
 
-@pytest.fixture(scope="module")
-def kernel(tmp_path_factory):
-    secret = tmp_path_factory.mktemp("course") / "gradebook.db"
+@contextmanager
+def started_kernel(folder: Path):
+    """A sandboxed kernel as `cnn-course grade` starts it, and a function that runs code in it
+    and gives (stdout, errors)."""
+    secret = folder / "gradebook.db"
     secret.write_text("grades")
     manager = SandboxKernelManager(limits=Limits(memory_mb=1024, processes=64, tmp_mb=64))
     manager.notebook_bytes = b'{"cells": []}'
@@ -50,10 +53,18 @@ def kernel(tmp_path_factory):
             elif kind == "status" and content["execution_state"] == "idle":
                 return "".join(out), "\n".join(err)
 
-    yield manager, execute, secret
-    client.stop_channels()
-    asyncio.run(manager.shutdown_kernel(now=True))
-    asyncio.run(manager.cleanup_resources())
+    try:
+        yield manager, execute, secret
+    finally:
+        client.stop_channels()
+        asyncio.run(manager.shutdown_kernel(now=True))
+        asyncio.run(manager.cleanup_resources())
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    with started_kernel(tmp_path_factory.mktemp("course")) as started:
+        yield started
 
 
 def test_it_runs_as_an_unprivileged_user_in_its_own_folder(kernel):
@@ -128,5 +139,84 @@ def test_operations_cross_the_boundary_as_data(kernel):
         execute("def sneaky():\n    import sys\n    sys.setprofile(None)\n    return 1")
         with pytest.raises(CheckFailed, match=r"the grader saw it remove or replace"):
             run("sneaky", session.ref("sneaky"), forbidden=NOTHING)
+    finally:
+        session.close()
+
+
+CONVOLUTION = ForbiddenOps(
+    "a built-in convolution", ("tensorflow.nn.conv2d", "scipy.signal.correlate2d"), ""
+)
+
+
+@pytest.mark.parametrize(
+    ("attack", "seen"),
+    [
+        # the guard's own function, rebound in the module that calls it
+        (
+            "import sys as s, contextlib\n"
+            "m = s.modules['autograder.harness.execution']\n"
+            "m.forbid = lambda *a, **k: contextlib.nullcontext([])",
+            "autograder.harness.execution.forbid was replaced",
+        ),
+        # an agent of its own that ignores the forbidden list
+        (
+            "k = get_ipython().kernel\n"
+            "class Lax(type(k._agent)):\n"
+            "    def handle(self, data, catch_interrupt=False):\n"
+            "        return super().handle(data.replace(b'scipy', b'nothing'), catch_interrupt)\n"
+            "k._agent = Lax(k._agent.namespace)",
+            "the kernel.agent was replaced",
+        ),
+        # the name TensorFlow executes ops by, routed around the guard
+        (
+            "from tensorflow.python.eager import execute as e\n"
+            "e.execute = lambda *a, **k: e.quick_execute(*a, **k)",
+            "tensorflow.python.eager.execute.execute, which the guard watches, was replaced",
+        ),
+        # the guard's cached list of what it watches, emptied
+        (
+            "import sys as s\n"
+            "for w in s.modules['autograder.guard']._WATCHLISTS.values(): w.codes.clear()",
+            ".codes.<code object",
+        ),
+    ],
+)
+def test_changes_to_what_the_grader_trusts_in_the_kernel_fail_the_check(tmp_path, attack, seen):
+    with started_kernel(tmp_path) as (manager, execute, _):
+        _attack_then_check(manager, execute, attack, seen)
+
+
+def _attack_then_check(manager, execute, attack, seen):
+    session = KernelSession(manager, lambda: time.monotonic() + 60)
+    try:
+        out, err = execute("import scipy.signal\n" + attack)
+        assert not err, err
+        execute("def cc(x, k):\n    return scipy.signal.correlate2d(x, k, mode='valid')")
+        with pytest.raises(CheckFailed) as failed:
+            run("cc", session.ref("cc"), np.ones((3, 3)), np.ones((2, 2)), forbidden=CONVOLUTION)
+        assert seen in str(failed.value)
+    finally:
+        session.close()
+
+
+def test_a_convolution_traced_in_an_earlier_cell_is_caught_in_the_check(kernel):
+    manager, execute, _ = kernel
+    execute(
+        "import tensorflow as tf\n"
+        "conv = tf.function(lambda x, k: tf.nn.conv2d(x, k, 1, 'VALID'))\n"
+        "conv(tf.ones((1, 4, 4, 1)), tf.ones((2, 2, 1, 1)))\n"
+        "def layer(x):\n    return conv(x, tf.ones((2, 2, 1, 1))).numpy()"
+    )
+    session = KernelSession(manager, lambda: time.monotonic() + 60)
+    try:
+        with pytest.raises(
+            CheckFailed, match=r"tensorflow.nn.conv2d \(in a traced tf.function\)"
+        ):
+            run(
+                "layer",
+                session.ref("layer"),
+                np.ones((1, 4, 4, 1), "float32"),
+                forbidden=CONVOLUTION,
+            )
     finally:
         session.close()
