@@ -4,15 +4,23 @@ import nbformat
 
 from autograder.grading.scan import scan_cell, scan_notebook
 
-MODULES = {"np", "keras", "ops", "tf", "sys", "os", "scipy"}
+MODULES = {
+    "np": "numpy",
+    "keras": "keras",
+    "ops": "keras.ops",
+    "tf": "tensorflow",
+    "sys": "sys",
+    "os": "os",
+    "scipy": "scipy",
+}
 
 
 def found(source):
-    return [f.what for f in scan_cell(source, 5, set(MODULES))]
+    return [f.what for f in scan_cell(source, 5, dict(MODULES))]
 
 
 def test_honest_lesson_code_has_no_findings():
-    honest = '''
+    honest = """
 import numpy as np
 from keras import ops
 import math, itertools, functools
@@ -30,7 +38,7 @@ class Conv2D(keras.layers.Layer):
         return ops.matmul(x, self.kernel)
 %matplotlib inline
 %timeit np.ones(3)
-'''
+"""
     assert found(honest) == []
 
 
@@ -39,30 +47,64 @@ def test_each_door_is_found():
         "import ctypes": "imports ctypes",
         "from importlib import import_module": "imports importlib",
         "import threading": "imports threading",
+        "import operator": "imports operator",
         "import autograder.checks": "imports autograder.checks",
         "from solutions.convolution import Conv2D": "imports solutions.convolution",
-        "import scipy.signal._sigtools": "imports the private module scipy.signal._sigtools",
-        "from tensorflow.python.ops import gen_nn_ops": "imports TensorFlow's internals",
-        "sys.setprofile(None)": "uses sys.setprofile",
-        "sys.modules.pop('x')": "uses sys.modules",
-        "os.system('ls')": "uses os.system",
-        "tf.raw_ops.Conv2D()": "uses tf.raw_ops",
-        "np._core.multiarray": "reaches the private internals of np",
+        "import scipy.signal._sigtools": "imports the private scipy.signal._sigtools",
+        "from tensorflow.python.ops import gen_nn_ops": "imports tensorflow.python",
+        "sys.setprofile(None)": "uses sys",
+        "sys.modules.pop('x')": "uses sys",
+        "os.system('ls')": "uses os",
+        "tf.raw_ops.Conv2D()": "uses tensorflow.raw_ops",
+        "tf.compat.v1.Session()": "uses tensorflow.compat",
+        "keras.src.backend.tensorflow.nn.conv": "uses keras.src",
+        "np.testing.assert_allclose": "uses numpy.testing",
+        "np._core.multiarray": "reaches private internals (._core)",
+        "np.lib.npyio.os": "reaches the module os through an attribute",
         "exec('1')": "uses exec",
         "eval('1')": "uses eval",
         "__import__('os')": "uses __import__",
+        "__builtins__['getattr']": "uses __builtins__",
+        "vars(np)": "uses vars",
         "f.__globals__['x'] = 1": "reaches into Python's internals (.__globals__)",
         "object.__subclasses__()": "reaches into Python's internals (.__subclasses__)",
+        "().__class__.__base__": "reaches into Python's internals (.__base__)",
         "frame.f_back": "reaches into the interpreter's frames (.f_back)",
-        "getattr(np, 'con' + 'volve')": "uses getattr with a computed name",
-        "setattr(keras, 'x', 1)": "uses setattr with a computed name",
+        "getattr(np, 'con' + 'volve')": "uses getattr on something other than its own object",
+        "getattr(np, 'convolve')": "uses getattr on something other than its own object",
+        "fetch = getattr": "uses getattr on something other than its own object",
+        "f = [getattr][0]": "uses getattr on something other than its own object",
+        "setattr(keras, 'x', 1)": "uses setattr on something other than its own object",
+        "getattr(self, '__dict__')": "uses getattr on something other than its own object",
+        "np.convolve = my_conv": "changes the module np",
+        "ops.conv = None": "changes the module ops",
+        "from builtins import getattr as g": "imports builtins",
         "checks.compare = None": "uses `checks`, the grader's module",
         "get_ipython().kernel": "uses get_ipython",
+        "g = get_ipython": "uses get_ipython",
         "!ls /": "runs a shell command",
+        "files = !ls /": "runs a shell command",
         "%run other.py": "uses the magic %run",
+        "%%bash\nls": "uses the magic %bash",
+        "%time import ctypes": "imports ctypes",
+        "def f():\n    yield\nf().gi_frame": "reaches into the interpreter's frames",
     }
     for source, what in cases.items():
         assert any(f.startswith(what) for f in found(source)), (source, found(source))
+
+
+def test_a_statement_is_the_courses_only_when_all_of_it_is():
+    # A multi-line expression that starts on a line copied from the release is the student's.
+    release = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import numpy as np")])
+    submitted = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import numpy as np"),
+            nbformat.v4.new_code_cell("import numpy as np; import ctypes"),
+            nbformat.v4.new_code_cell("x = (np.ones(3),\n     np.testing)"),
+        ]
+    )
+    findings = [str(f) for f in scan_notebook(submitted, release, lambda cell: False)]
+    assert findings == ["cell 2, line 1: imports ctypes", "cell 3, line 2: uses numpy.testing"]
 
 
 def test_only_cells_the_student_wrote_or_changed_are_read():
@@ -81,4 +123,7 @@ def test_only_cells_the_student_wrote_or_changed_are_read():
         ]
     )
     findings = scan_notebook(submitted, release, lambda cell: False)
-    assert [str(f) for f in findings] == ["cell 2, line 2: imports gc"]
+    assert [str(f) for f in findings] == [
+        "cell 2, line 2: imports gc",
+        "cell 2, line 3: uses gc.get_objects",
+    ]
