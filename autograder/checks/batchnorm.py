@@ -44,6 +44,15 @@ BATCHNORM_OPS = (
     "tensorflow.python.ops.gen_nn_ops.fused_batch_norm",
     "tensorflow.python.ops.gen_nn_ops.fused_batch_norm_v2",
     "tensorflow.python.ops.gen_nn_ops.fused_batch_norm_v3",
+    # other normalizations that standardize per channel
+    "keras.src.layers.preprocessing.normalization.Normalization.call",
+    "keras.src.layers.normalization.layer_normalization.LayerNormalization.call",
+    "keras.src.layers.normalization.group_normalization.GroupNormalization.call",
+    "keras.ops.layer_normalization",
+    "scipy.stats.zscore",
+    "sklearn.preprocessing.scale",
+    "sklearn.preprocessing.StandardScaler.transform",
+    "sklearn.preprocessing.StandardScaler.fit_transform",
 )
 # TensorFlow op types that only a built-in (fused) batch normalization creates.
 FUSED_OP_TYPES = (

@@ -149,6 +149,72 @@ sys.audit("cnn_course.end", "0")
 sys.audit("cnn_course.begin", "0")
 """
 
+# Built-ins traced into graph functions in an ordinary cell, before any check runs: during a
+# check only the call of the traced function runs.
+TRACED = """\
+import tensorflow as tf
+
+_ANY = tf.TensorSpec([None, None, None, None], tf.float32)
+_conv = tf.function(lambda x, k: tf.nn.conv2d(x, k, 1, "VALID"), input_signature=[_ANY, _ANY])
+_conv(tf.ones((1, 4, 4, 1)), tf.ones((2, 2, 1, 1)))
+"""
+TRACED_EXERCISES = {
+    "cross_correlate2d": """\
+def cross_correlate2d(x, kernel):
+    x = np.asarray(x, "float32")[None, :, :, None]
+    k = np.asarray(kernel, "float32")[:, :, None, None]
+    return _conv(x, k).numpy()[0, :, :, 0]
+""",
+    "Conv2D.call": """\
+def call(self, inputs):
+    out = _conv(ops.convert_to_tensor(inputs, "float32"), self.kernel)
+    return self.activation(out + self.bias if self.use_bias else out)
+""",
+}
+
+# The agent that runs a check's operations in the kernel, replaced through an alias of
+# getattr and sys.modules by one that drops the forbidden list.
+LAX_AGENT = """\
+import os
+fetch = getattr
+_modules = fetch(fetch(os, "sys"), "modules")
+_kernel = fetch(_modules["IPython"], "get_ipython")().kernel
+_Agent = type(_kernel._agent)
+
+class _Lax(_Agent):
+    def handle(self, data, catch_interrupt=False):
+        return _Agent.handle(self, data.replace(b"scipy.signal.correlate2d", b"x"), catch_interrupt)
+
+_kernel._agent = _Lax(_kernel._agent.namespace)
+"""
+LAX_EXERCISES = {
+    "cross_correlate2d": """\
+def cross_correlate2d(x, kernel):
+    from scipy.signal import correlate2d
+    return correlate2d(x, kernel, mode="valid")
+""",
+}
+
+# A 2-D correlation from SciPy's 1-D one, row by row.
+ROWS = {
+    "cross_correlate2d": """\
+def cross_correlate2d(x, kernel):
+    import scipy.ndimage
+    x, kernel = np.asarray(x, float), np.asarray(kernel, float)
+    kh, kw = kernel.shape
+    width = x.shape[1] - kw + 1
+    rows = []
+    for i in range(x.shape[0] - kh + 1):
+        row = 0.0
+        for r in range(kh):
+            full = scipy.ndimage.correlate1d(x[i + r], kernel[r], mode="constant",
+                                             origin=-(kw // 2))
+            row = row + full[:width]
+        rows.append(row)
+    return np.array(rows)
+""",
+}
+
 PRINTS_OK = """\
 print("OK: cross_correlate2d matches the reference on 4 cases")
 print("OK: Conv2D matches keras.layers.Conv2D on 4 cases")
@@ -201,6 +267,9 @@ def cheats() -> list[tuple[str, str, dict, str]]:
         ("forged-markers", FORGED_MARKERS, {}, "forges the witness's markers"),
         ("prints-ok", PRINTS_OK, {}, "prints what passing tests print"),
         ("keras-subclass", KERAS_SUBCLASS, {}, "Conv2D is keras.layers.Conv2D"),
+        ("traced-builtins", TRACED, TRACED_EXERCISES, "tf.nn.conv2d traced in an earlier cell"),
+        ("lax-agent", LAX_AGENT, LAX_EXERCISES, "replaces the kernel's agent via getattr"),
+        ("scipy-rows", "", ROWS, "SciPy's 1-D correlation applied row by row"),
     ]
 
 

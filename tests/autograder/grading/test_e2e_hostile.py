@@ -170,12 +170,14 @@ def test_cheats_that_reach_into_the_grader_are_flagged_for_review(graded):
         "cheat-obfuscated-exec",
         "cheat-fake-agent",
         "cheat-forged-markers",
+        "cheat-lax-agent",
         "attack-kill-parent",
         "attack-fork-bomb",
     ):
         assert outcomes[student].flags, student
     assert any("sys.setprofile" in f for f in outcomes["cheat-guard-off"].flags)
     assert any("start a thread" in f for f in outcomes["cheat-thread"].flags)
+    assert any("uses getattr" in f for f in outcomes["cheat-lax-agent"].flags)
     writes = outcomes["attack-write-course"].flags
     assert any("gradebook.db, outside its folder" in f for f in writes), writes
 
