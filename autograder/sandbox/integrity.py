@@ -21,6 +21,15 @@ import types
 from operator import is_not
 
 PACKAGE = "autograder"
+# Parts of the package that only the grader's side runs (the checks, their catalogues, the
+# nbgrader integration): the kernel imports some of them, but no operation calls them.
+GRADER_ONLY = (
+    "autograder.checks",
+    "autograder.mistakes",
+    "autograder.grading",
+    "autograder.authoring",
+    "autograder.references",
+)
 SYS_NAMES = (
     "setprofile getprofile settrace gettrace audit addaudithook _getframe modules meta_path "
     "path_hooks"
@@ -171,7 +180,7 @@ def take(kernel=None) -> Snapshot:
     modules = {
         name: module
         for name, module in list(sys.modules.items())
-        if name == PACKAGE or name.startswith(PACKAGE + ".")
+        if (name == PACKAGE or name.startswith(PACKAGE + ".")) and not name.startswith(GRADER_ONLY)
     }
     registry = sys.modules
     recorded_modules = dict(modules)
