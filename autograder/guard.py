@@ -384,6 +384,18 @@ def watchlist(names: Iterable[str], op_types: Iterable[str] = ()) -> Watchlist:
     return found
 
 
+def _constant_op_types(code, forbidden_types) -> tuple[str, ...]:
+    """The hits that the string constants of `code` (a caller of TensorFlow's fast path) name."""
+    found = []
+    for const in code.co_consts:
+        if type(const) is str:
+            if const in forbidden_types:
+                found.append(f"TensorFlow op {const}")
+            elif const in FUNCTION_CALL_OP_TYPES:
+                found.append(f"TensorFlow op {const} (a graph function called by name)")
+    return tuple(found)
+
+
 def _op_type(value) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
@@ -408,6 +420,7 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
     function_codes = watch.tf_function_codes
     hits: list[str] = []
     inspected: set[int] = set()
+    fast_path_hits: dict = {}  # code of a caller of the fast path -> what its constants name
 
     def hit(name):
         if name not in hits:
@@ -439,12 +452,12 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
             elif arg in fast_paths:
                 # The op type is a constant of the function that calls the fast path
                 # (gen_nn_ops.conv2d passes the literal "Conv2D").
-                for const in frame.f_code.co_consts:
-                    if type(const) is str:
-                        if const in forbidden_types:
-                            hit(f"TensorFlow op {const}")
-                        elif const in FUNCTION_CALL_OP_TYPES:
-                            hit(f"TensorFlow op {const} (a graph function called by name)")
+                code = frame.f_code
+                found = fast_path_hits.get(code)
+                if found is None:
+                    found = fast_path_hits[code] = _constant_op_types(code, forbidden_types)
+                for name in found:
+                    hit(name)
 
     previous = _getprofile()
     _setprofile(profile)
