@@ -8,11 +8,11 @@ audit event, so the witness takes a `Snapshot` of all of them when the kernel is
 the first cell) and compares identities before every operation; what changed is reported to
 the grader, outside the kernel, and fails the check.
 
-Recorded: every module of the `autograder` package (its namespace, the classes and functions
-defined in it with their code, defaults and closures, its containers and the instances of its
-classes they hold), `sys` and `builtins` entries the guard and witness rely on, the objects the
-guard resolved for every lesson (`guard.prepared_bindings`), and the kernel's agent and its
-handler.
+Recorded: every module of the `autograder` package that the kernel's operations run (its
+namespace, the classes and functions defined in it with their code, defaults and closures, its
+containers and the instances of its classes they hold), the `sys`, `_thread`, `threading` and
+`builtins` entries the guard and witness rely on, the objects the guard resolved for every
+lesson (`guard.prepared_bindings`), and the kernel's agent and its handler.
 """
 
 import builtins
@@ -30,10 +30,16 @@ GRADER_ONLY = (
     "autograder.authoring",
     "autograder.references",
 )
-SYS_NAMES = (
-    "setprofile getprofile settrace gettrace audit addaudithook _getframe modules meta_path "
-    "path_hooks"
-).split()
+# Library functions the guard and the witness call, by module: rebinding one (restoring the
+# thread starter the witness wraps, say) would blind them.
+LIBRARY_NAMES = {
+    "sys": (
+        "setprofile getprofile settrace gettrace audit addaudithook _getframe _current_frames "
+        "modules meta_path path_hooks"
+    ).split(),
+    "_thread": ["start_new_thread", "get_ident"],
+    "threading": ["_start_new_thread", "get_ident"],
+}
 # Builtins IPython sets and unsets around every cell.
 IPYTHON_BUILTINS = frozenset({"exit", "quit", "get_ipython", "display", "__IPYTHON__", "_"})
 MAX_ITEMS = 20_000  # entries recorded at most (the package holds a few thousand)
@@ -199,7 +205,12 @@ def take(kernel=None) -> Snapshot:
     for name, module in modules.items():
         snap.seen.add(_id(module))
         snap.mapping(name, lambda m=module: m.__dict__, allow_new=a_package_module)
-    snap.mapping("sys", lambda: {n: sys.__dict__.get(n) for n in SYS_NAMES}, deep=False)
+    for name, attributes in LIBRARY_NAMES.items():
+        library = sys.modules.get(name)
+        if library is not None:
+            snap.mapping(
+                name, lambda m=library, a=attributes: {n: m.__dict__.get(n) for n in a}, deep=False
+            )
     snap.mapping("builtins", lambda: builtins.__dict__, skip=IPYTHON_BUILTINS)
     for dotted, parent, attribute, obj in guard.prepared_bindings():
 
