@@ -42,6 +42,9 @@ MODULE_NAMES = frozenset(
     """sys os builtins importlib inspect gc ctypes subprocess threading multiprocessing socket
     pickle marshal codeop runpy pkgutil shutil posix""".split()
 )
+# Public names that reach raw memory (a view with strides of one's choosing reads and writes
+# outside its array): honest code uses sliding_window_view.
+RAW_MEMORY = frozenset({"as_strided"})
 # Builtins that lesson code never needs: code from strings, objects from names, the shell.
 DENIED_NAMES = frozenset(
     """eval exec compile __import__ globals locals vars breakpoint get_ipython input open
@@ -161,6 +164,8 @@ class _Scanner(ast.NodeVisitor):
                 self.flag(node, f"imports {problem}")
             elif alias.name in DENIED_NAMES or alias.name in ON_SELF_ONLY:
                 self.flag(node, f"imports {full}")
+            elif alias.name in RAW_MEMORY:
+                self.flag(node, f"imports {full}, which reaches memory outside its array")
             self.modules[alias.asname or alias.name] = full
         self.generic_visit(node)
 
@@ -190,6 +195,8 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, f"reaches private internals (.{attr})")
         elif attr in MODULE_NAMES:
             self.flag(node, f"reaches the module {attr} through an attribute (.{attr})")
+        elif attr in RAW_MEMORY:
+            self.flag(node, f"uses {attr}, which reaches memory outside its array")
         elif chain and chain[0] in self.modules and isinstance(node.ctx, ast.Load):
             dotted = ".".join([self.modules[chain[0]], *chain[1:]])
             if not self._reported_inside(node):

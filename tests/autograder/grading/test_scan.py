@@ -87,6 +87,9 @@ def test_each_door_is_found():
         "%run other.py": "uses the magic %run",
         "%%bash\nls": "uses the magic %bash",
         "%time import ctypes": "imports ctypes",
+        "np.lib.stride_tricks.as_strided(x, (9,), (1,))": "uses as_strided",
+        "from numpy.lib.stride_tricks import as_strided": "imports numpy.lib.stride_tricks.as",
+        "x.ctypes.data": "reaches the module ctypes",
         "def f():\n    yield\nf().gi_frame": "reaches into the interpreter's frames",
     }
     for source, what in cases.items():
