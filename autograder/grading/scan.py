@@ -23,7 +23,7 @@ from functools import lru_cache
 # Modules (and their public submodules) that lesson code may import.
 ALLOWED_MODULES = frozenset(
     """numpy math cmath keras tensorflow scipy itertools functools collections dataclasses
-    typing numbers random time warnings string re statistics fractions decimal copy enum abc
+    typing numbers random time warnings string re statistics fractions decimal copy enum abc json
     pprint textwrap matplotlib course IPython.display sklearn skimage PIL""".split()
 )
 # Public parts of allowed packages that still reach the interpreter, code or other processes.
@@ -47,7 +47,7 @@ MODULE_NAMES = frozenset(
 RAW_MEMORY = frozenset({"as_strided"})
 # Builtins that lesson code never needs: code from strings, objects from names, the shell.
 DENIED_NAMES = frozenset(
-    """eval exec compile __import__ globals locals vars breakpoint get_ipython input open
+    """eval exec compile __import__ globals locals vars breakpoint get_ipython input
     memoryview __builtins__ __loader__ __spec__ __build_class__ exit quit help""".split()
 )
 # Builtins allowed only as a direct call on the student's own object: getattr(self, name).
