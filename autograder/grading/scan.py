@@ -154,12 +154,15 @@ class _Scanner(ast.NodeVisitor):
         module = node.module or ""
         if node.level:
             self.flag(node, "uses a relative import")
+        wrong_module = module_problem(module) if module else None
+        if wrong_module:
+            self.flag(node, f"imports {wrong_module}")
         for alias in node.names:
             full = f"{module}.{alias.name}"
             if alias.name == "*":
                 self.flag(node, f"imports * from {module}")
                 continue
-            problem = module_problem(full)
+            problem = None if wrong_module else module_problem(full)
             if problem:
                 self.flag(node, f"imports {problem}")
             elif alias.name in DENIED_NAMES or alias.name in ON_SELF_ONLY:
