@@ -1,5 +1,9 @@
 """The failure a check raises, and how its message is laid out for a student."""
 
+import textwrap
+
+WIDTH = 96  # characters per line: JupyterLab's output area shows this much without wrapping
+
 
 class CheckFailed(AssertionError):
     """A check found a problem; the message is the student's feedback.
@@ -14,10 +18,13 @@ class CheckFailed(AssertionError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        lines = [self.headline]
-        lines += [f"  {line}" for line in self.details]
+        """The headline, the details indented, then the hint; long lines wrapped between words
+        (a browser would break them anywhere, even inside a word)."""
+        lines = wrap(self.headline, hang="")
+        for detail in self.details:
+            lines += wrap(detail, "  ")
         if self.hint:
-            lines.append(f"  Hint: {self.hint}")
+            lines += wrap(f"Hint: {self.hint}", "  ")
         return "\n".join(lines)
 
     def _render_traceback_(self) -> list[str]:
@@ -30,11 +37,34 @@ RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
 
 def traceback_lines(message: str) -> list[str]:
-    """A failed check's message as the lines of an error output: the headline in bold red."""
-    headline, *rest = message.splitlines() or [""]
-    return [f"{BOLD}{RED}{headline}{RESET}", *rest]
+    """A failed check's message as the lines of an error output: the headline (its lines up to
+    the first indented one) in bold red."""
+    lines = message.splitlines() or [""]
+    end = next((i for i, line in enumerate(lines) if i and line.startswith(" ")), len(lines))
+    return [f"{BOLD}{RED}{line}{RESET}" for line in lines[:end]] + lines[end:]
+
+
+def wrap(text: str, indent: str = "", width: int = WIDTH, hang: str = "  ") -> list[str]:
+    """`text` as lines of at most `width` characters, broken between words; every line starts
+    with `indent`, and continuation lines with `hang` more. A line already short enough, or a
+    word longer than the width (a path, a number), is kept whole."""
+    lines = []
+    for line in str(text).splitlines() or [""]:
+        if len(indent) + len(line) <= width:
+            lines.append(indent + line)
+            continue
+        lead = line[: len(line) - len(line.lstrip(" "))]
+        lines += textwrap.wrap(
+            line.strip(),
+            width=width,
+            initial_indent=indent + lead,
+            subsequent_indent=indent + lead + hang,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    return lines
 
 
 def passed(message: str) -> None:
-    """Print a one-line success note (shown in the notebook under the test cell)."""
-    print(f"OK: {message}")
+    """Print a success note (shown in the notebook under the test cell), wrapped between words."""
+    print("\n".join(wrap(f"OK: {message}", hang="    ")))
