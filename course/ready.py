@@ -35,10 +35,7 @@ def require(exercise: str, *objects) -> None:
     for obj in objects:
         where = placeholder(obj)
         if where:
-            raise Unfinished(
-                f"{exercise} is not done yet ({where} still raises NotImplementedError): "
-                "finish it first."
-            )
+            raise Unfinished(f"Finish {exercise} first: {where} still raises NotImplementedError.")
 
 
 def placeholder(obj) -> str:
