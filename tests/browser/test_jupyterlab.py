@@ -1,7 +1,10 @@
 """A student's and an instructor's day in JupyterLab, in headless Chromium, offline.
 
 The student (a `pip install .` environment without the solutions) opens the released lesson
-02, runs all cells, reads a failing check and a passing one, and validates the notebook. The
+02, runs all cells, reads a failing check and a passing one, and validates the notebook; then,
+in one JupyterLab, lessons 06-09: Run All on each untouched notebook (one-line notes where a
+demonstration needs an unfinished exercise), one wrong exercise and its check's message, and
+Validate of a solved copy ("Success", in the per-cell time the student install configures). The
 instructor (the test environment: cnn-course and cnn-course-solutions) grades a few
 submissions with `cnn-course grade` (in the bubblewrap sandbox), imports a roster and reads
 formgrader and a feedback page. Neither browser can reach anything but this machine.
@@ -176,8 +179,9 @@ def run_cell(page, cell):
     page.keyboard.press("Shift+Enter")
 
 
-def open_notebook(page, lab, path):
-    page.goto(lab.url(f"/lab/tree/{path}"))
+def open_notebook(page, lab, path, reset=False):
+    """Open a notebook; with `reset`, as the only tab (the workspace forgets the others)."""
+    page.goto(lab.url(f"/lab/tree/{path}{'?reset' if reset else ''}"))
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=2 * MINUTE)
     idle = page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\| Idle"))
     idle.first.wait_for(timeout=2 * MINUTE)
@@ -414,7 +418,7 @@ def test_a_student_meets_lessons_06_to_09(
     student = person("student")
     page = student.page
     for assignment, (notebook, exercise, mistake) in LATER_LESSONS.items():
-        open_notebook(page, lab, f"{assignment}/{notebook}.ipynb")
+        open_notebook(page, lab, f"{assignment}/{notebook}.ipynb", reset=True)
         open_menu(page, "Run").get_by_role("menuitem", name="Run All Cells", exact=True).click()
         cells = page.locator(".jp-Notebook .jp-CodeCell")
         wait_until_run(page, cells.last, timeout=5 * MINUTE)
@@ -458,7 +462,7 @@ def test_a_student_meets_lessons_06_to_09(
 
         # the solved copy validates: Success, within the per-cell time the install configures
         _shut_down_kernels(lab)  # a TensorFlow kernel per lesson would crowd a small machine
-        open_notebook(page, lab, f"{assignment}/solved.ipynb")
+        open_notebook(page, lab, f"{assignment}/solved.ipynb", reset=True)
         page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").click()
         dialog = page.locator(".jp-Dialog")
         dialog.get_by_text(re.compile("Success|failed|error", re.I)).first.wait_for(
