@@ -18,13 +18,12 @@ class CheckFailed(AssertionError):
         super().__init__(self.render())
 
     def render(self) -> str:
-        """The headline, the details indented, then the hint; long lines wrapped between words
-        (a browser would break them anywhere, even inside a word)."""
-        lines = wrap(self.headline, hang="")
-        for detail in self.details:
-            lines += wrap(detail, "  ")
+        """The headline, the details indented, then the hint, one line each (wrapped only for
+        display, by `traceback_lines`)."""
+        lines = [self.headline]
+        lines += [f"  {line}" for line in self.details]
         if self.hint:
-            lines += wrap(f"Hint: {self.hint}", "  ")
+            lines.append(f"  Hint: {self.hint}")
         return "\n".join(lines)
 
     def _render_traceback_(self) -> list[str]:
@@ -37,11 +36,14 @@ RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
 
 
 def traceback_lines(message: str) -> list[str]:
-    """A failed check's message as the lines of an error output: the headline (its lines up to
-    the first indented one) in bold red."""
+    """A failed check's message as the lines of an error output, as a student reads them: long
+    lines wrapped between words (a browser would break them anywhere, even inside a word), the
+    headline (the lines up to the first indented one) in bold red."""
     lines = message.splitlines() or [""]
     end = next((i for i, line in enumerate(lines) if i and line.startswith(" ")), len(lines))
-    return [f"{BOLD}{RED}{line}{RESET}" for line in lines[:end]] + lines[end:]
+    headline = [part for line in lines[:end] for part in wrap(line, hang="")]
+    rest = [part for line in lines[end:] for part in wrap(line)]
+    return [f"{BOLD}{RED}{line}{RESET}" for line in headline] + rest
 
 
 def wrap(text: str, indent: str = "", width: int = WIDTH, hang: str = "  ") -> list[str]:
