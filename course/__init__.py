@@ -5,6 +5,8 @@
 - `course.plot`: matplotlib figures for images, kernels, feature maps and training curves.
 - `course.pretrained`: a small convolutional base trained on the course's own glyphs, shipped
   with its weights, for transfer learning offline (`python -m course.pretrained.train` remakes it).
+- `course.ready`: one line saying which exercise to finish, when a demonstration needs one that
+  is not done yet (asked before the demonstration does any work).
 
 Nothing here imports TensorFlow or Keras at import time, and nothing touches the network
 unless explicitly asked to (`course.data.load(..., download=True)`).
@@ -18,4 +20,4 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-__all__ = ["data", "plot", "pretrained"]
+__all__ = ["data", "plot", "pretrained", "ready"]

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D as _Line2D
 
 from course import arguments
 
@@ -254,7 +255,8 @@ def training_curves(history, metrics=("loss", "accuracy"), title=None):
             f"Expected `metrics` to name at least one of the recorded metrics {keys}. "
             f"Received: metrics={metrics!r}"
         )
-    fig = _new_figure(4.0 * len(found), 3.2, title)
+    several = len(runs) > 1
+    fig = _new_figure(4.0 * len(found) + (1.8 if several else 0.0), 3.2, title)
     for j, metric in enumerate(found):
         ax = fig.add_subplot(1, len(found), j + 1)
         for r, (label, run) in enumerate(runs.items()):
@@ -268,8 +270,14 @@ def training_curves(history, metrics=("loss", "accuracy"), title=None):
         ax.set_xlabel("epoch")
         ax.set_title(metric)
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if not several:
+            ax.legend(fontsize=8)
         ax.xaxis.get_major_locator().set_params(integer=True)
+    if several:  # one legend for all panels, beside them: a colour per run, a style per kind
+        handles = [_Line2D([], [], color=f"C{r % 10}") for r in range(len(runs))]
+        handles += [_Line2D([], [], color="0.4", ls=style) for style in ("-", "--")]
+        labels = [str(label) for label in runs] + ["training", "validation"]
+        fig.legend(handles, labels, loc="outside right center", fontsize=8)
     return fig
 
 

@@ -85,3 +85,31 @@ def test_the_files_sort_after_nbgraders_own(project):
     if project != ROOT:
         student = [s.name for sources in _data_files(ROOT).values() for s in sources]
         assert min(names) > max(student)
+
+
+@pytest.mark.parametrize(
+    "projects", [(ROOT,), (ROOT, ROOT / "solutions")], ids=["student", "instructor"]
+)
+def test_validate_gives_a_cell_time_for_the_experiments(projects, tmp_path, monkeypatch):
+    """nbgrader's Validate reads nbgrader_config.* from the Jupyter config path (its handler
+    builds an `NbGrader` app and loads its config files): the installed file must lift the
+    30 s per cell, and turn a timeout into a cell's error, not a traceback of nbclient's."""
+    import jupyter_core.application
+    from nbgrader.apps import NbGrader
+    from nbgrader.preprocessors import Execute
+
+    config_dir = _prefix(tmp_path, *projects)
+    monkeypatch.setattr(jupyter_core.application, "jupyter_config_path", lambda: [str(config_dir)])
+    monkeypatch.chdir(tmp_path)
+    app = NbGrader()
+    app.load_config_file()
+    execute = Execute(config=app.config)
+    assert execute.timeout >= 300
+    assert execute.interrupt_on_timeout and not execute.raise_on_iopub_timeout
+    assert f"{execute.timeout} s" in execute.error_on_timeout["traceback"][0]
+
+    # a course directory's own configuration (cnn-course release writes one) still wins
+    (tmp_path / "nbgrader_config.py").write_text("c.Execute.timeout = 120\n")
+    app = NbGrader()
+    app.load_config_file()
+    assert Execute(config=app.config).timeout == 120

@@ -141,8 +141,8 @@ SEED_TOL = Tolerance(0.0, 0.0, "the same seed draws the same mask: the same numb
 GRADIENT_TOL = Tolerance(
     1e-7,
     1e-5,
-    "d out / d x of a kept value is out / x = 1 / (1 - rate): float32 products of two numbers "
-    "of size ~1, compared with the float64 ratio of your own output to the input",
+    "d out / d x of a kept value is 1 / (1 - rate): float32 products of two numbers of size "
+    "~1 (upstream times the scale), compared with the exact value in float64",
 )
 
 SHAPE_WORDS = "the mask's shape: mask_shape(input_shape, noise_shape)"
@@ -780,17 +780,21 @@ def check_dropout_gradient(Dropout):
         out, nonfinite = _as_array(result["output"], x, call, case)
         if nonfinite:
             _fail(f"{call} gives NaN or inf.", [f"case: {case}", nonfinite])
-        expected = upstream * (out / x)  # 1 / (1 - rate) where kept, 0 where dropped
+        kept = out != 0  # the inputs have no zeros: a kept value is never 0
+        expected = upstream * np.where(kept, 1.0 / (1.0 - rate), 0.0)
         mismatch = compare(result["inputs"], expected, GRADIENT_TOL, name="d loss / d inputs")
         if mismatch:
             _fail(
-                f"The gradient through {call} does not follow its mask.",
+                f"The gradient through {call} is not 1 / (1 - rate) where a value was kept "
+                "and 0 where it was dropped.",
                 [f"case: {case}", *mismatch.lines],
-                hint="d out / d x is 1 / (1 - rate) where a value was kept and 0 where it was "
-                "dropped: build the output from the inputs with keras.ops (ops.where, *), "
-                "with the mask as a constant",
+                _diagnose_dropout(Dropout),
+                "scale the kept values by 1 / (1 - rate) and build the output from the inputs "
+                "with keras.ops (ops.where, *), the mask a constant",
             )
-    passed("the gradient flows through the kept values only, scaled by 1 / (1 - rate)")
+    passed(
+        "the gradient is 1 / (1 - rate) where your layer kept a value and 0 where it dropped one"
+    )
 
 
 # --- compiled ------------------------------------------------------------------------------------

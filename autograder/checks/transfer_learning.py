@@ -445,7 +445,8 @@ def _accuracy(model, x, y, what) -> float:
 
 
 def check_freeze(freeze):
-    """freeze(base) leaves no trainable weight, and training a head on it changes none."""
+    """freeze(base) leaves no trainable weight, and neither a call in training mode nor
+    training a head on it changes any."""
     base = _fresh_base(freeze, frozen=False)
     run("freeze(base)", freeze, base, forbidden=FLIPS, case="freeze(base) on the pretrained base")
     infos = _variables(base, "the base")
@@ -460,6 +461,23 @@ def check_freeze(freeze):
                 f"{base_parameters():,} non-trainable)",
             ],
             catalogue.BASE_NOT_FROZEN,
+        )
+    images, _ = _target(8, 54)
+    run(
+        "your frozen base, called with training=True",
+        base,
+        np.asarray(images, "float32") * 2.0 - 1.0,  # pretrained.preprocess_input
+        training=True,
+        forbidden=FLIPS,
+        case="base(images, training=True) on 8 preprocessed target images",
+    )
+    changed = _changed(infos, _variables(base, "the base"))
+    if changed:
+        _fail(
+            f"After freeze(base), base(images, training=True) changed {len(changed)} of the "
+            "base's weights.",
+            [f"changed: {_names(changed)}"],
+            catalogue.WEIGHTS_FROZEN_LAYERS_NOT,
         )
     x, y = _target(60, 51)
     model = perform(
@@ -490,8 +508,9 @@ def check_freeze(freeze):
             catalogue.BASE_NOT_FROZEN,
         )
     passed(
-        f"freeze(base): 0 trainable and {base_parameters():,} non-trainable parameters, and "
-        "fit leaves every weight of the base as it was"
+        f"freeze(base): 0 trainable and {base_parameters():,} non-trainable parameters; "
+        "base(images, training=True) and fitting a new head on it leave every weight of the "
+        "base as it was"
     )
 
 

@@ -54,6 +54,15 @@ BASE_NOT_FROZEN = Mistake(
     "freezes every layer inside it, Conv2D and BatchNormalization alike. A trainable "
     "BatchNormalization also keeps updating its moving mean and variance.",
 )
+WEIGHTS_FROZEN_LAYERS_NOT = Mistake(
+    "weights_frozen_layers_not",
+    "the weights frozen one by one, the layers left trainable",
+    "Setting `trainable = False` on each weight keeps it out of the gradient, but the layers "
+    "stay trainable, and a trainable BatchNormalization in training mode (in fit, or "
+    "base(x, training=True)) keeps updating its moving mean and variance. Set "
+    "`model.trainable = False` on the base: that freezes every layer inside it, and a frozen "
+    "BatchNormalization runs in inference mode.",
+)
 PREPROCESSING_SKIPPED = Mistake(
     "preprocessing_skipped",
     "the base's input preprocessing skipped",
@@ -120,6 +129,7 @@ CATALOGUE = (
     CHANNELS_FLIPPED,
     SAME_FLIPS_EVERY_CALL,
     BASE_NOT_FROZEN,
+    WEIGHTS_FROZEN_LAYERS_NOT,
     PREPROCESSING_SKIPPED,
     NO_SOFTMAX,
     BASE_IN_TRAINING_MODE,

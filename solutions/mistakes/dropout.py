@@ -188,7 +188,7 @@ WRONG_VERSIONS = (
     WrongVersion(
         "no_rescaling",
         {"Dropout.call": f"{M}:call_no_rescaling"},
-        ("test_dropout_kept_values", SPATIAL),
+        ("test_dropout_kept_values", "test_dropout_gradient", SPATIAL),
     ),
     WrongVersion(
         "rescaled_at_inference",
@@ -203,7 +203,7 @@ WRONG_VERSIONS = (
     WrongVersion(
         "rate_as_keep_probability",
         {"Dropout.call": f"{M}:call_rate_as_keep_scaled"},
-        ("test_dropout_kept_values", "test_dropout_keep_rate", SPATIAL),
+        ("test_dropout_kept_values", "test_dropout_keep_rate", "test_dropout_gradient", SPATIAL),
     ),
     WrongVersion(
         "drops_at_inference",

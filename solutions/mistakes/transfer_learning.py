@@ -100,6 +100,13 @@ def freeze_conv_only(model):
     return model
 
 
+def freeze_weights_only(model):
+    """Flags every weight as not trainable and leaves the layers trainable."""
+    for weight in model.weights:
+        weight.trainable = False
+    return model
+
+
 # --- TransferModel.call -------------------------------------------------------------------------
 
 
@@ -200,6 +207,9 @@ WRONG_VERSIONS = (
     ),
     WrongVersion("base_not_frozen", {"freeze": f"{M}:freeze_compares"}, ("test_freeze",)),
     WrongVersion("base_not_frozen", {"freeze": f"{M}:freeze_conv_only"}, ("test_freeze",)),
+    WrongVersion(
+        "weights_frozen_layers_not", {"freeze": f"{M}:freeze_weights_only"}, ("test_freeze",)
+    ),
     WrongVersion(
         "preprocessing_skipped",
         {"TransferModel.call": f"{M}:model_call_raw_images"},

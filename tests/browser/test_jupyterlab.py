@@ -1,7 +1,10 @@
 """A student's and an instructor's day in JupyterLab, in headless Chromium, offline.
 
 The student (a `pip install .` environment without the solutions) opens the released lesson
-02, runs all cells, reads a failing check and a passing one, and validates the notebook. The
+02, runs all cells, reads a failing check and a passing one, and validates the notebook; then,
+in one JupyterLab, lessons 06-09: Run All on each untouched notebook (one-line notes where a
+demonstration needs an unfinished exercise), one wrong exercise and its check's message, and
+Validate of a solved copy ("Success", in the per-cell time the student install configures). The
 instructor (the test environment: cnn-course and cnn-course-solutions) grades a few
 submissions with `cnn-course grade` (in the bubblewrap sandbox), imports a roster and reads
 formgrader and a feedback page. Neither browser can reach anything but this machine.
@@ -10,10 +13,12 @@ Screenshots of each step are kept under the pytest temp folder (`browser-artifac
 """
 
 import csv
+import json
 import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -174,8 +179,9 @@ def run_cell(page, cell):
     page.keyboard.press("Shift+Enter")
 
 
-def open_notebook(page, lab, path):
-    page.goto(lab.url(f"/lab/tree/{path}"))
+def open_notebook(page, lab, path, reset=False):
+    """Open a notebook; with `reset`, as the only tab (the workspace forgets the others)."""
+    page.goto(lab.url(f"/lab/tree/{path}{'?reset' if reset else ''}"))
     page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=2 * MINUTE)
     idle = page.locator(".jp-StatusBar-Widget", has_text=re.compile(r"\| Idle"))
     idle.first.wait_for(timeout=2 * MINUTE)
@@ -333,3 +339,137 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     test_cells.first.scroll_into_view_if_needed()
     step(instructor, artifacts, "4-feedback-check")
     assert instructor.blocked == [], instructor.blocked
+
+
+# --- lessons 06-09 as a student meets them -----------------------------------------------------
+
+# per lesson: the exercise a student gets wrong first, and the catalogued mistake they make
+# (its wrong version from solutions/mistakes/, or the code given here)
+LATER_LESSONS = {
+    "06_backprop": ("backprop", "numerical_gradient", "one_sided"),
+    "07_batchnorm": ("batchnorm", "batch_statistics", "unbiased_variance"),
+    "08_dropout": ("dropout", "mask_shape", "noise_shape_ignored"),
+    "09_transfer_learning": ("transfer_learning", "freeze", "weights_frozen_layers_not"),
+}
+WRITTEN = {
+    "noise_shape_ignored": (
+        "def mask_shape(input_shape, noise_shape):\n    return tuple(input_shape)\n",
+        "test_mask_shape",
+    )
+}
+NOISE = ("Traceback", "traceback_utils", 'File "', "site-packages", "autograder/")
+
+
+@pytest.fixture(scope="module")
+def later_lessons(tmp_path_factory):
+    """Lessons 06-09 released, each next to a solved copy (solved.ipynb) for Validate."""
+    from autograder.grading.submissions import perfect
+
+    tmp = tmp_path_factory.mktemp("later")
+    args = [a for assignment in LATER_LESSONS for a in ("--assignment", assignment)]
+    _cli("release", "--dir", tmp / "course", *args, cwd=tmp)
+    home = tmp / "student"
+    for assignment, (notebook, *_) in LATER_LESSONS.items():
+        released = tmp / "course" / "release" / assignment / f"{notebook}.ipynb"
+        source = tmp / "course" / "source" / assignment / f"{notebook}.ipynb"
+        (home / assignment).mkdir(parents=True)
+        shutil.copy(released, home / assignment)
+        solved = perfect(nbformat.read(source, as_version=4), nbformat.read(released, 4))
+        nbformat.write(solved, home / assignment / "solved.ipynb")
+    return home
+
+
+def _wrong_answer(notebook, exercise, mistake):
+    """Wrong code for `exercise` that makes `mistake`, named as the notebook names it, the test
+    cell it fails first, and the mistake's title."""
+    import importlib
+    import inspect
+
+    title = next(
+        m.title
+        for m in importlib.import_module(f"autograder.mistakes.{notebook}").CATALOGUE
+        if m.id == mistake
+    )
+    if mistake in WRITTEN:
+        return (*WRITTEN[mistake], title)
+    versions = importlib.import_module(f"solutions.mistakes.{notebook}").WRONG_VERSIONS
+    version = next(
+        v for v in versions if list(v.replacements) == [exercise] and v.mistake == mistake
+    )
+    module, name = version.replacements[exercise].split(":")
+    code = inspect.getsource(getattr(importlib.import_module(module), name))
+    return code.replace(f"def {name}(", f"def {exercise}(", 1), version.breaks[0], title
+
+
+def _shut_down_kernels(lab):
+    with urllib.request.urlopen(lab.url("/api/kernels"), timeout=30) as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(lab.url(f"/api/kernels/{kernel['id']}"), method="DELETE")
+        urllib.request.urlopen(request, timeout=60).close()
+
+
+def test_a_student_meets_lessons_06_to_09(
+    later_lessons, student_env, lab_server, person, artifacts
+):
+    """For each lesson: Run All on the untouched notebook gives one-line notes, not tracebacks
+    or empty figures; a wrong exercise shows its check's message; a solved copy validates."""
+    lab = lab_server(student_env, later_lessons)
+    student = person("student")
+    page = student.page
+    for assignment, (notebook, exercise, mistake) in LATER_LESSONS.items():
+        open_notebook(page, lab, f"{assignment}/{notebook}.ipynb", reset=True)
+        open_menu(page, "Run").get_by_role("menuitem", name="Run All Cells", exact=True).click()
+        cells = page.locator(".jp-Notebook .jp-CodeCell")
+        wait_until_run(page, cells.last, timeout=5 * MINUTE)
+        step(student, artifacts, f"{assignment}-1-run-all")
+        notes = 0
+        for i in range(cells.count()):
+            cell = cells.nth(i)
+            assert re.search(r"\d", execution_count(cell)), f"{assignment}: cell {i} not run"
+            text = output_text(cell)
+            for noise in NOISE:
+                assert noise not in text, f"{assignment}, cell {i}:\n{text[:2000]}"
+            if re.match(r"Finish Exercise \d first: ", text.strip()):
+                notes += 1
+                assert text.strip().count("\n") == 0, text  # one line
+                assert cell.locator(".jp-OutputArea img").count() == 0, "a figure was drawn"
+        assert notes >= 3, f"{assignment}: only {notes} demonstrations said what to finish"
+
+        # one wrong exercise and its test cell: the check names the mistake
+        code, grade_id, title = _wrong_answer(notebook, exercise, mistake)
+        released = nbformat.read(later_lessons / assignment / f"{notebook}.ipynb", 4)
+        test_source = next(
+            c.source.splitlines()[0]
+            for c in released.cells
+            if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+        )
+        cell = code_cell(page, f"def {exercise}(")
+        type_into(page, cell, code)
+        run_cell(page, cell)
+        test = code_cell(page, test_source)
+        run_cell(page, test)
+        page.wait_for_function(
+            "el => el.textContent.includes('Likely mistake')",
+            arg=test.locator(".jp-OutputArea").element_handle(),
+            timeout=2 * MINUTE,
+        )
+        text = output_text(test)
+        assert f"Likely mistake: {title}" in " ".join(text.split()), text
+        assert all(noise not in text for noise in NOISE), text
+        step(student, artifacts, f"{assignment}-2-wrong")
+        page.keyboard.press("Control+s")
+
+        # the solved copy validates: Success, within the per-cell time the install configures
+        _shut_down_kernels(lab)  # a TensorFlow kernel per lesson would crowd a small machine
+        open_notebook(page, lab, f"{assignment}/solved.ipynb", reset=True)
+        page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").click()
+        dialog = page.locator(".jp-Dialog")
+        dialog.get_by_text(re.compile("Success|failed|error", re.I)).first.wait_for(
+            timeout=15 * MINUTE
+        )
+        step(student, artifacts, f"{assignment}-3-validate")
+        text = dialog.locator(".jp-Dialog-body").text_content()
+        assert "Success! Your notebook passes all the tests." in text, text[:3000]
+        dialog.get_by_role("button", name="Ok").click()
+    assert student.blocked == [], student.blocked

@@ -139,6 +139,10 @@ def test_training_curves_several_runs_and_metric_selection():
     assert len(fig.axes[0].lines) == 4 and len(fig.axes[1].lines) == 1
     labels = [line.get_label() for line in fig.axes[0].lines]
     assert labels == ["dense train", "dense val", "cnn train", "cnn val"]
+    # one legend for the figure, beside the panels: a colour per run, a style per kind
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["dense", "cnn", "training", "validation"]
     assert _panels(plot.training_curves(runs, metrics="loss")) == 1
 
 

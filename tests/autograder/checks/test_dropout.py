@@ -96,6 +96,23 @@ class MultiplyDropout(keras.layers.Layer):
         }
 
 
+class FloorDropout(MultiplyDropout):
+    """The old tf.nn.dropout recipe: floor(keep + uniform) is 1 with probability keep; the
+    inputs are divided by keep first, then multiplied by that mask (the gradient check sees
+    the division as the scale)."""
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        keep = 1.0 - self.rate
+        if keep <= 0:
+            return ops.zeros_like(inputs)
+        noise = self.noise_shape or (None,) * inputs.ndim
+        shape = [n if m is None else m for n, m in zip(ops.shape(inputs), noise, strict=True)]
+        binary = ops.floor(keep + keras.random.uniform(shape, seed=self.generator))
+        return ops.divide(inputs, keep) * ops.cast(binary, inputs.dtype)
+
+
 class BinomialDropout(keras.layers.Layer):
     """A Bernoulli mask from keras.random.binomial, applied with ops.where."""
 
@@ -184,9 +201,9 @@ for cls, name in (
 ):
     cls.__name__ = name
 
-DROPOUTS = [ReferenceDropout, MultiplyDropout, BinomialDropout]
+DROPOUTS = [ReferenceDropout, MultiplyDropout, BinomialDropout, FloorDropout]
 SPATIALS = [ReferenceSpatialDropout2D, OwnSpatialDropout2D, BinomialSpatialDropout2D]
-STYLES = ["reference", "multiply", "binomial"]
+STYLES = ["reference", "multiply", "binomial", "floor"]
 
 
 def _all_dropout_checks(cls):

@@ -90,6 +90,16 @@ def freeze_layers(model):
     return model
 
 
+def freeze_walking_the_tree(model):
+    """Walks the model's tree of layers (nested models too) and freezes each node."""
+    stack = [model]
+    while stack:
+        node = stack.pop()
+        node.trainable = False
+        stack.extend(getattr(node, "layers", ()))
+    return model
+
+
 class SequentialHeadTransferModel(keras.Model):
     """Preprocessing as a Rescaling layer, the head as a Sequential model."""
 
@@ -322,6 +332,7 @@ def test_the_feature_oracle_is_keras_applied_to_preprocessed_images():
 
 def test_workflow_checks_pass_other_correct_code():
     checks.check_freeze(freeze_layers)
+    checks.check_freeze(freeze_walking_the_tree)
     checks.check_train_head(train_head_with_objects)
     checks.check_train_head(train_head_with_objects, hidden=True)
     checks.check_unfreeze_from(unfreeze_with_flag)

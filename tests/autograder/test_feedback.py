@@ -1,0 +1,53 @@
+"""A check's message reads well at JupyterLab's width: lines broken between words."""
+
+from autograder.feedback import BOLD, RED, RESET, WIDTH, CheckFailed, passed, traceback_lines
+
+LONG = (
+    "BatchNormalization in training mode normalizes with the moving statistics instead of the "
+    "statistics of the batch it is given"
+)
+
+
+def test_long_lines_are_wrapped_between_words_for_display_and_short_ones_kept():
+    failure = CheckFailed(
+        LONG,
+        ["case: inputs (4, 3, 3, 2)", "stop_gradient " * 12, "a/very/long/path/" * 8],
+        "keep the batch statistics in training mode; the moving ones are for inference only, "
+        "as the lesson says",
+    )
+    assert len(str(failure).splitlines()) == 5  # the message itself: one line per part
+    lines = [
+        line.replace(BOLD + RED, "").replace(RESET, "") for line in failure._render_traceback_()
+    ]
+    assert lines[2] == "  case: inputs (4, 3, 3, 2)"
+    words = " ".join(" ".join(lines).split())
+    assert words == " ".join(failure_words(failure)), "no word may be cut or lost"
+    for line in lines:
+        assert len(line) <= WIDTH or " " not in line.strip(), line
+    assert "  " + "a/very/long/path/" * 8 in lines  # one word longer than the width stays whole
+    assert lines[-1].startswith("    ") and lines[-2].startswith("  Hint: ")
+
+
+def failure_words(failure):
+    return [
+        *failure.headline.split(),
+        *(word for detail in failure.details for word in detail.split()),
+        "Hint:",
+        *failure.hint.split(),
+    ]
+
+
+def test_the_whole_headline_is_bold_red_and_the_details_are_not():
+    failure = CheckFailed(LONG, ["case: one"], "a hint")
+    shown = failure._render_traceback_()
+    assert len(shown) == 4
+    assert all(line.startswith(BOLD + RED) and line.endswith(RESET) for line in shown[:2])
+    assert shown[2:] == ["  case: one", "  Hint: a hint"]
+    assert traceback_lines("one line") == [f"{BOLD}{RED}one line{RESET}"]
+
+
+def test_success_notes_are_wrapped_too(capsys):
+    passed(LONG)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("OK: BatchNormalization") and len(lines) == 2
+    assert all(len(line) <= WIDTH for line in lines) and lines[1].startswith("    ")
