@@ -20,6 +20,7 @@ rendering it takes bounded time.
 """
 
 import re
+import time
 
 import nh3
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -244,15 +245,32 @@ class SanitizeNotebook(NbGraderPreprocessor):
     max_markdown_chars = Integer(
         MAX_MARKDOWN_CHARS, help="characters of a markdown cell that are rendered"
     ).tag(config=True)
+    seconds = Integer(
+        120,
+        help="time for a whole notebook; cells after it are shown as text only (markdown) or "
+        "without their rich outputs (code)",
+    ).tag(config=True)
 
     def preprocess(self, nb, resources):
         if not self.enabled:
             return nb, resources
+        self._deadline = time.monotonic() + self.seconds
         safe_notebook_metadata(nb)
         return super().preprocess(nb, resources)
 
+    def _out_of_time(self, cell) -> None:
+        """What is left of a cell after the notebook's time: text, errors and printed output."""
+        note = f"[not shown: sanitizing this notebook took over {self.seconds} s]"
+        if cell.cell_type == "code":
+            cell["outputs"] = [o for o in cell.get("outputs", []) if "data" not in o]
+        else:
+            cell.source = as_html_block(f"<p>{note}</p>")
+            cell.pop("attachments", None)
+
     def preprocess_cell(self, cell, resources, cell_index):
-        if cell.cell_type == "markdown":
+        if time.monotonic() > getattr(self, "_deadline", float("inf")):
+            self._out_of_time(cell)
+        elif cell.cell_type == "markdown":
             cell.source = safe_markdown(
                 cell.source, cell.get("attachments"), self.mathml, self.max_markdown_chars
             )

@@ -179,3 +179,15 @@ def test_sanitizing_markdown_takes_linear_time(unit):
         lambda t: safe_markdown(t, limit=10**6), small
     )
     assert ratio < 10, f"{unit!r}: 4x the input took {ratio:.1f}x the time"
+
+
+def test_cells_after_the_notebooks_time_are_shown_plainly():
+    code = new_code_cell("show()")
+    code.outputs = [
+        new_output("display_data", data={"text/html": "<b>x</b>"}),
+        new_output("error", ename="AssertionError", evalue="Likely mistake", traceback=["x"]),
+    ]
+    nb = new_notebook(cells=[new_markdown_cell("<script>alert(1)</script> words"), code])
+    nb, _ = SanitizeNotebook(seconds=0).preprocess(nb, {})
+    assert "took over 0 s" in nb.cells[0].source and "script" not in nb.cells[0].source
+    assert [o.output_type for o in nb.cells[1].outputs] == ["error"]
