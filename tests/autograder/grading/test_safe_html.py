@@ -2,12 +2,15 @@
 
 import re
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
+from autograder.authoring.sync import lesson_notebooks
 from autograder.grading.html_payloads import hostile_notebook
+from autograder.grading.preprocessors import latex_to_mathml
 from autograder.grading.safe_html import (
     SanitizeNotebook,
     is_html_block,
@@ -15,6 +18,7 @@ from autograder.grading.safe_html import (
     safe_markdown,
 )
 
+NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5E"
     "rkJggg=="
@@ -191,3 +195,15 @@ def test_cells_after_the_notebooks_time_are_shown_plainly():
     nb, _ = SanitizeNotebook(seconds=0).preprocess(nb, {})
     assert "took over 0 s" in nb.cells[0].source and "script" not in nb.cells[0].source
     assert [o.output_type for o in nb.cells[1].outputs] == ["error"]
+
+
+@pytest.mark.parametrize("path", lesson_notebooks(NOTEBOOKS), ids=lambda p: p.parent.name)
+def test_every_lesson_keeps_all_its_markup(path):
+    """Sanitizing strips nothing a lesson writes: the same elements, in the same numbers."""
+    tag = re.compile(r"<([a-z][a-z0-9]*)")
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            expected = render_markdown(latex_to_mathml(cell.source)[0])
+            assert sorted(tag.findall(safe_markdown(cell.source))) == sorted(
+                ["div", *tag.findall(expected)]
+            ), cell.source[:200]
