@@ -53,3 +53,30 @@ def test_the_plain_page_is_escaped_and_runs_nothing(tmp_path):
     assert "<script>" not in text and "&lt;script&gt;x&lt;/script&gt; took long" in text
     assert f'<meta http-equiv="Content-Security-Policy" content="{CSP}">' in text
     assert "5 / 12 points" in text
+
+
+def test_a_worker_whose_feedback_times_out_writes_a_plain_page_and_goes_on(tmp_path, monkeypatch):
+    from autograder.grading import worker
+    from autograder.grading.outcomes import CellScore, Outcome
+
+    class Course(CourseDir):
+        def notebook_names(self, assignment):
+            return ["conv"]
+
+    course = Course(tmp_path)
+    outcome = Outcome("ada", "02_convolution", cells=[CellScore("a", 2.0, 3.0)])
+    monkeypatch.setitem(worker._STATE, "course", course)
+    monkeypatch.setitem(worker._STATE, "coursedir", None)
+    monkeypatch.setattr(worker, "autograde", lambda *args: {"success": True, "text": ""})
+    monkeypatch.setattr(worker, "read_outcome", lambda *args: outcome)
+    monkeypatch.setattr(
+        worker,
+        "generate_feedback",
+        lambda *args: {"success": False, "timed_out": True, "text": "not within 300 s"},
+    )
+    result = worker.grade("02_convolution", "ada")
+    assert result.score == 2.0 and result.status == "graded"
+    assert any("feedback took over" in note for note in result.notes), result.notes
+    page = (tmp_path / "feedback" / "ada" / "02_convolution" / "conv.html").read_text()
+    assert "2 / 3 points" in page and "could not be written" in page
+    assert worker.is_complete(course, "02_convolution", "ada")
