@@ -21,6 +21,7 @@ rendering it takes bounded time.
 
 import re
 import time
+from html import escape
 
 import nh3
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
@@ -116,9 +117,13 @@ def clean_html(html: str) -> str:
 
 
 def render_markdown(source: str, attachments: dict | None = None) -> str:
-    """Markdown as nbconvert renders it in a feedback page (attachments inlined as data)."""
+    """Markdown as nbconvert renders it in a feedback page (attachments inlined as data); the
+    text itself, escaped, where nbconvert cannot render it (an attachment that is missing)."""
     renderer = IPythonRenderer(escape=False, attachments=attachments or {}, embed_images=False)
-    return MarkdownWithMath(renderer=renderer).render(source)
+    try:
+        return MarkdownWithMath(renderer=renderer).render(source)
+    except Exception:  # nbconvert raises InvalidNotebook, mistune anything
+        return f"<pre>{escape(source)}</pre>"
 
 
 def as_html_block(html: str) -> str:

@@ -207,3 +207,9 @@ def test_every_lesson_keeps_all_its_markup(path):
             assert sorted(tag.findall(safe_markdown(cell.source))) == sorted(
                 ["div", *tag.findall(expected)]
             ), cell.source[:200]
+
+
+def test_a_missing_attachment_shows_the_text_and_grading_goes_on():
+    cell = new_markdown_cell("see ![a](attachment:gone.png) <b>here</b>")
+    out = sanitized(cell).cells[0].source
+    assert "see ![a](attachment:gone.png)" in out and "<b>" not in out
