@@ -42,7 +42,8 @@ LIVE_UNPROTECTED = {
     "md_object", "md_embed", "meta_grade_id", "out_img_metadata", "out_html_script",
     "out_html_img", "out_html_isolated", "out_markdown_img",
 }  # fmt: skip
-# What finds active HTML left in a page (attributes, URLs, elements), in the page itself.
+# What finds active HTML left in a page (attributes, URLs, elements), in the page itself; a link
+# to the web is not active (it takes a click, and opens without referrer or opener).
 FIND_ACTIVE = """() => {
   const found = [];
   for (const el of document.querySelectorAll('*')) {
@@ -58,7 +59,7 @@ FIND_ACTIVE = """() => {
       if (['href', 'src', 'data', 'action', 'formaction', 'xlink:href', 'srcdoc', 'background',
            'poster', 'srcset'].includes(name)
           && !(value.startsWith('data:image/') || value.startsWith('#')
-               || value.startsWith('https:') || value.startsWith('mailto:')))
+               || (tag === 'a' && /^(https?|mailto):/.test(value))))
         found.push(tag + ' ' + name + '=' + value.slice(0, 60));
       if (name === 'style' && value.includes('url(')) found.push(tag + ' style url()');
     }
