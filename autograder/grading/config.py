@@ -18,7 +18,9 @@ BLOCK_SOLUTIONS = "--IPKernelApp.exec_lines=__import__('sys').modules['solutions
 
 # nbgrader's autograde preprocessors, with LimitOutput swapped for TruncateOutput (a subclass
 # that also caps characters: LimitOutput only counts lines, so one 10 MB line passes it), and
-# IgnoreLogLines added (TensorFlow's C++ log lines on stderr would fail a correct test cell).
+# IgnoreLogLines added (TensorFlow's C++ log lines on stderr would fail a correct test cell),
+# and SanitizeNotebook last (grades are saved; the autograded notebook formgrader shows is clean).
+SANITIZE = "autograder.grading.safe_html.SanitizeNotebook"
 AUTOGRADE_PREPROCESSORS = (
     "nbgrader.preprocessors.Execute",
     "autograder.grading.preprocessors.IgnoreLogLines",
@@ -28,13 +30,16 @@ AUTOGRADE_PREPROCESSORS = (
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+    SANITIZE,
 )
 
-# nbgrader's feedback steps, plus the course's LatexToMathML (math that renders offline).
+# nbgrader's feedback steps, plus the course's LatexToMathML (math that renders offline) and
+# SanitizeNotebook (whatever notebook the page comes from, it carries nothing active).
 FEEDBACK_PREPROCESSORS = (
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "autograder.grading.preprocessors.LatexToMathML",
+    SANITIZE,
 )
 FEEDBACK_TEMPLATE = "cnn_course_feedback"
 
@@ -130,18 +135,21 @@ c.Execute.error_on_timeout = {{
 # grader has the `solutions` package installed: importing it fails in a grading kernel.
 c.Execute.extra_arguments = [{block_solutions!r}]
 
-# nbgrader's autograde steps, plus two of the course's: IgnoreLogLines drops TensorFlow's C++
-# log lines from stderr (nbgrader fails a test cell that writes to stderr), and TruncateOutput
-# cuts megabytes of print before they reach the gradebook and the feedback.
+# nbgrader's autograde steps, plus three of the course's: IgnoreLogLines drops TensorFlow's C++
+# log lines from stderr (nbgrader fails a test cell that writes to stderr), TruncateOutput
+# cuts megabytes of print before they reach the gradebook and the feedback, and
+# SanitizeNotebook (last) leaves no script, no event handler and no remote load in the
+# autograded notebook, which formgrader shows inside your Jupyter server.
 c.Autograde.autograde_preprocessors = {preprocessors}
 c.LimitOutput.max_lines = {max_output_lines}
 c.LimitOutput.max_traceback = {max_traceback}
 c.TruncateOutput.max_chars = {max_output_chars}
 c.ClearMetadataPreprocessor.preserve_nb_metadata_mask = {{("language_info", "name"), "cnn_course"}}
 
-# Feedback: the math of markdown cells becomes MathML as the feedback is written, and the page
-# (nbgrader's feedback template, less its MathJax script) loads nothing from the network, so
-# a student reads formulas offline.
+# Feedback: the math of markdown cells becomes MathML as the feedback is written, the notebook
+# is sanitized again, and the page (nbgrader's feedback template, less its MathJax script,
+# with a Content-Security-Policy that allows no script) loads nothing from the network, so a
+# student reads formulas offline.
 c.GenerateFeedback.preprocessors = {feedback_preprocessors}
 c.GenerateFeedback.HTMLExporter.template_name = {feedback_template!r}
 c.GenerateFeedback.HTMLExporter.extra_template_basedirs = [
@@ -244,7 +252,25 @@ def grading_config(base: Config, course_root: Path, isolate: bool = True, cpus: 
     config.Autograde.autograde_preprocessors = [
         SANDBOXED_EXECUTE if step in (STOCK_EXECUTE, SANDBOXED_EXECUTE) else step for step in steps
     ]
+    _sanitize_last(config.Autograde, "autograde_preprocessors")
     config.SandboxedExecute.course_root = os.fspath(course_root)
     config.SandboxedExecute.isolate = isolate
     config.SandboxedExecute.cpus = cpus
+    return config
+
+
+def _sanitize_last(section, key: str) -> None:
+    """SanitizeNotebook as the last of a step list (a course directory configured before it
+    existed, or by hand, gets it too)."""
+    steps = [step for step in section[key] if step != SANITIZE]
+    section[key] = [*steps, SANITIZE]
+
+
+def feedback_config(base: Config) -> Config:
+    """The configuration `cnn-course grade` writes feedback with: the course's own, with
+    SanitizeNotebook as its last step."""
+    config = copy.deepcopy(base)
+    if "preprocessors" not in config.GenerateFeedback:
+        config.GenerateFeedback.preprocessors = list(FEEDBACK_PREPROCESSORS)
+    _sanitize_last(config.GenerateFeedback, "preprocessors")
     return config

@@ -1,9 +1,12 @@
 """nbgrader preprocessors that the course's configuration adds to nbgrader's own pipeline."""
 
+import bisect
 import re
 
 from nbgrader.preprocessors import LimitOutput, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
+
+from .safe_html import is_html_block
 
 
 class TruncateOutput(LimitOutput):
@@ -90,43 +93,120 @@ class IgnoreLogLines(NbGraderPreprocessor):
         return cell, resources
 
 
-# Markdown that is never math: fenced code blocks and inline code spans (kept as they are).
-_CODE = r"(?P<code>^(?P<fence>```|~~~).*?^(?P=fence)|(?P<ticks>`+).+?(?P=ticks))"
-# Math as Jupyter's markdown knows it: $$...$$ and \[...\] (display), $...$ and \(...\) (inline).
-# An inline $ opens only before a non-space and closes only after one, not before a digit
-# ("costs $5 and $6" is not math), as in pandoc and Jupyter.
-_DISPLAY = r"\$\$(?P<display>.+?)\$\$|\\\[(?P<bracket>.+?)\\\]"
-_INLINE = r"(?<![\\$])\$(?P<inline>[^\s$](?:[^$]*?[^\s\\$])?)\$(?!\d)|\\\((?P<paren>.+?)\\\)"
-_MATH = re.compile(rf"{_CODE}|{_DISPLAY}|{_INLINE}", re.S | re.M)
+# Markdown that is never math: fenced code blocks (a line starting with ``` or ~~~, to the next
+# line starting with the same) and inline code spans (a run of backticks, to the next run of
+# as many), kept as they are. Math as Jupyter's markdown knows it: $$...$$ and \[...\]
+# (display), $...$ and \(...\) (inline). An inline $ opens only before a non-space and closes
+# only after one, not before a digit ("costs $5 and $6" is not math), as in pandoc and Jupyter.
+_OPENER = re.compile(r"^```|^~~~|`+|\$\$|\\\[|\\\(|(?<![\\$])\$(?=[^\s$])", re.M)
+_FENCE = re.compile(r"^(?:```|~~~)", re.M)
+_TICKS = re.compile(r"`+")
+_CLOSER = {"$$": "$$", "\\[": "\\]", "\\(": "\\)"}
 # Characters of MathML text that markdown would read as emphasis, code or escapes.
 _MARKDOWN_SPECIAL = {"_": "&#x5F;", "*": "&#x2A;", "`": "&#x60;", "\\": "&#x5C;", "$": "&#x24;"}
 
 
+class _Spans:
+    """The code spans and formulas of a markdown text, found left to right in linear time.
+
+    Each opener looks for its closer once, forward from itself; a closer that is missing is
+    remembered, so no later opener of its kind looks again. (A regular expression with lazy
+    `.+?` rescans the rest of the text from every opener: quadratic in a cell of thousands of
+    unclosed `\\(`, cubic in one of thousands of backticks.)
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self.fences = {"```": [], "~~~": []}
+        for match in _FENCE.finditer(text):
+            self.fences[match[0]].append(match.start())
+        self.run_length, self.next_run, last = {}, {}, {}
+        runs = [(m.start(), len(m[0])) for m in _TICKS.finditer(text)]
+        for start, length in reversed(runs):
+            self.run_length[start] = length
+            self.next_run[start] = last.get(length)
+            last[length] = start
+        self.missing = set()
+
+    def _find(self, needle: str, start: int) -> int:
+        if needle in self.missing:
+            return -1
+        found = self.text.find(needle, start)
+        if found < 0:
+            self.missing.add(needle)
+        return found
+
+    def _fence_end(self, start: int, fence: str) -> int | None:
+        positions = self.fences[fence]
+        after = bisect.bisect_right(positions, start)
+        return positions[after] + len(fence) if after < len(positions) else None
+
+    def _inline_end(self, start: int) -> int | None:
+        text = self.text
+        close = self._find("$", start + 2)
+        if close < 0:
+            return None
+        if close > start + 2 and (text[close - 1].isspace() or text[close - 1] == "\\"):
+            return None
+        if close + 1 < len(text) and text[close + 1].isdigit():
+            return None
+        return close + 1
+
+    def __iter__(self):
+        """(start, end, kind, tex) of each span: kind "code", "block" or "inline"."""
+        text, position = self.text, 0
+        while (match := _OPENER.search(text, position)) is not None:
+            start, opener = match.start(), match[0]
+            position = start + 1
+            if opener in self.fences and (end := self._fence_end(start, opener)):
+                yield start, end, "code", ""
+                position = end
+            elif opener.startswith("`"):
+                length = self.run_length[start]
+                close = self.next_run[start]
+                if close is None:
+                    position = start + length
+                else:
+                    end = close + length
+                    yield start, end, "code", ""
+                    position = end
+            elif opener in _CLOSER:
+                closer = _CLOSER[opener]
+                close = self._find(closer, start + len(opener) + 1)
+                if close >= 0:
+                    end = close + len(closer)
+                    tex = text[start + len(opener) : close]
+                    yield start, end, "inline" if opener == "\\(" else "block", tex
+                    position = end
+            elif opener == "$" and (end := self._inline_end(start)):
+                yield start, end, "inline", text[start + 1 : end - 1]
+                position = end
+
+
 def latex_to_mathml(markdown: str, convert=None) -> tuple[str, list[str]]:
     """`markdown` with its LaTeX math replaced by MathML; also the formulas left as they were
-    because they could not be converted."""
+    because they could not be converted. Takes time linear in the length of `markdown`."""
     if convert is None:
         from latex2mathml.converter import convert
-    failed = []
+    failed, pieces, done = [], [], 0
 
-    def replace(match):
-        if match["code"]:
-            return match[0]
-        display = match["display"] is not None or match["bracket"] is not None
-        tex = next(g for g in ("display", "bracket", "inline", "paren") if match[g] is not None)
+    def special(text):
+        return ">" + "".join(_MARKDOWN_SPECIAL.get(ch, ch) for ch in text[1]) + "<"
+
+    for start, end, kind, tex in _Spans(markdown):
+        if kind == "code":
+            continue
+        pieces.append(markdown[done:start])
+        done = end
         try:
-            mathml = convert(match[tex].strip(), display="block" if display else "inline")
+            mathml = convert(tex.strip(), display=kind)
         except Exception:  # latex2mathml raises many kinds of errors on what it cannot read
-            failed.append(match[0])
-            return match[0]
-        mathml = re.sub(
-            r">([^<]+)<",
-            lambda text: ">" + "".join(_MARKDOWN_SPECIAL.get(ch, ch) for ch in text[1]) + "<",
-            mathml.replace("\n", " "),
-        )
-        return mathml
-
-    return _MATH.sub(replace, markdown), failed
+            failed.append(markdown[start:end])
+            pieces.append(markdown[start:end])
+            continue
+        pieces.append(re.sub(r">([^<]+)<", special, mathml.replace("\n", " ")))
+    pieces.append(markdown[done:])
+    return "".join(pieces), failed
 
 
 class LatexToMathML(NbGraderPreprocessor):
@@ -141,8 +221,8 @@ class LatexToMathML(NbGraderPreprocessor):
     enabled = Bool(True, help="convert math in markdown cells to MathML").tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        if not self.enabled or cell.cell_type != "markdown":
-            return cell, resources
+        if not self.enabled or cell.cell_type != "markdown" or is_html_block(cell.source):
+            return cell, resources  # a clean HTML block (SanitizeNotebook) has its MathML
         if "$" in cell.source or "\\" in cell.source:
             cell.source, failed = latex_to_mathml(cell.source)
             for formula in failed:

@@ -22,6 +22,7 @@ import warnings
 from datetime import UTC, datetime
 
 from .course_dir import CourseDir
+from .feedback import FEEDBACK_SECONDS, generate_with_limit, write_plain_feedback
 from .outcomes import (
     Outcome,
     flag_for_review,
@@ -146,16 +147,22 @@ def autograde(course: CourseDir, coursedir, assignment: str, student: str) -> di
 
 def generate_feedback(course: CourseDir, coursedir, assignment: str, student: str) -> dict:
     """nbgrader's GenerateFeedback for one submission, as the course's configuration sets it up
-    (HTML from nbgrader's feedback template, math as MathML)."""
+    (HTML from nbgrader's feedback template, math as MathML, sanitized last), in a child
+    process stopped after `FEEDBACK_SECONDS` ("timed_out" then says so)."""
     from nbgrader.converters import GenerateFeedback
     from nbgrader.utils import temp_attrs
-    from traitlets.config import Config
 
-    config = Config(coursedir.config)
-    with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
-        converter = GenerateFeedback(coursedir=coursedir, config=config)
-        converter.force = True
-        return _run(converter)
+    from .config import feedback_config
+
+    config = feedback_config(coursedir.config)
+
+    def run():
+        with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
+            converter = GenerateFeedback(coursedir=coursedir, config=config)
+            converter.force = True
+            return _run(converter)
+
+    return generate_with_limit(run, FEEDBACK_SECONDS)
 
 
 def failure_reason(text: str) -> str:
@@ -183,7 +190,20 @@ def grade(assignment: str, student: str) -> Outcome:
             if outcome.flagged:
                 flag_for_review(course, assignment, student)
             feedback = generate_feedback(course, coursedir, assignment, student)
-            if not feedback["success"]:
+            if feedback.get("timed_out"):
+                _append_log(student, f"{assignment} (feedback)", feedback["text"])
+                outcome.notes.append(f"feedback took over {FEEDBACK_SECONDS} s; a plain page")
+                write_plain_feedback(
+                    course,
+                    student,
+                    assignment,
+                    course.notebook_names(assignment),
+                    f"{outcome.score:g} / {outcome.max_score:g} points",
+                    f"Your submission was graded, but its feedback page could not be written "
+                    f"within {FEEDBACK_SECONDS} s (a time limit of the grader), so this page "
+                    "shows only your score. Ask your instructor for details.",
+                )
+            elif not feedback["success"]:
                 _append_log(student, f"{assignment} (feedback)", feedback["text"])
                 outcome.notes.append("nbgrader generate_feedback failed; no feedback page")
             mark_complete(course, assignment, student, outcome)

@@ -18,7 +18,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -70,12 +72,59 @@ def course(tmp_path_factory):
     return tmp / "course"
 
 
+class Loopback:
+    """A server on 127.0.0.1 that records the paths hostile HTML asks of it (at most 1000)."""
+
+    def __init__(self):
+        hits = self.hits = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if len(hits) < 1000:
+                    hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="module")
-def graded(course, tmp_path_factory):
-    """Three submissions graded by `cnn-course grade`, and a roster imported: ada solved
+def loopback():
+    server = Loopback()
+    yield server
+    server.close()
+
+
+def _hostile(released, base):
+    """The blank notebook with every HTML payload of `html_payloads` in it: markdown, raw and
+    attachment cells, and a code cell that displays the output payloads when graded."""
+    from autograder.grading.html_payloads import display_code, hostile_notebook
+
+    nb = nbformat.reads(nbformat.writes(released), as_version=4)
+    extra = [
+        cell
+        for cell in hostile_notebook(base).cells
+        if cell.cell_type != "code" and "nbgrader" not in cell.metadata
+    ]
+    nb.cells[1:1] = [*extra, nbformat.v4.new_code_cell(display_code(base))]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(course, loopback, tmp_path_factory):
+    """Four submissions graded by `cnn-course grade`, and a roster imported: ada solved
     exercises 1 and 2, grace flipped the kernel in exercise 1, alan handed in the blank
-    notebook. (Nobody finished Conv2D, so no submission trains the experiment's networks and
-    grading takes about a minute.)"""
+    notebook, mallory the blank notebook full of hostile HTML. (Nobody finished Conv2D, so no
+    submission trains the experiment's networks and grading takes about a minute.)"""
     from autograder.grading.submissions import perfect, with_replacements
 
     tmp = tmp_path_factory.mktemp("grading")
@@ -87,6 +136,7 @@ def graded(course, tmp_path_factory):
         "ada": ada,
         "grace": with_replacements(ada, {"cross_correlate2d": FLIPPED}),
         "alan": released,
+        "mallory": _hostile(released, loopback.base),
     }
     for student, nb in notebooks.items():
         target = tmp / "submissions" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
@@ -284,7 +334,7 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     graded, lab_server, person, artifacts
 ):
     course = graded.course
-    assert "graded 3 of 3 submissions" in graded.grading, graded.grading
+    assert "graded 4 of 4 submissions" in graded.grading, graded.grading
     assert "tampering" not in graded.grading, graded.grading
     assert "3 students" in graded.roster or "3 " in graded.roster, graded.roster
     lab = lab_server(Path(sys.executable), course)
@@ -473,3 +523,66 @@ def test_a_student_meets_lessons_06_to_09(
         assert "Success! Your notebook passes all the tests." in text, text[:3000]
         dialog.get_by_role("button", name="Ok").click()
     assert student.blocked == [], student.blocked
+
+
+# --- hostile HTML in formgrader and in a feedback page -----------------------------------------
+
+# active HTML left inside the notebook's cells (formgrader's own page around them has scripts);
+# a link to the web is not active (it takes a click, and opens without referrer or opener)
+FIND_ACTIVE = """() => {
+  const found = [];
+  for (const el of document.querySelectorAll('.cell *')) {
+    const tag = el.tagName.toLowerCase();
+    if (['script', 'iframe', 'object', 'embed', 'base', 'meta', 'style', 'link', 'form', 'svg',
+         'maction'].includes(tag)) found.push('<' + tag + '>');
+    for (const attr of el.attributes) {
+      const name = attr.name.toLowerCase(), value = attr.value.trim().toLowerCase();
+      if (name.startsWith('on')) found.push(tag + ' ' + name);
+      if (['href', 'src', 'data', 'action', 'srcdoc', 'xlink:href'].includes(name)
+          && !(value.startsWith('data:image/') || value.startsWith('#')
+               || (tag === 'a' && /^(https?|mailto):/.test(value))))
+        found.push(tag + ' ' + name + '=' + value.slice(0, 60));
+      if (name === 'style' && value.includes('url(')) found.push(tag + ' style url()');
+    }
+  }
+  return found;
+}"""
+MATHJAX_CDN = re.compile(r"^https://cdn(js)?\.")
+
+
+def test_hostile_html_is_inert_in_formgrader_and_in_its_feedback(
+    graded, loopback, lab_server, person
+):
+    """mallory's payloads call home if they ever run or load: the loopback server hears
+    nothing from formgrader's view of her autograded notebook or from her feedback page."""
+    from nbgrader.api import Gradebook
+
+    from autograder.grading.html_payloads import PWNED
+
+    course = graded.course
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "mallory").id
+    lab = lab_server(Path(sys.executable), course)
+    reader = person("reader")
+    page = reader.page
+    requests, stopped = [], []  # asked for; stopped by a Content-Security-Policy
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("requestfailed", lambda r: r.failure == "csp" and stopped.append(r.url))
+    loopback.hits.clear()
+    page.goto(lab.url(f"/formgrader/submissions/{submission}/"))
+    page.locator(".cell").first.wait_for(timeout=MINUTE)
+    page.wait_for_timeout(1500)  # let late loads, timers and refreshes happen
+    assert loopback.hits == [], loopback.hits
+    assert PWNED not in page.title(), page.title()
+    assert page.evaluate(FIND_ACTIVE) == []
+    strangers = [u for u in requests if not u.startswith((lab.base, "data:"))]
+    assert all(MATHJAX_CDN.match(url) for url in strangers), strangers  # formgrader's own
+
+    requests.clear()
+    feedback = course / "feedback" / "mallory" / ASSIGNMENT / f"{NOTEBOOK}.html"
+    page.goto(feedback.as_uri())
+    page.wait_for_timeout(1500)
+    assert loopback.hits == [], loopback.hits
+    assert PWNED not in page.title()
+    assert page.evaluate(FIND_ACTIVE) == []
+    assert [url for url in requests if url not in stopped] == [feedback.as_uri()], requests

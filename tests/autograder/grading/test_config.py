@@ -49,3 +49,18 @@ def test_config_root_follows_a_copied_directory(tmp_path):
 def test_settings_refuse_non_positive_limits(name):
     with pytest.raises(ValueError, match=name):
         Settings(**{name: 0})
+
+
+def test_sanitizing_is_the_last_step_of_autograde_and_feedback(tmp_path):
+    from autograder.grading.config import SANITIZE, feedback_config, grading_config
+
+    write_config(tmp_path, Settings())
+    config = load_config(tmp_path)
+    assert config.Autograde.autograde_preprocessors[-1] == SANITIZE
+    assert config.GenerateFeedback.preprocessors[-1] == SANITIZE
+    # a course directory configured before SanitizeNotebook existed gets it all the same
+    config.Autograde.autograde_preprocessors = config.Autograde.autograde_preprocessors[:-1]
+    config.GenerateFeedback.preprocessors = config.GenerateFeedback.preprocessors[:-1]
+    assert grading_config(config, tmp_path).Autograde.autograde_preprocessors[-1] == SANITIZE
+    assert feedback_config(config).GenerateFeedback.preprocessors[-1] == SANITIZE
+    assert SANITIZE not in config.GenerateFeedback.preprocessors  # the base is not changed

@@ -1,5 +1,6 @@
 """LaTeX in markdown becomes MathML for the feedback pages (LatexToMathML)."""
 
+import time
 from pathlib import Path
 
 import nbformat
@@ -62,3 +63,28 @@ def test_every_formula_of_every_lesson_converts(path):
             text, failed = latex_to_mathml(cell.source)
             assert failed == [], f"{path.name}: no MathML for {failed}"
             assert "$" not in text.replace("\\$", ""), text
+
+
+def _fastest(text) -> float:
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        latex_to_mathml(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("unit", ["\\(", "\\[", "`a", "``a", "```\n", "$"])
+def test_finding_math_takes_linear_time(unit):
+    """Four times the text takes about four times as long: unclosed `\\(` used to cost the
+    square of the cell's length, and backticks its cube (a ratio of the fastest of five runs,
+    with generous slack, not a time limit)."""
+    ratio = _fastest(unit * 20_000) / _fastest(unit * 5_000)
+    assert ratio < 10, f"{unit!r}: 4x the text took {ratio:.1f}x the time"
+
+
+def test_code_spans_and_fences_still_hide_math():
+    text = "``a $x$ `` and\n```\n$y$\n```\n$z$ `b`"
+    converted, failed = latex_to_mathml(text)
+    assert failed == [] and converted.count("<math") == 1
+    assert converted.startswith("``a $x$ `` and\n```\n$y$\n```\n<math")
