@@ -10,6 +10,9 @@ strings into code or names into objects (`getattr` and `setattr` only as a direc
 chain of attributes is read to its end (`np.lib.npyio.os`), and cells are read as IPython runs
 them (`x = !ls` is a shell command).
 
+A module the environment does not have is not reported (importing it fails when run: a
+student's own helper file that was not handed in, say).
+
 It reads the cells a student wrote or changed; statements identical to one of the released
 notebook are the course's own and are not reported. Findings withhold the notebook's points
 until the instructor has reviewed it; the witness in the kernel watches what runs.
@@ -111,7 +114,8 @@ def module_problem(dotted: str) -> str | None:
     root = parts[0]
     allowed = root in ALLOWED_MODULES or ".".join(parts[:2]) in ALLOWED_MODULES
     if not allowed:
-        return dotted
+        # a module the environment does not have cannot be imported: it fails when run
+        return dotted if _is_module(root) else None
     if set(parts[1:]) & DENIED_PARTS.get(root, frozenset()):
         return dotted
     return None
