@@ -96,8 +96,9 @@ MAX_NOTEBOOK_BYTES = CAPS.file_bytes
 
 
 def too_big(size: int, caps: Caps) -> str:
+    """Why a notebook of `size` bytes is not read."""
     return (
-        f"{size / 2**20:.0f} MB is more than a file of a submission may be ({caps.file_mb} MB, "
+        f"{size / 2**20:.0f} MB is more than a notebook may be ({caps.file_mb} MB, "
         "--max-file-mb); clear its outputs and save it again"
     )
 
@@ -174,61 +175,75 @@ def _entries(folder: Path, budget: list[int]):
     return sorted(found, key=lambda item: (not item[0].endswith(".ipynb"), item[0]))
 
 
-def _files_below(folder: Path, caps: Caps = CAPS) -> Submission:
+def skipped_note(reason: str, names: list[str], shown_names: int = 3) -> str:
+    """One note for every file skipped for one reason."""
+    listing = ", ".join(f"'{shown(name)}'" for name in names[:shown_names])
+    if len(names) > shown_names:
+        listing += f" and {len(names) - shown_names} more"
+    count = f"{len(names)} file{'s' if len(names) > 1 else ''}"
+    return f"skipped {count} ({reason}): {listing}"
+
+
+def _expected(folder: Path, names) -> list:
+    """(name, lstat) of those of `names` that are in `folder`."""
+    found = []
+    for name in names:
+        try:
+            found.append((name, os.lstat(folder / name)))
+        except OSError:
+            continue
+    return found
+
+
+def _files_below(folder: Path, caps: Caps = CAPS, first=()) -> Submission:
     """The files of the submission in `folder`, within `caps` (see the module docstring),
-    with notes on what was skipped; notebooks come first, the top folder before subfolders."""
+    with one note per reason files were skipped. The files named `first` (the expected
+    notebooks) come first, then other notebooks, the top folder before subfolders."""
     found = Submission("", "", folder)
-    budget, total, over = [caps.entries], 0, {"count": 0, "total": 0}
+    budget, total, skipped = [caps.entries], 0, {}
     queue = deque([Path()])
     while queue:
         rel_dir = queue.popleft()
-        for name, info in _entries(folder / rel_dir, budget):
+        entries = _entries(folder / rel_dir, budget)
+        if rel_dir == Path():
+            ahead = _expected(folder, first)
+            entries = ahead + [e for e in entries if e[0] not in {n for n, _ in ahead}]
+        for name, info in entries:
             rel = (rel_dir / name).as_posix()
             top_notebook = rel_dir == Path() and name.endswith(".ipynb")
+            reason = None
             if name in IGNORED:
                 continue
             if not is_safe_file_name(name) and not top_notebook:
-                found.notes.append(f"skipped '{shown(rel)}': not a safe file name ({FILE_RULE})")
-                continue
-            if stat_mode.S_ISDIR(info.st_mode):
+                reason = f"not a safe file name: {FILE_RULE}"
+            elif stat_mode.S_ISDIR(info.st_mode):
                 queue.append(rel_dir / name)
                 continue
-            if not stat_mode.S_ISREG(info.st_mode):
-                found.notes.append(f"skipped '{shown(rel)}': {_what_it_is(info.st_mode)}")
-                continue
-            if info.st_nlink > 1:
-                found.notes.append(f"skipped '{shown(rel)}': a hard link to another file")
-                continue
-            if info.st_size > caps.file_bytes:
-                reason = too_big(info.st_size, caps)
+            elif not stat_mode.S_ISREG(info.st_mode):
+                reason = _what_it_is(info.st_mode)
+            elif info.st_nlink > 1:
+                reason = "hard links: each has another name elsewhere"
+            elif info.st_size > caps.file_bytes:
                 if top_notebook:
-                    found.too_big[rel] = reason
+                    found.too_big[rel] = too_big(info.st_size, caps)
+                    continue
+                reason = f"larger than {caps.file_mb} MB, --max-file-mb; not read"
+            elif len(found.files) >= caps.files:
+                reason = f"a submission may have {caps.files} files, --max-files"
+            elif total + info.st_size > caps.total_bytes:
+                reason = f"a submission may hold {caps.total_mb} MB in all, --max-submission-mb"
+            else:
+                data = read_file(folder / rel, info, caps.file_bytes)
+                if data is None or len(data) > caps.file_bytes:
+                    reason = "changed while being read"
                 else:
-                    found.notes.append(f"skipped '{shown(rel)}': {reason}")
-                continue
-            if len(found.files) >= caps.files:
-                over["count"] += 1
-                continue
-            if total + info.st_size > caps.total_bytes:
-                over["total"] += 1
-                continue
-            data = read_file(folder / rel, info, caps.file_bytes)
-            if data is None or len(data) > caps.file_bytes:
-                found.notes.append(f"skipped '{shown(rel)}': it changed while it was read")
-                continue
-            total += len(data)
-            found.files[rel] = data
-            if top_notebook:
-                found.saved = max(found.saved or 0.0, info.st_mtime)
-    if over["count"]:
-        found.notes.append(
-            f"skipped {over['count']} files: a submission may have {caps.files} files (--max-files)"
-        )
-    if over["total"]:
-        found.notes.append(
-            f"skipped {over['total']} files: a submission may hold {caps.total_mb} MB in all "
-            "(--max-submission-mb)"
-        )
+                    total += len(data)
+                    found.files[rel] = data
+                    if top_notebook:
+                        found.saved = max(found.saved or 0.0, info.st_mtime)
+            if reason:
+                skipped.setdefault(reason, []).append(rel)
+    found.notes += [skipped_note(reason, names) for reason, names in skipped.items()]
     if budget[0] <= 0:
         found.notes.append(
             f"looked at only the first {caps.entries} entries of the submission folder; the rest "
@@ -279,7 +294,7 @@ def prepare(submission: Submission, notebooks: list[str], caps: Caps = CAPS) -> 
             continue  # never read: nothing of it is kept
         if not is_safe_file_name(name):
             submission.files.pop(name)
-            submission.notes.append(f"skipped '{shown(name)}': not a safe file name ({FILE_RULE})")
+            submission.notes.append(skipped_note(f"not a safe file name: {FILE_RULE}", [name]))
             reasons.pop(name, None)
         elif name in reasons:
             submission.files[name + UNREADABLE_SUFFIX] = submission.files.pop(name)
@@ -306,11 +321,11 @@ def prepare(submission: Submission, notebooks: list[str], caps: Caps = CAPS) -> 
 
 def refusal(rel: str, what: str, rule: str) -> str:
     """The one line that says a folder of the submissions was refused, and why."""
-    return f"refused '{shown(rel)}': {what} must be {rule}; nothing of it was read or graded"
+    return f"refused '{shown(rel)}': {what} must be {rule}; nothing of it was read"
 
 
 def _submission(student, assignment, folder: Path, notebooks, caps: Caps) -> Submission:
-    taken = _files_below(folder, caps)
+    taken = _files_below(folder, caps, [f"{name}.ipynb" for name in notebooks])
     sub = Submission(student, assignment, folder, taken.files, taken.notes, None, taken.too_big)
     sub.saved = taken.saved
     return prepare(sub, notebooks, caps)

@@ -11,8 +11,8 @@ import re
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 SAFE_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._()-]{0,127}")
-ID_RULE = "a letter or digit, then up to 63 letters, digits, '.', '_' or '-'"
-FILE_RULE = "a letter or digit, then up to 127 letters, digits, spaces, '.', '_', '-', '(' or ')'"
+ID_RULE = "1 to 64 letters, digits, '.', '_' or '-', the first a letter or digit"
+FILE_RULE = "1 to 128 letters, digits, spaces, '.', '_', '-', '(' or ')', a letter or digit first"
 
 
 def is_safe_id(name: str) -> bool:
