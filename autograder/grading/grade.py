@@ -323,8 +323,9 @@ def grade(
         for message in skipped:
             say(message)
         raise CourseError(
-            f"nothing in {shown(submissions_dir)} could be graded: {len(skipped)} folders or "
-            "files refused or skipped (listed above); rename them as said and grade again"
+            f"nothing in {shown(submissions_dir)} could be graded: {len(skipped)} "
+            f"{'folder or file' if len(skipped) == 1 else 'folders or files'} refused or "
+            "skipped (listed above); rename them as said and grade again"
         )
     _set_limits(
         course,
