@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         "submissions",
         type=Path,
         help="folder of <student>/<assignment>/<notebook>.ipynb (or <student>.ipynb files "
-        "with --assignment)",
+        "with --assignment); student and assignment folder names must be 1-64 letters, digits, "
+        "'.', '_' or '-', starting with a letter or digit (others are refused, unread)",
     )
     _add_dir(grade)
     grade.add_argument("--assignment", help="grade only this assignment")
