@@ -236,6 +236,8 @@ def _files_below(folder: Path, caps: Caps = CAPS, first=()) -> Submission:
                 data = read_file(folder / rel, info, caps.file_bytes)
                 if data is None or len(data) > caps.file_bytes:
                     reason = "changed while being read"
+                elif total + len(data) > caps.total_bytes:
+                    reason = f"a submission may hold {caps.total_mb} MB in all, --max-submission-mb"
                 else:
                     total += len(data)
                     found.files[rel] = data
