@@ -10,7 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .grading.display import shown
 from .grading.errors import CourseError
+from .grading.intake import CAPS
 
 DEFAULT_DIR = "course-dir"
 DEFAULT_NOTEBOOKS = "notebooks"
@@ -118,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
         "submissions",
         type=Path,
         help="folder of <student>/<assignment>/<notebook>.ipynb (or <student>.ipynb files "
-        "with --assignment)",
+        "with --assignment); student and assignment folder names must be 1-64 letters, digits, "
+        "'.', '_' or '-', starting with a letter or digit (others are refused, unread)",
     )
     _add_dir(grade)
     grade.add_argument("--assignment", help="grade only this assignment")
@@ -158,6 +161,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="time for a whole notebook (default: the course directory's, 900)",
+    )
+    grade.add_argument(
+        "--max-file-mb",
+        type=_positive_int,
+        default=CAPS.file_mb,
+        metavar="MB",
+        help="skip, without reading it, any file of a submission larger than this (a notebook "
+        "over it scores 0) (default: %(default)s)",
+    )
+    grade.add_argument(
+        "--max-files",
+        type=_positive_int,
+        default=CAPS.files,
+        help="take at most this many files of one submission (default: %(default)s)",
+    )
+    grade.add_argument(
+        "--max-submission-mb",
+        type=_positive_int,
+        default=CAPS.total_mb,
+        metavar="MB",
+        help="take at most this many MB of one submission's files in all, notebooks first "
+        "(default: %(default)s)",
     )
     grade.add_argument(
         "--no-sandbox",
@@ -316,9 +341,10 @@ def cmd_release(args) -> int:
 
 def cmd_grade(args) -> int:
     from .grading.course_dir import CourseDir
-    from .grading.grade import grade
+    from .grading.grade import grade, refused
+    from .grading.intake import Caps
 
-    grade(
+    run = grade(
         CourseDir(args.dir),
         args.submissions,
         assignment=args.assignment,
@@ -332,8 +358,9 @@ def cmd_grade(args) -> int:
         memory_mb=args.memory,
         max_processes=args.max_processes,
         notebook_timeout=args.notebook_timeout,
+        caps=Caps(args.max_file_mb, args.max_files, args.max_submission_mb),
     )
-    return 0
+    return 1 if not run.outcomes and refused(run) else 0
 
 
 def cmd_demo(args) -> int:
@@ -390,7 +417,7 @@ def main(argv=None) -> int:
     try:
         return COMMANDS[args.command](args)
     except CourseError as exc:
-        print(f"cnn-course {args.command}: error: {exc}", file=sys.stderr)
+        print(f"cnn-course {args.command}: error: {shown(exc)}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] != "solutions":

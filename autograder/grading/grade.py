@@ -22,6 +22,7 @@ from . import intake, worker
 from .backups import Backup
 from .config import read_settings, write_config
 from .course_dir import CourseDir
+from .display import shown
 from .errors import CourseError
 from .outcomes import Outcome, tampering, write_zero_feedback, zero_outcome
 from .release import display_path
@@ -112,21 +113,21 @@ def check_sandbox(isolate: bool, say) -> None:
         )
 
 
-def _tampering_notes(course: CourseDir, submission: intake.Submission) -> list[str]:
+def _tampering_notes(course: CourseDir, submission: intake.Submission, caps) -> list[str]:
     notes = []
     for name, data in submission.files.items():
         release = course.release / submission.assignment / name
         if not name.endswith(".ipynb") or not release.is_file():
             continue
         try:
-            submitted_nb = intake.read_notebook(data)
+            submitted_nb = intake.read_notebook(data, caps)
         except ValueError:
             continue
         notes += tampering(submitted_nb, nbformat.read(release, as_version=4))
     return notes
 
 
-def stage(course: CourseDir, submissions, regrade: bool, backup: Backup):
+def stage(course: CourseDir, submissions, regrade: bool, backup: Backup, caps=intake.CAPS):
     """Copy submissions into `submitted/`; return (to grade, skipped messages, notes)."""
     assignments = {s.assignment for s in submissions}
     graded = {a: already_graded(course, a) for a in assignments}
@@ -142,7 +143,7 @@ def stage(course: CourseDir, submissions, regrade: bool, backup: Backup):
         notes.append(f"gradebook backed up to {display_path(where)} before regrading")
     for sub in submissions:
         folder = course.submitted_dir(sub.student, sub.assignment)
-        stored = intake.stored_files(folder)
+        stored = intake.stored_files(folder, caps)
         is_graded = sub.student in graded[sub.assignment]
         if sub.student in unfinished[sub.assignment]:
             notes.append(
@@ -164,14 +165,14 @@ def stage(course: CourseDir, submissions, regrade: bool, backup: Backup):
                 if earlier.exists():
                     backup.move(earlier)
         if stored != sub.files:
-            if stored:
+            if folder.exists():
                 where = backup.move(folder)
                 notes.append(
                     f"{sub.label}: the submission differs from the one in submitted/; the "
                     f"earlier one is kept in {display_path(where)}"
                 )
             intake.write(sub, folder)
-        sub.notes += _tampering_notes(course, sub)
+        sub.notes += _tampering_notes(course, sub, caps)
         queue.append(sub)
     if regraded:
         notes.append(
@@ -284,13 +285,17 @@ def grade(
     memory_mb: int | None = None,
     max_processes: int | None = None,
     notebook_timeout: int | None = None,
+    caps: intake.Caps = intake.CAPS,
 ) -> GradeRun:
     """Grade every submission in `submissions_dir`; see the module docstring.
 
     `isolate=False` runs kernels without the sandbox (refused unless asked for); the limits
-    given are written to the course's configuration, as `cell_timeout` is.
+    given are written to the course's configuration, as `cell_timeout` is. `caps` bound what
+    intake takes of each submission. Every line said goes through `display.shown`: the text
+    of submissions (ids, file names, messages of student code) commands no terminal.
     """
     start = time.monotonic()
+    say = _safely(say)
     course.require_built()
     if csv_path is not None and Path(csv_path).exists():
         raise CourseError(f"{csv_path} already exists; pass another --csv path or delete it")
@@ -313,7 +318,15 @@ def grade(
     notebooks_of = {a: course.notebook_names(a) for a in course.released_assignments()}
     if assignment is not None:
         course.require_assignment(assignment)
-    submissions, skipped = intake.scan(submissions_dir, notebooks_of, assignment)
+    submissions, skipped = intake.scan(submissions_dir, notebooks_of, assignment, caps)
+    if not submissions:
+        for message in skipped:
+            say(message)
+        raise CourseError(
+            f"nothing in {shown(submissions_dir)} could be graded: {len(skipped)} "
+            f"{'folder or file' if len(skipped) == 1 else 'folders or files'} refused or "
+            "skipped (listed above); rename them as said and grade again"
+        )
     _set_limits(
         course,
         {
@@ -327,7 +340,7 @@ def grade(
 
     run = GradeRun(skipped=skipped)
     backup = Backup(course.root, course.backups)
-    queue, skipped, run.notes = stage(course, submissions, regrade, backup)
+    queue, skipped, run.notes = stage(course, submissions, regrade, backup, caps)
     run.skipped += skipped
     for message in run.skipped:
         say(message)
@@ -370,6 +383,16 @@ def grade(
     for line in summary(run, course, jobs):
         say(line)
     return run
+
+
+def _safely(say: Callable[[str], None]) -> Callable[[str], None]:
+    """`say`, with every line made safe to show (`display.shown`)."""
+    return lambda line: say(shown(line))
+
+
+def refused(run: GradeRun) -> list[str]:
+    """The lines of the folders and files intake refused (nothing of them was graded)."""
+    return [line for line in run.skipped if line.startswith("refused ")]
 
 
 def register_students(course: CourseDir, students) -> None:
@@ -429,6 +452,9 @@ def summary(run: GradeRun, course: CourseDir, jobs: int) -> list[str]:
         f"with {jobs} worker{'s' if jobs > 1 else ''}"
         + (f"; skipped {len(run.skipped)}" if run.skipped else "")
     ]
+    if refused(run):
+        lines.append("refused (nothing of them was read or graded):")
+        lines += [f"  {line.removeprefix('refused ')}" for line in refused(run)]
     flagged = [o for o in run.outcomes if o.flags]
     if flagged:
         lines.append(

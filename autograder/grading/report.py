@@ -1,13 +1,26 @@
-"""Grade tables and CSV files, read from nbgrader's gradebook."""
+"""Grade tables and CSV files, read from nbgrader's gradebook.
+
+Every text cell of a CSV written here goes through `spreadsheet_cell`: a spreadsheet runs a
+cell that starts with = + - @ TAB or CR as a formula (OWASP's CSV injection), so such text gets
+a leading single quote; control characters are written as escapes (`display.shown`). Numbers
+stay numbers, negative ones included.
+"""
 
 import csv
+import os
+import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from .course_dir import CourseDir
+from .display import shown
 from .errors import CourseError
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 @dataclass
@@ -67,15 +80,28 @@ def _fmt(value) -> str:
     return str(value)
 
 
+
+
+def spreadsheet_cell(value) -> str:
+    """`value` as a CSV cell a spreadsheet shows as text and never runs (see the module
+    docstring); numbers, and text that is a plain number such as "-2.5", are kept as they are."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _fmt(value)
+    text = _fmt(value)
+    if text.startswith(FORMULA_START) and not NUMBER.fullmatch(text):
+        text = "'" + text
+    return shown(text)
+
+
 def write_csv(table: GradeTable, path: Path) -> Path:
     """Write `table` as CSV (empty cells where a cell does not apply or has no score)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(table.columns)
+        writer.writerow([spreadsheet_cell(column) for column in table.columns])
         for row in table.rows:
-            writer.writerow([_fmt(row.get(column)) for column in table.columns])
+            writer.writerow([spreadsheet_cell(row.get(column)) for column in table.columns])
     return path
 
 
@@ -121,7 +147,16 @@ def export_csv(course: CourseDir, to: Path, assignments=(), students=()) -> Path
     if to.exists():
         raise CourseError(f"{to} already exists; pass another --to path or delete it first")
     course.require_built()
-    plugin = CsvExportPlugin(to=str(to), assignment=list(assignments), student=list(students))
-    with course.gradebook() as gb:
-        plugin.export(gb)
+    handle, raw = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=to.parent or ".")
+    os.close(handle)
+    try:
+        plugin = CsvExportPlugin(to=raw, assignment=list(assignments), student=list(students))
+        with course.gradebook() as gb:
+            plugin.export(gb)
+        with open(raw, newline="") as source, to.open("x", newline="") as target:
+            writer = csv.writer(target)
+            for row in csv.reader(source):
+                writer.writerow([spreadsheet_cell(cell) for cell in row])
+    finally:
+        os.unlink(raw)
     return to

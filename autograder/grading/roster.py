@@ -9,7 +9,9 @@ import csv
 from pathlib import Path
 
 from .course_dir import CourseDir
+from .display import shown
 from .errors import CourseError
+from .names import ID_RULE, is_safe_id
 
 FIELDS = ("first_name", "last_name", "email", "lms_user_id")
 
@@ -35,6 +37,11 @@ def read_roster(path: Path) -> list[dict[str, str]]:
         student = (row.get("id") or "").strip()
         if not student:
             raise CourseError(f"roster {path}, line {number}: the id is empty")
+        if not is_safe_id(student):
+            raise CourseError(
+                f"roster {path}, line {number}: the id '{shown(student)}' must be {ID_RULE}, "
+                "as the submission folders' names are"
+            )
         if student in seen:
             raise CourseError(f"roster {path}, line {number}: student {student!r} appears twice")
         seen.add(student)

@@ -11,6 +11,7 @@ A submission is complete when its marker file is written, after its feedback: a 
 stopped half-way leaves no marker, and the next run grades that submission again.
 """
 
+import glob
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import warnings
 from datetime import UTC, datetime
 
 from .course_dir import CourseDir
+from .display import shown
 from .feedback import FEEDBACK_SECONDS, generate_with_limit, write_plain_feedback
 from .outcomes import (
     Outcome,
@@ -112,7 +114,7 @@ def _append_log(student: str, assignment: str, text: str) -> None:
     text = NOISE.sub("", text or "")
     if path and text.strip():
         with open(path, "a") as handle:
-            handle.write(f"==== {student} {assignment}\n{text}\n")
+            handle.write(shown(f"==== {student} {assignment}\n{text}\n", lines=True))
 
 
 def _run(converter) -> dict:
@@ -121,6 +123,12 @@ def _run(converter) -> dict:
     result = capture_log(converter)
     result["text"] = result.get("log", "") + result.get("error", "")
     return result
+
+
+def _literal_ids(assignment: str, student: str) -> dict[str, str]:
+    """nbgrader's ids for one submission, glob-escaped: nbgrader finds submissions with
+    `glob.glob` on them (intake lets only safe ids through; this is the second fence)."""
+    return {"assignment_id": glob.escape(assignment), "student_id": glob.escape(student)}
 
 
 def autograde(course: CourseDir, coursedir, assignment: str, student: str) -> dict:
@@ -134,7 +142,7 @@ def autograde(course: CourseDir, coursedir, assignment: str, student: str) -> di
         coursedir.config, course.root, _STATE.get("isolate", True), _STATE.get("cpus", 0)
     )
     for attempt in range(LOCKED_RETRIES):
-        with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
+        with temp_attrs(coursedir, **_literal_ids(assignment, student)):
             converter = Autograde(coursedir=coursedir, config=config)
             converter.force = True
             converter.create_student = True
@@ -157,7 +165,7 @@ def generate_feedback(course: CourseDir, coursedir, assignment: str, student: st
     config = feedback_config(coursedir.config)
 
     def run():
-        with temp_attrs(coursedir, assignment_id=assignment, student_id=student):
+        with temp_attrs(coursedir, **_literal_ids(assignment, student)):
             converter = GenerateFeedback(coursedir=coursedir, config=config)
             converter.force = True
             return _run(converter)

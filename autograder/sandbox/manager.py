@@ -4,8 +4,14 @@ It is `jupyter_client`'s own manager with three changes: the kernel's sockets ar
 sockets in a private folder (the sandbox has no network, not even the host's loopback), the
 command that starts the kernel is the sandbox launcher (`launch`) around bubblewrap, and a
 witness socket in the same folder receives the kernel's audit reports (`WitnessReader`).
+
+The folder is read-only inside the sandbox; the kernel makes its sockets in `s/`, a tmpfs of
+1 MB that exists only in the sandbox's mount namespace, and the grader connects to them through
+`/proc/<sandbox pid>/root/...` (bubblewrap says the pid). A kernel therefore cannot write a
+byte to the host's disk.
 """
 
+import asyncio
 import base64
 import json
 import os
@@ -24,6 +30,7 @@ from . import view as views
 from .limits import Confinement
 from .policy import Limits, bubblewrap, is_root, namespace_flags
 
+INFO = "info.json"  # where bubblewrap writes the sandbox's pid
 MAX_LINE = 65536  # bytes of one witness report
 MAX_EVENTS = 20000  # reports kept per kernel
 UID_BASE = 61000
@@ -163,7 +170,9 @@ class SandboxKernelManager(AsyncKernelManager):
             os.chown(self.folder, self.uid, self.uid)
         os.chmod(self.folder, 0o700)
         self.transport = "ipc"
-        self.ip = os.path.join(self.folder, "k")
+        os.mkdir(os.path.join(self.folder, views.SOCKETS), 0o700)
+        self.sandbox_ip = os.path.join(self.folder, views.SOCKETS, "k")
+        self.ip = self.sandbox_ip
         self.connection_file = os.path.join(self.folder, "kernel.json")
         self._kernel_spec = KernelSpec(
             argv=["sandbox"],
@@ -179,6 +188,33 @@ class SandboxKernelManager(AsyncKernelManager):
     @property
     def ipykernel(self) -> bool:
         return True
+
+    async def _async_pre_start_kernel(self, **kw):
+        self.ip = self.sandbox_ip  # the kernel's own path (again, on a restart)
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw) -> None:
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+        if self.isolate:
+            pid = await self._sandbox_pid()
+            self.ip = f"/proc/{pid}/root{self.sandbox_ip}" if pid else self.sandbox_ip
+
+    async def _sandbox_pid(self, timeout: float = 60.0) -> int | None:
+        """The pid of the sandbox's first process, from bubblewrap's --info-fd file (None when
+        the launcher died first: the kernel then never answers, and is reported dead)."""
+        path = os.path.join(self.folder, INFO)
+        deadline = time.monotonic() + timeout
+        process = getattr(self.provisioner, "process", None)
+        while time.monotonic() < deadline:
+            try:
+                with open(path) as handle:
+                    return int(json.load(handle)["child-pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+            if process is not None and process.poll() is not None:
+                return None
+            await asyncio.sleep(0.02)
+        return None
 
     def write_connection_file(self, **kwargs) -> None:
         super().write_connection_file(**kwargs)
@@ -225,6 +261,7 @@ class SandboxKernelManager(AsyncKernelManager):
             "data": {k: base64.b64encode(v).decode("ascii") for k, v in view.data.items()},
             "confinement": self.confinement.launch_config(),
             "command": kernel,
+            "info": os.path.join(self.folder, INFO),
         }
         path = os.path.join(self.folder, "launch.json")
         with open(path, "w") as handle:

@@ -3,8 +3,11 @@
 Read-only: the operating system's programs and libraries (`/usr`), a few files of `/etc`, this
 Python installation and its virtual environment, and the course packages the notebooks import
 (`autograder`, `course`). Hidden even there: the `solutions` package and the stored reference
-outputs. Writable and private, in memory: `/tmp` and the student's home, which holds a copy of
-the notebook being graded. The grader's socket folder is bound where the kernel expects it.
+outputs. Writable and private, in memory, each with a size cap: `/tmp`, the student's home
+(which holds a copy of the notebook being graded) and the folder where the kernel makes its
+sockets. Nothing of the host is writable: the grader's own folder (connection file, witness
+socket) is bound read-only, and the kernel's sockets live on a tiny tmpfs inside it, which the
+grader reaches through `/proc/<pid>/root` (`manager.SandboxKernelManager`).
 """
 
 import importlib.util
@@ -29,6 +32,8 @@ ETC_FILES = (
     "/etc/fonts",
 )
 MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SOCKETS = "s"  # the kernel's socket folder, inside the grader's folder
+SOCKET_BYTES = 2**20  # its cap: socket files take no space, nothing else belongs there
 
 
 @dataclass
@@ -135,7 +140,8 @@ def build(
     view.args += ["--size", str(tmp_bytes), "--perms", "01777", "--tmpfs", HOME]
     view.args += ["--perms", "01777", "--dir", WORK]
     view.made |= {HOME, WORK}
-    view.directory(os.path.dirname(socket_dir))
-    view.args += ["--bind", socket_dir, socket_dir]
+    view.ro_bind(socket_dir)
+    sockets = os.path.join(socket_dir, SOCKETS)
+    view.args += ["--size", str(SOCKET_BYTES), "--perms", "01777", "--tmpfs", sockets]
     view.data[f"{WORK}/{notebook_name}"] = notebook
     return view

@@ -69,3 +69,10 @@ def test_release_grade_export(fixture_repo, tmp_path, capsys):
     assert "ann" in (tmp_path / "export.csv").read_text()
     assert main(["export", "--dir", str(course), "--to", str(tmp_path / "export.csv")]) == 2
     assert "export.csv already exists" in _error_line(capsys)
+
+
+def test_grade_with_only_refused_folders_fails_in_one_line(released_fixture, tmp_path, capsys):
+    (tmp_path / "subs" / "*" / "01_fixture").mkdir(parents=True)
+    argv = ["grade", str(tmp_path / "subs"), "--dir", str(released_fixture.root)]
+    assert main(argv) == 2
+    assert "could be graded: 1 folder or file refused" in _error_line(capsys)

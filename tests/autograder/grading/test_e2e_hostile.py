@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import json
 import re
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[3]
 ASSIGNMENT = "02_convolution"
 HONEST = ("perfect", "untouched")
 RUN_LOCAL = ("logs", "grades", "backups")  # what a grading run itself adds
+REFUSED = ("*", '=HYPERLINK("evil")', "\x1b]52;c;aGk=\x07")
 
 
 def _digest(path: Path) -> str:
@@ -110,6 +112,10 @@ def graded(tmp_path_factory):
     samples = hostile_samples(source, released, course.root, "perfect", server.server_port)
     for sample in samples:
         sample.write(tmp / "hostile", ASSIGNMENT)
+    # folder names that are patterns or formulas: refused, unread, next to the others
+    perfect = tmp / "honest" / "perfect" / ASSIGNMENT
+    for name in REFUSED:
+        shutil.copytree(perfect, tmp / "hostile" / name / ASSIGNMENT)
     slow = slow_sample(source, released)
     slow.write(tmp / "slow", ASSIGNMENT)
     hostile_students = [s.student for s in [*samples, slow]]
@@ -131,6 +137,7 @@ def graded(tmp_path_factory):
         "before": before,
         "after": after,
         "lines": lines,
+        "run": run,
     }
 
 
@@ -220,3 +227,18 @@ def test_limits_hold(graded):
     assert any("the kernel" in n for n in unkillable.notes), unkillable.notes
     assert Counter.hits == 0  # the loopback server was never reached
     assert any("blocked:" in line for line in _outputs(graded, "attack-network"))
+
+
+def test_folder_names_that_are_patterns_or_formulas_are_refused(graded):
+    """A folder named `*` made nbgrader regrade every student (their autograded notebooks and
+    completion markers are in the course files compared above); formulas reached the CSV."""
+    lines = graded["lines"]
+    refused = [line for line in lines if line.startswith("refused '")]
+    assert len(refused) == len(REFUSED)
+    summary = lines.index("refused (nothing of them was read or graded):")
+    assert len([line for line in lines[summary:] if "a student id" in line]) == len(REFUSED)
+    assert not any("\x1b" in line or "\x07" in line for line in graded["lines"])
+    text = graded["run"].csv_path.read_text()
+    assert "HYPERLINK" not in text and "\x1b" not in text
+    with graded["course"].gradebook() as gb:
+        assert not {s.id for s in gb.students} & set(REFUSED)

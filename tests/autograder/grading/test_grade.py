@@ -244,3 +244,29 @@ def test_students_are_registered_before_the_workers_start(course):
     with course.gradebook() as gb:
         names = {s.id: (s.first_name, s.last_name) for s in gb.students}
     assert names == {"named": ("Ada", "Lovelace"), "new": (None, None)}
+
+
+def test_refused_folders_touch_nothing_and_leave_nothing_to_grade(graded, tmp_path):
+    """A folder named `*` once made nbgrader regrade every student; `=...` reached the CSV."""
+    course = CourseDir(tmp_path / "course")
+    shutil.copytree(graded[0].root, course.root)
+    before = {p: p.stat().st_mtime_ns for p in course.root.rglob("*")}
+    perfect = graded[0].root.parent / "submissions" / "perfect"
+    for student in ("*", "=HYPERLINK(x)", "\x1b]52;c;aGk=\x07"):
+        shutil.copytree(perfect, tmp_path / "subs" / student)
+    lines = []
+    with pytest.raises(CourseError, match="could be graded: 3 folders or files refused"):
+        grade(course, tmp_path / "subs", jobs=2, say=lines.append)
+    assert len(lines) == 3 and all(line.startswith("refused '") for line in lines)
+    assert not any("\x1b" in line or "\x07" in line for line in lines)
+    assert {p: p.stat().st_mtime_ns for p in course.root.rglob("*")} == before
+
+
+def test_the_summary_lists_what_was_refused(graded):
+    from autograder.grading.grade import GradeRun, summary
+
+    course, run, _, _ = graded
+    refused = "refused '*': a student id (the folder's name) must be ...; nothing of it was read"
+    lines = summary(GradeRun(outcomes=run.outcomes, skipped=[refused, "x: other"]), course, 2)
+    assert "refused (nothing of them was read or graded):" in lines
+    assert "  '*': a student id (the folder's name) must be ...; nothing of it was read" in lines

@@ -143,6 +143,43 @@ def test_operations_cross_the_boundary_as_data(kernel):
         session.close()
 
 
+def test_no_folder_it_can_write_grows_past_its_cap(kernel):
+    """The grader's folder (connection file, sockets) is read-only or a tiny tmpfs inside the
+    sandbox: 100 MB written anywhere the kernel may write ends in ENOSPC/EROFS/EACCES, and
+    nothing of it reaches the host."""
+    manager, execute, _ = kernel
+    before = sorted(os.listdir(manager.folder))
+    code = f"""
+import errno, os
+found = []
+for root, dirs, _ in os.walk("/"):
+    if root.startswith(("/proc", "/sys", "/dev")):
+        dirs[:] = []
+    elif os.access(root, os.W_OK):
+        found.append(root)
+found += [{manager.folder!r}, {manager.sandbox_ip!r}.rsplit("/", 1)[0]]
+for folder in found:
+    try:
+        with open(os.path.join(folder, "fill.bin"), "wb") as handle:
+            for _ in range(100):
+                handle.write(b"x" * 2**20)
+        print(folder, "wrote 100 MB")
+    except OSError as exc:
+        print(folder, errno.errorcode[exc.errno])
+    finally:
+        try:
+            os.unlink(os.path.join(folder, "fill.bin"))
+        except OSError:
+            pass
+"""
+    out, err = execute(code)
+    results = dict(line.rsplit(" ", 1) for line in out.splitlines())
+    assert not err and manager.folder in results, (out, err)
+    assert all(r in ("ENOSPC", "EROFS", "EACCES") for r in results.values()), results
+    assert results[manager.folder] in ("EROFS", "EACCES")
+    assert sorted(os.listdir(manager.folder)) == before
+
+
 CONVOLUTION = ForbiddenOps(
     "a built-in convolution", ("tensorflow.nn.conv2d", "scipy.signal.correlate2d"), ""
 )
@@ -209,9 +246,7 @@ def test_a_convolution_traced_in_an_earlier_cell_is_caught_in_the_check(kernel):
     )
     session = KernelSession(manager, lambda: time.monotonic() + 60)
     try:
-        with pytest.raises(
-            CheckFailed, match=r"tensorflow.nn.conv2d \(in a traced tf.function\)"
-        ):
+        with pytest.raises(CheckFailed, match=r"tensorflow.nn.conv2d \(in a traced tf.function\)"):
             run(
                 "layer",
                 session.ref("layer"),
