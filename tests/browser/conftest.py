@@ -21,8 +21,10 @@ import socket
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -312,3 +314,81 @@ def pytest_terminal_summary(terminalreporter, config):
     folder = base.getbasetemp() / ARTIFACTS
     if folder.is_dir() and any(folder.iterdir()):
         terminalreporter.write_line(f"browser screenshots: {folder}")
+
+
+# --- hostile HTML: a server it would call home to, and what finds it active in a page ---------
+
+
+class Loopback:
+    """An HTTP server on 127.0.0.1 that records the paths asked of it (at most 1000)."""
+
+    def __init__(self):
+        hits = self.hits = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if len(hits) < 1000:
+                    hits.append(self.path)
+                self.send_response(204)
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def names(self) -> set[str]:
+        return {path.split("/hit/", 1)[-1].split("/")[0] for path in self.hits}
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def loopback():
+    server = Loopback()
+    yield server
+    server.close()
+
+
+# Active HTML left in a page: elements, event handlers, URLs other than inline images, anchors
+# and web links (a link to the web takes a click, and opens without referrer or opener).
+FIND_ACTIVE = """({scope, tags}) => {
+  const found = [];
+  for (const el of document.querySelectorAll(scope)) {
+    const tag = el.tagName.toLowerCase();
+    if (tags.includes(tag)) found.push('<' + tag + '>');
+    if (tag === 'meta' && el.getAttribute('http-equiv')
+        && el.getAttribute('http-equiv').toLowerCase() !== 'content-security-policy')
+      found.push('<meta http-equiv>');
+    for (const attr of el.attributes) {
+      const name = attr.name.toLowerCase(), value = attr.value.trim().toLowerCase();
+      if (name.startsWith('on')) found.push(tag + ' ' + name);
+      if (['href', 'src', 'data', 'action', 'formaction', 'xlink:href', 'srcdoc', 'background',
+           'poster', 'srcset'].includes(name)
+          && !(value.startsWith('data:image/') || value.startsWith('#')
+               || (tag === 'a' && /^(https?|mailto):/.test(value))))
+        found.push(tag + ' ' + name + '=' + value.slice(0, 60));
+      if (name === 'style' && value.includes('url(')) found.push(tag + ' style url()');
+    }
+  }
+  return found;
+}"""
+ACTIVE_TAGS = ("script", "iframe", "object", "embed", "base", "frame", "applet", "link", "form",
+               "svg", "maction")  # fmt: skip
+
+
+def active_html(page, scope: str = "*", more_tags=()) -> list[str]:
+    """What is active in the elements of `page` that `scope` selects (`more_tags`: elements
+    that count there too, such as a <style> inside a notebook cell)."""
+    return page.evaluate(FIND_ACTIVE, {"scope": scope, "tags": [*ACTIVE_TAGS, *more_tags]})
+
+
+@pytest.fixture(scope="session")
+def find_active():
+    return active_html

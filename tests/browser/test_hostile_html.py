@@ -9,8 +9,6 @@ sanitized nor under the policy, proves that the payloads and the detectors work.
 
 import copy
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,7 +23,6 @@ from autograder.grading.safe_html import SanitizeNotebook
 
 pytestmark = pytest.mark.browser
 
-MAX_HITS = 1000
 TEMPLATE_FONT = re.compile(r"^file:///.*/fonts/glyphicons-halflings-regular\.(woff2?|ttf|eot|svg)")
 CSP = re.compile(r'<meta[^>]*http-equiv="Content-Security-Policy"[^>]*>')
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -42,68 +39,6 @@ LIVE_UNPROTECTED = {
     "md_object", "md_embed", "meta_grade_id", "out_img_metadata", "out_html_script",
     "out_html_img", "out_html_isolated", "out_markdown_img",
 }  # fmt: skip
-# What finds active HTML left in a page (attributes, URLs, elements), in the page itself; a link
-# to the web is not active (it takes a click, and opens without referrer or opener).
-FIND_ACTIVE = """() => {
-  const found = [];
-  for (const el of document.querySelectorAll('*')) {
-    const tag = el.tagName.toLowerCase();
-    if (['script', 'iframe', 'object', 'embed', 'base', 'frame', 'applet', 'link',
-         'form', 'svg', 'maction'].includes(tag)) found.push('<' + tag + '>');
-    if (tag === 'meta' && el.getAttribute('http-equiv')
-        && el.getAttribute('http-equiv').toLowerCase() !== 'content-security-policy')
-      found.push('<meta http-equiv>');
-    for (const attr of el.attributes) {
-      const name = attr.name.toLowerCase(), value = attr.value.trim().toLowerCase();
-      if (name.startsWith('on')) found.push(tag + ' ' + name);
-      if (['href', 'src', 'data', 'action', 'formaction', 'xlink:href', 'srcdoc', 'background',
-           'poster', 'srcset'].includes(name)
-          && !(value.startsWith('data:image/') || value.startsWith('#')
-               || (tag === 'a' && /^(https?|mailto):/.test(value))))
-        found.push(tag + ' ' + name + '=' + value.slice(0, 60));
-      if (name === 'style' && value.includes('url(')) found.push(tag + ' style url()');
-    }
-  }
-  return found;
-}"""
-
-
-class Loopback:
-    """An HTTP server on 127.0.0.1 that records the paths asked of it (at most MAX_HITS)."""
-
-    def __init__(self):
-        hits = self.hits = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if len(hits) < MAX_HITS:
-                    hits.append(self.path)
-                self.send_response(204)
-                self.end_headers()
-
-            do_POST = do_GET
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def names(self) -> set[str]:
-        return {path.split("/hit/", 1)[-1].split("/")[0] for path in self.hits}
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def loopback():
-    server = Loopback()
-    yield server
-    server.close()
 
 
 def feedback_html(nb, course_root: Path, sanitize: bool = True) -> str:
@@ -131,7 +66,7 @@ def feedback_html(nb, course_root: Path, sanitize: bool = True) -> str:
     return html
 
 
-def visit(someone, path: Path) -> dict:
+def visit(someone, path: Path, find_active) -> dict:
     """Open `path` in `someone`'s browser; what it asked for, its title, active HTML left."""
     requests, stopped = [], []  # asked for; stopped by the policy before leaving the browser
     page = someone.page
@@ -146,7 +81,7 @@ def visit(someone, path: Path) -> dict:
         "requests": [u for u in requests if not u.startswith("data:") and u not in stopped],
         "stopped": stopped,
         "title": page.title(),
-        "active": page.evaluate(FIND_ACTIVE),
+        "active": find_active(page),
     }
 
 
@@ -162,7 +97,7 @@ def legitimate_cells():
     return [text, code]
 
 
-def test_hostile_html_runs_nothing_and_loads_nothing(loopback, person, tmp_path):
+def test_hostile_html_runs_nothing_and_loads_nothing(loopback, person, tmp_path, find_active):
     nb = hostile_notebook(loopback.base)
     nb.cells[:0] = legitimate_cells()
     pages = {
@@ -181,7 +116,11 @@ def test_hostile_html_runs_nothing_and_loads_nothing(loopback, person, tmp_path)
         path.write_text(html)
         loopback.hits.clear()
         someone = person(name)
-        seen[name] = {**visit(someone, path), "hits": loopback.names(), "blocked": someone.blocked}
+        seen[name] = {
+            **visit(someone, path, find_active),
+            "hits": loopback.names(),
+            "blocked": someone.blocked,
+        }
         if name == "feedback":
             page = someone.page
             plot = page.locator("img[src^='data:image/png']").first

@@ -18,9 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -70,38 +68,6 @@ def course(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("course")
     _cli("release", "--dir", tmp / "course", "--assignment", ASSIGNMENT, cwd=tmp)
     return tmp / "course"
-
-
-class Loopback:
-    """A server on 127.0.0.1 that records the paths hostile HTML asks of it (at most 1000)."""
-
-    def __init__(self):
-        hits = self.hits = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                if len(hits) < 1000:
-                    hits.append(self.path)
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture(scope="module")
-def loopback():
-    server = Loopback()
-    yield server
-    server.close()
 
 
 def _hostile(released, base):
@@ -527,31 +493,11 @@ def test_a_student_meets_lessons_06_to_09(
 
 # --- hostile HTML in formgrader and in a feedback page -----------------------------------------
 
-# active HTML left inside the notebook's cells (formgrader's own page around them has scripts);
-# a link to the web is not active (it takes a click, and opens without referrer or opener)
-FIND_ACTIVE = """() => {
-  const found = [];
-  for (const el of document.querySelectorAll('.cell *')) {
-    const tag = el.tagName.toLowerCase();
-    if (['script', 'iframe', 'object', 'embed', 'base', 'meta', 'style', 'link', 'form', 'svg',
-         'maction'].includes(tag)) found.push('<' + tag + '>');
-    for (const attr of el.attributes) {
-      const name = attr.name.toLowerCase(), value = attr.value.trim().toLowerCase();
-      if (name.startsWith('on')) found.push(tag + ' ' + name);
-      if (['href', 'src', 'data', 'action', 'srcdoc', 'xlink:href'].includes(name)
-          && !(value.startsWith('data:image/') || value.startsWith('#')
-               || (tag === 'a' && /^(https?|mailto):/.test(value))))
-        found.push(tag + ' ' + name + '=' + value.slice(0, 60));
-      if (name === 'style' && value.includes('url(')) found.push(tag + ' style url()');
-    }
-  }
-  return found;
-}"""
 MATHJAX_CDN = re.compile(r"^https://cdn(js)?\.")
 
 
 def test_hostile_html_is_inert_in_formgrader_and_in_its_feedback(
-    graded, loopback, lab_server, person
+    graded, loopback, lab_server, person, find_active
 ):
     """mallory's payloads call home if they ever run or load: the loopback server hears
     nothing from formgrader's view of her autograded notebook or from her feedback page."""
@@ -574,7 +520,7 @@ def test_hostile_html_is_inert_in_formgrader_and_in_its_feedback(
     page.wait_for_timeout(1500)  # let late loads, timers and refreshes happen
     assert loopback.hits == [], loopback.hits
     assert PWNED not in page.title(), page.title()
-    assert page.evaluate(FIND_ACTIVE) == []
+    assert find_active(page, ".cell *", ("meta", "style")) == []
     strangers = [u for u in requests if not u.startswith((lab.base, "data:"))]
     assert all(MATHJAX_CDN.match(url) for url in strangers), strangers  # formgrader's own
 
@@ -584,5 +530,5 @@ def test_hostile_html_is_inert_in_formgrader_and_in_its_feedback(
     page.wait_for_timeout(1500)
     assert loopback.hits == [], loopback.hits
     assert PWNED not in page.title()
-    assert page.evaluate(FIND_ACTIVE) == []
+    assert find_active(page, ".cell *", ("meta", "style")) == []
     assert [url for url in requests if url not in stopped] == [feedback.as_uri()], requests
