@@ -169,7 +169,8 @@ TF_FAST_PATHS = (
     "tensorflow.python.pywrap_tfe.TFE_Py_ExecuteCancelable",
 )
 # Where a traced graph function is called eagerly or placed into another graph, with the local
-# that holds it (an AtomicFunction).
+# that holds it (an AtomicFunction), and where a tf.data pipeline built earlier runs its traced
+# functions (`map`, `filter`, ...) with the local that holds the dataset or its iterator.
 TF_FUNCTION_CALLS = (
     (
         "tensorflow.python.eager.polymorphic_function.atomic_function.AtomicFunction.call_flat",
@@ -179,6 +180,9 @@ TF_FUNCTION_CALLS = (
         "tensorflow.python.eager.polymorphic_function.atomic_function.make_call_op_in_graph",
         "atomic",
     ),
+    ("tensorflow.python.data.ops.iterator_ops.OwnedIterator._next_internal", "self"),
+    ("tensorflow.python.data.ops.dataset_ops.DatasetV2.get_single_element", "self"),
+    ("tensorflow.python.data.ops.dataset_ops.DatasetV2.reduce", "self"),
 )
 # Calls of a graph function by name, whose graph the fast path does not show.
 FUNCTION_CALL_OP_TYPES = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
@@ -326,7 +330,7 @@ class Watchlist:
         function (read from the Python stack TensorFlow recorded for each op)."""
         found: list[str] = []
         seen: set[int] = set()
-        pending = [function]
+        pending = _traced_functions(function)
         while pending:
             atomic = pending.pop()
             if id(atomic) in seen:
@@ -349,9 +353,10 @@ class Watchlist:
         return found
 
     def _creator(self, op):
-        """The forbidden function whose code created `op`, or None."""
+        """The forbidden function whose code created `op`, or None (also for an op TensorFlow
+        kept no stack of, such as those a `tf.map_fn` makes inside its loop)."""
         try:
-            frames = op.traceback
+            frames = op.traceback or ()
         except Exception:
             return None
         lookup = self.code_lines.get
@@ -362,6 +367,26 @@ class Watchlist:
                     if first <= frame.lineno <= last:
                         return name
         return None
+
+
+def _traced_functions(holder) -> list:
+    """The traced functions `holder` runs: itself (a graph function), or every function of a
+    tf.data pipeline (a dataset or its iterator) and of the datasets it reads from."""
+    dataset = getattr(holder, "_dataset", holder)
+    if not (hasattr(dataset, "_functions") and hasattr(dataset, "_inputs")):
+        return [holder]
+    found, pending, seen = [], [dataset], set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        try:
+            found += [wrapper.function for wrapper in current._functions()]
+            pending += list(current._inputs())
+        except Exception:  # a dataset TensorFlow can no longer show
+            continue
+    return found
 
 
 def _add_once(found: list, item: str) -> None:

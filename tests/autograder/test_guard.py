@@ -122,6 +122,29 @@ def test_a_keras_layer_traced_before_the_guard_is_caught():
     assert hits
 
 
+def test_ops_without_a_recorded_stack_are_read_too():
+    # tf.map_fn's loop makes ops TensorFlow keeps no Python stack for; their types still count
+    import tensorflow as tf
+
+    pool = _traced(lambda a: tf.map_fn(lambda v: tf.nn.max_pool2d(v[None], 2, 2, "VALID")[0], a), X)
+    with forbid(("tensorflow.nn.max_pool2d",), ("MaxPool",)) as hits:
+        pool(X)
+    assert "TensorFlow op MaxPool" in hits
+
+
+def test_a_tf_data_pipeline_built_before_the_guard_is_read_when_it_runs():
+    # a map over a variable the student's code fills with the inputs, consumed in the check
+    import tensorflow as tf
+
+    holder = tf.Variable(X)
+    pipeline = tf.data.Dataset.range(1).repeat().map(lambda _: tf.nn.conv2d(holder, K, 1, "VALID"))
+    steps = iter(pipeline.batch(1))
+    for consume in (lambda: next(steps), lambda: pipeline.take(1).get_single_element()):
+        with forbid(CONVOLUTION_OPS) as hits:
+            consume()
+        assert "TensorFlow op Conv2D" in hits
+
+
 def test_an_honest_traced_function_is_not_reported():
     import tensorflow as tf
 
