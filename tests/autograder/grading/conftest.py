@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -253,3 +254,23 @@ def subprocess_env(*extra: Path) -> dict:
 @pytest.fixture
 def cli_env(fixture_repo):
     return subprocess_env(fixture_repo.modules)
+
+
+def _fastest_of_five(function, text) -> float:
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        function(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.fixture(scope="session")
+def growth():
+    """`growth(function, small, large)`: how many times longer `function` takes on `large`
+    than on `small` (the fastest of five runs each): a ratio, not a time limit."""
+
+    def ratio(function, small, large) -> float:
+        return _fastest_of_five(function, large) / _fastest_of_five(function, small)
+
+    return ratio

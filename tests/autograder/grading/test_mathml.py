@@ -1,6 +1,5 @@
 """LaTeX in markdown becomes MathML for the feedback pages (LatexToMathML)."""
 
-import time
 from pathlib import Path
 
 import nbformat
@@ -65,21 +64,12 @@ def test_every_formula_of_every_lesson_converts(path):
             assert "$" not in text.replace("\\$", ""), text
 
 
-def _fastest(text) -> float:
-    best = float("inf")
-    for _ in range(5):
-        start = time.perf_counter()
-        latex_to_mathml(text)
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 @pytest.mark.parametrize("unit", ["\\(", "\\[", "`a", "``a", "```\n", "$"])
-def test_finding_math_takes_linear_time(unit):
+def test_finding_math_takes_linear_time(unit, growth):
     """Four times the text takes about four times as long: unclosed `\\(` used to cost the
     square of the cell's length, and backticks its cube (a ratio of the fastest of five runs,
     with generous slack, not a time limit)."""
-    ratio = _fastest(unit * 20_000) / _fastest(unit * 5_000)
+    ratio = growth(latex_to_mathml, unit * 5_000, unit * 20_000)
     assert ratio < 10, f"{unit!r}: 4x the text took {ratio:.1f}x the time"
 
 
