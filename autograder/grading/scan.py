@@ -97,6 +97,7 @@ def python_source(source: str) -> str:
         return source
 
 
+@lru_cache(maxsize=512)
 def _is_module(dotted: str) -> bool:
     try:
         return importlib.util.find_spec(dotted) is not None
