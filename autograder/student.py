@@ -8,8 +8,9 @@ operations and give the same feedback.
 
 from .feedback import CheckFailed
 from .guard import ForbiddenOps
-from .harness.execution import StudentError, error_message, execute, is_stub
+from .harness.execution import execute
 from .harness.remote import session_of
+from .harness.student_errors import StudentError, error_message, is_stub
 
 __all__ = ["run", "perform", "label", "error_message", "is_stub", "NOT_IMPLEMENTED_HINT"]
 

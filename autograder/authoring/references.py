@@ -1,7 +1,7 @@
 """Produce the stored reference outputs of each lesson from the `solutions` package.
 
-By convention, lesson `NN_topic` has its checks in `autograder.checks.topic` and its reference
-code in `solutions.topic`; a checks module that needs stored outputs defines
+By convention, lesson `NN_topic` has its checks in `autograder/lessons/NN_topic/checks.py` and
+its reference code in `solutions.topic`; a checks module that needs stored outputs defines
 `reference_outputs(solution_module) -> dict[str, np.ndarray]`.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import references
+from .. import lessons, references
 from .sync import lesson_notebooks, topic
 
 
@@ -22,7 +22,7 @@ def generators(notebooks_dir: Path) -> dict[str, str]:
     for notebook in lesson_notebooks(notebooks_dir):
         assignment = notebook.parent.name
         try:
-            checks = importlib.import_module(f"autograder.checks.{topic(assignment)}")
+            checks = lessons.module(assignment, "checks")
         except ModuleNotFoundError:
             continue
         if hasattr(checks, "reference_outputs"):
@@ -33,7 +33,7 @@ def generators(notebooks_dir: Path) -> dict[str, str]:
 def reference_arrays(assignment: str) -> dict[str, np.ndarray]:
     """The reference arrays of one lesson, computed from its solutions module."""
     name = topic(assignment)
-    checks = importlib.import_module(f"autograder.checks.{name}")
+    checks = lessons.module(assignment, "checks")
     return checks.reference_outputs(importlib.import_module(f"solutions.{name}"))
 
 

@@ -1,10 +1,10 @@
 """`cnn-course demo`: the whole loop, offline, on sample submissions, checked against expectations.
 
 Release every lesson, make sample submissions (perfect, untouched, one per known mistake and,
-with `broken=True`, the broken ones; with `hostile=True`, lesson 02's cheats and attacks), grade
-them with `cnn-course grade`, print the gradebook and a verdict per row: perfect gets the
-maximum, untouched 0, a mistake the maximum minus the points of exactly the test cells it
-breaks, a cheat no more than its notebook without the cheat.
+with `broken=True`, the broken ones; with `hostile=True`, the cheats and attacks of the lessons
+that have an `attacks.py`), grade them with `cnn-course grade`, print the gradebook and a
+verdict per row: perfect gets the maximum, untouched 0, a mistake the maximum minus the points
+of exactly the test cells it breaks, a cheat no more than its notebook without the cheat.
 """
 
 import importlib.util
@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import lessons
 from ..sandbox.policy import unavailable_reason
 from .config import Settings
 from .course_dir import CourseDir
@@ -39,8 +40,6 @@ def make_all_samples(
     by (assignment, notebook). `mistakes` caps the wrong versions per lesson (None: all)."""
     from solutions.mistakes import wrong_versions
 
-    from . import hostile as attacks
-
     sets = {}
     for assignment, notebooks in released.items():
         for release_path in notebooks:
@@ -49,7 +48,8 @@ def make_all_samples(
             versions = wrong_versions(assignment) if len(notebooks) == 1 else ()
             versions = _spread(versions, mistakes)
             samples = make_samples(source_path, release_path, versions, extra)
-            if hostile and assignment == attacks.ASSIGNMENT:
+            attacks = lessons.optional(assignment, "attacks") if hostile else None
+            if attacks is not None:
                 samples.samples += attacks.hostile_samples(source_path, release_path, course.root)
             samples.write(folder)
             sets[(assignment, release_path.stem)] = samples

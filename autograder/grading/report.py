@@ -80,8 +80,6 @@ def _fmt(value) -> str:
     return str(value)
 
 
-
-
 def spreadsheet_cell(value) -> str:
     """`value` as a CSV cell a spreadsheet shows as text and never runs (see the module
     docstring); numbers, and text that is a plain number such as "-2.5", are kept as they are."""

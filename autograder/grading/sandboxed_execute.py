@@ -18,7 +18,6 @@ reads it into the grading summary, the CSV and the gradebook's "needs manual gra
 """
 
 import copy
-import importlib
 import json
 import re
 import secrets
@@ -41,6 +40,7 @@ from .test_cells import (
     checks_module_name,
     course_imports,
     grader_error,
+    import_checks,
     parse,
     run_calls,
     write_outputs,
@@ -145,7 +145,7 @@ class SandboxedExecute(Execute):
         release_path = folder / f"{info.get('notebook', '')}.ipynb"
         release = nbformat.read(release_path, as_version=4)
         module = checks_module_name(release)
-        self._checks = importlib.import_module(module) if module else None
+        self._checks = import_checks(module) if module else None
         self._preload = course_imports(release)
         from .scan import scan_notebook
 

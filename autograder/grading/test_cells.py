@@ -8,6 +8,7 @@ in the student's kernel decides whether a check passed.
 
 import ast
 import contextlib
+import importlib
 import io
 import traceback
 from dataclasses import dataclass, field
@@ -119,6 +120,19 @@ def checks_module_name(release_nb) -> str | None:
                     if alias.asname == CHECKS:
                         return alias.name
     return None
+
+
+def import_checks(name: str):
+    """The module `checks_module_name` names, found as the notebook's import finds it
+    (`from autograder.checks import convolution`: a submodule, or a name of the package)."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError:
+        parent, _, attr = name.rpartition(".")
+        module = getattr(importlib.import_module(parent), attr, None)
+        if module is None:
+            raise
+        return module
 
 
 @dataclass

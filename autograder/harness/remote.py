@@ -14,7 +14,8 @@ proves without a sandbox that every check works across the boundary.
 import json
 from collections.abc import Iterable
 
-from .execution import Pending, Result, StudentError, execute
+from .execution import Pending, Result, execute
+from .student_errors import StudentError
 from .values import DecodeError, decode, encode
 
 

@@ -25,11 +25,13 @@ PACKAGE = "autograder"
 # nbgrader integration): the kernel imports some of them, but no operation calls them.
 GRADER_ONLY = (
     "autograder.checks",
-    "autograder.mistakes",
     "autograder.grading",
     "autograder.authoring",
     "autograder.references",
 )
+# The same for a lesson's own modules (`autograder.lessons.NN_topic.checks`); its operations
+# (`ops`) run in the kernel and are watched.
+LESSON_GRADER_ONLY = (".checks", ".mistakes", ".samples", ".attacks")
 # Library functions the guard and the witness call, by module: rebinding one (restoring the
 # thread starter the witness wraps, say) would blind them.
 LIBRARY_NAMES = {
@@ -186,7 +188,9 @@ def take(kernel=None) -> Snapshot:
     modules = {
         name: module
         for name, module in list(sys.modules.items())
-        if (name == PACKAGE or name.startswith(PACKAGE + ".")) and not name.startswith(GRADER_ONLY)
+        if (name == PACKAGE or name.startswith(PACKAGE + "."))
+        and not name.startswith(GRADER_ONLY)
+        and not (name.startswith(PACKAGE + ".lessons.") and name.endswith(LESSON_GRADER_ONLY))
     }
     registry = sys.modules
     recorded_modules = dict(modules)

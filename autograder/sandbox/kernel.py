@@ -67,14 +67,11 @@ def kernel_class():
 def prepare_trusted() -> None:
     """Import what the grader's operations use and resolve every lesson's forbidden names,
     before any student code can rebind them."""
-    import pkgutil
-
-    import autograder.checks
-    from autograder import guard
+    from autograder import guard, lessons
     from autograder.harness import ops
 
-    for info in pkgutil.iter_modules(autograder.checks.__path__):
-        importlib.import_module(f"autograder.checks.{info.name}")  # each lesson's ForbiddenOps
+    for name in lessons.names():
+        lessons.module(name, "checks")  # each lesson's ForbiddenOps
     guard.prepare()
     ops.prepare()
 

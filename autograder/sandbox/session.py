@@ -12,8 +12,9 @@ import time
 import zmq
 from jupyter_client import BlockingKernelClient
 
-from ..harness.execution import Result, StudentError
+from ..harness.execution import Result
 from ..harness.remote import Ref, Session, decode_result, encode_request
+from ..harness.student_errors import StudentError
 from .manager import SandboxKernelManager
 
 MAX_MESSAGE_BYTES = 100 * 2**20  # an answer larger than this cuts the kernel off

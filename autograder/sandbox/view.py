@@ -19,7 +19,7 @@ from pathlib import Path
 HOME = "/home/student"
 WORK = f"{HOME}/work"
 # Package data that must not reach a submission.
-HIDDEN_DATA = ("autograder/references/stored", "autograder/lessons")
+HIDDEN_DATA = ("autograder/references/stored",)
 # Packages the notebooks import that may live outside the environment (editable installs).
 COURSE_PACKAGES = ("autograder", "course")
 SECRET_PACKAGES = ("solutions",)

@@ -25,6 +25,8 @@ from types import SimpleNamespace
 import nbformat
 import pytest
 
+from autograder import lessons
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -403,7 +405,7 @@ def _wrong_answer(notebook, exercise, mistake):
 
     title = next(
         m.title
-        for m in importlib.import_module(f"autograder.mistakes.{notebook}").CATALOGUE
+        for m in lessons.module(lessons.by_topic(notebook), "mistakes").CATALOGUE
         if m.id == mistake
     )
     if mistake in WRITTEN:

@@ -8,21 +8,20 @@ the sandbox; a check never touches a student object any other way.
 Operations that build models take a *model spec*: a list of layers, each `("keras", name, args,
 kwargs)` for a built-in Keras layer or `(cls, args, kwargs)` for a student class (or layer).
 
-`layers` holds the operations every lesson uses; the other modules add those of one lesson.
-`OPERATIONS` maps each operation's name (what a request names) to the function.
+`layers` holds the operations every lesson uses; a lesson adds its own in its folder's
+`ops.py` (`autograder.lessons`). `OPERATIONS` maps each operation's name (what a request
+names) to the function.
 """
 
 from types import MappingProxyType
 
-from . import backprop, batchnorm, dropout, layers, transfer
-from .backprop import *  # noqa: F403
-from .batchnorm import *  # noqa: F403
-from .dropout import *  # noqa: F403
+from ... import lessons
+from . import layers
 from .layers import *  # noqa: F403
-from .transfer import *  # noqa: F403
 
 
-def _registry(*modules) -> dict:
+def _registry() -> dict:
+    modules = [layers, *filter(None, (lessons.optional(n, "ops") for n in lessons.names()))]
     found = {}
     for module in modules:
         for operation in module.OPERATIONS:
@@ -33,10 +32,13 @@ def _registry(*modules) -> dict:
     return found
 
 
-OPERATIONS = MappingProxyType(_registry(layers, dropout, backprop, batchnorm, transfer))
+OPERATIONS = MappingProxyType(_registry())
 
 
 def prepare() -> None:
     """Make now what operations would make on first use (the grading kernel then records
-    it as trusted, before any student code runs)."""
-    transfer._trusted_layers()
+    it as trusted), and let each lesson's operations do the same (`prepare()` in its ops)."""
+    for name in lessons.names():
+        module = lessons.optional(name, "ops")
+        if module is not None and hasattr(module, "prepare"):
+            module.prepare()

@@ -118,7 +118,7 @@ def gradients(layer, inputs, upstream=None, target=None, training=None, allow_in
     """
     import tensorflow as tf
 
-    from ..execution import allowing
+    from ..guarding import allowing
 
     x = tf.convert_to_tensor(inputs)
     with tf.GradientTape() as tape:

@@ -18,13 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from autograder import lessons
 from autograder.grading.config import Settings
 from autograder.grading.course_dir import CourseDir
 from autograder.grading.grade import grade
-from autograder.grading.hostile import hostile_samples, slow_sample
 from autograder.grading.release import release
 from autograder.grading.submissions import make_samples
 from autograder.sandbox.policy import unavailable_reason
+
+attacks = lessons.module("02_convolution", "attacks")
+hostile_samples, slow_sample = attacks.hostile_samples, attacks.slow_sample
 
 pytestmark = [
     pytest.mark.e2e,

@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 
-from autograder.checks.convolution import CONVOLUTION
+from autograder.checks import convolution
 from autograder.feedback import CheckFailed
 from autograder.guard import ForbiddenOps
 from autograder.harness.remote import Agent, LoopbackSession, Ref, session_of
 from autograder.student import perform, run
+
+CONVOLUTION = convolution.CONVOLUTION
 
 NOTHING = ForbiddenOps("nothing", (), "")
 

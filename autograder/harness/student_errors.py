@@ -1,0 +1,99 @@
+"""An exception raised by student code, described as data a check turns into feedback."""
+
+import linecache
+import os
+import re
+import sysconfig
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StudentError:
+    """An exception the student's code raised: its type, its message, whether it was the
+    exercise's `raise NotImplementedError()` placeholder."""
+
+    type: str
+    message: str
+    stub: bool = False
+    where: str = ""  # "line 7: out = ops.matmul(a, b)", the student's line that raised
+
+
+ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
+KERAS_WRAPPER = "Exception encountered when calling"
+KERAS_ARGUMENTS = "Arguments received by"
+AUTOGRAPH_TRACE = "in user code:"
+ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): ?(.*)$")
+STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
+
+
+def describe(exc: BaseException) -> StudentError:
+    stub = isinstance(exc, NotImplementedError) and is_stub(exc)
+    return StudentError(type(exc).__name__, error_message(exc), stub, student_line(exc))
+
+
+LIBRARY_FOLDERS = tuple(
+    os.path.realpath(p) + os.sep
+    for p in {
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+        os.path.dirname(os.path.dirname(__file__)),  # the autograder package
+    }
+)
+
+
+def student_line(exc: BaseException) -> str:
+    """The line "line N: <source>" of the innermost frame of the traceback in the student's own code
+    (not in Python's library, an installed package or the autograder), or ""."""
+    found = ""
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        real = os.path.realpath(filename) if not filename.startswith("<") else filename
+        if not real.startswith(LIBRARY_FOLDERS) and "site-packages" not in real:
+            source = linecache.getline(filename, tb.tb_lineno).strip()
+            if source:
+                found = f"line {tb.tb_lineno}: {source[:160]}"
+        tb = tb.tb_next
+    return found
+
+
+def error_message(exc: BaseException) -> str:
+    """The first informative line of an exception's message.
+
+    Keras re-raises errors from a layer's call() under the line "Exception encountered when
+    calling X.call()."; the original message follows it.
+    """
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    lines = [ln.strip() for ln in ANSI_CODES.sub("", text).splitlines() if ln.strip()]
+    if lines and lines[0] == AUTOGRAPH_TRACE:
+        # an error inside a tf.function: TensorFlow lists the frames, then "TypeError: ..."
+        for index, line in enumerate(lines):
+            found = ERROR_LINE.match(line)
+            if found:
+                lines = [found.group(1)] * bool(found.group(1)) + lines[index + 1 :]
+                break
+    if lines and lines[0].startswith(KERAS_WRAPPER):
+        lines = lines[1:]
+        if lines and lines[0].startswith(KERAS_ARGUMENTS):  # the original message was empty
+            return ""
+    line = lines[0] if lines else ""
+    return line if len(line) <= 500 else line[:497] + "..."
+
+
+def is_stub(exc: NotImplementedError) -> bool:
+    """Whether `exc` comes from an exercise's `raise NotImplementedError()` placeholder.
+
+    Libraries raise NotImplementedError too (TensorFlow, when NumPy meets a symbolic tensor);
+    the placeholder is recognised by the line that raised it.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return not error_message(exc)
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    line = linecache.getline(tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+    return bool(STUB_LINE.match(line)) if line else not error_message(exc)

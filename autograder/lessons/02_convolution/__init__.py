@@ -1,0 +1,1 @@
+"""Lesson 02 (convolution): its checks, its mistake catalogue and its own operations."""

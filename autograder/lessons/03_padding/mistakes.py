@@ -1,0 +1,255 @@
+"""Known mistakes of lesson 03 (padding) and the probes that tell them apart.
+
+Most padding mistakes only show with even kernels: k - 1 zeros split over two sides are
+symmetric when k is odd, whichever rule is used. So the probes use a kernel even in one
+axis and odd in the other, padding given in every accepted form, and inputs without zeros
+near the border (so that ones or repeated edges differ from zeros).
+"""
+
+import numpy as np
+
+from ...diagnosis import Mistake, Variant, same_as
+from ...oracles import correlate
+
+SYMMETRIC_SAME = Mistake(
+    "symmetric_same",
+    "symmetric 'same' padding",
+    "With an even kernel, k - 1 zeros cannot be split evenly. TensorFlow and Keras put "
+    "(k - 1) // 2 before (top, left) and the remaining k - 1 - (k - 1) // 2 after (bottom, "
+    "right); yours adds the same number on both sides, so the output is one row or column "
+    "too large or too small, or shifted.",
+)
+TOP_LEFT_HEAVY = Mistake(
+    "top_left_heavy",
+    "extra 'same' padding at the top/left",
+    "With an even kernel, the odd zero of 'same' padding goes after the image, as in "
+    "TensorFlow: pad_top = (k - 1) // 2 and pad_bottom = k - 1 - pad_top (the same for "
+    "left and right). Yours puts it before (top, left), which shifts the output by one pixel.",
+)
+FULL_SAME_CONFUSED = Mistake(
+    "full_same_confused",
+    "'full' confused with 'same'",
+    "'same' adds k - 1 zeros in all, split over the two sides, so the output keeps the "
+    "input's size; 'full' adds k - 1 zeros on each side, so the output grows by k - 1 and "
+    "every window that touches the image is computed.",
+)
+PADDING_IGNORED = Mistake(
+    "padding_ignored",
+    "padding not applied",
+    "call() computes a valid convolution whatever self.padding says. Pad the inputs with "
+    "your ZeroPadding2D first, by the amounts padding_amounts gives for each axis.",
+)
+PAD_NOT_ZERO = Mistake(
+    "pad_not_zero",
+    "padding with values other than zero",
+    "Zero padding adds zeros: the input must appear unchanged in the middle and every added "
+    "row and column must be 0. Yours fills the border with something else (ones, or copies "
+    "of the edge pixels).",
+)
+BATCH_OR_CHANNELS_PADDED = Mistake(
+    "batch_or_channels_padded",
+    "batch or channel axis padded",
+    "Images are (batch, height, width, channels): add zeros along axes 1 and 2 only. The "
+    "number of images and the number of channels must not change.",
+)
+PADDING_ARGUMENT_MISREAD = Mistake(
+    "padding_argument_misread",
+    "padding argument misread",
+    "An int p adds p zeros on every side; a pair (ph, pw) adds ph rows above AND below and "
+    "pw columns left AND right; a pair of pairs means ((top, bottom), (left, right)). Store "
+    "it as ((top, bottom), (left, right)), as Keras does.",
+)
+
+CATALOGUE = (
+    SYMMETRIC_SAME,
+    TOP_LEFT_HEAVY,
+    FULL_SAME_CONFUSED,
+    PADDING_IGNORED,
+    PAD_NOT_ZERO,
+    BATCH_OR_CHANNELS_PADDED,
+    PADDING_ARGUMENT_MISREAD,
+)
+
+MODES = ("valid", "same", "full")
+
+
+# --- padding amounts: the right rule and the wrong ones ------------------------------------------
+
+
+def amounts(k, mode):
+    """(before, after) zeros of a stride-1 convolution with a kernel of size k, as TensorFlow."""
+    if mode == "valid":
+        return (0, 0)
+    if mode == "same":
+        return ((k - 1) // 2, k - 1 - (k - 1) // 2)
+    return (k - 1, k - 1)
+
+
+def _rule(same=None, full=None):
+    """`amounts` with the rule for 'same' and/or 'full' replaced."""
+
+    def rule(k, mode):
+        if mode == "same" and same is not None:
+            return same(k)
+        if mode == "full" and full is not None:
+            return full(k)
+        return amounts(k, mode)
+
+    return rule
+
+
+RULES = {
+    "symmetric_large": (SYMMETRIC_SAME, _rule(same=lambda k: (k // 2, k // 2))),
+    "symmetric_small": (SYMMETRIC_SAME, _rule(same=lambda k: ((k - 1) // 2, (k - 1) // 2))),
+    "top_left_heavy": (TOP_LEFT_HEAVY, _rule(same=lambda k: (k // 2, k - 1 - k // 2))),
+    "full_as_same": (FULL_SAME_CONFUSED, _rule(full=lambda k: amounts(k, "same"))),
+    "same_as_full": (FULL_SAME_CONFUSED, _rule(same=lambda k: amounts(k, "full"))),
+    "both_swapped": (
+        FULL_SAME_CONFUSED,
+        _rule(same=lambda k: amounts(k, "full"), full=lambda k: amounts(k, "same")),
+    ),
+    "ignored": (PADDING_IGNORED, lambda k, mode: (0, 0)),
+}
+
+
+# --- padding_amounts ---------------------------------------------------------------------------
+
+
+def padding_amounts_probes():
+    """One probe: every mode with kernel sizes 1 to 6, answered as a (18, 2) table."""
+    calls = [(k, mode) for mode in MODES for k in range(1, 7)]
+    return [{"calls": calls}]
+
+
+def _table(rule):
+    return same_as(lambda p: np.array([rule(k, mode) for k, mode in p["calls"]], dtype=float))
+
+
+PADDING_AMOUNTS_VARIANTS = tuple(
+    Variant(mistake, _table(rule)) for key, (mistake, rule) in RULES.items() if key != "ignored"
+)
+
+
+# --- ZeroPadding2D -----------------------------------------------------------------------------
+
+
+def keras_pairs(padding):
+    """Keras's reading of `padding`: ((top, bottom), (left, right))."""
+    if isinstance(padding, int):
+        padding = (padding, padding)
+    return tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+
+
+def _pair_as_sides(padding):
+    """A pair (a, b) read as (before, after) for both axes."""
+    if isinstance(padding, tuple) and all(isinstance(p, int) for p in padding):
+        return (tuple(padding), tuple(padding))
+    return keras_pairs(padding)
+
+
+def _transposed(padding):
+    """((top, bottom), (left, right)) read as ((top, left), (bottom, right))."""
+    (a, b), (c, d) = keras_pairs(padding)
+    return ((a, c), (b, d))
+
+
+def _axes_swapped(padding):
+    """The first pair used for the width and the second for the height."""
+    height, width = keras_pairs(padding)
+    return (width, height)
+
+
+def _sides_swapped(padding):
+    """Each pair read as (after, before)."""
+    return tuple(pair[::-1] for pair in keras_pairs(padding))
+
+
+def zero_padding2d_probes():
+    """Inputs (2, 3, 4, 2) with values 2 to 9, padded by an int, a pair and a pair of pairs."""
+    x = np.random.default_rng(3).integers(2, 10, size=(2, 3, 4, 2)).astype("float32")
+    return [{"x": x, "padding": padding} for padding in (2, (1, 3), ((1, 2), (3, 0)))]
+
+
+def _padded(reading):
+    def wrong(p):
+        (top, bottom), (left, right) = reading(p["padding"])
+        return np.pad(p["x"], ((0, 0), (top, bottom), (left, right), (0, 0)))
+
+    return same_as(wrong)
+
+
+def _border_not_zero(output, probe):
+    """Right shape and the input in the middle, but a border that is not all zeros."""
+    (top, bottom), (left, right) = keras_pairs(probe["padding"])
+    x = probe["x"]
+    expected_shape = (x.shape[0], top + x.shape[1] + bottom, left + x.shape[2] + right, x.shape[3])
+    if output.shape != expected_shape:
+        return False
+    middle = output[:, top : top + x.shape[1], left : left + x.shape[2], :]
+    border = output.copy()
+    border[:, top : top + x.shape[1], left : left + x.shape[2], :] = 0
+    return bool(np.allclose(middle, x) and np.abs(border).max() > 0)
+
+
+def _batch_or_channels_changed(output, probe):
+    x = probe["x"]
+    return output.ndim == 4 and (output.shape[0] != x.shape[0] or output.shape[3] != x.shape[3])
+
+
+ZERO_PADDING2D_VARIANTS = (
+    Variant(PADDING_ARGUMENT_MISREAD, _padded(_pair_as_sides)),
+    Variant(PADDING_ARGUMENT_MISREAD, _padded(_transposed)),
+    Variant(PADDING_ARGUMENT_MISREAD, _padded(_axes_swapped)),
+    Variant(PADDING_ARGUMENT_MISREAD, _padded(_sides_swapped)),
+    Variant(PAD_NOT_ZERO, _border_not_zero),
+    Variant(BATCH_OR_CHANNELS_PADDED, _batch_or_channels_changed),
+)
+
+
+# --- Conv2D ------------------------------------------------------------------------------------
+
+
+def conv2d_probes():
+    """A 'same' probe with a (4, 2) kernel and a 'full' probe with a (3, 2) kernel.
+
+    Both kernels are even along the width and the first is even along the height too, so
+    every way of placing the extra zero gives a different output.
+    """
+    rng = np.random.default_rng(12)
+    probes = []
+    for mode, size, input_shape in (("same", (4, 2), (2, 5, 6, 3)), ("full", (3, 2), (1, 4, 5, 2))):
+        probes.append(
+            {
+                "padding": mode,
+                "kernel_size": size,
+                "x": rng.normal(size=input_shape).astype("float32"),
+                "kernel": rng.normal(size=(*size, input_shape[-1], 2)).astype("float32"),
+                "bias": np.array([0.75, -0.5], dtype="float32"),
+            }
+        )
+    return probes
+
+
+def padded_conv(p, rule=amounts, mode="constant", **options):
+    """The probe's convolution in float64, padded as `rule(k, padding)` says, by np.pad `mode`."""
+    (kh, kw), padding = p["kernel_size"], p["padding"]
+    pads = ((0, 0), rule(kh, padding), rule(kw, padding), (0, 0))
+    x = np.pad(np.asarray(p["x"], float), pads, mode=mode, **options)
+    return correlate(x, p["kernel"]) + p["bias"]
+
+
+def _batch_changed(output, probe):
+    return output.ndim == 4 and output.shape[0] != probe["x"].shape[0]
+
+
+CONV2D_VARIANTS = (
+    *(
+        Variant(mistake, same_as(lambda p, rule=rule: padded_conv(p, rule)))
+        for mistake, rule in RULES.values()
+    ),
+    Variant(PAD_NOT_ZERO, same_as(lambda p: padded_conv(p, constant_values=1.0))),
+    Variant(PAD_NOT_ZERO, same_as(lambda p: padded_conv(p, mode="edge"))),
+    Variant(PAD_NOT_ZERO, same_as(lambda p: padded_conv(p, mode="reflect"))),
+    Variant(PAD_NOT_ZERO, same_as(lambda p: padded_conv(p, mode="symmetric"))),
+    Variant(BATCH_OR_CHANNELS_PADDED, _batch_changed),
+)

@@ -1,0 +1,1 @@
+"""Lesson 05 (pooling): its checks, its mistake catalogue and its own operations."""

@@ -1,0 +1,136 @@
+"""Operations added with lesson 06: numerical gradients, probed backward passes, training from
+known weights."""
+
+__all__ = ["cubic_terms", "numerical_gradient_of", "backward_probe", "fit_from"]
+
+import numpy as np
+
+from ...harness.ops.layers import _loss, build_model, short_name
+
+
+def cubic_terms(spec, x):
+    """The test function of `numerical_gradient_of` at `x` (float64), from its `spec`:
+    sum(a * x**3 + b * x**2 + c * x) + sum(w * x) ** 2, with arrays a, b, c, w of x's shape."""
+    x = np.asarray(x, dtype=np.float64)
+    a, b, c, w = (np.asarray(spec[key], dtype=np.float64) for key in "abcw")
+    return float(np.sum(a * x**3 + b * x**2 + c * x)) + float(np.sum(w * x)) ** 2
+
+
+def numerical_gradient_of(target, spec, x, **kwargs):
+    """`target(f, x, **kwargs)`: a student's numerical-gradient function, called on the cubic
+    test function f of `spec` (see `cubic_terms`) at a float64 copy of `x`.
+
+    f accepts only arrays of x's shape. Returns {"gradient": what target returned,
+    "x_after": the array x as the call left it, "calls": how many times f was evaluated}.
+    """
+    x = np.array(x, dtype=np.float64)
+    shape, calls = x.shape, [0]
+
+    def f(value):
+        array = np.asarray(value)
+        if array.shape != shape:
+            raise ValueError(
+                f"f takes an array of the shape of x, {shape}; it was given shape {array.shape}"
+            )
+        calls[0] += 1
+        return cubic_terms(spec, array)
+
+    gradient = target(f, x, **kwargs)
+    return {"gradient": gradient, "x_after": x, "calls": calls[0]}
+
+
+def _call_guarded_again(fn, *args, **kwargs):
+    """`fn(*args, **kwargs)` under the whole guard of the running operation (its hits count as
+    the operation's), even inside an `allowing` block; outside an operation: a plain call."""
+    from ...guard import forbid
+    from ...harness.guarding import ACTIVE
+
+    current = ACTIVE.get()
+    if current is None:
+        return fn(*args, **kwargs)
+    names, op_types, hits = current
+    with forbid(names, op_types) as inner:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            hits.extend([name for name in inner if name not in hits])
+
+
+def backward_probe(
+    layer, inputs, upstream, backward="conv2d_backward", factors=(1.0, 1.0, 1.0), allow=()
+):
+    """Gradients of sum(layer(inputs) * upstream) with respect to the inputs and the trainable
+    weights, while the function named `backward` in the globals of the layer's `call` (the
+    notebook's) is replaced by a spy that calls it and multiplies its i-th result by
+    `factors[i]`.
+
+    A layer whose gradient comes from that function shows the factors in its gradients; one
+    differentiated by TensorFlow does not. The forward pass and the student's function run
+    under the full guard; `allow` names forbidden functions (automatic differentiation) that
+    only the operation's own `tape.gradient` may call around them.
+    Returns {"output", "inputs", "weights": {name: gradient or None}, "calls": how many times
+    the spy ran, "found": whether `call` can see a function of that name at all (when it
+    cannot, nothing is replaced)}.
+    """
+    import tensorflow as tf
+
+    from ...harness.guarding import allowing
+
+    namespace = getattr(getattr(type(layer), "call", None), "__globals__", None)
+    found = isinstance(namespace, dict) and callable(namespace.get(backward))
+    original = namespace[backward] if found else None
+    calls = [0]
+
+    def spy(*args, **kwargs):
+        calls[0] += 1
+        results = _call_guarded_again(original, *args, **kwargs)
+        if not isinstance(results, tuple | list) or len(results) != len(factors):
+            raise ValueError(
+                f"{backward} returned {type(results).__name__}; expected a tuple of "
+                f"{len(factors)} gradients"
+            )
+        return tuple(
+            tf.convert_to_tensor(result) * factor
+            for result, factor in zip(results, factors, strict=True)
+        )
+
+    if found:
+        namespace[backward] = spy
+    try:
+        x = tf.convert_to_tensor(inputs)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = layer(x)
+            loss = _loss(outputs, upstream, None)
+        variables = list(layer.trainable_weights)
+        with allowing(allow):
+            grads = tape.gradient(loss, [x, *variables])
+    finally:
+        if found:
+            namespace[backward] = original
+    return {
+        "output": outputs,
+        "inputs": grads[0],
+        "weights": {short_name(v): g for v, g in zip(variables, grads[1:], strict=True)},
+        "calls": calls[0],
+        "found": found,
+    }
+
+
+def fit_from(spec, input_shape, x, y, loss, weights, learning_rate=0.05, epochs=2, batch_size=8):
+    """Train the model of `spec` from the given `weights` (in the order of `model.weights`)
+    with plain SGD, batches in order (no shuffling), through Keras's compiled training step.
+    Returns {"loss": per epoch, "weights": the final weights}."""
+    import keras
+
+    model = build_model(spec, input_shape)
+    model.set_weights([np.asarray(w) for w in weights])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss=loss)
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
+    return {
+        "loss": [float(v) for v in history.history["loss"]],
+        "weights": [keras.ops.convert_to_numpy(w) for w in model.weights],
+    }
+
+
+OPERATIONS = (numerical_gradient_of, backward_probe, fit_from)

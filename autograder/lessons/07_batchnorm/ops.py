@@ -1,0 +1,68 @@
+"""Operations added with lesson 07: stateful calls step by step, training and reporting every
+layer."""
+
+__all__ = ["call_steps", "train_model"]
+
+
+from ...harness.ops.layers import assign, build_model, short_name, weight_values
+
+
+def call_steps(layer, batches, training=None):
+    """Call `layer` on each array of `batches` in turn, passing `training` when it is not None.
+
+    A layer with state (batch normalization's moving statistics) changes from call to call;
+    this records every step. Returns {"outputs": [output of each call], "weights": [{short
+    name: value} of the layer's weights after each call]}.
+    """
+    outputs, states = [], []
+    kwargs = {} if training is None else {"training": training}
+    for batch in batches:
+        outputs.append(layer(batch, **kwargs))
+        states.append(weight_values(layer))
+    return {"outputs": outputs, "weights": states}
+
+
+def train_model(
+    spec,
+    input_shape,
+    x,
+    y,
+    loss,
+    initial=None,
+    optimizer="sgd",
+    learning_rate=0.05,
+    epochs=2,
+    batch_size=16,
+    evaluate=None,
+    seed=0,
+):
+    """Train the model of `spec` from known weights, without shuffling, and report every layer.
+
+    `initial` gives, per layer of `spec`, {short name: value} to copy into its weights before
+    training (or None to keep that layer's initial weights), so that two models built from
+    different classes start from the same point and see the batches in the same order.
+    `optimizer` is "sgd" or "adam". Returns {"loss": [loss per epoch], "layers": [{short name:
+    value} per layer after training], "trainable": [[names of its trainable weights] per
+    layer], "predictions": the model's output on `evaluate` in inference mode (or None)}.
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(spec, input_shape)
+    layers = model.layers[1:] if len(model.layers) > len(spec) else model.layers
+    for layer, values in zip(layers, initial or [None] * len(spec), strict=True):
+        if values:
+            assign(layer, values)
+    make = keras.optimizers.SGD if optimizer == "sgd" else keras.optimizers.Adam
+    model.compile(optimizer=make(learning_rate), loss=loss)
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
+    predictions = None if evaluate is None else model(evaluate, training=False)
+    return {
+        "loss": [float(v) for v in history.history["loss"]],
+        "layers": [weight_values(layer) for layer in layers],
+        "trainable": [[short_name(w) for w in layer.trainable_weights] for layer in layers],
+        "predictions": predictions,
+    }
+
+
+OPERATIONS = (call_steps, train_model)

@@ -1,0 +1,416 @@
+"""Known mistakes of lesson 08 (dropout) and the probes that tell them apart.
+
+Dropout is random, so a wrong variant cannot be recognised by recomputing its output. It is
+recognised by what every output of it shows whatever the draw: which values are zero, what
+the others are divided by, which axes share one decision, whether two calls differ. Probe
+inputs never hold a zero (|x| in [0.5, 2]), so a zero in an output is a dropped value.
+
+A probe is a dict with a "kind" (how the check runs it, see `autograder.checks.dropout`) and
+its output is an array: for kinds that call a layer several times, the calls stacked on a new
+first axis. A variant lists the probe kinds it needs and a predicate for each.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...diagnosis import Mistake, Variant
+from ...statistics import count_band
+
+NO_RESCALING = Mistake(
+    "no_rescaling",
+    "kept values not rescaled",
+    "Inverted dropout divides every value it keeps by 1 - rate while training, so that the "
+    "expected output equals the input: E[out] = (1 - rate) * x / (1 - rate) = x. Yours zeroes "
+    "the dropped values but leaves the kept ones as they were, so the next layer sees inputs "
+    "(1 - rate) times smaller in training than at inference.",
+)
+RESCALED_AT_INFERENCE = Mistake(
+    "rescaled_at_inference",
+    "rescaled at inference too",
+    "At inference (training False or not given) dropout is the identity: return the inputs "
+    "unchanged. The scaling by 1 / (1 - rate) belongs to training only, where it makes up "
+    "for the dropped values; scaling at inference too (by 1 / (1 - rate), or by 1 - rate as "
+    "in the original, non-inverted dropout) changes every activation of a trained network.",
+)
+RATE_AS_KEEP = Mistake(
+    "rate_as_keep_probability",
+    "`rate` used as the keep probability",
+    "`rate` is the fraction of values to DROP: keep each value with probability 1 - rate "
+    "(`keras.random.uniform(shape) >= rate`) and scale the kept ones by 1 / (1 - rate). "
+    "Yours keeps about a fraction `rate`; at rate=0.5 both readings look alike, at rate=0.2 "
+    "yours drops four values out of five instead of one.",
+)
+DROPS_AT_INFERENCE = Mistake(
+    "drops_at_inference",
+    "dropping at inference",
+    "Dropout drops only when `training` is true. Keras calls a layer with training=None when "
+    "nobody said (`layer(x)`, `model(x)`) and with training=False in `predict`: both mean "
+    "inference. Test `if not training: return inputs`; `if training is False:` drops when "
+    "training is None.",
+)
+SPATIAL_DROPS_ELEMENTS = Mistake(
+    "spatial_drops_elements",
+    "SpatialDropout2D drops single values",
+    "SpatialDropout2D makes one decision per sample and channel: a whole feature map is kept "
+    "(and scaled) or zeroed. Its mask has shape (batch, 1, 1, channels) for channels_last "
+    "inputs (noise_shape=(None, 1, 1, None)), broadcast over height and width; yours decides "
+    "value by value, like plain Dropout.",
+)
+BATCH_SHARED_MASK = Mistake(
+    "batch_shared_mask",
+    "one mask shared by the whole batch",
+    "Every sample of a batch gets its own random mask: the mask's first axis is the batch "
+    "size (take it from ops.shape(inputs)[0], it is unknown until the data arrives). With a "
+    "mask of batch size 1 every image in the batch loses the same units, and the samples of "
+    "a step no longer average over different thinned networks.",
+)
+NOISE_SHAPE_IGNORED = Mistake(
+    "noise_shape_ignored",
+    "noise_shape ignored",
+    "With noise_shape the mask has that shape and is broadcast over the inputs: a 1 shares "
+    "one decision along the whole axis (noise_shape=(None, 1, None) drops the same features "
+    "at every step), a None takes the input's size. Yours draws one decision per value "
+    "whatever noise_shape says; draw the mask with shape mask_shape(ops.shape(inputs), "
+    "self.noise_shape).",
+)
+NUMPY_MASK = Mistake(
+    "numpy_mask",
+    "mask drawn with NumPy inside call (frozen under tf.function)",
+    "NumPy runs once, while TensorFlow traces `call` into a graph (model.fit, tf.function): "
+    "the random numbers it draws become constants of the graph, so every training step drops "
+    "the same units, and with an unknown batch size it cannot draw at all. Draw the mask with "
+    "keras.random.uniform(shape, seed=self.seed_generator), which becomes an op of the graph "
+    "and draws anew at every step.",
+)
+SAME_MASK_EVERY_CALL = Mistake(
+    "same_mask_every_call",
+    "the same mask at every call",
+    "keras.random functions are deterministic in their seed: keras.random.uniform(shape, "
+    "seed=self.seed) with an integer seed draws the same numbers at every call, so the layer "
+    "always drops the same units. Create `self.seed_generator = "
+    "keras.random.SeedGenerator(seed)` once in __init__ and pass seed=self.seed_generator: "
+    "it advances at every draw.",
+)
+SEED_IGNORED = Mistake(
+    "seed_ignored",
+    "seed ignored",
+    "Two layers built with the same seed must draw the same sequence of masks (the first "
+    "call of one equals the first call of the other, and so on): pass the constructor's "
+    "seed to keras.random.SeedGenerator(seed). Yours draws differently each time.",
+)
+RATE_ONE_NAN = Mistake(
+    "rate_one_nan",
+    "rate=1 divides by zero",
+    "rate=1 drops everything: return zeros (ops.zeros_like(inputs)), as Keras does. Computing "
+    "x * mask / (1 - rate) then divides 0 by 0 and gives NaN (or a ZeroDivisionError).",
+)
+DATA_FORMAT_IGNORED = Mistake(
+    "data_format_ignored",
+    "data_format ignored",
+    "With data_format='channels_first' the inputs are (batch, channels, H, W), so the mask "
+    "that drops whole feature maps is (batch, channels, 1, 1), noise_shape=(None, None, 1, "
+    "1). Yours treats the last axis as the channels and drops columns of pixels instead.",
+)
+RATE_NOT_VALIDATED = Mistake(
+    "rate_not_validated",
+    "invalid rate accepted",
+    "`rate` is a probability: like Keras, refuse a rate outside [0, 1] in __init__ with "
+    'raise ValueError("Invalid value received for argument `rate`. Expected a float value '
+    'between 0 and 1. Received: rate=...").',
+)
+
+CATALOGUE = (
+    NO_RESCALING,
+    RESCALED_AT_INFERENCE,
+    RATE_AS_KEEP,
+    DROPS_AT_INFERENCE,
+    SPATIAL_DROPS_ELEMENTS,
+    BATCH_SHARED_MASK,
+    NOISE_SHAPE_IGNORED,
+    NUMPY_MASK,
+    SAME_MASK_EVERY_CALL,
+    SEED_IGNORED,
+    RATE_ONE_NAN,
+    DATA_FORMAT_IGNORED,
+    RATE_NOT_VALIDATED,
+)
+
+# The probes' own false-failure budget: a correct layer is taken for a wrong variant with
+# probability at most this (every band and coincidence below is far inside it).
+DIAGNOSIS_DELTA = 1e-12
+RATIO_TOL = 1e-3  # loose on purpose: it only tells scalings apart
+
+
+def probe_input(shape, seed) -> np.ndarray:
+    """Values with random signs and |x| in [0.5, 2]: never zero, so zeros in an output are
+    dropped values."""
+    rng = np.random.default_rng(seed)
+    magnitude = rng.uniform(0.5, 2.0, size=shape)
+    return (magnitude * rng.choice([-1.0, 1.0], size=shape)).astype("float32")
+
+
+def dropout_probes() -> list[dict]:
+    """The probes of a Dropout class, each run by the checks (see the module docstring)."""
+    x = probe_input((16, 250), 81)
+    return [
+        {"kind": "train", "x": x, "rate": 0.2, "seed": 1},
+        {"kind": "compiled", "x": x, "rate": 0.2, "seed": 2},
+        {"kind": "infer", "x": x, "rate": 0.2, "seed": 3},
+        {"kind": "noise", "x": probe_input((12, 10, 30), 82), "rate": 0.3, "seed": 4,
+         "noise_shape": (None, 1, None)},
+        {"kind": "seed", "x": x, "rate": 0.4, "seed": 5},
+        {"kind": "rate_one", "x": x[:4], "rate": 1.0, "seed": 6},
+    ]  # fmt: skip
+
+
+def spatial_probes() -> list[dict]:
+    """The probes of a SpatialDropout2D class."""
+    return [
+        {"kind": "spatial", "x": probe_input((24, 3, 3, 50), 83), "rate": 0.2, "seed": 7},
+        {"kind": "spatial_first", "x": probe_input((24, 50, 3, 3), 84), "rate": 0.2, "seed": 8},
+        {"kind": "spatial_infer", "x": probe_input((4, 3, 3, 8), 85), "rate": 0.2, "seed": 9},
+        {"kind": "spatial_noise_shape"},
+    ]
+
+
+# --- what an output shows ------------------------------------------------------------------------
+
+
+def _array(output, x):
+    out = np.asarray(output, dtype=float)
+    return out if out.shape == x.shape else None
+
+
+def kept(output, x) -> np.ndarray | None:
+    """Where the output keeps a value (is not zero), or None when its shape is not x's."""
+    out = _array(output, x)
+    return None if out is None else out != 0
+
+
+def scaled_by(output, x, factor) -> bool:
+    """Every value is 0 or factor * x, and some are not 0."""
+    out = _array(output, x)
+    if out is None or not np.isfinite(out).all():
+        return False
+    mask = out != 0
+    if not mask.any():
+        return False
+    expected = factor * np.asarray(x, float)[mask]
+    return bool(np.all(np.abs(out[mask] - expected) <= RATIO_TOL * np.abs(expected)))
+
+
+def looks_dropped(output, x) -> bool:
+    """Some values are zeroed and every other is c * x for one scale c (any c > 0)."""
+    out = _array(output, x)
+    if out is None or not np.isfinite(out).all():
+        return False
+    mask = out != 0
+    if mask.all() or not mask.any():
+        return False
+    ratios = out[mask] / np.asarray(x, float)[mask]
+    return bool(ratios.min() > 0 and np.ptp(ratios) <= RATIO_TOL * ratios.max())
+
+
+def keep_fraction_is(output, x, p, decisions=None) -> bool:
+    """The number of kept values (or of kept decisions, when `decisions` reduces the mask to
+    one entry per decision) is inside the DIAGNOSIS_DELTA band of keep probability p."""
+    mask = kept(output, x)
+    if mask is None:
+        return False
+    if decisions is not None:
+        mask = decisions(mask)
+    low, high = count_band(mask.size, p, DIAGNOSIS_DELTA)
+    return low <= int(mask.sum()) <= high
+
+
+def constant_along(mask, axes) -> bool:
+    """The mask takes one value along each of `axes` (every slice across them is constant)."""
+    return bool(np.all(mask == np.any(mask, axis=axes, keepdims=True)))
+
+
+def _calls(output, probe):
+    """The stacked calls of a multi-call probe, or None if the output is not such a stack."""
+    out = np.asarray(output, dtype=float)
+    x = probe["x"]
+    if out.ndim != x.ndim + 1 or out.shape[1:] != x.shape or out.shape[0] < 2:
+        return None
+    return out
+
+
+def calls_identical(output, probe) -> bool:
+    out = _calls(output, probe)
+    return out is not None and bool(np.all(out[0] == out[1]))
+
+
+def calls_differ(output, probe) -> bool:
+    out = _calls(output, probe)
+    return out is not None and bool(np.any((out[0] != 0) != (out[1] != 0)))
+
+
+# --- the variants --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KindVariant(Variant):
+    """A variant that needs the outputs of the probe kinds `kinds` (its matcher accepts the
+    outputs of every other kind)."""
+
+    kinds: tuple[str, ...] = ()
+
+
+def variant(mistake: Mistake, **predicates) -> KindVariant:
+    """A variant whose matcher applies `predicates[kind](output, probe)` to the probes of
+    those kinds."""
+
+    def matches(output, probe):
+        predicate = predicates.get(probe.get("kind"))
+        return True if predicate is None else bool(predicate(output, probe))
+
+    return KindVariant(mistake, matches, tuple(predicates))
+
+
+def usable(variants, kinds) -> list[KindVariant]:
+    """The variants whose probe kinds all ran (a variant never matches on missing evidence)."""
+    present = set(kinds)
+    return [v for v in variants if set(v.kinds) <= present]
+
+
+def _first_call(output, probe):
+    out = _calls(output, probe)
+    return None if out is None else out[0]
+
+
+def _train(predicate):
+    """A predicate on the first of the stacked calls of a probe."""
+
+    def on_first(output, probe):
+        first = _first_call(output, probe)
+        return first is not None and predicate(first, probe)
+
+    return on_first
+
+
+def _no_rescaling(out, probe):
+    return scaled_by(out, probe["x"], 1.0)
+
+
+def _rate_as_keep(out, probe):
+    rate, x = probe["rate"], probe["x"]
+    scale = scaled_by(out, x, 1 / (1 - rate)) or scaled_by(out, x, 1 / rate)
+    return scale and keep_fraction_is(out, x, rate)
+
+
+def _batch_shared(out, probe):
+    mask = kept(out, probe["x"])
+    return mask is not None and looks_dropped(out, probe["x"]) and constant_along(mask, 0)
+
+
+def _inference(predicate):
+    """Either of the two inference outputs (training absent, training=False) shows it."""
+
+    def on_either(output, probe):
+        out = _calls(output, probe)
+        return out is not None and any(predicate(o, probe) for o in out)
+
+    return on_either
+
+
+def _rescaled(out, probe):
+    x, rate = probe["x"], probe["rate"]
+    out = _array(out, x)
+    if out is None or not (out != 0).all():
+        return False
+    return scaled_by(out, x, 1 / (1 - rate)) or scaled_by(out, x, 1 - rate)
+
+
+def _dropped(out, probe):
+    mask = kept(out, probe["x"])
+    return mask is not None and not mask.all() and np.isfinite(out).all()
+
+
+def _noise_ignored(out, probe):
+    x = probe["x"]
+    mask = kept(out, x)
+    axes = tuple(i for i, n in enumerate(probe["noise_shape"]) if n == 1)
+    return mask is not None and looks_dropped(out, x) and not constant_along(mask, axes)
+
+
+def _nan(out, probe):
+    return bool(np.isnan(np.asarray(out, dtype=float)).any())
+
+
+DROPOUT_VARIANTS = (
+    variant(NUMPY_MASK, train=calls_differ, compiled=calls_identical),
+    variant(SAME_MASK_EVERY_CALL, train=lambda o, p: calls_identical(o, p)
+            and looks_dropped(_first_call(o, p), p["x"])),
+    variant(SEED_IGNORED, seed=calls_differ),
+    variant(RATE_ONE_NAN, rate_one=_nan),
+    variant(DROPS_AT_INFERENCE, infer=_inference(_dropped)),
+    variant(RESCALED_AT_INFERENCE, infer=_inference(_rescaled)),
+    variant(RATE_AS_KEEP, train=_train(_rate_as_keep)),
+    variant(NO_RESCALING, train=_train(_no_rescaling)),
+    variant(BATCH_SHARED_MASK, train=_train(_batch_shared)),
+    variant(NOISE_SHAPE_IGNORED, noise=_noise_ignored),
+)  # fmt: skip
+
+
+# --- SpatialDropout2D ----------------------------------------------------------------------------
+
+
+def _maps(mask, probe):
+    """One entry per (sample, channel) of a channels-last mask: whether the map is kept."""
+    return mask.any(axis=(1, 2))
+
+
+def _spatial_no_rescaling(out, probe):
+    return scaled_by(out, probe["x"], 1.0)
+
+
+def _spatial_rate_as_keep(out, probe):
+    rate, x = probe["rate"], probe["x"]
+    mask = kept(out, x)
+    if mask is None or not constant_along(mask, (1, 2)):
+        return False
+    scale = scaled_by(out, x, 1 / (1 - rate)) or scaled_by(out, x, 1 / rate)
+    return scale and keep_fraction_is(out, x, rate, lambda m: _maps(m, probe))
+
+
+def _spatial_elements(out, probe):
+    mask = kept(out, probe["x"])
+    return mask is not None and looks_dropped(out, probe["x"]) and not constant_along(mask, (1, 2))
+
+
+def _spatial_batch_shared(out, probe):
+    mask = kept(out, probe["x"])
+    return mask is not None and looks_dropped(out, probe["x"]) and constant_along(mask, (0, 1, 2))
+
+
+def _channels_first_ignored(out, probe):
+    """On (batch, C, H, W) inputs: decisions shared over C and H, but not over H and W."""
+    mask = kept(out, probe["x"])
+    return (
+        mask is not None
+        and looks_dropped(out, probe["x"])
+        and constant_along(mask, (1, 2))
+        and not constant_along(mask, (2, 3))
+    )
+
+
+def _asks_for_whole_maps(output, probe):
+    """The layer's noise_shape attribute (None entries as -1) asks for one decision per map."""
+    shape = np.asarray(output)
+    return shape.shape == (4,) and shape.tolist() == [-1, 1, 1, -1]
+
+
+SPATIAL_VARIANTS = (
+    variant(DROPS_AT_INFERENCE, spatial_infer=_inference(_dropped)),
+    variant(RESCALED_AT_INFERENCE, spatial_infer=_inference(_rescaled)),
+    variant(NOISE_SHAPE_IGNORED, spatial=_spatial_elements,
+            spatial_noise_shape=_asks_for_whole_maps),
+    variant(SPATIAL_DROPS_ELEMENTS, spatial=_spatial_elements),
+    variant(BATCH_SHARED_MASK, spatial=_spatial_batch_shared),
+    variant(DATA_FORMAT_IGNORED, spatial_first=_channels_first_ignored),
+    variant(RATE_AS_KEEP, spatial=_spatial_rate_as_keep),
+    variant(NO_RESCALING, spatial=_spatial_no_rescaling),
+)  # fmt: skip

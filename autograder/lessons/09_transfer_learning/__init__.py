@@ -1,0 +1,1 @@
+"""Lesson 09 (transfer learning): its checks, its mistake catalogue and its own operations."""

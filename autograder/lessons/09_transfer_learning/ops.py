@@ -1,0 +1,196 @@
+"""Operations added with lesson 09: the pretrained base and models around it, made and changed as
+trusted workflow steps, reported as data."""
+
+__all__ = [
+    "pretrained_base",
+    "variables",
+    "set_trainable",
+    "mirror_layer",
+    "transfer_model",
+    "compile_fit",
+    "optimizer_state",
+    "predict_through_model",
+    "set_seed",
+]
+
+import numpy as np
+
+
+def pretrained_base(near=None):
+    """A new copy of the course's pretrained base (`course.pretrained.load_base()`).
+
+    `near` is any student object, unused: it only makes the check's request go where the
+    student's objects live (an operation without a student object would run in the grader,
+    and a Keras model sent on from there would arrive as its config, without its weights).
+    """
+    from course import pretrained
+
+    return pretrained.load_base()
+
+
+def variables(target, values: bool = True) -> list[dict]:
+    """Every weight of `target` (a layer or model), in order, with its full path.
+
+    Each entry: {"path", "shape", "trainable", "flag"} and, when `values`, "value" (a NumPy
+    copy). "trainable" says whether training `target` would update the weight: it is among
+    `target.trainable_weights`, which is empty when `target` or a layer around the weight is
+    frozen, whatever the weight's own flag ("flag") says. Unlike `weights`, the path tells
+    apart the many "kernel"s of a model.
+    """
+    import keras
+
+    trainable = {id(w) for w in target.trainable_weights}
+    found = []
+    for w in target.weights:
+        entry = {
+            "path": str(getattr(w, "path", w.name)),
+            "shape": tuple(int(d) for d in w.shape),
+            "trainable": id(w) in trainable,
+            "flag": bool(w.trainable),
+        }
+        if values:
+            entry["value"] = np.array(keras.ops.convert_to_numpy(w), copy=True)
+        found.append(entry)
+    return found
+
+
+def set_trainable(model, trainable: bool, from_layer: str | None = None) -> None:
+    """`model.trainable = trainable`; with `from_layer`, the layers before the layer of that
+    name are then frozen again (a trusted `unfreeze_from`)."""
+    model.trainable = bool(trainable)
+    if from_layer is not None:
+        names = [layer.name for layer in model.layers]
+        for layer in model.layers[: names.index(from_layer)]:
+            layer.trainable = False
+
+
+def _trusted_layers():
+    """The layer classes of this module's trusted models (defined on first use: keras is
+    imported lazily here)."""
+    global _TRUSTED
+    if _TRUSTED is None:
+        import keras
+
+        class MirrorInTraining(keras.layers.Layer):
+            """Reverses the width axis when training is true or None (the default is True, as
+            for Keras's RandomFlip); identity otherwise. A deterministic stand-in for an
+            augmentation that remembers, call by call, whether it mirrored (`flips()`)."""
+
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.mirrored = []
+
+            def call(self, inputs, training=True):
+                mirror = True if training is None else bool(training)
+                self.mirrored.append(mirror)
+                return keras.ops.flip(inputs, axis=2) if mirror else inputs
+
+            def flips(self):
+                return [bool(flag) for flag in self.mirrored]
+
+            def compute_output_shape(self, input_shape):
+                return tuple(input_shape)
+
+        class TrustedTransferModel(keras.Model):
+            """preprocess_input -> base (inference mode) -> GlobalAveragePooling2D -> Dense."""
+
+            def __init__(self, base, num_classes, **kwargs):
+                super().__init__(**kwargs)
+                self.base = base
+                self.pool = keras.layers.GlobalAveragePooling2D()
+                self.classifier = keras.layers.Dense(num_classes, activation="softmax")
+
+            def call(self, images, training=False):
+                from course import pretrained
+
+                features = self.base(pretrained.preprocess_input(images), training=False)
+                return self.classifier(self.pool(features))
+
+        _TRUSTED = {"mirror": MirrorInTraining, "transfer": TrustedTransferModel}
+    return _TRUSTED
+
+
+_TRUSTED = None
+
+
+def mirror_layer(near=None):
+    """A layer that mirrors images left to right when called with training true (by default)
+    and passes them through otherwise, and whose method `flips()` lists, call by call, whether
+    it mirrored: a predictable augmentation for checking models. `near`: as for
+    `pretrained_base`."""
+    return _trusted_layers()["mirror"]()
+
+
+def transfer_model(base, num_classes: int, seed: int = 0, input_shape=(28, 28, 1)):
+    """A correct transfer model on `base` (its head's weights drawn with `seed`), built by a
+    call on one blank image of `input_shape`: what a student's training functions get to train."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = _trusted_layers()["transfer"](base, int(num_classes))
+    model(np.zeros((1, *input_shape), "float32"))
+    return model
+
+
+def compile_fit(model, x, y, learning_rate=1e-2, epochs=5, batch_size=16, seed=0) -> dict:
+    """Compile `model` (Adam, sparse categorical cross-entropy, accuracy) and fit it on (x, y),
+    as a correct training step would; return its loss per epoch."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    return {"loss": [float(v) for v in history.history["loss"]]}
+
+
+def optimizer_state(model) -> dict | None:
+    """The optimizer `model` was last compiled with: {"class", "learning_rate", "iterations"}
+    (iterations: the training steps it has taken), or None when not compiled."""
+    import keras
+
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return None
+    rate = optimizer.learning_rate
+    return {
+        "class": type(optimizer).__name__,
+        "learning_rate": float(keras.ops.convert_to_numpy(rate)) if rate is not None else None,
+        "iterations": int(keras.ops.convert_to_numpy(optimizer.iterations)),
+    }
+
+
+def predict_through_model(layer, x, batch_size: int = 32):
+    """`keras.Sequential([Input, layer]).predict(x)`: the layer as Keras runs it at inference."""
+    import keras
+
+    model = keras.Sequential([keras.Input(tuple(np.shape(x)[1:])), layer])
+    return model.predict(np.asarray(x), batch_size=batch_size, verbose=0)
+
+
+def set_seed(seed: int) -> None:
+    """`keras.utils.set_random_seed(seed)` where the student's code runs."""
+    import keras
+
+    keras.utils.set_random_seed(int(seed))
+
+
+OPERATIONS = (
+    pretrained_base,
+    variables,
+    set_trainable,
+    mirror_layer,
+    transfer_model,
+    compile_fit,
+    optimizer_state,
+    predict_through_model,
+    set_seed,
+)
+
+
+def prepare() -> None:
+    """Build the trusted layers now, before any student code runs."""
+    _trusted_layers()

@@ -1,0 +1,761 @@
+"""Lesson 06's checks pass every correct implementation and hold their tolerances over 20 seeds.
+
+The implementations below are written independently of solutions/, in the styles students
+use: loops over entries or positions, np.nditer, copies instead of in-place moves, einsum on
+patches, im2col with a scatter back, the batch-as-channels trick, NumPy first, float32 inside,
+tf.custom_gradient with a one-argument backward.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from autograder import lessons
+from autograder.checks import backprop as checks
+from autograder.compare import compare
+from autograder.feedback import CheckFailed
+from autograder.guard import forbid
+from autograder.harness import cases
+from autograder.harness import ops as harness_ops
+from solutions.backprop import Conv2D as ReferenceConv2D
+from solutions.backprop import conv2d_backward as reference_conv2d_backward
+from solutions.backprop import conv2d_forward
+from solutions.backprop import max_pool_backward as reference_max_pool_backward
+from solutions.backprop import numerical_gradient as reference_numerical_gradient
+
+catalogue = lessons.module("06_backprop", "mistakes")
+
+# --- independent numerical_gradient ------------------------------------------------------------
+
+
+def numerical_copies(f, x, eps=1e-5):
+    """A fresh copy of x for every evaluation: x itself is never touched."""
+    gradient = np.empty_like(x, dtype=np.float64)
+    for i in range(x.size):
+        plus, minus = x.copy(), x.copy()
+        plus.flat[i] += eps
+        minus.flat[i] -= eps
+        gradient.flat[i] = (f(plus) - f(minus)) / (2 * eps)
+    return gradient
+
+
+def numerical_nditer(f, x, eps=1e-5):
+    """cs231n's loop: np.nditer over x, restoring each entry from a saved copy."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + eps
+        fxph = f(x)
+        x[ix] = old - eps
+        fxmh = f(x)
+        x[ix] = old
+        grad[ix] = (fxph - fxmh) / (2 * eps)
+        it.iternext()
+    return grad
+
+
+def numerical_arithmetic_restore(f, x, eps=1e-5):
+    """Moves each entry up, down by 2 eps and up again (the last bit may change)."""
+    flat = x.reshape(-1)
+    out = []
+    for i in range(flat.size):
+        flat[i] += eps
+        up = f(x)
+        flat[i] -= 2 * eps
+        down = f(x)
+        flat[i] += eps
+        out.append((up - down) / (2 * eps))
+    return np.array(out).reshape(x.shape)
+
+
+NUMERICAL = [
+    reference_numerical_gradient,
+    numerical_copies,
+    numerical_nditer,
+    numerical_arithmetic_restore,
+]
+
+# --- independent conv2d_backward ---------------------------------------------------------------
+
+
+def conv_numpy_loops(x, kernel, grad_output):
+    """NumPy first: loops over output positions, adding into grad_x and grad_kernel."""
+    x, kernel, g = (np.asarray(a, np.float64) for a in (x, kernel, grad_output))
+    kh, kw = kernel.shape[:2]
+    grad_x, grad_kernel = np.zeros_like(x), np.zeros_like(kernel)
+    for i in range(g.shape[1]):
+        for j in range(g.shape[2]):
+            window = x[:, i : i + kh, j : j + kw, :]  # (B, kh, kw, C)
+            grad_kernel += np.einsum("bmnc,bf->mncf", window, g[:, i, j, :])
+            grad_x[:, i : i + kh, j : j + kw, :] += np.einsum("mncf,bf->bmnc", kernel, g[:, i, j])
+    return grad_x, grad_kernel, g.sum(axis=(0, 1, 2))
+
+
+def conv_im2col(x, kernel, grad_output):
+    """keras.ops: im2col patches; grad_kernel = patches^T G; grad_x scattered back with pads."""
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
+    batch, height, width, channels = x.shape
+    kh, kw, _, filters = kernel.shape
+    out_h, out_w = height - kh + 1, width - kw + 1
+    patches = ops.concatenate(
+        [x[:, m : m + out_h, n : n + out_w, :] for m in range(kh) for n in range(kw)], axis=-1
+    )
+    rows = ops.reshape(patches, (-1, kh * kw * channels))
+    g_rows = ops.reshape(g, (-1, filters))
+    grad_kernel = ops.reshape(ops.matmul(ops.transpose(rows), g_rows), kernel.shape)
+    grad_patches = ops.matmul(g, ops.transpose(ops.reshape(kernel, (-1, filters))))
+    grad_x = ops.zeros_like(x)
+    for index, (m, n) in enumerate((m, n) for m in range(kh) for n in range(kw)):
+        part = grad_patches[..., index * channels : (index + 1) * channels]
+        grad_x = grad_x + ops.pad(
+            part, [(0, 0), (m, height - out_h - m), (n, width - out_w - n), (0, 0)]
+        )
+    return grad_x, grad_kernel, ops.sum(g, axis=(0, 1, 2))
+
+
+def conv_swapped_batch(x, kernel, grad_output):
+    """keras.ops: both gradients as forward passes (batch as channels; flipped kernel)."""
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    swapped = conv2d_forward(ops.transpose(x, (3, 1, 2, 0)), ops.transpose(g, (1, 2, 0, 3)))
+    grad_kernel = ops.transpose(swapped, (1, 2, 0, 3))
+    padded = ops.pad(g, [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
+    flipped = ops.transpose(kernel[::-1, ::-1], (0, 1, 3, 2))
+    return conv2d_forward(padded, flipped), grad_kernel, ops.sum(g, axis=(0, 1, 2))
+
+
+def conv_float32_inside(x, kernel, grad_output):
+    """keras.ops with everything cast to float32 first, and einsum over an explicit window."""
+    x, kernel, g = (ops.cast(ops.convert_to_tensor(a), "float32") for a in (x, kernel, grad_output))
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    out_h, out_w = g.shape[1], g.shape[2]
+    grad_kernel = ops.stack(
+        [
+            ops.einsum("bijc,bijf->cf", x[:, m : m + out_h, n : n + out_w], g)
+            for m in range(kh)
+            for n in range(kw)
+        ]
+    )
+    grad_kernel = ops.reshape(grad_kernel, kernel.shape)
+    padded = ops.pad(g, [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
+    flipped = ops.flip(kernel, axis=(0, 1))
+    height, width = x.shape[1], x.shape[2]
+    grad_x = ops.stack(
+        [
+            ops.stack(
+                [
+                    ops.einsum("bmnf,mncf->bc", padded[:, p : p + kh, q : q + kw], flipped)
+                    for q in range(width)
+                ],
+                axis=1,
+            )
+            for p in range(height)
+        ],
+        axis=1,
+    )
+    return grad_x, grad_kernel, ops.sum(g, axis=(0, 1, 2))
+
+
+def conv_batch_loop(x, kernel, grad_output):
+    """keras.ops, one image at a time (the batch size must be known: it is in these checks and
+    in the notebook, whose batches all have the same size), offsets by slices and matmuls."""
+    x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
+    kh, kw, channels, filters = kernel.shape
+    out_h, out_w = g.shape[1], g.shape[2]
+    grads_x, grad_kernel = [], 0
+    for b in range(x.shape[0]):
+        image, upstream = x[b], ops.reshape(g[b], (out_h * out_w, filters))
+        rows = [
+            ops.reshape(image[m : m + out_h, n : n + out_w], (out_h * out_w, channels))
+            for m in range(kh)
+            for n in range(kw)
+        ]
+        grad_kernel = grad_kernel + ops.reshape(
+            ops.stack([ops.matmul(ops.transpose(r), upstream) for r in rows]), kernel.shape
+        )
+        padded = ops.pad(g[b : b + 1], [(0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)])
+        flipped = ops.transpose(ops.flip(kernel, axis=(0, 1)), (0, 1, 3, 2))
+        grads_x.append(conv2d_forward(padded, flipped))
+    return ops.concatenate(grads_x, axis=0), grad_kernel, ops.sum(g, axis=(0, 1, 2))
+
+
+CONV = [
+    reference_conv2d_backward,
+    conv_numpy_loops,
+    conv_im2col,
+    conv_swapped_batch,
+    conv_float32_inside,
+    conv_batch_loop,
+]
+
+# --- independent max_pool_backward -------------------------------------------------------------
+
+
+def pool_loops(x, grad_output, pool_size):
+    """One window at a time, np.argmax then np.unravel_index."""
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
+    x, g = np.asarray(x), np.asarray(grad_output)
+    out = np.zeros(x.shape, np.float32)
+    for b in range(g.shape[0]):
+        for i in range(g.shape[1]):
+            for j in range(g.shape[2]):
+                for c in range(g.shape[3]):
+                    window = x[b, i * kh : (i + 1) * kh, j * kw : (j + 1) * kw, c]
+                    m, n = np.unravel_index(np.argmax(window), window.shape)
+                    out[b, i * kh + m, j * kw + n, c] = g[b, i, j, c]
+    return out
+
+
+def pool_keras_ops(x, grad_output, pool_size):
+    """keras.ops: windows gathered by strided slices, ops.argmax and ops.one_hot."""
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else tuple(pool_size)
+    x, g = ops.convert_to_tensor(x), ops.convert_to_tensor(grad_output)
+    out_h, out_w = g.shape[1], g.shape[2]
+    cells = ops.stack(
+        [
+            x[:, m : m + (out_h - 1) * kh + 1 : kh, n : n + (out_w - 1) * kw + 1 : kw]
+            for m in range(kh)
+            for n in range(kw)
+        ],
+        axis=-1,
+    )  # (B, out_h, out_w, C, kh * kw)
+    winners = ops.one_hot(ops.argmax(cells, axis=-1), kh * kw) * g[..., None]
+    height, width = x.shape[1], x.shape[2]
+    grad_x = ops.zeros_like(x)
+    for k, (m, n) in enumerate((m, n) for m in range(kh) for n in range(kw)):
+        part = winners[..., k]
+        # place entry (i, j) at row i * kh + m, column j * kw + n
+        spread = ops.reshape(
+            ops.pad(
+                part[:, :, None, :, None, :],
+                [(0, 0), (0, 0), (m, kh - 1 - m), (0, 0), (n, kw - 1 - n), (0, 0)],
+            ),
+            (-1, out_h * kh, out_w * kw, part.shape[-1]),
+        )
+        grad_x = grad_x + ops.pad(
+            spread, [(0, 0), (0, height - out_h * kh), (0, width - out_w * kw), (0, 0)]
+        )
+    return grad_x
+
+
+def pool_put_along_axis(x, grad_output, pool_size):
+    """NumPy: windows by reshape, np.put_along_axis at the argmax."""
+    kh, kw = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
+    x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
+    b, out_h, out_w, c = g.shape
+    covered = x[:, : out_h * kh, : out_w * kw]
+    windows = covered.reshape(b, out_h, kh, out_w, kw, c).transpose(0, 1, 3, 5, 2, 4)
+    flat = windows.reshape(b, out_h, out_w, c, kh * kw)
+    routed = np.zeros_like(flat)
+    np.put_along_axis(routed, flat.argmax(axis=-1)[..., None], g[..., None], axis=-1)
+    routed = routed.reshape(b, out_h, out_w, c, kh, kw).transpose(0, 1, 4, 2, 5, 3)
+    out = np.zeros_like(x)
+    out[:, : out_h * kh, : out_w * kw] = routed.reshape(b, out_h * kh, out_w * kw, c)
+    return out
+
+
+POOL = [reference_max_pool_backward, pool_loops, pool_keras_ops, pool_put_along_axis]
+
+# --- independent Conv2D.call -------------------------------------------------------------------
+
+CALL_KERAS_STYLE = """
+def call(self, inputs):
+    @ops.custom_gradient
+    def conv(x, kernel, bias):
+        def grad(*args, upstream=None):
+            upstream = args[0] if upstream is None else upstream
+            gx, gk, gb = conv2d_backward(x, kernel, upstream)
+            return gx, gk, gb
+        patches = ops.concatenate(
+            [x[:, m:m + x.shape[1] - kernel.shape[0] + 1, n:n + x.shape[2] - kernel.shape[1] + 1]
+             for m in range(kernel.shape[0]) for n in range(kernel.shape[1])], axis=-1)
+        out = ops.matmul(patches, ops.reshape(kernel, (-1, kernel.shape[-1])))
+        return out + bias, grad
+    bias = self.bias * 1.0 if self.use_bias else ops.zeros((self.filters,))
+    return self.activation(conv(inputs, self.kernel * 1.0, bias))
+"""
+CALL_TF_STYLE = """
+def call(self, inputs):
+    @tf.custom_gradient
+    def conv(x, kernel, bias):
+        def grad(upstream):
+            return conv2d_backward(x, kernel, upstream)
+        return conv2d_forward(x, kernel) + bias, grad
+    kernel = tf.identity(self.kernel)
+    bias = tf.identity(self.bias) if self.use_bias else tf.zeros((self.filters,))
+    return self.activation(conv(inputs, kernel, bias))
+"""
+
+
+def layer_class(call_source, backward):
+    """A Conv2D with the reference's constructor and build, `call` from `call_source`, in a
+    namespace (a notebook) where `conv2d_backward` is `backward`."""
+    namespace = {
+        "ops": ops,
+        "tf": tf,
+        "np": np,
+        "conv2d_forward": conv2d_forward,
+        "conv2d_backward": backward,
+    }
+    exec(call_source, namespace)
+    return type("Conv2D", (ReferenceConv2D,), {"call": namespace["call"]})
+
+
+LAYERS = {
+    "reference": ReferenceConv2D,
+    "keras_style+im2col": layer_class(CALL_KERAS_STYLE, conv_im2col),
+    "tf_style+swapped": layer_class(CALL_TF_STYLE, conv_swapped_batch),
+    "keras_style+float32": layer_class(CALL_KERAS_STYLE, conv_float32_inside),
+    "tf_style+batch_loop": layer_class(CALL_TF_STYLE, conv_batch_loop),
+}
+
+
+# --- every style passes every check ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", NUMERICAL, ids=lambda f: f.__name__)
+def test_numerical_gradient_checks_pass_correct_code(fn):
+    checks.check_numerical_gradient(fn)
+    checks.check_numerical_gradient(fn, hidden=True)
+
+
+@pytest.mark.parametrize("fn", CONV, ids=lambda f: f.__name__)
+def test_conv2d_backward_checks_pass_correct_code(fn):
+    checks.check_conv2d_backward_hand_example(fn)
+    checks.check_conv2d_backward_matches_tensorflow(fn)
+    checks.check_conv2d_backward_matches_tensorflow(fn, hidden=True)
+    checks.check_conv2d_backward_gradient_check(fn)
+    checks.check_conv2d_backward_gradient_check(fn, hidden=True)
+
+
+@pytest.mark.parametrize("fn", POOL, ids=lambda f: f.__name__)
+def test_max_pool_backward_checks_pass_correct_code(fn):
+    checks.check_max_pool_backward_hand_example(fn)
+    checks.check_max_pool_backward_matches_tensorflow(fn)
+    checks.check_max_pool_backward_matches_tensorflow(fn, hidden=True)
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layer_checks_pass_correct_code(name):
+    checks.check_conv2d_custom_gradient(LAYERS[name])
+    checks.check_conv2d_custom_gradient(LAYERS[name], hidden=True)
+    checks.check_conv2d_trains(LAYERS[name])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_style_passes_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for fn in NUMERICAL:
+            checks.check_numerical_gradient(fn, hidden=True)
+        for fn in CONV:
+            checks.check_conv2d_backward_hand_example(fn)
+            checks.check_conv2d_backward_matches_tensorflow(fn, hidden=True)
+            checks.check_conv2d_backward_gradient_check(fn, hidden=True)
+        for fn in POOL:
+            checks.check_max_pool_backward_hand_example(fn)
+            checks.check_max_pool_backward_matches_tensorflow(fn, hidden=True)
+        for cls in LAYERS.values():
+            checks.check_conv2d_custom_gradient(cls, hidden=True)
+
+
+def test_layer_checks_pass_on_fresh_training_data():
+    with cases.fresh(11):
+        for cls in LAYERS.values():
+            checks.check_conv2d_trains(cls)
+
+
+# --- tolerances, over 20 seeds -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_numerical_tolerance_holds_and_one_sided_fails(seed):
+    rng = np.random.default_rng(700 + seed)
+    shape, eps, _ = checks._draw_numerical_case(rng)
+    spec, x = catalogue.cubic_spec(shape, rng), rng.normal(size=shape)
+    step = checks.DEFAULT_EPS if eps is None else eps
+    expected = checks.expected_numerical_gradient(spec, x, step)
+    for fn in NUMERICAL:
+        result = harness_ops.numerical_gradient_of(fn, spec, x, eps=step)
+        assert compare(result["gradient"], expected, checks.NUMERICAL_TOL) is None, fn.__name__
+        assert compare(result["x_after"], x, checks.X_TOL) is None, fn.__name__
+    forward = catalogue.differences(spec, x, step, "forward")
+    if x.size >= 4:  # one entry may have a second derivative near 0; four never all do
+        assert compare(forward, expected, checks.NUMERICAL_TOL) is not None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_conv_tolerances_hold_over_seeds(seed):
+    rng = np.random.default_rng(800 + seed)
+    x_shape, size, filters, _ = checks._draw_conv_case(rng)
+    with cases.fresh(seed):
+        x, kernel, bias, g = checks._conv_arrays(x_shape, size, filters, 0)
+    expected = checks.keras_conv_gradients(x, kernel, bias, g)
+    for fn in CONV:
+        got = [np.asarray(v) for v in fn(x, kernel, g)]
+        for part, value in zip(checks.PARTS, got, strict=True):
+            assert compare(value, expected[part], checks.CONV_TOL) is None, (fn.__name__, part)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_relative_errors_are_far_below_the_limit_and_mistakes_far_above(seed):
+    rng = np.random.default_rng(900 + seed)
+    x_shape, size, filters, _ = checks._draw_gradient_check_case(rng)
+    with cases.fresh(seed):
+        arrays = checks._conv_arrays(x_shape, size, filters, 0, dtype="float64")
+    x, kernel, bias, g = arrays
+    numerical = [checks.finite_differences(checks.conv_loss, arrays, i) for i in range(3)]
+    for fn in CONV:
+        for value, estimate in zip(fn(x, kernel, g), numerical, strict=True):
+            error = checks.relative_error(np.asarray(value), estimate)
+            limit = checks.RELATIVE_ERROR_LIMIT / (2 if fn is conv_float32_inside else 1000)
+            assert error < limit, (fn.__name__, error)
+    wrong = catalogue.kernel_gradients(x, g).mean(axis=0)
+    if x.shape[0] > 1:
+        assert checks.relative_error(wrong, numerical[1]) > 1e-2
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pool_gradients_are_tensorflow_s_over_seeds(seed):
+    rng = np.random.default_rng(1000 + seed)
+    shape, pool_size, values, _ = checks._draw_pool_case(rng)
+    x = checks._pool_input(shape, values, rng)
+    kh, kw = checks._pair(pool_size)
+    g = rng.normal(size=(shape[0], shape[1] // kh, shape[2] // kw, shape[3])).astype("float32")
+    expected = checks.keras_max_pool_gradient(x, g, pool_size)
+    np.testing.assert_array_equal(catalogue.route(x, g, pool_size, "first"), expected)
+    for fn in POOL:
+        assert compare(fn(x, g, pool_size), expected, checks.POOL_TOL) is None, fn.__name__
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_layer_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(1100 + seed)
+    x_shape, filters, size, activation, use_bias, _ = checks._draw_layer_case(rng)
+    with cases.fresh(seed):
+        x, kernel, bias, g0 = checks._conv_arrays(x_shape, size, filters, 0)
+    kwargs = checks._layer_kwargs(activation, use_bias)
+    bias = bias if use_bias else None
+    theirs = checks._keras_layer(x_shape, filters, size, kwargs, kernel, bias)
+    g = rng.normal(size=np.asarray(theirs(x)).shape).astype("float32")
+    expected = harness_ops.gradients(theirs, x, upstream=g)
+    for name, cls in LAYERS.items():
+        layer = cls(filters, size, **kwargs)
+        layer.build((None, *x_shape[1:]))
+        layer.set_weights([kernel] if bias is None else [kernel, bias])
+        found = harness_ops.gradients(layer, x, upstream=g)
+        assert compare(found["inputs"], expected["inputs"], checks.LAYER_TOL) is None, name
+        for part, value in expected["weights"].items():
+            assert compare(found["weights"][part], value, checks.LAYER_TOL) is None, (name, part)
+
+
+# --- the worked examples are TensorFlow's answers ----------------------------------------------
+
+
+def test_hand_examples_are_tensorflow_s_answers():
+    x = checks.HAND_CONV_X[None, :, :, None].astype("float32")
+    kernel = checks.HAND_CONV_KERNEL[:, :, None, None].astype("float32")
+    g = checks.HAND_CONV_G[None, :, :, None].astype("float32")
+    found = checks.keras_conv_gradients(x, kernel, np.zeros(1, "float32"), g)
+    np.testing.assert_array_equal(found["grad_x"][0, :, :, 0], checks.HAND_CONV_GRAD_X)
+    np.testing.assert_array_equal(found["grad_kernel"][:, :, 0, 0], checks.HAND_CONV_GRAD_KERNEL)
+    np.testing.assert_array_equal(found["grad_bias"], checks.HAND_CONV_GRAD_BIAS)
+    for x, g, expected in (
+        (checks.HAND_POOL_X, checks.HAND_POOL_G, checks.HAND_POOL_GRAD),
+        (checks.TIED_POOL_X, checks.TIED_POOL_G, checks.TIED_POOL_GRAD),
+    ):
+        got = checks.keras_max_pool_gradient(
+            x[None, :, :, None].astype("float32"), g[None, :, :, None].astype("float32"), 2
+        )
+        np.testing.assert_array_equal(got[0, :, :, 0], expected)
+
+
+def test_the_lecture_s_statements_hold_in_the_worked_example():
+    """d/dw1 = a g11 + b g12 + d g21 + e g22 + g g31 + h g32; d/de = w4 g11 + w3 g12 +
+    w2 g21 + w1 g22; d/da = w1 g11 (the seeds' statements about the kernel and the input)."""
+    (a, b, c), (d, e, f), (g_, h, i), (j, k, l) = checks.HAND_CONV_X
+    (w1, w2), (w3, w4) = checks.HAND_CONV_KERNEL
+    (g11, g12), (g21, g22), (g31, g32) = checks.HAND_CONV_G
+    assert (
+        checks.HAND_CONV_GRAD_KERNEL[0, 0]
+        == a * g11 + b * g12 + d * g21 + e * g22 + g_ * g31 + h * g32
+    )
+    assert checks.HAND_CONV_GRAD_X[1, 1] == w4 * g11 + w3 * g12 + w2 * g21 + w1 * g22
+    assert checks.HAND_CONV_GRAD_X[0, 0] == w1 * g11
+
+
+def test_the_lecture_s_statements_about_channels_hold():
+    """ "Each weight affects all elements of one output channel through one channel of the
+    previous layer's output"; "each element of the input affects multiple channels of the
+    output through different filters": with several channels, grad_kernel[:, :, c, f] is the
+    one-channel kernel gradient of input channel c and output channel f, and grad_x[..., c]
+    the sum over the filters f of one-channel input gradients."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(2, 6, 5, 3)).astype("float32")
+    kernel = rng.normal(size=(3, 2, 3, 4)).astype("float32")
+    g = rng.normal(size=(2, 4, 4, 4)).astype("float32")
+    full = checks.keras_conv_gradients(x, kernel, np.zeros(4, "float32"), g)
+    grad_x = np.zeros_like(x)
+    for c in range(3):
+        for f in range(4):
+            one = checks.keras_conv_gradients(
+                x[..., c : c + 1],
+                kernel[:, :, c : c + 1, f : f + 1],
+                np.zeros(1, "float32"),
+                g[..., f : f + 1],
+            )
+            np.testing.assert_allclose(
+                full["grad_kernel"][:, :, c, f], one["grad_kernel"][:, :, 0, 0], atol=1e-4
+            )
+            grad_x[..., c] += one["grad_x"][..., 0]
+    np.testing.assert_allclose(full["grad_x"], grad_x, atol=1e-4)
+
+
+def test_the_lecture_s_statements_about_pooling_hold():
+    """ "Average pooling: gradient is equally distributed to all inputs; max pooling: gradient
+    is solely assigned to the max input" (TensorFlow's gradients of Keras's layers)."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(2, 6, 8, 3)).astype("float32")
+    g = rng.normal(size=(2, 3, 4, 3)).astype("float32")
+    average = harness_ops.gradients(keras.layers.AveragePooling2D(2), x, upstream=g)["inputs"]
+    spread = np.repeat(np.repeat(g, 2, axis=1), 2, axis=2) / 4
+    np.testing.assert_allclose(average, spread, rtol=1e-6)
+    maximum = checks.keras_max_pool_gradient(x, g, 2)
+    assert (np.count_nonzero(maximum.reshape(2, 3, 2, 4, 2, 3), axis=(2, 4)) == 1).all()
+    np.testing.assert_array_equal(maximum, catalogue.route(x, g, 2, "first"))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_disguised_hand_examples_are_tensorflow_s_answers(seed):
+    with cases.fresh(seed):
+        x, kernel, g, expected, words = checks._hand_conv_example()
+        pools = checks._hand_pool_examples()
+    assert "times" in words
+    found = checks.keras_conv_gradients(
+        x[None, :, :, None].astype("float32"),
+        kernel[:, :, None, None].astype("float32"),
+        np.zeros(1, "float32"),
+        g[None, :, :, None].astype("float32"),
+    )
+    for part in checks.PARTS:
+        np.testing.assert_allclose(found[part], expected[part], atol=1e-3)
+    for x, g, expected, _, words in pools:
+        assert "times" in words
+        got = checks.keras_max_pool_gradient(
+            x[None, :, :, None].astype("float32"), g[None, :, :, None].astype("float32"), 2
+        )
+        np.testing.assert_array_equal(got[0, :, :, 0], expected)
+
+
+# --- the guard ---------------------------------------------------------------------------------
+
+X = np.random.default_rng(0).normal(size=(2, 6, 5, 3)).astype("float32")
+K = np.random.default_rng(1).normal(size=(3, 2, 3, 4)).astype("float32")
+G = np.random.default_rng(2).normal(size=(2, 4, 4, 4)).astype("float32")
+
+
+def _tape_backward(x, kernel, grad_output):
+    x, kernel = tf.convert_to_tensor(x), tf.convert_to_tensor(kernel)
+    with tf.GradientTape() as tape:
+        tape.watch([x, kernel])
+        loss = tf.reduce_sum(conv2d_forward(x, kernel) * grad_output)
+    gx, gk = tape.gradient(loss, [x, kernel])
+    return gx, gk, ops.sum(grad_output, axis=(0, 1, 2))
+
+
+def _conv_transpose_backward(x, kernel, grad_output):
+    gx = ops.conv_transpose(grad_output, kernel, 1, padding="valid")
+    return (gx, *reference_conv2d_backward(x, kernel, grad_output)[1:])
+
+
+def _builtin_filter_backward(x, kernel, grad_output):
+    gk = tf.compat.v1.nn.conv2d_backprop_filter(x, kernel.shape, grad_output, [1, 1, 1, 1], "VALID")
+    gx, _, gb = reference_conv2d_backward(x, kernel, grad_output)
+    return gx, gk, gb
+
+
+def _scipy_full(x, kernel, grad_output):
+    from scipy.signal import convolve2d
+
+    gx = np.zeros(np.shape(x))
+    for b in range(x.shape[0]):
+        for c in range(x.shape[3]):
+            for f in range(kernel.shape[3]):
+                gx[b, :, :, c] += convolve2d(grad_output[b, :, :, f], kernel[:, :, c, f], "full")
+    return (gx, *reference_conv2d_backward(x, kernel, grad_output)[1:])
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [_tape_backward, _conv_transpose_backward, _builtin_filter_backward, _scipy_full],
+    ids=["GradientTape", "conv_transpose", "conv2d_backprop_filter", "scipy"],
+)
+def test_builtin_backward_passes_are_refused(fn):
+    with pytest.raises(CheckFailed, match="built-in convolution, pooling or differentiation"):
+        checks.check_conv2d_backward_matches_tensorflow(fn)
+
+
+def test_builtin_pooling_gradients_are_refused():
+    def tape_pool(x, grad_output, pool_size):
+        x = tf.convert_to_tensor(x)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(keras.layers.MaxPooling2D(pool_size)(x) * grad_output)
+        return tape.gradient(loss, x)
+
+    def raw_grad(x, grad_output, pool_size):
+        k = (pool_size, pool_size) if isinstance(pool_size, int) else pool_size
+        out = tf.nn.max_pool2d(x, k, k, "VALID")
+        return tf.raw_ops.MaxPoolGrad(
+            orig_input=x,
+            orig_output=out,
+            grad=grad_output,
+            ksize=[1, *k, 1],
+            strides=[1, *k, 1],
+            padding="VALID",
+        )
+
+    for fn in (tape_pool, raw_grad):
+        with pytest.raises(CheckFailed, match="built-in convolution, pooling or differentiation"):
+            checks.check_max_pool_backward_matches_tensorflow(fn)
+
+
+def test_numerical_derivatives_of_scipy_are_refused():
+    def scipy_gradient(f, x, eps=1e-5):
+        from scipy.optimize import approx_fprime
+
+        return approx_fprime(x.reshape(-1), lambda v: f(v.reshape(x.shape)), eps).reshape(x.shape)
+
+    with pytest.raises(CheckFailed, match="differentiation"):
+        checks.check_numerical_gradient(scipy_gradient)
+
+
+def test_the_guard_allows_what_the_lesson_needs():
+    with forbid(checks.BACKPROP.names, checks.BACKPROP.op_types) as hits:
+        for fn in CONV:
+            fn(X, K, G)
+        for fn in POOL:
+            fn(X, G[..., :3][:, :3, :2], 2)
+        reference_numerical_gradient(lambda v: float(np.sum(v**2)), np.ones(3))
+        ops.flip(K, axis=(0, 1)), ops.pad(G, [(0, 0), (1, 1), (1, 1), (0, 0)])
+    assert hits == []
+
+
+def test_a_layer_differentiated_by_a_tape_inside_its_backward_is_refused():
+    def tape_inside(x, kernel, grad_output):
+        return _tape_backward(x, kernel, grad_output)
+
+    cls = layer_class(CALL_TF_STYLE, tape_inside)
+    with pytest.raises(CheckFailed, match="built-in convolution, pooling or differentiation"):
+        checks.check_conv2d_custom_gradient(cls)
+
+
+# --- what a student may get wrong on the way ---------------------------------------------------
+
+
+def test_untouched_stubs_fail_with_advice():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    for check in (
+        checks.check_numerical_gradient,
+        checks.check_conv2d_backward_hand_example,
+        checks.check_conv2d_backward_matches_tensorflow,
+        checks.check_conv2d_backward_gradient_check,
+        checks.check_max_pool_backward_hand_example,
+        checks.check_max_pool_backward_matches_tensorflow,
+    ):
+        with pytest.raises(CheckFailed, match="not implemented yet"):
+            check(stub)
+
+    class Conv2D(ReferenceConv2D):
+        def call(self, inputs):
+            raise NotImplementedError()
+
+    for check in (checks.check_conv2d_custom_gradient, checks.check_conv2d_trains):
+        with pytest.raises(CheckFailed, match="not implemented yet"):
+            check(Conv2D)
+
+
+def test_variables_passed_to_the_custom_gradient_get_advice():
+    source = CALL_TF_STYLE.replace("tf.identity(self.kernel)", "self.kernel")
+    with pytest.raises(CheckFailed, match="ops.copy"):
+        checks.check_conv2d_custom_gradient(layer_class(source, reference_conv2d_backward))
+
+
+def test_a_numpy_backward_works_eagerly_but_not_in_model_fit():
+    cls = layer_class(CALL_KERAS_STYLE, conv_numpy_loops_float32)
+    checks.check_conv2d_custom_gradient(cls)
+    with pytest.raises(CheckFailed, match="keras.ops") as failure:
+        checks.check_conv2d_trains(cls)
+    assert "graph" in str(failure.value)
+
+
+def conv_numpy_loops_float32(x, kernel, grad_output):
+    return tuple(v.astype(np.float32) for v in conv_numpy_loops(x, kernel, grad_output))
+
+
+def test_a_wrong_number_of_results_is_named():
+    with pytest.raises(CheckFailed, match="expected a tuple"):
+        checks.check_conv2d_backward_matches_tensorflow(lambda x, k, g: conv_im2col(x, k, g)[:2])
+
+
+def test_nan_is_named():
+    def nan_pool(x, grad_output, pool_size):
+        out = pool_loops(x, grad_output, pool_size)
+        out[0, 0, 0, 0] = np.nan
+        return out
+
+    with pytest.raises(CheckFailed, match="NaN"):
+        checks.check_max_pool_backward_matches_tensorflow(nan_pool)
+
+
+def test_a_flattened_x_is_refused_by_f():
+    def flat(f, x, eps=1e-5):
+        return numerical_copies(lambda v: f(v.reshape(-1)), x, eps)
+
+    with pytest.raises(CheckFailed, match="shape of x"):
+        checks.check_numerical_gradient(flat)
+
+
+# --- the operations added for this lesson ------------------------------------------------------
+
+
+def test_backward_probe_restores_the_notebook_s_function_even_on_errors():
+    def broken(x, kernel, grad_output):
+        raise ValueError("boom")
+
+    cls = layer_class(CALL_TF_STYLE, broken)
+    namespace = cls.call.__globals__
+    layer = cls(2, 2)
+    layer.build((None, 4, 4, 1))
+    with pytest.raises(ValueError, match="boom"):
+        harness_ops.backward_probe(layer, np.ones((1, 4, 4, 1), "float32"), np.ones((1, 3, 3, 2)))
+    assert namespace["conv2d_backward"] is broken
+
+
+def test_backward_probe_scales_what_the_backward_pass_returns():
+    layer = LAYERS["tf_style+swapped"](3, (2, 3))
+    layer.build((None, 5, 6, 2))
+    x = np.random.default_rng(3).normal(size=(2, 5, 6, 2)).astype("float32")
+    g = np.random.default_rng(4).normal(size=(2, 4, 4, 3)).astype("float32")
+    plain = harness_ops.backward_probe(layer, x, g)
+    scaled = harness_ops.backward_probe(layer, x, g, factors=(2.0, 3.0, 5.0))
+    assert plain["calls"] == scaled["calls"] == 1
+    np.testing.assert_allclose(scaled["inputs"], 2 * plain["inputs"], rtol=1e-6)
+    np.testing.assert_allclose(
+        scaled["weights"]["kernel"], 3 * plain["weights"]["kernel"], rtol=1e-6
+    )
+    np.testing.assert_allclose(scaled["weights"]["bias"], 5 * plain["weights"]["bias"], rtol=1e-6)
+
+
+def test_fit_from_starts_from_the_given_weights():
+    spec = [("keras", "Flatten", (), {}), ("keras", "Dense", (1,), {})]
+    x = np.ones((4, 2, 2, 1), "float32")
+    y = np.zeros((4, 1), "float32")
+    weights = [np.full((4, 1), 0.5, "float32"), np.zeros(1, "float32")]
+    result = harness_ops.fit_from(spec, (None, 2, 2, 1), x, y, "mse", weights, epochs=1)
+    assert result["loss"][0] == pytest.approx(4.0)  # (4 * 0.5 - 0) ** 2 on the first batch

@@ -1,0 +1,713 @@
+"""Lesson 07's checks pass every correct implementation and hold their tolerances over 20 seeds.
+
+The implementations below are written independently of solutions/, in the styles students
+use: flattening to (values, channels) and einsum, ops.moments, mean(x^2) - mean(x)^2, a
+fused scale-and-offset form, the moving update as assign_sub, a class written from scratch;
+for the backward pass the staged cs231n derivation, keras.ops in float32, and explicit
+per-channel Jacobian matrices in loops.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from autograder import lessons
+from autograder.checks import batchnorm as checks
+from autograder.compare import compare
+from autograder.feedback import CheckFailed
+from autograder.guard import forbid
+from autograder.harness import cases
+from autograder.harness import ops as harness_ops
+from solutions.batchnorm import BatchNormalization as ReferenceBatchNormalization
+from solutions.batchnorm import batch_statistics as reference_statistics
+from solutions.batchnorm import batchnorm_backward as reference_backward
+
+catalogue = lessons.module("07_batchnorm", "mistakes")
+
+# --- independent batch_statistics ----------------------------------------------------------------
+
+
+def statistics_einsum(x):
+    """Flatten to (values, channels), then sums as einsums."""
+    flat = ops.reshape(x, (-1, x.shape[-1]))
+    count = flat.shape[0]
+    mean = ops.einsum("mc->c", flat) / count
+    centred = flat - mean
+    return mean, ops.einsum("mc,mc->c", centred, centred) / count
+
+
+def statistics_moments(x):
+    return ops.moments(x, axes=list(range(len(x.shape) - 1)))
+
+
+def statistics_squares(x):
+    """mean(x^2) - mean(x)^2: cheaper, less accurate, still within the tolerance."""
+    axes = tuple(range(len(x.shape) - 1))
+    mean = ops.mean(x, axis=axes)
+    return mean, ops.mean(ops.square(x), axis=axes) - ops.square(mean)
+
+
+def statistics_numpy_loops(x):
+    """NumPy, one channel at a time (fine for this function, useless inside a layer)."""
+    x = np.asarray(x, np.float64)
+    means, variances = [], []
+    for c in range(x.shape[-1]):
+        values = x[..., c].ravel()
+        mean = sum(values) / len(values)
+        means.append(mean)
+        variances.append(sum((v - mean) ** 2 for v in values) / len(values))
+    return np.array(means), np.array(variances)
+
+
+STATISTICS = [
+    reference_statistics,
+    statistics_einsum,
+    statistics_moments,
+    statistics_squares,
+    statistics_numpy_loops,
+]
+
+# --- independent layers --------------------------------------------------------------------------
+
+
+class FlatBatchNormalization(ReferenceBatchNormalization):
+    """Own build and call: flatten to (values, channels), ops.var, rsqrt, assign_sub."""
+
+    def build(self, input_shape):
+        shape = (input_shape[-1],)
+        if self.scale:
+            self.gamma = self.add_weight(
+                shape=shape,
+                initializer=self.gamma_initializer,
+                name="gamma",
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+            )
+        if self.center:
+            self.beta = self.add_weight(
+                shape=shape,
+                initializer=self.beta_initializer,
+                name="beta",
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+            )
+        self.moving_mean = self.add_weight(
+            shape=shape,
+            initializer=self.moving_mean_initializer,
+            name="moving_mean",
+            trainable=False,
+        )
+        self.moving_variance = self.add_weight(
+            shape=shape,
+            initializer=self.moving_variance_initializer,
+            name="moving_variance",
+            trainable=False,
+        )
+
+    def call(self, inputs, training=None):
+        shape = ops.shape(inputs)
+        flat = ops.reshape(inputs, (-1, shape[-1]))
+        if training and self.trainable:
+            mean, variance = ops.mean(flat, axis=0), ops.var(flat, axis=0)
+            step = 1.0 - self.momentum
+            self.moving_mean.assign_sub(step * (self.moving_mean - mean))
+            self.moving_variance.assign_sub(step * (self.moving_variance - variance))
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        out = (flat - mean) * ops.rsqrt(variance + self.epsilon)
+        if self.gamma is not None:
+            out = out * self.gamma
+        if self.beta is not None:
+            out = out + self.beta
+        return ops.reshape(out, shape)
+
+
+class FusedBatchNormalization(ReferenceBatchNormalization):
+    """One multiply and one add per value: x * scale + offset, statistics as mean(x^2) -
+    mean(x)^2, the training flag resolved first."""
+
+    def call(self, inputs, training=None):
+        learning = bool(training) and self.trainable
+        axes = list(range(len(inputs.shape) - 1))
+        if learning:
+            mean = ops.mean(inputs, axis=axes)
+            variance = ops.mean(inputs * inputs, axis=axes) - mean * mean
+            m = self.momentum
+            self.moving_mean.assign(m * self.moving_mean + (1 - m) * mean)
+            self.moving_variance.assign(m * self.moving_variance + (1 - m) * variance)
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        scale = 1.0 / ops.sqrt(variance + self.epsilon)
+        if self.scale:
+            scale = scale * self.gamma
+        offset = -mean * scale
+        if self.center:
+            offset = offset + self.beta
+        return inputs * scale + offset
+
+
+class ScratchBatchNormalization(keras.layers.Layer):
+    """Written from scratch, its own constructor and config; einsum for the scale."""
+
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
+        self.center, self.scale = center, scale
+        self.settings = {
+            "gamma": (gamma_initializer, gamma_regularizer, gamma_constraint),
+            "beta": (beta_initializer, beta_regularizer, beta_constraint),
+            "moving_mean": (moving_mean_initializer, None, None),
+            "moving_variance": (moving_variance_initializer, None, None),
+        }
+
+    def build(self, input_shape):
+        wanted = [name for name, on in (("gamma", self.scale), ("beta", self.center)) if on]
+        for name in [*wanted, "moving_mean", "moving_variance"]:
+            initializer, regularizer, constraint = self.settings[name]
+            setattr(
+                self,
+                name,
+                self.add_weight(
+                    name=name,
+                    shape=(input_shape[-1],),
+                    initializer=keras.initializers.get(initializer),
+                    regularizer=keras.regularizers.get(regularizer),
+                    constraint=keras.constraints.get(constraint),
+                    trainable=not name.startswith("moving"),
+                ),
+            )
+
+    def call(self, inputs, training=False):
+        if training and self.trainable:
+            axes = tuple(range(len(inputs.shape) - 1))
+            mean = ops.mean(inputs, axis=axes, keepdims=True)
+            variance = ops.mean(ops.square(inputs - mean), axis=axes, keepdims=True)
+            mean, variance = ops.reshape(mean, (-1,)), ops.reshape(variance, (-1,))
+            for variable, value in ((self.moving_mean, mean), (self.moving_variance, variance)):
+                variable.assign(variable * self.momentum + value * (1 - self.momentum))
+        else:
+            mean, variance = self.moving_mean, self.moving_variance
+        normalized = (inputs - mean) / ops.sqrt(variance + self.epsilon)
+        if self.scale:
+            normalized = ops.einsum("...c,c->...c", normalized, self.gamma)
+        return normalized + self.beta if self.center else normalized
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = {
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+        }
+        for name, (initializer, regularizer, constraint) in self.settings.items():
+            config[f"{name}_initializer"] = keras.initializers.serialize(
+                keras.initializers.get(initializer)
+            )
+            if not name.startswith("moving"):
+                config[f"{name}_regularizer"] = keras.regularizers.serialize(
+                    keras.regularizers.get(regularizer)
+                )
+                config[f"{name}_constraint"] = keras.constraints.serialize(
+                    keras.constraints.get(constraint)
+                )
+        return {**super().get_config(), **config}
+
+
+class NumpyBatchNormalization(ReferenceBatchNormalization):
+    """Right numbers in eager mode, computed in NumPy: no gradient, no graph."""
+
+    def call(self, inputs, training=None):
+        x = ops.convert_to_numpy(inputs).astype(np.float64)
+        axes = tuple(range(x.ndim - 1))
+        if training and self.trainable:
+            mean, variance = x.mean(axis=axes), x.var(axis=axes)
+            m = self.momentum
+            self.moving_mean.assign(m * ops.convert_to_numpy(self.moving_mean) + (1 - m) * mean)
+            self.moving_variance.assign(
+                m * ops.convert_to_numpy(self.moving_variance) + (1 - m) * variance
+            )
+        else:
+            mean = ops.convert_to_numpy(self.moving_mean)
+            variance = ops.convert_to_numpy(self.moving_variance)
+        out = (x - mean) / np.sqrt(variance + self.epsilon)
+        if self.scale:
+            out = out * ops.convert_to_numpy(self.gamma)
+        if self.center:
+            out = out + ops.convert_to_numpy(self.beta)
+        return ops.convert_to_tensor(out.astype("float32"))
+
+
+for _cls in (
+    FlatBatchNormalization,
+    FusedBatchNormalization,
+    ScratchBatchNormalization,
+    NumpyBatchNormalization,
+):
+    _cls.__name__ = "BatchNormalization"
+
+LAYERS = [
+    ReferenceBatchNormalization,
+    FlatBatchNormalization,
+    FusedBatchNormalization,
+    ScratchBatchNormalization,
+]
+
+# --- independent backward passes -----------------------------------------------------------------
+
+
+def backward_staged(x, gamma, grad_output, epsilon=1e-3):
+    """The cs231n way: through dvar and dmean, step by step, in float64."""
+    x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    mean = x.mean(axis=axes)
+    centred = x - mean
+    variance = (centred**2).mean(axis=axes)
+    inv_std = 1.0 / np.sqrt(variance + epsilon)
+    dx_hat = g * gamma
+    dvar = np.sum(dx_hat * centred, axis=axes) * -0.5 * inv_std**3
+    dmean = -np.sum(dx_hat, axis=axes) * inv_std + dvar * np.mean(-2.0 * centred, axis=axes)
+    grad_x = dx_hat * inv_std + dvar * 2.0 * centred / m + dmean / m
+    return grad_x, np.sum(g * centred * inv_std, axis=axes), np.sum(g, axis=axes)
+
+
+def backward_ops_float32(x, gamma, grad_output, epsilon=1e-3):
+    """keras.ops in float32, returning tensors."""
+    x = ops.convert_to_tensor(np.asarray(x, "float32"))
+    g = ops.convert_to_tensor(np.asarray(grad_output, "float32"))
+    gamma = ops.convert_to_tensor(np.asarray(gamma, "float32"))
+    axes = tuple(range(len(x.shape) - 1))
+    mean, variance = ops.moments(x, axes)
+    inv = ops.rsqrt(variance + epsilon)
+    x_hat = (x - mean) * inv
+    h = g * gamma
+    grad_x = inv * (h - ops.mean(h, axis=axes) - x_hat * ops.mean(h * x_hat, axis=axes))
+    return grad_x, ops.sum(g * x_hat, axis=axes), ops.sum(g, axis=axes)
+
+
+def backward_jacobian_loops(x, gamma, grad_output, epsilon=1e-3):
+    """Per channel, the explicit Jacobian d x_hat / d x as an m x m matrix."""
+    x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
+    channels = x.shape[-1]
+    flat_x, flat_g = x.reshape(-1, channels), g.reshape(-1, channels)
+    m = flat_x.shape[0]
+    grad_x = np.empty_like(flat_x)
+    grad_gamma, grad_beta = np.empty(channels), np.empty(channels)
+    for c in range(channels):
+        values = flat_x[:, c]
+        std = np.sqrt(values.var() + epsilon)
+        x_hat = (values - values.mean()) / std
+        jacobian = (np.eye(m) - 1.0 / m - np.outer(x_hat, x_hat) / m) / std
+        grad_x[:, c] = jacobian.T @ (flat_g[:, c] * gamma[c])
+        grad_gamma[c] = flat_g[:, c] @ x_hat
+        grad_beta[c] = flat_g[:, c].sum()
+    return grad_x.reshape(x.shape), grad_gamma, grad_beta
+
+
+BACKWARDS = [reference_backward, backward_staged, backward_ops_float32, backward_jacobian_loops]
+
+
+# --- correct code passes -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", STATISTICS, ids=lambda f: f.__name__)
+def test_statistics_checks_pass_correct_code(fn):
+    checks.check_batch_statistics(fn)
+    checks.check_batch_statistics(fn, hidden=True)
+
+
+@pytest.mark.parametrize("cls", LAYERS, ids=["reference", "flat", "fused", "scratch"])
+def test_layer_checks_pass_correct_code(cls):
+    checks.check_batchnorm_contract(cls)
+    for check in (
+        checks.check_training_mode,
+        checks.check_moving_statistics,
+        checks.check_inference_mode,
+    ):
+        check(cls)
+        check(cls, hidden=True)
+    checks.check_trainable_false(cls)
+    checks.check_batchnorm_trains(cls)
+
+
+@pytest.mark.parametrize("fn", BACKWARDS, ids=lambda f: f.__name__)
+def test_backward_checks_pass_correct_code(fn):
+    checks.check_batchnorm_backward(fn)
+    checks.check_batchnorm_backward(fn, hidden=True)
+
+
+def test_a_numpy_layer_gets_the_numbers_but_cannot_train():
+    checks.check_training_mode(NumpyBatchNormalization, hidden=True)
+    checks.check_inference_mode(NumpyBatchNormalization, hidden=True)
+    with pytest.raises(CheckFailed, match="gradient|raised"):
+        checks.check_batchnorm_trains(NumpyBatchNormalization)
+
+
+# --- tolerances over seeds -----------------------------------------------------------------------
+
+
+def _random_setup(rng, momentum=True):
+    shape = checks._draw_shape(rng)
+    kwargs = checks._draw_kwargs(rng, momentum=momentum)
+    spread = checks._channel_spread(rng, shape[-1])
+    batches = checks._batches(rng, shape, 3, spread)
+    return shape, kwargs, batches, checks._weights(rng, shape[-1], kwargs, spread)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_statistics_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(700 + seed)
+    shape, _, batches, _ = _random_setup(rng)
+    mean, variance = catalogue.statistics(batches[0])
+    for fn in STATISTICS:
+        got_mean, got_variance = fn(batches[0])
+        assert compare(got_mean, mean, checks.STATISTICS_TOL) is None, fn
+        assert compare(got_variance, variance, checks.STATISTICS_TOL) is None, fn
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_layer_tolerances_hold_over_seeds(seed):
+    rng = np.random.default_rng(800 + seed)
+    shape, kwargs, batches, weights = _random_setup(rng)
+    theirs = harness_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, True)
+    frozen = harness_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, False)
+    upstream = rng.normal(size=shape).astype("float32")
+    gradient = harness_ops.gradients(
+        checks._keras_layer(kwargs, shape, weights), batches[0], upstream, training=True
+    )
+    for cls in LAYERS:
+        layer = cls(**kwargs)
+        layer.build((None, *shape[1:]))
+        harness_ops.assign(layer, weights)
+        ours = harness_ops.call_steps(layer, batches, True)
+        for step in range(len(batches)):
+            assert (
+                compare(ours["outputs"][step], theirs["outputs"][step], checks.OUTPUT_TOL) is None
+            )
+            for name in ("moving_mean", "moving_variance"):
+                got, wanted = ours["weights"][step][name], theirs["weights"][step][name]
+                assert compare(got, wanted, checks.MOVING_TOL) is None, (cls, name)
+        inference = harness_ops.call_steps(layer, batches, False)
+        layer = cls(**kwargs)
+        layer.build((None, *shape[1:]))
+        harness_ops.assign(layer, weights)
+        inference = harness_ops.call_steps(layer, batches, False)
+        for got, wanted in zip(inference["outputs"], frozen["outputs"], strict=True):
+            assert compare(got, wanted, checks.OUTPUT_TOL) is None, cls
+        layer = cls(**kwargs)
+        layer.build((None, *shape[1:]))
+        harness_ops.assign(layer, weights)
+        ours = harness_ops.gradients(layer, batches[0], upstream, training=True)
+        assert compare(ours["inputs"], gradient["inputs"], checks.GRADIENT_TOL) is None, cls
+        for name, wanted in gradient["weights"].items():
+            assert compare(ours["weights"][name], wanted, checks.GRADIENT_TOL) is None, cls
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_backward_tolerance_holds_over_seeds(seed):
+    rng = np.random.default_rng(900 + seed)
+    shape = checks._draw_shape(rng)
+    epsilon = round(checks._wide(rng, 1e-5, 0.5), 6)
+    with cases.fresh(seed):
+        x, gamma, grad_output = checks._backward_data(shape, 0)
+    expected = checks.autodiff_backward(x, gamma, grad_output, epsilon)
+    for fn in BACKWARDS:
+        for got, wanted in zip(fn(x, gamma, grad_output, epsilon), expected, strict=True):
+            assert compare(got, wanted, checks.BACKWARD_TOL) is None, fn
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_simulation_agrees_with_keras(seed):
+    """The NumPy model that names mistakes is Keras's layer when no flag is set."""
+    rng = np.random.default_rng(1000 + seed)
+    shape, kwargs, batches, weights = _random_setup(rng)
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("center", "scale")}
+    weights = {
+        **weights,
+        "gamma": weights.get("gamma", np.ones(shape[-1], "float32")),
+        "beta": weights.get("beta", np.zeros(shape[-1], "float32")),
+    }
+    steps = [(batches[0], True), (batches[1], True), (batches[2], False), (batches[2], None)]
+    layer = checks._keras_layer(kwargs, shape, weights)
+    results = []
+    for x, training in steps:
+        out = harness_ops.call_steps(layer, [x], training)
+        state = out["weights"][0]
+        results.append((out["outputs"][0], state["moving_mean"], state["moving_variance"]))
+    wanted = catalogue.simulate(steps, weights, **kwargs)
+    np.testing.assert_allclose(
+        catalogue.pack(results), catalogue.pack(wanted), atol=1e-4, rtol=1e-4
+    )
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_backward_model_is_autodiff(seed):
+    rng = np.random.default_rng(1100 + seed)
+    shape = checks._draw_shape(rng)
+    x, gamma, g = rng.normal(size=shape), rng.normal(size=shape[-1]), rng.normal(size=shape)
+    for got, wanted in zip(
+        catalogue.backward(x, gamma, g, 0.01),
+        checks.autodiff_backward(x, gamma, g, 0.01),
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, wanted, atol=1e-9, rtol=1e-9)
+
+
+def test_the_worked_example_is_right():
+    mean, variance = keras.ops.moments(checks.HAND_X, axes=[0])
+    np.testing.assert_array_equal(np.asarray(mean), checks.HAND_MEAN)
+    np.testing.assert_array_equal(np.asarray(variance), checks.HAND_VARIANCE)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_disguised_worked_example_is_exact(seed):
+    with cases.fresh(seed):
+        x, mean, variance, words = checks._hand_example()
+    assert "shuffled" in words
+    axes = list(range(x.ndim - 1))
+    got_mean, got_variance = keras.ops.moments(x, axes=axes)
+    np.testing.assert_array_equal(np.asarray(got_mean), mean)
+    np.testing.assert_array_equal(np.asarray(got_variance), variance)
+
+
+# --- fresh cases, as when grading ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_function_checks_pass_correct_code_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for fn in STATISTICS:
+            checks.check_batch_statistics(fn)
+            checks.check_batch_statistics(fn, hidden=True)
+        for fn in BACKWARDS:
+            checks.check_batchnorm_backward(fn)
+            checks.check_batchnorm_backward(fn, hidden=True)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
+    with cases.fresh(seed):
+        for cls in LAYERS:
+            checks.check_training_mode(cls, hidden=True)
+            checks.check_moving_statistics(cls, hidden=True)
+            checks.check_inference_mode(cls, hidden=True)
+        for cls in (ReferenceBatchNormalization, FusedBatchNormalization):
+            checks.check_trainable_false(cls)
+            checks.check_batchnorm_trains(cls)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_wrong_functions_fail_on_fresh_cases(seed):
+    from solutions.mistakes import batchnorm as wrong
+
+    with cases.fresh(seed):
+        for fn in (
+            wrong.batch_statistics_unbiased,
+            wrong.batch_statistics_per_sample,
+            wrong.batch_statistics_all_axes,
+        ):
+            for hidden in (False, True):
+                with pytest.raises(CheckFailed, match="Likely mistake"):
+                    checks.check_batch_statistics(fn, hidden=hidden)
+        for fn in (
+            wrong.backward_constant_statistics,
+            wrong.backward_constant_variance,
+            wrong.backward_gamma_raw,
+        ):
+            for hidden in (False, True):
+                with pytest.raises(CheckFailed, match="Likely mistake"):
+                    checks.check_batchnorm_backward(fn, hidden=hidden)
+
+
+# --- the guard -----------------------------------------------------------------------------------
+
+X = np.random.default_rng(0).normal(size=(4, 3, 3, 2)).astype("float32")
+MEAN, VARIANCE = np.zeros(2, "float32"), np.ones(2, "float32")
+
+
+@pytest.mark.parametrize(
+    "builtin",
+    [
+        lambda: keras.layers.BatchNormalization()(X, training=True),
+        lambda: ops.batch_normalization(X, MEAN, VARIANCE, axis=-1),
+        lambda: tf.nn.batch_normalization(X, MEAN, VARIANCE, None, None, 1e-3),
+        lambda: tf.compat.v1.nn.fused_batch_norm(X, np.ones(2, "float32"), MEAN),
+        lambda: tf.raw_ops.FusedBatchNormV3(
+            x=X,
+            scale=np.ones(2, "float32"),
+            offset=MEAN,
+            mean=MEAN,
+            variance=VARIANCE,
+            is_training=True,
+        ),
+    ],
+    ids=[
+        "BatchNormalization",
+        "ops.batch_normalization",
+        "tf.nn.batch_normalization",
+        "fused_batch_norm",
+        "raw FusedBatchNormV3",
+    ],
+)
+def test_guard_catches_builtin_batch_normalization(builtin):
+    with forbid(checks.BATCHNORM.names, checks.BATCHNORM.op_types) as hits:
+        builtin()
+    assert hits
+
+
+def test_guard_catches_autodiff_in_the_backward_pass():
+    def with_tape(x, gamma, grad_output, epsilon=1e-3):
+        x = tf.constant(x)
+        layer = ReferenceBatchNormalization(epsilon=epsilon, dtype="float64")
+        layer.build(x.shape)
+        layer.gamma.assign(gamma)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+        grads = tape.gradient(y, [x, layer.gamma, layer.beta], output_gradients=grad_output)
+        return tuple(g.numpy() for g in grads)
+
+    with pytest.raises(CheckFailed, match="automatic differentiation"):
+        checks.check_batchnorm_backward(with_tape)
+
+
+def test_guard_allows_the_ops_a_student_needs():
+    with forbid(checks.BACKWARD.names, checks.BACKWARD.op_types) as hits:
+        ops.moments(X, axes=[0, 1, 2])
+        ops.var(X, axis=0)
+        ops.rsqrt(ops.mean(ops.square(X), axis=0) + 1e-3)
+        ops.einsum("...c,c->...c", X, np.ones(2, "float32"))
+        layer = ReferenceBatchNormalization()
+        layer(X, training=True)
+        layer(X)
+        reference_backward(X, np.ones(2), np.ones_like(X))
+        backward_ops_float32(X, np.ones(2), np.ones_like(X))
+    assert hits == []
+
+
+def test_keras_layer_itself_is_refused():
+    class BatchNormalization(keras.layers.BatchNormalization):
+        pass
+
+    with pytest.raises(CheckFailed, match="built-in batch normalization"):
+        checks.check_training_mode(BatchNormalization)
+
+
+# --- stubs and broken output ---------------------------------------------------------------------
+
+
+def test_untouched_stubs_fail_with_advice():
+    def stub(*args, **kwargs):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        checks.check_batch_statistics(stub)
+    with pytest.raises(CheckFailed, match="not implemented yet"):
+        checks.check_batchnorm_backward(stub)
+
+    class BatchNormalization(ReferenceBatchNormalization):
+        def call(self, inputs, training=None):
+            raise NotImplementedError()
+
+    for check in (
+        checks.check_training_mode,
+        checks.check_inference_mode,
+        checks.check_trainable_false,
+    ):
+        with pytest.raises(CheckFailed, match="not implemented yet"):
+            check(BatchNormalization)
+
+
+def test_nan_output_is_named():
+    def nan_backward(x, gamma, grad_output, epsilon=1e-3):
+        grad_x, grad_gamma, grad_beta = reference_backward(x, gamma, grad_output, epsilon)
+        grad_x[0] = np.nan
+        return grad_x, grad_gamma, grad_beta
+
+    with pytest.raises(CheckFailed, match="NaN"):
+        checks.check_batchnorm_backward(nan_backward)
+
+
+def test_wrong_return_types_are_explained():
+    with pytest.raises(CheckFailed, match="expected a pair"):
+        checks.check_batch_statistics(lambda x: ops.mean(x, axis=0))
+    with pytest.raises(CheckFailed, match="expected a triple"):
+        checks.check_batchnorm_backward(
+            lambda x, gamma, g, epsilon: reference_backward(x, gamma, g, epsilon)[0]
+        )
+
+
+def test_weights_in_another_order_are_refused():
+    class BatchNormalization(ReferenceBatchNormalization):
+        def build(self, input_shape):
+            shape = (input_shape[-1],)
+            if self.center:
+                self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros")
+            if self.scale:
+                self.gamma = self.add_weight(name="gamma", shape=shape, initializer="ones")
+            self.moving_mean = self.add_weight(
+                name="moving_mean", shape=shape, initializer="zeros", trainable=False
+            )
+            self.moving_variance = self.add_weight(
+                name="moving_variance", shape=shape, initializer="ones", trainable=False
+            )
+
+    with pytest.raises(CheckFailed, match="another order"):
+        checks.check_batchnorm_contract(BatchNormalization)
+
+
+def test_trainable_moving_statistics_are_refused():
+    class BatchNormalization(ReferenceBatchNormalization):
+        def build(self, input_shape):
+            shape = (input_shape[-1],)
+            self.gamma = self.add_weight(name="gamma", shape=shape, initializer="ones")
+            self.beta = self.add_weight(name="beta", shape=shape, initializer="zeros")
+            self.moving_mean = self.add_weight(name="moving_mean", shape=shape, initializer="zeros")
+            self.moving_variance = self.add_weight(
+                name="moving_variance", shape=shape, initializer="ones"
+            )
+
+    with pytest.raises(CheckFailed, match="moving_mean is trainable"):
+        checks.check_batchnorm_contract(BatchNormalization)
+
+
+def test_a_flag_read_once_at_construction_is_caught():
+    class BatchNormalization(ReferenceBatchNormalization):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.frozen = not self.trainable
+
+        def call(self, inputs, training=None):
+            if training and not self.frozen:
+                mean, variance = reference_statistics(inputs)
+                m = self.momentum
+                self.moving_mean.assign(self.moving_mean * m + mean * (1 - m))
+                self.moving_variance.assign(self.moving_variance * m + variance * (1 - m))
+            else:
+                mean, variance = self.moving_mean, self.moving_variance
+            return self.gamma * (inputs - mean) / ops.sqrt(variance + self.epsilon) + self.beta
+
+    with pytest.raises(CheckFailed, match="layer.trainable = False"):
+        checks.check_trainable_false(BatchNormalization)
