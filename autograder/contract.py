@@ -8,10 +8,11 @@ they work on a local layer and on one in the grading sandbox alike.
 
 import inspect
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .feedback import CheckFailed
+from .feedback import CheckFailed, passed
 from .guard import ForbiddenOps
 from .student import label, perform, run
 
@@ -214,3 +215,106 @@ def check_output_shape(
         if formula:
             details.append(f"formula: {formula}")
         _fail(f"{name}.compute_output_shape gives {shape}; expected {tuple(expected)}.", details)
+
+
+@dataclass(frozen=True)
+class Build:
+    """A construction the contract checks: `cls(*args, **kwargs)` built for `input_shape` has
+    exactly `weights` ({name: shape}), trainable except those named in `non_trainable`."""
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    input_shape: tuple = ()
+    weights: dict = field(default_factory=dict)
+    non_trainable: tuple = ()
+
+
+@dataclass(frozen=True)
+class Contract:
+    """What makes the student's layer a drop-in for `keras.layers.<keras>`, declared:
+
+    - `arguments`: the constructor takes them with Keras's defaults, in Keras's order;
+    - `builds`: layers built from these arguments have exactly the listed weights (`how`
+      explains each shape as a formula, `shape_mistake(input_shape)` may name a mistake);
+    - `output_shapes`: for each (args, kwargs), `compute_output_shape` of each input shape
+      equals Keras's (`formula` is shown when it does not);
+    - `config`: (args, kwargs, keys): get_config holds the keys and round-trips;
+    - `symbolic`: (args, kwargs, input shape): called on a `keras.Input` it gives Keras's shape;
+    - `extra`: the lesson's own steps, called with the class, between builds and shapes.
+    """
+
+    what: str
+    keras: str
+    arguments: tuple
+    forbidden: ForbiddenOps
+    builds: tuple = ()
+    how: dict = field(default_factory=dict)
+    shape_mistake: Callable | None = None
+    output_shapes: tuple = ()
+    formula: str = ""
+    config: tuple | None = None
+    symbolic: tuple | None = None
+    symbolic_hint: str = ""
+    extra: Callable | None = None
+    passed: str = "{what} has Keras's arguments, weights, output shape and config"
+
+    def keras_layer(self, args, kwargs):
+        import keras
+
+        return getattr(keras.layers, self.keras)(*args, **kwargs)
+
+    def __call__(self, cls) -> None:
+        import keras
+
+        forbidden = self.forbidden
+        check_signature(cls, getattr(keras.layers, self.keras), self.arguments, forbidden=forbidden)
+        for build in self.builds:
+            layer = make_layer(cls, build.args, build.kwargs, forbidden=forbidden)
+            build_layer(layer, (None, *build.input_shape[1:]), forbidden=forbidden)
+            mistake = self.shape_mistake(build.input_shape) if self.shape_mistake else None
+            expect_weights(
+                layer,
+                build.weights,
+                how={k: v for k, v in self.how.items() if k in build.weights},
+                shape_mistake=mistake,
+                forbidden=forbidden,
+                non_trainable=build.non_trainable,
+            )
+        if self.extra is not None:
+            self.extra(cls)
+        for args, kwargs, shapes in self.output_shapes:
+            layer = make_layer(cls, args, kwargs, forbidden=forbidden)
+            build_layer(layer, (None, *shapes[0][1:]), forbidden=forbidden)
+            reference = self.keras_layer(args, kwargs)
+            for shape in shapes:
+                expected = tuple(reference.compute_output_shape(shape))
+                check_output_shape(layer, shape, expected, self.formula, forbidden=forbidden)
+        if self.config is not None:
+            args, kwargs, keys = self.config
+            layer = make_layer(cls, args, kwargs, forbidden=forbidden)
+            check_config_roundtrip(layer, keys, forbidden=forbidden)
+        if self.symbolic is not None:
+            self._check_symbolic(cls, *self.symbolic)
+        passed(self.passed.format(what=self.what))
+
+    def _check_symbolic(self, cls, args, kwargs, input_shape) -> None:
+        call = describe_call(self.what, args, kwargs)
+        shape = tuple(input_shape[1:])
+        symbolic = perform(
+            f"{call} on a symbolic keras.Input({shape})",
+            "symbolic_output",
+            cls,
+            tuple(input_shape),
+            tuple(args),
+            dict(kwargs),
+            forbidden=self.forbidden,
+        )
+        expected = tuple(self.keras_layer(args, kwargs).compute_output_shape(tuple(input_shape)))
+        if tuple(symbolic.shape) != expected:
+            details = [f"formula: {self.formula}"] if self.formula else []
+            _fail(
+                f"{call} on keras.Input({shape}) gives shape {tuple(symbolic.shape)}; "
+                f"expected {expected}.",
+                details,
+                self.symbolic_hint,
+            )

@@ -1,4 +1,9 @@
-"""Name a student's mistake by comparing their output with catalogued wrong variants."""
+"""Name a student's mistake by comparing their output with catalogued wrong variants.
+
+A catalogue (a lesson's `mistakes.py`) holds `Mistake`s, probes (small inputs that tell the
+variants apart) and `Variant`s (how each mistake shows in the output). A check declares a
+`Diagnosis`: the catalogue's probes and variants and how to run the student's code on a probe.
+"""
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -6,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compare import Tolerance, compare, to_numpy
+from .feedback import CheckFailed
 
 
 @dataclass(frozen=True)
@@ -54,3 +60,21 @@ def first_match(
         except Exception:  # a matcher that cannot apply to this output is simply not a match
             continue
     return None
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Which catalogued mistake the student's code makes, if any: run it on every probe (with
+    `output(student, probe)`, through `student.run`/`perform`) and match the variants."""
+
+    probes: Callable[[], Sequence[dict]]
+    variants: Sequence[Variant]
+    output: Callable[[object, dict], object]
+
+    def __call__(self, student) -> Mistake | None:
+        probes = self.probes()
+        try:
+            outputs = [self.output(student, probe) for probe in probes]
+        except CheckFailed:  # code that fails on a probe shows no catalogued mistake
+            return None
+        return first_match(outputs, probes, self.variants)

@@ -70,3 +70,13 @@ def wrap(text: str, indent: str = "", width: int = WIDTH, hang: str = "  ") -> l
 def passed(message: str) -> None:
     """Print a success note (shown in the notebook under the test cell), wrapped between words."""
     print("\n".join(wrap(f"OK: {message}", hang="    ")))
+
+
+def fail(headline: str, lines=(), *, case: str = "", mistake=None, hint: str = ""):
+    """Raise the failure every check raises: the headline; then the case, the lines that say
+    what is off (a `Mismatch`'s, say) and the catalogued mistake the output looks like."""
+    details = [f"case: {case}"] if case else []
+    details += list(lines)
+    if mistake is not None:
+        details.append(mistake.feedback())
+    raise CheckFailed(headline, details, hint)

@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 from keras import ops
 
+from autograder import lessons
 from autograder.checks import convolution as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from solutions.convolution import Conv2D as ReferenceConv2D
+
+cases = lessons.module("02_convolution", "cases")
 
 # --- independent cross_correlate2d -------------------------------------------------------------
 
@@ -166,7 +169,7 @@ def test_cross_correlate2d_tolerance_holds_over_seeds(seed):
     x, kernel = rng.normal(size=(h, w)), rng.normal(size=(kh, kw))
     expected = correlate_loops(x, kernel)
     for fn in CORRELATES[1:]:
-        assert compare(fn(x, kernel), expected, checks.CROSS_CORRELATE_TOL) is None
+        assert compare(fn(x, kernel), expected, cases.CROSS_CORRELATE_TOL) is None
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -176,13 +179,16 @@ def test_conv2d_tolerance_holds_over_seeds(seed):
     kh, kw = rng.integers(1, min(h, 5) + 1), rng.integers(1, min(w, 5) + 1)
     channels, filters = int(rng.integers(1, 17)), int(rng.integers(1, 9))
     shape = (int(rng.integers(1, 4)), int(h), int(w), channels)
-    x, kernel, bias = checks._random_case(shape, filters, (int(kh), int(kw)), seed)
-    expected = checks._keras_conv(shape, filters, (kh, kw), True, None, kernel, bias)(x)
+    x, kernel, bias = cases.random_conv(shape, filters, (int(kh), int(kw)), seed)
+    keras_layer = checks.CONV2D.reference(
+        (filters, (kh, kw)), {}, shape, {"kernel": kernel, "bias": bias}
+    )
+    expected = keras_layer(x)
     for cls in (ReferenceConv2D, EinsumConv2D):
         layer = cls(filters, (int(kh), int(kw)))
         layer.build(shape)
         layer.set_weights([kernel, bias])
-        assert compare(layer(x), np.asarray(expected), checks.CONV2D_TOL) is None
+        assert compare(layer(x), np.asarray(expected), cases.CONV2D_TOL) is None
 
 
 def test_keras_conv2d_itself_is_refused():

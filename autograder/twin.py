@@ -1,0 +1,139 @@
+"""A student layer and its Keras namesake, built alike with the same weights, and the check
+every lesson with a layer declares: its outputs equal Keras's.
+
+A lesson says what is its own (the layer's name in `keras.layers`, how each weight's shape is
+formed, the cases, the tolerance, the catalogue); `MatchesKeras` builds both layers for each
+case, copies the case's weights into both, calls both and compares.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .compare import Tolerance
+from .contract import assign_weights, build_layer, describe_call, make_layer
+from .diagnosis import Diagnosis
+from .guard import ForbiddenOps
+from .harness import ops
+from .judge import Case, Compare
+from .student import run
+
+
+@dataclass(frozen=True)
+class Twin:
+    """The student's layer class and `keras.layers.<keras>`, constructed with the same
+    arguments and holding the same weights.
+
+    `how` explains each weight's shape as a formula, for feedback ({"kernel": "(kh, kw, input
+    channels, filters)"}); `shape_mistake(input_shape)` may give a function that names a
+    catalogued mistake for a wrong weight shape (see `contract.expect_weights`).
+    """
+
+    keras: str
+    how: dict[str, str] = field(default_factory=dict)
+    shape_mistake: Callable | None = None
+
+    def student(self, cls, args, kwargs, input_shape, values=None, *, forbidden: ForbiddenOps):
+        """The student's layer, built for `input_shape` (batch size left free), with `values`
+        ({weight name: array}) copied in after checking names and shapes."""
+        layer = make_layer(cls, tuple(args), dict(kwargs), forbidden=forbidden)
+        build_layer(layer, (None, *input_shape[1:]), forbidden=forbidden)
+        if values:
+            mistake = self.shape_mistake(input_shape) if self.shape_mistake else None
+            how = {k: v for k, v in self.how.items() if k in values}
+            assign_weights(layer, values, how=how, shape_mistake=mistake, forbidden=forbidden)
+        return layer
+
+    def reference(self, args, kwargs, input_shape, values=None):
+        """Keras's layer, built the same way, with the same weights."""
+        import keras
+
+        layer = getattr(keras.layers, self.keras)(*args, **kwargs)
+        layer.build((None, *input_shape[1:]))
+        if values:
+            ops.assign(layer, values)
+        return layer
+
+    def call(self, args=(), kwargs=None) -> str:
+        """`Conv2D(4, 3, activation='relu')`, for feedback."""
+        return describe_call(self.keras, tuple(args), kwargs or {})
+
+
+@dataclass(frozen=True)
+class LayerCase(Case):
+    """A case of a layer check: the constructor's arguments, the inputs and the weights.
+
+    `args` are the constructor's positional arguments; `inputs` what the layer is called on;
+    `expected` is left None and computed by Keras's layer.
+    """
+
+    layer_kwargs: dict = field(default_factory=dict)
+    inputs: np.ndarray | None = None
+    weights: dict = field(default_factory=dict)
+    call_kwargs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MatchesKeras(Compare):
+    """On every case, the student's layer gives Keras's output with the same weights."""
+
+    twin: Twin | None = None
+
+    def run(self, student, case: LayerCase):
+        layer = self.twin.student(
+            student,
+            case.args,
+            case.layer_kwargs,
+            case.inputs.shape,
+            case.weights,
+            forbidden=self.forbidden,
+        )
+        return run(
+            self.what,
+            layer,
+            case.inputs,
+            case=case.text,
+            forbidden=self.forbidden,
+            **case.call_kwargs,
+        )
+
+    def judge(self, student, case: LayerCase, output) -> None:
+        reference = self.twin.reference(
+            case.args, case.layer_kwargs, case.inputs.shape, case.weights
+        )
+        expected = np.asarray(reference(case.inputs, **case.call_kwargs))
+        super().judge(student, _with_expected(case, expected), output)
+
+
+def _with_expected(case: LayerCase, expected) -> LayerCase:
+    from dataclasses import replace
+
+    return replace(case, expected=expected)
+
+
+def matches_keras(
+    what: str,
+    twin: Twin,
+    cases: Callable[[bool], Iterable[LayerCase]],
+    tolerance: Tolerance,
+    forbidden: ForbiddenOps,
+    diagnosis: Diagnosis | None = None,
+    **kwargs,
+) -> MatchesKeras:
+    """The check that `what` matches `keras.layers.<twin.keras>` on `cases`, with the usual
+    headline and OK line."""
+    keras_name = f"keras.layers.{twin.keras}"
+    return MatchesKeras(
+        what=what,
+        cases=cases,
+        tolerance=tolerance,
+        forbidden=forbidden,
+        headline=kwargs.pop(
+            "headline", f"{what} does not match {keras_name} with the same weights."
+        ),
+        passed=kwargs.pop("passed", f"{what} matches {keras_name} on {{count}} cases"),
+        diagnosis=diagnosis,
+        twin=twin,
+        **kwargs,
+    )
