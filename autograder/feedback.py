@@ -72,7 +72,7 @@ def passed(message: str) -> None:
     print("\n".join(wrap(f"OK: {message}", hang="    ")))
 
 
-def fail(headline: str, lines=(), *, case: str = "", mistake=None, hint: str = ""):
+def fail(headline: str, lines=(), mistake=None, hint: str = "", *, case: str = ""):
     """Raise the failure every check raises: the headline; then the case, the lines that say
     what is off (a `Mismatch`'s, say) and the catalogued mistake the output looks like."""
     details = [f"case: {case}"] if case else []

@@ -17,8 +17,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from autograder.checks import transfer_learning as checks  # noqa: E402
-from autograder.harness import cases, ops  # noqa: E402
+from autograder import lessons  # noqa: E402
+from autograder.harness import cases  # noqa: E402
+
+checks = lessons.module("09_transfer_learning", "cases")  # the checks' tables and data
+ops = lessons.module("09_transfer_learning", "ops")  # the trusted operations the checks use
 
 
 def accuracy(model, x, y) -> float:
@@ -28,8 +31,8 @@ def accuracy(model, x, y) -> float:
 def one_seed(seed: int) -> dict[str, float]:
     with cases.fresh(seed):
         found = {}
-        x, y = checks._target(checks.HEAD_IMAGES, 62)
-        x_test, y_test = checks._target(checks.TEST_IMAGES, 64)
+        x, y = checks.target(checks.HEAD_IMAGES, 62)
+        x_test, y_test = checks.target(checks.TEST_IMAGES, 64)
         base = ops.pretrained_base()
         ops.set_trainable(base, False)
         model = ops.transfer_model(base, 10, seed=cases.seed(61))
@@ -40,8 +43,8 @@ def one_seed(seed: int) -> dict[str, float]:
             base = ops.pretrained_base()
             ops.set_trainable(base, False)
             model = ops.transfer_model(base, 10, seed=cases.seed(71))
-            x, y = checks._target(checks.HEAD_IMAGES, 72)
-            x_test, y_test = checks._target(checks.TEST_IMAGES, 73)
+            x, y = checks.target(checks.HEAD_IMAGES, 72)
+            x_test, y_test = checks.target(checks.TEST_IMAGES, 73)
             ops.compile_fit(
                 model, x, y, checks.HEAD_RATE, checks.TUNE_HEAD_EPOCHS, checks.HEAD_BATCH
             )

@@ -1,0 +1,186 @@
+"""Lesson 09's cases: the RandomFlip tables and their false-failure bound, the transfer
+workflow's data and thresholds (each with how it was measured), and the oracle of the
+pretrained base's features."""
+
+from functools import cache, partial
+
+import numpy as np
+
+from ...compare import Tolerance
+from ...guard import ForbiddenOps
+from ...harness import cases
+
+FLIP_OPS = (
+    "keras.layers.RandomFlip.get_random_transformation",
+    "keras.layers.RandomFlip.transform_images",
+    "keras.layers.RandomFlip._flip_inputs",
+    "tensorflow.image.flip_left_right",
+    "tensorflow.image.flip_up_down",
+    "tensorflow.image.random_flip_left_right",
+    "tensorflow.image.random_flip_up_down",
+    "tensorflow.image.stateless_random_flip_left_right",
+    "tensorflow.image.stateless_random_flip_up_down",
+)
+# What lesson 09 forbids in every graded call (its workflow checks too: they call student code).
+FLIPS = ForbiddenOps(
+    "a built-in random flip",
+    FLIP_OPS,
+    "this lesson asks you to flip with ops.flip (or a reversed slice such as x[:, :, ::-1]) and "
+    "to draw each image's decision yourself with keras.random.uniform",
+)
+
+MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+WHAT = {
+    "unchanged": "left as it was",
+    "horizontal": "mirrored left to right (width axis reversed)",
+    "vertical": "mirrored top to bottom (height axis reversed)",
+    "both": "turned by 180 degrees (both axes reversed)",
+    "channels": "given its channels in reverse order",
+    "other": "changed into something that is neither the image nor a flip of it",
+}
+
+# (mode, input shape, seed) of the modes check: batches of distinct random images.
+MODE_CASES = {
+    "public": [
+        ("horizontal", (64, 5, 7, 2), 1),
+        ("vertical", (64, 6, 5, 1), 2),
+        ("horizontal_and_vertical", (128, 4, 6, 3), 3),
+    ],
+    "hidden": [
+        ("horizontal", (96, 9, 4, 1), 4),
+        ("vertical", (96, 3, 8, 3), 5),
+        ("horizontal_and_vertical", (160, 7, 7, 1), 6),
+        ("horizontal_and_vertical", (64, 2, 3, 4), 7),
+    ],
+}
+# (mode, input shape, seed) of the per-image check.
+# Two channels or more, so that reversing the channels is a change too.
+PER_IMAGE_CASES = {
+    "public": [("horizontal", (64, 6, 6, 2), 11), ("horizontal_and_vertical", (64, 5, 4, 3), 12)],
+    "hidden": [("vertical", (64, 8, 5, 2), 13), ("horizontal", (80, 3, 9, 3), 14)],
+}
+# When grading, hidden checks add this many cases drawn at random.
+EXTRA_HIDDEN = 2
+
+# A correct layer flips each axis of each image with probability 1/2, independently. A count of
+# flips outside the central interval of Binomial(n, 1/2) that holds all but FLIP_FALSE_FAILURE
+# of the probability fails: at most one correct layer in a billion fails per count.
+FLIP_FALSE_FAILURE = 1e-9
+
+# num_classes, images, seed of the TransferModel check.
+MODEL_CASES = {"public": [(10, 6, 21)], "hidden": [(3, 5, 22), (24, 4, 23)]}
+# Layer names unfreeze_from is called with.
+UNFREEZE_CASES = {"public": ["block3_conv"], "hidden": ["block2_conv", "block3_bn", "block2_pool"]}
+
+HEAD_IMAGES, TEST_IMAGES = 100, 300  # 10 labelled images per class; a test set of 30 per class
+HEAD_EPOCHS, HEAD_BATCH, HEAD_RATE = 10, 16, 1e-2
+TUNE_HEAD_EPOCHS, TUNE_EPOCHS, TUNE_RATE = 6, 5, 1e-4
+# Measured over 100 fresh grading seeds (benchmarks/transfer_learning_checks.py): a head trained
+# as above on 10 letters per class scores 0.77 on average on 300 test images, never below 0.71;
+# 0.55 leaves room for other CPUs and draws. A head that learned nothing scores about 0.10.
+HEAD_THRESHOLD = 0.55
+# Over the same seeds, fine-tuning block 3 at 1e-4 for 5 epochs changed the test accuracy by
+# -0.027 to +0.057; at the head's rate 1e-2 it fell by 0.31 on average (0.09 to 0.55). A drop of
+# more than 0.10 means the pretrained weights were damaged.
+TUNE_MAX_DROP = 0.10
+
+OUTPUT_TOL = Tolerance(
+    1e-5,
+    1e-4,
+    "the same float32 convolutions, summed in another order by the pooling and the head",
+)
+
+
+def table(stored: dict, hidden: bool, draw) -> list:
+    """The stored public or hidden rows; when grading, hidden adds EXTRA_HIDDEN drawn ones."""
+    return cases.pick(stored["hidden" if hidden else "public"], draw, EXTRA_HIDDEN if hidden else 0)
+
+
+def noise(shape, seed) -> np.ndarray:
+    """Distinct random images (float32): no image equals any of its flips."""
+    return np.random.default_rng(cases.seed(seed)).normal(size=shape).astype("float32")
+
+
+def flip_count_bounds(n: int) -> tuple[int, int]:
+    """The counts of flips (of n images, each flipped with probability 1/2) a correct layer
+    stays within but for a probability of FLIP_FALSE_FAILURE."""
+    from scipy.stats import binom
+
+    low = int(binom.ppf(FLIP_FALSE_FAILURE / 2, n, 0.5))
+    high = int(binom.isf(FLIP_FALSE_FAILURE / 2, n, 0.5))
+    return low, high
+
+
+def _draw_flip_case(rng, min_channels=1):
+    """A fresh (mode, input shape, seed): 64 to 160 images of 2 to 11 pixels a side."""
+    mode = MODES[int(rng.integers(len(MODES)))]
+    height, width = (int(v) for v in rng.integers(2, 12, size=2))
+    channels = int(rng.integers(min_channels, 5))
+    return mode, (int(rng.integers(64, 161)), height, width, channels), 0
+
+
+def mode_cases(hidden: bool) -> list:
+    return table(MODE_CASES, hidden, _draw_flip_case)
+
+
+def per_image_cases(hidden: bool) -> list:
+    return table(PER_IMAGE_CASES, hidden, partial(_draw_flip_case, min_channels=2))
+
+
+def model_cases(hidden: bool) -> list:
+    return table(
+        MODEL_CASES, hidden, lambda rng: (int(rng.integers(2, 31)), int(rng.integers(2, 9)), 0)
+    )
+
+
+def unfreeze_cases(hidden: bool) -> list:
+    def draw(rng):
+        names = base_layers()[1:]
+        return names[int(rng.integers(len(names)))]
+
+    return table(UNFREEZE_CASES, hidden, draw)
+
+
+def target(n, seed):
+    """`n` labelled images of the target task (letters), drawn from `seed`."""
+    from course import pretrained
+
+    return pretrained.target_data(n, seed=cases.seed(seed))
+
+
+# --- the oracle: the pretrained base, in the grader --------------------------------------------
+
+
+@cache
+def local_base():
+    """A copy of the pretrained base in the grader, never changed: the oracle of the features."""
+    from course import pretrained
+
+    return pretrained.load_base()
+
+
+@cache
+def base_layers() -> tuple[str, ...]:
+    return tuple(layer.name for layer in local_base().layers)
+
+
+def base_parameters() -> int:
+    return int(local_base().count_params())
+
+
+def features(x, preprocess=True) -> np.ndarray:
+    """Global average of the pretrained base's feature maps (inference mode), float64."""
+    from course import pretrained
+
+    inputs = pretrained.preprocess_input(np.asarray(x, "float32")) if preprocess else x
+    maps = np.asarray(local_base()(np.asarray(inputs, "float32"), training=False))
+    return maps.astype(np.float64).mean(axis=(1, 2))
+
+
+def head_output(feats, kernel, bias, softmax=True) -> np.ndarray:
+    """The probabilities (or logits) of a Dense head with `kernel` and `bias` on `feats`."""
+    logits = feats @ np.asarray(kernel, np.float64) + np.asarray(bias, np.float64)
+    if not softmax:
+        return logits
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
