@@ -157,3 +157,12 @@ class SpatialDropout2D(Dropout):
         config = super().get_config()
         del config["noise_shape"]  # fixed by data_format; not an argument of this layer
         return {**config, "data_format": self.data_format}
+
+
+# What this lesson gives the library (`solutions.layers`): exported name -> (layer, the
+# Keras test module under keras/src/layers that tests its namesake). A later lesson's
+# entry of the same name replaces it.
+LIBRARY = {
+    "Dropout": (Dropout, "dropout_test.py"),
+    "SpatialDropout2D": (SpatialDropout2D, "spatial_dropout_test.py"),
+}

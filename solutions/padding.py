@@ -280,3 +280,9 @@ class Conv2D(BaseConv):
             sizes.append(None if n is None else n + before + after - k + 1)
         return (batch, *sizes, self.filters)
         ### END SOLUTION
+
+
+# What this lesson gives the library (`solutions.layers`): exported name -> (layer, the
+# Keras test module under keras/src/layers that tests its namesake). A later lesson's
+# entry of the same name replaces it.
+LIBRARY = {"ZeroPadding2D": (ZeroPadding2D, "zero_padding2d_test.py")}

@@ -273,3 +273,13 @@ class GlobalAveragePooling2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+# What this lesson gives the library (`solutions.layers`): exported name -> (layer, the
+# Keras test module under keras/src/layers that tests its namesake). A later lesson's
+# entry of the same name replaces it.
+LIBRARY = {
+    "MaxPooling2D": (MaxPooling2D, "max_pooling_test.py"),
+    "AveragePooling2D": (AveragePooling2D, "average_pooling_test.py"),
+    "GlobalAveragePooling2D": (GlobalAveragePooling2D, "global_average_pooling_test.py"),
+}

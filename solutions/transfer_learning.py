@@ -200,3 +200,9 @@ def fine_tune(model, x, y, epochs=10, batch_size=16, learning_rate=1e-4):
         model, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate
     )
     ### END SOLUTION
+
+
+# What this lesson gives the library (`solutions.layers`): exported name -> (layer, the
+# Keras test module under keras/src/layers that tests its namesake). A later lesson's
+# entry of the same name replaces it.
+LIBRARY = {"RandomFlip": (RandomFlip, "random_flip_test.py")}
