@@ -230,11 +230,17 @@ def _probe_output(cls, probe):
     if kind == "seed":
         twin = make_layer(cls, (rate,), kwargs, forbidden=DROPOUT)
         return _stack([call(training=True), run(name, twin, x, forbidden=DROPOUT, training=True)])
-    if kind == "rate_one":
+    if kind == "rate_one":  # NaN when the output or its gradient is
         try:
-            return to_numpy(call(training=True)).astype(np.float64)
+            result = perform(f"the gradient through {name}", "gradients", layer, x,
+                             upstream=np.ones_like(x), training=True, forbidden=DROPOUT)  # fmt: skip
         except CheckFailed:  # a ZeroDivisionError, say: not zeros either
             return np.array([np.nan])
+        out = to_numpy(result["output"]).astype(np.float64)
+        gradient = result["inputs"]
+        if gradient is not None and not np.isfinite(to_numpy(gradient)).all():
+            return np.full_like(out, np.nan)
+        return out
     return to_numpy(call(training=True)).astype(np.float64)  # noise, spatial, spatial_first
 
 
@@ -756,7 +762,15 @@ def check_dropout_noise_shape(Dropout, hidden=False):
 # --- gradient ------------------------------------------------------------------------------------
 
 
-GRADIENT_CASES = (((6, 120), None, 0.3, 101), ((4, 10, 12), (None, 1, None), 0.6, 102))
+# (input shape, noise_shape, rate, seed). At rate=1 every value is dropped and the gradient is
+# 0 everywhere (Keras's own layer gives no gradient at all, which is the same); dividing by
+# 1 - rate = 0 inside the graph makes it NaN even where the output is a clean 0.
+GRADIENT_CASES = (
+    ((6, 120), None, 0.3, 101),
+    ((4, 10, 12), (None, 1, None), 0.6, 102),
+    ((4, 50), None, 1.0, 103),
+)
+RATE_ONE_HINT = "rate=1 drops everything: return zeros"
 
 
 def check_dropout_gradient(Dropout):
@@ -770,7 +784,10 @@ def check_dropout_gradient(Dropout):
         layer = make_layer(Dropout, (rate,), kwargs, forbidden=DROPOUT)
         result = perform(f"the gradient through {call}", "gradients", layer, x,
                          upstream=upstream, training=True, forbidden=DROPOUT)  # fmt: skip
-        if result["inputs"] is None:
+        gradient = result["inputs"]
+        if gradient is None and rate == 1:  # the output does not depend on the inputs
+            gradient = np.zeros(shape)
+        if gradient is None:
             _fail(
                 f"No gradient flows back through {call}.",
                 ["the output does not depend on the inputs through operations TensorFlow can "
@@ -779,18 +796,22 @@ def check_dropout_gradient(Dropout):
             )  # fmt: skip
         out, nonfinite = _as_array(result["output"], x, call, case)
         if nonfinite:
-            _fail(f"{call} gives NaN or inf.", [f"case: {case}", nonfinite])
+            _fail(f"{call} gives NaN or inf.", [f"case: {case}", nonfinite],
+                  _diagnose_dropout(Dropout), RATE_ONE_HINT if rate == 1 else "")  # fmt: skip
         kept = out != 0  # the inputs have no zeros: a kept value is never 0
-        expected = upstream * np.where(kept, 1.0 / (1.0 - rate), 0.0)
-        mismatch = compare(result["inputs"], expected, GRADIENT_TOL, name="d loss / d inputs")
+        expected = upstream * np.where(kept, 1.0 / (1.0 - rate) if rate < 1 else 0.0, 0.0)
+        mismatch = compare(gradient, expected, GRADIENT_TOL, name="d loss / d inputs")
         if mismatch:
             _fail(
                 f"The gradient through {call} is not 1 / (1 - rate) where a value was kept "
                 "and 0 where it was dropped.",
                 [f"case: {case}", *mismatch.lines],
                 _diagnose_dropout(Dropout),
-                "scale the kept values by 1 / (1 - rate) and build the output from the inputs "
-                "with keras.ops (ops.where, *), the mask a constant",
+                f"{RATE_ONE_HINT}, before any division by 1 - rate = 0 (ops.where's gradient "
+                "still multiplies the branch it drops: 0 * inf is NaN)"
+                if rate == 1
+                else "scale the kept values by 1 / (1 - rate) and build the output from the "
+                "inputs with keras.ops (ops.where, *), the mask a constant",
             )
     passed(
         "the gradient is 1 / (1 - rate) where your layer kept a value and 0 where it dropped one"

@@ -508,3 +508,27 @@ def test_wrong_code_fails_on_fresh_cases(seed):
                 checks.check_dropout_kept_values(no_rescaling, hidden=hidden)
             with pytest.raises(CheckFailed, match="SpatialDropout2D drops single values"):
                 checks.check_spatial_dropout_maps(elements, hidden=hidden)
+
+
+# --- rate=1: zeros out, zeros back ---------------------------------------------------------------
+
+
+class WhereRateOneDropout(ReferenceDropout):
+    """The reference without its rate=1 special case: ops.where selects 0 everywhere, so the
+    output is clean zeros, but the branch it drops is x / 0 and the gradient 0 * inf = NaN."""
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        shape = reference_mask_shape(ops.shape(inputs), self.noise_shape)
+        keep = keras.random.uniform(shape, seed=self.seed_generator) >= self.rate
+        return ops.where(keep, inputs / (1 - self.rate), ops.zeros_like(inputs))
+
+
+def test_a_nan_gradient_at_rate_one_is_caught_and_named():
+    checks.check_dropout_kept_values(WhereRateOneDropout, hidden=True)  # zeros: looks right
+    with pytest.raises(CheckFailed) as failed:
+        checks.check_dropout_gradient(WhereRateOneDropout)
+    message = str(failed.value)
+    assert "The gradient through Dropout(1.0" in message
+    assert "Likely mistake: rate=1 divides by zero." in message
