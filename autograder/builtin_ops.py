@@ -114,3 +114,20 @@ POOLING_OPS = (
     "skimage.filters.rank.maximum",
     "skimage.filters.rank.mean",
 )
+
+DROPOUT_OPS = (
+    "keras.random.dropout",
+    "keras.src.random.random.dropout",
+    "keras.src.backend.tensorflow.random.dropout",
+    "keras.src.layers.regularization.dropout.Dropout.call",
+    "keras.src.layers.regularization.spatial_dropout.BaseSpatialDropout.call",
+    "tensorflow.nn.dropout",
+    "tensorflow.nn.experimental.stateless_dropout",
+    "tensorflow.nn.experimental.general_dropout",
+    "tensorflow.compat.v1.nn.dropout",
+    "tensorflow.python.ops.nn_ops.dropout",
+    "tensorflow.python.ops.nn_ops.dropout_v2",
+    "tensorflow.python.ops.nn_ops._dropout",
+    "tensorflow.python.ops.nn_ops.stateless_dropout",
+    "tensorflow.python.ops.nn_ops.general_dropout",
+)

@@ -70,11 +70,28 @@ class Diagnosis:
     probes: Callable[[], Sequence[dict]]
     variants: Sequence[Variant]
     output: Callable[[object, dict], object]
+    # When given, a probe the code cannot run (it raises, or its output is None) is left out,
+    # and only the variants `usable(variants, probes that ran)` are tried.
+    usable: Callable[[Sequence[Variant], list[dict]], Sequence[Variant]] | None = None
 
     def __call__(self, student) -> Mistake | None:
         probes = self.probes()
+        if self.usable is not None:
+            return self._on_what_ran(student, probes)
         try:
             outputs = [self.output(student, probe) for probe in probes]
         except CheckFailed:  # code that fails on a probe shows no catalogued mistake
             return None
         return first_match(outputs, probes, self.variants)
+
+    def _on_what_ran(self, student, probes) -> Mistake | None:
+        outputs, ran = [], []
+        for probe in probes:
+            try:
+                output = self.output(student, probe)
+            except Exception:  # a probe the code cannot run tells nothing
+                output = None
+            if output is not None:
+                outputs.append(output)
+                ran.append(probe)
+        return first_match(outputs, ran, self.usable(self.variants, ran))

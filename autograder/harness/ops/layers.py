@@ -12,6 +12,7 @@ __all__ = [
     "signature",
     "config_roundtrip",
     "gradients",
+    "spec_layer",
     "build_model",
     "model_summary",
     "fit",
@@ -136,6 +137,17 @@ def gradients(layer, inputs, upstream=None, target=None, training=None, allow_in
     }
 
 
+def spec_layer(entry):
+    """The layer of one entry of a model spec (see the module docstring)."""
+    import keras
+
+    if entry[0] == "keras":
+        _, name, args, kwargs = entry
+        return getattr(keras.layers, name)(*args, **kwargs)
+    target, args, kwargs = entry
+    return build_layer(target, args, kwargs)
+
+
 def build_model(spec, input_shape):
     """A functional Keras model of the layers of `spec` (see the module docstring)."""
     import keras
@@ -143,13 +155,7 @@ def build_model(spec, input_shape):
     inputs = keras.Input(tuple(input_shape[1:]))
     outputs = inputs
     for entry in spec:
-        if entry[0] == "keras":
-            _, name, args, kwargs = entry
-            layer = getattr(keras.layers, name)(*args, **kwargs)
-        else:
-            target, args, kwargs = entry
-            layer = build_layer(target, args, kwargs)
-        outputs = layer(outputs)
+        outputs = spec_layer(entry)(outputs)
     return keras.Model(inputs, outputs)
 
 

@@ -5,7 +5,7 @@ recognised by what every output of it shows whatever the draw: which values are 
 the others are divided by, which axes share one decision, whether two calls differ. Probe
 inputs never hold a zero (|x| in [0.5, 2]), so a zero in an output is a dropped value.
 
-A probe is a dict with a "kind" (how the check runs it, see `autograder.checks.dropout`) and
+A probe is a dict with a "kind" (how the checks run it, see `checks._probe_output`) and
 its output is an array: for kinds that call a layer several times, the calls stacked on a new
 first axis. A variant lists the probe kinds it needs and a predicate for each.
 """
@@ -270,9 +270,9 @@ def variant(mistake: Mistake, **predicates) -> KindVariant:
     return KindVariant(mistake, matches, tuple(predicates))
 
 
-def usable(variants, kinds) -> list[KindVariant]:
+def usable(variants, probes) -> list[KindVariant]:
     """The variants whose probe kinds all ran (a variant never matches on missing evidence)."""
-    present = set(kinds)
+    present = {probe["kind"] for probe in probes}
     return [v for v in variants if set(v.kinds) <= present]
 
 
@@ -301,9 +301,23 @@ def _rate_as_keep(out, probe):
     return scale and keep_fraction_is(out, x, rate)
 
 
-def _batch_shared(out, probe):
-    mask = kept(out, probe["x"])
-    return mask is not None and looks_dropped(out, probe["x"]) and constant_along(mask, 0)
+def _pattern(shared=None, varies=None):
+    """A predicate: the output looks dropped, its mask constant along the axes `shared` and not
+    along the axes `varies` (or `varies(probe)`); None skips either test."""
+
+    def shows(out, probe):
+        mask = kept(out, probe["x"])
+        if mask is None or not looks_dropped(out, probe["x"]):
+            return False
+        axes = varies(probe) if callable(varies) else varies
+        same = shared is None or constant_along(mask, shared)
+        return same and (axes is None or not constant_along(mask, axes))
+
+    return shows
+
+
+def _noise_ones(probe):
+    return tuple(i for i, n in enumerate(probe["noise_shape"]) if n == 1)
 
 
 def _inference(predicate):
@@ -329,13 +343,6 @@ def _dropped(out, probe):
     return mask is not None and not mask.all() and np.isfinite(out).all()
 
 
-def _noise_ignored(out, probe):
-    x = probe["x"]
-    mask = kept(out, x)
-    axes = tuple(i for i, n in enumerate(probe["noise_shape"]) if n == 1)
-    return mask is not None and looks_dropped(out, x) and not constant_along(mask, axes)
-
-
 def _nan(out, probe):
     return bool(np.isnan(np.asarray(out, dtype=float)).any())
 
@@ -350,8 +357,8 @@ DROPOUT_VARIANTS = (
     variant(RESCALED_AT_INFERENCE, infer=_inference(_rescaled)),
     variant(RATE_AS_KEEP, train=_train(_rate_as_keep)),
     variant(NO_RESCALING, train=_train(_no_rescaling)),
-    variant(BATCH_SHARED_MASK, train=_train(_batch_shared)),
-    variant(NOISE_SHAPE_IGNORED, noise=_noise_ignored),
+    variant(BATCH_SHARED_MASK, train=_train(_pattern(shared=0))),
+    variant(NOISE_SHAPE_IGNORED, noise=_pattern(varies=_noise_ones)),
 )  # fmt: skip
 
 
@@ -363,10 +370,6 @@ def _maps(mask, probe):
     return mask.any(axis=(1, 2))
 
 
-def _spatial_no_rescaling(out, probe):
-    return scaled_by(out, probe["x"], 1.0)
-
-
 def _spatial_rate_as_keep(out, probe):
     rate, x = probe["rate"], probe["x"]
     mask = kept(out, x)
@@ -374,27 +377,6 @@ def _spatial_rate_as_keep(out, probe):
         return False
     scale = scaled_by(out, x, 1 / (1 - rate)) or scaled_by(out, x, 1 / rate)
     return scale and keep_fraction_is(out, x, rate, lambda m: _maps(m, probe))
-
-
-def _spatial_elements(out, probe):
-    mask = kept(out, probe["x"])
-    return mask is not None and looks_dropped(out, probe["x"]) and not constant_along(mask, (1, 2))
-
-
-def _spatial_batch_shared(out, probe):
-    mask = kept(out, probe["x"])
-    return mask is not None and looks_dropped(out, probe["x"]) and constant_along(mask, (0, 1, 2))
-
-
-def _channels_first_ignored(out, probe):
-    """On (batch, C, H, W) inputs: decisions shared over C and H, but not over H and W."""
-    mask = kept(out, probe["x"])
-    return (
-        mask is not None
-        and looks_dropped(out, probe["x"])
-        and constant_along(mask, (1, 2))
-        and not constant_along(mask, (2, 3))
-    )
 
 
 def _asks_for_whole_maps(output, probe):
@@ -406,11 +388,12 @@ def _asks_for_whole_maps(output, probe):
 SPATIAL_VARIANTS = (
     variant(DROPS_AT_INFERENCE, spatial_infer=_inference(_dropped)),
     variant(RESCALED_AT_INFERENCE, spatial_infer=_inference(_rescaled)),
-    variant(NOISE_SHAPE_IGNORED, spatial=_spatial_elements,
+    variant(NOISE_SHAPE_IGNORED, spatial=_pattern(varies=(1, 2)),
             spatial_noise_shape=_asks_for_whole_maps),
-    variant(SPATIAL_DROPS_ELEMENTS, spatial=_spatial_elements),
-    variant(BATCH_SHARED_MASK, spatial=_spatial_batch_shared),
-    variant(DATA_FORMAT_IGNORED, spatial_first=_channels_first_ignored),
+    variant(SPATIAL_DROPS_ELEMENTS, spatial=_pattern(varies=(1, 2))),
+    variant(BATCH_SHARED_MASK, spatial=_pattern(shared=(0, 1, 2))),
+    # on (batch, C, H, W) inputs: decisions shared over C and H, but not over H and W
+    variant(DATA_FORMAT_IGNORED, spatial_first=_pattern(shared=(1, 2), varies=(2, 3))),
     variant(RATE_AS_KEEP, spatial=_spatial_rate_as_keep),
-    variant(NO_RESCALING, spatial=_spatial_no_rescaling),
+    variant(NO_RESCALING, spatial=_no_rescaling),
 )  # fmt: skip

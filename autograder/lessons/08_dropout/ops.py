@@ -1,10 +1,11 @@
-"""Operations added with lesson 08: refusals, repeated calls, masks recorded while training."""
+"""Operations added with lesson 08: refusals, repeated calls, masks recorded while training,
+and what a layer shows on one of the catalogue's probes."""
 
-__all__ = ["outcome", "repeated_calls", "fit_recording"]
+__all__ = ["outcome", "repeated_calls", "fit_recording", "dropout_probe"]
 
 import numpy as np
 
-from ...harness.ops.layers import build_layer
+from ...harness.ops.layers import gradients, spec_layer
 
 
 def outcome(target, *args, **kwargs) -> dict:
@@ -53,17 +54,6 @@ def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_
         logger.setLevel(level)
 
 
-def _spec_layer(entry):
-    """The layer of one entry of a model spec (see the module docstring)."""
-    import keras
-
-    if entry[0] == "keras":
-        _, name, args, kwargs = entry
-        return getattr(keras.layers, name)(*args, **kwargs)
-    target, args, kwargs = entry
-    return build_layer(target, args, kwargs)
-
-
 def _recorder(shape):
     """An identity layer that keeps a copy of its inputs of the last training step."""
     import keras
@@ -101,7 +91,7 @@ def fit_recording(
     outputs = watched = inputs
     recorder = None
     for index, entry in enumerate(spec):
-        outputs = _spec_layer(entry)(outputs)
+        outputs = spec_layer(entry)(outputs)
         if index == watch:
             recorder = _recorder((len(x), *outputs.shape[1:]))
             outputs = watched = recorder(outputs)
@@ -129,8 +119,53 @@ def fit_recording(
     }
 
 
+def dropout_probe(cls, probe):
+    """What the layer class `cls` gives on one probe of lesson 08's catalogue (see its
+    `mistakes.dropout_probes`), as an array: for kinds that call the layer twice, both calls
+    stacked; for "rate_one", NaN when the output or its gradient is (or the call raises); for
+    "spatial_noise_shape", the layer's noise_shape with None as -1 (None if it has none)."""
+    import keras
+
+    kind = probe["kind"]
+    if kind == "spatial_noise_shape":
+        shape = cls(0.3).noise_shape
+        if not isinstance(shape, tuple | list):
+            return None
+        return [-1 if n is None else int(n) for n in shape]
+    x, rate = probe["x"], probe["rate"]
+    kwargs = {"seed": probe["seed"]}
+    if probe.get("noise_shape") is not None:
+        kwargs["noise_shape"] = probe["noise_shape"]
+    if kind == "spatial_first":
+        kwargs["data_format"] = "channels_first"
+    layer = cls(rate, **kwargs)
+
+    def stack(outputs):
+        return np.stack([keras.ops.convert_to_numpy(o).astype(np.float64) for o in outputs])
+
+    if kind == "train":
+        return stack([layer(x, training=True), layer(x, training=True)])
+    if kind == "compiled":
+        return stack(repeated_calls(layer, x, times=2, training=True, compiled=True))
+    if kind in ("infer", "spatial_infer"):
+        return stack([layer(x), layer(x, training=False)])
+    if kind == "seed":
+        return stack([layer(x, training=True), cls(rate, **kwargs)(x, training=True)])
+    if kind == "rate_one":
+        try:
+            result = gradients(layer, x, upstream=np.ones_like(x), training=True)
+        except Exception:  # a ZeroDivisionError, say: not zeros either
+            return np.array([np.nan])
+        grad = result["inputs"]
+        if grad is not None and not np.isfinite(keras.ops.convert_to_numpy(grad)).all():
+            return np.full(x.shape, np.nan)
+        return stack([result["output"]])[0]
+    return stack([layer(x, training=True)])[0]  # noise, spatial, spatial_first
+
+
 OPERATIONS = (
     outcome,
     repeated_calls,
     fit_recording,
+    dropout_probe,
 )

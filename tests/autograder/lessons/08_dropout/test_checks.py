@@ -18,7 +18,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from autograder import statistics
+from autograder import lessons, statistics
 from autograder.checks import dropout as checks
 from autograder.feedback import CheckFailed
 from autograder.guard import ForbiddenOps, forbid
@@ -27,6 +27,8 @@ from autograder.harness.student_errors import error_message
 from solutions.dropout import Dropout as ReferenceDropout
 from solutions.dropout import SpatialDropout2D as ReferenceSpatialDropout2D
 from solutions.dropout import mask_shape as reference_mask_shape
+
+lesson_cases = lessons.module("08_dropout", "cases")
 
 # --- independent mask_shape ----------------------------------------------------------------------
 
@@ -291,17 +293,22 @@ def test_keras_layers_pass_the_checks(no_guard):
 
 
 def _stored_rate_cases():
-    for kind, table in checks.RATE_CASES.items():
+    for kind, table in lesson_cases.RATE_CASES.items():
         for shape, rate, _ in table:
-            yield kind, len(table) + (checks.EXTRA_HIDDEN if kind == "hidden" else 0), shape, rate
+            yield (
+                kind,
+                len(table) + (lesson_cases.EXTRA_HIDDEN if kind == "hidden" else 0),
+                shape,
+                rate,
+            )
 
 
 def test_the_keep_rate_bands_hold_their_false_failure_probability():
     """Exact tail mass outside each band, at the worst keep probability within GRANULARITY."""
     rng = np.random.default_rng(0)
-    drawn = [checks._draw_rate_case(rng) for _ in range(200)]
+    drawn = [lesson_cases.draw_rate_case(rng) for _ in range(200)]
     setups = [(n_cases, shape, rate) for _, n_cases, shape, rate in _stored_rate_cases()]
-    setups += [(2 + checks.EXTRA_HIDDEN, shape, rate) for shape, rate, _ in drawn]
+    setups += [(2 + lesson_cases.EXTRA_HIDDEN, shape, rate) for shape, rate, _ in drawn]
     for n_cases, shape, rate in setups:
         n = int(np.prod(shape))
         delta = statistics.FALSE_FAILURE / n_cases
@@ -315,12 +322,12 @@ def test_the_keep_rate_bands_hold_their_false_failure_probability():
 
 def test_the_spatial_bands_hold_and_have_power():
     rng = np.random.default_rng(1)
-    table = [*checks.SPATIAL_CASES["public"], *checks.SPATIAL_CASES["hidden"]]
-    table += [checks._draw_spatial_case(rng) for _ in range(200)]
+    table = [*lesson_cases.SPATIAL_CASES["public"], *lesson_cases.SPATIAL_CASES["hidden"]]
+    table += [lesson_cases.draw_spatial_case(rng) for _ in range(200)]
     for shape, data_format, rate, _ in table:
         channels = shape[1] if data_format == "channels_first" else shape[3]
         maps = shape[0] * channels
-        delta = statistics.FALSE_FAILURE / (2 * (3 + checks.EXTRA_HIDDEN))
+        delta = statistics.FALSE_FAILURE / (2 * (3 + lesson_cases.EXTRA_HIDDEN))
         low, high = statistics.count_band(maps, 1 - rate, delta)
         assert statistics.tail_mass(maps, 1 - rate, low, high) <= delta
         wrong_low, wrong_high = statistics.count_band(maps, rate, 1e-12)
@@ -343,13 +350,13 @@ def test_a_band_calibrated_at_one_percent_fails_about_one_percent_of_the_time():
 def test_the_noise_shape_checks_test_every_stored_none_axis():
     """Along every None axis of the stored cases, a correct mask repeats itself with
     probability below the check's budget: the check does test it."""
-    for kind, table in checks.NOISE_CASES.items():
-        delta = statistics.FALSE_FAILURE / (2 * (len(table) + checks.EXTRA_HIDDEN))
+    for kind, table in lesson_cases.NOISE_CASES.items():
+        delta = statistics.FALSE_FAILURE / (2 * (len(table) + lesson_cases.EXTRA_HIDDEN))
         for shape, noise, rate, _ in table:
-            wanted = checks.expected_mask_shape(shape, noise)
+            wanted = lesson_cases.expected_mask_shape(shape, noise)
             for axis, entry in enumerate(noise):
                 if entry is None and shape[axis] > 1:
-                    assert checks._vary_bound(1 - rate, wanted, axis) <= delta, (kind, shape)
+                    assert lesson_cases.vary_bound(1 - rate, wanted, axis) <= delta, (kind, shape)
 
 
 def test_the_coincidences_the_exact_checks_rule_out_are_negligible():
@@ -508,3 +515,27 @@ def test_wrong_code_fails_on_fresh_cases(seed):
                 checks.check_dropout_kept_values(no_rescaling, hidden=hidden)
             with pytest.raises(CheckFailed, match="SpatialDropout2D drops single values"):
                 checks.check_spatial_dropout_maps(elements, hidden=hidden)
+
+
+# --- rate=1: zeros out, zeros back ---------------------------------------------------------------
+
+
+class WhereRateOneDropout(ReferenceDropout):
+    """The reference without its rate=1 special case: ops.where selects 0 everywhere, so the
+    output is clean zeros, but the branch it drops is x / 0 and the gradient 0 * inf = NaN."""
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        shape = reference_mask_shape(ops.shape(inputs), self.noise_shape)
+        keep = keras.random.uniform(shape, seed=self.seed_generator) >= self.rate
+        return ops.where(keep, inputs / (1 - self.rate), ops.zeros_like(inputs))
+
+
+def test_a_nan_gradient_at_rate_one_is_caught_and_named():
+    checks.check_dropout_kept_values(WhereRateOneDropout, hidden=True)  # zeros: looks right
+    with pytest.raises(CheckFailed) as failed:
+        checks.check_dropout_gradient(WhereRateOneDropout)
+    message = str(failed.value)
+    assert "The gradient through Dropout(1.0" in message
+    assert "Likely mistake: rate=1 divides by zero." in message

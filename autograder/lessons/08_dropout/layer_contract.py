@@ -1,0 +1,93 @@
+"""The contract every dropout layer of lesson 08 keeps, as Keras's do: its arguments, its
+config (equal to Keras's and round-tripping), its output shapes, a refusal of rates outside
+[0, 1], and the identity at inference. The checks pass their guard (`checks.DROPOUT`)."""
+
+from ...compare import compare
+from ...contract import Contract, check_config_roundtrip, describe_call, make_layer
+from ...feedback import CheckFailed, fail
+from ...student import NOT_IMPLEMENTED_HINT, label, perform, run
+from . import cases
+from . import mistakes as catalogue
+
+
+def _listless(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _same_config_as_keras(keras_name, setups, keys, forbidden):
+    """The contract's step: for each setup, get_config() holds Keras's values of `keys` and
+    round-trips; rates outside [0, 1] are refused."""
+    import keras
+
+    def step(cls):
+        for args, kwargs in setups:
+            call = describe_call(keras_name, args, kwargs)
+            layer = make_layer(cls, args, kwargs, forbidden=forbidden)
+            theirs = getattr(keras.layers, keras_name)(*args, **kwargs).get_config()
+            config = run(f"{call}.get_config()", layer.get_config, forbidden=forbidden)
+            if not isinstance(config, dict):
+                fail(f"{call}.get_config() returned {type(config).__name__}; expected a dict.")
+            for key in keys:
+                ours, keras_value = config.get(key), theirs[key]
+                if _listless(ours) != _listless(keras_value):
+                    fail(f"{call}.get_config() differs from keras.layers.{call}'s.",
+                         [f"yours: {key}={ours!r}; Keras: {key}={keras_value!r}"],
+                         hint="store every constructor argument as Keras does")  # fmt: skip
+            check_config_roundtrip(layer, keys, forbidden=forbidden)
+        _check_refuses_invalid_rates(cls, forbidden)
+
+    return step
+
+
+def _check_refuses_invalid_rates(cls, forbidden):
+    name = label(cls)
+    for rate in cases.INVALID_RATES:
+        call = f"{name}(rate={rate})"
+        result = perform(call, "outcome", cls, rate, forbidden=forbidden)
+        if result["raised"] is None:
+            fail(f"{call} is accepted; Keras refuses it with a ValueError.",
+                 mistake=catalogue.RATE_NOT_VALIDATED)  # fmt: skip
+        if result.get("stub"):
+            raise CheckFailed(f"{name} is not implemented yet.", [], NOT_IMPLEMENTED_HINT)
+        if result["raised"] != "ValueError" or "rate" not in result["message"]:
+            fail(f"{call} raises {result['raised']}: {result['message']}",
+                 ["expected: ValueError whose message names the argument `rate`"],
+                 mistake=catalogue.RATE_NOT_VALIDATED)  # fmt: skip
+
+
+def contract(name, arguments, setups, keys, shapes, input_shape, passed_line, forbidden):
+    """The contract of a dropout layer: `Contract` with the steps of `_same_config_as_keras`."""
+    return Contract(
+        name,
+        name,
+        arguments,
+        forbidden,
+        extra=_same_config_as_keras(name, setups, keys, forbidden),
+        output_shapes=tuple((args, kwargs, shapes) for args, kwargs in setups),
+        formula="dropout keeps the shape",
+        symbolic=((0.5,), {}, input_shape),
+        passed=passed_line,
+    )
+
+
+def check_identity(cls, x, rate, diagnosis, forbidden):
+    """At inference (training not given, False, or inside a tf.function) x comes back."""
+    name = label(cls)
+    layer = make_layer(cls, (rate,), {"seed": cases.layer_seed(41)}, forbidden=forbidden)
+    call = describe_call(name, (rate,))
+    for how, kw in ((f"{call}(x)", {}), (f"{call}(x, training=False)", {"training": False})):
+        out = run(how, layer, x, forbidden=forbidden, case=f"inputs {x.shape}", **kw)
+        _require_identity(out, x, how, cls, diagnosis)
+    how = f"{call}(x) inside a tf.function"
+    compiled = perform(how, "repeated_calls", layer, x, times=1, compiled=True,
+                       forbidden=forbidden)  # fmt: skip
+    _require_identity(compiled[0], x, how, cls, diagnosis)
+
+
+def _require_identity(out, x, how, cls, diagnosis):
+    mismatch = compare(out, x, cases.IDENTITY_TOL)
+    if mismatch:
+        fail(f"{how} changes its inputs: at inference dropout must return them unchanged.",
+             mismatch.lines, case=f"inputs {x.shape}, training not true",
+             mistake=diagnosis(cls),
+             hint="training=None (not given) and training=False both mean inference")  # fmt: skip

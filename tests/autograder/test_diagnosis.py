@@ -1,0 +1,41 @@
+"""Diagnosis names the catalogued mistake an output shows; with `usable`, from the probes
+that ran."""
+
+import numpy as np
+
+from autograder.diagnosis import Diagnosis, Mistake, Variant
+from autograder.feedback import CheckFailed
+
+DOUBLED = Mistake("doubled", "doubled", "twice the answer")
+NEGATED = Mistake("negated", "negated", "minus the answer")
+PROBES = [{"kind": "small", "x": 1.0}, {"kind": "large", "x": 100.0}]
+VARIANTS = [
+    Variant(NEGATED, lambda out, probe: np.allclose(out, -probe["x"])),
+    Variant(DOUBLED, lambda out, probe: np.allclose(out, 2 * probe["x"])),
+]
+
+
+def _output(student, probe):
+    if probe["x"] > 10:  # the student's code cannot run on the large probe
+        raise CheckFailed("overflow")
+    return np.asarray(student(probe["x"]))
+
+
+def test_a_probe_that_fails_tells_nothing_by_default():
+    diagnosis = Diagnosis(lambda: PROBES, VARIANTS, _output)
+    assert Diagnosis(lambda: PROBES, VARIANTS, lambda s, p: s(p["x"]))(lambda x: 2 * x) is DOUBLED
+    assert diagnosis(lambda x: 2 * x) is None
+
+
+def test_with_usable_the_probes_that_ran_decide():
+    seen = []
+
+    def usable(variants, ran):
+        seen.append([probe["kind"] for probe in ran])
+        return variants
+
+    diagnosis = Diagnosis(lambda: PROBES, VARIANTS, _output, usable)
+    assert diagnosis(lambda x: 2 * x) is DOUBLED
+    assert seen == [["small"]]
+    assert diagnosis(lambda x: x) is None
+    assert Diagnosis(lambda: PROBES, VARIANTS, _output, lambda v, ran: [])(lambda x: -x) is None
