@@ -448,14 +448,19 @@ def draw_layer_case(rng):
 
 
 def layer(hidden: bool) -> list[tuple]:
-    """(x, constructor args, kwargs, weights, seed) of each Conv2D case."""
+    """(x, constructor args, kwargs, weights, upstream gradient) of each Conv2D case."""
     found = []
     for x_shape, filters, size, activation, use_bias, seed in pick(
         LAYER_CASES, draw_layer_case, hidden
     ):
         x, kernel, bias, _ = conv_arrays(x_shape, size, filters, 400 + seed)
         weights = {"kernel": kernel, "bias": bias} if use_bias else {"kernel": kernel}
-        found.append((x, (filters, size), layer_kwargs(activation, use_bias), weights, seed))
+        (kh, kw), (b, h, w, _) = pair(size), x_shape
+        g = np.random.default_rng(cases.seed(500 + seed)).normal(
+            size=(b, h - kh + 1, w - kw + 1, filters)
+        )
+        args, kwargs = (filters, size), layer_kwargs(activation, use_bias)
+        found.append((x, args, kwargs, weights, g.astype("float32")))
     return found
 
 
