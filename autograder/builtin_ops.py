@@ -131,3 +131,34 @@ DROPOUT_OPS = (
     "tensorflow.python.ops.nn_ops.stateless_dropout",
     "tensorflow.python.ops.nn_ops.general_dropout",
 )
+
+# What computes a gradient for the student: automatic and numerical differentiation.
+DIFFERENTIATION_OPS = (
+    "tensorflow.GradientTape.gradient",
+    "tensorflow.GradientTape.jacobian",
+    "tensorflow.GradientTape.batch_jacobian",
+    "tensorflow.python.eager.imperative_grad.imperative_grad",
+    "tensorflow.gradients",
+    "tensorflow.python.ops.gradients_util._GradientsHelper",
+    "tensorflow.autodiff.ForwardAccumulator.jvp",
+    "tensorflow.test.compute_gradient",
+    "jax.grad",
+    "jax.vjp",
+    "scipy.optimize.approx_fprime",
+    "scipy.optimize.check_grad",
+    "scipy.differentiate.derivative",
+    "scipy.differentiate.jacobian",
+)
+# TensorFlow's own backward passes of convolution and pooling.
+GRADIENT_OPS = (
+    "tensorflow.python.ops.gen_nn_ops.conv2d_backprop_filter",
+    "tensorflow.python.ops.gen_nn_ops.conv2d_backprop_input",
+    "tensorflow.python.ops.nn_ops.conv2d_backprop_filter",
+    "tensorflow.compat.v1.nn.conv2d_backprop_filter",
+    "tensorflow.compat.v1.nn.conv2d_backprop_input",
+    "tensorflow.python.ops.gen_nn_ops.max_pool_grad",
+    "tensorflow.python.ops.gen_nn_ops.max_pool_grad_v2",
+    "tensorflow.python.ops.gen_nn_ops.max_pool_grad_with_argmax",
+    "tensorflow.python.ops.gen_nn_ops.max_pool_grad_grad",
+    "tensorflow.python.ops.gen_nn_ops.avg_pool_grad",
+)

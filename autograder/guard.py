@@ -88,6 +88,17 @@ POOLING_OP_TYPES = (
     "FractionalAvgPool",
 )
 PATCH_OP_TYPES = ("ExtractImagePatches", "ExtractVolumePatches")
+# The op types of TensorFlow's own backward passes of pooling.
+POOLING_GRADIENT_OP_TYPES = (
+    "MaxPoolGrad",
+    "MaxPoolGradV2",
+    "MaxPoolGradWithArgmax",
+    "MaxPoolGradGrad",
+    "MaxPoolGradGradV2",
+    "MaxPool3DGrad",
+    "AvgPoolGrad",
+    "AvgPool3DGrad",
+)
 OP_TYPES_BY_NAME = {
     "keras.ops.conv": CONVOLUTION_OP_TYPES,
     "keras.ops.max_pool": POOLING_OP_TYPES,

@@ -37,7 +37,7 @@ class Compare:
     `cases(hidden)` yields the `Case`s (stored ones, or fresh ones when grading); `call(student,
     case)` runs the student's code on one (default: call it with the case's arguments);
     `passed` is the OK line, formatted with `count` (the number of cases checked, or
-    `count(hidden)` when given).
+    `count(hidden)` when given); `name` is what feedback calls the output ("output").
     """
 
     what: str
@@ -50,6 +50,7 @@ class Compare:
     hint: str = ""
     call: Callable | None = None
     count: Callable[[bool], int] | None = None
+    name: str = "output"
 
     def run(self, student, case: Case):
         """The student's output on `case`."""
@@ -66,7 +67,7 @@ class Compare:
 
     def judge(self, student, case: Case, output) -> None:
         """Fail unless `output` is `case.expected` within the tolerance."""
-        mismatch = compare(output, np.asarray(case.expected), self.tolerance)
+        mismatch = compare(output, np.asarray(case.expected), self.tolerance, self.name)
         if mismatch:
             hint = case.shape_hint if mismatch.kind == "shape" and case.shape_hint else self.hint
             mistake = self.diagnosis(student) if self.diagnosis is not None else None

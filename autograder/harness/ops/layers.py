@@ -172,14 +172,34 @@ def model_summary(spec, input_shape) -> list[dict]:
     ]
 
 
-def fit(spec, input_shape, x, y, loss, learning_rate=0.02, epochs=15, batch_size=16, seed=0):
-    """Train the model of `spec` with Adam; return its loss per epoch and its final weights."""
+def fit(
+    spec,
+    input_shape,
+    x,
+    y,
+    loss,
+    learning_rate=0.02,
+    epochs=15,
+    batch_size=16,
+    seed=0,
+    weights=None,
+    optimizer="adam",
+    shuffle=True,
+):
+    """Train the model of `spec` with Adam; return its loss per epoch and its final weights.
+
+    Optional: `weights` to start from (in the order of `model.weights`), `optimizer="sgd"` for
+    plain SGD, `shuffle=False` to take the batches in order (two models given the same weights
+    then take the same steps)."""
     import keras
 
     keras.utils.set_random_seed(seed)
     model = build_model(spec, input_shape)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+    if weights is not None:
+        model.set_weights([np.asarray(w) for w in weights])
+    optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+    model.compile(optimizer=optimizers[optimizer](learning_rate), loss=loss)
+    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, verbose=0)
     return {
         "loss": [float(v) for v in history.history["loss"]],
         "weights": [keras.ops.convert_to_numpy(w) for w in model.weights],

@@ -1,6 +1,6 @@
 """Known mistakes of lesson 06 (backpropagation) and the probes that tell them apart.
 
-Every wrong answer is recomputed here in float64 NumPy, independently of the checks' oracles.
+Every wrong answer is recomputed here in float64 NumPy, independently of the solutions.
 The convolution probes have a batch of 2, 3 input and 4 output channels and a 3x2 kernel on a
 6x5 input, so that every axis mix-up changes the numbers; the upstream gradient is random
 (with all ones, a kernel used unflipped can still give the right input gradient). The
@@ -16,6 +16,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ...compare import compare
 from ...diagnosis import DIAGNOSIS_TOLERANCE, Mistake, Variant, same_as
 from ...oracles import correlate
+from .cases import cubic_gradient, cubic_spec, finite_differences, pair
 from .ops import cubic_terms
 
 # --- numerical_gradient ------------------------------------------------------------------------
@@ -150,68 +151,17 @@ ACTIVATION_INSIDE = Mistake(
     "reaches your backward pass.",
 )
 
-CATALOGUE = (
-    ONE_SIDED,
-    NOT_HALVED,
-    EPS_IGNORED,
-    X_NOT_RESTORED,
-    UNFLIPPED_KERNEL,
-    VALID_NOT_FULL,
-    KERNEL_NOT_SUMMED,
-    KERNEL_AVERAGED,
-    BIAS_NOT_SUMMED,
-    RESHAPED_NOT_TRANSPOSED,
-    EVERY_CELL,
-    AVERAGED,
-    TIES_SHARED,
-    TIES_LAST,
-    AUTODIFF,
-    BIAS_OUTSIDE,
-    ACTIVATION_INSIDE,
-)
+# Every mistake above, in order.
+CATALOGUE = tuple(value for value in dict(globals()).values() if isinstance(value, Mistake))
 
 
 # --- numerical gradients, right and wrong ------------------------------------------------------
 
 
-def cubic_spec(shape, rng) -> dict:
-    """A random cubic test function for arrays of `shape` (see `harness.ops.cubic_terms`)."""
-    return {key: rng.uniform(-2, 2, size=shape) for key in "abcw"}
-
-
-def cubic_gradient(spec, x) -> np.ndarray:
-    """The exact gradient of the cubic test function at x."""
-    x = np.asarray(x, np.float64)
-    a, b, c, w = (np.asarray(spec[key], np.float64) for key in "abcw")
-    return 3 * a * x**2 + 2 * b * x + c + 2 * np.sum(w * x) * w
-
-
-def cubic_central_difference(spec, x, eps) -> np.ndarray:
-    """The exact central difference of the cubic test function with step eps:
-    the gradient plus a * eps^2 (the other terms are differenced exactly)."""
-    return cubic_gradient(spec, x) + np.asarray(spec["a"], np.float64) * eps**2
-
-
 def differences(spec, x, eps, kind) -> np.ndarray:
     """Finite differences of the cubic test function, entry by entry: "forward",
     "backward" or "central"."""
-    x = np.array(x, np.float64)
-    out = np.zeros(x.shape)
-    base = cubic_terms(spec, x)
-    for index in np.ndindex(x.shape):
-        saved = x[index]
-        x[index] = saved + eps
-        plus = cubic_terms(spec, x)
-        x[index] = saved - eps
-        minus = cubic_terms(spec, x)
-        x[index] = saved
-        if kind == "forward":
-            out[index] = (plus - base) / eps
-        elif kind == "backward":
-            out[index] = (base - minus) / eps
-        else:
-            out[index] = (plus - minus) / (2 * eps)
-    return out
+    return finite_differences(lambda v: cubic_terms(spec, v), [x], 0, eps, kind)
 
 
 def numerical_gradient_probes():
@@ -314,10 +264,6 @@ GRAD_BIAS_VARIANTS = (
 
 
 # --- max pooling backward, right and wrong -----------------------------------------------------
-
-
-def pair(pool_size) -> tuple[int, int]:
-    return (pool_size, pool_size) if isinstance(pool_size, int) else tuple(pool_size)
 
 
 def route(x, g, pool_size, rule="first") -> np.ndarray:

@@ -1,11 +1,12 @@
-"""Operations added with lesson 06: numerical gradients, probed backward passes, training from
-known weights."""
+"""Operations added with lesson 06: numerical gradients and probed backward passes."""
 
-__all__ = ["cubic_terms", "numerical_gradient_of", "backward_probe", "fit_from"]
+__all__ = ["cubic_terms", "numerical_gradient_of", "backward_probe"]
+
+from contextlib import contextmanager
 
 import numpy as np
 
-from ...harness.ops.layers import _loss, build_model, short_name
+from ...harness.ops.layers import _loss, short_name
 
 
 def cubic_terms(spec, x):
@@ -56,6 +57,38 @@ def _call_guarded_again(fn, *args, **kwargs):
             hits.extend([name for name in inner if name not in hits])
 
 
+@contextmanager
+def _custom_gradients_counted():
+    """While open, the backward function of every function decorated with `custom_gradient`
+    (tf.custom_gradient, which keras.ops.custom_gradient is) counts its runs in the list it
+    yields: TensorFlow records each such function with `record.record_operation`, which is
+    wrapped here for that module only. Yields None where TensorFlow has no such module."""
+    from tensorflow.python.ops import custom_gradient as module
+
+    record, count = getattr(module, "record", None), [0]
+    if not hasattr(record, "record_operation"):
+        yield None
+        return
+
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(record, name)
+
+        @staticmethod
+        def record_operation(op_type, outputs, inputs, backward, *args, **kwargs):
+            def counted(*grads, **grad_kwargs):
+                count[0] += 1
+                return backward(*grads, **grad_kwargs)
+
+            return record.record_operation(op_type, outputs, inputs, counted, *args, **kwargs)
+
+    module.record = Counting()
+    try:
+        yield count
+    finally:
+        module.record = record
+
+
 def backward_probe(
     layer, inputs, upstream, backward="conv2d_backward", factors=(1.0, 1.0, 1.0), allow=()
 ):
@@ -70,7 +103,8 @@ def backward_probe(
     only the operation's own `tape.gradient` may call around them.
     Returns {"output", "inputs", "weights": {name: gradient or None}, "calls": how many times
     the spy ran, "found": whether `call` can see a function of that name at all (when it
-    cannot, nothing is replaced)}.
+    cannot, nothing is replaced), "custom": how many times a backward function given with
+    `custom_gradient` ran (None if this TensorFlow does not tell)}.
     """
     import tensorflow as tf
 
@@ -98,7 +132,7 @@ def backward_probe(
         namespace[backward] = spy
     try:
         x = tf.convert_to_tensor(inputs)
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as tape, _custom_gradients_counted() as custom:
             tape.watch(x)
             outputs = layer(x)
             loss = _loss(outputs, upstream, None)
@@ -114,23 +148,8 @@ def backward_probe(
         "weights": {short_name(v): g for v, g in zip(variables, grads[1:], strict=True)},
         "calls": calls[0],
         "found": found,
+        "custom": None if custom is None else custom[0],
     }
 
 
-def fit_from(spec, input_shape, x, y, loss, weights, learning_rate=0.05, epochs=2, batch_size=8):
-    """Train the model of `spec` from the given `weights` (in the order of `model.weights`)
-    with plain SGD, batches in order (no shuffling), through Keras's compiled training step.
-    Returns {"loss": per epoch, "weights": the final weights}."""
-    import keras
-
-    model = build_model(spec, input_shape)
-    model.set_weights([np.asarray(w) for w in weights])
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss=loss)
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=False, verbose=0)
-    return {
-        "loss": [float(v) for v in history.history["loss"]],
-        "weights": [keras.ops.convert_to_numpy(w) for w in model.weights],
-    }
-
-
-OPERATIONS = (numerical_gradient_of, backward_probe, fit_from)
+OPERATIONS = (numerical_gradient_of, backward_probe)

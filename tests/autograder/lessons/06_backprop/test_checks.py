@@ -26,6 +26,8 @@ from solutions.backprop import max_pool_backward as reference_max_pool_backward
 from solutions.backprop import numerical_gradient as reference_numerical_gradient
 
 catalogue = lessons.module("06_backprop", "mistakes")
+lesson_cases = lessons.module("06_backprop", "cases")
+own_ops = lessons.module("06_backprop", "ops")
 
 # --- independent numerical_gradient ------------------------------------------------------------
 
@@ -291,15 +293,16 @@ def call(self, inputs):
 """
 
 
-def layer_class(call_source, backward):
+def layer_class(call_source, backward, **names):
     """A Conv2D with the reference's constructor and build, `call` from `call_source`, in a
-    namespace (a notebook) where `conv2d_backward` is `backward`."""
+    namespace (a notebook) where `conv2d_backward` is `backward` (and `names` are defined)."""
     namespace = {
         "ops": ops,
         "tf": tf,
         "np": np,
         "conv2d_forward": conv2d_forward,
         "conv2d_backward": backward,
+        **names,
     }
     exec(call_source, namespace)
     return type("Conv2D", (ReferenceConv2D,), {"call": namespace["call"]})
@@ -374,72 +377,80 @@ def test_layer_checks_pass_on_fresh_training_data():
 @pytest.mark.parametrize("seed", range(20))
 def test_numerical_tolerance_holds_and_one_sided_fails(seed):
     rng = np.random.default_rng(700 + seed)
-    shape, eps, _ = checks._draw_numerical_case(rng)
+    shape, eps, _ = lesson_cases.draw_numerical_case(rng)
     spec, x = catalogue.cubic_spec(shape, rng), rng.normal(size=shape)
-    step = checks.DEFAULT_EPS if eps is None else eps
-    expected = checks.expected_numerical_gradient(spec, x, step)
+    step = lesson_cases.DEFAULT_EPS if eps is None else eps
+    expected = lesson_cases.expected_numerical_gradient(spec, x, step)
     for fn in NUMERICAL:
-        result = harness_ops.numerical_gradient_of(fn, spec, x, eps=step)
-        assert compare(result["gradient"], expected, checks.NUMERICAL_TOL) is None, fn.__name__
-        assert compare(result["x_after"], x, checks.X_TOL) is None, fn.__name__
+        result = own_ops.numerical_gradient_of(fn, spec, x, eps=step)
+        assert compare(result["gradient"], expected, lesson_cases.NUMERICAL_TOL) is None, (
+            fn.__name__
+        )
+        assert compare(result["x_after"], x, lesson_cases.X_TOL) is None, fn.__name__
     forward = catalogue.differences(spec, x, step, "forward")
     if x.size >= 4:  # one entry may have a second derivative near 0; four never all do
-        assert compare(forward, expected, checks.NUMERICAL_TOL) is not None
+        assert compare(forward, expected, lesson_cases.NUMERICAL_TOL) is not None
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_conv_tolerances_hold_over_seeds(seed):
     rng = np.random.default_rng(800 + seed)
-    x_shape, size, filters, _ = checks._draw_conv_case(rng)
+    x_shape, size, filters, _ = lesson_cases.draw_conv_case(rng)
     with cases.fresh(seed):
-        x, kernel, bias, g = checks._conv_arrays(x_shape, size, filters, 0)
-    expected = checks.keras_conv_gradients(x, kernel, bias, g)
+        x, kernel, bias, g = lesson_cases.conv_arrays(x_shape, size, filters, 0)
+    expected = lesson_cases.keras_conv_gradients(x, kernel, bias, g)
     for fn in CONV:
         got = [np.asarray(v) for v in fn(x, kernel, g)]
         for part, value in zip(checks.PARTS, got, strict=True):
-            assert compare(value, expected[part], checks.CONV_TOL) is None, (fn.__name__, part)
+            assert compare(value, expected[part], lesson_cases.CONV_TOL) is None, (
+                fn.__name__,
+                part,
+            )
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_relative_errors_are_far_below_the_limit_and_mistakes_far_above(seed):
     rng = np.random.default_rng(900 + seed)
-    x_shape, size, filters, _ = checks._draw_gradient_check_case(rng)
+    x_shape, size, filters, _ = lesson_cases.draw_gradient_check_case(rng)
     with cases.fresh(seed):
-        arrays = checks._conv_arrays(x_shape, size, filters, 0, dtype="float64")
+        arrays = lesson_cases.conv_arrays(x_shape, size, filters, 0, dtype="float64")
     x, kernel, bias, g = arrays
-    numerical = [checks.finite_differences(checks.conv_loss, arrays, i) for i in range(3)]
+    numerical = [
+        lesson_cases.finite_differences(lesson_cases.conv_loss, arrays, i) for i in range(3)
+    ]
     for fn in CONV:
         for value, estimate in zip(fn(x, kernel, g), numerical, strict=True):
-            error = checks.relative_error(np.asarray(value), estimate)
-            limit = checks.RELATIVE_ERROR_LIMIT / (2 if fn is conv_float32_inside else 1000)
+            error = lesson_cases.relative_error(np.asarray(value), estimate)
+            limit = lesson_cases.RELATIVE_ERROR_LIMIT / (2 if fn is conv_float32_inside else 1000)
             assert error < limit, (fn.__name__, error)
     wrong = catalogue.kernel_gradients(x, g).mean(axis=0)
     if x.shape[0] > 1:
-        assert checks.relative_error(wrong, numerical[1]) > 1e-2
+        assert lesson_cases.relative_error(wrong, numerical[1]) > 1e-2
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_pool_gradients_are_tensorflow_s_over_seeds(seed):
     rng = np.random.default_rng(1000 + seed)
-    shape, pool_size, values, _ = checks._draw_pool_case(rng)
-    x = checks._pool_input(shape, values, rng)
-    kh, kw = checks._pair(pool_size)
+    shape, pool_size, values, _ = lesson_cases.draw_pool_case(rng)
+    x = lesson_cases.pool_input(shape, values, rng)
+    kh, kw = lesson_cases.pair(pool_size)
     g = rng.normal(size=(shape[0], shape[1] // kh, shape[2] // kw, shape[3])).astype("float32")
-    expected = checks.keras_max_pool_gradient(x, g, pool_size)
+    expected = lesson_cases.keras_max_pool_gradient(x, g, pool_size)
     np.testing.assert_array_equal(catalogue.route(x, g, pool_size, "first"), expected)
     for fn in POOL:
-        assert compare(fn(x, g, pool_size), expected, checks.POOL_TOL) is None, fn.__name__
+        assert compare(fn(x, g, pool_size), expected, lesson_cases.POOL_TOL) is None, fn.__name__
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_layer_tolerance_holds_over_seeds(seed):
     rng = np.random.default_rng(1100 + seed)
-    x_shape, filters, size, activation, use_bias, _ = checks._draw_layer_case(rng)
+    x_shape, filters, size, activation, use_bias, _ = lesson_cases.draw_layer_case(rng)
     with cases.fresh(seed):
-        x, kernel, bias, g0 = checks._conv_arrays(x_shape, size, filters, 0)
-    kwargs = checks._layer_kwargs(activation, use_bias)
+        x, kernel, bias, g0 = lesson_cases.conv_arrays(x_shape, size, filters, 0)
+    kwargs = lesson_cases.layer_kwargs(activation, use_bias)
     bias = bias if use_bias else None
-    theirs = checks._keras_layer(x_shape, filters, size, kwargs, kernel, bias)
+    values = {"kernel": kernel} if bias is None else {"kernel": kernel, "bias": bias}
+    theirs = checks.CONV2D.reference((filters, size), kwargs, x_shape, values)
     g = rng.normal(size=np.asarray(theirs(x)).shape).astype("float32")
     expected = harness_ops.gradients(theirs, x, upstream=g)
     for name, cls in LAYERS.items():
@@ -447,27 +458,32 @@ def test_layer_tolerance_holds_over_seeds(seed):
         layer.build((None, *x_shape[1:]))
         layer.set_weights([kernel] if bias is None else [kernel, bias])
         found = harness_ops.gradients(layer, x, upstream=g)
-        assert compare(found["inputs"], expected["inputs"], checks.LAYER_TOL) is None, name
+        assert compare(found["inputs"], expected["inputs"], lesson_cases.LAYER_TOL) is None, name
         for part, value in expected["weights"].items():
-            assert compare(found["weights"][part], value, checks.LAYER_TOL) is None, (name, part)
+            assert compare(found["weights"][part], value, lesson_cases.LAYER_TOL) is None, (
+                name,
+                part,
+            )
 
 
 # --- the worked examples are TensorFlow's answers ----------------------------------------------
 
 
 def test_hand_examples_are_tensorflow_s_answers():
-    x = checks.HAND_CONV_X[None, :, :, None].astype("float32")
-    kernel = checks.HAND_CONV_KERNEL[:, :, None, None].astype("float32")
-    g = checks.HAND_CONV_G[None, :, :, None].astype("float32")
-    found = checks.keras_conv_gradients(x, kernel, np.zeros(1, "float32"), g)
-    np.testing.assert_array_equal(found["grad_x"][0, :, :, 0], checks.HAND_CONV_GRAD_X)
-    np.testing.assert_array_equal(found["grad_kernel"][:, :, 0, 0], checks.HAND_CONV_GRAD_KERNEL)
-    np.testing.assert_array_equal(found["grad_bias"], checks.HAND_CONV_GRAD_BIAS)
+    x = lesson_cases.HAND_CONV_X[None, :, :, None].astype("float32")
+    kernel = lesson_cases.HAND_CONV_KERNEL[:, :, None, None].astype("float32")
+    g = lesson_cases.HAND_CONV_G[None, :, :, None].astype("float32")
+    found = lesson_cases.keras_conv_gradients(x, kernel, np.zeros(1, "float32"), g)
+    np.testing.assert_array_equal(found["grad_x"][0, :, :, 0], lesson_cases.HAND_CONV_GRAD_X)
+    np.testing.assert_array_equal(
+        found["grad_kernel"][:, :, 0, 0], lesson_cases.HAND_CONV_GRAD_KERNEL
+    )
+    np.testing.assert_array_equal(found["grad_bias"], lesson_cases.HAND_CONV_GRAD_BIAS)
     for x, g, expected in (
-        (checks.HAND_POOL_X, checks.HAND_POOL_G, checks.HAND_POOL_GRAD),
-        (checks.TIED_POOL_X, checks.TIED_POOL_G, checks.TIED_POOL_GRAD),
+        (lesson_cases.HAND_POOL_X, lesson_cases.HAND_POOL_G, lesson_cases.HAND_POOL_GRAD),
+        (lesson_cases.TIED_POOL_X, lesson_cases.TIED_POOL_G, lesson_cases.TIED_POOL_GRAD),
     ):
-        got = checks.keras_max_pool_gradient(
+        got = lesson_cases.keras_max_pool_gradient(
             x[None, :, :, None].astype("float32"), g[None, :, :, None].astype("float32"), 2
         )
         np.testing.assert_array_equal(got[0, :, :, 0], expected)
@@ -476,15 +492,15 @@ def test_hand_examples_are_tensorflow_s_answers():
 def test_the_lecture_s_statements_hold_in_the_worked_example():
     """d/dw1 = a g11 + b g12 + d g21 + e g22 + g g31 + h g32; d/de = w4 g11 + w3 g12 +
     w2 g21 + w1 g22; d/da = w1 g11 (the seeds' statements about the kernel and the input)."""
-    (a, b, c), (d, e, f), (g_, h, i), (j, k, l) = checks.HAND_CONV_X
-    (w1, w2), (w3, w4) = checks.HAND_CONV_KERNEL
-    (g11, g12), (g21, g22), (g31, g32) = checks.HAND_CONV_G
+    (a, b, c), (d, e, f), (g_, h, i), (j, k, l) = lesson_cases.HAND_CONV_X
+    (w1, w2), (w3, w4) = lesson_cases.HAND_CONV_KERNEL
+    (g11, g12), (g21, g22), (g31, g32) = lesson_cases.HAND_CONV_G
     assert (
-        checks.HAND_CONV_GRAD_KERNEL[0, 0]
+        lesson_cases.HAND_CONV_GRAD_KERNEL[0, 0]
         == a * g11 + b * g12 + d * g21 + e * g22 + g_ * g31 + h * g32
     )
-    assert checks.HAND_CONV_GRAD_X[1, 1] == w4 * g11 + w3 * g12 + w2 * g21 + w1 * g22
-    assert checks.HAND_CONV_GRAD_X[0, 0] == w1 * g11
+    assert lesson_cases.HAND_CONV_GRAD_X[1, 1] == w4 * g11 + w3 * g12 + w2 * g21 + w1 * g22
+    assert lesson_cases.HAND_CONV_GRAD_X[0, 0] == w1 * g11
 
 
 def test_the_lecture_s_statements_about_channels_hold():
@@ -497,11 +513,11 @@ def test_the_lecture_s_statements_about_channels_hold():
     x = rng.normal(size=(2, 6, 5, 3)).astype("float32")
     kernel = rng.normal(size=(3, 2, 3, 4)).astype("float32")
     g = rng.normal(size=(2, 4, 4, 4)).astype("float32")
-    full = checks.keras_conv_gradients(x, kernel, np.zeros(4, "float32"), g)
+    full = lesson_cases.keras_conv_gradients(x, kernel, np.zeros(4, "float32"), g)
     grad_x = np.zeros_like(x)
     for c in range(3):
         for f in range(4):
-            one = checks.keras_conv_gradients(
+            one = lesson_cases.keras_conv_gradients(
                 x[..., c : c + 1],
                 kernel[:, :, c : c + 1, f : f + 1],
                 np.zeros(1, "float32"),
@@ -523,7 +539,7 @@ def test_the_lecture_s_statements_about_pooling_hold():
     average = harness_ops.gradients(keras.layers.AveragePooling2D(2), x, upstream=g)["inputs"]
     spread = np.repeat(np.repeat(g, 2, axis=1), 2, axis=2) / 4
     np.testing.assert_allclose(average, spread, rtol=1e-6)
-    maximum = checks.keras_max_pool_gradient(x, g, 2)
+    maximum = lesson_cases.keras_max_pool_gradient(x, g, 2)
     assert (np.count_nonzero(maximum.reshape(2, 3, 2, 4, 2, 3), axis=(2, 4)) == 1).all()
     np.testing.assert_array_equal(maximum, catalogue.route(x, g, 2, "first"))
 
@@ -531,10 +547,10 @@ def test_the_lecture_s_statements_about_pooling_hold():
 @pytest.mark.parametrize("seed", range(20))
 def test_disguised_hand_examples_are_tensorflow_s_answers(seed):
     with cases.fresh(seed):
-        x, kernel, g, expected, words = checks._hand_conv_example()
-        pools = checks._hand_pool_examples()
+        x, kernel, g, expected, words = lesson_cases.hand_conv_example()
+        pools = lesson_cases.hand_pool_examples()
     assert "times" in words
-    found = checks.keras_conv_gradients(
+    found = lesson_cases.keras_conv_gradients(
         x[None, :, :, None].astype("float32"),
         kernel[:, :, None, None].astype("float32"),
         np.zeros(1, "float32"),
@@ -544,7 +560,7 @@ def test_disguised_hand_examples_are_tensorflow_s_answers(seed):
         np.testing.assert_allclose(found[part], expected[part], atol=1e-3)
     for x, g, expected, _, words in pools:
         assert "times" in words
-        got = checks.keras_max_pool_gradient(
+        got = lesson_cases.keras_max_pool_gradient(
             x[None, :, :, None].astype("float32"), g[None, :, :, None].astype("float32"), 2
         )
         np.testing.assert_array_equal(got[0, :, :, 0], expected)
@@ -653,6 +669,52 @@ def test_a_layer_differentiated_by_a_tape_inside_its_backward_is_refused():
         checks.check_conv2d_custom_gradient(cls)
 
 
+# --- where the layer's gradient comes from -----------------------------------------------------
+
+CALL_AUTODIFF = """
+def call(self, inputs):
+    outputs = conv2d_forward(inputs, self.kernel)
+    return self.activation(outputs + self.bias if self.use_bias else outputs)
+"""
+# A custom gradient whose backward computes the gradients itself, never calling conv2d_backward.
+CALL_HAND_WRITTEN = CALL_TF_STYLE.replace("conv2d_backward(x, kernel", "by_hand(x, kernel")
+# One that calls conv2d_backward but returns a grad_x of its own.
+CALL_PARTLY_HAND_WRITTEN = CALL_TF_STYLE.replace(
+    "return conv2d_backward(x, kernel, upstream)",
+    "_, gk, gb = conv2d_backward(x, kernel, upstream)\n"
+    "            return by_hand(x, kernel, upstream)[0], gk, gb",
+)
+
+
+def test_a_hand_written_backward_is_told_apart_from_automatic_differentiation():
+    hand_written = layer_class(
+        CALL_HAND_WRITTEN, reference_conv2d_backward, by_hand=conv_swapped_batch
+    )
+    with pytest.raises(CheckFailed, match="backward function of your custom gradient") as failure:
+        checks.check_conv2d_custom_gradient(hand_written)
+    assert "without calling conv2d_backward" in failure.value.headline
+    assert "automatic differentiation" not in str(failure.value)
+    assert "TensorFlow differentiated" not in str(failure.value)
+
+    autodiff = layer_class(CALL_AUTODIFF, reference_conv2d_backward)
+    with pytest.raises(CheckFailed, match="never ran while TensorFlow") as failure:
+        checks.check_conv2d_custom_gradient(autodiff)
+    assert "TensorFlow differentiated your forward pass itself" in str(failure.value)
+    assert "Likely mistake: gradient left to automatic differentiation." in str(failure.value)
+
+
+def test_a_backward_that_replaces_one_of_conv2d_backward_s_results_is_told_so():
+    partly = layer_class(
+        CALL_PARTLY_HAND_WRITTEN, reference_conv2d_backward, by_hand=conv_swapped_batch
+    )
+    with pytest.raises(
+        CheckFailed, match="its inputs does not come from conv2d_backward"
+    ) as failure:
+        checks.check_conv2d_custom_gradient(partly)
+    assert "another gradient with respect to inputs than its grad_x" in str(failure.value)
+    assert "automatic differentiation" not in str(failure.value)
+
+
 # --- what a student may get wrong on the way ---------------------------------------------------
 
 
@@ -733,7 +795,7 @@ def test_backward_probe_restores_the_notebook_s_function_even_on_errors():
     layer = cls(2, 2)
     layer.build((None, 4, 4, 1))
     with pytest.raises(ValueError, match="boom"):
-        harness_ops.backward_probe(layer, np.ones((1, 4, 4, 1), "float32"), np.ones((1, 3, 3, 2)))
+        own_ops.backward_probe(layer, np.ones((1, 4, 4, 1), "float32"), np.ones((1, 3, 3, 2)))
     assert namespace["conv2d_backward"] is broken
 
 
@@ -742,8 +804,8 @@ def test_backward_probe_scales_what_the_backward_pass_returns():
     layer.build((None, 5, 6, 2))
     x = np.random.default_rng(3).normal(size=(2, 5, 6, 2)).astype("float32")
     g = np.random.default_rng(4).normal(size=(2, 4, 4, 3)).astype("float32")
-    plain = harness_ops.backward_probe(layer, x, g)
-    scaled = harness_ops.backward_probe(layer, x, g, factors=(2.0, 3.0, 5.0))
+    plain = own_ops.backward_probe(layer, x, g)
+    scaled = own_ops.backward_probe(layer, x, g, factors=(2.0, 3.0, 5.0))
     assert plain["calls"] == scaled["calls"] == 1
     np.testing.assert_allclose(scaled["inputs"], 2 * plain["inputs"], rtol=1e-6)
     np.testing.assert_allclose(
@@ -752,10 +814,12 @@ def test_backward_probe_scales_what_the_backward_pass_returns():
     np.testing.assert_allclose(scaled["weights"]["bias"], 5 * plain["weights"]["bias"], rtol=1e-6)
 
 
-def test_fit_from_starts_from_the_given_weights():
+def test_fit_starts_from_the_given_weights():
     spec = [("keras", "Flatten", (), {}), ("keras", "Dense", (1,), {})]
     x = np.ones((4, 2, 2, 1), "float32")
     y = np.zeros((4, 1), "float32")
     weights = [np.full((4, 1), 0.5, "float32"), np.zeros(1, "float32")]
-    result = harness_ops.fit_from(spec, (None, 2, 2, 1), x, y, "mse", weights, epochs=1)
+    result = harness_ops.fit(
+        spec, (None, 2, 2, 1), x, y, "mse", weights=weights, optimizer="sgd", epochs=1
+    )
     assert result["loss"][0] == pytest.approx(4.0)  # (4 * 0.5 - 0) ** 2 on the first batch

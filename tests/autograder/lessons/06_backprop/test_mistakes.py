@@ -15,6 +15,7 @@ from autograder.harness import ops
 from solutions.mistakes import materialize, wrong_versions
 
 catalogue = lessons.module("06_backprop", "mistakes")
+own_ops = lessons.module("06_backprop", "ops")
 
 ROOT = Path(__file__).resolve().parents[4]
 VERSIONS = wrong_versions("06_backprop")
@@ -106,7 +107,7 @@ def _probe_outputs(kind):
         probes = catalogue.numerical_gradient_probes()
         fn = reference.numerical_gradient
         outputs = [
-            ops.numerical_gradient_of(fn, p["spec"], p["x"], eps=p["eps"])["gradient"]
+            own_ops.numerical_gradient_of(fn, p["spec"], p["x"], eps=p["eps"])["gradient"]
             for p in probes
         ]
         return [(probes, outputs, catalogue.NUMERICAL_GRADIENT_VARIANTS)]

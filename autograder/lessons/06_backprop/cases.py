@@ -1,0 +1,475 @@
+"""Lesson 06's cases: the worked examples, the stored case tables, their tolerances, how fresh
+cases are drawn when grading, and the expected values.
+
+Expected values come from TensorFlow (`tf.GradientTape` on Keras's own layers with the same
+weights), from exact formulas, or from float64 finite differences computed here; never from
+the reference solutions. Tables hold shapes and a seed; the seed draws the values (a fresh one
+when grading).
+"""
+
+import numpy as np
+
+from ...compare import Tolerance
+from ...harness import cases, ops
+from ...judge import Case
+from ...oracles import correlate
+
+# The lecture's 4x3 input a..l and 2x2 kernel w1..w4 (output 3x2), with numbers.
+HAND_CONV_X = np.array([[1, 2, 0], [3, 1, 1], [0, 2, 1], [1, 0, 2]])
+HAND_CONV_KERNEL = np.array([[1, -1], [2, 0]])
+HAND_CONV_G = np.array([[1, 0], [-1, 2], [0, 1]])
+HAND_CONV_GRAD_X = np.array([[1, -1, 0], [1, 3, -2], [-2, 5, -1], [0, 2, 0]])
+HAND_CONV_GRAD_KERNEL = np.array([[2, 4], [7, 3]])
+HAND_CONV_GRAD_BIAS = np.array([3])
+# Lesson 05's 4x4 example pooled 2x2; and windows that tie (zeros, as after a ReLU).
+HAND_POOL_X = np.array([[1, 3, 2, 4], [5, 6, 1, 2], [7, 2, 3, 0], [1, 0, 4, 8]])
+HAND_POOL_G = np.array([[1, -2], [3, 0.5]])
+HAND_POOL_GRAD = np.array([[0, 0, 0, -2], [0, 1, 0, 0], [3, 0, 0, 0], [0, 0, 0, 0.5]])
+TIED_POOL_X = np.array([[0, 0, 5, 1], [0, 0, 1, 5]])
+TIED_POOL_G = np.array([[2, 3]])
+TIED_POOL_GRAD = np.array([[2, 0, 3, 0], [0, 0, 0, 0]])
+
+# (shape of x, eps or None for the default, seed) of the numerical_gradient cases.
+NUMERICAL_CASES = {
+    "public": [((4,), None, 1), ((3, 5), None, 2), ((2, 3, 2), 0.1, 3)],
+    "hidden": [
+        ((1,), None, 4),
+        ((2, 1, 3, 2), None, 5),
+        ((6, 2), 1e-3, 6),
+        ((3, 3, 3), 0.05, 7),
+        ((5, 4), 0.5, 8),
+    ],
+}
+# (input shape, kernel size, filters, seed) compared with tf.GradientTape on keras Conv2D.
+CONV_CASES = {
+    "public": [
+        ((2, 6, 5, 3), (3, 2), 4, 1),
+        ((3, 8, 7, 2), (2, 3), 3, 2),
+        ((2, 5, 6, 4), (1, 1), 2, 3),
+        ((1, 7, 7, 1), (3, 3), 1, 4),
+    ],
+    "hidden": [
+        ((2, 9, 4, 3), (4, 2), 5, 5),
+        ((4, 6, 6, 2), (3, 3), 2, 6),
+        ((1, 3, 10, 5), (3, 1), 3, 7),
+        ((2, 5, 5, 1), (5, 5), 2, 8),
+        ((3, 12, 11, 3), (5, 4), 4, 9),
+        ((2, 4, 7, 6), (2, 5), 1, 10),
+    ],
+}
+# (input shape, kernel size, filters, seed) checked with float64 finite differences.
+GRADIENT_CHECK_CASES = {
+    "public": [((2, 5, 4, 3), (3, 2), 2, 11), ((3, 4, 6, 2), (2, 3), 3, 12)],
+    "hidden": [
+        ((1, 6, 6, 1), (3, 3), 1, 13),
+        ((2, 4, 4, 2), (4, 1), 4, 14),
+        ((2, 7, 3, 3), (2, 2), 2, 15),
+    ],
+}
+# (input shape, pool_size, values, seed) compared with tf.GradientTape on keras MaxPooling2D.
+# values: "normal" (no ties), "tied" (whole numbers 0..3), "relu" (half of them 0).
+POOL_CASES = {
+    "public": [
+        ((2, 6, 6, 3), 2, "normal", 1),
+        ((2, 7, 9, 2), (2, 3), "tied", 2),
+        ((1, 8, 8, 4), 4, "relu", 3),
+    ],
+    "hidden": [
+        ((3, 5, 5, 1), 5, "tied", 4),
+        ((2, 9, 7, 3), (3, 2), "normal", 5),
+        ((2, 10, 11, 2), (2, 2), "relu", 6),
+        ((1, 6, 12, 3), (1, 3), "tied", 7),
+        ((2, 7, 7, 2), 3, "relu", 8),
+        ((4, 4, 6, 5), (4, 1), "normal", 9),
+    ],
+}
+POOL_VALUES = {
+    "normal": "random",
+    "tied": "whole numbers 0 to 3, many ties",
+    "relu": "random, negatives set to 0 (ties)",
+}
+# (input shape, filters, kernel size, activation, use_bias, seed) of the Conv2D layer.
+LAYER_CASES = {
+    "public": [((2, 7, 6, 3), 4, (3, 2), None, True, 1), ((1, 6, 6, 1), 2, 3, "tanh", True, 2)],
+    "hidden": [
+        ((3, 5, 8, 2), 3, (2, 4), "relu", True, 3),
+        ((2, 6, 6, 4), 1, 1, None, False, 4),
+        ((1, 9, 7, 2), 5, (4, 3), "sigmoid", True, 5),
+    ],
+}
+# The inputs of the training check: two Conv2D layers and a Dense head, from known weights.
+TRAIN_SHAPE = (32, 9, 8, 2)
+TRAIN_WEIGHTS = (((3, 3, 2, 3), 0.3), ((3,), 0.1), ((3, 2, 3, 4), 0.3), ((4,), 0.1))
+TRAIN_WEIGHTS += (((5 * 5 * 4, 1), 0.1), ((1,), 0.1))  # (shape, scale) of each weight
+
+# When grading, hidden checks add this many cases drawn at random.
+EXTRA_HIDDEN = 3
+DEFAULT_EPS = 1e-5
+
+NUMERICAL_TOL = Tolerance(
+    1e-6,
+    1e-6,
+    "float64 central differences of a cubic are off by rounding (about 1e-9 with eps = 1e-5) "
+    "and a * eps^2, which the expected value includes; a one-sided difference is off by "
+    "eps / 2 times the second derivative",
+)
+X_TOL = Tolerance(
+    1e-12, 1e-12, "x must hold its own values again (restoring by arithmetic may move the last bit)"
+)
+HAND_TOL = Tolerance(1e-6, 0.0, "whole numbers, exact up to float rounding")
+CONV_TOL = Tolerance(
+    1e-4, 1e-4, "float32 sums of up to 400 products, in another order than TensorFlow"
+)
+POOL_TOL = Tolerance(1e-6, 0.0, "each cell receives one upstream value or 0: no rounding")
+LAYER_TOL = CONV_TOL
+FIT_TOL = Tolerance(
+    2e-4, 2e-3, "8 float32 SGD steps of the same model, gradients summed in another order"
+)
+# Only a shape or a NaN can differ: the gradient check judges values by relative error.
+SHAPE_ONLY = Tolerance(np.inf, 0.0, "values are judged by their relative error")
+# Largest relative error |yours - numerical| / (|yours| + |numerical|) (norms over all entries).
+RELATIVE_ERROR_LIMIT = 1e-6
+RELATIVE_ERROR_REASON = (
+    "float64 central differences of this loss (linear in each argument) are exact up to "
+    "rounding: a float64 backward pass gets about 1e-10, one that rounds to float32 on the way "
+    "about 1e-7, a wrong one more than 1e-2"
+)
+
+
+def pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def pick(table: dict, draw, hidden: bool) -> list:
+    """The stored rows of `table` (public or hidden); when grading, hidden ones are followed
+    by EXTRA_HIDDEN rows made by `draw(generator)`."""
+    kind = "hidden" if hidden else "public"
+    return cases.pick(table[kind], draw, EXTRA_HIDDEN if hidden else 0)
+
+
+def signs(rng, size):
+    """Whole numbers 2 to 5, each of a random sign."""
+    return [int(v) * int(rng.choice([-1, 1])) for v in rng.integers(2, 6, size=size)]
+
+
+# --- numerical_gradient ------------------------------------------------------------------------
+
+
+def cubic_spec(shape, rng) -> dict:
+    """A random cubic test function for arrays of `shape` (see `ops.cubic_terms`)."""
+    return {key: rng.uniform(-2, 2, size=shape) for key in "abcw"}
+
+
+def cubic_gradient(spec, x) -> np.ndarray:
+    """The exact gradient of the cubic test function (`ops.cubic_terms`) at x:
+    3 a x^2 + 2 b x + c + 2 (w . x) w."""
+    x = np.asarray(x, np.float64)
+    a, b, c, w = (np.asarray(spec[key], np.float64) for key in "abcw")
+    return 3 * a * x**2 + 2 * b * x + c + 2 * np.sum(w * x) * w
+
+
+def expected_numerical_gradient(spec, x, eps) -> np.ndarray:
+    """The exact central difference of the cubic test function with step eps: the gradient
+    plus a eps^2 (the other terms are differenced exactly)."""
+    return cubic_gradient(spec, x) + np.asarray(spec["a"], np.float64) * eps**2
+
+
+def draw_numerical_case(rng):
+    """A fresh (shape, eps, seed): 1 to 4 axes of 1 to 4 entries, the default step or another."""
+    shape = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 5))))
+    eps = [None, 1e-4, 1e-2, 0.2][int(rng.integers(4))]
+    return shape, eps, 0
+
+
+def numerical(hidden: bool) -> list[Case]:
+    """Cases of args (spec, x), kwargs {eps} if not the default, expected the gradient."""
+    found = []
+    for shape, eps, seed in pick(NUMERICAL_CASES, draw_numerical_case, hidden):
+        rng = np.random.default_rng(cases.seed(100 + seed))
+        spec = cubic_spec(shape, rng)
+        x = rng.normal(size=shape)
+        step = "" if eps is None else f", eps={eps:g}"
+        text = f"numerical_gradient(f, x{step}), x of shape {shape}, f a cubic polynomial of x"
+        expected = expected_numerical_gradient(spec, x, DEFAULT_EPS if eps is None else eps)
+        hint = f"the gradient has the shape of x, {shape}: one entry per entry of x"
+        found.append(Case((spec, x), expected, text, hint, {} if eps is None else {"eps": eps}))
+    return found
+
+
+# --- conv2d_backward ---------------------------------------------------------------------------
+
+
+def hand_conv_example():
+    """(x, kernel, g, expected parts, words) of the worked example; when grading, in disguise:
+    maybe transposed, the three arrays times whole numbers."""
+    x, kernel, g = HAND_CONV_X, HAND_CONV_KERNEL, HAND_CONV_G
+    gx, gk, gb = HAND_CONV_GRAD_X, HAND_CONV_GRAD_KERNEL, HAND_CONV_GRAD_BIAS
+    words = ""
+    if cases.drawing():
+        rng = cases.generator()
+        a, b, c = signs(rng, 3)
+        x, kernel, g = a * x, b * kernel, c * g
+        gx, gk, gb = b * c * gx, a * c * gk, c * gb
+        words = f", input times {a}, kernel times {b}, upstream times {c}"
+        if rng.integers(2):
+            x, kernel, g, gx, gk = x.T, kernel.T, g.T, gx.T, gk.T
+            words = ", transposed" + words
+    expected = {
+        "grad_x": gx[None, :, :, None],
+        "grad_kernel": gk[:, :, None, None],
+        "grad_bias": np.asarray(gb, float),
+    }
+    return x, kernel, g, expected, words
+
+
+def hand_conv(hidden: bool = False) -> list[Case]:
+    x, kernel, g, expected, words = hand_conv_example()
+    text = (
+        f"the worked example{words}: x {x.tolist()}, kernel {kernel.tolist()}, upstream "
+        f"gradient {g.tolist()} (one image, one channel in and out)"
+    )
+    args = (x[None, :, :, None], kernel[:, :, None, None], g[None, :, :, None])
+    return [Case(tuple(a.astype("float64") for a in args), expected, text)]
+
+
+def conv_arrays(x_shape, size, filters, seed, dtype="float32"):
+    """(x, kernel, bias, upstream gradient) of a case, drawn from `seed`."""
+    rng = np.random.default_rng(cases.seed(200 + seed))
+    kh, kw = pair(size)
+    out_shape = (x_shape[0], x_shape[1] - kh + 1, x_shape[2] - kw + 1, filters)
+    x = rng.normal(size=x_shape).astype(dtype)
+    kernel = rng.normal(scale=0.5, size=(kh, kw, x_shape[3], filters)).astype(dtype)
+    bias = rng.normal(size=(filters,)).astype(dtype)
+    g = rng.normal(size=out_shape).astype(dtype)
+    return x, kernel, bias, g
+
+
+def keras_conv_gradients(x, kernel, bias, g) -> dict:
+    """grad_x, grad_kernel, grad_bias of sum(Conv2D(x) * g) for keras.layers.Conv2D with these
+    weights, by tf.GradientTape."""
+    import keras
+
+    layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2])
+    layer.build(x.shape)
+    ops.assign(layer, {"kernel": kernel, "bias": bias})
+    found = ops.gradients(layer, x, upstream=g)
+    weights = found["weights"]
+    return {
+        "grad_x": np.asarray(found["inputs"]),
+        "grad_kernel": np.asarray(weights["kernel"]),
+        "grad_bias": np.asarray(weights["bias"]),
+    }
+
+
+def draw_conv_case(rng):
+    """A fresh (input shape, kernel size, filters, seed) within the proven tolerances."""
+    kh, kw = (int(k) for k in rng.integers(1, 6, size=2))
+    shape = (int(rng.integers(1, 4)), kh + int(rng.integers(0, 7)), kw + int(rng.integers(0, 7)))
+    return (*shape, int(rng.integers(1, 7))), (kh, kw), int(rng.integers(1, 7)), 0
+
+
+def _conv_cases(table, draw, hidden, dtype, words, expected) -> list[Case]:
+    """Cases of args (x, kernel, g), expected `expected(x, kernel, bias, g)` by part."""
+    found = []
+    for x_shape, size, filters, seed in pick(table, draw, hidden):
+        arrays = conv_arrays(x_shape, size, filters, seed, dtype)
+        x, kernel, _, g = arrays
+        text = f"x {x.shape}, kernel {kernel.shape}, upstream gradient {g.shape} (random), {words}"
+        found.append(Case((x, kernel, g), expected(*arrays), text))
+    return found
+
+
+def conv(hidden: bool) -> list[Case]:
+    """float32 cases, expected TensorFlow's gradients."""
+    return _conv_cases(
+        CONV_CASES, draw_conv_case, hidden, "float32", "float32", keras_conv_gradients
+    )
+
+
+def conv_loss(x, kernel, bias, g) -> float:
+    """sum((valid cross-correlation of x with kernel + bias) * g), in float64 NumPy."""
+    out = correlate(x, kernel) + np.asarray(bias, np.float64)
+    return float(np.sum(out * g))
+
+
+def finite_differences(loss, arrays, which, eps=DEFAULT_EPS, kind="central") -> np.ndarray:
+    """Differences of loss(*arrays) with respect to arrays[which], entry by entry: "central",
+    or (for the catalogue's wrong answers) "forward" or "backward"."""
+    arrays = [np.array(a, np.float64) for a in arrays]
+    target, base = arrays[which], loss(*arrays)
+    out = np.zeros(target.shape)
+    for index in np.ndindex(target.shape):
+        saved = target[index]
+        target[index] = saved + eps
+        plus = loss(*arrays)
+        target[index] = saved - eps
+        minus = loss(*arrays)
+        target[index] = saved
+        if kind == "forward":
+            out[index] = (plus - base) / eps
+        elif kind == "backward":
+            out[index] = (base - minus) / eps
+        else:
+            out[index] = (plus - minus) / (2 * eps)
+    return out
+
+
+def relative_error(actual, expected) -> float:
+    """|actual - expected| / (|actual| + |expected|) with norms over all entries (0 if both 0)."""
+    actual, expected = np.asarray(actual, np.float64), np.asarray(expected, np.float64)
+    scale = np.linalg.norm(actual) + np.linalg.norm(expected)
+    return 0.0 if scale == 0 else float(np.linalg.norm(actual - expected) / scale)
+
+
+def draw_gradient_check_case(rng):
+    """A fresh small case (finite differences cost two losses per entry)."""
+    kh, kw = (int(k) for k in rng.integers(1, 5, size=2))
+    shape = (int(rng.integers(1, 4)), kh + int(rng.integers(0, 5)), kw + int(rng.integers(0, 5)))
+    return (*shape, int(rng.integers(1, 4))), (kh, kw), int(rng.integers(1, 5)), 0
+
+
+def numerical_gradients(x, kernel, bias, g) -> dict:
+    """The central differences of `conv_loss` with respect to x, kernel and bias."""
+    arrays, parts = (x, kernel, bias, g), ("grad_x", "grad_kernel", "grad_bias")
+    return {part: finite_differences(conv_loss, arrays, i) for i, part in enumerate(parts)}
+
+
+def gradient_check(hidden: bool) -> list[Case]:
+    """float64 cases, expected the central differences of the loss."""
+    words = (
+        "float64; loss = sum((conv(x, kernel) + bias) * upstream), central differences with "
+        f"eps = {DEFAULT_EPS:g}"
+    )
+    table, draw = GRADIENT_CHECK_CASES, draw_gradient_check_case
+    return _conv_cases(table, draw, hidden, "float64", words, numerical_gradients)
+
+
+# --- max_pool_backward -------------------------------------------------------------------------
+
+
+def pool_input(shape, values, rng):
+    if values == "tied":
+        return rng.integers(0, 4, size=shape).astype("float32")
+    x = rng.normal(size=shape).astype("float32")
+    return np.maximum(x, 0.0) if values == "relu" else x
+
+
+def keras_max_pool_gradient(x, g, pool_size) -> np.ndarray:
+    """d sum(MaxPooling2D(pool_size)(x) * g) / dx by tf.GradientTape on Keras's layer."""
+    import keras
+
+    return np.asarray(ops.gradients(keras.layers.MaxPooling2D(pool_size), x, upstream=g)["inputs"])
+
+
+def _pool_case(x, g, pool_size, expected, text) -> Case:
+    hint = f"the gradient has the shape of x, {x.shape}; uncovered rows and columns get 0"
+    return Case((x, g, pool_size), expected, text, hint)
+
+
+def hand_pool_examples():
+    """(x, g, expected, what, words) of the two worked examples; when grading, in disguise:
+    maybe transposed, x times a positive whole number plus another, g times a whole number."""
+    examples = [
+        (HAND_POOL_X, HAND_POOL_G, HAND_POOL_GRAD, "the 4x4 example of lesson 05", ""),
+        (TIED_POOL_X, TIED_POOL_G, TIED_POOL_GRAD, "the tied windows", " (zeros, as after a ReLU)"),
+    ]
+    if not cases.drawing():
+        return examples
+    rng = cases.generator()
+    disguised = []
+    for x, g, expected, what, words in examples:
+        a, b = int(rng.integers(2, 6)), int(rng.integers(-9, 10))
+        c = signs(rng, 1)[0]
+        x, g, expected = a * x + b, c * g, c * expected
+        words += f", x times {a} plus {b}, upstream times {c}"
+        if rng.integers(2):
+            x, g, expected = x.T, g.T, expected.T
+            words += ", transposed"
+        disguised.append((x, g, expected, what, words))
+    return disguised
+
+
+def hand_pool(hidden: bool = False) -> list[tuple[Case, str, np.ndarray]]:
+    """(case, what the example is, its expected gradient as the student reads it) of each."""
+    found = []
+    for x, g, expected, what, words in hand_pool_examples():
+        text = f"{what}{words}: x {x.tolist()}, upstream gradient {g.tolist()}, pool_size 2"
+        x4, g4 = (a[None, :, :, None].astype("float32") for a in (x, g))
+        found.append((_pool_case(x4, g4, 2, expected[None, :, :, None], text), what, expected))
+    return found
+
+
+def draw_pool_case(rng):
+    """A fresh (input shape, pool_size, values, seed): pools up to 5x5, inputs up to 13x13."""
+    kh, kw = (int(k) for k in rng.integers(1, 6, size=2))
+    height = kh * int(rng.integers(1, 4)) + int(rng.integers(0, kh))
+    width = kw * int(rng.integers(1, 4)) + int(rng.integers(0, kw))
+    shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 5)))
+    pool_size = kh if kh == kw and rng.integers(2) else (kh, kw)
+    return shape, pool_size, ("normal", "tied", "relu")[int(rng.integers(3))], 0
+
+
+def pool(hidden: bool) -> list[Case]:
+    """Cases of args (x, g, pool_size), expected TensorFlow's gradient of MaxPooling2D."""
+    found = []
+    for shape, pool_size, values, seed in pick(POOL_CASES, draw_pool_case, hidden):
+        rng = np.random.default_rng(cases.seed(300 + seed))
+        x = pool_input(shape, values, rng)
+        kh, kw = pair(pool_size)
+        g = rng.normal(size=(shape[0], shape[1] // kh, shape[2] // kw, shape[3]))
+        g = g.astype("float32")
+        text = (
+            f"x {shape} ({POOL_VALUES[values]}), upstream gradient {g.shape} (random), "
+            f"pool_size {pool_size}"
+        )
+        expected = keras_max_pool_gradient(x, g, pool_size)
+        found.append(_pool_case(x, g, pool_size, expected, text))
+    return found
+
+
+# --- Conv2D with a custom gradient -------------------------------------------------------------
+
+
+def layer_kwargs(activation, use_bias):
+    kwargs = {}
+    if activation is not None:
+        kwargs["activation"] = activation
+    if not use_bias:
+        kwargs["use_bias"] = False
+    return kwargs
+
+
+def draw_layer_case(rng):
+    kh, kw = (int(k) for k in rng.integers(1, 5, size=2))
+    shape = (int(rng.integers(1, 4)), kh + int(rng.integers(0, 6)), kw + int(rng.integers(0, 6)))
+    activation = [None, "relu", "tanh", "sigmoid"][int(rng.integers(4))]
+    shape = (*shape, int(rng.integers(1, 5)))
+    return shape, int(rng.integers(1, 6)), (kh, kw), activation, bool(rng.integers(4)), 0
+
+
+def layer(hidden: bool) -> list[tuple]:
+    """(x, constructor args, kwargs, weights, upstream gradient) of each Conv2D case."""
+    found = []
+    for x_shape, filters, size, activation, use_bias, seed in pick(
+        LAYER_CASES, draw_layer_case, hidden
+    ):
+        x, kernel, bias, _ = conv_arrays(x_shape, size, filters, 400 + seed)
+        weights = {"kernel": kernel, "bias": bias} if use_bias else {"kernel": kernel}
+        (kh, kw), (b, h, w, _) = pair(size), x_shape
+        g = np.random.default_rng(cases.seed(500 + seed)).normal(
+            size=(b, h - kh + 1, w - kw + 1, filters)
+        )
+        args, kwargs = (filters, size), layer_kwargs(activation, use_bias)
+        found.append((x, args, kwargs, weights, g.astype("float32")))
+    return found
+
+
+def training_data():
+    """(x, y, weights) of the training check: y a smooth function of x, weights small."""
+    rng = np.random.default_rng(cases.seed(600))
+    x = rng.normal(size=TRAIN_SHAPE).astype("float32")
+    y = (x[:, 2:7, 2:6, 0].mean(axis=(1, 2)) - x[:, :, :, 1].mean(axis=(1, 2)))[:, None]
+    weights = [
+        rng.normal(scale=scale, size=shape).astype("float32") for shape, scale in TRAIN_WEIGHTS
+    ]
+    return x, y.astype("float32"), weights
