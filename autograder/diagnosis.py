@@ -12,6 +12,8 @@ import numpy as np
 
 from .compare import Tolerance, compare, to_numpy
 from .feedback import CheckFailed
+from .guard import ForbiddenOps
+from .student import run
 
 
 @dataclass(frozen=True)
@@ -78,3 +80,28 @@ class Diagnosis:
         except CheckFailed:  # code that fails on a probe shows no catalogued mistake
             return None
         return first_match(outputs, probes, self.variants)
+
+
+def calls_table(
+    what: str,
+    read: Callable[[object], object],
+    forbidden: ForbiddenOps,
+    calls: Callable[[dict], Sequence[tuple]] = lambda probe: probe["calls"],
+) -> Callable[[object, dict], np.ndarray | None]:
+    """A `Diagnosis.output` for a function of a few numbers: its answers to the probe's calls
+    (`probe["calls"]`, argument tuples), each read by `read`, as one array; None when an
+    answer is unreadable (`read` gives None or raises TypeError/ValueError)."""
+
+    def output(fn, probe):
+        answers = []
+        for args in calls(probe):
+            try:
+                answer = read(run(what, fn, *args, forbidden=forbidden))
+            except (TypeError, ValueError):
+                return None
+            if answer is None:
+                return None
+            answers.append(answer)
+        return np.array(answers, dtype=float)
+
+    return output
