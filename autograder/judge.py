@@ -90,11 +90,12 @@ class Returns(Compare):
     ...), as `agrees(answer, expected)` judges it (an answer it cannot read disagrees).
 
     A failure's headline is `headline` formatted with `call` (the case's text), `got` (the
-    answer) and `expected`; `explain(case)` gives the lines under it, then the likely mistake.
+    answer) and `expected`; under it come the lines `explain` (or `explain(case)`), then the
+    likely mistake.
     """
 
     agrees: Callable[[object, object], bool] = _same
-    explain: Callable[[Case], list[str]] | None = None
+    explain: Callable[[Case], list[str]] | tuple[str, ...] = ()
 
     def judge(self, student, case: Case, output) -> None:
         try:
@@ -103,7 +104,7 @@ class Returns(Compare):
         except (TypeError, ValueError):
             pass
         headline = self.headline.format(call=case.text, got=output, expected=case.expected)
-        lines = self.explain(case) if self.explain is not None else []
+        lines = self.explain(case) if callable(self.explain) else self.explain
         mistake = self.diagnosis(student) if self.diagnosis is not None else None
         fail(headline, lines, mistake=mistake, hint=self.hint)
 

@@ -115,10 +115,10 @@ check_padding_amounts = returns(
     "padding_amounts gives TensorFlow's amounts on {count} cases",
     diagnosis=PADDING_AMOUNTS_DIAGNOSIS,
     agrees=lambda got, expected: pair_of_ints(got) == expected,
-    explain=lambda case: [
+    explain=(
         "valid: (0, 0); same: k - 1 zeros in all, (k - 1) // 2 before and the rest after; "
-        "full: (k - 1, k - 1)"
-    ],
+        "full: (k - 1, k - 1)",
+    ),
 )
 
 # --- Conv2D ------------------------------------------------------------------------------------
