@@ -240,7 +240,11 @@ class Contract:
       equals Keras's (`formula` is shown when it does not);
     - `config`: (args, kwargs, keys): get_config holds the keys and round-trips;
     - `symbolic`: (args, kwargs, input shape): called on a `keras.Input` it gives Keras's shape;
-    - `extra`: the lesson's own steps, called with the class, between builds and shapes.
+    - `extra`: the lesson's own steps, called with the class, between builds and shapes;
+    - `each(layer, args, kwargs)`: the lesson's own step on each layer of `output_shapes`,
+      before its shapes; `output_shape(args, kwargs, input_shape)`: the expected shape where
+      Keras cannot give it; a failure of either step names the layer (`describe_layer`)
+      and the mistake `diagnosis(cls)` finds, when they are given.
     """
 
     what: str
@@ -257,11 +261,39 @@ class Contract:
     symbolic_hint: str = ""
     extra: Callable | None = None
     passed: str = "{what} has Keras's arguments, weights, output shape and config"
+    each: Callable | None = None
+    output_shape: Callable | None = None
+    describe_layer: bool = False
+    diagnosis: Callable | None = None
 
     def keras_layer(self, args, kwargs):
         import keras
 
         return getattr(keras.layers, self.keras)(*args, **kwargs)
+
+    def expected_shape(self, args, kwargs, input_shape) -> tuple:
+        if self.output_shape is not None:
+            return tuple(self.output_shape(args, kwargs, tuple(input_shape)))
+        return tuple(self.keras_layer(args, kwargs).compute_output_shape(tuple(input_shape)))
+
+    def _check_shapes(self, cls, args, kwargs, shapes) -> None:
+        forbidden = self.forbidden
+        layer = make_layer(cls, args, kwargs, forbidden=forbidden)
+        build_layer(layer, (None, *shapes[0][1:]), forbidden=forbidden)
+        try:
+            if self.each is not None:
+                self.each(layer, args, kwargs)
+            for shape in shapes:
+                expected = self.expected_shape(args, kwargs, shape)
+                check_output_shape(layer, shape, expected, self.formula, forbidden=forbidden)
+        except CheckFailed as failure:
+            if not (self.describe_layer or self.diagnosis):
+                raise
+            layer_line = f"layer: {describe_call(self.what, args, kwargs)}"
+            details = [layer_line] if self.describe_layer else []
+            mistake = self.diagnosis(cls) if self.diagnosis is not None else None
+            details += [*failure.details, *([mistake.feedback()] if mistake else [])]
+            raise CheckFailed(failure.headline, details, failure.hint) from None
 
     def __call__(self, cls) -> None:
         import keras
@@ -283,12 +315,7 @@ class Contract:
         if self.extra is not None:
             self.extra(cls)
         for args, kwargs, shapes in self.output_shapes:
-            layer = make_layer(cls, args, kwargs, forbidden=forbidden)
-            build_layer(layer, (None, *shapes[0][1:]), forbidden=forbidden)
-            reference = self.keras_layer(args, kwargs)
-            for shape in shapes:
-                expected = tuple(reference.compute_output_shape(shape))
-                check_output_shape(layer, shape, expected, self.formula, forbidden=forbidden)
+            self._check_shapes(cls, args, kwargs, shapes)
         if self.config is not None:
             args, kwargs, keys = self.config
             layer = make_layer(cls, args, kwargs, forbidden=forbidden)
@@ -309,7 +336,7 @@ class Contract:
             dict(kwargs),
             forbidden=self.forbidden,
         )
-        expected = tuple(self.keras_layer(args, kwargs).compute_output_shape(tuple(input_shape)))
+        expected = self.expected_shape(args, kwargs, input_shape)
         if tuple(symbolic.shape) != expected:
             details = [f"formula: {self.formula}"] if self.formula else []
             _fail(

@@ -12,6 +12,8 @@ import numpy as np
 
 from .compare import Tolerance, compare, to_numpy
 from .feedback import CheckFailed
+from .guard import ForbiddenOps
+from .student import run
 
 
 @dataclass(frozen=True)
@@ -95,3 +97,28 @@ class Diagnosis:
                 outputs.append(output)
                 ran.append(probe)
         return first_match(outputs, ran, self.usable(self.variants, ran))
+
+
+def calls_table(
+    what: str,
+    read: Callable[[object], object],
+    forbidden: ForbiddenOps,
+    calls: Callable[[dict], Sequence[tuple]] = lambda probe: probe["calls"],
+) -> Callable[[object, dict], np.ndarray | None]:
+    """A `Diagnosis.output` for a function of a few numbers: its answers to the probe's calls
+    (`probe["calls"]`, argument tuples), each read by `read`, as one array; None when an
+    answer is unreadable (`read` gives None or raises TypeError/ValueError)."""
+
+    def output(fn, probe):
+        answers = []
+        for args in calls(probe):
+            try:
+                answer = read(run(what, fn, *args, forbidden=forbidden))
+            except (TypeError, ValueError):
+                return None
+            if answer is None:
+                return None
+            answers.append(answer)
+        return np.array(answers, dtype=float)
+
+    return output

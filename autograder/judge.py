@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compare import Tolerance, compare
+from .compare import EXACT, Tolerance, compare
 from .diagnosis import Diagnosis
 from .feedback import fail, passed
 from .guard import ForbiddenOps
@@ -79,3 +79,57 @@ class Compare:
             self.judge(student, case, self.run(student, case))
             count += 1
         passed(self.passed.format(count=self.count(hidden) if self.count else count))
+
+
+def _same(answer, expected) -> bool:
+    return answer == expected
+
+
+@dataclass(frozen=True)
+class Returns(Compare):
+    """On every case, the student's function returns `case.expected` (a size, a pair of ints,
+    ...), as `agrees(answer, expected)` judges it (an answer it cannot read disagrees).
+
+    A failure's headline is `headline` formatted with `call` (the case's text), `got` (the
+    answer) and `expected`; under it come the lines `explain` (or `explain(case)`), then the
+    likely mistake.
+    """
+
+    agrees: Callable[[object, object], bool] = _same
+    explain: Callable[[Case], list[str]] | tuple[str, ...] = ()
+
+    def judge(self, student, case: Case, output) -> None:
+        try:
+            if self.agrees(output, case.expected):
+                return
+        except (TypeError, ValueError):
+            pass
+        headline = self.headline.format(call=case.text, got=output, expected=case.expected)
+        lines = self.explain(case) if callable(self.explain) else self.explain
+        mistake = self.diagnosis(student) if self.diagnosis is not None else None
+        fail(headline, lines, mistake=mistake, hint=self.hint)
+
+
+def pair_of_ints(value) -> tuple[int, int] | None:
+    """A student's answer read as a pair of ints (a tuple, list or array of two), else None."""
+    try:
+        pair = tuple(int(v) for v in np.asarray(value).reshape(-1))
+    except (TypeError, ValueError):
+        return None
+    return pair if len(pair) == 2 else None
+
+
+def whole_number(value) -> int | None:
+    """A student's answer read as an int (28, 28.0, np.int64(28)); None for None or 28.5;
+    raises TypeError or ValueError when it is no number."""
+    if value is None:
+        return None
+    number = float(np.asarray(value).reshape(()))
+    return int(number) if number == int(number) else None
+
+
+def returns(what: str, cases, forbidden: ForbiddenOps, passed: str, **kwargs) -> Returns:
+    """The check that `what` returns each case's answer exactly, with the usual headline
+    ("{call} returned {got!r}; expected {expected}.")."""
+    headline = kwargs.pop("headline", "{call} returned {got!r}; expected {expected}.")
+    return Returns(what, cases, EXACT, forbidden, headline, passed, **kwargs)

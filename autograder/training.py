@@ -5,10 +5,13 @@ student's kernel or the grading sandbox); what comes back is data (gradients, a 
 that the check judges here.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
 from .compare import Tolerance, compare
-from .feedback import CheckFailed
+from .feedback import CheckFailed, fail
 from .guard import ForbiddenOps
 from .harness import cases, ops
 from .student import label, perform
@@ -17,6 +20,24 @@ GRADIENT_HINT = (
     "compute call() with keras.ops on the inputs and self.kernel / self.bias; "
     "converting to NumPy inside call() cuts the gradient"
 )
+
+
+@dataclass(frozen=True)
+class GradientFeedback:
+    """What `check_gradients` says; each text is formatted with the layer's `name` and the
+    `weight` (the weight's short name, or "inputs"). `missing_inputs` (default: `missing`) is
+    the headline when no gradient reaches the inputs; with `with_case`, the case is named
+    also when the backward pass fails or a gradient is missing."""
+
+    running: str = "the gradient of a loss through {name}"
+    missing: str = "No gradient reaches {name}.{weight}."
+    missing_inputs: str = ""
+    why: str = (
+        "the loss does not depend on this weight through operations TensorFlow can differentiate"
+    )
+    hint: str = GRADIENT_HINT
+    differs: str = "The gradient with respect to {name}.{weight} differs from Keras's."
+    with_case: bool = False
 
 
 def check_gradients(
@@ -29,35 +50,48 @@ def check_gradients(
     *,
     forbidden: ForbiddenOps,
     name: str | None = None,
+    inputs: bool = False,
+    allow_in_backward: tuple = (),
+    feedback: GradientFeedback = GradientFeedback(),
+    diagnose: Callable[[], object] | None = None,
 ) -> None:
-    """The gradients of mean((layer(x) - target)^2) with respect to the weights equal those
-    of `keras_layer` (which holds the same weights)."""
+    """The gradients of mean((layer(x) - target)^2) with respect to the weights (and the
+    inputs, with `inputs`) equal those of `keras_layer` (which holds the same weights).
+
+    `allow_in_backward` names forbidden functions the backward pass may call; `diagnose()`
+    may name the catalogued mistake behind a gradient that differs.
+    """
     name = name or label(layer)
-    ours = perform(
-        f"the gradient of a loss through {name}",
+    found = perform(
+        feedback.running.format(name=name),
         "gradients",
         layer,
         x,
         target=target,
+        allow_in_backward=allow_in_backward,
         forbidden=forbidden,
-    )["weights"]
-    theirs = ops.gradients(keras_layer, x, target=target)["weights"]
-    for weight, expected in theirs.items():
+        case=case if feedback.with_case else "",
+    )
+    expected = ops.gradients(keras_layer, x, target=target)
+    ours, theirs = found["weights"], expected["weights"]
+    if inputs:
+        ours, theirs = {"inputs": found["inputs"], **ours}, {"inputs": expected["inputs"], **theirs}
+    named = [f"case: {case}"] if feedback.with_case else []
+    for weight, value in theirs.items():
         got = ours.get(weight)
         if got is None:
+            missing = (weight == "inputs" and feedback.missing_inputs) or feedback.missing
             raise CheckFailed(
-                f"No gradient reaches {name}.{weight}.",
-                [
-                    "the loss does not depend on this weight through operations TensorFlow can "
-                    "differentiate"
-                ],
-                GRADIENT_HINT,
+                missing.format(name=name, weight=weight), [*named, feedback.why], feedback.hint
             )
-        mismatch = compare(got, np.asarray(expected), tolerance, name=f"d loss / d {weight}")
+        mismatch = compare(got, np.asarray(value), tolerance, name=f"d loss / d {weight}")
         if mismatch:
-            raise CheckFailed(
-                f"The gradient with respect to {name}.{weight} differs from Keras's.",
-                [f"case: {case}", *mismatch.lines],
+            mistake = diagnose() if diagnose is not None else None
+            fail(
+                feedback.differs.format(name=name, weight=weight),
+                mismatch.lines,
+                case=case,
+                mistake=mistake,
             )
 
 

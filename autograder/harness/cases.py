@@ -46,6 +46,12 @@ def seed(stored: int) -> int:
     return stored if rng is None else int(rng.integers(2**31 - 1))
 
 
+def normal(shape, stored: int, scale: float = 1.0) -> np.ndarray:
+    """float32 normal values of `shape`, drawn from `seed(stored)`."""
+    rng = np.random.default_rng(seed(stored))
+    return rng.normal(scale=scale, size=shape).astype("float32")
+
+
 def pick(
     stored: Sequence, draw: Callable[[np.random.Generator], object] | None = None, extra: int = 0
 ) -> list:
@@ -58,3 +64,33 @@ def pick(
     if rng is None or draw is None:
         return list(stored)
     return [*stored, *(draw(rng) for _ in range(extra))]
+
+
+def rows(tables: dict, hidden: bool, draw=None, extra: int = 0) -> list:
+    """The stored rows of `tables["hidden"]` or `tables["public"]`; when grading, the hidden
+    ones followed by `extra` rows made by `draw(generator)` (see `pick`)."""
+    return pick(tables["hidden" if hidden else "public"], draw, extra if hidden else 0)
+
+
+def stored_or_fresh(
+    assignment: str, prefix: str, table: Sequence, names: Sequence[str], values, oracle
+) -> list[tuple]:
+    """(row, input arrays, expected output) for each row of `table`.
+
+    In the student's kernel the arrays are the stored references of `assignment`
+    (`{prefix}/{index}/{name}` for each of `names`, and `{prefix}/{index}/out`); when grading
+    they are fresh, `values(generator, row)`, and the answer is `oracle(row, *arrays)`.
+    """
+    if not drawing():
+        from .. import references
+
+        data = references.load(assignment)
+        return [
+            (row, tuple(data[f"{prefix}/{i}/{name}"] for name in names), data[f"{prefix}/{i}/out"])
+            for i, row in enumerate(table)
+        ]
+    found = []
+    for row in table:
+        arrays = tuple(values(generator(), row))
+        found.append((row, arrays, oracle(row, *arrays)))
+    return found

@@ -78,22 +78,16 @@ MODES = ("valid", "same", "full")
 
 def amounts(k, mode):
     """(before, after) zeros of a stride-1 convolution with a kernel of size k, as TensorFlow."""
-    if mode == "valid":
-        return (0, 0)
-    if mode == "same":
-        return ((k - 1) // 2, k - 1 - (k - 1) // 2)
-    return (k - 1, k - 1)
+    total = {"valid": 0, "same": k - 1, "full": 2 * (k - 1)}[mode]
+    return (total // 2, total - total // 2)
 
 
 def _rule(same=None, full=None):
     """`amounts` with the rule for 'same' and/or 'full' replaced."""
+    replaced = {"same": same, "full": full}
 
     def rule(k, mode):
-        if mode == "same" and same is not None:
-            return same(k)
-        if mode == "full" and full is not None:
-            return full(k)
-        return amounts(k, mode)
+        return replaced[mode](k) if replaced.get(mode) else amounts(k, mode)
 
     return rule
 
@@ -117,16 +111,13 @@ RULES = {
 
 def padding_amounts_probes():
     """One probe: every mode with kernel sizes 1 to 6, answered as a (18, 2) table."""
-    calls = [(k, mode) for mode in MODES for k in range(1, 7)]
-    return [{"calls": calls}]
-
-
-def _table(rule):
-    return same_as(lambda p: np.array([rule(k, mode) for k, mode in p["calls"]], dtype=float))
+    return [{"calls": [(k, mode) for mode in MODES for k in range(1, 7)]}]
 
 
 PADDING_AMOUNTS_VARIANTS = tuple(
-    Variant(mistake, _table(rule)) for key, (mistake, rule) in RULES.items() if key != "ignored"
+    Variant(mistake, same_as(lambda p, rule=rule: np.array([rule(*c) for c in p["calls"]], float)))
+    for key, (mistake, rule) in RULES.items()
+    if key != "ignored"
 )
 
 
@@ -135,33 +126,22 @@ PADDING_AMOUNTS_VARIANTS = tuple(
 
 def keras_pairs(padding):
     """Keras's reading of `padding`: ((top, bottom), (left, right))."""
-    if isinstance(padding, int):
-        padding = (padding, padding)
-    return tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+    pairs = (padding, padding) if isinstance(padding, int) else padding
+    return tuple((p, p) if isinstance(p, int) else tuple(p) for p in pairs)
 
 
-def _pair_as_sides(padding):
-    """A pair (a, b) read as (before, after) for both axes."""
-    if isinstance(padding, tuple) and all(isinstance(p, int) for p in padding):
-        return (tuple(padding), tuple(padding))
-    return keras_pairs(padding)
-
-
-def _transposed(padding):
-    """((top, bottom), (left, right)) read as ((top, left), (bottom, right))."""
-    (a, b), (c, d) = keras_pairs(padding)
-    return ((a, c), (b, d))
-
-
-def _axes_swapped(padding):
-    """The first pair used for the width and the second for the height."""
-    height, width = keras_pairs(padding)
-    return (width, height)
-
-
-def _sides_swapped(padding):
-    """Each pair read as (after, before)."""
-    return tuple(pair[::-1] for pair in keras_pairs(padding))
+def misreadings(padding):
+    """Wrong readings of `padding` as ((top, bottom), (left, right)): a pair (a, b) read as
+    (before, after) for both axes; ((top, bottom), (left, right)) read as ((top, left),
+    (bottom, right)); the first pair used for the width; each pair read as (after, before)."""
+    pairs = keras_pairs(padding)
+    as_sides = isinstance(padding, tuple) and all(isinstance(p, int) for p in padding)
+    return (
+        (tuple(padding), tuple(padding)) if as_sides else pairs,
+        tuple(zip(*pairs, strict=True)),
+        pairs[::-1],
+        tuple(pair[::-1] for pair in pairs),
+    )
 
 
 def zero_padding2d_probes():
@@ -171,24 +151,21 @@ def zero_padding2d_probes():
 
 
 def _padded(reading):
-    def wrong(p):
-        (top, bottom), (left, right) = reading(p["padding"])
-        return np.pad(p["x"], ((0, 0), (top, bottom), (left, right), (0, 0)))
-
-    return same_as(wrong)
+    return same_as(lambda p: np.pad(p["x"], ((0, 0), *misreadings(p["padding"])[reading], (0, 0))))
 
 
 def _border_not_zero(output, probe):
     """Right shape and the input in the middle, but a border that is not all zeros."""
     (top, bottom), (left, right) = keras_pairs(probe["padding"])
     x = probe["x"]
-    expected_shape = (x.shape[0], top + x.shape[1] + bottom, left + x.shape[2] + right, x.shape[3])
-    if output.shape != expected_shape:
+    b, h, w, c = x.shape
+    if output.shape != (b, top + h + bottom, left + w + right, c):
         return False
-    middle = output[:, top : top + x.shape[1], left : left + x.shape[2], :]
     border = output.copy()
-    border[:, top : top + x.shape[1], left : left + x.shape[2], :] = 0
-    return bool(np.allclose(middle, x) and np.abs(border).max() > 0)
+    border[:, top : top + h, left : left + w, :] = 0
+    return bool(
+        np.allclose(output[:, top : top + h, left : left + w, :], x) and np.abs(border).max() > 0
+    )
 
 
 def _batch_or_channels_changed(output, probe):
@@ -197,10 +174,7 @@ def _batch_or_channels_changed(output, probe):
 
 
 ZERO_PADDING2D_VARIANTS = (
-    Variant(PADDING_ARGUMENT_MISREAD, _padded(_pair_as_sides)),
-    Variant(PADDING_ARGUMENT_MISREAD, _padded(_transposed)),
-    Variant(PADDING_ARGUMENT_MISREAD, _padded(_axes_swapped)),
-    Variant(PADDING_ARGUMENT_MISREAD, _padded(_sides_swapped)),
+    *(Variant(PADDING_ARGUMENT_MISREAD, _padded(reading)) for reading in range(4)),
     Variant(PAD_NOT_ZERO, _border_not_zero),
     Variant(BATCH_OR_CHANNELS_PADDED, _batch_or_channels_changed),
 )
@@ -216,18 +190,19 @@ def conv2d_probes():
     every way of placing the extra zero gives a different output.
     """
     rng = np.random.default_rng(12)
-    probes = []
-    for mode, size, input_shape in (("same", (4, 2), (2, 5, 6, 3)), ("full", (3, 2), (1, 4, 5, 2))):
-        probes.append(
-            {
-                "padding": mode,
-                "kernel_size": size,
-                "x": rng.normal(size=input_shape).astype("float32"),
-                "kernel": rng.normal(size=(*size, input_shape[-1], 2)).astype("float32"),
-                "bias": np.array([0.75, -0.5], dtype="float32"),
-            }
+    return [
+        {
+            "padding": mode,
+            "kernel_size": size,
+            "x": rng.normal(size=input_shape).astype("float32"),
+            "kernel": rng.normal(size=(*size, input_shape[-1], 2)).astype("float32"),
+            "bias": np.array([0.75, -0.5], dtype="float32"),
+        }
+        for mode, size, input_shape in (
+            ("same", (4, 2), (2, 5, 6, 3)),
+            ("full", (3, 2), (1, 4, 5, 2)),
         )
-    return probes
+    ]
 
 
 def padded_conv(p, rule=amounts, mode="constant", **options):
@@ -238,18 +213,17 @@ def padded_conv(p, rule=amounts, mode="constant", **options):
     return correlate(x, p["kernel"]) + p["bias"]
 
 
-def _batch_changed(output, probe):
-    return output.ndim == 4 and output.shape[0] != probe["x"].shape[0]
-
-
 CONV2D_VARIANTS = (
     *(
         Variant(mistake, same_as(lambda p, rule=rule: padded_conv(p, rule)))
         for mistake, rule in RULES.values()
     ),
     Variant(PAD_NOT_ZERO, same_as(lambda p: padded_conv(p, constant_values=1.0))),
-    Variant(PAD_NOT_ZERO, same_as(lambda p: padded_conv(p, mode="edge"))),
-    Variant(PAD_NOT_ZERO, same_as(lambda p: padded_conv(p, mode="reflect"))),
-    Variant(PAD_NOT_ZERO, same_as(lambda p: padded_conv(p, mode="symmetric"))),
-    Variant(BATCH_OR_CHANNELS_PADDED, _batch_changed),
+    *(
+        Variant(PAD_NOT_ZERO, same_as(lambda p, mode=mode: padded_conv(p, mode=mode)))
+        for mode in ("edge", "reflect", "symmetric")
+    ),
+    Variant(
+        BATCH_OR_CHANNELS_PADDED, lambda out, p: out.ndim == 4 and out.shape[0] != p["x"].shape[0]
+    ),
 )

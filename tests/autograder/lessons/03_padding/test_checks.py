@@ -11,13 +11,16 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
+from autograder import lessons
 from autograder.checks import padding as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
-from autograder.harness import cases
+from autograder.harness import cases as harness_cases
 from solutions.padding import Conv2D as ReferenceConv2D
 from solutions.padding import ZeroPadding2D as ReferenceZeroPadding2D
+
+cases = lessons.module("03_padding", "cases")
 
 # --- independent ZeroPadding2D -----------------------------------------------------------------
 
@@ -196,7 +199,7 @@ def test_conv2d_checks_pass_correct_code(cls):
 @pytest.mark.parametrize("seed", range(5))
 def test_correct_code_passes_fresh_cases(seed):
     """As when grading: fresh values, kernel sizes and random hidden shapes."""
-    with cases.fresh(seed):
+    with harness_cases.fresh(seed):
         for cls in ZERO_PADDINGS:
             checks.check_zero_padding(cls)
             checks.check_zero_padding(cls, hidden=True)
@@ -212,11 +215,11 @@ def test_correct_code_passes_fresh_cases(seed):
 @pytest.mark.parametrize("seed", range(20))
 def test_fresh_kernel_sizes_keep_the_parity_of_the_stored_ones(seed):
     """Even kernels are where 'same' padding mistakes show; the drawn cases keep them."""
-    with cases.fresh(seed):
+    with harness_cases.fresh(seed):
         for kind in ("public", "hidden"):
-            drawn = checks._padding_amounts_cases(kind)
-            stored = checks.PADDING_AMOUNTS_CASES[kind]
-            assert len(drawn) == len(stored) + (checks.EXTRA_HIDDEN if kind == "hidden" else 0)
+            drawn = cases.amounts_rows(kind)
+            stored = cases.PADDING_AMOUNTS_CASES[kind]
+            assert len(drawn) == len(stored) + (cases.EXTRA_HIDDEN if kind == "hidden" else 0)
             for (k, mode, _), (fresh_k, fresh_mode, _) in zip(stored, drawn, strict=False):
                 assert fresh_mode == mode and fresh_k % 2 == k % 2 and (k == 1) == (fresh_k == 1)
             for k, mode, expected in drawn:
@@ -225,8 +228,8 @@ def test_fresh_kernel_sizes_keep_the_parity_of_the_stored_ones(seed):
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_the_amounts_oracle_gives_the_stored_answers(kind):
-    for k, mode, expected in checks.PADDING_AMOUNTS_CASES[kind]:
-        assert checks.expected_amounts(k, mode) == expected
+    for k, mode, expected in cases.PADDING_AMOUNTS_CASES[kind]:
+        assert cases.expected_amounts(k, mode) == expected
 
 
 def test_numpy_padding_gets_the_numbers_but_cuts_the_gradient():
@@ -276,19 +279,19 @@ def test_conv2d_tolerance_holds_over_seeds(seed):
     channels, filters = int(rng.integers(1, 9)), int(rng.integers(1, 6))
     shape = (int(rng.integers(1, 4)), h, w, channels)
     padding = ("valid", "same", "full")[seed % 3]
-    x, kernel, bias = checks._random_conv_case(shape, filters, (kh, kw), seed)
+    x, kernel, bias = cases.random_conv(shape, filters, (kh, kw), seed)
     if padding == "full":
-        expected = checks.full_reference(x, kernel, bias)
+        expected = cases.full_reference(x, kernel, bias)
     else:
-        keras_layer = checks._keras_conv(
-            shape, filters, (kh, kw), padding, True, None, kernel, bias
+        keras_layer = checks.CONV2D.reference(
+            (filters, (kh, kw)), {"padding": padding}, shape, {"kernel": kernel, "bias": bias}
         )
         expected = np.asarray(keras_layer(x))
     for cls in CONVS:
         layer = cls(filters, (kh, kw), padding=padding)
         layer.build(shape)
         layer.set_weights([kernel, bias])
-        assert compare(layer(x), expected, checks.CONV2D_TOL) is None, cls.__name__
+        assert compare(layer(x), expected, cases.CONV2D_TOL) is None, cls.__name__
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -297,17 +300,19 @@ def test_zero_padding_is_exact_over_seeds(seed):
     shape = tuple(int(v) for v in rng.integers(1, 7, size=4))
     padding = tuple(tuple(int(v) for v in rng.integers(0, 4, size=2)) for _ in range(2))
     x = rng.normal(size=shape).astype("float32")
-    expected = checks._keras_padded(x, padding)
+    expected = checks.ZERO_PADDING.reference((padding,), {}, x.shape)(x)
     for cls in ZERO_PADDINGS:
-        assert compare(cls(padding)(x), expected, checks.PAD_TOL) is None
+        assert compare(cls(padding)(x), expected, cases.PAD_TOL) is None
 
 
 def test_scipy_full_reference_is_a_valid_convolution_of_the_padded_input():
-    x, kernel, bias = checks._random_conv_case((2, 5, 4, 3), 2, (3, 2), seed=0)
+    x, kernel, bias = cases.random_conv((2, 5, 4, 3), 2, (3, 2), seed=0)
     padded = np.pad(x, ((0, 0), (2, 2), (1, 1), (0, 0)))
-    keras_layer = checks._keras_conv(padded.shape, 2, (3, 2), "valid", True, None, kernel, bias)
+    keras_layer = checks.CONV2D.reference(
+        (2, (3, 2)), {"padding": "valid"}, padded.shape, {"kernel": kernel, "bias": bias}
+    )
     np.testing.assert_allclose(
-        checks.full_reference(x, kernel, bias), keras_layer(padded), atol=1e-5
+        cases.full_reference(x, kernel, bias), keras_layer(padded), atol=1e-5
     )
 
 
@@ -324,7 +329,7 @@ def test_tensorflow_puts_the_extra_zero_after():
     assert out[0, 0] == kernel[1, 1, 0, 0]
     for k in range(1, 9):
         assert tuple(checks.catalogue.amounts(k, "same")) == ((k - 1) // 2, k // 2)
-        assert checks.expected_amounts(k, "same") == ((k - 1) // 2, k // 2)
+        assert cases.expected_amounts(k, "same") == ((k - 1) // 2, k // 2)
 
 
 @pytest.mark.parametrize(

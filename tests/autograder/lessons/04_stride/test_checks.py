@@ -15,15 +15,17 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from autograder import references
+from autograder import lessons, references
 from autograder.checks import stride as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
-from autograder.harness import cases
+from autograder.harness import cases as harness_cases
 from autograder.harness import ops as harness_ops
 from solutions.padding import ZeroPadding2D
 from solutions.stride import Conv2D as ReferenceConv2D
+
+cases = lessons.module("04_stride", "cases")
 
 # --- independent conv_output_size and padding_amounts ------------------------------------------
 
@@ -233,18 +235,19 @@ def test_conv2d_tolerance_holds_over_seeds(seed):
     spans = [dh * (kh - 1) + 1, dw * (kw - 1) + 1]
     if kwargs["padding"] == "valid" and (spans[0] > h or spans[1] > w):
         kwargs["padding"] = "same"
-    x, kernel, bias = checks._random_conv_case(shape, filters, (kh, kw), seed)
-    expected = np.asarray(checks._keras_conv(shape, filters, (kh, kw), kwargs, kernel, bias)(x))
+    case = cases.conv_case(shape, filters, (kh, kw), kwargs, seed)
+    x, kernel, bias = case.inputs, case.weights["kernel"], case.weights["bias"]
+    expected = np.asarray(checks.CONV2D.reference(case.args, kwargs, shape, case.weights)(x))
     for cls in CONVS:
         layer = cls(filters, (kh, kw), **kwargs)
         layer.build(shape)
         layer.set_weights([kernel, bias])
-        assert compare(layer(x), expected, checks.CONV2D_TOL) is None, (cls.__name__, kwargs)
+        assert compare(layer(x), expected, cases.CONV2D_TOL) is None, (cls.__name__, kwargs)
 
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_hand_worked_sizes_agree_with_keras(kind):
-    for (n, k, s, mode, d), expected in checks.CONV_OUTPUT_SIZE_CASES[kind]:
+    for (n, k, s, mode, d), expected in cases.CONV_OUTPUT_SIZE_CASES[kind]:
         if mode == "full":
             assert size_counting(n, k, s, mode, d) == expected
             continue
@@ -255,7 +258,7 @@ def test_hand_worked_sizes_agree_with_keras(kind):
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_hand_worked_padding_is_tensorflows(kind):
     """A valid convolution of the input padded by the expected amounts equals Keras's own."""
-    for (n, k, s, mode, d), (before, after) in checks.PADDING_AMOUNTS_CASES[kind]:
+    for (n, k, s, mode, d), (before, after) in cases.PADDING_AMOUNTS_CASES[kind]:
         if mode != "same":
             continue
         x = np.random.default_rng(n).normal(size=(1, n, 1, 1)).astype("float32")
@@ -272,15 +275,15 @@ def test_hand_worked_padding_is_tensorflows(kind):
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_hand_worked_receptive_fields_agree_with_a_simulation(kind):
-    for stack, expected in checks.RECEPTIVE_FIELD_CASES[kind]:
+    for stack, expected in cases.RECEPTIVE_FIELD_CASES[kind]:
         assert field_by_simulation(stack) == expected
 
 
 def test_digit_network_table_is_the_lecture_notes():
     model = harness_ops.build_model(checks.digit_network(keras.layers.Conv2D), (None, 28, 28, 1))
     layers = [layer for layer in model.layers if layer.weights]
-    assert [int(np.prod(layer.output.shape[1:])) for layer in layers] == list(checks.DIGIT_UNITS)
-    assert [layer.count_params() for layer in layers] == list(checks.DIGIT_PARAMETERS)
+    assert [int(np.prod(layer.output.shape[1:])) for layer in layers] == list(cases.DIGIT_UNITS)
+    assert [layer.count_params() for layer in layers] == list(cases.DIGIT_PARAMETERS)
 
 
 @pytest.mark.parametrize(
@@ -342,7 +345,7 @@ def test_a_float_size_is_accepted_only_when_whole():
 
 @pytest.mark.parametrize("seed", range(10))
 def test_correct_functions_pass_fresh_cases(seed):
-    with cases.fresh(seed):
+    with harness_cases.fresh(seed):
         for fn in SIZES:
             checks.check_conv_output_size(fn)
             checks.check_conv_output_size(fn, hidden=True)
@@ -358,7 +361,7 @@ def test_correct_functions_pass_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_correct_conv2d_passes_fresh_cases(seed):
-    with cases.fresh(seed):
+    with harness_cases.fresh(seed):
         for cls in CONVS:
             checks.check_conv2d_strides(cls, hidden=True)
             checks.check_conv2d_dilation(cls, hidden=True)
@@ -369,33 +372,33 @@ def test_correct_conv2d_passes_fresh_cases(seed):
 @pytest.mark.parametrize("table", ["CONV_OUTPUT_SIZE_CASES", "PADDING_AMOUNTS_CASES"])
 def test_redrawn_geometry_keeps_the_character_of_each_stored_case(table):
     """Rounding, clamping and the stride-1 coincidence are where the mistakes show."""
-    table = getattr(checks, table)
+    table = getattr(cases, table)
     for args, _ in table["public"] + table["hidden"]:
-        drawn = {checks._redraw_geometry(np.random.default_rng(seed), args) for seed in range(20)}
-        assert {checks._character(fresh) for fresh in drawn} == {checks._character(args)}
+        drawn = {cases.redraw_geometry(np.random.default_rng(seed), args) for seed in range(20)}
+        assert {cases.character(fresh) for fresh in drawn} == {cases.character(args)}
         assert len(drawn) >= (5 if args[0] is None else 15), (args, drawn)
 
 
 def test_redrawn_stacks_keep_which_entries_exceed_one():
     rng = np.random.default_rng(0)
-    for stack, _ in checks.RECEPTIVE_FIELD_CASES["public"] + checks.RECEPTIVE_FIELD_CASES["hidden"]:
+    for stack, _ in cases.RECEPTIVE_FIELD_CASES["public"] + cases.RECEPTIVE_FIELD_CASES["hidden"]:
         for layer in stack:
-            fresh = checks._redraw_layer(rng, layer)
+            fresh = cases.redraw_layer(rng, layer)
             assert [v > 1 for v in fresh] == [v > 1 for v in layer]
 
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_the_oracles_give_the_stored_answers(kind):
-    for args, expected in checks.CONV_OUTPUT_SIZE_CASES[kind]:
-        assert checks.expected_size(*args) == expected
-    for args, expected in checks.PADDING_AMOUNTS_CASES[kind]:
-        assert checks.expected_padding(*args) == expected
-    for stack, expected in checks.RECEPTIVE_FIELD_CASES[kind]:
-        assert checks.expected_field(stack) == expected
-    data = references.load(checks.ASSIGNMENT)
-    for index, (_, size, strides, dilation, _) in enumerate(checks.IM2COL_CASES[kind]):
+    for args, expected in cases.CONV_OUTPUT_SIZE_CASES[kind]:
+        assert cases.expected_size(*args) == expected
+    for args, expected in cases.PADDING_AMOUNTS_CASES[kind]:
+        assert cases.expected_padding(*args) == expected
+    for stack, expected in cases.RECEPTIVE_FIELD_CASES[kind]:
+        assert cases.expected_field(stack) == expected
+    data = references.load(cases.ASSIGNMENT)
+    for index, (_, size, strides, dilation, _) in enumerate(cases.IM2COL_CASES[kind]):
         prefix = f"im2col/{kind}/{index}"
-        windows = checks.expected_windows(data[f"{prefix}/x"], size, strides, dilation)
+        windows = cases.expected_windows(data[f"{prefix}/x"], size, strides, dilation)
         np.testing.assert_array_equal(windows, data[f"{prefix}/out"])
 
 
@@ -403,16 +406,16 @@ def test_the_oracles_give_the_stored_answers(kind):
 def test_the_oracles_agree_with_keras_and_a_simulation_on_random_arguments(seed):
     rng = np.random.default_rng(seed)
     for _ in range(40):
-        n, k, s, mode, d = checks._draw_geometry(rng)
-        assert checks.expected_size(n, k, s, mode, d) == size_counting(n, k, s, mode, d)
-        assert checks.expected_padding(n, k, s, mode, d) == tuple(amounts_needed(n, k, s, mode, d))
+        n, k, s, mode, d = cases.draw_geometry(rng)
+        assert cases.expected_size(n, k, s, mode, d) == size_counting(n, k, s, mode, d)
+        assert cases.expected_padding(n, k, s, mode, d) == tuple(amounts_needed(n, k, s, mode, d))
         if mode != "full":
             layer = keras.layers.Conv2D(1, (k, 1), (s, 1), mode, dilation_rate=(d, 1))
-            assert layer.compute_output_shape((1, n, 1, 1))[1] == checks.expected_size(
+            assert layer.compute_output_shape((1, n, 1, 1))[1] == cases.expected_size(
                 n, k, s, mode, d
             )
-        stack = [checks._draw_layer(rng) for _ in range(int(rng.integers(0, 6)))]
-        assert checks.expected_field(stack) == field_by_simulation(stack)
+        stack = [cases.draw_layer(rng) for _ in range(int(rng.integers(0, 6)))]
+        assert cases.expected_field(stack) == field_by_simulation(stack)
 
 
 @pytest.mark.parametrize("scale", [1, 2, 3])
@@ -422,4 +425,4 @@ def test_digit_table_is_keras_for_every_scale(scale):
     )
     layers = [entry for entry in summary if entry["params"]]
     units = tuple(int(np.prod(entry["output_shape"][1:])) for entry in layers)
-    assert (units, tuple(entry["params"] for entry in layers)) == checks.digit_table(scale)
+    assert (units, tuple(entry["params"] for entry in layers)) == cases.digit_table(scale)
