@@ -23,6 +23,9 @@ class Tolerance:
         return f"atol {self.atol:g}, rtol {self.rtol:g}"
 
 
+EXACT = Tolerance(0.0, 0.0, "exact integer arithmetic")
+
+
 def to_numpy(value) -> np.ndarray:
     """Convert a NumPy array, a tensor, or nested lists to a NumPy array."""
     if hasattr(value, "numpy") and callable(value.numpy):
