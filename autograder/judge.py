@@ -15,19 +15,22 @@ from .compare import Tolerance, compare
 from .diagnosis import Diagnosis
 from .feedback import fail, passed
 from .guard import ForbiddenOps
-from .student import run
+from .student import error_hint, run
 
 
 @dataclass(frozen=True)
 class Case:
     """One input of a check: what the student's code is given, the answer, the line that
-    describes it in feedback ("case: ...") and the shape formula shown when the shape is off."""
+    describes it in feedback ("case: ...") and the shape formula shown when the shape is off;
+    `error_hint`, if any, replaces the hint of feedback on student code that fails on the case
+    (other than a stub)."""
 
     args: tuple
     expected: object
     text: str
     shape_hint: str = ""
     kwargs: dict | None = None
+    error_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ class Compare:
     `cases(hidden)` yields the `Case`s (stored ones, or fresh ones when grading); `call(student,
     case)` runs the student's code on one (default: call it with the case's arguments);
     `passed` is the OK line, formatted with `count` (the number of cases checked, or
-    `count(hidden)` when given).
+    `count(hidden)` when given); `name` is what the compared output is called in feedback.
     """
 
     what: str
@@ -50,23 +53,25 @@ class Compare:
     hint: str = ""
     call: Callable | None = None
     count: Callable[[bool], int] | None = None
+    name: str = "output"
 
     def run(self, student, case: Case):
         """The student's output on `case`."""
         if self.call is not None:
             return self.call(student, case)
-        return run(
-            self.what,
-            student,
-            *case.args,
-            case=case.text,
-            forbidden=self.forbidden,
-            **(case.kwargs or {}),
-        )
+        with error_hint(case.error_hint):
+            return run(
+                self.what,
+                student,
+                *case.args,
+                case=case.text,
+                forbidden=self.forbidden,
+                **(case.kwargs or {}),
+            )
 
     def judge(self, student, case: Case, output) -> None:
         """Fail unless `output` is `case.expected` within the tolerance."""
-        mismatch = compare(output, np.asarray(case.expected), self.tolerance)
+        mismatch = compare(output, np.asarray(case.expected), self.tolerance, self.name)
         if mismatch:
             hint = case.shape_hint if mismatch.kind == "shape" and case.shape_hint else self.hint
             mistake = self.diagnosis(student) if self.diagnosis is not None else None

@@ -5,10 +5,12 @@ student's kernel or the grading sandbox); what comes back is data (gradients, a 
 that the check judges here.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .compare import Tolerance, compare
-from .feedback import CheckFailed
+from .feedback import CheckFailed, fail
 from .guard import ForbiddenOps
 from .harness import cases, ops
 from .student import label, perform
@@ -29,9 +31,11 @@ def check_gradients(
     *,
     forbidden: ForbiddenOps,
     name: str | None = None,
+    diagnose: Callable[[], object] | None = None,
 ) -> None:
     """The gradients of mean((layer(x) - target)^2) with respect to the weights equal those
-    of `keras_layer` (which holds the same weights)."""
+    of `keras_layer` (which holds the same weights). On a failure, `diagnose()` may name the
+    catalogued mistake (a `Diagnosis` of the student's code) to add to the feedback."""
     name = name or label(layer)
     ours = perform(
         f"the gradient of a loss through {name}",
@@ -45,19 +49,22 @@ def check_gradients(
     for weight, expected in theirs.items():
         got = ours.get(weight)
         if got is None:
-            raise CheckFailed(
+            fail(
                 f"No gradient reaches {name}.{weight}.",
                 [
                     "the loss does not depend on this weight through operations TensorFlow can "
                     "differentiate"
                 ],
-                GRADIENT_HINT,
+                mistake=diagnose() if diagnose else None,
+                hint=GRADIENT_HINT,
             )
         mismatch = compare(got, np.asarray(expected), tolerance, name=f"d loss / d {weight}")
         if mismatch:
-            raise CheckFailed(
+            fail(
                 f"The gradient with respect to {name}.{weight} differs from Keras's.",
-                [f"case: {case}", *mismatch.lines],
+                mismatch.lines,
+                case=case,
+                mistake=diagnose() if diagnose else None,
             )
 
 
