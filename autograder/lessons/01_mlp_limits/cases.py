@@ -171,23 +171,26 @@ def _wide(rng, low, high) -> int:
     return min(high, max(low, int(np.exp(rng.uniform(np.log(low), np.log(high + 1))))))
 
 
-def _like(rng, stored, high) -> int:
-    """A fresh size for a stored one: 1 stays 1 (a case about a single unit or channel)."""
+def _like(rng, stored, high):
+    """Fresh sizes for stored ones, a tuple of sizes staying a tuple: 1 stays 1 (a case about a
+    single unit or channel), any other size is drawn in [2, high]."""
+    if isinstance(stored, tuple):
+        return tuple(_like(rng, size, high) for size in stored)
     return 1 if stored == 1 else _wide(rng, 2, high)
 
 
-def redraw_dense_params(rng, args):
-    n_in, units = args
-    return _like(rng, n_in, 100_000), _like(rng, units, 10_000)
+def _redraw(*highs):
+    """Fresh arguments for stored ones: argument i's sizes up to highs[i]."""
+    return lambda rng, args: tuple(_like(rng, a, h) for a, h in zip(args, highs, strict=True))
+
+
+redraw_dense_params = _redraw(100_000, 10_000)
+redraw_mlp_params = _redraw(4096, 1024)
+redraw_conv2d_params = _redraw(11, 1024, 1024)
 
 
 def draw_dense_params(rng):
     return _wide(rng, 1, 100_000), _wide(rng, 1, 10_000)
-
-
-def redraw_mlp_params(rng, args):
-    shape, units = args
-    return tuple(_like(rng, n, 4096) for n in shape), tuple(_like(rng, u, 1024) for u in units)
 
 
 def draw_mlp_params(rng):
@@ -195,12 +198,6 @@ def draw_mlp_params(rng):
     if rng.integers(2):
         shape = (*shape, _wide(rng, 1, 16))
     return shape, tuple(_wide(rng, 1, 1024) for _ in range(int(rng.integers(1, 5))))
-
-
-def redraw_conv2d_params(rng, args):
-    size, channels, filters = args
-    size = _like(rng, size, 11) if isinstance(size, int) else tuple(_like(rng, k, 11) for k in size)
-    return size, _like(rng, channels, 1024), _like(rng, filters, 1024)
 
 
 def draw_conv2d_params(rng):

@@ -143,11 +143,7 @@ check_conv2d_params = _counts(
 DENSE_TWIN = Twin(
     "Dense",
     how={"kernel": "(input_dim, units)", "bias": "(units,)"},
-    shape_mistake=lambda input_shape: (
-        lambda key, found, expected: (
-            catalogue.kernel_shape_mistake(found, expected) if key == "kernel" else None
-        )
-    ),
+    shape_mistake=lambda input_shape: catalogue.kernel_shape_mistake,
 )
 
 
@@ -298,7 +294,7 @@ CONV1D_MATRIX_DIAGNOSIS = Diagnosis(
 
 
 def _shape_problem(matrix, k, n, padding):
-    n_out = n - k + 1 if padding == "valid" else n
+    n_out = cases.layout(k, n, padding)[0]
     if matrix.shape == (n_out, n):
         return None
     formula = (

@@ -169,9 +169,9 @@ DENSE_VARIANTS = (
 )
 
 
-def kernel_shape_mistake(found, expected) -> Mistake | None:
-    """Name the mistake behind a wrongly shaped Dense kernel, if it is a known one."""
-    if len(found) == 2 and tuple(found) == tuple(expected)[::-1]:
+def kernel_shape_mistake(key, found, expected) -> Mistake | None:
+    """Name the mistake behind a wrongly shaped Dense weight, if it is a known one."""
+    if key == "kernel" and len(found) == 2 and tuple(found) == tuple(expected)[::-1]:
         return KERNEL_TRANSPOSED
     return None
 
