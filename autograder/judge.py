@@ -15,19 +15,22 @@ from .compare import EXACT, Tolerance, compare
 from .diagnosis import Diagnosis
 from .feedback import fail, passed
 from .guard import ForbiddenOps
-from .student import run
+from .student import error_hint, run
 
 
 @dataclass(frozen=True)
 class Case:
     """One input of a check: what the student's code is given, the answer, the line that
-    describes it in feedback ("case: ...") and the shape formula shown when the shape is off."""
+    describes it in feedback ("case: ...") and the shape formula shown when the shape is off;
+    `error_hint`, if any, replaces the hint of feedback on student code that fails on the case
+    (other than a stub)."""
 
     args: tuple
     expected: object
     text: str
     shape_hint: str = ""
     kwargs: dict | None = None
+    error_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,15 @@ class Compare:
         """The student's output on `case`."""
         if self.call is not None:
             return self.call(student, case)
-        return run(
-            self.what,
-            student,
-            *case.args,
-            case=case.text,
-            forbidden=self.forbidden,
-            **(case.kwargs or {}),
-        )
+        with error_hint(case.error_hint):
+            return run(
+                self.what,
+                student,
+                *case.args,
+                case=case.text,
+                forbidden=self.forbidden,
+                **(case.kwargs or {}),
+            )
 
     def judge(self, student, case: Case, output) -> None:
         """Fail unless `output` is `case.expected` within the tolerance."""

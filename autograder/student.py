@@ -6,13 +6,23 @@ student's kernel, or `Ref`s to them across the grading sandbox; both go through 
 operations and give the same feedback.
 """
 
+from contextlib import contextmanager
+
 from .feedback import CheckFailed
 from .guard import ForbiddenOps
 from .harness.execution import execute
 from .harness.remote import session_of
 from .harness.student_errors import StudentError, error_message, is_stub
 
-__all__ = ["run", "perform", "label", "error_message", "is_stub", "NOT_IMPLEMENTED_HINT"]
+__all__ = [
+    "run",
+    "perform",
+    "label",
+    "error_hint",
+    "error_message",
+    "is_stub",
+    "NOT_IMPLEMENTED_HINT",
+]
 
 NOT_IMPLEMENTED_HINT = (
     "replace `raise NotImplementedError()` in the exercise cell with your code, run that cell, "
@@ -59,6 +69,18 @@ def run(what: str, fn, *args, forbidden: ForbiddenOps, case: str = "", **kw):
     `case` describes the inputs in one line; it is added to any feedback.
     """
     return perform(what, "call", fn, *args, forbidden=forbidden, case=case, **kw)
+
+
+@contextmanager
+def error_hint(hint: str):
+    """Inside this block, feedback on student code that fails (other than a stub) ends with
+    `hint` instead of its own; an empty `hint` changes nothing."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if not hint or failure.hint == NOT_IMPLEMENTED_HINT:
+            raise
+        raise CheckFailed(failure.headline, failure.details, hint) from failure
 
 
 def label(obj) -> str:

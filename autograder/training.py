@@ -38,6 +38,7 @@ class GradientFeedback:
     hint: str = GRADIENT_HINT
     differs: str = "The gradient with respect to {name}.{weight} differs from Keras's."
     with_case: bool = False
+    diagnose_missing: bool = False  # name the likely mistake when a gradient is missing too
 
 
 def check_gradients(
@@ -81,8 +82,12 @@ def check_gradients(
         got = ours.get(weight)
         if got is None:
             missing = (weight == "inputs" and feedback.missing_inputs) or feedback.missing
-            raise CheckFailed(
-                missing.format(name=name, weight=weight), [*named, feedback.why], feedback.hint
+            named_mistake = diagnose() if diagnose and feedback.diagnose_missing else None
+            fail(
+                missing.format(name=name, weight=weight),
+                [*named, feedback.why],
+                named_mistake,
+                feedback.hint,
             )
         mismatch = compare(got, np.asarray(value), tolerance, name=f"d loss / d {weight}")
         if mismatch:

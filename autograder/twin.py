@@ -17,7 +17,7 @@ from .diagnosis import Diagnosis
 from .guard import ForbiddenOps
 from .harness import ops
 from .judge import Case, Compare
-from .student import run
+from .student import error_hint, run
 from .training import check_gradients
 
 
@@ -111,14 +111,15 @@ class MatchesKeras(Compare):
             case.weights,
             forbidden=self.forbidden,
         )
-        return run(
-            self.what,
-            layer,
-            case.inputs,
-            case=case.text,
-            forbidden=self.forbidden,
-            **case.call_kwargs,
-        )
+        with error_hint(case.error_hint):
+            return run(
+                self.what,
+                layer,
+                case.inputs,
+                case=case.text,
+                forbidden=self.forbidden,
+                **case.call_kwargs,
+            )
 
     def judge(self, student, case: LayerCase, output) -> None:
         if case.expected is not None:  # an answer Keras cannot give (padding="full", say)

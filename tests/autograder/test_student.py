@@ -5,7 +5,7 @@ from keras import ops
 
 from autograder.checks import convolution
 from autograder.feedback import CheckFailed
-from autograder.student import run
+from autograder.student import NOT_IMPLEMENTED_HINT, error_hint, run
 
 CONVOLUTION = convolution.CONVOLUTION
 
@@ -24,6 +24,22 @@ def test_run_turns_not_implemented_into_advice():
 
     with pytest.raises(CheckFailed, match="not implemented yet"):
         run("im2col", stub, forbidden=CONVOLUTION)
+
+
+def test_an_error_hint_replaces_the_hint_of_failing_code_but_not_of_a_stub():
+    def stub():
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed) as failure, error_hint("works on any rank"):
+        run("Dense", lambda: 1 / 0, forbidden=CONVOLUTION)
+    assert failure.value.hint == "works on any rank"
+    assert "raised ZeroDivisionError" in failure.value.headline
+    with pytest.raises(CheckFailed) as failure, error_hint("works on any rank"):
+        run("Dense", stub, forbidden=CONVOLUTION)
+    assert failure.value.hint == NOT_IMPLEMENTED_HINT
+    with pytest.raises(CheckFailed) as failure, error_hint(""):
+        run("Dense", lambda: 1 / 0, forbidden=CONVOLUTION)
+    assert failure.value.hint.startswith("it happened in your code")
 
 
 def test_run_reports_the_exception_type_and_message():

@@ -6,11 +6,10 @@ Dense probes use a non-square kernel, a non-zero bias and a non-linear activatio
 banded-matrix probes mix "valid" and "same" padding, odd and even kernels with distinct taps.
 """
 
-import math
-
 import numpy as np
 
 from ...diagnosis import Mistake, Variant, same_as
+from .cases import conv2d_count, dense_count, expected_matrix, mlp_count
 
 # --- parameter counts --------------------------------------------------------------------------
 
@@ -95,106 +94,46 @@ MATRIX_TRANSPOSED = Mistake(
     "(n_out, n) and T @ x has one entry per output.",
 )
 
-CATALOGUE = (
-    BIAS_NOT_COUNTED,
-    BIAS_ALWAYS_COUNTED,
-    HEIGHT_ONLY,
-    CHANNELS_FORGOTTEN,
-    INPUT_CHANNELS_FORGOTTEN,
-    KERNEL_TRANSPOSED,
-    ACTIVATION_BEFORE_BIAS,
-    BIAS_MISSING,
-    INITIALIZERS_IGNORED,
-    MATRIX_FLIPPED,
-    MATRIX_SHIFTED,
-    MATRIX_TRANSPOSED,
-)
+CATALOGUE = tuple(m for m in tuple(globals().values()) if isinstance(m, Mistake))
+
+# --- parameter counts: each probe asked with and without biases ---------------------------------
 
 
-def exactly(wrong):
-    """A matcher: the count equals `wrong(probe)` exactly."""
+def _bias_probes(**probe):
+    return lambda: [{**probe, "use_bias": True}, {**probe, "use_bias": False}]
+
+
+dense_params_probes = _bias_probes(n_in=7, units=3)
+mlp_params_probes = _bias_probes(input_shape=(4, 6, 3), units=(5, 2))
+conv2d_params_probes = _bias_probes(kernel_size=(3, 2), channels=4, filters=5)
+
+
+def counted(oracle, **change):
+    """A matcher: the count is exactly `oracle`'s on the probe with one argument changed (to a
+    value, or by a function of the probe's value)."""
 
     def matches(output, probe):
-        value = float(np.asarray(output))
-        return value == wrong(probe)
+        wrong = {k: v(probe[k]) if callable(v) else v for k, v in change.items()}
+        return float(np.asarray(output)) == oracle(**{**probe, **wrong})
 
     return matches
 
 
-def _with_bias(weights, biases, use_bias):
-    return weights + (biases if use_bias else 0)
-
-
-# --- dense_params ------------------------------------------------------------------------------
-
-
-def dense_params_probes():
-    return [{"n_in": 7, "units": 3, "use_bias": True}, {"n_in": 7, "units": 3, "use_bias": False}]
-
-
 DENSE_PARAMS_VARIANTS = (
-    Variant(BIAS_NOT_COUNTED, exactly(lambda p: p["n_in"] * p["units"])),
-    Variant(BIAS_ALWAYS_COUNTED, exactly(lambda p: p["n_in"] * p["units"] + p["units"])),
+    Variant(BIAS_NOT_COUNTED, counted(dense_count, use_bias=False)),
+    Variant(BIAS_ALWAYS_COUNTED, counted(dense_count, use_bias=True)),
 )
-
-
-# --- mlp_params --------------------------------------------------------------------------------
-
-
-def mlp_params_probes():
-    shape, units = (4, 6, 3), (5, 2)
-    return [
-        {"input_shape": shape, "units": units, "use_bias": True},
-        {"input_shape": shape, "units": units, "use_bias": False},
-    ]
-
-
-def _mlp(inputs, count_bias=None):
-    """Counts of an MLP whose first layer sees `inputs(input_shape)` inputs."""
-
-    def wrong(p):
-        use_bias = p["use_bias"] if count_bias is None else count_bias
-        sizes = [inputs(p["input_shape"]), *p["units"]]
-        pairs = zip(sizes[:-1], sizes[1:], strict=True)
-        return sum(_with_bias(a * b, b, use_bias) for a, b in pairs)
-
-    return exactly(wrong)
-
-
 MLP_PARAMS_VARIANTS = (
-    Variant(BIAS_NOT_COUNTED, _mlp(math.prod, count_bias=False)),
-    Variant(BIAS_ALWAYS_COUNTED, _mlp(math.prod, count_bias=True)),
-    Variant(HEIGHT_ONLY, _mlp(lambda shape: shape[0])),
-    Variant(CHANNELS_FORGOTTEN, _mlp(lambda shape: shape[0] * shape[1])),
+    Variant(BIAS_NOT_COUNTED, counted(mlp_count, use_bias=False)),
+    Variant(BIAS_ALWAYS_COUNTED, counted(mlp_count, use_bias=True)),
+    Variant(HEIGHT_ONLY, counted(mlp_count, input_shape=lambda shape: shape[:1])),
+    Variant(CHANNELS_FORGOTTEN, counted(mlp_count, input_shape=lambda shape: shape[:2])),
 )
-
-
-# --- conv2d_params -----------------------------------------------------------------------------
-
-
-def conv2d_params_probes():
-    return [
-        {"kernel_size": (3, 2), "channels": 4, "filters": 5, "use_bias": True},
-        {"kernel_size": (3, 2), "channels": 4, "filters": 5, "use_bias": False},
-    ]
-
-
-def _conv(channels=True, count_bias=None):
-    def wrong(p):
-        kh, kw = p["kernel_size"]
-        use_bias = p["use_bias"] if count_bias is None else count_bias
-        fan_in = kh * kw * (p["channels"] if channels else 1)
-        return _with_bias(fan_in * p["filters"], p["filters"], use_bias)
-
-    return exactly(wrong)
-
-
 CONV2D_PARAMS_VARIANTS = (
-    Variant(BIAS_NOT_COUNTED, _conv(count_bias=False)),
-    Variant(BIAS_ALWAYS_COUNTED, _conv(count_bias=True)),
-    Variant(INPUT_CHANNELS_FORGOTTEN, _conv(channels=False)),
+    Variant(BIAS_NOT_COUNTED, counted(conv2d_count, use_bias=False)),
+    Variant(BIAS_ALWAYS_COUNTED, counted(conv2d_count, use_bias=True)),
+    Variant(INPUT_CHANNELS_FORGOTTEN, counted(conv2d_count, channels=1)),
 )
-
 
 # --- Dense -------------------------------------------------------------------------------------
 
@@ -211,21 +150,15 @@ def dense_probes():
     ]
 
 
-def _activate(values, activation):
-    if activation is None:
-        return values
-    if activation == "sigmoid":
-        return 1 / (1 + np.exp(-values))
-    raise ValueError(f"no NumPy version of activation {activation!r}")
-
-
 def _dense(bias_inside=True, with_bias=True):
+    """Dense's output (linear or sigmoid), with the bias moved out of the activation or left out."""
+
     def wrong(p):
+        sigmoid = p["activation"] == "sigmoid"
+        activate = (lambda v: 1 / (1 + np.exp(-v))) if sigmoid else (lambda v: v)
         linear = np.asarray(p["x"], float) @ np.asarray(p["kernel"], float)
         bias = np.asarray(p["bias"], float) if with_bias else 0.0
-        if bias_inside:
-            return _activate(linear + bias, p["activation"])
-        return _activate(linear, p["activation"]) + bias
+        return activate(linear + bias) if bias_inside else activate(linear) + bias
 
     return same_as(wrong)
 
@@ -236,43 +169,14 @@ DENSE_VARIANTS = (
 )
 
 
-def kernel_shape_mistake(found, expected) -> Mistake | None:
-    """Name the mistake behind a wrongly shaped Dense kernel, if it is a known one."""
-    if len(found) == 2 and tuple(found) == tuple(expected)[::-1]:
+def kernel_shape_mistake(key, found, expected) -> Mistake | None:
+    """Name the mistake behind a wrongly shaped Dense weight, if it is a known one."""
+    if key == "kernel" and len(found) == 2 and tuple(found) == tuple(expected)[::-1]:
         return KERNEL_TRANSPOSED
     return None
 
 
 # --- conv1d_matrix -----------------------------------------------------------------------------
-
-
-def correlate1d(x, kernel, n_out, start):
-    """out[i] = sum over m of kernel[m] * x[i + m + start], with x zero outside [0, n).
-
-    `x` may hold several signals as columns, shape (n, signals). A Keras cross-correlation is
-    start = 0 for "valid" and start = -((k - 1) // 2) for "same".
-    """
-    x = np.asarray(x, float)
-    n, k = len(x), len(kernel)
-    out = np.zeros((n_out, *x.shape[1:]))
-    for m in range(k):
-        for i in range(n_out):
-            j = i + m + start
-            if 0 <= j < n:
-                out[i] += kernel[m] * x[j]
-    return out
-
-
-def layout(k, n, padding):
-    """(n_out, start) of a Keras 1-D cross-correlation: output length and first input index."""
-    if padding == "valid":
-        return n - k + 1, 0
-    return n, -((k - 1) // 2)
-
-
-def matrix_of(kernel, n, n_out, start):
-    """The matrix of the linear map x -> correlate1d(x, ...): its columns are the images of e_j."""
-    return correlate1d(np.eye(n), kernel, n_out, start)
 
 
 def conv1d_matrix_probes():
@@ -282,25 +186,24 @@ def conv1d_matrix_probes():
         {"kernel": np.array([3.0, -1.0, 2.0, 5.0]), "n": 7, "padding": "valid"},
         {"kernel": np.array([2.0, -3.0, 1.0, 4.0]), "n": 6, "padding": "same"},
     ]
-    for p in probes:
-        p["expected"] = _band(p)
-    return probes
+    return [{**p, "expected": _band(p)} for p in probes]
 
 
 def _band(p, kernel_order=1, shift=0):
-    n_out, start = layout(len(p["kernel"]), p["n"], p["padding"])
-    return matrix_of(p["kernel"][::kernel_order], p["n"], n_out, start + shift)
+    return expected_matrix(p["kernel"][::kernel_order], p["n"], p["padding"], shift)
 
 
 def _shifted(output, probe):
     """The right matrix, or its band moved by one column either way.
 
-    Only consulted once some probe is known to be wrong, so at least one probe is moved.
+    Consulted only once some probe is wrong (the right matrix is matched first), so at least
+    one probe is moved.
     """
     return any(same_as(lambda p, s=s: _band(p, shift=s))(output, probe) for s in (-1, 0, 1))
 
 
 CONV1D_MATRIX_VARIANTS = (
+    Variant(None, same_as(lambda p: p["expected"])),  # right on every probe: no mistake to name
     Variant(MATRIX_TRANSPOSED, same_as(lambda p: p["expected"].T)),
     Variant(MATRIX_FLIPPED, same_as(lambda p: _band(p, kernel_order=-1))),
     Variant(MATRIX_SHIFTED, _shifted),

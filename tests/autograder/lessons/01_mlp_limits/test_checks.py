@@ -11,11 +11,14 @@ import numpy as np
 import pytest
 from keras import ops
 
+from autograder import lessons
 from autograder.checks import mlp_limits as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
-from autograder.harness import cases
+from autograder.harness.cases import fresh
 from solutions.mlp_limits import Dense as ReferenceDense
+
+cases = lessons.module("01_mlp_limits", "cases")
 
 # --- independent parameter counts --------------------------------------------------------------
 
@@ -238,11 +241,11 @@ def _keras_conv_count(kernel_size, channels, filters, use_bias=True):
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_stored_counts_are_what_keras_counts(kind):
-    for args, kwargs, expected in checks.DENSE_PARAMS_CASES[kind]:
+    for args, kwargs, expected in cases.DENSE_PARAMS_CASES[kind]:
         assert _keras_dense_count(*args, **kwargs) == expected, args
-    for args, kwargs, expected in checks.CONV2D_PARAMS_CASES[kind]:
+    for args, kwargs, expected in cases.CONV2D_PARAMS_CASES[kind]:
         assert _keras_conv_count(*args, **kwargs) == expected, args
-    for (shape, units), kwargs, expected in checks.MLP_PARAMS_CASES[kind]:
+    for (shape, units), kwargs, expected in cases.MLP_PARAMS_CASES[kind]:
         if math.prod(shape) > 10_000:  # the photographs: too large to build, see below
             continue
         assert _keras_mlp_count(shape, units, **kwargs) == expected, shape
@@ -251,8 +254,7 @@ def test_stored_counts_are_what_keras_counts(kind):
 def test_photograph_counts_are_the_lectures():
     counts = {
         (shape, kw.get("use_bias", True)): n
-        for (shape, _), kw, n in checks.MLP_PARAMS_CASES["public"]
-        + checks.MLP_PARAMS_CASES["hidden"]
+        for (shape, _), kw, n in cases.MLP_PARAMS_CASES["public"] + cases.MLP_PARAMS_CASES["hidden"]
     }
     assert counts[(480, 640), False] == 640 * 480 * 100 + 100 * 100 + 100 * 1 == 30_730_100
     assert counts[(1536, 2048), False] == 2048 * 1536 * 100 + 100 * 100 + 100 * 1 == 314_582_900
@@ -272,16 +274,19 @@ def test_dense_tolerance_holds_over_seeds(seed):
     shape = tuple(int(s) for s in rng.integers(1, 5, size=rank - 1)) + (int(rng.integers(1, 65)),)
     units = int(rng.integers(1, 33))
     activation = [None, "relu", "tanh", "sigmoid", "softmax"][seed % 5]
-    x, kernel, bias = checks._random_case(shape, units, seed)
-    expected = np.asarray(checks._keras_dense(shape, units, True, activation, kernel, bias)(x))
+    x, kernel, bias = cases.random_dense(shape, units, seed)
+    keras_layer = checks.DENSE_TWIN.reference(
+        (units,), {"activation": activation}, shape, {"kernel": kernel, "bias": bias}
+    )
+    expected = np.asarray(keras_layer(x))
     float64 = x.astype(float) @ kernel.astype(float) + bias.astype(float)
     if activation is None:
-        assert compare(float64, expected, checks.DENSE_TOL) is None
+        assert compare(float64, expected, cases.DENSE_TOL) is None
     for cls in (ReferenceDense, EinsumDense, FlattenDense):
         layer = cls(units, activation=activation)
         layer.build((None, *shape[1:]))
         layer.set_weights([kernel, bias])
-        assert compare(layer(x), expected, checks.DENSE_TOL) is None
+        assert compare(layer(x), expected, cases.DENSE_TOL) is None
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -292,10 +297,10 @@ def test_conv1d_tolerance_holds_over_seeds(seed):
     padding = ("valid", "same")[seed % 2]
     kernel, signals = rng.normal(size=k), rng.normal(size=(n, 4))
     n_out, start = (n - k + 1, 0) if padding == "valid" else (n, -((k - 1) // 2))
-    expected = checks.catalogue.correlate1d(signals, kernel, n_out, start)
+    expected = cases.correlate1d(signals, kernel, n_out, start)
     for fn in MATRICES:
         matrix = np.asarray(fn(kernel, n, padding))
-        assert compare(matrix @ signals, expected, checks.CONV1D_TOL) is None, fn.__name__
+        assert compare(matrix @ signals, expected, cases.CONV1D_TOL) is None, fn.__name__
 
 
 # --- forbidden built-ins -----------------------------------------------------------------------
@@ -427,9 +432,9 @@ def test_dense_for_matrices_only_gets_the_any_rank_hint():
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_count_oracles_give_the_stored_counts(kind):
     for table, oracle in (
-        (checks.DENSE_PARAMS_CASES, checks.dense_count),
-        (checks.MLP_PARAMS_CASES, checks.mlp_count),
-        (checks.CONV2D_PARAMS_CASES, checks.conv2d_count),
+        (cases.DENSE_PARAMS_CASES, cases.dense_count),
+        (cases.MLP_PARAMS_CASES, cases.mlp_count),
+        (cases.CONV2D_PARAMS_CASES, cases.conv2d_count),
     ):
         for args, kwargs, expected in table[kind]:
             assert oracle(*args, **kwargs) == expected, (oracle.__name__, args, kwargs)
@@ -439,52 +444,52 @@ def test_count_oracles_give_the_stored_counts(kind):
 def test_count_oracles_agree_with_keras_on_drawn_cases(seed):
     rng = np.random.default_rng(seed)
     for _ in range(3):
-        n_in, units = checks._draw_dense_params(rng)
-        assert checks.dense_count(n_in, units) == _keras_dense_count(n_in, units)
-        size, channels, filters = checks._draw_conv2d_params(rng)
+        n_in, units = cases.draw_dense_params(rng)
+        assert cases.dense_count(n_in, units) == _keras_dense_count(n_in, units)
+        size, channels, filters = cases.draw_conv2d_params(rng)
         expected = _keras_conv_count(size, channels, filters, use_bias=False)
-        assert checks.conv2d_count(size, channels, filters, use_bias=False) == expected
-    shape, units = (9, 7, 3), checks._draw_mlp_params(rng)[1]
-    assert checks.mlp_count(shape, units) == _keras_mlp_count(shape, units)
+        assert cases.conv2d_count(size, channels, filters, use_bias=False) == expected
+    shape, units = (9, 7, 3), cases.draw_mlp_params(rng)[1]
+    assert cases.mlp_count(shape, units) == _keras_mlp_count(shape, units)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_drawn_counts_are_fresh_and_below_the_limit(seed):
-    with cases.fresh(seed):
+    with fresh(seed):
         for hidden in (False, True):
             kind = "hidden" if hidden else "public"
             for table, redraw, draw, oracle in (
                 (
-                    checks.DENSE_PARAMS_CASES,
-                    checks._redraw_dense_params,
-                    checks._draw_dense_params,
-                    checks.dense_count,
+                    cases.DENSE_PARAMS_CASES,
+                    cases.redraw_dense_params,
+                    cases.draw_dense_params,
+                    cases.dense_count,
                 ),
                 (
-                    checks.MLP_PARAMS_CASES,
-                    checks._redraw_mlp_params,
-                    checks._draw_mlp_params,
-                    checks.mlp_count,
+                    cases.MLP_PARAMS_CASES,
+                    cases.redraw_mlp_params,
+                    cases.draw_mlp_params,
+                    cases.mlp_count,
                 ),
                 (
-                    checks.CONV2D_PARAMS_CASES,
-                    checks._redraw_conv2d_params,
-                    checks._draw_conv2d_params,
-                    checks.conv2d_count,
+                    cases.CONV2D_PARAMS_CASES,
+                    cases.redraw_conv2d_params,
+                    cases.draw_conv2d_params,
+                    cases.conv2d_count,
                 ),
             ):
-                drawn = checks._count_cases(table[kind], redraw, draw, oracle, hidden)
+                drawn = cases.count_cases(table[kind], redraw, draw, oracle, hidden)
                 stored = table[kind]
-                assert len(drawn) == len(stored) + (checks.EXTRA_HIDDEN if hidden else 0)
+                assert len(drawn) == len(stored) + (cases.EXTRA_HIDDEN if hidden else 0)
                 assert [kw for _, kw, _ in drawn[: len(stored)]] == [kw for _, kw, _ in stored]
                 for args, kwargs, count in drawn:
-                    assert count == oracle(*args, **kwargs) <= checks.COUNT_LIMIT
+                    assert count == oracle(*args, **kwargs) <= cases.COUNT_LIMIT
                 assert {args for args, _, _ in drawn} != {args for args, _, _ in stored}
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_count_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with fresh(seed):
         for hidden in (False, True):
             checks.check_dense_params(dense_params_loop, hidden=hidden)
             checks.check_mlp_params(mlp_params_numpy, hidden=hidden)
@@ -506,11 +511,11 @@ def _lookup_table(table):
 
 
 def test_a_lookup_table_of_the_stored_counts_fails_when_grading():
-    lookup = _lookup_table(checks.DENSE_PARAMS_CASES)
+    lookup = _lookup_table(cases.DENSE_PARAMS_CASES)
     checks.check_dense_params(lookup)
     checks.check_dense_params(lookup, hidden=True)
     for hidden in (False, True):
-        with cases.fresh(3), pytest.raises(CheckFailed, match="expected"):
+        with fresh(3), pytest.raises(CheckFailed, match="expected"):
             checks.check_dense_params(lookup, hidden=hidden)
 
 
@@ -518,7 +523,7 @@ def test_a_lookup_table_of_the_stored_counts_fails_when_grading():
 def test_wrong_counts_fail_on_fresh_cases(seed):
     from solutions.mistakes import mlp_limits as wrong
 
-    with cases.fresh(seed):
+    with fresh(seed):
         for check, fn in (
             (checks.check_dense_params, wrong.dense_params_no_bias),
             (checks.check_dense_params, wrong.dense_params_always_bias),
@@ -533,15 +538,15 @@ def test_wrong_counts_fail_on_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(20))
 def test_the_disguised_example_is_the_band_matrix_of_its_kernel(seed):
-    with cases.fresh(seed):
-        kernel, expected, case = checks._example()
+    with fresh(seed):
+        kernel, expected, case = cases.example()
     assert "lecture's example" in case
-    np.testing.assert_array_equal(expected, checks._expected_matrix(kernel, 5, "same"))
+    np.testing.assert_array_equal(expected, cases.expected_matrix(kernel, 5, "same"))
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_conv1d_matrix_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with fresh(seed):
         for fn in MATRICES:
             checks.check_conv1d_matrix_example(fn)
             checks.check_conv1d_matrix(fn, hidden=True)
@@ -552,7 +557,7 @@ def test_conv1d_matrix_checks_pass_correct_code_on_fresh_cases(seed):
 def test_wrong_matrices_fail_on_fresh_cases(seed):
     from solutions.mistakes import mlp_limits as wrong
 
-    with cases.fresh(seed):
+    with fresh(seed):
         for fn, failing in (
             (wrong.conv1d_matrix_flipped, ("example", "values")),
             (wrong.conv1d_matrix_shifted, ("example", "values", "sparsity")),
@@ -572,7 +577,7 @@ def test_wrong_matrices_fail_on_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_dense_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with fresh(seed):
         for cls in DENSES:
             checks.check_dense_matches_keras(cls)
             checks.check_dense_matches_keras(cls, hidden=True)
@@ -580,5 +585,5 @@ def test_dense_checks_pass_correct_code_on_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_an_mlp_of_the_reference_dense_learns_on_fresh_data(seed):
-    with cases.fresh(seed):
+    with fresh(seed):
         checks.check_dense_trains(ReferenceDense)
