@@ -135,10 +135,6 @@ def kind(hidden: bool) -> str:
     return "hidden" if hidden else "public"
 
 
-def pair(value) -> tuple:
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-
 def extra(hidden: bool) -> int:
     return EXTRA_HIDDEN if hidden else 0
 
@@ -343,7 +339,7 @@ def pooling(mode: str, hidden: bool) -> list[LayerCase]:
         kwargs = layer_kwargs(strides, padding)
         x = pooling_input(shape, negative, seed)
         expected = np.asarray(keras_layer(mode, pool_size, **kwargs)(x))
-        (kh, kw), (sh, sw) = pair(pool_size), pair(strides or pool_size)
+        (kh, kw), (sh, sw) = catalogue.pair(pool_size), catalogue.pair(strides or pool_size)
         found.append(
             LayerCase(
                 (pool_size,),

@@ -25,15 +25,12 @@ from ...diagnosis import Diagnosis
 from ...feedback import CheckFailed, fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
-from ...harness import ops
 from ...judge import Compare
-from ...student import label, perform, run
-from ...training import fit_losses, require_learning
+from ...student import label, run
+from ...training import check_input_gradient, fit_losses, require_learning
 from . import cases
 from . import mistakes as catalogue
 from .cases import reference_outputs  # noqa: F401  (`cnn-course references` reads it here)
-
-ASSIGNMENT = cases.ASSIGNMENT
 
 POOLING = ForbiddenOps(
     "a built-in pooling op",
@@ -65,6 +62,11 @@ def _sizes_on_probe(fn, probe):
     return None if None in sizes else np.array(sizes)
 
 
+def _windows_on_probe(fn, p):
+    args = (p["pool_size"], p["strides"], p["padding"], p["pad_value"])
+    return run("pool_windows", fn, p["x"].copy(), *args, forbidden=POOLING)
+
+
 def _layer_on_probe(cls, probe):
     kwargs = cases.layer_kwargs(probe["strides"], probe["padding"])
     layer = make_layer(cls, (probe["pool_size"],), kwargs, forbidden=POOLING)
@@ -80,15 +82,7 @@ OUTPUT_SIZE_DIAGNOSIS = Diagnosis(
     catalogue.output_size_probes, catalogue.OUTPUT_SIZE_VARIANTS, _sizes_on_probe
 )
 WINDOWS_DIAGNOSIS = Diagnosis(
-    catalogue.windows_probes,
-    catalogue.WINDOWS_VARIANTS,
-    lambda fn, p: run(
-        "pool_windows",
-        fn,
-        p["x"].copy(),
-        *(p[key] for key in ("pool_size", "strides", "padding", "pad_value")),
-        forbidden=POOLING,
-    ),
+    catalogue.windows_probes, catalogue.WINDOWS_VARIANTS, _windows_on_probe
 )
 LAYER_DIAGNOSIS = {
     mode: Diagnosis(lambda mode=mode: catalogue.layer_probes(mode), variants, _layer_on_probe)
@@ -147,25 +141,6 @@ check_pool_windows = _AnyOrderWithinWindow(
 # --- MaxPooling2D and AveragePooling2D ---------------------------------------------------------
 
 
-def _shape_mistake(pool_size, kwargs, input_shape, expected, found):
-    """Name the output-size mistake that gives the shape `found` instead of `expected`."""
-    (kh, kw), (sh, sw) = cases.pair(pool_size), cases.pair(kwargs.get("strides") or pool_size)
-    batch, height, width, channels = input_shape
-    padding = kwargs.get("padding", "valid")
-    for mistake, flags in (
-        (catalogue.VALID_CEIL, {"ceil_valid": True}),
-        (catalogue.SAME_KEEPS_SIZE, {"same_keeps_size": True}),
-    ):
-        sizes = [
-            None if n is None else catalogue.output_size(n, k, s, padding, **flags)
-            for n, k, s in ((height, kh, sh), (width, kw, sw))
-        ]
-        wrong = (batch, *sizes, channels)
-        if wrong != tuple(expected) and found == wrong:
-            return mistake
-    return None
-
-
 def _check_output_shapes(call, layer, shapes, expected_of, formula, mistake_of):
     """compute_output_shape equals Keras's on `shapes`; a wrong one names the layer and the
     mistake `mistake_of(shape, expected, found)` finds, if any."""
@@ -218,7 +193,7 @@ def _setups(mode):
                 cases.CONTRACT_SHAPES,
                 theirs.compute_output_shape,
                 cases.SHAPE_FORMULA,
-                partial(_shape_mistake, pool_size, kwargs),
+                partial(catalogue.output_shape_mistake, pool_size, kwargs),
             )
             check_config_roundtrip(layer, cases.CONFIG_KEYS, forbidden=POOLING)
 
@@ -284,6 +259,7 @@ def _layer_call(name):
 
 
 def _matches_keras(name, mode, tolerance):
+    """Outputs equal keras.layers.<name>'s on random (some all-negative) inputs."""
     return Compare(
         name,
         lambda hidden: cases.pooling(mode, hidden),
@@ -296,49 +272,10 @@ def _matches_keras(name, mode, tolerance):
     )
 
 
-_max_matches_keras = _matches_keras("MaxPooling2D", "max", cases.MAX_TOL)
-_average_matches_keras = _matches_keras("AveragePooling2D", "average", cases.AVERAGE_TOL)
-
-
-def check_max_pooling_matches_keras(MaxPooling2D, hidden=False):
-    """Outputs equal keras.layers.MaxPooling2D's on random (some all-negative) inputs."""
-    _max_matches_keras(MaxPooling2D, hidden)
-
-
-def check_average_pooling_matches_keras(AveragePooling2D, hidden=False):
-    """Outputs equal keras.layers.AveragePooling2D's on random (some all-negative) inputs."""
-    _average_matches_keras(AveragePooling2D, hidden)
-
-
-def input_gradient(layer, x, weights):
-    """d sum(layer(x) * weights) / dx of a layer here (Keras's), with TensorFlow's GradientTape."""
-    return ops.gradients(layer, x, upstream=weights)["inputs"]
-
-
-def _check_input_gradient(call, ours, theirs, x, weights, rule, diagnosis):
-    """The student's layer passes the same input gradient back as the Keras layer."""
-    got = perform(
-        f"the gradient through {call}", "gradients", ours, x, upstream=weights, forbidden=POOLING
-    )["inputs"]
-    if got is None:
-        raise CheckFailed(
-            f"No gradient flows back through {call}.",
-            [
-                "the output does not depend on the inputs through operations TensorFlow can "
-                "differentiate"
-            ],
-            "compute call() with keras.ops; converting to NumPy inside call() cuts the gradient",
-        )
-    expected = np.asarray(input_gradient(theirs, x, weights))
-    mismatch = compare(got, expected, cases.GRADIENT_TOL, name="d loss / d inputs")
-    if mismatch:
-        fail(
-            f"The gradient through {call} differs from Keras's.",
-            mismatch.lines,
-            case=f"weighted sum of the outputs, inputs {x.shape}",
-            mistake=diagnosis(),
-            hint=rule,
-        )
+check_max_pooling_matches_keras = _matches_keras("MaxPooling2D", "max", cases.MAX_TOL)
+check_average_pooling_matches_keras = _matches_keras(
+    "AveragePooling2D", "average", cases.AVERAGE_TOL
+)
 
 
 def check_pooling_trains(MaxPooling2D, AveragePooling2D):
@@ -369,7 +306,17 @@ def check_pooling_trains(MaxPooling2D, AveragePooling2D):
             else "the gradient of an average is shared equally by the real cells of the window"
         )
         diagnose = lambda cls=cls, mode=mode: LAYER_DIAGNOSIS[mode](cls)  # noqa: E731
-        _check_input_gradient(call, ours, theirs, inputs, weights, rule, diagnose)
+        check_input_gradient(
+            call,
+            ours,
+            theirs,
+            inputs,
+            weights,
+            cases.GRADIENT_TOL,
+            rule,
+            diagnose,
+            forbidden=POOLING,
+        )
 
     data = np.random.default_rng(drawn.seed(32))
     inputs = data.normal(size=(64, 12, 12, 1)).astype("float32")
@@ -457,13 +404,15 @@ def check_global_average_pooling_matches_keras(GlobalAveragePooling2D, hidden=Fa
         check.judge(GlobalAveragePooling2D, case, check.run(GlobalAveragePooling2D, case))
     x = np.random.default_rng(drawn.seed(41)).normal(size=(2, 5, 6, 3)).astype("float32")
     weights = np.random.default_rng(drawn.seed(42)).normal(size=(2, 3)).astype("float32")
-    _check_input_gradient(
+    check_input_gradient(
         "GlobalAveragePooling2D()",
         make_layer(GlobalAveragePooling2D, forbidden=POOLING),
         keras.layers.GlobalAveragePooling2D(),
         x,
         weights,
+        cases.GRADIENT_TOL,
         "each input cell receives its channel's output gradient divided by H * W",
         lambda: GLOBAL_DIAGNOSIS(GlobalAveragePooling2D),
+        forbidden=POOLING,
     )
     passed(check.passed.format(count=len(table)))
