@@ -169,6 +169,30 @@ OUTPUT_SIZE_VARIANTS = (
 )
 
 
+def pair(value) -> tuple:
+    """(v, v) for a whole number v, else the pair as a tuple."""
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def output_shape_mistake(pool_size, kwargs, input_shape, expected, found):
+    """Name the output-size mistake that gives the shape `found` instead of `expected`."""
+    (kh, kw), (sh, sw) = pair(pool_size), pair(kwargs.get("strides") or pool_size)
+    batch, height, width, channels = input_shape
+    padding = kwargs.get("padding", "valid")
+    for mistake, flags in (
+        (VALID_CEIL, {"ceil_valid": True}),
+        (SAME_KEEPS_SIZE, {"same_keeps_size": True}),
+    ):
+        sizes = [
+            None if n is None else output_size(n, k, s, padding, **flags)
+            for n, k, s in ((height, kh, sh), (width, kw, sw))
+        ]
+        wrong = (batch, *sizes, channels)
+        if wrong != tuple(expected) and found == wrong:
+            return mistake
+    return None
+
+
 # --- pool_windows ------------------------------------------------------------------------------
 
 

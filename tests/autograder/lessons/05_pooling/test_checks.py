@@ -13,15 +13,18 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
-from autograder import references
+from autograder import lessons, references
 from autograder.checks import pooling as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
-from autograder.harness import cases
+from autograder.harness import cases as drawn
+from autograder.training import input_gradient
 from solutions.pooling import AveragePooling2D as ReferenceAveragePooling2D
 from solutions.pooling import GlobalAveragePooling2D as ReferenceGlobalAveragePooling2D
 from solutions.pooling import MaxPooling2D as ReferenceMaxPooling2D
+
+cases = lessons.module("05_pooling", "cases")
 
 # --- independent pool_output_size --------------------------------------------------------------
 
@@ -133,11 +136,14 @@ class PositionLoopMaxPooling2D(ReferenceMaxPooling2D):
 class ClippedAveragePooling2D(ReferenceAveragePooling2D):
     """No padding at all: each window is clipped to the image and averaged with ops.mean."""
 
+    reduce = staticmethod(ops.mean)
+    padding_of = staticmethod(_same_padding)
+
     def call(self, inputs):
         (kh, kw), (sh, sw) = self.pool_size, self.strides
         height, width = inputs.shape[1], inputs.shape[2]
-        top = _same_padding(height, kh, sh)[0] if self.padding == "same" else 0
-        left = _same_padding(width, kw, sw)[0] if self.padding == "same" else 0
+        top = self.padding_of(height, kh, sh)[0] if self.padding == "same" else 0
+        left = self.padding_of(width, kw, sw)[0] if self.padding == "same" else 0
         out_h = math.ceil(height / sh) if self.padding == "same" else (height - kh) // sh + 1
         out_w = math.ceil(width / sw) if self.padding == "same" else (width - kw) // sw + 1
         rows = []
@@ -146,9 +152,39 @@ class ClippedAveragePooling2D(ReferenceAveragePooling2D):
             row = []
             for j in range(out_w):
                 c0, c1 = max(j * sw - left, 0), min(j * sw - left + kw, width)
-                row.append(ops.mean(inputs[:, r0:r1, c0:c1, :], axis=(1, 2)))
+                row.append(self.reduce(inputs[:, r0:r1, c0:c1, :], axis=(1, 2)))
             rows.append(ops.stack(row, axis=1))
         return ops.stack(rows, axis=1)
+
+
+def _unclamped_padding(n, k, s):
+    """TensorFlow's 'same' padding without its max(..., 0): negative when the pool is smaller
+    than the stride and the last window does not reach the end, which moves every window."""
+    total = (math.ceil(n / s) - 1) * s + k - n
+    return total // 2, total - total // 2
+
+
+class UnclampedAveragePooling2D(ClippedAveragePooling2D):
+    """Wrong: with 'same' padding, a pool smaller than the stride starts its windows late."""
+
+    padding_of = staticmethod(_unclamped_padding)
+
+
+class UnclampedMaxPooling2D(UnclampedAveragePooling2D):
+    """Wrong in the same way, for max pooling (pool 1, stride 2: rows 1, 3, ... not 0, 2, ...)."""
+
+    reduce = staticmethod(ops.max)
+
+
+def windows_unclamped(x, pool_size, strides, padding="valid", pad_value=0.0):
+    """Wrong: NumPy windows padded by TensorFlow's formula without its max(..., 0)."""
+    x = np.asarray(x, np.float32)
+    (kh, kw), (sh, sw) = pool_size, strides
+    if padding == "same":
+        rows, cols = _unclamped_padding(x.shape[1], kh, sh), _unclamped_padding(x.shape[2], kw, sw)
+        x = np.pad(x, [(0, 0), rows, cols, (0, 0)], constant_values=pad_value)
+    view = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
+    return view.reshape(*view.shape[:4], kh * kw).transpose(0, 1, 2, 4, 3)
 
 
 class MaskedAveragePooling2D(ReferenceAveragePooling2D):
@@ -206,6 +242,8 @@ for cls, name in (
     (RunningMaxPooling2D, "MaxPooling2D"),
     (PositionLoopMaxPooling2D, "MaxPooling2D"),
     (NumpyMaxPooling2D, "MaxPooling2D"),
+    (UnclampedMaxPooling2D, "MaxPooling2D"),
+    (UnclampedAveragePooling2D, "AveragePooling2D"),
     (ClippedAveragePooling2D, "AveragePooling2D"),
     (MaskedAveragePooling2D, "AveragePooling2D"),
     (SumGlobalAveragePooling2D, "GlobalAveragePooling2D"),
@@ -265,6 +303,23 @@ def test_numpy_layers_get_the_numbers_but_no_gradient():
         checks.check_global_average_pooling_matches_keras(NumpyGlobalAveragePooling2D)
 
 
+def test_same_padding_of_a_pool_smaller_than_the_stride_is_caught_by_stored_cases():
+    """Issue 16: TensorFlow pads max((out - 1) * s + k - n, 0); without the max(..., 0) a pool
+    of 1 with stride 2 reads rows 1, 3, ... instead of 0, 2, ... (or np.pad refuses). The
+    public cases and the hidden ones stored before hold no such set-up; the new hidden ones do."""
+    for check, cls in (
+        (checks.check_max_pooling_matches_keras, UnclampedMaxPooling2D),
+        (checks.check_average_pooling_matches_keras, UnclampedAveragePooling2D),
+    ):
+        check(cls)
+        with pytest.raises(CheckFailed, match="does not match keras.layers") as failure:
+            check(cls, hidden=True)
+        assert "padding='same'" in str(failure.value), failure.value
+    checks.check_pool_windows(windows_unclamped)
+    with pytest.raises(CheckFailed, match="pool_windows raised ValueError"):
+        checks.check_pool_windows(windows_unclamped, hidden=True)
+
+
 def test_output_sizes_agree_with_keras_on_a_large_grid():
     for n in range(1, 30):
         for k in range(1, 7):
@@ -272,20 +327,20 @@ def test_output_sizes_agree_with_keras_on_a_large_grid():
                 for padding in ("valid", "same"):
                     if padding == "valid" and k > n:
                         continue
-                    expected = checks._keras_output_size(n, k, s, padding)
+                    expected = cases.keras_output_size(n, k, s, padding)
                     assert size_by_counting(n, k, s, padding) == expected
                     assert size_with_math(n, k, s, padding) == expected
 
 
 def test_hand_examples_are_keras_answers():
     for layer, x, expected in (
-        (keras.layers.MaxPooling2D(2), checks.HAND_X, checks.HAND_MAX),
-        (keras.layers.AveragePooling2D(2), checks.HAND_X, checks.HAND_AVERAGE),
-        (keras.layers.MaxPooling2D(2, padding="same"), checks.NEGATIVE_X, checks.NEGATIVE_MAX),
+        (keras.layers.MaxPooling2D(2), cases.HAND_X, cases.HAND_MAX),
+        (keras.layers.AveragePooling2D(2), cases.HAND_X, cases.HAND_AVERAGE),
+        (keras.layers.MaxPooling2D(2, padding="same"), cases.NEGATIVE_X, cases.NEGATIVE_MAX),
         (
             keras.layers.AveragePooling2D(2, padding="same"),
-            checks.NEGATIVE_X,
-            checks.NEGATIVE_AVERAGE,
+            cases.NEGATIVE_X,
+            cases.NEGATIVE_AVERAGE,
         ),
     ):
         out = np.asarray(layer(x[None, :, :, None].astype("float32")))[0, :, :, 0]
@@ -311,18 +366,18 @@ def test_layer_tolerances_hold_over_seeds(seed):
     rng = np.random.default_rng(300 + seed)
     x, size, strides, padding = _random_setup(rng)
     for mode, classes, tolerance in (
-        ("max", MAXES, checks.MAX_TOL),
-        ("average", AVERAGES, checks.AVERAGE_TOL),
+        ("max", MAXES, cases.MAX_TOL),
+        ("average", AVERAGES, cases.AVERAGE_TOL),
     ):
-        theirs = checks._keras_layer(mode, size, strides, padding)
+        theirs = cases.keras_layer(mode, size, strides, padding)
         expected = np.asarray(theirs(x))
         weights = rng.normal(size=expected.shape).astype("float32")
-        expected_gradient = np.asarray(checks.input_gradient(theirs, x, weights))
+        expected_gradient = np.asarray(input_gradient(theirs, x, weights))
         for cls in classes:
             layer = cls(size, strides, padding)
             assert compare(layer(x), expected, tolerance) is None, (cls, mode)
-            gradient = checks.input_gradient(layer, x, weights)
-            assert compare(gradient, expected_gradient, checks.GRADIENT_TOL) is None, (cls, mode)
+            gradient = input_gradient(layer, x, weights)
+            assert compare(gradient, expected_gradient, cases.GRADIENT_TOL) is None, (cls, mode)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -333,13 +388,13 @@ def test_windows_and_global_tolerances_hold_over_seeds(seed):
     expected = np.sort(windows_loops(x, size, steps, padding, 9.0), axis=3)
     for fn in (windows_column_major, checks_reference_windows):
         got = np.sort(np.asarray(fn(x, size, steps, padding, 9.0)), axis=3)
-        assert compare(got, expected, checks.WINDOWS_TOL) is None
+        assert compare(got, expected, cases.WINDOWS_TOL) is None
     shape = (int(rng.integers(1, 4)), *(int(v) for v in rng.integers(1, 29, size=2)), 4)
     big = (rng.normal(size=shape) * rng.choice([0.1, 1.0, 10.0])).astype("float32")
     keepdims = bool(rng.random() < 0.5)
     wanted = np.asarray(keras.layers.GlobalAveragePooling2D(keepdims=keepdims)(big))
     for cls in GLOBALS:
-        assert compare(cls(keepdims=keepdims)(big), wanted, checks.GLOBAL_TOL) is None
+        assert compare(cls(keepdims=keepdims)(big), wanted, cases.GLOBAL_TOL) is None
 
 
 def checks_reference_windows(x, pool_size, strides, padding, pad_value):
@@ -466,10 +521,10 @@ def test_float_sizes_are_accepted_and_strings_are_not():
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_the_windows_oracle_gives_the_stored_references(kind):
-    data = references.load(checks.ASSIGNMENT)
-    for index, (_, size, strides, padding, pad_value, _) in enumerate(checks.WINDOWS_CASES[kind]):
+    data = references.load(cases.ASSIGNMENT)
+    for index, (_, size, strides, padding, pad_value, _) in enumerate(cases.WINDOWS_CASES[kind]):
         prefix = f"pool_windows/{kind}/{index}"
-        expected = checks.expected_windows(data[f"{prefix}/x"], size, strides, padding, pad_value)
+        expected = cases.expected_windows(data[f"{prefix}/x"], size, strides, padding, pad_value)
         np.testing.assert_array_equal(expected, data[f"{prefix}/out"])
 
 
@@ -478,26 +533,26 @@ def test_the_windows_oracle_agrees_with_independent_windows(seed):
     rng = np.random.default_rng(500 + seed)
     x, size, strides, padding = _random_setup(rng)
     steps = strides or size
-    expected = checks.expected_windows(x, size, steps, padding, -9.0)
+    expected = cases.expected_windows(x, size, steps, padding, -9.0)
     np.testing.assert_array_equal(expected, windows_loops(x, size, steps, padding, -9.0))
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_disguised_hand_examples_are_keras_answers(seed):
-    with cases.fresh(seed):
-        examples = checks._hand_examples()
+    with drawn.fresh(seed):
+        examples = cases.hand_examples()
     for mode, kwargs, x, expected, what, disguise in examples:
         assert "times" in disguise
         if "negative" in what:
             assert (x < 0).all()
-        layer = checks._keras_layer(mode, 2, **kwargs)
+        layer = cases.keras_layer(mode, 2, **kwargs)
         out = np.asarray(layer(x[None, :, :, None].astype("float32")))[0, :, :, 0]
         np.testing.assert_array_equal(out, expected)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_output_size_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for fn in SIZES:
             checks.check_pool_output_size(fn)
             checks.check_pool_output_size(fn, hidden=True)
@@ -507,7 +562,7 @@ def test_output_size_checks_pass_correct_code_on_fresh_cases(seed):
 def test_wrong_output_sizes_fail_on_fresh_cases(seed):
     from solutions.mistakes import pooling as wrong
 
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for fn in (wrong.pool_output_size_ceil, wrong.pool_output_size_same_keeps_size):
             for hidden in (False, True):
                 with pytest.raises(CheckFailed, match="Likely mistake"):
@@ -516,9 +571,9 @@ def test_wrong_output_sizes_fail_on_fresh_cases(seed):
 
 def test_a_table_of_the_stored_output_sizes_fails_when_grading():
     answers = {
-        case: checks._keras_output_size(*case)
+        case: cases.keras_output_size(*case)
         for kind in ("public", "hidden")
-        for case in checks.OUTPUT_SIZE_CASES[kind]
+        for case in cases.OUTPUT_SIZE_CASES[kind]
     }
 
     def lookup(*case):
@@ -527,13 +582,13 @@ def test_a_table_of_the_stored_output_sizes_fails_when_grading():
     checks.check_pool_output_size(lookup)
     checks.check_pool_output_size(lookup, hidden=True)
     for hidden in (False, True):
-        with cases.fresh(5), pytest.raises(CheckFailed, match="counts the windows wrongly"):
+        with drawn.fresh(5), pytest.raises(CheckFailed, match="counts the windows wrongly"):
             checks.check_pool_output_size(lookup, hidden=hidden)
 
 
 @pytest.mark.parametrize("seed", range(10))
 def test_pool_windows_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for fn in WINDOWS:
             checks.check_pool_windows(fn)
             checks.check_pool_windows(fn, hidden=True)
@@ -543,7 +598,7 @@ def test_pool_windows_checks_pass_correct_code_on_fresh_cases(seed):
 def test_wrong_windows_fail_on_fresh_cases(seed):
     from solutions.mistakes import pooling as wrong
 
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for fn in (wrong.pool_windows_extra_top_left, wrong.pool_windows_zero_pad):
             for hidden in (False, True):
                 with pytest.raises(CheckFailed, match="Likely mistake"):
@@ -552,7 +607,7 @@ def test_wrong_windows_fail_on_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(2))
 def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for max_cls, average_cls in zip(MAXES, AVERAGES, strict=True):
             checks.check_hand_example(max_cls, average_cls)
             checks.check_max_pooling_matches_keras(max_cls, hidden=True)
@@ -563,5 +618,5 @@ def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(2))
 def test_a_model_of_the_reference_layers_learns_on_fresh_data(seed):
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         checks.check_pooling_trains(ReferenceMaxPooling2D, ReferenceAveragePooling2D)
