@@ -5,10 +5,12 @@ student's kernel or the grading sandbox); what comes back is data (gradients, a 
 that the check judges here.
 """
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .compare import Tolerance, compare
-from .feedback import CheckFailed
+from .feedback import CheckFailed, fail
 from .guard import ForbiddenOps
 from .harness import cases, ops
 from .student import label, perform
@@ -29,10 +31,22 @@ def check_gradients(
     *,
     forbidden: ForbiddenOps,
     name: str | None = None,
-) -> None:
+    upstream=None,
+    training: bool | None = None,
+    inputs: Callable[[dict, dict], None] | None = None,
+    mistake: Callable[[], object] | None = None,
+) -> dict:
     """The gradients of mean((layer(x) - target)^2) with respect to the weights equal those
-    of `keras_layer` (which holds the same weights)."""
+    of `keras_layer` (which holds the same weights); return the student's gradients
+    ({"output", "inputs", "weights"}).
+
+    Optional: with `upstream` (and `target` None) the loss is sum(layer(x) * upstream);
+    `training` is passed to both layers' calls; `inputs(ours, theirs)` checks the gradients
+    with respect to the inputs first (a lesson's own messages); `mistake()` may name a
+    catalogued mistake when a weight's gradient differs.
+    """
     name = name or label(layer)
+    given = {k: v for k, v in (("upstream", upstream), ("training", training)) if v is not None}
     ours = perform(
         f"the gradient of a loss through {name}",
         "gradients",
@@ -40,10 +54,13 @@ def check_gradients(
         x,
         target=target,
         forbidden=forbidden,
-    )["weights"]
-    theirs = ops.gradients(keras_layer, x, target=target)["weights"]
-    for weight, expected in theirs.items():
-        got = ours.get(weight)
+        **given,
+    )
+    theirs = ops.gradients(keras_layer, x, target=target, **given)
+    if inputs is not None:
+        inputs(ours, theirs)
+    for weight, expected in theirs["weights"].items():
+        got = ours["weights"].get(weight)
         if got is None:
             raise CheckFailed(
                 f"No gradient reaches {name}.{weight}.",
@@ -55,10 +72,14 @@ def check_gradients(
             )
         mismatch = compare(got, np.asarray(expected), tolerance, name=f"d loss / d {weight}")
         if mismatch:
-            raise CheckFailed(
+            found = mistake() if mistake is not None else None
+            fail(
                 f"The gradient with respect to {name}.{weight} differs from Keras's.",
-                [f"case: {case}", *mismatch.lines],
+                mismatch.lines,
+                case=case,
+                mistake=found,
             )
+    return ours
 
 
 def fit_losses(

@@ -9,6 +9,8 @@ implementations written in several styles pass them over 20 seeds. When grading,
 draws fresh cases (`harness.cases`).
 """
 
+from functools import partial
+
 import numpy as np
 
 from ...compare import Tolerance, compare, to_numpy
@@ -23,11 +25,11 @@ from ...contract import (
     make_layer,
 )
 from ...diagnosis import first_match
-from ...feedback import CheckFailed, passed
+from ...feedback import CheckFailed, fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases, ops
 from ...student import perform, run
-from ...training import require_learning
+from ...training import check_gradients, require_learning
 from . import mistakes as catalogue
 from . import ops as own_ops
 
@@ -889,6 +891,39 @@ def check_trainable_false(BatchNormalization):
 # --- BatchNormalization: gradients and fit -------------------------------------------------------
 
 
+def _check_input_gradient(cls, kwargs, case, x, gamma, upstream, ours, theirs):
+    """The gradient with respect to the inputs equals Keras's (it flows through the batch
+    statistics too)."""
+    if ours["inputs"] is None:
+        fail(
+            f"No gradient flows back through {_call(kwargs)}.",
+            [
+                "the output does not depend on the inputs through operations TensorFlow can "
+                "differentiate"
+            ],
+            case=case,
+            hint="compute call() with keras.ops; converting to NumPy cuts the gradient",
+        )
+    mismatch = compare(
+        ours["inputs"], np.asarray(theirs["inputs"]), GRADIENT_TOL, name="d loss / d inputs"
+    )
+    if mismatch:
+        mistake = None
+        for candidate, wrong in catalogue.input_gradient_variants(
+            x, gamma, upstream, kwargs.get("epsilon", 1e-3)
+        ):
+            if compare(ours["inputs"], wrong, Tolerance(1e-3, 1e-3)) is None:
+                mistake = candidate
+        fail(
+            f"The gradient through {_call(kwargs)} differs from Keras's.",
+            mismatch.lines,
+            case=case,
+            mistake=mistake or _diagnose_layer(cls),
+            hint="in training mode the batch mean and variance depend on the inputs: let "
+            "TensorFlow differentiate through them (no ops.stop_gradient, no NumPy)",
+        )
+
+
 def check_batchnorm_trains(BatchNormalization):
     """In training mode the gradients equal Keras's (through the batch statistics too), and a
     model with the layer trains under fit exactly like the same model with Keras's layer."""
@@ -897,57 +932,28 @@ def check_batchnorm_trains(BatchNormalization):
         upstream = np.random.default_rng(cases.seed(seed + 100)).normal(size=shape)
         upstream = upstream.astype("float32")
         case = f"{_call(kwargs)} on inputs {shape}, training=True, loss sum(output * u)"
-        layer = _student_layer(BatchNormalization, kwargs, shape, weights)
-        ours = perform(
-            f"the gradient through {_call(kwargs)}",
-            "gradients",
-            layer,
+        check_gradients(
+            _student_layer(BatchNormalization, kwargs, shape, weights),
+            _keras_layer(kwargs, shape, weights),
             x,
+            None,
+            GRADIENT_TOL,
+            case,
+            forbidden=BATCHNORM,
+            name=_call(kwargs),
             upstream=upstream,
             training=True,
-            forbidden=BATCHNORM,
-        )
-        theirs = ops.gradients(_keras_layer(kwargs, shape, weights), x, upstream, training=True)
-        if ours["inputs"] is None:
-            _fail(
-                f"No gradient flows back through {_call(kwargs)}.",
-                [
-                    "the output does not depend on the inputs through operations TensorFlow can "
-                    "differentiate"
-                ],
+            inputs=partial(
+                _check_input_gradient,
+                BatchNormalization,
+                kwargs,
                 case,
-                hint="compute call() with keras.ops; converting to NumPy cuts the gradient",
-            )
-        mismatch = compare(
-            ours["inputs"], np.asarray(theirs["inputs"]), GRADIENT_TOL, name="d loss / d inputs"
+                x,
+                weights["gamma"],
+                upstream,
+            ),
+            mistake=lambda: _diagnose_layer(BatchNormalization),
         )
-        if mismatch:
-            mistake = None
-            for candidate, wrong in catalogue.input_gradient_variants(
-                x, weights["gamma"], upstream, kwargs.get("epsilon", 1e-3)
-            ):
-                if compare(ours["inputs"], wrong, Tolerance(1e-3, 1e-3)) is None:
-                    mistake = candidate
-            _fail(
-                f"The gradient through {_call(kwargs)} differs from Keras's.",
-                mismatch.lines,
-                case,
-                mistake or _diagnose_layer(BatchNormalization),
-                "in training mode the batch mean and variance depend on the inputs: let "
-                "TensorFlow differentiate through them (no ops.stop_gradient, no NumPy)",
-            )
-        for name, expected in theirs["weights"].items():
-            got = ours["weights"].get(name)
-            if got is None:
-                _fail(f"No gradient reaches {name}.", ["the loss does not depend on it"], case)
-            mismatch = compare(got, np.asarray(expected), GRADIENT_TOL, name=f"d loss / d {name}")
-            if mismatch:
-                _fail(
-                    f"The gradient with respect to {name} differs from Keras's.",
-                    mismatch.lines,
-                    case,
-                    _diagnose_layer(BatchNormalization),
-                )
     kwargs = {"momentum": 0.8}
     ours, theirs, case = _fit_both(
         BatchNormalization, kwargs, 63, "keras.Model.fit with your BatchNormalization"
