@@ -13,7 +13,7 @@ from functools import partial
 
 import numpy as np
 
-from ...compare import Tolerance, compare, to_numpy
+from ...compare import Mismatch, Tolerance, compare, to_numpy
 from ...contract import (
     assign_weights,
     build_layer,
@@ -23,6 +23,7 @@ from ...contract import (
     describe_call,
     expect_weights,
     make_layer,
+    weights_by_name,
 )
 from ...diagnosis import first_match
 from ...feedback import CheckFailed, fail, passed
@@ -119,6 +120,13 @@ TRAINING_CASES = {
         ((2, 16, 16, 8), {"epsilon": 0.5}, 20),
     ],
 }
+# (input shape, constructor arguments, seed) of the training-mode cases called with a mask
+# (about 60% of the positions kept, the others 0 as after `Masking`): Keras takes the batch
+# statistics over the kept positions only.
+MASKED_TRAINING_CASES = {
+    "public": [((6, 4, 4, 3), {}, 91), ((12, 5), {"epsilon": 0.01}, 92)],
+    "hidden": [((2, 5, 5, 4), {"center": False}, 93), ((16, 3), {"scale": False}, 94)],
+}
 # (input shape, constructor arguments, number of training steps, seed): moving statistics.
 # The batches are small or the momentum low, so that n against n - 1 shows in the moving
 # variance; no momentum is near 0.5, where the two momentum conventions meet.
@@ -134,6 +142,11 @@ MOVING_CASES = {
         ((32, 3), {"momentum": 0.999}, 6, 26),
         ((1, 3, 3, 6), {"momentum": 0.8, "scale": False}, 3, 27),
     ],
+}
+# The moving-statistics cases called with a mask (the same mask at every step).
+MASKED_MOVING_CASES = {
+    "public": [((4, 3, 3, 2), {"momentum": 0.8}, 3, 95)],
+    "hidden": [((10, 4), {"momentum": 0.9}, 2, 96)],
 }
 # (input shape, constructor arguments, seed) of the inference-mode cases.
 INFERENCE_CASES = {
@@ -189,6 +202,13 @@ BACKWARD_TOL = Tolerance(
     1e-4,
     "gradients of size ~1 to ~100; a float32 computation stays within this bound, a float64 "
     "one far within it",
+)
+MIXED_TOL = Tolerance(
+    1e-3,
+    2e-3,
+    "mixed precision: both layers compute in float32 from the same float16 inputs and round "
+    "the output to float16, where a float32 result computed in another order may round to "
+    "the neighbouring float16 (one unit in the last place, 2^-10 relative)",
 )
 FIT_TOL = Tolerance(
     1e-4,
@@ -280,6 +300,19 @@ def _case_data(shape, kwargs, seed, count):
     return _batches(rng, shape, count, spread), _weights(rng, shape[-1], kwargs, spread)
 
 
+def _mask(shape, seed, batches):
+    """A mask for inputs `shape` (booleans shaped like them without the channel axis) that
+    keeps about 60% of the positions, at least 2; the positions it drops are set to 0 in
+    `batches`, as `Masking` pads. Returns (mask, words for the case)."""
+    rng = np.random.default_rng(cases.seed(seed + 500))
+    mask = rng.random(shape[:-1]) < 0.6
+    mask.reshape(-1)[:2] = True
+    for batch in batches:
+        batch[~mask] = 0.0
+    words = f" with a mask keeping {int(mask.sum())} of {mask.size} positions (the others 0)"
+    return mask, words
+
+
 def _draw_shape(rng):
     """(N, C) with 2 <= N <= 64, or (N, H, W, C) with N * H * W >= 2: at most 1,024 values a
     channel, within what the tolerances are proven for."""
@@ -331,12 +364,20 @@ def _keras_layer(kwargs, shape, weights):
     return layer
 
 
-def _steps(layer, batches, training, case, kwargs=None):
+def _steps(layer, batches, training, case, kwargs=None, mask=None):
     """The student's layer called on `batches` in turn: {"outputs": [...], "weights": [...]}."""
     mode = "no training argument" if training is None else f"training={training}"
-    what = f"{_call(kwargs or {})} called with {mode}"
+    what = f"{_call(kwargs or {})} called with {mode}" + ("" if mask is None else " and a mask")
+    given = {} if mask is None else {"mask": mask}
     return perform(
-        what, "call_steps", layer, batches, training=training, forbidden=BATCHNORM, case=case
+        what,
+        "call_steps",
+        layer,
+        batches,
+        training=training,
+        forbidden=BATCHNORM,
+        case=case,
+        **given,
     )
 
 
@@ -377,9 +418,9 @@ def _compare_outputs(got, expected, case, cls, headline, hint=MODE_HINT):
         _fail(headline, mismatch.lines, case, _diagnose_layer(cls), shape_hint)
 
 
-def _compare_state(got, expected, names, case, cls, headline, hint):
+def _compare_state(got, expected, names, case, cls, headline, hint, tolerance=MOVING_TOL):
     for name in names:
-        mismatch = compare(got.get(name), np.asarray(expected[name]), MOVING_TOL, name=name)
+        mismatch = compare(got.get(name), np.asarray(expected[name]), tolerance, name=name)
         if mismatch:
             _fail(headline, mismatch.lines, case, _diagnose_layer(cls), hint)
 
@@ -563,6 +604,72 @@ def _canonical(key, value):
     return value
 
 
+MIXED = {"momentum": 0.5, "dtype": "mixed_float16"}
+MIXED_SHAPE = (8, 3, 3, 4)
+
+
+def _check_mixed_precision(cls):
+    """Under mixed precision the weights stay float32 and the output is float16, as Keras's;
+    two training-mode calls and an inference call match Keras's within MIXED_TOL."""
+    batches, weights = _case_data(MIXED_SHAPE, MIXED, 81, 2)
+    call = f"{_call(MIXED)} built for inputs {MIXED_SHAPE}"
+    layer = make_layer(cls, (), MIXED, forbidden=BATCHNORM)
+    build_layer(layer, (None, *MIXED_SHAPE[1:]), forbidden=BATCHNORM)
+    theirs = _keras_layer(MIXED, MIXED_SHAPE, weights)
+    found = weights_by_name(layer, forbidden=BATCHNORM)
+    wrong = [
+        f"{name} is {found[name]['dtype']}; Keras keeps it in {variable.dtype}"
+        for variable in theirs.weights
+        if found.get(name := ops.short_name(variable), {}).get("dtype") != variable.dtype
+    ]
+    if wrong:
+        fail(
+            f"{_call(MIXED)} does not keep its weights in float32.",
+            wrong,
+            case=call,
+            hint="create the weights with self.add_weight(..., autocast=False): under mixed "
+            "precision they stay float32 while the layer computes in float16",
+        )
+    assign_weights(layer, weights, forbidden=BATCHNORM, how=WEIGHT_FORMULAS, non_trainable=None)
+    for training, steps in ((True, batches), (False, batches[:1])):
+        case = f"{call}, {len(steps)} call(s) with training={training}"
+        try:
+            ours = _steps(layer, steps, training, case, MIXED)
+        except CheckFailed as error:
+            error.details.append(
+                "under mixed precision call() reads a weight made with add_weight(..., "
+                "autocast=True), the default, as float16; Keras's weights use autocast=False"
+            )
+            raise CheckFailed(error.headline, error.details, error.hint) from None
+        expected = own_ops.call_steps(theirs, steps, training)
+        for step, (got, wanted) in enumerate(
+            zip(ours["outputs"], expected["outputs"], strict=True)
+        ):
+            wanted = to_numpy(wanted)
+            dtype = str(getattr(got, "dtype", type(got).__name__))
+            mismatch = compare(got, wanted, MIXED_TOL)
+            if dtype != str(wanted.dtype):
+                mismatch = Mismatch("dtype", (f"output is {dtype}; Keras's is {wanted.dtype}",))
+            if mismatch:
+                fail(
+                    "Under mixed precision BatchNormalization does not match Keras's.",
+                    mismatch.lines,
+                    case=f"{case}; call {step + 1}",
+                    hint="compute in float32 (cast the inputs up) and return the output in "
+                    "self.compute_dtype, as the given code around the exercise does",
+                )
+            _compare_state(
+                ours["weights"][step],
+                expected["weights"][step],
+                ("moving_mean", "moving_variance"),
+                f"{case}; after call {step + 1}",
+                cls,
+                "Under mixed precision the moving statistics differ from Keras's.",
+                "update the float32 moving statistics from float32 batch statistics",
+                MIXED_TOL,
+            )
+
+
 def check_batchnorm_contract(BatchNormalization):
     """Constructor, weights (names, order, trainability, initializers, regularizers,
     constraints), output shape and config behave like keras.layers.BatchNormalization."""
@@ -613,6 +720,7 @@ def check_batchnorm_contract(BatchNormalization):
             f"{tuple(symbolic.shape)}; expected (None, 7, 7, 3).",
             [f"formula: {formula}"],
         )
+    _check_mixed_precision(BatchNormalization)
     passed("BatchNormalization has Keras's arguments, weights, output shape and config")
 
 
@@ -628,13 +736,18 @@ def check_training_mode(BatchNormalization, hidden=False):
     each channel normalized with the batch's own statistics, then scaled and shifted."""
     kind = "hidden" if hidden else "public"
     extra = EXTRA_HIDDEN if hidden else 0
-    table = cases.pick(TRAINING_CASES[kind], _draw_training_case, extra)
-    for shape, kwargs, seed in table:
+    table = [
+        *((*row, False) for row in cases.pick(TRAINING_CASES[kind], _draw_training_case, extra)),
+        *((*row, True) for row in MASKED_TRAINING_CASES[kind]),
+    ]
+    for shape, kwargs, seed, masked in table:
         (x,), weights = _case_data(shape, kwargs, seed, 1)
-        case = f"{_call(kwargs)} on inputs {shape}, training=True"
+        mask, words = _mask(shape, seed, [x]) if masked else (None, "")
+        case = f"{_call(kwargs)} on inputs {shape}{words}, training=True"
         layer = _student_layer(BatchNormalization, kwargs, shape, weights)
-        got = _steps(layer, [x], True, case, kwargs)["outputs"][0]
-        expected = own_ops.call_steps(_keras_layer(kwargs, shape, weights), [x], True)["outputs"][0]
+        got = _steps(layer, [x], True, case, kwargs, mask)["outputs"][0]
+        keras_layer = _keras_layer(kwargs, shape, weights)
+        expected = own_ops.call_steps(keras_layer, [x], True, mask)["outputs"][0]
         _compare_outputs(
             got,
             expected,
@@ -642,7 +755,8 @@ def check_training_mode(BatchNormalization, hidden=False):
             BatchNormalization,
             "In training mode BatchNormalization does not match keras.layers.BatchNormalization.",
             "y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, with the mean and "
-            "variance of each channel over this batch (every axis but the last)",
+            "variance of each channel over this batch (every axis but the last)"
+            + (", over the positions the mask keeps" if masked else ""),
         )
     passed(f"training mode matches keras.layers.BatchNormalization on {len(table)} cases")
 
@@ -659,13 +773,17 @@ def check_moving_statistics(BatchNormalization, hidden=False):
     equal Keras's: moving = moving * momentum + batch statistic * (1 - momentum)."""
     kind = "hidden" if hidden else "public"
     extra = EXTRA_HIDDEN if hidden else 0
-    table = cases.pick(MOVING_CASES[kind], _draw_moving_case, extra)
-    for shape, kwargs, count, seed in table:
+    table = [
+        *((*row, False) for row in cases.pick(MOVING_CASES[kind], _draw_moving_case, extra)),
+        *((*row, True) for row in MASKED_MOVING_CASES[kind]),
+    ]
+    for shape, kwargs, count, seed, masked in table:
         batches, weights = _case_data(shape, kwargs, seed, count)
+        mask, words = _mask(shape, seed, batches) if masked else (None, "")
         layer = _student_layer(BatchNormalization, kwargs, shape, weights)
-        base = f"{_call(kwargs)}, {count} calls with training=True on batches {shape}"
-        ours = _steps(layer, batches, True, base, kwargs)
-        theirs = own_ops.call_steps(_keras_layer(kwargs, shape, weights), batches, True)
+        base = f"{_call(kwargs)}, {count} calls with training=True on batches {shape}{words}"
+        ours = _steps(layer, batches, True, base, kwargs, mask)
+        theirs = own_ops.call_steps(_keras_layer(kwargs, shape, weights), batches, True, mask)
         for step in range(count):
             case = f"{base}; after call {step + 1}"
             _compare_outputs(
