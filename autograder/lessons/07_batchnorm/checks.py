@@ -98,6 +98,9 @@ HAND_X = np.array([[2, 1], [4, 1], [4, 1], [4, 1], [5, 3], [5, 3], [7, 3], [9, 3
 HAND_MEAN = np.array([5.0, 2.0])
 HAND_VARIANCE = np.array([4.0, 1.0])
 
+# The dtype policy of the mixed-precision cases: Keras's layer keeps float32 weights, computes
+# in float32 from float16 inputs and returns float16.
+MIXED = "mixed_float16"
 # (input shape, seed) of the batch_statistics cases, compared with NumPy in float64.
 STATISTICS_CASES = {
     "public": [((32, 4), 1), ((4, 5, 5, 3), 2), ((2, 3, 7, 1), 3)],
@@ -111,6 +114,7 @@ TRAINING_CASES = {
         ((3, 6, 4, 4), {"epsilon": 0.1}, 13),
         ((8, 3, 3, 2), {"center": False}, 14),
         ((16, 6), {"scale": False, "epsilon": 0.01}, 15),
+        ((8, 3, 3, 4), {"dtype": MIXED}, 81),
     ],
     "hidden": [
         ((2, 3), {}, 16),
@@ -118,6 +122,7 @@ TRAINING_CASES = {
         ((5, 2, 9, 1), {"center": False, "scale": False}, 18),
         ((64, 10), {"epsilon": 1e-5}, 19),
         ((2, 16, 16, 8), {"epsilon": 0.5}, 20),
+        ((16, 5), {"epsilon": 0.01, "dtype": MIXED}, 82),
     ],
 }
 # (input shape, constructor arguments, seed) of the training-mode cases called with a mask
@@ -135,6 +140,7 @@ MOVING_CASES = {
         ((16, 4), {"momentum": 0.9}, 4, 21),
         ((4, 4, 4, 3), {}, 3, 22),
         ((2, 5, 3, 2), {"momentum": 0.7, "epsilon": 0.05}, 5, 23),
+        ((8, 3, 3, 4), {"momentum": 0.9, "dtype": MIXED}, 3, 83),
     ],
     "hidden": [
         ((3, 2), {"momentum": 0.0}, 3, 24),
@@ -150,7 +156,12 @@ MASKED_MOVING_CASES = {
 }
 # (input shape, constructor arguments, seed) of the inference-mode cases.
 INFERENCE_CASES = {
-    "public": [((8, 4), {}, 31), ((2, 5, 5, 3), {"epsilon": 0.1}, 32), ((1, 6), {}, 33)],
+    "public": [
+        ((8, 4), {}, 31),
+        ((2, 5, 5, 3), {"epsilon": 0.1}, 32),
+        ((1, 6), {}, 33),
+        ((4, 3, 3, 2), {"dtype": MIXED}, 84),
+    ],
     "hidden": [
         ((1, 4, 4, 2), {}, 34),
         ((16, 3, 3, 5), {"center": False, "epsilon": 1e-4}, 35),
@@ -350,9 +361,29 @@ def _student_layer(cls, kwargs, shape, weights):
     """The student's layer made with `kwargs`, built for inputs like `shape`, holding `weights`."""
     layer = make_layer(cls, (), kwargs, forbidden=BATCHNORM)
     build_layer(layer, (None, *shape[1:]), forbidden=BATCHNORM)
+    if kwargs.get("dtype") == MIXED:
+        _check_weight_dtypes(layer, kwargs, shape)
     # Trainability is the contract's to check (and a frozen layer has no trainable weight).
     assign_weights(layer, weights, forbidden=BATCHNORM, how=WEIGHT_FORMULAS, non_trainable=None)
     return layer
+
+
+def _check_weight_dtypes(layer, kwargs, shape):
+    """Under mixed precision the weights keep Keras's dtype (float32)."""
+    found = weights_by_name(layer, forbidden=BATCHNORM)
+    wrong = [
+        f"{name} is {found[name]['dtype']}; Keras keeps it in {variable.dtype}"
+        for variable in _keras_layer(kwargs, shape, {}).weights
+        if found.get(name := ops.short_name(variable), {}).get("dtype") != variable.dtype
+    ]
+    if wrong:
+        fail(
+            f"{_call(kwargs)} does not keep its weights in float32.",
+            wrong,
+            case=f"{_call(kwargs)} built for inputs {shape}",
+            hint="create the weights with self.add_weight(..., autocast=False): under mixed "
+            "precision they stay float32 while the layer computes in float16",
+        )
 
 
 def _keras_layer(kwargs, shape, weights):
@@ -369,16 +400,25 @@ def _steps(layer, batches, training, case, kwargs=None, mask=None):
     mode = "no training argument" if training is None else f"training={training}"
     what = f"{_call(kwargs or {})} called with {mode}" + ("" if mask is None else " and a mask")
     given = {} if mask is None else {"mask": mask}
-    return perform(
-        what,
-        "call_steps",
-        layer,
-        batches,
-        training=training,
-        forbidden=BATCHNORM,
-        case=case,
-        **given,
-    )
+    try:
+        return perform(
+            what,
+            "call_steps",
+            layer,
+            batches,
+            training=training,
+            forbidden=BATCHNORM,
+            case=case,
+            **given,
+        )
+    except CheckFailed as error:
+        if (kwargs or {}).get("dtype") != MIXED:
+            raise
+        note = (
+            "under mixed precision call() reads a weight made with add_weight(..., "
+            "autocast=True), the default, as float16; Keras's weights use autocast=False"
+        )
+        raise CheckFailed(error.headline, [*error.details, note], error.hint) from None
 
 
 def _diagnose_layer(cls):
@@ -412,15 +452,28 @@ def _diagnose_layer(cls):
 
 
 def _compare_outputs(got, expected, case, cls, headline, hint=MODE_HINT):
-    mismatch = compare(got, np.asarray(expected), OUTPUT_TOL)
+    """The student's output equals Keras's within OUTPUT_TOL (MIXED_TOL, and the same dtype,
+    when Keras's is float16)."""
+    expected = to_numpy(expected)
+    mixed = expected.dtype == np.float16
+    mismatch = compare(got, expected, MIXED_TOL if mixed else OUTPUT_TOL)
+    dtype = str(getattr(got, "dtype", ""))
+    if mismatch is None and mixed and dtype != "float16":
+        mismatch = Mismatch(
+            "dtype", (f"output is {dtype or type(got).__name__}; Keras's is float16",)
+        )
+        hint = (
+            "under mixed precision compute in float32 (cast the inputs up) and return the "
+            "output in self.compute_dtype, as the given code around the exercise does"
+        )
     if mismatch:
         shape_hint = "the output has the shape of the input" if mismatch.kind == "shape" else hint
         _fail(headline, mismatch.lines, case, _diagnose_layer(cls), shape_hint)
 
 
-def _compare_state(got, expected, names, case, cls, headline, hint, tolerance=MOVING_TOL):
+def _compare_state(got, expected, names, case, cls, headline, hint):
     for name in names:
-        mismatch = compare(got.get(name), np.asarray(expected[name]), tolerance, name=name)
+        mismatch = compare(got.get(name), np.asarray(expected[name]), MOVING_TOL, name=name)
         if mismatch:
             _fail(headline, mismatch.lines, case, _diagnose_layer(cls), hint)
 
@@ -604,72 +657,6 @@ def _canonical(key, value):
     return value
 
 
-MIXED = {"momentum": 0.5, "dtype": "mixed_float16"}
-MIXED_SHAPE = (8, 3, 3, 4)
-
-
-def _check_mixed_precision(cls):
-    """Under mixed precision the weights stay float32 and the output is float16, as Keras's;
-    two training-mode calls and an inference call match Keras's within MIXED_TOL."""
-    batches, weights = _case_data(MIXED_SHAPE, MIXED, 81, 2)
-    call = f"{_call(MIXED)} built for inputs {MIXED_SHAPE}"
-    layer = make_layer(cls, (), MIXED, forbidden=BATCHNORM)
-    build_layer(layer, (None, *MIXED_SHAPE[1:]), forbidden=BATCHNORM)
-    theirs = _keras_layer(MIXED, MIXED_SHAPE, weights)
-    found = weights_by_name(layer, forbidden=BATCHNORM)
-    wrong = [
-        f"{name} is {found[name]['dtype']}; Keras keeps it in {variable.dtype}"
-        for variable in theirs.weights
-        if found.get(name := ops.short_name(variable), {}).get("dtype") != variable.dtype
-    ]
-    if wrong:
-        fail(
-            f"{_call(MIXED)} does not keep its weights in float32.",
-            wrong,
-            case=call,
-            hint="create the weights with self.add_weight(..., autocast=False): under mixed "
-            "precision they stay float32 while the layer computes in float16",
-        )
-    assign_weights(layer, weights, forbidden=BATCHNORM, how=WEIGHT_FORMULAS, non_trainable=None)
-    for training, steps in ((True, batches), (False, batches[:1])):
-        case = f"{call}, {len(steps)} call(s) with training={training}"
-        try:
-            ours = _steps(layer, steps, training, case, MIXED)
-        except CheckFailed as error:
-            error.details.append(
-                "under mixed precision call() reads a weight made with add_weight(..., "
-                "autocast=True), the default, as float16; Keras's weights use autocast=False"
-            )
-            raise CheckFailed(error.headline, error.details, error.hint) from None
-        expected = own_ops.call_steps(theirs, steps, training)
-        for step, (got, wanted) in enumerate(
-            zip(ours["outputs"], expected["outputs"], strict=True)
-        ):
-            wanted = to_numpy(wanted)
-            dtype = str(getattr(got, "dtype", type(got).__name__))
-            mismatch = compare(got, wanted, MIXED_TOL)
-            if dtype != str(wanted.dtype):
-                mismatch = Mismatch("dtype", (f"output is {dtype}; Keras's is {wanted.dtype}",))
-            if mismatch:
-                fail(
-                    "Under mixed precision BatchNormalization does not match Keras's.",
-                    mismatch.lines,
-                    case=f"{case}; call {step + 1}",
-                    hint="compute in float32 (cast the inputs up) and return the output in "
-                    "self.compute_dtype, as the given code around the exercise does",
-                )
-            _compare_state(
-                ours["weights"][step],
-                expected["weights"][step],
-                ("moving_mean", "moving_variance"),
-                f"{case}; after call {step + 1}",
-                cls,
-                "Under mixed precision the moving statistics differ from Keras's.",
-                "update the float32 moving statistics from float32 batch statistics",
-                MIXED_TOL,
-            )
-
-
 def check_batchnorm_contract(BatchNormalization):
     """Constructor, weights (names, order, trainability, initializers, regularizers,
     constraints), output shape and config behave like keras.layers.BatchNormalization."""
@@ -720,7 +707,6 @@ def check_batchnorm_contract(BatchNormalization):
             f"{tuple(symbolic.shape)}; expected (None, 7, 7, 3).",
             [f"formula: {formula}"],
         )
-    _check_mixed_precision(BatchNormalization)
     passed("BatchNormalization has Keras's arguments, weights, output shape and config")
 
 

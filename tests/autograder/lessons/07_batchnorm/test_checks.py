@@ -73,7 +73,8 @@ STATISTICS = [
 
 
 class FlatBatchNormalization(ReferenceBatchNormalization):
-    """Own build and call: flatten to (values, channels), ops.var, rsqrt, assign_sub."""
+    """Own build and call: flatten to (values, channels), ops.var (a mask as weights of the
+    rows), rsqrt, assign_sub."""
 
     def build(self, input_shape):
         shape = (input_shape[-1],)
@@ -84,6 +85,7 @@ class FlatBatchNormalization(ReferenceBatchNormalization):
                 name="gamma",
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
+                autocast=False,
             )
         if self.center:
             self.beta = self.add_weight(
@@ -92,25 +94,35 @@ class FlatBatchNormalization(ReferenceBatchNormalization):
                 name="beta",
                 regularizer=self.beta_regularizer,
                 constraint=self.beta_constraint,
+                autocast=False,
             )
         self.moving_mean = self.add_weight(
             shape=shape,
             initializer=self.moving_mean_initializer,
             name="moving_mean",
             trainable=False,
+            autocast=False,
         )
         self.moving_variance = self.add_weight(
             shape=shape,
             initializer=self.moving_variance_initializer,
             name="moving_variance",
             trainable=False,
+            autocast=False,
         )
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        inputs = ops.cast(inputs, "float32")
         shape = ops.shape(inputs)
         flat = ops.reshape(inputs, (-1, shape[-1]))
         if training and self.trainable:
-            mean, variance = ops.mean(flat, axis=0), ops.var(flat, axis=0)
+            if mask is None:
+                mean, variance = ops.mean(flat, axis=0), ops.var(flat, axis=0)
+            else:
+                rows = ops.reshape(ops.cast(mask, "float32"), (-1, 1))
+                count = ops.maximum(ops.sum(rows), 1.0)
+                mean = ops.sum(flat * rows, axis=0) / count
+                variance = ops.sum(ops.square(flat - mean) * rows, axis=0) / count
             step = 1.0 - self.momentum
             self.moving_mean.assign_sub(step * (self.moving_mean - mean))
             self.moving_variance.assign_sub(step * (self.moving_variance - variance))
@@ -121,19 +133,23 @@ class FlatBatchNormalization(ReferenceBatchNormalization):
             out = out * self.gamma
         if self.beta is not None:
             out = out + self.beta
-        return ops.reshape(out, shape)
+        return ops.cast(ops.reshape(out, shape), self.compute_dtype)
 
 
 class FusedBatchNormalization(ReferenceBatchNormalization):
     """One multiply and one add per value: x * scale + offset, statistics as mean(x^2) -
     mean(x)^2, the training flag resolved first."""
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         learning = bool(training) and self.trainable
+        inputs = ops.cast(inputs, "float32")
         axes = list(range(len(inputs.shape) - 1))
         if learning:
-            mean = ops.mean(inputs, axis=axes)
-            variance = ops.mean(inputs * inputs, axis=axes) - mean * mean
+            kept = ops.ones_like(inputs[..., :1]) if mask is None else ops.cast(mask, "float32")
+            kept = ops.reshape(kept, (*inputs.shape[:-1], 1))
+            count = ops.sum(kept)
+            mean = ops.sum(inputs * kept, axis=axes) / count
+            variance = ops.sum(inputs * inputs * kept, axis=axes) / count - mean * mean
             m = self.momentum
             self.moving_mean.assign(m * self.moving_mean + (1 - m) * mean)
             self.moving_variance.assign(m * self.moving_variance + (1 - m) * variance)
@@ -145,7 +161,7 @@ class FusedBatchNormalization(ReferenceBatchNormalization):
         offset = -mean * scale
         if self.center:
             offset = offset + self.beta
-        return inputs * scale + offset
+        return ops.cast(inputs * scale + offset, self.compute_dtype)
 
 
 class ScratchBatchNormalization(keras.layers.Layer):
@@ -169,6 +185,7 @@ class ScratchBatchNormalization(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
         self.center, self.scale = center, scale
         self.settings = {
@@ -192,14 +209,21 @@ class ScratchBatchNormalization(keras.layers.Layer):
                     regularizer=keras.regularizers.get(regularizer),
                     constraint=keras.constraints.get(constraint),
                     trainable=not name.startswith("moving"),
+                    autocast=False,
                 ),
             )
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
+        inputs = ops.cast(inputs, "float32")
         if training and self.trainable:
             axes = tuple(range(len(inputs.shape) - 1))
-            mean = ops.mean(inputs, axis=axes, keepdims=True)
-            variance = ops.mean(ops.square(inputs - mean), axis=axes, keepdims=True)
+            if mask is None:
+                mask = ops.ones(inputs.shape[:-1], "bool")
+            kept = ops.expand_dims(ops.cast(mask, "bool"), -1)
+            count = ops.sum(ops.cast(kept, "float32"), axis=axes, keepdims=True)
+            mean = ops.sum(ops.where(kept, inputs, 0.0), axis=axes, keepdims=True) / count
+            centred = ops.where(kept, inputs - mean, 0.0)
+            variance = ops.sum(ops.square(centred), axis=axes, keepdims=True) / count
             mean, variance = ops.reshape(mean, (-1,)), ops.reshape(variance, (-1,))
             for variable, value in ((self.moving_mean, mean), (self.moving_variance, variance)):
                 variable.assign(variable * self.momentum + value * (1 - self.momentum))
@@ -208,7 +232,8 @@ class ScratchBatchNormalization(keras.layers.Layer):
         normalized = (inputs - mean) / ops.sqrt(variance + self.epsilon)
         if self.scale:
             normalized = ops.einsum("...c,c->...c", normalized, self.gamma)
-        return normalized + self.beta if self.center else normalized
+        normalized = normalized + self.beta if self.center else normalized
+        return ops.cast(normalized, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -238,11 +263,12 @@ class ScratchBatchNormalization(keras.layers.Layer):
 class NumpyBatchNormalization(ReferenceBatchNormalization):
     """Right numbers in eager mode, computed in NumPy: no gradient, no graph."""
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         x = ops.convert_to_numpy(inputs).astype(np.float64)
-        axes = tuple(range(x.ndim - 1))
         if training and self.trainable:
-            mean, variance = x.mean(axis=axes), x.var(axis=axes)
+            rows = x.reshape(-1, x.shape[-1])
+            kept = rows if mask is None else x[ops.convert_to_numpy(mask).astype(bool)]
+            mean, variance = kept.mean(axis=0), kept.var(axis=0)
             m = self.momentum
             self.moving_mean.assign(m * ops.convert_to_numpy(self.moving_mean) + (1 - m) * mean)
             self.moving_variance.assign(
@@ -423,6 +449,34 @@ def test_layer_tolerances_hold_over_seeds(seed):
         assert compare(ours["inputs"], gradient["inputs"], checks.GRADIENT_TOL) is None, cls
         for name, wanted in gradient["weights"].items():
             assert compare(ours["weights"][name], wanted, checks.GRADIENT_TOL) is None, cls
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_masked_and_mixed_tolerances_hold_over_seeds(seed):
+    """With a mask, OUTPUT_TOL and MOVING_TOL; under mixed precision, MIXED_TOL."""
+    rng = np.random.default_rng(850 + seed)
+    shape, kwargs, batches, weights = _random_setup(rng)
+    with cases.fresh(seed):
+        mask, _ = checks._mask(shape, 0, batches)
+    for extra, given, tolerance in (
+        ({}, mask, checks.OUTPUT_TOL),
+        ({"dtype": checks.MIXED}, None, checks.MIXED_TOL),
+    ):
+        settings = {**kwargs, **extra}
+        keras_layer = checks._keras_layer(settings, shape, weights)
+        theirs = checks.own_ops.call_steps(keras_layer, batches, True, given)
+        for cls in LAYERS:
+            layer = cls(**settings)
+            layer.build((None, *shape[1:]))
+            harness_ops.assign(layer, weights)
+            ours = checks.own_ops.call_steps(layer, batches, True, given)
+            for step in range(len(batches)):
+                got, wanted = ours["outputs"][step], theirs["outputs"][step]
+                assert compare(got, wanted, tolerance) is None, (cls, extra)
+                assert got.dtype == wanted.dtype, (cls, extra)
+                for name in ("moving_mean", "moving_variance"):
+                    got, wanted = ours["weights"][step][name], theirs["weights"][step][name]
+                    assert compare(got, wanted, checks.MOVING_TOL) is None, (cls, name, extra)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -711,3 +765,113 @@ def test_a_flag_read_once_at_construction_is_caught():
 
     with pytest.raises(CheckFailed, match="layer.trainable = False"):
         checks.check_trainable_false(BatchNormalization)
+
+
+# --- masks and mixed precision (issue 16): wrong layers the checks used to pass ----------------
+
+
+class MaskIgnoringBatchNormalization(ReferenceBatchNormalization):
+    """Takes its statistics over every position, kept by the mask or not."""
+
+    def call(self, inputs, training=None, mask=None):
+        return super().call(inputs, training=training)
+
+
+class UnmaskedMovingBatchNormalization(ReferenceBatchNormalization):
+    """Normalizes with the masked statistics but moves the moving ones towards the unmasked."""
+
+    def call(self, inputs, training=None, mask=None):
+        if mask is None or not (training and self.trainable):
+            return super().call(inputs, training=training, mask=mask)
+        before = [
+            ops.convert_to_numpy(self.moving_mean),
+            ops.convert_to_numpy(self.moving_variance),
+        ]
+        outputs = super().call(inputs, training=training, mask=mask)
+        self.moving_mean.assign(before[0])
+        self.moving_variance.assign(before[1])
+        super().call(inputs, training=training)
+        return outputs
+
+
+class AutocastWeightsBatchNormalization(ReferenceBatchNormalization):
+    """Weights made with add_weight's default autocast=True: read as float16 under mixed
+    precision."""
+
+    def add_weight(self, *args, autocast=False, **kwargs):
+        return super().add_weight(*args, **kwargs)
+
+
+class Float16WeightsBatchNormalization(ReferenceBatchNormalization):
+    """Weights made in the compute dtype: float16 under mixed precision."""
+
+    def add_weight(self, *args, autocast=False, **kwargs):
+        return super().add_weight(*args, dtype=self.compute_dtype, **kwargs)
+
+
+for _cls in (
+    MaskIgnoringBatchNormalization,
+    UnmaskedMovingBatchNormalization,
+    AutocastWeightsBatchNormalization,
+    Float16WeightsBatchNormalization,
+):
+    _cls.__name__ = "BatchNormalization"
+
+
+def _passes_without_masks_or_mixed_precision(cls):
+    """The layer passes the layer checks as they were before masks and mixed precision (the
+    same tables without their masked and mixed-precision cases)."""
+    tables = ("TRAINING_CASES", "MOVING_CASES", "INFERENCE_CASES")
+    masked = ("MASKED_TRAINING_CASES", "MASKED_MOVING_CASES")
+    saved = {name: dict(getattr(checks, name)) for name in (*tables, *masked)}
+    try:
+        for name in tables:
+            for kind, rows in saved[name].items():
+                getattr(checks, name)[kind] = [r for r in rows if "dtype" not in r[1]]
+        for name in masked:
+            getattr(checks, name).update(public=[], hidden=[])
+        for check in (
+            checks.check_training_mode,
+            checks.check_moving_statistics,
+            checks.check_inference_mode,
+        ):
+            check(cls)
+            check(cls, hidden=True)
+    finally:
+        for name, table in saved.items():
+            getattr(checks, name).update(table)
+
+
+def test_a_layer_that_ignores_its_mask_fails():
+    _passes_without_masks_or_mixed_precision(MaskIgnoringBatchNormalization)
+    checks.check_batchnorm_contract(MaskIgnoringBatchNormalization)
+    for check in (checks.check_training_mode, checks.check_moving_statistics):
+        with pytest.raises(CheckFailed, match="with a mask keeping"):
+            check(MaskIgnoringBatchNormalization)
+
+
+def test_moving_statistics_of_the_unmasked_batch_fail():
+    _passes_without_masks_or_mixed_precision(UnmaskedMovingBatchNormalization)
+    checks.check_training_mode(UnmaskedMovingBatchNormalization)
+    with pytest.raises(CheckFailed, match="The moving statistics differ"):
+        checks.check_moving_statistics(UnmaskedMovingBatchNormalization)
+
+
+@pytest.mark.parametrize(
+    "cls, message",
+    [
+        (AutocastWeightsBatchNormalization, "autocast=False"),
+        (Float16WeightsBatchNormalization, "does not keep its weights in float32"),
+    ],
+    ids=["autocast", "float16"],
+)
+def test_weights_that_break_mixed_precision_fail(cls, message):
+    _passes_without_masks_or_mixed_precision(cls)
+    checks.check_batchnorm_contract(cls)
+    for check in (
+        checks.check_training_mode,
+        checks.check_moving_statistics,
+        checks.check_inference_mode,
+    ):
+        with pytest.raises(CheckFailed, match=message):
+            check(cls)
