@@ -18,12 +18,14 @@ from autograder.checks import batchnorm as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
-from autograder.harness import cases
+from autograder.harness import cases as drawn
 from autograder.harness import ops as harness_ops
 from solutions.batchnorm import BatchNormalization as ReferenceBatchNormalization
 from solutions.batchnorm import batch_statistics as reference_statistics
 from solutions.batchnorm import batchnorm_backward as reference_backward
 
+cases = lessons.module("07_batchnorm", "cases")
+lesson_ops = lessons.module("07_batchnorm", "ops")
 catalogue = lessons.module("07_batchnorm", "mistakes")
 
 # --- independent batch_statistics ----------------------------------------------------------------
@@ -282,7 +284,7 @@ class NumpyBatchNormalization(ReferenceBatchNormalization):
             out = out * ops.convert_to_numpy(self.gamma)
         if self.center:
             out = out + ops.convert_to_numpy(self.beta)
-        return ops.convert_to_tensor(out.astype("float32"))
+        return ops.cast(ops.convert_to_tensor(out.astype("float32")), self.compute_dtype)
 
 
 for _cls in (
@@ -395,11 +397,11 @@ def test_a_numpy_layer_gets_the_numbers_but_cannot_train():
 
 
 def _random_setup(rng, momentum=True):
-    shape = checks._draw_shape(rng)
-    kwargs = checks._draw_kwargs(rng, momentum=momentum)
-    spread = checks._channel_spread(rng, shape[-1])
-    batches = checks._batches(rng, shape, 3, spread)
-    return shape, kwargs, batches, checks._weights(rng, shape[-1], kwargs, spread)
+    shape = cases.draw_shape(rng)
+    kwargs = cases.draw_kwargs(rng, momentum=momentum)
+    spread = cases.channel_spread(rng, shape[-1])
+    batches = cases.draw_batches(rng, shape, 3, spread)
+    return shape, kwargs, batches, cases.draw_weights(rng, shape[-1], kwargs, spread)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -409,16 +411,16 @@ def test_statistics_tolerance_holds_over_seeds(seed):
     mean, variance = catalogue.statistics(batches[0])
     for fn in STATISTICS:
         got_mean, got_variance = fn(batches[0])
-        assert compare(got_mean, mean, checks.STATISTICS_TOL) is None, fn
-        assert compare(got_variance, variance, checks.STATISTICS_TOL) is None, fn
+        assert compare(got_mean, mean, cases.STATISTICS_TOL) is None, fn
+        assert compare(got_variance, variance, cases.STATISTICS_TOL) is None, fn
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_layer_tolerances_hold_over_seeds(seed):
     rng = np.random.default_rng(800 + seed)
     shape, kwargs, batches, weights = _random_setup(rng)
-    theirs = harness_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, True)
-    frozen = harness_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, False)
+    theirs = lesson_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, True)
+    frozen = lesson_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, False)
     upstream = rng.normal(size=shape).astype("float32")
     gradient = harness_ops.gradients(
         checks._keras_layer(kwargs, shape, weights), batches[0], upstream, training=True
@@ -427,28 +429,26 @@ def test_layer_tolerances_hold_over_seeds(seed):
         layer = cls(**kwargs)
         layer.build((None, *shape[1:]))
         harness_ops.assign(layer, weights)
-        ours = harness_ops.call_steps(layer, batches, True)
+        ours = lesson_ops.call_steps(layer, batches, True)
         for step in range(len(batches)):
-            assert (
-                compare(ours["outputs"][step], theirs["outputs"][step], checks.OUTPUT_TOL) is None
-            )
+            assert compare(ours["outputs"][step], theirs["outputs"][step], cases.OUTPUT_TOL) is None
             for name in ("moving_mean", "moving_variance"):
                 got, wanted = ours["weights"][step][name], theirs["weights"][step][name]
-                assert compare(got, wanted, checks.MOVING_TOL) is None, (cls, name)
-        inference = harness_ops.call_steps(layer, batches, False)
+                assert compare(got, wanted, cases.MOVING_TOL) is None, (cls, name)
+        inference = lesson_ops.call_steps(layer, batches, False)
         layer = cls(**kwargs)
         layer.build((None, *shape[1:]))
         harness_ops.assign(layer, weights)
-        inference = harness_ops.call_steps(layer, batches, False)
+        inference = lesson_ops.call_steps(layer, batches, False)
         for got, wanted in zip(inference["outputs"], frozen["outputs"], strict=True):
-            assert compare(got, wanted, checks.OUTPUT_TOL) is None, cls
+            assert compare(got, wanted, cases.OUTPUT_TOL) is None, cls
         layer = cls(**kwargs)
         layer.build((None, *shape[1:]))
         harness_ops.assign(layer, weights)
         ours = harness_ops.gradients(layer, batches[0], upstream, training=True)
-        assert compare(ours["inputs"], gradient["inputs"], checks.GRADIENT_TOL) is None, cls
+        assert compare(ours["inputs"], gradient["inputs"], cases.GRADIENT_TOL) is None, cls
         for name, wanted in gradient["weights"].items():
-            assert compare(ours["weights"][name], wanted, checks.GRADIENT_TOL) is None, cls
+            assert compare(ours["weights"][name], wanted, cases.GRADIENT_TOL) is None, cls
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -456,40 +456,40 @@ def test_masked_and_mixed_tolerances_hold_over_seeds(seed):
     """With a mask, OUTPUT_TOL and MOVING_TOL; under mixed precision, MIXED_TOL."""
     rng = np.random.default_rng(850 + seed)
     shape, kwargs, batches, weights = _random_setup(rng)
-    with cases.fresh(seed):
-        mask, _ = checks._mask(shape, 0, batches)
+    with drawn.fresh(seed):
+        mask, _ = cases.draw_mask(shape, 0, batches)
     for extra, given, tolerance in (
-        ({}, mask, checks.OUTPUT_TOL),
-        ({"dtype": checks.MIXED}, None, checks.MIXED_TOL),
+        ({}, mask, cases.OUTPUT_TOL),
+        ({"dtype": cases.MIXED}, None, cases.MIXED_TOL),
     ):
         settings = {**kwargs, **extra}
         keras_layer = checks._keras_layer(settings, shape, weights)
-        theirs = checks.own_ops.call_steps(keras_layer, batches, True, given)
+        theirs = lesson_ops.call_steps(keras_layer, batches, True, given)
         for cls in LAYERS:
             layer = cls(**settings)
             layer.build((None, *shape[1:]))
             harness_ops.assign(layer, weights)
-            ours = checks.own_ops.call_steps(layer, batches, True, given)
+            ours = lesson_ops.call_steps(layer, batches, True, given)
             for step in range(len(batches)):
                 got, wanted = ours["outputs"][step], theirs["outputs"][step]
                 assert compare(got, wanted, tolerance) is None, (cls, extra)
                 assert got.dtype == wanted.dtype, (cls, extra)
                 for name in ("moving_mean", "moving_variance"):
                     got, wanted = ours["weights"][step][name], theirs["weights"][step][name]
-                    assert compare(got, wanted, checks.MOVING_TOL) is None, (cls, name, extra)
+                    assert compare(got, wanted, cases.MOVING_TOL) is None, (cls, name, extra)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_backward_tolerance_holds_over_seeds(seed):
     rng = np.random.default_rng(900 + seed)
-    shape = checks._draw_shape(rng)
-    epsilon = round(checks._wide(rng, 1e-5, 0.5), 6)
-    with cases.fresh(seed):
-        x, gamma, grad_output = checks._backward_data(shape, 0)
-    expected = checks.autodiff_backward(x, gamma, grad_output, epsilon)
+    shape = cases.draw_shape(rng)
+    epsilon = round(cases.wide(rng, 1e-5, 0.5), 6)
+    with drawn.fresh(seed):
+        x, gamma, grad_output = cases.backward_data(shape, 0)
+    expected = cases.autodiff_backward(x, gamma, grad_output, epsilon)
     for fn in BACKWARDS:
         for got, wanted in zip(fn(x, gamma, grad_output, epsilon), expected, strict=True):
-            assert compare(got, wanted, checks.BACKWARD_TOL) is None, fn
+            assert compare(got, wanted, cases.BACKWARD_TOL) is None, fn
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -507,7 +507,7 @@ def test_the_simulation_agrees_with_keras(seed):
     layer = checks._keras_layer(kwargs, shape, weights)
     results = []
     for x, training in steps:
-        out = harness_ops.call_steps(layer, [x], training)
+        out = lesson_ops.call_steps(layer, [x], training)
         state = out["weights"][0]
         results.append((out["outputs"][0], state["moving_mean"], state["moving_variance"]))
     wanted = catalogue.simulate(steps, weights, **kwargs)
@@ -519,26 +519,26 @@ def test_the_simulation_agrees_with_keras(seed):
 @pytest.mark.parametrize("seed", range(10))
 def test_the_backward_model_is_autodiff(seed):
     rng = np.random.default_rng(1100 + seed)
-    shape = checks._draw_shape(rng)
+    shape = cases.draw_shape(rng)
     x, gamma, g = rng.normal(size=shape), rng.normal(size=shape[-1]), rng.normal(size=shape)
     for got, wanted in zip(
         catalogue.backward(x, gamma, g, 0.01),
-        checks.autodiff_backward(x, gamma, g, 0.01),
+        cases.autodiff_backward(x, gamma, g, 0.01),
         strict=True,
     ):
         np.testing.assert_allclose(got, wanted, atol=1e-9, rtol=1e-9)
 
 
 def test_the_worked_example_is_right():
-    mean, variance = keras.ops.moments(checks.HAND_X, axes=[0])
-    np.testing.assert_array_equal(np.asarray(mean), checks.HAND_MEAN)
-    np.testing.assert_array_equal(np.asarray(variance), checks.HAND_VARIANCE)
+    mean, variance = keras.ops.moments(cases.HAND_X, axes=[0])
+    np.testing.assert_array_equal(np.asarray(mean), cases.HAND_MEAN)
+    np.testing.assert_array_equal(np.asarray(variance), cases.HAND_VARIANCE)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_the_disguised_worked_example_is_exact(seed):
-    with cases.fresh(seed):
-        x, mean, variance, words = checks._hand_example()
+    with drawn.fresh(seed):
+        x, mean, variance, words = cases.hand_example()
     assert "shuffled" in words
     axes = list(range(x.ndim - 1))
     got_mean, got_variance = keras.ops.moments(x, axes=axes)
@@ -551,7 +551,7 @@ def test_the_disguised_worked_example_is_exact(seed):
 
 @pytest.mark.parametrize("seed", range(10))
 def test_function_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for fn in STATISTICS:
             checks.check_batch_statistics(fn)
             checks.check_batch_statistics(fn, hidden=True)
@@ -562,7 +562,7 @@ def test_function_checks_pass_correct_code_on_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for cls in LAYERS:
             checks.check_training_mode(cls, hidden=True)
             checks.check_moving_statistics(cls, hidden=True)
@@ -576,7 +576,7 @@ def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
 def test_wrong_functions_fail_on_fresh_cases(seed):
     from solutions.mistakes import batchnorm as wrong
 
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for fn in (
             wrong.batch_statistics_unbiased,
             wrong.batch_statistics_per_sample,
@@ -823,13 +823,13 @@ def _passes_without_masks_or_mixed_precision(cls):
     same tables without their masked and mixed-precision cases)."""
     tables = ("TRAINING_CASES", "MOVING_CASES", "INFERENCE_CASES")
     masked = ("MASKED_TRAINING_CASES", "MASKED_MOVING_CASES")
-    saved = {name: dict(getattr(checks, name)) for name in (*tables, *masked)}
+    saved = {name: dict(getattr(cases, name)) for name in (*tables, *masked)}
     try:
         for name in tables:
             for kind, rows in saved[name].items():
-                getattr(checks, name)[kind] = [r for r in rows if "dtype" not in r[1]]
+                getattr(cases, name)[kind] = [r for r in rows if "dtype" not in r[1]]
         for name in masked:
-            getattr(checks, name).update(public=[], hidden=[])
+            getattr(cases, name).update(public=[], hidden=[])
         for check in (
             checks.check_training_mode,
             checks.check_moving_statistics,
@@ -839,7 +839,7 @@ def _passes_without_masks_or_mixed_precision(cls):
             check(cls, hidden=True)
     finally:
         for name, table in saved.items():
-            getattr(checks, name).update(table)
+            getattr(cases, name).update(table)
 
 
 def test_a_layer_that_ignores_its_mask_fails():
