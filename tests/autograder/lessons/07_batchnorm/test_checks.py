@@ -26,6 +26,7 @@ from solutions.batchnorm import batchnorm_backward as reference_backward
 
 cases = lessons.module("07_batchnorm", "cases")
 lesson_ops = lessons.module("07_batchnorm", "ops")
+layers = lessons.module("07_batchnorm", "layers")
 catalogue = lessons.module("07_batchnorm", "mistakes")
 
 # --- independent batch_statistics ----------------------------------------------------------------
@@ -419,11 +420,11 @@ def test_statistics_tolerance_holds_over_seeds(seed):
 def test_layer_tolerances_hold_over_seeds(seed):
     rng = np.random.default_rng(800 + seed)
     shape, kwargs, batches, weights = _random_setup(rng)
-    theirs = lesson_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, True)
-    frozen = lesson_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, False)
+    theirs = lesson_ops.call_steps(layers.keras_layer(kwargs, shape, weights), batches, True)
+    frozen = lesson_ops.call_steps(layers.keras_layer(kwargs, shape, weights), batches, False)
     upstream = rng.normal(size=shape).astype("float32")
     gradient = harness_ops.gradients(
-        checks._keras_layer(kwargs, shape, weights), batches[0], upstream, training=True
+        layers.keras_layer(kwargs, shape, weights), batches[0], upstream, training=True
     )
     for cls in LAYERS:
         layer = cls(**kwargs)
@@ -463,7 +464,7 @@ def test_masked_and_mixed_tolerances_hold_over_seeds(seed):
         ({"dtype": cases.MIXED}, None, cases.MIXED_TOL),
     ):
         settings = {**kwargs, **extra}
-        keras_layer = checks._keras_layer(settings, shape, weights)
+        keras_layer = layers.keras_layer(settings, shape, weights)
         theirs = lesson_ops.call_steps(keras_layer, batches, True, given)
         for cls in LAYERS:
             layer = cls(**settings)
@@ -504,7 +505,7 @@ def test_the_simulation_agrees_with_keras(seed):
         "beta": weights.get("beta", np.zeros(shape[-1], "float32")),
     }
     steps = [(batches[0], True), (batches[1], True), (batches[2], False), (batches[2], None)]
-    layer = checks._keras_layer(kwargs, shape, weights)
+    layer = layers.keras_layer(kwargs, shape, weights)
     results = []
     for x, training in steps:
         out = lesson_ops.call_steps(layer, [x], training)
@@ -830,13 +831,9 @@ def _passes_without_masks_or_mixed_precision(cls):
                 getattr(cases, name)[kind] = [r for r in rows if "dtype" not in r[1]]
         for name in masked:
             getattr(cases, name).update(public=[], hidden=[])
-        for check in (
-            checks.check_training_mode,
-            checks.check_moving_statistics,
-            checks.check_inference_mode,
-        ):
-            check(cls)
-            check(cls, hidden=True)
+        for mode in ("training_mode", "moving_statistics", "inference_mode"):
+            getattr(checks, f"check_{mode}")(cls)
+            getattr(checks, f"check_{mode}")(cls, hidden=True)
     finally:
         for name, table in saved.items():
             getattr(cases, name).update(table)
