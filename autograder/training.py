@@ -51,18 +51,26 @@ def check_gradients(
     *,
     forbidden: ForbiddenOps,
     name: str | None = None,
-    inputs: bool = False,
+    inputs: bool | Callable[[dict, dict], None] = False,
     allow_in_backward: tuple = (),
     feedback: GradientFeedback = GradientFeedback(),
     diagnose: Callable[[], object] | None = None,
-) -> None:
-    """The gradients of mean((layer(x) - target)^2) with respect to the weights (and the
-    inputs, with `inputs`) equal those of `keras_layer` (which holds the same weights).
+    upstream=None,
+    training: bool | None = None,
+) -> dict:
+    """The gradients of mean((layer(x) - target)^2) with respect to the weights equal those
+    of `keras_layer` (which holds the same weights); return the student's gradients
+    ({"output", "inputs", "weights"}).
 
+    Optional: `inputs=True` compares the gradient with respect to the inputs too, as one
+    more weight; `inputs(ours, theirs)` checks it first with a lesson's own messages;
     `allow_in_backward` names forbidden functions the backward pass may call; `diagnose()`
-    may name the catalogued mistake behind a gradient that differs.
+    may name the catalogued mistake behind a gradient that differs; with `upstream` (and
+    `target` None) the loss is sum(layer(x) * upstream); `training` is passed to both
+    layers' calls.
     """
     name = name or label(layer)
+    given = {k: v for k, v in (("upstream", upstream), ("training", training)) if v is not None}
     found = perform(
         feedback.running.format(name=name),
         "gradients",
@@ -72,10 +80,13 @@ def check_gradients(
         allow_in_backward=allow_in_backward,
         forbidden=forbidden,
         case=case if feedback.with_case else "",
+        **given,
     )
-    expected = ops.gradients(keras_layer, x, target=target)
+    expected = ops.gradients(keras_layer, x, target=target, **given)
+    if callable(inputs):
+        inputs(found, expected)
     ours, theirs = found["weights"], expected["weights"]
-    if inputs:
+    if inputs is True:
         ours, theirs = {"inputs": found["inputs"], **ours}, {"inputs": expected["inputs"], **theirs}
     named = [f"case: {case}"] if feedback.with_case else []
     for weight, value in theirs.items():
@@ -98,54 +109,7 @@ def check_gradients(
                 case=case,
                 mistake=mistake,
             )
-
-
-def input_gradient(layer, x, upstream):
-    """d sum(layer(x) * upstream) / dx of a layer here (Keras's), with TensorFlow's GradientTape."""
-    return ops.gradients(layer, x, upstream=upstream)["inputs"]
-
-
-def check_input_gradient(
-    call: str,
-    layer,
-    keras_layer,
-    x,
-    upstream,
-    tolerance: Tolerance,
-    rule: str,
-    diagnose=None,
-    *,
-    forbidden: ForbiddenOps,
-) -> None:
-    """The student's `layer` passes back the same input gradient of sum(output * upstream) as
-    `keras_layer`; `rule` (the hint) says how it should flow, `diagnose()` may name a mistake."""
-    got = perform(
-        f"the gradient through {call}",
-        "gradients",
-        layer,
-        x,
-        upstream=upstream,
-        forbidden=forbidden,
-    )["inputs"]
-    if got is None:
-        raise CheckFailed(
-            f"No gradient flows back through {call}.",
-            [
-                "the output does not depend on the inputs through operations TensorFlow can "
-                "differentiate"
-            ],
-            "compute call() with keras.ops; converting to NumPy inside call() cuts the gradient",
-        )
-    expected = np.asarray(input_gradient(keras_layer, x, upstream))
-    mismatch = compare(got, expected, tolerance, name="d loss / d inputs")
-    if mismatch:
-        fail(
-            f"The gradient through {call} differs from Keras's.",
-            mismatch.lines,
-            case=f"weighted sum of the outputs, inputs {x.shape}",
-            mistake=diagnose() if diagnose is not None else None,
-            hint=rule,
-        )
+    return found
 
 
 def fit_losses(

@@ -28,12 +28,15 @@ class Twin:
 
     `how` explains each weight's shape as a formula, for feedback ({"kernel": "(kh, kw, input
     channels, filters)"}); `shape_mistake(input_shape)` may give a function that names a
-    catalogued mistake for a wrong weight shape (see `contract.expect_weights`).
+    catalogued mistake for a wrong weight shape (see `contract.expect_weights`);
+    `check_trainable=False` leaves the weights' trainability to the contract (a frozen layer
+    has no trainable weight, and some weights are never trainable).
     """
 
     keras: str
     how: dict[str, str] = field(default_factory=dict)
     shape_mistake: Callable | None = None
+    check_trainable: bool = True
 
     def student(self, cls, args, kwargs, input_shape, values=None, *, forbidden: ForbiddenOps):
         """The student's layer, built for `input_shape` (batch size left free), with `values`
@@ -43,7 +46,10 @@ class Twin:
         if values:
             mistake = self.shape_mistake(input_shape) if self.shape_mistake else None
             how = {k: v for k, v in self.how.items() if k in values}
-            assign_weights(layer, values, how=how, shape_mistake=mistake, forbidden=forbidden)
+            trainable = {} if self.check_trainable else {"non_trainable": None}
+            assign_weights(
+                layer, values, how=how, shape_mistake=mistake, forbidden=forbidden, **trainable
+            )
         return layer
 
     def reference(self, args, kwargs, input_shape, values=None):

@@ -1,9 +1,13 @@
 """Wrong versions of lesson 07's code, each making one catalogued mistake.
 
 Written the way students write them (NumPy habits, PyTorch habits, loops over axes), not as
-edits of the reference.
+edits of the reference. Each wrong `call` keeps the given code around the exercise (inputs
+cast to float32, output in the compute dtype) and takes the mask as the reference does.
 """
 
+# ruff: noqa: F821 - batch_statistics and masked_statistics are the notebook's own
+
+import keras
 import numpy as np
 from keras import ops
 
@@ -35,10 +39,13 @@ def batch_statistics_all_axes(x):
     return mean, ops.mean((x - mean) * (x - mean))
 
 
-def call_pytorch_momentum(self, inputs, training=None):
+def call_pytorch_momentum(self, inputs, training=None, mask=None):
     """momentum weighs the new batch statistic, as PyTorch's does."""
+    inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
     if training and self.trainable:
-        mean, variance = batch_statistics(inputs)  # noqa: F821 - the notebook's own
+        mean, variance = (
+            batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
+        )
         m = self.momentum
         self.moving_mean.assign((1 - m) * self.moving_mean + m * mean)
         self.moving_variance.assign((1 - m) * self.moving_variance + m * variance)
@@ -49,13 +56,16 @@ def call_pytorch_momentum(self, inputs, training=None):
         outputs = self.gamma * outputs
     if self.center:
         outputs = outputs + self.beta
-    return outputs
+    return ops.cast(outputs, self.compute_dtype)
 
 
-def call_epsilon_outside(self, inputs, training=None):
+def call_epsilon_outside(self, inputs, training=None, mask=None):
     """Adds epsilon to the standard deviation instead of to the variance."""
+    inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
     if training and self.trainable:
-        mean, variance = batch_statistics(inputs)  # noqa: F821
+        mean, variance = (
+            batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
+        )
         self.moving_mean.assign(self.momentum * self.moving_mean + (1 - self.momentum) * mean)
         self.moving_variance.assign(
             self.momentum * self.moving_variance + (1 - self.momentum) * variance
@@ -67,12 +77,13 @@ def call_epsilon_outside(self, inputs, training=None):
         outputs = outputs * self.gamma
     if self.center:
         outputs = outputs + self.beta
-    return outputs
+    return ops.cast(outputs, self.compute_dtype)
 
 
-def call_batch_at_inference(self, inputs, training=None):
+def call_batch_at_inference(self, inputs, training=None, mask=None):
     """Always normalizes with the batch's statistics; only the update depends on the mode."""
-    mean, variance = batch_statistics(inputs)  # noqa: F821
+    inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+    mean, variance = batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
     if training and self.trainable:
         self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
         self.moving_variance.assign(
@@ -83,13 +94,16 @@ def call_batch_at_inference(self, inputs, training=None):
         outputs = outputs * self.gamma
     if self.center:
         outputs = outputs + self.beta
-    return outputs
+    return ops.cast(outputs, self.compute_dtype)
 
 
-def call_never_updated(self, inputs, training=None):
+def call_never_updated(self, inputs, training=None, mask=None):
     """Computes the new moving statistics but never assigns them to the variables."""
+    inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
     if training and self.trainable:
-        mean, variance = batch_statistics(inputs)  # noqa: F821
+        mean, variance = (
+            batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
+        )
         new_mean = self.moving_mean * self.momentum + mean * (1 - self.momentum)  # noqa: F841
         new_variance = (  # noqa: F841
             self.moving_variance * self.momentum + variance * (1 - self.momentum)
@@ -101,13 +115,16 @@ def call_never_updated(self, inputs, training=None):
         outputs = outputs * self.gamma
     if self.center:
         outputs = outputs + self.beta
-    return outputs
+    return ops.cast(outputs, self.compute_dtype)
 
 
-def call_trainable_ignored(self, inputs, training=None):
+def call_trainable_ignored(self, inputs, training=None, mask=None):
     """Looks at `training` only: a frozen layer still uses and updates batch statistics."""
+    inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
     if training:
-        mean, variance = batch_statistics(inputs)  # noqa: F821
+        mean, variance = (
+            batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
+        )
         self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
         self.moving_variance.assign(
             self.moving_variance * self.momentum + variance * (1 - self.momentum)
@@ -116,14 +133,18 @@ def call_trainable_ignored(self, inputs, training=None):
         mean, variance = self.moving_mean, self.moving_variance
     scale = self.gamma if self.scale else 1.0
     offset = self.beta if self.center else 0.0
-    return scale * (inputs - mean) * ops.rsqrt(variance + self.epsilon) + offset
+    outputs = scale * (inputs - mean) * ops.rsqrt(variance + self.epsilon) + offset
+    return ops.cast(outputs, self.compute_dtype)
 
 
-def call_unbiased_moving_variance(self, inputs, training=None):
+def call_unbiased_moving_variance(self, inputs, training=None, mask=None):
     """Normalizes with the biased variance but, like PyTorch's running_var, moves the moving
     variance towards the unbiased one."""
+    inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
     if training and self.trainable:
-        mean, variance = batch_statistics(inputs)  # noqa: F821
+        mean, variance = (
+            batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
+        )
         count = 1
         for size in inputs.shape[:-1]:
             count *= size
@@ -139,13 +160,16 @@ def call_unbiased_moving_variance(self, inputs, training=None):
         outputs = outputs * self.gamma
     if self.center:
         outputs = outputs + self.beta
-    return outputs
+    return ops.cast(outputs, self.compute_dtype)
 
 
-def call_stop_gradient(self, inputs, training=None):
+def call_stop_gradient(self, inputs, training=None, mask=None):
     """Treats the batch statistics as constants: no gradient flows through them."""
+    inputs = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
     if training and self.trainable:
-        mean, variance = batch_statistics(inputs)  # noqa: F821
+        mean, variance = (
+            batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
+        )
         mean, variance = ops.stop_gradient(mean), ops.stop_gradient(variance)
         self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
         self.moving_variance.assign(
@@ -158,7 +182,7 @@ def call_stop_gradient(self, inputs, training=None):
         outputs = outputs * self.gamma
     if self.center:
         outputs = outputs + self.beta
-    return outputs
+    return ops.cast(outputs, self.compute_dtype)
 
 
 def backward_constant_statistics(x, gamma, grad_output, epsilon=1e-3):

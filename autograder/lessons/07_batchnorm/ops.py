@@ -7,8 +7,9 @@ __all__ = ["call_steps", "train_model"]
 from ...harness.ops.layers import assign, build_model, short_name, weight_values
 
 
-def call_steps(layer, batches, training=None):
-    """Call `layer` on each array of `batches` in turn, passing `training` when it is not None.
+def call_steps(layer, batches, training=None, mask=None):
+    """Call `layer` on each array of `batches` in turn, passing `training` and `mask` when
+    they are not None (one mask for every batch).
 
     A layer with state (batch normalization's moving statistics) changes from call to call;
     this records every step. Returns {"outputs": [output of each call], "weights": [{short
@@ -16,6 +17,8 @@ def call_steps(layer, batches, training=None):
     """
     outputs, states = [], []
     kwargs = {} if training is None else {"training": training}
+    if mask is not None:
+        kwargs["mask"] = mask
     for batch in batches:
         outputs.append(layer(batch, **kwargs))
         states.append(weight_values(layer))

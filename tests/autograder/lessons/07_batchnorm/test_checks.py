@@ -18,12 +18,15 @@ from autograder.checks import batchnorm as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
-from autograder.harness import cases
+from autograder.harness import cases as drawn
 from autograder.harness import ops as harness_ops
 from solutions.batchnorm import BatchNormalization as ReferenceBatchNormalization
 from solutions.batchnorm import batch_statistics as reference_statistics
 from solutions.batchnorm import batchnorm_backward as reference_backward
 
+cases = lessons.module("07_batchnorm", "cases")
+lesson_ops = lessons.module("07_batchnorm", "ops")
+layers = lessons.module("07_batchnorm", "layers")
 catalogue = lessons.module("07_batchnorm", "mistakes")
 
 # --- independent batch_statistics ----------------------------------------------------------------
@@ -73,7 +76,8 @@ STATISTICS = [
 
 
 class FlatBatchNormalization(ReferenceBatchNormalization):
-    """Own build and call: flatten to (values, channels), ops.var, rsqrt, assign_sub."""
+    """Own build and call: flatten to (values, channels), ops.var (a mask as weights of the
+    rows), rsqrt, assign_sub."""
 
     def build(self, input_shape):
         shape = (input_shape[-1],)
@@ -84,6 +88,7 @@ class FlatBatchNormalization(ReferenceBatchNormalization):
                 name="gamma",
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
+                autocast=False,
             )
         if self.center:
             self.beta = self.add_weight(
@@ -92,25 +97,35 @@ class FlatBatchNormalization(ReferenceBatchNormalization):
                 name="beta",
                 regularizer=self.beta_regularizer,
                 constraint=self.beta_constraint,
+                autocast=False,
             )
         self.moving_mean = self.add_weight(
             shape=shape,
             initializer=self.moving_mean_initializer,
             name="moving_mean",
             trainable=False,
+            autocast=False,
         )
         self.moving_variance = self.add_weight(
             shape=shape,
             initializer=self.moving_variance_initializer,
             name="moving_variance",
             trainable=False,
+            autocast=False,
         )
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
+        inputs = ops.cast(inputs, "float32")
         shape = ops.shape(inputs)
         flat = ops.reshape(inputs, (-1, shape[-1]))
         if training and self.trainable:
-            mean, variance = ops.mean(flat, axis=0), ops.var(flat, axis=0)
+            if mask is None:
+                mean, variance = ops.mean(flat, axis=0), ops.var(flat, axis=0)
+            else:
+                rows = ops.reshape(ops.cast(mask, "float32"), (-1, 1))
+                count = ops.maximum(ops.sum(rows), 1.0)
+                mean = ops.sum(flat * rows, axis=0) / count
+                variance = ops.sum(ops.square(flat - mean) * rows, axis=0) / count
             step = 1.0 - self.momentum
             self.moving_mean.assign_sub(step * (self.moving_mean - mean))
             self.moving_variance.assign_sub(step * (self.moving_variance - variance))
@@ -121,19 +136,23 @@ class FlatBatchNormalization(ReferenceBatchNormalization):
             out = out * self.gamma
         if self.beta is not None:
             out = out + self.beta
-        return ops.reshape(out, shape)
+        return ops.cast(ops.reshape(out, shape), self.compute_dtype)
 
 
 class FusedBatchNormalization(ReferenceBatchNormalization):
     """One multiply and one add per value: x * scale + offset, statistics as mean(x^2) -
     mean(x)^2, the training flag resolved first."""
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         learning = bool(training) and self.trainable
+        inputs = ops.cast(inputs, "float32")
         axes = list(range(len(inputs.shape) - 1))
         if learning:
-            mean = ops.mean(inputs, axis=axes)
-            variance = ops.mean(inputs * inputs, axis=axes) - mean * mean
+            kept = ops.ones_like(inputs[..., :1]) if mask is None else ops.cast(mask, "float32")
+            kept = ops.reshape(kept, (*inputs.shape[:-1], 1))
+            count = ops.sum(kept)
+            mean = ops.sum(inputs * kept, axis=axes) / count
+            variance = ops.sum(inputs * inputs * kept, axis=axes) / count - mean * mean
             m = self.momentum
             self.moving_mean.assign(m * self.moving_mean + (1 - m) * mean)
             self.moving_variance.assign(m * self.moving_variance + (1 - m) * variance)
@@ -145,7 +164,7 @@ class FusedBatchNormalization(ReferenceBatchNormalization):
         offset = -mean * scale
         if self.center:
             offset = offset + self.beta
-        return inputs * scale + offset
+        return ops.cast(inputs * scale + offset, self.compute_dtype)
 
 
 class ScratchBatchNormalization(keras.layers.Layer):
@@ -169,6 +188,7 @@ class ScratchBatchNormalization(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.supports_masking = True
         self.axis, self.momentum, self.epsilon = axis, momentum, epsilon
         self.center, self.scale = center, scale
         self.settings = {
@@ -192,14 +212,21 @@ class ScratchBatchNormalization(keras.layers.Layer):
                     regularizer=keras.regularizers.get(regularizer),
                     constraint=keras.constraints.get(constraint),
                     trainable=not name.startswith("moving"),
+                    autocast=False,
                 ),
             )
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=False, mask=None):
+        inputs = ops.cast(inputs, "float32")
         if training and self.trainable:
             axes = tuple(range(len(inputs.shape) - 1))
-            mean = ops.mean(inputs, axis=axes, keepdims=True)
-            variance = ops.mean(ops.square(inputs - mean), axis=axes, keepdims=True)
+            if mask is None:
+                mask = ops.ones(inputs.shape[:-1], "bool")
+            kept = ops.expand_dims(ops.cast(mask, "bool"), -1)
+            count = ops.sum(ops.cast(kept, "float32"), axis=axes, keepdims=True)
+            mean = ops.sum(ops.where(kept, inputs, 0.0), axis=axes, keepdims=True) / count
+            centred = ops.where(kept, inputs - mean, 0.0)
+            variance = ops.sum(ops.square(centred), axis=axes, keepdims=True) / count
             mean, variance = ops.reshape(mean, (-1,)), ops.reshape(variance, (-1,))
             for variable, value in ((self.moving_mean, mean), (self.moving_variance, variance)):
                 variable.assign(variable * self.momentum + value * (1 - self.momentum))
@@ -208,7 +235,8 @@ class ScratchBatchNormalization(keras.layers.Layer):
         normalized = (inputs - mean) / ops.sqrt(variance + self.epsilon)
         if self.scale:
             normalized = ops.einsum("...c,c->...c", normalized, self.gamma)
-        return normalized + self.beta if self.center else normalized
+        normalized = normalized + self.beta if self.center else normalized
+        return ops.cast(normalized, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -238,11 +266,12 @@ class ScratchBatchNormalization(keras.layers.Layer):
 class NumpyBatchNormalization(ReferenceBatchNormalization):
     """Right numbers in eager mode, computed in NumPy: no gradient, no graph."""
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         x = ops.convert_to_numpy(inputs).astype(np.float64)
-        axes = tuple(range(x.ndim - 1))
         if training and self.trainable:
-            mean, variance = x.mean(axis=axes), x.var(axis=axes)
+            rows = x.reshape(-1, x.shape[-1])
+            kept = rows if mask is None else x[ops.convert_to_numpy(mask).astype(bool)]
+            mean, variance = kept.mean(axis=0), kept.var(axis=0)
             m = self.momentum
             self.moving_mean.assign(m * ops.convert_to_numpy(self.moving_mean) + (1 - m) * mean)
             self.moving_variance.assign(
@@ -256,7 +285,7 @@ class NumpyBatchNormalization(ReferenceBatchNormalization):
             out = out * ops.convert_to_numpy(self.gamma)
         if self.center:
             out = out + ops.convert_to_numpy(self.beta)
-        return ops.convert_to_tensor(out.astype("float32"))
+        return ops.cast(ops.convert_to_tensor(out.astype("float32")), self.compute_dtype)
 
 
 for _cls in (
@@ -369,11 +398,11 @@ def test_a_numpy_layer_gets_the_numbers_but_cannot_train():
 
 
 def _random_setup(rng, momentum=True):
-    shape = checks._draw_shape(rng)
-    kwargs = checks._draw_kwargs(rng, momentum=momentum)
-    spread = checks._channel_spread(rng, shape[-1])
-    batches = checks._batches(rng, shape, 3, spread)
-    return shape, kwargs, batches, checks._weights(rng, shape[-1], kwargs, spread)
+    shape = cases.draw_shape(rng)
+    kwargs = cases.draw_kwargs(rng, momentum=momentum)
+    spread = cases.channel_spread(rng, shape[-1])
+    batches = cases.draw_batches(rng, shape, 3, spread)
+    return shape, kwargs, batches, cases.draw_weights(rng, shape[-1], kwargs, spread)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -383,59 +412,85 @@ def test_statistics_tolerance_holds_over_seeds(seed):
     mean, variance = catalogue.statistics(batches[0])
     for fn in STATISTICS:
         got_mean, got_variance = fn(batches[0])
-        assert compare(got_mean, mean, checks.STATISTICS_TOL) is None, fn
-        assert compare(got_variance, variance, checks.STATISTICS_TOL) is None, fn
+        assert compare(got_mean, mean, cases.STATISTICS_TOL) is None, fn
+        assert compare(got_variance, variance, cases.STATISTICS_TOL) is None, fn
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_layer_tolerances_hold_over_seeds(seed):
     rng = np.random.default_rng(800 + seed)
     shape, kwargs, batches, weights = _random_setup(rng)
-    theirs = harness_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, True)
-    frozen = harness_ops.call_steps(checks._keras_layer(kwargs, shape, weights), batches, False)
+    theirs = lesson_ops.call_steps(layers.keras_layer(kwargs, shape, weights), batches, True)
+    frozen = lesson_ops.call_steps(layers.keras_layer(kwargs, shape, weights), batches, False)
     upstream = rng.normal(size=shape).astype("float32")
     gradient = harness_ops.gradients(
-        checks._keras_layer(kwargs, shape, weights), batches[0], upstream, training=True
+        layers.keras_layer(kwargs, shape, weights), batches[0], upstream, training=True
     )
     for cls in LAYERS:
         layer = cls(**kwargs)
         layer.build((None, *shape[1:]))
         harness_ops.assign(layer, weights)
-        ours = harness_ops.call_steps(layer, batches, True)
+        ours = lesson_ops.call_steps(layer, batches, True)
         for step in range(len(batches)):
-            assert (
-                compare(ours["outputs"][step], theirs["outputs"][step], checks.OUTPUT_TOL) is None
-            )
+            assert compare(ours["outputs"][step], theirs["outputs"][step], cases.OUTPUT_TOL) is None
             for name in ("moving_mean", "moving_variance"):
                 got, wanted = ours["weights"][step][name], theirs["weights"][step][name]
-                assert compare(got, wanted, checks.MOVING_TOL) is None, (cls, name)
-        inference = harness_ops.call_steps(layer, batches, False)
+                assert compare(got, wanted, cases.MOVING_TOL) is None, (cls, name)
+        inference = lesson_ops.call_steps(layer, batches, False)
         layer = cls(**kwargs)
         layer.build((None, *shape[1:]))
         harness_ops.assign(layer, weights)
-        inference = harness_ops.call_steps(layer, batches, False)
+        inference = lesson_ops.call_steps(layer, batches, False)
         for got, wanted in zip(inference["outputs"], frozen["outputs"], strict=True):
-            assert compare(got, wanted, checks.OUTPUT_TOL) is None, cls
+            assert compare(got, wanted, cases.OUTPUT_TOL) is None, cls
         layer = cls(**kwargs)
         layer.build((None, *shape[1:]))
         harness_ops.assign(layer, weights)
         ours = harness_ops.gradients(layer, batches[0], upstream, training=True)
-        assert compare(ours["inputs"], gradient["inputs"], checks.GRADIENT_TOL) is None, cls
+        assert compare(ours["inputs"], gradient["inputs"], cases.GRADIENT_TOL) is None, cls
         for name, wanted in gradient["weights"].items():
-            assert compare(ours["weights"][name], wanted, checks.GRADIENT_TOL) is None, cls
+            assert compare(ours["weights"][name], wanted, cases.GRADIENT_TOL) is None, cls
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_masked_and_mixed_tolerances_hold_over_seeds(seed):
+    """With a mask, OUTPUT_TOL and MOVING_TOL; under mixed precision, MIXED_TOL."""
+    rng = np.random.default_rng(850 + seed)
+    shape, kwargs, batches, weights = _random_setup(rng)
+    with drawn.fresh(seed):
+        mask, _ = cases.draw_mask(shape, 0, batches)
+    for extra, given, tolerance in (
+        ({}, mask, cases.OUTPUT_TOL),
+        ({"dtype": cases.MIXED}, None, cases.MIXED_TOL),
+    ):
+        settings = {**kwargs, **extra}
+        keras_layer = layers.keras_layer(settings, shape, weights)
+        theirs = lesson_ops.call_steps(keras_layer, batches, True, given)
+        for cls in LAYERS:
+            layer = cls(**settings)
+            layer.build((None, *shape[1:]))
+            harness_ops.assign(layer, weights)
+            ours = lesson_ops.call_steps(layer, batches, True, given)
+            for step in range(len(batches)):
+                got, wanted = ours["outputs"][step], theirs["outputs"][step]
+                assert compare(got, wanted, tolerance) is None, (cls, extra)
+                assert got.dtype == wanted.dtype, (cls, extra)
+                for name in ("moving_mean", "moving_variance"):
+                    got, wanted = ours["weights"][step][name], theirs["weights"][step][name]
+                    assert compare(got, wanted, cases.MOVING_TOL) is None, (cls, name, extra)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_backward_tolerance_holds_over_seeds(seed):
     rng = np.random.default_rng(900 + seed)
-    shape = checks._draw_shape(rng)
-    epsilon = round(checks._wide(rng, 1e-5, 0.5), 6)
-    with cases.fresh(seed):
-        x, gamma, grad_output = checks._backward_data(shape, 0)
-    expected = checks.autodiff_backward(x, gamma, grad_output, epsilon)
+    shape = cases.draw_shape(rng)
+    epsilon = round(cases.wide(rng, 1e-5, 0.5), 6)
+    with drawn.fresh(seed):
+        x, gamma, grad_output = cases.backward_data(shape, 0)
+    expected = cases.autodiff_backward(x, gamma, grad_output, epsilon)
     for fn in BACKWARDS:
         for got, wanted in zip(fn(x, gamma, grad_output, epsilon), expected, strict=True):
-            assert compare(got, wanted, checks.BACKWARD_TOL) is None, fn
+            assert compare(got, wanted, cases.BACKWARD_TOL) is None, fn
 
 
 @pytest.mark.parametrize("seed", range(10))
@@ -450,10 +505,10 @@ def test_the_simulation_agrees_with_keras(seed):
         "beta": weights.get("beta", np.zeros(shape[-1], "float32")),
     }
     steps = [(batches[0], True), (batches[1], True), (batches[2], False), (batches[2], None)]
-    layer = checks._keras_layer(kwargs, shape, weights)
+    layer = layers.keras_layer(kwargs, shape, weights)
     results = []
     for x, training in steps:
-        out = harness_ops.call_steps(layer, [x], training)
+        out = lesson_ops.call_steps(layer, [x], training)
         state = out["weights"][0]
         results.append((out["outputs"][0], state["moving_mean"], state["moving_variance"]))
     wanted = catalogue.simulate(steps, weights, **kwargs)
@@ -465,26 +520,26 @@ def test_the_simulation_agrees_with_keras(seed):
 @pytest.mark.parametrize("seed", range(10))
 def test_the_backward_model_is_autodiff(seed):
     rng = np.random.default_rng(1100 + seed)
-    shape = checks._draw_shape(rng)
+    shape = cases.draw_shape(rng)
     x, gamma, g = rng.normal(size=shape), rng.normal(size=shape[-1]), rng.normal(size=shape)
     for got, wanted in zip(
         catalogue.backward(x, gamma, g, 0.01),
-        checks.autodiff_backward(x, gamma, g, 0.01),
+        cases.autodiff_backward(x, gamma, g, 0.01),
         strict=True,
     ):
         np.testing.assert_allclose(got, wanted, atol=1e-9, rtol=1e-9)
 
 
 def test_the_worked_example_is_right():
-    mean, variance = keras.ops.moments(checks.HAND_X, axes=[0])
-    np.testing.assert_array_equal(np.asarray(mean), checks.HAND_MEAN)
-    np.testing.assert_array_equal(np.asarray(variance), checks.HAND_VARIANCE)
+    mean, variance = keras.ops.moments(cases.HAND_X, axes=[0])
+    np.testing.assert_array_equal(np.asarray(mean), cases.HAND_MEAN)
+    np.testing.assert_array_equal(np.asarray(variance), cases.HAND_VARIANCE)
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_the_disguised_worked_example_is_exact(seed):
-    with cases.fresh(seed):
-        x, mean, variance, words = checks._hand_example()
+    with drawn.fresh(seed):
+        x, mean, variance, words = cases.hand_example()
     assert "shuffled" in words
     axes = list(range(x.ndim - 1))
     got_mean, got_variance = keras.ops.moments(x, axes=axes)
@@ -497,7 +552,7 @@ def test_the_disguised_worked_example_is_exact(seed):
 
 @pytest.mark.parametrize("seed", range(10))
 def test_function_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for fn in STATISTICS:
             checks.check_batch_statistics(fn)
             checks.check_batch_statistics(fn, hidden=True)
@@ -508,7 +563,7 @@ def test_function_checks_pass_correct_code_on_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for cls in LAYERS:
             checks.check_training_mode(cls, hidden=True)
             checks.check_moving_statistics(cls, hidden=True)
@@ -522,7 +577,7 @@ def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
 def test_wrong_functions_fail_on_fresh_cases(seed):
     from solutions.mistakes import batchnorm as wrong
 
-    with cases.fresh(seed):
+    with drawn.fresh(seed):
         for fn in (
             wrong.batch_statistics_unbiased,
             wrong.batch_statistics_per_sample,
@@ -711,3 +766,109 @@ def test_a_flag_read_once_at_construction_is_caught():
 
     with pytest.raises(CheckFailed, match="layer.trainable = False"):
         checks.check_trainable_false(BatchNormalization)
+
+
+# --- masks and mixed precision (issue 16): wrong layers the checks used to pass ----------------
+
+
+class MaskIgnoringBatchNormalization(ReferenceBatchNormalization):
+    """Takes its statistics over every position, kept by the mask or not."""
+
+    def call(self, inputs, training=None, mask=None):
+        return super().call(inputs, training=training)
+
+
+class UnmaskedMovingBatchNormalization(ReferenceBatchNormalization):
+    """Normalizes with the masked statistics but moves the moving ones towards the unmasked."""
+
+    def call(self, inputs, training=None, mask=None):
+        if mask is None or not (training and self.trainable):
+            return super().call(inputs, training=training, mask=mask)
+        before = [
+            ops.convert_to_numpy(self.moving_mean),
+            ops.convert_to_numpy(self.moving_variance),
+        ]
+        outputs = super().call(inputs, training=training, mask=mask)
+        self.moving_mean.assign(before[0])
+        self.moving_variance.assign(before[1])
+        super().call(inputs, training=training)
+        return outputs
+
+
+class AutocastWeightsBatchNormalization(ReferenceBatchNormalization):
+    """Weights made with add_weight's default autocast=True: read as float16 under mixed
+    precision."""
+
+    def add_weight(self, *args, autocast=False, **kwargs):
+        return super().add_weight(*args, **kwargs)
+
+
+class Float16WeightsBatchNormalization(ReferenceBatchNormalization):
+    """Weights made in the compute dtype: float16 under mixed precision."""
+
+    def add_weight(self, *args, autocast=False, **kwargs):
+        return super().add_weight(*args, dtype=self.compute_dtype, **kwargs)
+
+
+for _cls in (
+    MaskIgnoringBatchNormalization,
+    UnmaskedMovingBatchNormalization,
+    AutocastWeightsBatchNormalization,
+    Float16WeightsBatchNormalization,
+):
+    _cls.__name__ = "BatchNormalization"
+
+
+def _passes_without_masks_or_mixed_precision(cls):
+    """The layer passes the layer checks as they were before masks and mixed precision (the
+    same tables without their masked and mixed-precision cases)."""
+    tables = ("TRAINING_CASES", "MOVING_CASES", "INFERENCE_CASES")
+    masked = ("MASKED_TRAINING_CASES", "MASKED_MOVING_CASES")
+    saved = {name: dict(getattr(cases, name)) for name in (*tables, *masked)}
+    try:
+        for name in tables:
+            for kind, rows in saved[name].items():
+                getattr(cases, name)[kind] = [r for r in rows if "dtype" not in r[1]]
+        for name in masked:
+            getattr(cases, name).update(public=[], hidden=[])
+        for mode in ("training_mode", "moving_statistics", "inference_mode"):
+            getattr(checks, f"check_{mode}")(cls)
+            getattr(checks, f"check_{mode}")(cls, hidden=True)
+    finally:
+        for name, table in saved.items():
+            getattr(cases, name).update(table)
+
+
+def test_a_layer_that_ignores_its_mask_fails():
+    _passes_without_masks_or_mixed_precision(MaskIgnoringBatchNormalization)
+    checks.check_batchnorm_contract(MaskIgnoringBatchNormalization)
+    for check in (checks.check_training_mode, checks.check_moving_statistics):
+        with pytest.raises(CheckFailed, match="with a mask keeping"):
+            check(MaskIgnoringBatchNormalization)
+
+
+def test_moving_statistics_of_the_unmasked_batch_fail():
+    _passes_without_masks_or_mixed_precision(UnmaskedMovingBatchNormalization)
+    checks.check_training_mode(UnmaskedMovingBatchNormalization)
+    with pytest.raises(CheckFailed, match="The moving statistics differ"):
+        checks.check_moving_statistics(UnmaskedMovingBatchNormalization)
+
+
+@pytest.mark.parametrize(
+    "cls, message",
+    [
+        (AutocastWeightsBatchNormalization, "autocast=False"),
+        (Float16WeightsBatchNormalization, "does not keep its weights in float32"),
+    ],
+    ids=["autocast", "float16"],
+)
+def test_weights_that_break_mixed_precision_fail(cls, message):
+    _passes_without_masks_or_mixed_precision(cls)
+    checks.check_batchnorm_contract(cls)
+    for check in (
+        checks.check_training_mode,
+        checks.check_moving_statistics,
+        checks.check_inference_mode,
+    ):
+        with pytest.raises(CheckFailed, match=message):
+            check(cls)
