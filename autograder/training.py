@@ -112,6 +112,54 @@ def check_gradients(
     return found
 
 
+def input_gradient(layer, x, upstream):
+    """d sum(layer(x) * upstream) / dx of a layer here (Keras's), with TensorFlow's GradientTape."""
+    return ops.gradients(layer, x, upstream=upstream)["inputs"]
+
+
+def check_input_gradient(
+    call: str,
+    layer,
+    keras_layer,
+    x,
+    upstream,
+    tolerance: Tolerance,
+    rule: str,
+    diagnose=None,
+    *,
+    forbidden: ForbiddenOps,
+) -> None:
+    """The student's `layer` passes back the same input gradient of sum(output * upstream) as
+    `keras_layer`; `rule` (the hint) says how it should flow, `diagnose()` may name a mistake."""
+    got = perform(
+        f"the gradient through {call}",
+        "gradients",
+        layer,
+        x,
+        upstream=upstream,
+        forbidden=forbidden,
+    )["inputs"]
+    if got is None:
+        raise CheckFailed(
+            f"No gradient flows back through {call}.",
+            [
+                "the output does not depend on the inputs through operations TensorFlow can "
+                "differentiate"
+            ],
+            "compute call() with keras.ops; converting to NumPy inside call() cuts the gradient",
+        )
+    expected = np.asarray(input_gradient(keras_layer, x, upstream))
+    mismatch = compare(got, expected, tolerance, name="d loss / d inputs")
+    if mismatch:
+        fail(
+            f"The gradient through {call} differs from Keras's.",
+            mismatch.lines,
+            case=f"weighted sum of the outputs, inputs {x.shape}",
+            mistake=diagnose() if diagnose is not None else None,
+            hint=rule,
+        )
+
+
 def fit_losses(
     what: str,
     spec: list,
