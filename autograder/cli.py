@@ -231,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         action="extend",
         metavar="NAME",
-        help="only mutants of these objects (a class takes its methods, or Class.method)",
+        help="only mutants of these objects (a class takes its methods; or Class.method), or "
+        "these mutant ids (as --list shows them, after 'file:line: ')",
     )
     mutants.add_argument(
         "--limit", type=_positive_int, default=None, help="at most this many mutants, at random"

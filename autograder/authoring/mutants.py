@@ -120,17 +120,18 @@ def solution_lines(source: str) -> set[int]:
 def make_mutants(source: str, path: str = "<source>") -> list[Mutant]:
     """Every first-order mutant of the solution regions of `source`, in source order.
 
-    Mutants whose text equals the original or an earlier mutant's are left out.
+    Mutants that are the same program as the original or an earlier mutant are left out.
     """
     tree = _mark_negated(ast.parse(source))
     region = solution_lines(source)
     lines = source.splitlines(keepends=True)
-    seen, occurrences, found = {source}, Counter(), []
+    seen, occurrences, found = {ast.dump(tree)}, Counter(), []
     for owner, target, replacement, change in _sites(tree, region):
         mutated, before, after = _splice(lines, target, replacement)
-        if mutated in seen:
+        program = ast.dump(ast.parse(mutated))
+        if program in seen:
             continue
-        seen.add(mutated)
+        seen.add(program)
         key = f"{owner}: {change}"
         occurrences[key] += 1
         mutant_id = key if occurrences[key] == 1 else f"{key} #{occurrences[key]}"
@@ -313,8 +314,9 @@ def _mark_negated(tree: ast.AST) -> ast.AST:
 def lesson_mutants(
     lesson: str, only: list[str] | None = None, limit: int | None = None, seed: int = 0
 ) -> tuple[str, list[Mutant]]:
-    """(reference module, mutants of lesson "NN_topic"'s reference), restricted to objects
-    `only` ("Conv2D" takes its methods too) and to `limit` drawn at random with `seed`."""
+    """(reference module, mutants of lesson "NN_topic"'s reference), restricted to `only`
+    (object names, "Conv2D" taking its methods, or mutant ids) and to `limit` of them drawn
+    at random with `seed`."""
     from .. import lessons
     from .sources import module_path
 
@@ -328,21 +330,22 @@ def lesson_mutants(
     found = make_mutants(path.read_text(), f"solutions/{path.name}")
     if only:
         owners = {m.owner for m in found}
-        unknown = [n for n in only if not any(_owned_by(o, n) for o in owners)]
+        unknown = [n for n in only if not any(_selected(m, [n]) for m in found)]
         if unknown:
             raise CourseError(
-                f"{path.name} has no solution code in {unknown[0]!r}; objects with mutants: "
-                f"{', '.join(sorted(owners))}"
+                f"{path.name} has no object or mutant {unknown[0]!r} with solution code; "
+                f"objects with mutants: {', '.join(sorted(owners))} (ids: --list)"
             )
-        found = [m for m in found if any(_owned_by(m.owner, n) for n in only)]
+        found = [m for m in found if _selected(m, only)]
     if limit is not None and limit < len(found):
         chosen = set(random.Random(seed).sample(range(len(found)), limit))
         found = [m for i, m in enumerate(found) if i in chosen]
     return module, found
 
 
-def _owned_by(owner: str, name: str) -> bool:
-    return owner == name or owner.startswith(name + ".")
+def _selected(mutant: Mutant, only: list[str]) -> bool:
+    """Whether `mutant` is named by `only`: its id, its object, or the object's class."""
+    return any(n in (mutant.id, mutant.owner) or mutant.owner.startswith(n + ".") for n in only)
 
 
 # --- running mutants -----------------------------------------------------------------------------
@@ -414,6 +417,7 @@ def run_lesson(
     """Run the lesson's test cells on each selected mutant; report each and return the tally."""
     from .. import lessons
     from .notebook_tests import read_test_cells
+    from .sources import module_path
 
     started = time.monotonic()
     module, mutants = lesson_mutants(lesson, only, limit, seed)
@@ -425,38 +429,61 @@ def run_lesson(
     equivalent = dict(getattr(listed, "EQUIVALENT_MUTANTS", {}) if listed else {})
     import keras  # noqa: F401  imported before forking, so that every child starts fast
 
-    reference = _reference_times(module, cells, checks)
-    cap = timeout or 10 * sum(reference.values()) + 10
-    say(
-        f"{lesson}: {len(mutants)} mutants of {mutants[0].path if mutants else module}; "
-        f"reference passes {len(cells)} cells in {sum(reference.values()):.1f} s; "
-        f"cap {cap:.0f} s a mutant"
+    say(f"{lesson}: {len(mutants)} mutants of {module}")
+    summary = run_mutants(
+        module_path(module).read_text(), module, mutants, cells, checks, equivalent, timeout, say
     )
+    if not only and limit is None:
+        for stale in sorted(set(equivalent) - {m.id for m in mutants}):
+            say(f"note: EQUIVALENT_MUTANTS entry {stale!r} matches no mutant; remove it")
+    summary = Summary(summary.outcomes, time.monotonic() - started)
+    say(summary.line())
+    return summary
+
+
+def run_mutants(
+    reference: str,
+    module: str,
+    mutants: list[Mutant],
+    cells: dict[str, str],
+    checks,
+    equivalent: dict[str, str] | None = None,
+    timeout: float | None = None,
+    say: Callable[[str], None] = print,
+) -> Summary:
+    """Run the test `cells` ({grade id: source}) with `checks` on the `reference` source of
+    `module`, then on each mutant, each in a forked child; report a line per mutant.
+
+    A mutant is killed by the first cell that fails or raises, or when it runs over `timeout`
+    seconds (default: 10 times the reference's run, plus 10). Survivors whose id is in
+    `equivalent` ({id: reason}) are reported as equivalent.
+    """
+    from ..feedback import CheckFailed  # noqa: F401  imported here, not in every child
+    from .notebook_tests import run_test_cell  # noqa: F401
+
+    started = time.monotonic()
+    equivalent = equivalent or {}
+    times = _reference_times(reference, module, cells, checks)
+    cap = timeout or 10 * sum(times.values()) + 10
+    say(f"reference passes {len(cells)} cells in {sum(times.values()):.1f} s; {cap:.0f} s a mutant")
     outcomes = []
     for mutant in mutants:
-        outcome = _run_mutant(mutant, module, _order(cells, reference, mutant), checks, cap)
+        outcome = _run_mutant(mutant, module, _order(cells, times, mutant), checks, cap)
         if outcome.status == "survived" and mutant.id in equivalent:
             outcome = Outcome(mutant, "equivalent", None, equivalent[mutant.id], outcome.seconds)
         outcomes.append(outcome)
         say(_report_line(outcome, mutant.id in equivalent))
-    summary = Summary(tuple(outcomes), time.monotonic() - started)
-    if not only and limit is None:
-        for stale in sorted(set(equivalent) - {m.id for m in mutants}):
-            say(f"note: EQUIVALENT_MUTANTS entry {stale!r} matches no mutant; remove it")
-    say(summary.line())
-    return summary
+    return Summary(tuple(outcomes), time.monotonic() - started)
 
 
 def _report_line(outcome: Outcome, listed: bool) -> str:
     status, mutant = outcome.status, outcome.mutant
     line = f"{status:<10} {mutant.description}"
     if status == "killed":
-        line += f"  [by {outcome.cell or 'a crash'}]"
+        line += f"  [by {outcome.cell}]" if outcome.cell else f"  [{outcome.detail}]"
         if listed:
             line += " (listed as equivalent, but killed: remove it from EQUIVALENT_MUTANTS)"
-    elif status == "stillborn":
-        line += f"  [{outcome.detail}]"
-    elif status == "equivalent":
+    elif status in ("stillborn", "equivalent", "timeout"):
         line += f"  [{outcome.detail}]"
     elif status == "survived":
         line += f"\n    - {mutant.before.strip()}\n    + {mutant.after.strip()}"
@@ -474,11 +501,8 @@ def _order(
     return [(c, cells[c]) for c in order]
 
 
-def _reference_times(module: str, cells: dict[str, str], checks) -> dict[str, float]:
+def _reference_times(source: str, module: str, cells: dict[str, str], checks) -> dict[str, float]:
     """{grade id: seconds} of the unchanged reference; CourseError if it fails a cell."""
-    from .sources import module_path
-
-    source = module_path(module).read_text()
 
     def run():
         namespace = execute(source, module, "reference")
@@ -491,7 +515,7 @@ def _reference_times(module: str, cells: dict[str, str], checks) -> dict[str, fl
                 failures[grade_id] = failure
         return {"times": times, "failures": failures}
 
-    result = _in_child(run, None)
+    result = _isolated(run, None)
     if result is None or "error" in result:
         raise CourseError(
             f"the reference of {module} could not be run ({(result or {}).get('error')}); "
@@ -523,7 +547,7 @@ def _run_mutant(
         return {"status": "survived"}
 
     start = time.monotonic()
-    result = _in_child(run, cap)
+    result = _isolated(run, cap)
     seconds = time.monotonic() - start
     if result is None:
         return Outcome(mutant, "timeout", None, f"over {cap:.0f} s", seconds)
@@ -549,6 +573,48 @@ def _cell_failure(source: str, namespace: dict, checks) -> str | None:
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text[:200] or type(exc).__name__
+
+
+def _isolated(function: Callable[[], dict], timeout: float | None) -> dict | None:
+    """`function()` in a forked child (see `_in_child`), or in this process when its
+    TensorFlow runtime has already run, since a child forked then can hang."""
+    if _tensorflow_running():
+        return _in_process(function, timeout)
+    return _in_child(function, timeout)
+
+
+def _tensorflow_running() -> bool:
+    context = sys.modules.get("tensorflow.python.eager.context")
+    if context is None:
+        return False
+    try:
+        return bool(context.context()._initialized)
+    except Exception:  # a TensorFlow without that attribute: do not risk a fork
+        return True
+
+
+class _Expired(BaseException):
+    """Raised by the alarm in `_in_process` (not an Exception, so checks do not catch it)."""
+
+
+def _in_process(function: Callable[[], dict], timeout: float | None) -> dict | None:
+    """`function()` here, stopped by SIGALRM after `timeout` seconds (then None). Weaker than
+    a child: a hang inside one native call is not interrupted, and a mutant can leave state
+    behind (Keras's global settings) for the next."""
+
+    def expire(signum, frame):
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    if timeout:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return json.loads(json.dumps(function()))
+    except _Expired:
+        return None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _in_child(function: Callable[[], dict], timeout: float | None) -> dict | None:
