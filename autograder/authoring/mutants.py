@@ -486,8 +486,14 @@ def _report_line(outcome: Outcome, listed: bool) -> str:
     elif status in ("stillborn", "equivalent", "timeout"):
         line += f"  [{outcome.detail}]"
     elif status == "survived":
-        line += f"\n    - {mutant.before.strip()}\n    + {mutant.after.strip()}"
+        line += f"\n    - {_flat(mutant.before)}\n    + {_flat(mutant.after)}"
     return line
+
+
+def _flat(code: str, width: int = 160) -> str:
+    """Code on one line, cut at `width` characters (the id says what changed)."""
+    text = " ".join(code.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _order(
