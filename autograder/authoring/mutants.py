@@ -108,7 +108,7 @@ class Mutant:
 def solution_lines(source: str) -> set[int]:
     """1-based numbers of the lines strictly inside `### BEGIN/END SOLUTION` markers."""
     inside, lines = False, set()
-    for number, line in enumerate(source.splitlines(), 1):
+    for number, line in enumerate(_lines(source), 1):
         stripped = line.strip()
         if stripped in SOLUTION_MARKERS:
             inside = stripped == SOLUTION_MARKERS[0]
@@ -124,7 +124,7 @@ def make_mutants(source: str, path: str = "<source>") -> list[Mutant]:
     """
     tree = _mark_negated(ast.parse(source))
     region = solution_lines(source)
-    lines = source.splitlines(keepends=True)
+    lines = _lines(source)
     seen, occurrences, found = {ast.dump(tree)}, Counter(), []
     for owner, target, replacement, change in _sites(tree, region):
         mutated, before, after = _splice(lines, target, replacement)
@@ -137,6 +137,12 @@ def make_mutants(source: str, path: str = "<source>") -> list[Mutant]:
         mutant_id = key if occurrences[key] == 1 else f"{key} #{occurrences[key]}"
         found.append(Mutant(mutant_id, path, target.lineno, before, after, mutated))
     return found
+
+
+def _lines(source: str) -> list[str]:
+    """The lines of `source` with their ends, split where the syntax tree counts lines (not at
+    a form feed or a Unicode line separator inside a string, as `str.splitlines` would)."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", source)
 
 
 def _sites(tree: ast.Module, region: set[int]) -> Iterator[tuple[str, ast.AST, ast.AST, str]]:
@@ -618,6 +624,8 @@ def _in_process(function: Callable[[], dict], timeout: float | None) -> dict | N
         return json.loads(json.dumps(function()))
     except _Expired:
         return None
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {_one_line(exc)}"}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -642,7 +650,11 @@ def _in_child(function: Callable[[], dict], timeout: float | None) -> dict | Non
             quiet = os.open(os.devnull, os.O_WRONLY)
             os.dup2(quiet, 1)
             os.dup2(quiet, 2)
-            data = json.dumps(function()).encode()
+            try:
+                result = function()
+            except Exception as exc:
+                result = {"error": f"{type(exc).__name__}: {_one_line(exc)}"}
+            data = json.dumps(result).encode()
             with os.fdopen(write_end, "wb") as pipe:
                 pipe.write(data)
             status = 0

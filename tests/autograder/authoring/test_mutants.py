@@ -213,3 +213,10 @@ def test_a_real_mutant_of_lesson_02_is_killed_by_a_real_cell():
 def test_mutant_description_is_file_line_id():
     mutant = Mutant("f: `a` -> `b`", "solutions/x.py", 7, "a", "b", "")
     assert (mutant.description, mutant.owner) == ("solutions/x.py:7: f: `a` -> `b`", "f")
+
+
+def test_lines_are_counted_as_python_counts_them():
+    # A Unicode line separator inside a string is no line end for the syntax tree.
+    source = 'def f():\n    ### BEGIN SOLUTION\n    s = "a\u2028b"\n    return 1 + 2\n    ### END\n'
+    (plus,) = [m for m in make_mutants(source) if m.id == "f: `1 + 2` -> `1 - 2`"]
+    assert plus.source == source.replace("return 1 + 2", "return (1 - 2)")
