@@ -305,9 +305,9 @@ def _column(line: str, byte_offset: int) -> int:
     return len(line.encode()[:byte_offset].decode())
 
 
-# Negative literals are `-1` = UnaryOp(USub, Constant(1)): adding a minus to the 1 is no
-# mutation a reader would call "insertion", so such constants are marked before the walk.
 def _mark_negated(tree: ast.AST) -> ast.AST:
+    """Mark the operands of unary minuses: `-1` is UnaryOp(USub, Constant(1)), and negating
+    its 1 again is no insertion of a minus (removing it is a mutation of its own)."""
     for node in ast.walk(tree):
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             node.operand.negated = True
@@ -375,6 +375,8 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Summary:
+    """The outcomes of a run, and its length in seconds."""
+
     outcomes: tuple[Outcome, ...]
     seconds: float
 
