@@ -222,6 +222,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds a cell may run (default: %(default)s)",
     )
 
+    mutants = commands.add_parser(
+        "mutants", help="run a lesson's test cells on small wrong changes of its reference"
+    )
+    mutants.add_argument("lesson", help="the lesson, e.g. 02_convolution")
+    mutants.add_argument(
+        "--only",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="only mutants of these objects (a class takes its methods; or Class.method), or "
+        "these mutant ids (as --list shows them, after 'file:line: ')",
+    )
+    mutants.add_argument(
+        "--limit", type=_positive_int, default=None, help="at most this many mutants, at random"
+    )
+    mutants.add_argument(
+        "--seed", type=int, default=0, help="seed of the --limit draw (default: %(default)s)"
+    )
+    mutants.add_argument(
+        "--timeout",
+        type=_positive_int,
+        default=None,
+        metavar="SECONDS",
+        help="a mutant running longer is killed (default: 10 times the reference's run + 10)",
+    )
+    mutants.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    _add_notebooks(mutants)
+
     roster = commands.add_parser(
         "roster", help="add or update students' names from a CSV (nbgrader's import format)"
     )
@@ -380,6 +408,29 @@ def cmd_demo(args) -> int:
     return 0 if ok else 1
 
 
+def cmd_mutants(args) -> int:
+    from . import lessons
+    from .authoring.mutants import lesson_mutants, run_lesson
+
+    if args.list:
+        _, found = lesson_mutants(args.lesson, args.only, args.limit, args.seed)
+        for mutant in found:
+            print(mutant.description)
+        print(f"{len(found)} mutants")
+        return 0
+    notebook = args.notebooks / args.lesson / f"{lessons.topic(args.lesson)}.ipynb"
+    summary = run_lesson(
+        args.lesson,
+        notebook,
+        only=args.only,
+        limit=args.limit,
+        seed=args.seed,
+        timeout=args.timeout,
+        say=_echo,
+    )
+    return 1 if summary.count("survived") else 0
+
+
 def cmd_roster(args) -> int:
     from .grading.course_dir import CourseDir
     from .grading.roster import import_roster
@@ -406,6 +457,7 @@ COMMANDS = {
     "release": cmd_release,
     "grade": cmd_grade,
     "demo": cmd_demo,
+    "mutants": cmd_mutants,
     "roster": cmd_roster,
     "export": cmd_export,
 }

@@ -36,6 +36,11 @@ def _error_line(capsys):
         (["grade", "subs", "--jobs", "0"], "cnn-course grade: error: argument --jobs: "),
         (["grade"], "cnn-course grade: error: the following arguments are required: submissions"),
         (["frobnicate"], "cnn-course: error: argument command: invalid choice"),
+        (["mutants", "99_nope"], "cnn-course mutants: error: no lesson named '99_nope'"),
+        (
+            ["mutants", "02_convolution", "--only", "nope"],
+            "cnn-course mutants: error: convolution.py has no object or mutant 'nope'",
+        ),
     ],
 )
 def test_user_errors_are_one_line(argv, expected, tmp_path, capsys):
@@ -46,6 +51,14 @@ def test_user_errors_are_one_line(argv, expected, tmp_path, capsys):
         status = exit_.code
     assert status == 2
     assert _error_line(capsys).startswith(expected)
+
+
+def test_mutants_list_names_each_mutant_of_the_chosen_object(capsys):
+    assert main(["mutants", "02_convolution", "--list", "--only", "Conv2D.call"]) == 0
+    *lines, total = capsys.readouterr().out.splitlines()
+    assert total == f"{len(lines)} mutants" and lines
+    assert all(line.startswith("solutions/convolution.py:") for line in lines)
+    assert all(": Conv2D.call: " in line for line in lines)
 
 
 def _generated_notebook(tmp_path, monkeypatch):
