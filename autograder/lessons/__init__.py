@@ -3,11 +3,14 @@
 A lesson's folder is named like its nbgrader assignment and its notebook folder
 (`02_convolution`). It holds what is that lesson's alone:
 
-- `checks.py`: the `check_*` functions its test cells call, declared on `autograder.harness`;
+- `cases.py`: its case tables, worked examples and tolerances, and how fresh cases are drawn;
+- `checks.py`: the `check_*` functions its test cells call, declared on the shared harness
+  (`judge`, `twin`, `contract`, `diagnosis`, `training`);
 - `mistakes.py`: its catalogue of known mistakes and the probes that reveal them;
 - `ops.py` (optional): operations on student code that only this lesson needs, listed in
   its `OPERATIONS`;
-- `samples.py` (optional): extra demo submissions (`SAMPLES`).
+- `samples.py`, `attacks.py` (optional): its broken and hostile demo submissions;
+- `mutants.py` (optional): mutants of its reference code recorded as equivalent.
 
 Folder names start with digits, so a lesson's modules are imported by name
 (`lessons.module("02_convolution", "checks")`), never with an `import` statement.
