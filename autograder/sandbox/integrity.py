@@ -29,9 +29,11 @@ GRADER_ONLY = (
     "autograder.authoring",
     "autograder.references",
 )
-# The same for a lesson's own modules (`autograder.lessons.NN_topic.checks`); its operations
-# (`ops`) run in the kernel and are watched.
-LESSON_GRADER_ONLY = (".checks", ".mistakes", ".samples", ".attacks")
+# A lesson's own modules are the grader's too (`autograder.lessons.NN_topic.checks`, its
+# cases, catalogue, samples), except its operations (`ops`): they run in the kernel and are
+# watched.
+LESSONS = PACKAGE + ".lessons."
+KERNEL_SIDE = ".ops"
 # Library functions the guard and the witness call, by module: rebinding one (restoring the
 # thread starter the witness wraps, say) would blind them.
 LIBRARY_NAMES = {
@@ -190,7 +192,7 @@ def take(kernel=None) -> Snapshot:
         for name, module in list(sys.modules.items())
         if (name == PACKAGE or name.startswith(PACKAGE + "."))
         and not name.startswith(GRADER_ONLY)
-        and not (name.startswith(PACKAGE + ".lessons.") and name.endswith(LESSON_GRADER_ONLY))
+        and not (name.startswith(LESSONS) and not name.endswith(KERNEL_SIDE))
     }
     registry = sys.modules
     recorded_modules = dict(modules)
