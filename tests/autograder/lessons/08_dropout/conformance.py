@@ -1,0 +1,4 @@
+"""Lesson 08's settings for test_conformance.py."""
+
+# Every cell a wrong dropout breaks names its mistake, not only the first.
+EVERY_BROKEN_CELL_NAMED = True
