@@ -17,11 +17,14 @@ optional settings (defaults below, in `Lesson`):
 - `EVERY_BROKEN_CELL_NAMED`: every cell a wrong version breaks names its mistake, not only
   the first;
 - `ONLY_ITS_MISTAKE_NAMED`: no cell names another mistake than the wrong version's (off where
-  a wrong part makes a later, correct part behave exactly like another catalogued mistake).
+  a wrong part makes a later, correct part behave exactly like another catalogued mistake);
+- `UNIQUE_VERSION_NAMES = False`: a known defect, two wrong versions share a name (the test
+  then fails until it is fixed).
 
 A new lesson needs no entry here: copying a lesson's folder is enough (test_new_lesson.py).
 """
 
+import ast
 import importlib
 from functools import cached_property
 from pathlib import Path
@@ -38,7 +41,13 @@ HERE = Path(__file__).parent
 
 
 # What a lesson's conformance.py may set; it may also define `reference`, `cells_worth_running`.
-SETTINGS = ("FRESH_SEED", "EXTRA_SEEDS", "EVERY_BROKEN_CELL_NAMED", "ONLY_ITS_MISTAKE_NAMED")
+SETTINGS = (
+    "FRESH_SEED",
+    "EXTRA_SEEDS",
+    "EVERY_BROKEN_CELL_NAMED",
+    "ONLY_ITS_MISTAKE_NAMED",
+    "UNIQUE_VERSION_NAMES",
+)
 
 
 class Lesson:
@@ -49,6 +58,7 @@ class Lesson:
     EXTRA_SEEDS = (11, 12)
     EVERY_BROKEN_CELL_NAMED = False
     ONLY_ITS_MISTAKE_NAMED = True
+    UNIQUE_VERSION_NAMES = True
 
     def __init__(self, name: str):
         self.name = name
@@ -112,14 +122,39 @@ def by_lesson(test):
 
 
 @by_lesson
+def test_every_test_cell_calls_the_lesson_s_checks(lesson):
+    """The notebook (notebooks/NN_topic/topic.ipynb) has test cells, and each calls checks
+    that the lesson's checks module defines."""
+    assert lesson.cells, "the notebook has no autograded test cell"
+    for cell, source in lesson.cells.items():
+        called = {
+            node.attr
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "checks"
+        }
+        assert called, f"{cell} calls no check"
+        assert all(hasattr(lesson.checks, name) for name in called), (cell, called)
+
+
+@by_lesson
 def test_every_catalogued_mistake_has_a_wrong_version(lesson):
     versions = wrong_versions(lesson.name)
     catalogued = {mistake.id for mistake in lesson.catalogue.CATALOGUE}
     assert catalogued <= {version.mistake for version in versions}
     assert {version.mistake for version in versions} <= catalogued
-    assert len({version.name for version in versions}) == len(versions)  # demo student ids
     for version in versions:
         assert version.breaks and set(version.breaks) <= set(lesson.cells), version.name
+
+
+@by_lesson
+def test_wrong_version_names_are_unique(lesson, request):
+    """Each names a demo student (`mistake-<name>`): two with one name would share a folder."""
+    if not lesson.UNIQUE_VERSION_NAMES:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="known: see its conformance.py"))
+    names = [version.name for version in wrong_versions(lesson.name)]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
 
 
 @ACROSS
