@@ -1,18 +1,18 @@
-"""Checks of lesson 05 (pooling), called from the notebook's test cells.
+"""Checks of lesson 05 (pooling), called from the notebook's test cells: here the layers'
+(MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D); the two functions' (pool_output_size,
+pool_windows) are in `pool_functions.py` and re-exported.
 
 Each check is declared on the shared harness (`judge.Compare`, `contract.Contract`,
 `diagnosis.Diagnosis`); the cases and their tolerances are in `cases.py`, the catalogue that
-names a mistake in `mistakes.py`. A failing check raises `CheckFailed` with feedback in the
-lesson's terms; a passing one prints one OK line.
+names a mistake in `mistakes.py`, the guard in `forbidden.py`. A failing check raises
+`CheckFailed` with feedback in the lesson's terms; a passing one prints one OK line.
 """
 
-from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
-from ...builtin_ops import POOLING_OPS
-from ...compare import compare, to_numpy
+from ...compare import compare
 from ...contract import (
     Contract,
     build_layer,
@@ -23,7 +23,6 @@ from ...contract import (
 )
 from ...diagnosis import Diagnosis
 from ...feedback import CheckFailed, fail, passed
-from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare
 from ...student import label, run
@@ -31,40 +30,8 @@ from ...training import check_input_gradient, fit_losses, require_learning
 from . import cases
 from . import mistakes as catalogue
 from .cases import reference_outputs  # noqa: F401  (`cnn-course references` reads it here)
-
-POOLING = ForbiddenOps(
-    "a built-in pooling op",
-    POOLING_OPS,
-    "this lesson asks you to compute it yourself from slices, ops.pad, ops.stack and "
-    "reductions such as ops.max, ops.sum and ops.mean",
-)
-
-
-def _as_int(value):
-    """The student's answer as an int, or None when it is not a single whole number."""
-    try:
-        number = to_numpy(value)
-    except Exception:
-        return None
-    if number.shape != () or not np.issubdtype(number.dtype, np.number):
-        return None
-    number = float(number)
-    return int(number) if number.is_integer() else None
-
-
-def _sizes_on_probe(fn, probe):
-    try:
-        sizes = [
-            _as_int(run("pool_output_size", fn, *c, forbidden=POOLING)) for c in probe["cases"]
-        ]
-    except TypeError:
-        return None
-    return None if None in sizes else np.array(sizes)
-
-
-def _windows_on_probe(fn, p):
-    args = (p["pool_size"], p["strides"], p["padding"], p["pad_value"])
-    return run("pool_windows", fn, p["x"].copy(), *args, forbidden=POOLING)
+from .forbidden import POOLING
+from .pool_functions import check_pool_output_size, check_pool_windows  # noqa: F401  (notebook)
 
 
 def _layer_on_probe(cls, probe):
@@ -78,65 +45,11 @@ def _global_on_probe(cls, probe):
     return run("GlobalAveragePooling2D", layer, probe["x"], forbidden=POOLING)
 
 
-OUTPUT_SIZE_DIAGNOSIS = Diagnosis(
-    catalogue.output_size_probes, catalogue.OUTPUT_SIZE_VARIANTS, _sizes_on_probe
-)
-WINDOWS_DIAGNOSIS = Diagnosis(
-    catalogue.windows_probes, catalogue.WINDOWS_VARIANTS, _windows_on_probe
-)
 LAYER_DIAGNOSIS = {
     mode: Diagnosis(lambda mode=mode: catalogue.layer_probes(mode), variants, _layer_on_probe)
     for mode, variants in (("max", catalogue.MAX_VARIANTS), ("average", catalogue.AVERAGE_VARIANTS))
 }
 GLOBAL_DIAGNOSIS = Diagnosis(catalogue.global_probes, catalogue.GLOBAL_VARIANTS, _global_on_probe)
-
-# --- pool_output_size and pool_windows ---------------------------------------------------------
-
-
-def check_pool_output_size(pool_output_size, hidden=False):
-    """The number of windows along an axis equals Keras's, for 'valid' and 'same'."""
-    table = cases.output_sizes(hidden)
-    wrong = []
-    for n, k, s, padding in table:
-        call = f"pool_output_size({n}, {k}, {s}, {padding!r})"
-        got = run(
-            "pool_output_size", pool_output_size, n, k, s, padding, forbidden=POOLING, case=call
-        )
-        expected = cases.keras_output_size(n, k, s, padding)
-        if _as_int(got) != expected:
-            wrong.append((call, got, expected, cases.output_size_formula(n, k, s, padding)))
-    if wrong:
-        call, got, expected, formula = wrong[0]
-        lines = [
-            f"{len(wrong)} of {len(table)} cases are wrong; first: {call} returned {got!r}, "
-            f"expected {expected}",
-            f"formula {formula} = {expected}",
-        ]
-        mistake = OUTPUT_SIZE_DIAGNOSIS(pool_output_size)
-        fail("pool_output_size counts the windows wrongly.", lines, mistake=mistake)
-    passed(f"pool_output_size matches Keras on {len(table)} cases")
-
-
-class _AnyOrderWithinWindow(Compare):
-    """Windows compared as they are, or, if the values differ, with each window sorted."""
-
-    def judge(self, student, case, output) -> None:
-        mismatch = compare(output, case.expected, self.tolerance)
-        if mismatch and mismatch.kind != "shape":
-            output = catalogue.sorted_windows(output)
-            case = replace(case, expected=catalogue.sorted_windows(case.expected))
-        super().judge(student, case, output)
-
-
-check_pool_windows = _AnyOrderWithinWindow(
-    "pool_windows",
-    cases.windows,
-    cases.WINDOWS_TOL,
-    POOLING,
-    headline="pool_windows gives the wrong windows.",
-    passed="pool_windows matches the reference on {count} cases",
-    diagnosis=WINDOWS_DIAGNOSIS,
-)
 
 # --- MaxPooling2D and AveragePooling2D ---------------------------------------------------------
 

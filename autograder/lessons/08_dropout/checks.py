@@ -15,64 +15,36 @@ Dropout is random, so the checks are of two kinds:
 They are hand-written judges on the shared pieces (`contract.Contract`, `diagnosis.Diagnosis`,
 `feedback.fail`): the judged output is the student's own draw, not a table's. The cases,
 tolerances and draws are in `cases.py`, the catalogue in `mistakes.py`, how an output is read
-in `reading.py`, the Keras contract of both layers in `layer_contract.py`.
+in `reading.py`, the Keras contract of both layers in `layer_contract.py`, the guard in
+`forbidden.py`. Here are mask_shape's and Dropout's checks; SpatialDropout2D's are in
+`spatial_dropout.py` and re-exported.
 """
 
 import numpy as np
 
 from ... import statistics
-from ...builtin_ops import DROPOUT_OPS
 from ...compare import compare, to_numpy
 from ...contract import describe_call, make_layer
 from ...diagnosis import Diagnosis
 from ...feedback import CheckFailed, fail, passed
-from ...guard import ForbiddenOps
 from ...harness import cases as drawn
-from ...student import label, perform, run
-from . import cases, layer_contract, reading
+from ...student import perform, run
+from . import cases, forbidden, layer_contract, reading
 from . import mistakes as catalogue
-
-# Read at every call (never bound into a declaration), so that a test may lift it.
-DROPOUT = ForbiddenOps(
-    "a built-in dropout",
-    DROPOUT_OPS,
-    "this lesson asks you to draw the mask yourself with keras.random (a uniform draw "
-    "compared with the rate) and apply it with keras.ops",
+from .forbidden import DROPOUT  # noqa: F401  (the tests read it here)
+from .reading import probe_output as _probe_output  # noqa: F401  (the tests read it here)
+from .spatial_dropout import (  # noqa: F401  (the notebook calls them here)
+    check_spatial_dropout_contract,
+    check_spatial_dropout_maps,
 )
 
 SHAPE_WORDS = "the mask's shape: mask_shape(input_shape, noise_shape)"
 RATE_ONE_HINT = "rate=1 drops everything: return zeros"
 
 
-def _training_call(cls, rate, kwargs, x, name="Dropout"):
-    """(call, case, output) of a fresh `cls(rate, **kwargs)` called on x with training=True."""
-    call = describe_call(name, (rate,), kwargs)
-    case = f"{call} on inputs {x.shape}, training=True"
-    layer = make_layer(cls, (rate,), kwargs, forbidden=DROPOUT)
-    return call, case, run(call, layer, x, forbidden=DROPOUT, case=case, training=True)
-
-
-def _kwargs(noise_shape=None, seed=None, data_format=None):
-    given = {"noise_shape": noise_shape, "data_format": data_format, "seed": seed}
-    return {key: value for key, value in given.items() if value is not None}
-
-
-# --- diagnosis -----------------------------------------------------------------------------------
-
-
-def _probe_output(cls, probe):
-    """What the student's class gives on one probe of the catalogue (`ops.dropout_probe`)."""
-    output = perform(f"{label(cls)} on a probe", "dropout_probe", cls, probe, forbidden=DROPOUT)
-    return None if output is None else np.asarray(output)
-
-
 DIAGNOSE_DROPOUT = Diagnosis(
-    catalogue.dropout_probes, catalogue.DROPOUT_VARIANTS, _probe_output, catalogue.usable
+    catalogue.dropout_probes, catalogue.DROPOUT_VARIANTS, reading.probe_output, catalogue.usable
 )
-DIAGNOSE_SPATIAL = Diagnosis(
-    catalogue.spatial_probes, catalogue.SPATIAL_VARIANTS, _probe_output, catalogue.usable
-)
-
 
 # --- mask_shape ----------------------------------------------------------------------------------
 
@@ -83,7 +55,7 @@ def check_mask_shape(mask_shape, hidden=False):
     wrong = []
     for shape, noise in table:
         call = f"mask_shape({shape}, {noise})"
-        got = run("mask_shape", mask_shape, shape, noise, forbidden=DROPOUT, case=call)
+        got = run("mask_shape", mask_shape, shape, noise, forbidden=forbidden.DROPOUT, case=call)
         expected = cases.expected_mask_shape(shape, noise)
         if reading.as_shape(got) != expected:
             wrong.append((call, got, expected, shape, noise))
@@ -110,17 +82,7 @@ def check_dropout_contract(Dropout):
     keys = ("rate", "noise_shape", "seed")
     passed_line = "Dropout has Keras's arguments, refuses invalid rates, keeps shapes and config"
     layer_contract.contract("Dropout", keys, cases.CONTRACT_SETUPS, keys, cases.CONTRACT_SHAPES,
-                            (None, 5, 3), passed_line, DROPOUT)(Dropout)  # fmt: skip
-
-
-def check_spatial_dropout_contract(SpatialDropout2D):
-    """Constructor, default data_format, refusal of invalid rates, config and output shapes
-    behave like Keras's."""
-    passed_line = "SpatialDropout2D has Keras's arguments, default data_format, shapes and config"
-    layer_contract.contract("SpatialDropout2D", ("rate", "data_format", "seed"),
-                            cases.SPATIAL_SETUPS, ("rate", "seed", "data_format"),
-                            cases.SPATIAL_SHAPES, (None, 6, 6, 3), passed_line,
-                            DROPOUT)(SpatialDropout2D)  # fmt: skip
+                            (None, 5, 3), passed_line, forbidden.DROPOUT)(Dropout)  # fmt: skip
 
 
 # --- inference -----------------------------------------------------------------------------------
@@ -130,7 +92,7 @@ def check_dropout_inference(Dropout):
     """With training False or not given (also inside a tf.function) the inputs come back
     unchanged."""
     x = cases.inputs((6, 50), 41)
-    layer_contract.check_identity(Dropout, x, 0.4, DIAGNOSE_DROPOUT, DROPOUT)
+    layer_contract.check_identity(Dropout, x, 0.4, DIAGNOSE_DROPOUT, forbidden.DROPOUT)
     passed("Dropout returns its inputs unchanged at inference (training None or False)")
 
 
@@ -144,7 +106,7 @@ def check_dropout_kept_values(Dropout, hidden=False):
     for index, (shape, rate, seed) in enumerate(table):
         seed = seed or 50 + index
         x = cases.inputs(shape, seed)
-        call, case, out = _training_call(Dropout, rate, {"seed": cases.layer_seed(seed)}, x)
+        call, case, out = reading.training_call(Dropout, rate, {"seed": cases.layer_seed(seed)}, x)
         out = reading.finite(out, x, call, case, lambda: DIAGNOSE_DROPOUT(Dropout), RATE_ONE_HINT)
         if rate == 1:
             expected, rule = np.zeros(shape), "rate=1 drops every value: all zeros"
@@ -174,7 +136,7 @@ def check_dropout_keep_rate(Dropout, hidden=False):
     for index, (shape, rate, seed) in enumerate(table):
         seed = seed or 60 + index
         x = cases.inputs(shape, seed)
-        call, case, out = _training_call(Dropout, rate, {"seed": cases.layer_seed(seed)}, x)
+        call, case, out = reading.training_call(Dropout, rate, {"seed": cases.layer_seed(seed)}, x)
         out, _ = reading.as_array(out, x, call, case)
         n, count = out.size, int(np.count_nonzero(out))
         low, high = statistics.count_band(n, 1 - rate, delta)
@@ -203,10 +165,10 @@ def check_dropout_fresh_masks(Dropout):
     seed = cases.layer_seed(71)
     call = describe_call("Dropout", (rate,), {"seed": seed})
     case = f"{call} called {calls} times on the same inputs {shape}, training=True"
-    layer = make_layer(Dropout, (rate,), {"seed": seed}, forbidden=DROPOUT)
+    layer = make_layer(Dropout, (rate,), {"seed": seed}, forbidden=forbidden.DROPOUT)
     masks = []
     for _ in range(calls):
-        out = run(call, layer, x, forbidden=DROPOUT, case=case, training=True)
+        out = run(call, layer, x, forbidden=forbidden.DROPOUT, case=case, training=True)
         out, _ = reading.as_array(out, x, call, case)
         reading.require_some_kept_and_dropped(out, rate, call, case)
         masks.append(out != 0)
@@ -233,13 +195,16 @@ def check_dropout_seed(Dropout):
     rate, shape, calls = 0.4, (4, 250), 3
     x = cases.inputs(shape, 81)
     seed = cases.layer_seed(81)
-    twins = [make_layer(Dropout, (rate,), {"seed": seed}, forbidden=DROPOUT) for _ in range(2)]
-    other = make_layer(Dropout, (rate,), {"seed": seed + 1}, forbidden=DROPOUT)
+    twins = [
+        make_layer(Dropout, (rate,), {"seed": seed}, forbidden=forbidden.DROPOUT) for _ in range(2)
+    ]
+    other = make_layer(Dropout, (rate,), {"seed": seed + 1}, forbidden=forbidden.DROPOUT)
     call = describe_call("Dropout", (rate,), {"seed": seed})
     case = f"two layers {call}, each called {calls} times on the same inputs {shape}"
     for step in range(1, calls + 1):
         first, second = (
-            run(call, layer, x, forbidden=DROPOUT, case=case, training=True) for layer in twins
+            run(call, layer, x, forbidden=forbidden.DROPOUT, case=case, training=True)
+            for layer in twins
         )
         mismatch = compare(second, to_numpy(first), cases.SEED_TOL)
         if mismatch:
@@ -247,9 +212,9 @@ def check_dropout_seed(Dropout):
                  case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
                  hint="create self.seed_generator = keras.random.SeedGenerator(seed) in "
                  "__init__ and draw with seed=self.seed_generator")  # fmt: skip
-    mine = run(call, twins[0], x, forbidden=DROPOUT, case=case, training=True)
-    theirs = run(f"Dropout({rate}, seed={seed + 1})", other, x, forbidden=DROPOUT, case=case,
-                 training=True)  # fmt: skip
+    mine = run(call, twins[0], x, forbidden=forbidden.DROPOUT, case=case, training=True)
+    theirs = run(f"Dropout({rate}, seed={seed + 1})", other, x, forbidden=forbidden.DROPOUT,
+                 case=case, training=True)  # fmt: skip
     # Different seeds agree on all 1000 decisions with probability 0.52**1000.
     if np.array_equal(to_numpy(mine) != 0, to_numpy(theirs) != 0):
         fail(f"Dropout layers with seeds {seed} and {seed + 1} draw the same mask.", case=case,
@@ -270,7 +235,7 @@ def check_dropout_noise_shape(Dropout, hidden=False):
         seed = seed or 90 + index
         x = cases.inputs(shape, seed)
         kwargs = {"noise_shape": noise, "seed": cases.layer_seed(seed)}
-        call, case, out = _training_call(Dropout, rate, kwargs, x)
+        call, case, out = reading.training_call(Dropout, rate, kwargs, x)
         out = reading.finite(out, x, call, case)
         wanted = cases.expected_mask_shape(shape, noise)
         reading.require_some_kept_and_dropped(out, rate, call, case, int(np.prod(wanted)))
@@ -307,12 +272,12 @@ def check_dropout_gradient(Dropout):
     for shape, noise, rate, seed in cases.GRADIENT_CASES:
         x = cases.inputs(shape, seed)
         upstream = np.random.default_rng(drawn.seed(seed)).normal(size=shape).astype("float32")
-        kwargs = _kwargs(noise, cases.layer_seed(seed))
+        kwargs = reading.layer_kwargs(noise, cases.layer_seed(seed))
         call = describe_call("Dropout", (rate,), kwargs)
         case = f"{call} on inputs {shape}, training=True, loss sum(out * upstream)"
-        layer = make_layer(Dropout, (rate,), kwargs, forbidden=DROPOUT)
+        layer = make_layer(Dropout, (rate,), kwargs, forbidden=forbidden.DROPOUT)
         result = perform(f"the gradient through {call}", "gradients", layer, x,
-                         upstream=upstream, training=True, forbidden=DROPOUT)  # fmt: skip
+                         upstream=upstream, training=True, forbidden=forbidden.DROPOUT)  # fmt: skip
         gradient = result["inputs"]
         if gradient is None and rate == 1:  # the output does not depend on the inputs
             gradient = np.zeros(shape)
@@ -368,7 +333,7 @@ def _masks_differ(outputs, x, rate, call, case, what, Dropout):
 def _performed(Dropout, notes, what, op, *args, **kwargs):
     """perform(...); its failure gains the lines `notes` and the likely mistake."""
     try:
-        return perform(what, op, *args, forbidden=DROPOUT, **kwargs)
+        return perform(what, op, *args, forbidden=forbidden.DROPOUT, **kwargs)
     except CheckFailed as failure:
         fail(failure.headline, [*failure.details, *notes], mistake=DIAGNOSE_DROPOUT(Dropout),
              hint=failure.hint)  # fmt: skip
@@ -380,7 +345,7 @@ def check_dropout_compiled(Dropout):
     rate, seed = 0.35, cases.layer_seed(111)
     x = cases.inputs((8, 200), 111)
     call = describe_call("Dropout", (rate,), {"seed": seed})
-    layer = make_layer(Dropout, (rate,), {"seed": seed}, forbidden=DROPOUT)
+    layer = make_layer(Dropout, (rate,), {"seed": seed}, forbidden=forbidden.DROPOUT)
     case = f"{call} inside tf.function(input_signature=[TensorSpec((None, 200))]), 3 calls"
     outputs = _performed(Dropout, ["the batch size is unknown while tracing"],
                          f"{call} inside a tf.function", "repeated_calls", layer, x, times=3,
@@ -399,58 +364,3 @@ def check_dropout_compiled(Dropout):
              [f"losses: {result['loss']}"], case=fit_case)  # fmt: skip
     _masks_differ(result["recorded"], data, rate, call, fit_case, "of model.fit", Dropout)
     passed("Dropout draws a new mask at every step of a tf.function and of model.fit")
-
-
-# --- SpatialDropout2D ----------------------------------------------------------------------------
-
-
-def check_spatial_dropout_maps(SpatialDropout2D, hidden=False):
-    """While training, each feature map of each sample is kept whole (times 1 / (1 - rate)) or
-    zeroed, a fraction 1 - rate of them is kept (exact binomial band, false-failure
-    probability at most 1e-9 per check), samples differ; at inference the inputs come back."""
-    table = cases.pick(cases.SPATIAL_CASES, hidden, cases.draw_spatial_case)
-    delta = statistics.FALSE_FAILURE / (2 * len(table))
-
-    def failing(headline, lines, case, hint=""):
-        fail(headline, lines, case=case, mistake=DIAGNOSE_SPATIAL(SpatialDropout2D), hint=hint)
-
-    for index, (shape, data_format, rate, seed) in enumerate(table):
-        seed = seed or 120 + index
-        x = cases.inputs(shape, seed)
-        kwargs = _kwargs(seed=cases.layer_seed(seed), data_format=data_format)
-        call, case, out = _training_call(SpatialDropout2D, rate, kwargs, x, "SpatialDropout2D")
-        out = reading.finite(out, x, call, case, lambda: DIAGNOSE_SPATIAL(SpatialDropout2D))
-        axes = (2, 3) if data_format == "channels_first" else (1, 2)
-        mask = out != 0
-        if not catalogue.constant_along(mask, axes):
-            failing(f"{call} drops single values inside a feature map.",
-                    ["one decision per sample and channel: a map is kept whole or zeroed whole"],
-                    case, "the mask has shape (batch, 1, 1, channels) for channels_last inputs, "
-                    "(batch, channels, 1, 1) for channels_first")  # fmt: skip
-        mismatch = compare(out, np.where(mask, x / (1 - rate), 0.0), cases.KEPT_TOL)
-        if mismatch:
-            failing(f"{call} gives values that are neither 0 nor x / (1 - rate).",
-                    mismatch.lines, case,
-                    f"a kept map is x / (1 - rate) = x / {1 - rate:g}; a dropped one is "
-                    "0")  # fmt: skip
-        maps = mask.any(axis=axes)  # (batch, channels): one decision each
-        reading.require_some_kept_and_dropped(maps, rate, call, case)
-        low, high = statistics.count_band(maps.size, 1 - rate, delta)
-        count = int(maps.sum())
-        if not low <= count <= high:
-            failing(f"{call} keeps {count / maps.size:.1%} of the feature maps; it should keep "
-                    f"1 - rate = {1 - rate:.0%}.",
-                    [f"kept {count} of {maps.size} maps; a correct layer keeps between {low} "
-                     f"and {high} (it falls outside with probability below {delta:.0e})"],
-                    case)  # fmt: skip
-        bound = statistics.all_equal(1 - rate, maps.shape[0], maps.shape[1])
-        if bound <= delta and catalogue.constant_along(maps, 0):
-            failing(f"{call} drops the same channels in every sample of the batch.",
-                    [f"a correct layer does this with probability {reading.chance(bound)}"], case,
-                    "one decision per sample and channel: the mask's first axis is the batch "
-                    "size")  # fmt: skip
-    layer_contract.check_identity(
-        SpatialDropout2D, cases.inputs(table[0][0], 129), 0.5, DIAGNOSE_SPATIAL, DROPOUT
-    )
-    passed(f"SpatialDropout2D drops whole feature maps on {len(table)} cases and passes "
-           "its inputs through at inference")  # fmt: skip

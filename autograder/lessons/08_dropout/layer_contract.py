@@ -1,6 +1,6 @@
 """The contract every dropout layer of lesson 08 keeps, as Keras's do: its arguments, its
 config (equal to Keras's and round-tripping), its output shapes, a refusal of rates outside
-[0, 1], and the identity at inference. The checks pass their guard (`checks.DROPOUT`)."""
+[0, 1], and the identity at inference. The checks pass their guard (`forbidden.DROPOUT`)."""
 
 from ...compare import compare
 from ...contract import Contract, check_config_roundtrip, describe_call, make_layer

@@ -1,12 +1,37 @@
-"""What a student's dropout output shows, read the same way by every check of lesson 08: an
-array of the inputs' shape, finite, with some values kept and some dropped; masks that repeat;
-and the chance of a coincidence in words. Each reading fails with feedback when it must."""
+"""What a student's dropout output shows, read the same way by every check of lesson 08: how
+it is obtained (a fresh layer called while training, or a probe of the catalogue); an array of
+the inputs' shape, finite, with some values kept and some dropped; masks that repeat; and the
+chance of a coincidence in words. Each reading fails with feedback when it must."""
 
 import numpy as np
 
 from ... import statistics
 from ...compare import to_numpy
+from ...contract import describe_call, make_layer
 from ...feedback import fail
+from ...student import label, perform, run
+from . import forbidden
+
+
+def training_call(cls, rate, kwargs, x, name="Dropout"):
+    """(call, case, output) of a fresh `cls(rate, **kwargs)` called on x with training=True."""
+    call = describe_call(name, (rate,), kwargs)
+    case = f"{call} on inputs {x.shape}, training=True"
+    layer = make_layer(cls, (rate,), kwargs, forbidden=forbidden.DROPOUT)
+    return call, case, run(call, layer, x, forbidden=forbidden.DROPOUT, case=case, training=True)
+
+
+def layer_kwargs(noise_shape=None, seed=None, data_format=None):
+    """The keyword arguments given (not None), in the order Keras lists them."""
+    given = {"noise_shape": noise_shape, "data_format": data_format, "seed": seed}
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def probe_output(cls, probe):
+    """What the student's class gives on one probe of the catalogue (`ops.dropout_probe`)."""
+    what = f"{label(cls)} on a probe"
+    output = perform(what, "dropout_probe", cls, probe, forbidden=forbidden.DROPOUT)
+    return None if output is None else np.asarray(output)
 
 
 def as_array(out, x, call, case):

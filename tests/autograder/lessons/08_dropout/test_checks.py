@@ -29,6 +29,7 @@ from solutions.dropout import SpatialDropout2D as ReferenceSpatialDropout2D
 from solutions.dropout import mask_shape as reference_mask_shape
 
 lesson_cases = lessons.module("08_dropout", "cases")
+forbidden = lessons.module("08_dropout", "forbidden")
 
 # --- independent mask_shape ----------------------------------------------------------------------
 
@@ -278,7 +279,7 @@ def test_statistical_checks_never_fail_correct_code(seed):
 
 @pytest.fixture
 def no_guard(monkeypatch):
-    monkeypatch.setattr(checks, "DROPOUT", ForbiddenOps("nothing", (), ""))
+    monkeypatch.setattr(forbidden, "DROPOUT", ForbiddenOps("nothing", (), ""))
 
 
 def test_keras_layers_pass_the_checks(no_guard):
