@@ -1,5 +1,6 @@
 """Lesson 06's cases: the worked examples, the stored case tables, their tolerances, how fresh
-cases are drawn when grading, and the expected values.
+cases are drawn when grading, and the expected values. Those of max_pool_backward are in
+`pool_cases.py` (read here too), how a table is read in `tables.py`.
 
 Expected values come from TensorFlow (`tf.GradientTape` on Keras's own layers with the same
 weights), from exact formulas, or from float64 finite differences computed here; never from
@@ -13,6 +14,24 @@ from ...compare import Tolerance
 from ...harness import cases, ops
 from ...judge import Case
 from ...oracles import correlate
+from .pool_cases import (  # noqa: F401  (read here by the checks and the tests)
+    HAND_POOL_G,
+    HAND_POOL_GRAD,
+    HAND_POOL_X,
+    POOL_CASES,
+    POOL_TOL,
+    POOL_VALUES,
+    TIED_POOL_G,
+    TIED_POOL_GRAD,
+    TIED_POOL_X,
+    draw_pool_case,
+    hand_pool,
+    hand_pool_examples,
+    keras_max_pool_gradient,
+    pool,
+    pool_input,
+)
+from .tables import EXTRA_HIDDEN, pair, pick, signs  # noqa: F401
 
 # The lecture's 4x3 input a..l and 2x2 kernel w1..w4 (output 3x2), with numbers.
 HAND_CONV_X = np.array([[1, 2, 0], [3, 1, 1], [0, 2, 1], [1, 0, 2]])
@@ -21,13 +40,6 @@ HAND_CONV_G = np.array([[1, 0], [-1, 2], [0, 1]])
 HAND_CONV_GRAD_X = np.array([[1, -1, 0], [1, 3, -2], [-2, 5, -1], [0, 2, 0]])
 HAND_CONV_GRAD_KERNEL = np.array([[2, 4], [7, 3]])
 HAND_CONV_GRAD_BIAS = np.array([3])
-# Lesson 05's 4x4 example pooled 2x2; and windows that tie (zeros, as after a ReLU).
-HAND_POOL_X = np.array([[1, 3, 2, 4], [5, 6, 1, 2], [7, 2, 3, 0], [1, 0, 4, 8]])
-HAND_POOL_G = np.array([[1, -2], [3, 0.5]])
-HAND_POOL_GRAD = np.array([[0, 0, 0, -2], [0, 1, 0, 0], [3, 0, 0, 0], [0, 0, 0, 0.5]])
-TIED_POOL_X = np.array([[0, 0, 5, 1], [0, 0, 1, 5]])
-TIED_POOL_G = np.array([[2, 3]])
-TIED_POOL_GRAD = np.array([[2, 0, 3, 0], [0, 0, 0, 0]])
 
 # (shape of x, eps or None for the default, seed) of the numerical_gradient cases.
 NUMERICAL_CASES = {
@@ -66,28 +78,6 @@ GRADIENT_CHECK_CASES = {
         ((2, 7, 3, 3), (2, 2), 2, 15),
     ],
 }
-# (input shape, pool_size, values, seed) compared with tf.GradientTape on keras MaxPooling2D.
-# values: "normal" (no ties), "tied" (whole numbers 0..3), "relu" (half of them 0).
-POOL_CASES = {
-    "public": [
-        ((2, 6, 6, 3), 2, "normal", 1),
-        ((2, 7, 9, 2), (2, 3), "tied", 2),
-        ((1, 8, 8, 4), 4, "relu", 3),
-    ],
-    "hidden": [
-        ((3, 5, 5, 1), 5, "tied", 4),
-        ((2, 9, 7, 3), (3, 2), "normal", 5),
-        ((2, 10, 11, 2), (2, 2), "relu", 6),
-        ((1, 6, 12, 3), (1, 3), "tied", 7),
-        ((2, 7, 7, 2), 3, "relu", 8),
-        ((4, 4, 6, 5), (4, 1), "normal", 9),
-    ],
-}
-POOL_VALUES = {
-    "normal": "random",
-    "tied": "whole numbers 0 to 3, many ties",
-    "relu": "random, negatives set to 0 (ties)",
-}
 # (input shape, filters, kernel size, activation, use_bias, seed) of the Conv2D layer.
 LAYER_CASES = {
     "public": [((2, 7, 6, 3), 4, (3, 2), None, True, 1), ((1, 6, 6, 1), 2, 3, "tanh", True, 2)],
@@ -102,8 +92,6 @@ TRAIN_SHAPE = (32, 9, 8, 2)
 TRAIN_WEIGHTS = (((3, 3, 2, 3), 0.3), ((3,), 0.1), ((3, 2, 3, 4), 0.3), ((4,), 0.1))
 TRAIN_WEIGHTS += (((5 * 5 * 4, 1), 0.1), ((1,), 0.1))  # (shape, scale) of each weight
 
-# When grading, hidden checks add this many cases drawn at random.
-EXTRA_HIDDEN = 3
 DEFAULT_EPS = 1e-5
 
 NUMERICAL_TOL = Tolerance(
@@ -120,7 +108,6 @@ HAND_TOL = Tolerance(1e-6, 0.0, "whole numbers, exact up to float rounding")
 CONV_TOL = Tolerance(
     1e-4, 1e-4, "float32 sums of up to 400 products, in another order than TensorFlow"
 )
-POOL_TOL = Tolerance(1e-6, 0.0, "each cell receives one upstream value or 0: no rounding")
 LAYER_TOL = CONV_TOL
 FIT_TOL = Tolerance(
     2e-4, 2e-3, "8 float32 SGD steps of the same model, gradients summed in another order"
@@ -134,22 +121,6 @@ RELATIVE_ERROR_REASON = (
     "rounding: a float64 backward pass gets about 1e-10, one that rounds to float32 on the way "
     "about 1e-7, a wrong one more than 1e-2"
 )
-
-
-def pair(value):
-    return (value, value) if isinstance(value, int) else tuple(value)
-
-
-def pick(table: dict, draw, hidden: bool) -> list:
-    """The stored rows of `table` (public or hidden); when grading, hidden ones are followed
-    by EXTRA_HIDDEN rows made by `draw(generator)`."""
-    kind = "hidden" if hidden else "public"
-    return cases.pick(table[kind], draw, EXTRA_HIDDEN if hidden else 0)
-
-
-def signs(rng, size):
-    """Whole numbers 2 to 5, each of a random sign."""
-    return [int(v) * int(rng.choice([-1, 1])) for v in rng.integers(2, 6, size=size)]
 
 
 # --- numerical_gradient ------------------------------------------------------------------------
@@ -342,89 +313,6 @@ def gradient_check(hidden: bool) -> list[Case]:
     )
     table, draw = GRADIENT_CHECK_CASES, draw_gradient_check_case
     return _conv_cases(table, draw, hidden, "float64", words, numerical_gradients)
-
-
-# --- max_pool_backward -------------------------------------------------------------------------
-
-
-def pool_input(shape, values, rng):
-    if values == "tied":
-        return rng.integers(0, 4, size=shape).astype("float32")
-    x = rng.normal(size=shape).astype("float32")
-    return np.maximum(x, 0.0) if values == "relu" else x
-
-
-def keras_max_pool_gradient(x, g, pool_size) -> np.ndarray:
-    """d sum(MaxPooling2D(pool_size)(x) * g) / dx by tf.GradientTape on Keras's layer."""
-    import keras
-
-    return np.asarray(ops.gradients(keras.layers.MaxPooling2D(pool_size), x, upstream=g)["inputs"])
-
-
-def _pool_case(x, g, pool_size, expected, text) -> Case:
-    hint = f"the gradient has the shape of x, {x.shape}; uncovered rows and columns get 0"
-    return Case((x, g, pool_size), expected, text, hint)
-
-
-def hand_pool_examples():
-    """(x, g, expected, what, words) of the two worked examples; when grading, in disguise:
-    maybe transposed, x times a positive whole number plus another, g times a whole number."""
-    examples = [
-        (HAND_POOL_X, HAND_POOL_G, HAND_POOL_GRAD, "the 4x4 example of lesson 05", ""),
-        (TIED_POOL_X, TIED_POOL_G, TIED_POOL_GRAD, "the tied windows", " (zeros, as after a ReLU)"),
-    ]
-    if not cases.drawing():
-        return examples
-    rng = cases.generator()
-    disguised = []
-    for x, g, expected, what, words in examples:
-        a, b = int(rng.integers(2, 6)), int(rng.integers(-9, 10))
-        c = signs(rng, 1)[0]
-        x, g, expected = a * x + b, c * g, c * expected
-        words += f", x times {a} plus {b}, upstream times {c}"
-        if rng.integers(2):
-            x, g, expected = x.T, g.T, expected.T
-            words += ", transposed"
-        disguised.append((x, g, expected, what, words))
-    return disguised
-
-
-def hand_pool(hidden: bool = False) -> list[tuple[Case, str, np.ndarray]]:
-    """(case, what the example is, its expected gradient as the student reads it) of each."""
-    found = []
-    for x, g, expected, what, words in hand_pool_examples():
-        text = f"{what}{words}: x {x.tolist()}, upstream gradient {g.tolist()}, pool_size 2"
-        x4, g4 = (a[None, :, :, None].astype("float32") for a in (x, g))
-        found.append((_pool_case(x4, g4, 2, expected[None, :, :, None], text), what, expected))
-    return found
-
-
-def draw_pool_case(rng):
-    """A fresh (input shape, pool_size, values, seed): pools up to 5x5, inputs up to 13x13."""
-    kh, kw = (int(k) for k in rng.integers(1, 6, size=2))
-    height = kh * int(rng.integers(1, 4)) + int(rng.integers(0, kh))
-    width = kw * int(rng.integers(1, 4)) + int(rng.integers(0, kw))
-    shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 5)))
-    pool_size = kh if kh == kw and rng.integers(2) else (kh, kw)
-    return shape, pool_size, ("normal", "tied", "relu")[int(rng.integers(3))], 0
-
-
-def pool(hidden: bool) -> list[Case]:
-    """Cases of args (x, g, pool_size), expected TensorFlow's gradient of MaxPooling2D."""
-    found = []
-    for shape, pool_size, values, seed in pick(POOL_CASES, draw_pool_case, hidden):
-        rng = np.random.default_rng(cases.seed(300 + seed))
-        x = pool_input(shape, values, rng)
-        kh, kw = pair(pool_size)
-        g = rng.normal(size=(shape[0], shape[1] // kh, shape[2] // kw, shape[3]))
-        g = g.astype("float32")
-        text = (
-            f"x {shape} ({POOL_VALUES[values]}), upstream gradient {g.shape} (random), "
-            f"pool_size {pool_size}"
-        )
-        expected = keras_max_pool_gradient(x, g, pool_size)
-        found.append(_pool_case(x, g, pool_size, expected, text))
-    return found
 
 
 # --- Conv2D with a custom gradient -------------------------------------------------------------

@@ -21,25 +21,27 @@ from ...training import check_gradients, require_learning
 from . import cases
 from . import mistakes as catalogue
 from . import ops as own_ops
-from .forbidden import BACKWARD, BATCHNORM
-from .layers import (
+from .contract_steps import (
     BUILDS,
     CONFIG,
     CONFIG_KEYS,
-    LAYER_DIAGNOSIS,
     SUPPORTED_ARGUMENTS,
+    contract_steps,
+    weight_names,
+)
+from .forbidden import BACKWARD, BATCHNORM
+from .layers import (
+    LAYER_DIAGNOSIS,
     WEIGHT_FORMULAS,
     check_input_gradient,
     compare_fits,
     compare_outputs,
-    contract_steps,
     described,
     fit_both,
     judge_steps,
     keras_layer,
     steps,
     student_layer,
-    weight_names,
     wrong,
 )
 

@@ -1,0 +1,147 @@
+"""The contract's own steps of lesson 07's layer, beyond the shared `Contract`: the weights in
+Keras's order, built from the constructor's initializers, regularizers and constraints, and the
+config values Keras stores (a regularizer given by name or as its config compares equal).
+"""
+
+import numpy as np
+
+from ...contract import build_layer, make_layer
+from ...feedback import CheckFailed
+from ...student import perform, run
+from .forbidden import BATCHNORM
+from .layers import WEIGHT_ORDER, described
+
+SUPPORTED_ARGUMENTS = (
+    "axis",
+    "momentum",
+    "epsilon",
+    "center",
+    "scale",
+    "beta_initializer",
+    "gamma_initializer",
+    "moving_mean_initializer",
+    "moving_variance_initializer",
+    "beta_regularizer",
+    "gamma_regularizer",
+    "beta_constraint",
+    "gamma_constraint",
+)
+CONFIG_KEYS = SUPPORTED_ARGUMENTS
+BUILDS = (
+    ({}, (None, 6, 6, 3)),
+    ({}, (None, 5)),
+    ({"center": False}, (None, 4, 4, 2)),
+    ({"scale": False}, (None, 7)),
+    ({"center": False, "scale": False}, (None, 3, 3, 4)),
+)
+WEIGHT_ARGUMENTS = (
+    "BatchNormalization(gamma_initializer=Constant(2.0), beta_initializer='ones', "
+    "moving_mean_initializer=Constant(0.5), moving_variance_initializer=Constant(3.0), "
+    "gamma_regularizer=L2(0.5), beta_regularizer=L1(0.25), gamma_constraint='non_neg', "
+    "beta_constraint='non_neg') built for inputs (None, 4, 4, 2)"
+)
+CONFIG = {"momentum": 0.9, "epsilon": 0.01, "center": False, "gamma_regularizer": "l2"}
+
+
+def weight_names(kwargs):
+    """Keras's weights of a layer with `kwargs`, in Keras's order."""
+    on = {"gamma": kwargs.get("scale", True), "beta": kwargs.get("center", True)}
+    return [name for name in WEIGHT_ORDER if on.get(name, True)]
+
+
+def check_weight_order(cls, kwargs, shape):
+    layer = make_layer(cls, (), kwargs, forbidden=BATCHNORM)
+    build_layer(layer, shape, forbidden=BATCHNORM)
+    found = perform("BatchNormalization.weights", "weights", layer, forbidden=BATCHNORM)
+    ours, expected = [info["name"] for info in found], weight_names(kwargs)
+    if ours != expected:
+        raise CheckFailed(
+            f"{described(kwargs)} built for inputs {shape} creates its weights in another order "
+            "than Keras.",
+            [f"yours: {ours}", f"Keras: {expected}"],
+            "create gamma, beta, moving_mean, moving_variance in that order (Keras's "
+            "set_weights and saved weights depend on it)",
+        )
+
+
+def check_weight_arguments(cls):
+    """Initializers, regularizers and constraints given to the constructor reach the weights."""
+    import keras
+
+    kwargs = {
+        "gamma_initializer": keras.initializers.Constant(2.0),
+        "beta_initializer": "ones",
+        "moving_mean_initializer": keras.initializers.Constant(0.5),
+        "moving_variance_initializer": keras.initializers.Constant(3.0),
+        "gamma_regularizer": keras.regularizers.L2(0.5),
+        "beta_regularizer": keras.regularizers.L1(0.25),
+        "gamma_constraint": "non_neg",
+        "beta_constraint": "non_neg",
+    }
+    layer = build_layer(
+        make_layer(cls, (), kwargs, forbidden=BATCHNORM), (None, 4, 4, 2), forbidden=BATCHNORM
+    )
+    values = perform("BatchNormalization.weights", "weight_values", layer, forbidden=BATCHNORM)
+    constraints = perform(
+        "BatchNormalization.weights", "weight_constraints", layer, forbidden=BATCHNORM
+    )
+    starts = {"gamma": 2.0, "beta": 1.0, "moving_mean": 0.5, "moving_variance": 3.0}
+    problems = [
+        f"{name}_initializer is ignored: {name} does not start at {start:g}"
+        for name, start in starts.items()
+        if name not in values or not np.allclose(values[name], start)
+    ]
+    problems += [
+        f"{name}_constraint is ignored: {name} has no constraint"
+        for name in ("gamma", "beta")
+        if constraints.get(name) is None
+    ]
+    losses = perform("BatchNormalization.losses", "value", layer.losses, forbidden=BATCHNORM)
+    if len(losses) != 2:
+        problems.append(
+            f"gamma_regularizer and beta_regularizer should add 2 losses; the layer has "
+            f"{len(losses)}"
+        )
+    if problems:
+        raise CheckFailed(
+            "BatchNormalization does not create its weights with the arguments it was given.",
+            [f"case: {WEIGHT_ARGUMENTS}", *problems],
+            "pass initializer=, regularizer= and constraint= to self.add_weight",
+        )
+
+
+def _canonical(key, value):
+    """A config value as Keras serializes it: a regularizer given as "l2" or as its config
+    dict compares equal."""
+    if key.endswith("_regularizer") and value is not None:
+        import keras
+
+        try:
+            return keras.saving.serialize_keras_object(keras.regularizers.get(value))
+        except Exception:
+            return value
+    return value
+
+
+def check_config_values(cls):
+    import keras
+
+    layer = make_layer(cls, (), CONFIG, forbidden=BATCHNORM)
+    config = run("BatchNormalization.get_config()", layer.get_config, forbidden=BATCHNORM)
+    keras_config = keras.layers.BatchNormalization(**CONFIG).get_config()
+    for key in ("axis", "momentum", "epsilon", "center", "scale", "gamma_regularizer"):
+        if _canonical(key, config.get(key)) != _canonical(key, keras_config[key]):
+            raise CheckFailed(
+                f"{described(CONFIG)}.get_config() differs from Keras's.",
+                [f"yours: {key}={config.get(key)!r}; Keras: {key}={keras_config[key]!r}"],
+                "store every constructor argument, initializers and regularizers serialized",
+            )
+
+
+def contract_steps(cls):
+    """Weights in Keras's order, built from the constructor's arguments; config values as
+    Keras's."""
+    for kwargs, shape in BUILDS:
+        check_weight_order(cls, kwargs, shape)
+    check_weight_arguments(cls)
+    check_config_values(cls)
