@@ -289,13 +289,8 @@ class Watchlist:
         functions it calls: ops of a forbidden type, and ops created inside a forbidden
         function (read from the Python stack TensorFlow recorded for each op)."""
         found: list[str] = []
-        seen: set[int] = set()
         pending = _traced_functions(function)
-        while pending:
-            atomic = pending.pop()
-            if id(atomic) in seen:
-                continue
-            seen.add(id(atomic))
+        for atomic in _each_once(pending):
             try:
                 graph = atomic.graph
                 operations = graph.get_operations()
@@ -329,18 +324,25 @@ class Watchlist:
         return None
 
 
+def _each_once(pending: list):
+    """Take items from `pending` until it is empty, each object once; the loop body may add
+    more (a walk over a graph of functions or datasets that can hold cycles)."""
+    seen: set[int] = set()
+    while pending:
+        item = pending.pop()
+        if id(item) not in seen:
+            seen.add(id(item))
+            yield item
+
+
 def _traced_functions(holder) -> list:
     """The traced functions `holder` runs: itself (a graph function), or every function of a
     tf.data pipeline (a dataset or its iterator) and of the datasets it reads from."""
     dataset = getattr(holder, "_dataset", holder)
     if not (hasattr(dataset, "_functions") and hasattr(dataset, "_inputs")):
         return [holder]
-    found, pending, seen = [], [dataset], set()
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
+    found, pending = [], [dataset]
+    for current in _each_once(pending):
         try:
             found += [wrapper.function for wrapper in current._functions()]
             pending += list(current._inputs())
