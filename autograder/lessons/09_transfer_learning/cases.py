@@ -75,6 +75,8 @@ UNFREEZE_CASES = {"public": ["block3_conv"], "hidden": ["block2_conv", "block3_b
 HEAD_IMAGES, TEST_IMAGES = 100, 300  # 10 labelled images per class; a test set of 30 per class
 HEAD_EPOCHS, HEAD_BATCH, HEAD_RATE = 10, 16, 1e-2
 TUNE_HEAD_EPOCHS, TUNE_EPOCHS, TUNE_RATE = 6, 5, 1e-4
+# fine_tune's batch size: not train_head's default 16, so a fine_tune that drops it is caught.
+TUNE_BATCH = 20
 # Measured over 100 fresh grading seeds (benchmarks/transfer_learning_checks.py): a head trained
 # as above on 10 letters per class scores 0.77 on average on 300 test images, never below 0.71;
 # 0.55 leaves room for other CPUs and draws. A head that learned nothing scores about 0.10.

@@ -9,6 +9,9 @@ __all__ = [
     "transfer_model",
     "compile_fit",
     "optimizer_state",
+    "history_keys",
+    "same_object",
+    "error_of",
     "predict_through_model",
     "set_seed",
 ]
@@ -163,6 +166,35 @@ def optimizer_state(model) -> dict | None:
     }
 
 
+def history_keys(history) -> list[str] | None:
+    """The names `history` (what a training function returned) recorded per epoch, such as
+    "loss" and "accuracy", when it is a `keras.callbacks.History`; None otherwise."""
+    import keras
+
+    if not isinstance(history, keras.callbacks.History):
+        return None
+    return sorted(str(key) for key in history.history)
+
+
+def same_object(value, expected) -> dict:
+    """Whether `value` (what a function returned) is the object `expected`, and its type."""
+    return {"same": value is expected, "type": type(value).__name__}
+
+
+def error_of(fn, *args) -> dict | None:
+    """Call `fn(*args)` expecting it to raise: None when it returns, else the error's type
+    name, whether it is a ValueError, and its message."""
+    try:
+        fn(*args)
+    except Exception as error:  # noqa: BLE001 - the student's error is the data asked for
+        return {
+            "type": type(error).__name__,
+            "value_error": isinstance(error, ValueError),
+            "message": str(error)[:200],
+        }
+    return None
+
+
 def predict_through_model(layer, x, batch_size: int = 32):
     """`keras.Sequential([Input, layer]).predict(x)`: the layer as Keras runs it at inference."""
     import keras
@@ -186,6 +218,9 @@ OPERATIONS = (
     transfer_model,
     compile_fit,
     optimizer_state,
+    history_keys,
+    same_object,
+    error_of,
     predict_through_model,
     set_seed,
 )

@@ -59,6 +59,17 @@ def _accuracy(model, x, y, what) -> float:
     return float(np.mean(np.argmax(probabilities, axis=1) == y))
 
 
+def _require_returned(returned, expected, what, name):
+    """`what` (a call) returned `expected`, the object it was given as `name`, as promised."""
+    found = perform(f"what {what} returned", "same_object", returned, expected, forbidden=FLIPS)
+    if not found["same"]:
+        raise CheckFailed(
+            f"{what} does not return {name}.",
+            [f"it returned a {found['type']}; expected {name} itself, the object it was given"],
+            f"end with `return {name}`, so that calls can be chained",
+        )
+
+
 # --- freeze --------------------------------------------------------------------------------------
 
 
@@ -66,7 +77,9 @@ def check_freeze(freeze):
     """freeze(base) leaves no trainable weight, and neither a call in training mode nor
     training a head on it changes any."""
     base = fresh_base(freeze, frozen=False)
-    run("freeze(base)", freeze, base, forbidden=FLIPS, case="freeze(base) on the pretrained base")
+    returned = run(
+        "freeze(base)", freeze, base, forbidden=FLIPS, case="freeze(base) on the pretrained base"
+    )
     infos = weights_of(base, "the base")
     trainable = [i["path"] for i in infos if i["trainable"]]
     if trainable:
@@ -80,6 +93,7 @@ def check_freeze(freeze):
             ],
             catalogue.BASE_NOT_FROZEN,
         )
+    _require_returned(returned, base, "freeze(base)", "model")
     images, _ = cases.target(8, 54)
     run(
         "your frozen base, called with training=True",
@@ -184,7 +198,7 @@ def check_train_head(train_head, hidden=False):
         f"train_head(model, x, y, epochs={epochs}, batch_size={batch_size}, learning_rate={rate:g})"
     )
     before = weights_of(base, "the base")
-    run(
+    history = run(
         what,
         train_head,
         model,
@@ -204,6 +218,17 @@ def check_train_head(train_head, hidden=False):
             [problem],
             "compile with keras.optimizers.Adam(learning_rate), then "
             "model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)",
+        )
+    recorded = perform("what train_head returned", "history_keys", history, forbidden=FLIPS)
+    if recorded is None or "loss" not in recorded or not any("accuracy" in k for k in recorded):
+        raise CheckFailed(
+            f"{what} does not return the History of a fit with the metric accuracy.",
+            [
+                "it returned no keras History"
+                if recorded is None
+                else f"the History it returned records {', '.join(recorded) or 'nothing'}"
+            ],
+            'compile with metrics=["accuracy"] and return what model.fit(...) returns',
         )
     changed = changed_paths(before, weights_of(base, "the base"))
     if changed:
@@ -245,7 +270,9 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
     for name in table:
         base = fresh_base(unfreeze_from)
         what = f"unfreeze_from(base, {name!r})"
-        run(what, unfreeze_from, base, name, forbidden=FLIPS, case=f"{what} on the frozen base")
+        returned = run(
+            what, unfreeze_from, base, name, forbidden=FLIPS, case=f"{what} on the frozen base"
+        )
         infos = weights_of(base, "the base", values=False)
         start = layers.index(name)
         wrong = []
@@ -270,9 +297,21 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
                 ],
                 mistake,
             )
+        _require_returned(returned, base, what, "base")
+    unknown = "no_such_layer"
+    what = f"unfreeze_from(base, {unknown!r})"
+    base = fresh_base(unfreeze_from)
+    error = perform(what, "error_of", unfreeze_from, base, unknown, forbidden=FLIPS)
+    if error is None or not error["value_error"]:
+        raise CheckFailed(
+            f"{what} does not raise ValueError, though the base has no such layer.",
+            ["it returned" if error is None else f"it raised {error['type']}: {error['message']}"],
+            "raise ValueError(...) naming the layer when layer_name is not among the base's "
+            "layer names",
+        )
     passed(
         f"unfreeze_from makes exactly the layers from the given one on trainable ({len(table)} "
-        "cases)"
+        "cases), returns the base and refuses an unknown layer"
     )
 
 
@@ -312,7 +351,7 @@ def check_fine_tune(fine_tune):
     head_state = perform("the model's optimizer", "optimizer_state", model, forbidden=FLIPS)
     before = weights_of(base, "the base")
     what = (
-        f"fine_tune(model, x, y, epochs={cases.TUNE_EPOCHS}, batch_size={cases.HEAD_BATCH}, "
+        f"fine_tune(model, x, y, epochs={cases.TUNE_EPOCHS}, batch_size={cases.TUNE_BATCH}, "
         f"learning_rate={cases.TUNE_RATE:g})"
     )
     run(
@@ -322,7 +361,7 @@ def check_fine_tune(fine_tune):
         x,
         y,
         epochs=cases.TUNE_EPOCHS,
-        batch_size=cases.HEAD_BATCH,
+        batch_size=cases.TUNE_BATCH,
         learning_rate=cases.TUNE_RATE,
         forbidden=FLIPS,
         case="the head trained, layers from block3_conv on unfrozen",
@@ -359,7 +398,7 @@ def check_fine_tune(fine_tune):
             "outside fit",
         )
     problem = _check_compiled(
-        state, what, cases.TUNE_RATE, _steps(cases.HEAD_IMAGES, cases.TUNE_EPOCHS, cases.HEAD_BATCH)
+        state, what, cases.TUNE_RATE, _steps(cases.HEAD_IMAGES, cases.TUNE_EPOCHS, cases.TUNE_BATCH)
     )
     if problem:
         too_high = (

@@ -362,7 +362,9 @@ def test_a_head_that_learns_nothing_fails_the_accuracy_threshold():
 
 def test_train_head_must_honour_its_arguments():
     def train_head(model, x, y, epochs=10, batch_size=16, learning_rate=1e-2):
-        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+        model.compile(
+            keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
         return model.fit(x, y, epochs=10, batch_size=16, verbose=0)
 
     checks.check_train_head(train_head)
@@ -412,3 +414,48 @@ def test_an_augmentation_whose_output_is_dropped_is_caught():
 
     with pytest.raises(CheckFailed, match="augmentation never applied"):
         checks.check_transfer_model(TransferModel)
+
+
+# --- what the workflow's docstrings promise (each passed the checks before issue 16) -------------
+
+
+def test_freeze_and_unfreeze_from_must_return_what_they_were_given():
+    def freeze(model):
+        model.trainable = False
+
+    def unfreeze_from(base, layer_name):
+        unfreeze_with_flag(base, layer_name)
+
+    with pytest.raises(CheckFailed, match="does not return model"):
+        checks.check_freeze(freeze)
+    with pytest.raises(CheckFailed, match="does not return base"):
+        checks.check_unfreeze_from(unfreeze_from)
+
+
+def test_unfreeze_from_must_refuse_an_unknown_layer():
+    def unfreeze_from(base, layer_name):
+        base.trainable = True
+        names = [layer.name for layer in base.layers]
+        for layer in base.layers[: names.index(layer_name) if layer_name in names else 0]:
+            layer.trainable = False
+        return base
+
+    with pytest.raises(CheckFailed, match="does not raise ValueError"):
+        checks.check_unfreeze_from(unfreeze_from)
+
+
+def test_train_head_must_record_accuracy():
+    def train_head(model, x, y, epochs=10, batch_size=16, learning_rate=1e-2):
+        model.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy")
+        return model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+
+    with pytest.raises(CheckFailed, match="metric accuracy"):
+        checks.check_train_head(train_head, hidden=True)
+
+
+def test_fine_tune_must_honour_its_batch_size():
+    def fine_tune(model, x, y, epochs=10, batch_size=16, learning_rate=1e-4):
+        return fine_tune_directly(model, x, y, epochs=epochs, learning_rate=learning_rate)
+
+    with pytest.raises(CheckFailed, match="training steps"):
+        checks.check_fine_tune(fine_tune)
