@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .feedback import CheckFailed, passed
+from .feedback import CheckFailed, fail, passed
 from .guard import ForbiddenOps
 from .student import label, perform, run
 
@@ -230,6 +230,70 @@ class Build:
 
 
 @dataclass(frozen=True)
+class WeightArguments:
+    """A construction whose weights must take the initializer, regularizer and constraint given
+    for each: `cls(*args, **kwargs)` with, for weight number i named w (of `weights`, {name:
+    shape}), w_initializer=Constant(i + 1), w_regularizer=L2(0.5) and w_constraint='non_neg',
+    built for `input_shape`. `mistake` is the catalogued mistake named when they do not."""
+
+    args: tuple
+    input_shape: tuple
+    weights: dict
+    kwargs: dict = field(default_factory=dict)
+    mistake: object | None = None
+
+    def arguments(self) -> tuple[dict, str]:
+        """(constructor keyword arguments, the same as text for feedback)."""
+        import keras
+
+        kwargs = dict(self.kwargs)
+        text = [*map(repr, self.args), *(f"{k}={v!r}" for k, v in self.kwargs.items())]
+        for number, key in enumerate(self.weights, 1):
+            kwargs[f"{key}_initializer"] = keras.initializers.Constant(float(number))
+            kwargs[f"{key}_regularizer"] = keras.regularizers.L2(0.5)
+            kwargs[f"{key}_constraint"] = "non_neg"
+            text += [
+                f"{key}_initializer=Constant({number})",
+                f"{key}_regularizer=L2(0.5)",
+                f"{key}_constraint='non_neg'",
+            ]
+        return kwargs, ", ".join(text)
+
+    def __call__(self, cls, what: str, *, forbidden: ForbiddenOps, how=None) -> None:
+        """Fail unless the initializers, regularizers and constraints reach the weights."""
+        kwargs, text = self.arguments()
+        layer = make_layer(cls, self.args, kwargs, forbidden=forbidden)
+        build_layer(layer, (None, *self.input_shape[1:]), forbidden=forbidden)
+        expect_weights(layer, self.weights, how=how, forbidden=forbidden, non_trainable=None)
+        name = label(layer)
+        values = perform(f"{name}.weights", "weight_values", layer, forbidden=forbidden)
+        constraints = perform(f"{name}.weights", "weight_constraints", layer, forbidden=forbidden)
+        problems = []
+        for number, key in enumerate(self.weights, 1):
+            if not np.allclose(values[key], number):
+                problems.append(f"{key}_initializer is ignored: {key} does not start at {number}")
+            if constraints[key] is None:
+                problems.append(f"{key}_constraint is ignored: {key} has no constraint")
+        losses = perform(f"{name}.losses", "value", layer.losses, forbidden=forbidden)
+        regularizers = " and ".join(f"{key}_regularizer" for key in self.weights)
+        if len(losses) != len(self.weights):
+            problems.append(
+                f"{regularizers} should add {len(self.weights)} loss(es); the layer has "
+                f"{len(losses)}"
+            )
+        if problems:
+            fail(
+                f"{what} does not create its weights with the arguments it was given.",
+                problems,
+                case=f"{what}({text}) built for inputs {tuple(self.input_shape)}",
+                mistake=self.mistake,
+                hint="pass initializer=self.kernel_initializer, "
+                "regularizer=self.kernel_regularizer and constraint=self.kernel_constraint (and "
+                "the bias's) to self.add_weight",
+            )
+
+
+@dataclass(frozen=True)
 class Contract:
     """What makes the student's layer a drop-in for `keras.layers.<keras>`, declared:
 
@@ -240,6 +304,8 @@ class Contract:
       equals Keras's (`formula` is shown when it does not);
     - `config`: (args, kwargs, keys): get_config holds the keys and round-trips;
     - `symbolic`: (args, kwargs, input shape): called on a `keras.Input` it gives Keras's shape;
+    - `weight_arguments`: a `WeightArguments` construction, after the builds: the
+      initializers, regularizers and constraints given to the constructor reach the weights;
     - `extra`: the lesson's own steps, called with the class, between builds and shapes;
     - `each(layer, args, kwargs)`: the lesson's own step on each layer of `output_shapes`,
       before its shapes; `output_shape(args, kwargs, input_shape)`: the expected shape where
@@ -260,6 +326,7 @@ class Contract:
     config: tuple | None = None
     symbolic: tuple | None = None
     symbolic_hint: str = ""
+    weight_arguments: WeightArguments | None = None
     extra: Callable | None = None
     passed: str | None = "{what} has Keras's arguments, weights, output shape and config"
     each: Callable | None = None
@@ -313,6 +380,8 @@ class Contract:
                 forbidden=forbidden,
                 non_trainable=build.non_trainable,
             )
+        if self.weight_arguments is not None:
+            self.weight_arguments(cls, self.what, forbidden=forbidden, how=self.how)
         if self.extra is not None:
             self.extra(cls)
         for args, kwargs, shapes in self.output_shapes:

@@ -12,13 +12,13 @@ import numpy as np
 
 from ...builtin_ops import CONVOLUTION_OPS
 from ...compare import EXACT, compare, to_numpy
-from ...contract import Build, Contract, expect_weights
+from ...contract import Build, Contract, WeightArguments
 from ...diagnosis import Diagnosis
 from ...feedback import CheckFailed, fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare
-from ...student import label, perform, run
+from ...student import perform, run
 from ...training import GradientFeedback, check_gradients, fit_losses, require_learning
 from ...twin import Twin, matches_keras
 from . import cases
@@ -161,48 +161,21 @@ def _dense_on_probe(Dense, probe):
 
 DENSE_DIAGNOSIS = Diagnosis(catalogue.dense_probes, catalogue.DENSE_VARIANTS, _dense_on_probe)
 
-WEIGHT_ARGUMENTS_CASE = (
-    "Dense(3, kernel_initializer='ones', bias_initializer=Constant(2.0), "
-    "kernel_regularizer=L2(0.5), bias_regularizer=L1(0.25), kernel_constraint='non_neg', "
-    "bias_constraint='non_neg') built for inputs (None, 2)"
-)
 
-
-def _check_weight_arguments(Dense):
-    """Initializers, regularizers and constraints given to the constructor reach the weights."""
-    import keras
-
-    kwargs = {
-        "kernel_initializer": "ones",
-        "bias_initializer": keras.initializers.Constant(2.0),
-        "kernel_regularizer": keras.regularizers.L2(0.5),
-        "bias_regularizer": keras.regularizers.L1(0.25),
-        "kernel_constraint": "non_neg",
-        "bias_constraint": "non_neg",
-    }
-    layer = DENSE_TWIN.student(Dense, (3,), kwargs, (None, 2), forbidden=DENSE)
-    expect_weights(layer, {"kernel": (2, 3), "bias": (3,)}, how=DENSE_TWIN.how, forbidden=DENSE)
-    name = label(layer)
-    values = perform(f"{name}.weights", "weight_values", layer, forbidden=DENSE)
-    constraints = perform(f"{name}.weights", "weight_constraints", layer, forbidden=DENSE)
-    problems = []
-    for key, value in (("kernel", 1.0), ("bias", 2.0)):
-        if not np.allclose(values[key], value):
-            problems.append(f"{key}_initializer is ignored: {key} does not start at {value:g}")
-        if constraints[key] is None:
-            problems.append(f"{key}_constraint is ignored: {key} has no constraint")
-    losses = perform("Dense.losses", "value", layer.losses, forbidden=DENSE)
-    if len(losses) != 2:
-        problems.append(
-            f"kernel_regularizer and bias_regularizer should add 2 losses; the layer has "
-            f"{len(losses)}"
-        )
-    if problems:
+def _check_bias_is_none(Dense):
+    """Without a bias, build sets `self.bias = None`, as the lesson asks and Keras's Dense does."""
+    layer = DENSE_TWIN.student(Dense, (4,), {"use_bias": False}, (None, 6), forbidden=DENSE)
+    try:
+        state = perform("Dense.bias", "value", layer.bias, forbidden=DENSE) is None or "set"
+    except AttributeError:  # a local layer without the attribute
+        state = "missing"
+    if state is not True:
         fail(
-            "Dense does not create its weights with the arguments it was given.",
-            problems,
-            case=WEIGHT_ARGUMENTS_CASE,
-            mistake=catalogue.INITIALIZERS_IGNORED,
+            "Dense(4, use_bias=False).bias is not None after build.",
+            [f"Dense.bias is {state}"],
+            case="Dense(4, use_bias=False) built for inputs (None, 6)",
+            hint="in build(), set self.bias = None when use_bias is False, as Keras's Dense "
+            "does: code that reads layer.bias expects it",
         )
 
 
@@ -228,7 +201,13 @@ check_dense_contract = Contract(
     ),
     how=DENSE_TWIN.how,
     shape_mistake=DENSE_TWIN.shape_mistake,
-    extra=_check_weight_arguments,
+    weight_arguments=WeightArguments(
+        (3,),
+        (None, 2),
+        {"kernel": (2, 3), "bias": (3,)},
+        mistake=catalogue.INITIALIZERS_IGNORED,
+    ),
+    extra=_check_bias_is_none,
     output_shapes=(((4,), {"activation": "relu"}, ((2, 6), (None, 5, 6), (None, None, 3, 6))),),
     formula="(batch, ..., units): only the last axis changes",
     config=((4,), {"activation": "relu"}, ("units", "activation", "use_bias")),

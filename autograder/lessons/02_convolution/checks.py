@@ -9,7 +9,7 @@ lesson's terms; a passing one prints one OK line.
 import numpy as np
 
 from ...builtin_ops import CONVOLUTION_OPS
-from ...contract import Build, Contract
+from ...contract import Build, Contract, WeightArguments
 from ...diagnosis import Diagnosis
 from ...feedback import passed
 from ...guard import ForbiddenOps
@@ -137,6 +137,9 @@ check_conv2d_contract = Contract(
     ),
     how=CONV2D.how,
     shape_mistake=CONV2D.shape_mistake,
+    weight_arguments=WeightArguments(
+        (3, (2, 2)), (None, 5, 4, 2), {"kernel": (2, 2, 2, 3), "bias": (3,)}
+    ),
     output_shapes=(((4, (3, 2)), {"activation": "relu"}, ((2, 9, 8, 3), (None, None, 8, 3))),),
     formula="(batch, H - kh + 1, W - kw + 1, filters)",
     config=(

@@ -86,6 +86,7 @@ STRIDE_CASES = {
         ((2, 9, 9, 3), 4, (4, 2), (2, 3), "same", True, "relu", 2),
         ((1, 10, 8, 2), 3, 3, (3, 2), "valid", True, None, 3),
         ((2, 7, 6, 4), 2, 5, 2, "valid", False, None, 4),
+        ((2, 7, 6, 2), 2, 3, (2, 1), "same", True, None, 18),
     ],
     "hidden": [
         ((1, 12, 12, 3), 2, 3, 4, "same", True, None, 5),
@@ -94,6 +95,7 @@ STRIDE_CASES = {
         ((2, 13, 9, 5), 4, (5, 3), (3, 1), "same", True, None, 8),
         ((1, 4, 4, 2), 2, 4, 4, "valid", True, None, 9),
         ((1, 8, 8, 3), 2, 4, 2, "same", True, "relu", 10),
+        ((1, 6, 9, 3), 3, (2, 3), (1, 2), "valid", True, "relu", 19),
     ],
 }
 # (input shape, filters, kernel size, dilation_rate, padding, use_bias, activation, seed).

@@ -4,6 +4,7 @@ The implementations below are written independently of solutions/, in the styles
 use: loops, einsum, tensordot, reshapes, NumPy or keras.ops, ints or floats.
 """
 
+import dataclasses
 import math
 
 import keras
@@ -202,6 +203,32 @@ def test_the_contract_holds_the_whole_config_and_trainable_weights_as_keras_test
     assert "name: " in str(failure.value)
     with pytest.raises(CheckFailed, match="kernel is not trainable"):
         checks.check_dense_contract(FrozenDense)
+
+
+class UnsetBiasDense(ReferenceDense):
+    """Leaves `self.bias` unset without a bias, where the lesson (and Keras) set it to None."""
+
+    def build(self, input_shape):
+        def weight(name, shape):
+            return self.add_weight(
+                name=name,
+                shape=shape,
+                initializer=getattr(self, f"{name}_initializer"),
+                regularizer=getattr(self, f"{name}_regularizer"),
+                constraint=getattr(self, f"{name}_constraint"),
+            )
+
+        self.kernel = weight("kernel", (input_shape[-1], self.units))
+        if self.use_bias:
+            self.bias = weight("bias", (self.units,))
+
+
+def test_the_contract_wants_bias_none_without_a_bias():
+    checks.check_dense_matches_keras(UnsetBiasDense)  # its outputs are right
+    dataclasses.replace(checks.check_dense_contract, extra=None)(UnsetBiasDense)
+    with pytest.raises(CheckFailed, match="bias is not None") as failure:
+        checks.check_dense_contract(UnsetBiasDense)
+    assert "Dense.bias is missing" in str(failure.value)
 
 
 def test_numpy_dense_gets_the_numbers_but_cannot_train():

@@ -4,6 +4,8 @@ The implementations below are written independently of solutions/, in the styles
 use: loops, einsum, shifted slices, float32 or float64, NumPy or keras.ops.
 """
 
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -216,3 +218,21 @@ def test_nan_output_is_named():
 
     with pytest.raises(CheckFailed, match="NaN"):
         checks.check_cross_correlate2d(nan_correlate)
+
+
+def test_conv2d_contract_catches_ignored_weight_arguments():
+    class Conv2D(ReferenceConv2D):
+        def build(self, input_shape):
+            shape = (*self.kernel_size, input_shape[-1], self.filters)
+            self.kernel = self.add_weight(name="kernel", shape=shape)
+            self.bias = None
+            if self.use_bias:
+                self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+
+    without = dataclasses.replace(checks.check_conv2d_contract, weight_arguments=None)
+    without(Conv2D)  # the contract without the step cannot tell
+    with pytest.raises(CheckFailed, match="arguments it was given") as failure:
+        checks.check_conv2d_contract(Conv2D)
+    details = "\n".join(failure.value.details)
+    for word in ("kernel_initializer", "bias_initializer", "kernel_constraint", "2 loss"):
+        assert word in details

@@ -426,3 +426,29 @@ def test_digit_table_is_keras_for_every_scale(scale):
     layers = [entry for entry in summary if entry["params"]]
     units = tuple(int(np.prod(entry["output_shape"][1:])) for entry in layers)
     assert (units, tuple(entry["params"] for entry in layers)) == cases.digit_table(scale)
+
+
+@pytest.mark.parametrize("strides", [(2, 1), (1, 2)])
+def test_a_stride_of_2_along_one_axis_only_has_its_case(strides, monkeypatch):
+    """The reference with im2col's `(sh, sw) != (1, 1)` turned into `!= strides` skips the
+    striding for exactly these strides: the cases of strides (2, 1) and (1, 2) tell."""
+    from autograder.authoring import mutants
+    from autograder.authoring.sources import module_path
+
+    change = "`1` -> `2`" if strides == (2, 1) else "`1` -> `2` #2"
+    source = module_path("solutions.stride").read_text()
+    (mutant,) = [
+        m for m in mutants.make_mutants(source) if m.id == f"im2col: in `(1, 1)`: {change}"
+    ]
+    Conv2D = mutants.execute(mutant.source, "solutions.stride", "test")["Conv2D"]
+    old = {
+        kind: [row for row in rows if row[-1] not in (18, 19)]
+        for kind, rows in cases.STRIDE_CASES.items()
+    }
+    with monkeypatch.context() as patch:
+        patch.setattr(cases, "STRIDE_CASES", old)
+        checks.check_conv2d_strides(Conv2D)
+        checks.check_conv2d_strides(Conv2D, hidden=True)
+    with pytest.raises(CheckFailed):
+        checks.check_conv2d_strides(Conv2D)
+        checks.check_conv2d_strides(Conv2D, hidden=True)
