@@ -41,7 +41,7 @@ def require(exercise: str, *objects) -> None:
 def placeholder(obj) -> str:
     """The qualified name of the function (of `obj`, or a method `obj` defines) whose code still
     raises the exercise's placeholder `NotImplementedError`, or "" if there is none."""
-    from autograder.harness.execution import STUB_LINE
+    from autograder.harness.student_errors import STUB_LINE
 
     functions = [obj] if inspect.isroutine(obj) else _methods(obj)
     for function in functions:

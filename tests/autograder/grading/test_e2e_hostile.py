@@ -1,6 +1,6 @@
 """Hostile submissions of lesson 02, graded with `cnn-course grade` as an instructor would.
 
-Honest students are graded first; then every cheat and attack of `autograder.grading.hostile`
+Honest students are graded first; then every cheat and attack of lesson 02's `attacks.py`
 (and a notebook that sleeps past the notebook time limit). Each cheat must score what its
 notebook scores without the cheat lines (0), each attack what its recipe says; the course
 directory, the honest students' files and grades, and the installed packages must be byte for

@@ -353,7 +353,8 @@ def test_workflow_checks_pass_on_fresh_cases(seed):
 
 def test_a_head_that_learns_nothing_fails_the_accuracy_threshold():
     def train_head(model, x, y, epochs=10, batch_size=16, learning_rate=1e-2):
-        model.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy")
+        optimizer = keras.optimizers.Adam(learning_rate)
+        model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
         return model.fit(x, np.roll(y, 1), epochs=epochs, batch_size=batch_size, verbose=0)
 
     with pytest.raises(CheckFailed, match="scores"):
