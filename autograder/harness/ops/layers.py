@@ -7,7 +7,6 @@ __all__ = [
     "weights",
     "weight_values",
     "assign",
-    "build_layer",
     "symbolic_output",
     "signature",
     "config_roundtrip",
@@ -66,22 +65,16 @@ def assign(layer, values: dict) -> None:
         found[name].assign(np.asarray(array))
 
 
-def build_layer(target, args=(), kwargs=None, input_shape=None, values=None):
-    """A layer from a class (constructed with args/kwargs) or a layer, built for
-    `input_shape` when given, with `values` copied into its weights."""
-    layer = target(*args, **(kwargs or {})) if inspect.isclass(target) else target
-    if input_shape is not None and not layer.built:
-        layer.build(tuple(input_shape))
-    if values:
-        assign(layer, values)
-    return layer
+def _instance(target, args=(), kwargs=None):
+    """`target` itself if it is a layer, else a new one of the class from args/kwargs."""
+    return target(*args, **(kwargs or {})) if inspect.isclass(target) else target
 
 
 def symbolic_output(target, input_shape, args=(), kwargs=None):
     """The layer (or a new one of the class) called on `keras.Input(input_shape[1:])`."""
     import keras
 
-    layer = build_layer(target, args, kwargs)
+    layer = _instance(target, args, kwargs)
     return layer(keras.Input(tuple(input_shape[1:]), batch_size=input_shape[0]))
 
 
@@ -145,7 +138,7 @@ def spec_layer(entry):
         _, name, args, kwargs = entry
         return getattr(keras.layers, name)(*args, **kwargs)
     target, args, kwargs = entry
-    return build_layer(target, args, kwargs)
+    return _instance(target, args, kwargs)
 
 
 def build_model(spec, input_shape):
@@ -221,7 +214,6 @@ OPERATIONS = (
     weights,
     weight_values,
     assign,
-    build_layer,
     symbolic_output,
     signature,
     config_roundtrip,
