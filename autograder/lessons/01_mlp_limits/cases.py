@@ -15,6 +15,7 @@ from ...compare import Tolerance
 from ...contract import describe_call
 from ...harness import cases
 from ...judge import Case
+from ...keras_layers import layer_case
 from ...twin import LayerCase
 
 # --- parameter counts: (arguments, keyword arguments, exact count) --------------------------------
@@ -136,16 +137,6 @@ CONV1D_TOL = Tolerance(
 )
 
 
-def kind(hidden: bool) -> str:
-    return "hidden" if hidden else "public"
-
-
-def pick(table: dict, hidden: bool, draw) -> list:
-    """The stored rows of a public or hidden check; when grading, a hidden check adds
-    EXTRA_HIDDEN rows made by `draw(generator)`."""
-    return cases.pick(table[kind(hidden)], draw, EXTRA_HIDDEN if hidden else 0)
-
-
 # --- parameter counts --------------------------------------------------------------------------
 
 
@@ -234,7 +225,8 @@ def _counts(what, table, redraw, draw, oracle):
     """The cases of the check of `what`: its arguments, the exact count, the call as text."""
 
     def provide(hidden: bool) -> list[Case]:
-        rows = count_cases(table[kind(hidden)], redraw, draw, oracle, hidden)
+        stored = table["hidden" if hidden else "public"]
+        rows = count_cases(stored, redraw, draw, oracle, hidden)
         return [Case(args, n, describe_call(what, args, kw), kwargs=kw) for args, kw, n in rows]
 
     return provide
@@ -273,22 +265,22 @@ def dense_case(input_shape, units, use_bias, activation, seed) -> LayerCase:
     """A Dense case: its constructor's arguments, inputs and weights (no bias without one). On
     inputs of rank > 2, code that raises is told that Dense works on inputs of any rank."""
     x, kernel, bias = random_dense(input_shape, units, seed)
-    kwargs = {"use_bias": use_bias, "activation": activation}
-    return LayerCase(
-        args=(units,),
-        expected=None,
-        text=f"{describe_call('Dense', (units,), kwargs)} on inputs {input_shape}",
-        shape_hint=ANY_RANK_HINT,
+    return layer_case(
+        "Dense",
+        (units,),
+        {"use_bias": use_bias, "activation": activation},
+        x,
+        {"kernel": kernel, "bias": bias if use_bias else None},
+        ANY_RANK_HINT,
         error_hint=ANY_RANK_HINT if len(input_shape) > 2 else "",
-        layer_kwargs=kwargs,
-        inputs=x,
-        weights={"kernel": kernel, "bias": bias} if use_bias else {"kernel": kernel},
     )
 
 
 def dense(hidden: bool) -> list[LayerCase]:
     """The stored Dense cases, with fresh values (and more shapes when hidden) when grading."""
-    return [dense_case(*row) for row in pick(DENSE_CASES, hidden, _draw_dense_case)]
+    return [
+        dense_case(*row) for row in cases.rows(DENSE_CASES, hidden, _draw_dense_case, EXTRA_HIDDEN)
+    ]
 
 
 # --- conv1d_matrix -----------------------------------------------------------------------------
@@ -356,7 +348,7 @@ def conv1d_matrix(hidden: bool) -> list[Case]:
     """Cases of T @ x: a random kernel, n and padding, 4 random signals x, and their
     cross-correlation with the kernel."""
     found = []
-    for k, n, padding, seed in pick(CONV1D_CASES, hidden, _draw_conv1d_case):
+    for k, n, padding, seed in cases.rows(CONV1D_CASES, hidden, _draw_conv1d_case, EXTRA_HIDDEN):
         rng = np.random.default_rng(cases.seed(500 + seed))
         kernel, signals = rng.normal(size=k), rng.normal(size=(n, 4))
         n_out, start = layout(k, n, padding)

@@ -96,14 +96,15 @@ class _Counts(Compare):
             )
 
 
-def _counts(what, probes, variants, hint, passed):
-    """The check of the counting function `what`, diagnosed on the catalogue's probes (each
-    asks with one use_bias)."""
+def _counts(what, hint, passed):
+    """The check of the counting function `what`, diagnosed on the catalogue's `{what}_probes`
+    (each asks with one use_bias) and `{WHAT}_VARIANTS`."""
 
     def on_probe(fn, probe):
         args = [v for k, v in probe.items() if k != "use_bias"]
         return run(what, fn, *args, use_bias=probe["use_bias"], forbidden=COUNTING)
 
+    variants = getattr(catalogue, f"{what.upper()}_VARIANTS")
     return _Counts(
         what,
         getattr(cases, what),
@@ -111,29 +112,23 @@ def _counts(what, probes, variants, hint, passed):
         COUNTING,
         "{call} returned {got:,}; expected {expected:,}.",
         passed,
-        Diagnosis(probes, variants, on_probe),
+        Diagnosis(getattr(catalogue, f"{what}_probes"), variants, on_probe),
         hint,
     )
 
 
 check_dense_params = _counts(
     "dense_params",
-    catalogue.dense_params_probes,
-    catalogue.DENSE_PARAMS_VARIANTS,
     "a Dense layer has one weight per (input, unit) pair and, with use_bias, one bias per unit",
     "dense_params gives the exact count on {count} layers",
 )
 check_mlp_params = _counts(
     "mlp_params",
-    catalogue.mlp_params_probes,
-    catalogue.MLP_PARAMS_VARIANTS,
     "Flatten gives H * W * C inputs; then add dense_params of each consecutive pair of sizes",
     "mlp_params gives the exact count on {count} networks",
 )
 check_conv2d_params = _counts(
     "conv2d_params",
-    catalogue.conv2d_params_probes,
-    catalogue.CONV2D_PARAMS_VARIANTS,
     "each filter holds kh * kw * channels weights and, with use_bias, one bias",
     "conv2d_params gives the exact count on {count} layers",
 )
@@ -148,15 +143,10 @@ DENSE_TWIN = Twin(
 
 
 def _dense_on_probe(Dense, probe):
-    layer = DENSE_TWIN.student(
-        Dense,
-        (probe["kernel"].shape[1],),
-        {"use_bias": True, "activation": probe["activation"]},
-        probe["x"].shape,
-        {"kernel": probe["kernel"], "bias": probe["bias"]},
-        forbidden=DENSE,
-    )
-    return run("Dense", layer, probe["x"], forbidden=DENSE)
+    values = {"kernel": probe["kernel"], "bias": probe["bias"]}
+    kwargs = {"use_bias": True, "activation": probe["activation"]}
+    units = (probe["kernel"].shape[1],)
+    return DENSE_TWIN.output(Dense, units, kwargs, probe["x"], values, forbidden=DENSE)
 
 
 DENSE_DIAGNOSIS = Diagnosis(catalogue.dense_probes, catalogue.DENSE_VARIANTS, _dense_on_probe)
@@ -182,17 +172,9 @@ def _check_bias_is_none(Dense):
 check_dense_contract = Contract(
     "Dense",
     "Dense",
-    (
-        "units",
-        "activation",
-        "use_bias",
-        "kernel_initializer",
-        "bias_initializer",
-        "kernel_regularizer",
-        "bias_regularizer",
-        "activity_regularizer",
-        "kernel_constraint",
-        "bias_constraint",
+    tuple(
+        "units activation use_bias kernel_initializer bias_initializer kernel_regularizer "
+        "bias_regularizer activity_regularizer kernel_constraint bias_constraint".split()
     ),
     DENSE,
     builds=(
@@ -224,12 +206,11 @@ def check_dense_trains(Dense):
     case = cases.dense_case((4, 6, 5), 3, True, "tanh", 21)
     built = (case.args, case.layer_kwargs, case.inputs.shape, case.weights)
     ours = DENSE_TWIN.student(Dense, *built, forbidden=DENSE)
-    target = np.random.default_rng(drawn.seed(22)).normal(size=(4, 6, 3)).astype("float32")
     check_gradients(
         ours,
         DENSE_TWIN.reference(*built),
         case.inputs,
-        target,
+        drawn.normal((4, 6, 3), 22),
         cases.GRADIENT_TOL,
         "mean squared error of a tanh Dense(3) on inputs (4, 6, 5)",
         name="Dense",
@@ -238,8 +219,7 @@ def check_dense_trains(Dense):
         feedback=GradientFeedback(diagnose_missing=True),
     )
 
-    rng = np.random.default_rng(drawn.seed(23))
-    inputs = rng.normal(size=(128, 8)).astype("float32")
+    inputs = drawn.normal((128, 8), 23)
     labels = (inputs[:, 0] * inputs[:, 1] > 0).astype("float32")
     spec = [(Dense, (16,), {"activation": "relu"}), (Dense, (1,), {"activation": "sigmoid"})]
     losses = fit_losses(

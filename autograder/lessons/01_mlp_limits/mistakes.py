@@ -144,10 +144,7 @@ def dense_probes():
     x = rng.normal(size=(3, 5)).astype("float32")
     kernel = rng.normal(size=(5, 4)).astype("float32")
     bias = np.array([1.5, -2.0, 0.5, 3.0], dtype="float32")
-    return [
-        {"x": x, "kernel": kernel, "bias": bias, "activation": None},
-        {"x": x, "kernel": kernel, "bias": bias, "activation": "sigmoid"},
-    ]
+    return [{"x": x, "kernel": kernel, "bias": bias, "activation": a} for a in (None, "sigmoid")]
 
 
 def _dense(bias_inside=True, with_bias=True):

@@ -8,12 +8,12 @@ Conv2D is compared with Keras live.
 
 import numpy as np
 
-from ... import references
 from ...compare import Tolerance
-from ...contract import describe_call
 from ...harness import cases
 from ...judge import Case
+from ...keras_layers import layer_case, pair
 from ...twin import LayerCase
+from . import mistakes as catalogue
 
 ASSIGNMENT = "02_convolution"
 
@@ -107,15 +107,6 @@ def expected_cross_correlation(x, kernel) -> np.ndarray:
     return correlate2d(np.asarray(x, float), np.asarray(kernel, float), mode="valid")
 
 
-def expected_patches(x, kernel_size) -> np.ndarray:
-    """im2col of `x` with patch entries in (m, n, c) order, from NumPy's sliding windows."""
-    kh, kw = kernel_size
-    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
-    b, out_h, out_w, c = windows.shape[:4]
-    # windows: (b, out_h, out_w, c, kh, kw) -> (b, out_h, out_w, kh, kw, c)
-    return windows.transpose(0, 1, 2, 4, 5, 3).reshape(b, out_h, out_w, kh * kw * c)
-
-
 # --- the worked example ------------------------------------------------------------------------
 
 
@@ -146,32 +137,25 @@ def _cross_correlate_case(x, kernel, expected) -> Case:
     )
 
 
+def _draw_image_and_kernel(rng):
+    """A fresh (image shape, kernel shape) for grading."""
+    x_shape = tuple(int(n) for n in rng.integers(2, 17, size=2))
+    return x_shape, tuple(int(rng.integers(1, n + 1)) for n in x_shape)
+
+
 def cross_correlate2d(hidden: bool) -> list[Case]:
     """The stored cases; fresh ones (more shapes when hidden) when grading."""
-    table = CROSS_CORRELATE_CASES[kind(hidden)]
-    if not cases.drawing():
-        data = references.load(ASSIGNMENT)
-        found = []
-        for index in range(len(table)):
-            prefix = f"cross_correlate2d/{kind(hidden)}/{index}"
-            found.append(
-                _cross_correlate_case(*(data[f"{prefix}/{k}"] for k in ("x", "kernel", "out")))
-            )
-        return found
-    rng = cases.generator()
-    shapes = [(x_shape, k_shape) for x_shape, k_shape, _ in table]
-    for _ in range(EXTRA_HIDDEN if hidden else 0):
-        x_shape = tuple(int(n) for n in rng.integers(2, 17, size=2))
-        shapes.append((x_shape, tuple(int(rng.integers(1, n + 1)) for n in x_shape)))
-    found = []
-    for x_shape, k_shape in shapes:
-        x, kernel = rng.normal(size=x_shape), rng.normal(size=k_shape)
-        found.append(_cross_correlate_case(x, kernel, expected_cross_correlation(x, kernel)))
-    return found
-
-
-def cross_correlate2d_count(hidden: bool) -> int:
-    return len(CROSS_CORRELATE_CASES[kind(hidden)])
+    return [
+        _cross_correlate_case(x, kernel, expected)
+        for _, (x, kernel), expected in cases.stored_or_fresh(
+            ASSIGNMENT,
+            f"cross_correlate2d/{kind(hidden)}",
+            cases.rows(CROSS_CORRELATE_CASES, hidden, _draw_image_and_kernel, EXTRA_HIDDEN),
+            ("x", "kernel"),
+            lambda rng, row: (rng.normal(size=row[0]), rng.normal(size=row[1])),
+            lambda row, x, kernel: expected_cross_correlation(x, kernel),
+        )
+    ]
 
 
 # --- im2col ------------------------------------------------------------------------------------
@@ -186,32 +170,31 @@ def _im2col_case(x, size, expected) -> Case:
     return Case((x.copy(), size), expected, f"input {x.shape}, kernel_size {size}", formula)
 
 
+def _draw_im2col_case(rng):
+    """A fresh (input shape, kernel size) for grading."""
+    height, width = (int(n) for n in rng.integers(2, 10, size=2))
+    x_shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 5)))
+    return x_shape, (int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1)))
+
+
 def im2col(hidden: bool) -> list[Case]:
     """The stored cases; fresh ones (more shapes when hidden) when grading."""
-    table = IM2COL_CASES[kind(hidden)]
-    if not cases.drawing():
-        data = references.load(ASSIGNMENT)
-        found = []
-        for index, (_, size, _) in enumerate(table):
-            prefix = f"im2col/{kind(hidden)}/{index}"
-            found.append(_im2col_case(data[f"{prefix}/x"], size, data[f"{prefix}/out"]))
-        return found
-    rng = cases.generator()
-    shapes = [(x_shape, size) for x_shape, size, _ in table]
-    for _ in range(EXTRA_HIDDEN if hidden else 0):
-        height, width = (int(n) for n in rng.integers(2, 10, size=2))
-        x_shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 5)))
-        size = (int(rng.integers(1, height + 1)), int(rng.integers(1, width + 1)))
-        shapes.append((x_shape, size))
-    found = []
-    for x_shape, size in shapes:
-        x = rng.normal(size=x_shape).astype("float32")
-        found.append(_im2col_case(x, size, expected_patches(x, size)))
-    return found
+    return [
+        _im2col_case(x, row[1], expected)
+        for row, (x,), expected in cases.stored_or_fresh(
+            ASSIGNMENT,
+            f"im2col/{kind(hidden)}",
+            cases.rows(IM2COL_CASES, hidden, _draw_im2col_case, EXTRA_HIDDEN),
+            ("x",),
+            lambda rng, row: (rng.normal(size=row[0]).astype("float32"),),
+            lambda row, x: catalogue.patches(x, row[1]).astype(x.dtype),  # NumPy's windows
+        )
+    ]
 
 
-def im2col_count(hidden: bool) -> int:
-    return len(IM2COL_CASES[kind(hidden)])
+def stored_count(table: dict):
+    """The number of stored cases of a public or hidden check (its OK line's count)."""
+    return lambda hidden: len(table[kind(hidden)])
 
 
 # --- Conv2D ------------------------------------------------------------------------------------
@@ -220,9 +203,9 @@ def im2col_count(hidden: bool) -> int:
 def random_conv(input_shape, filters, kernel_size, seed):
     """(inputs, kernel, bias) of a case, drawn from `seed` (a fresh seed when grading)."""
     rng = np.random.default_rng(cases.seed(seed))
-    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
     x = rng.normal(size=input_shape).astype("float32")
-    kernel = rng.normal(scale=0.5, size=(kh, kw, input_shape[-1], filters)).astype("float32")
+    kernel = rng.normal(scale=0.5, size=(*pair(kernel_size), input_shape[-1], filters))
+    kernel = kernel.astype("float32")
     bias = rng.normal(size=(filters,)).astype("float32")
     return x, kernel, bias
 
@@ -239,24 +222,19 @@ def _draw_conv2d_case(rng):
 def conv_layer_case(input_shape, filters, size, use_bias, activation, seed) -> LayerCase:
     """A Conv2D case: its constructor's arguments, inputs and weights (no bias without one)."""
     x, kernel, bias = random_conv(input_shape, filters, size, seed)
-    kwargs = {"use_bias": use_bias, "activation": activation}
-    kh, kw = (size, size) if isinstance(size, int) else size
-    b, h, w = input_shape[:3]
-    return LayerCase(
-        args=(filters, size),
-        expected=None,
-        text=f"{describe_call('Conv2D', (filters, size), kwargs)} on inputs {input_shape}",
-        shape_hint=(
-            f"output shape = (batch, H - kh + 1, W - kw + 1, filters) = "
-            f"({b}, {h - kh + 1}, {w - kw + 1}, {filters})"
-        ),
-        layer_kwargs=kwargs,
-        inputs=x,
-        weights={"kernel": kernel, "bias": bias} if use_bias else {"kernel": kernel},
+    (kh, kw), (b, h, w) = pair(size), input_shape[:3]
+    return layer_case(
+        "Conv2D",
+        (filters, size),
+        {"use_bias": use_bias, "activation": activation},
+        x,
+        {"kernel": kernel, "bias": bias if use_bias else None},
+        "output shape = (batch, H - kh + 1, W - kw + 1, filters) = "
+        f"({b}, {h - kh + 1}, {w - kw + 1}, {filters})",
     )
 
 
 def conv2d(hidden: bool) -> list[LayerCase]:
     """The stored Conv2D cases, with fresh values (and more shapes when hidden) when grading."""
-    rows = cases.pick(CONV2D_CASES[kind(hidden)], _draw_conv2d_case, EXTRA_HIDDEN if hidden else 0)
+    rows = cases.rows(CONV2D_CASES, hidden, _draw_conv2d_case, EXTRA_HIDDEN)
     return [conv_layer_case(*row) for row in rows]

@@ -6,8 +6,10 @@ names a mistake in `mistakes.py`. A failing check raises `CheckFailed` with feed
 lesson's terms; a passing one prints one OK line.
 """
 
-import numpy as np
+from dataclasses import replace
+from functools import partial
 
+from ... import keras_layers
 from ...builtin_ops import CONVOLUTION_OPS
 from ...contract import Build, Contract, WeightArguments
 from ...diagnosis import Diagnosis
@@ -17,7 +19,7 @@ from ...harness import cases as drawn
 from ...judge import Compare
 from ...student import run
 from ...training import check_gradients, fit_losses, require_learning
-from ...twin import Twin, matches_keras
+from ...twin import matches_keras
 from . import cases
 from . import mistakes as catalogue
 from .cases import reference_outputs  # noqa: F401  (`cnn-course references` reads it here)
@@ -30,30 +32,18 @@ CONVOLUTION = ForbiddenOps(
     "(loops, np.einsum, or im2col followed by one matmul)",
 )
 
-KERNEL_FORMULA = "(kh, kw, input channels, filters)"
-CONV2D = Twin(
-    "Conv2D",
-    how={"kernel": KERNEL_FORMULA, "bias": "(filters,)"},
-    shape_mistake=lambda input_shape: (
-        lambda key, found, expected: (
-            catalogue.kernel_shape_mistake(found, expected, input_shape)
-            if key == "kernel"
-            else None
-        )
+CONV2D = replace(
+    keras_layers.CONV2D,
+    shape_mistake=lambda input_shape: partial(
+        catalogue.kernel_shape_mistake, input_shape=input_shape
     ),
 )
 
 
 def _conv2d_on_probe(Conv2D, probe):
-    layer = CONV2D.student(
-        Conv2D,
-        (4, 3),
-        {"use_bias": True, "activation": None},
-        probe["x"].shape,
-        {"kernel": probe["kernel"], "bias": probe["bias"]},
-        forbidden=CONVOLUTION,
-    )
-    return run("Conv2D", layer, probe["x"], forbidden=CONVOLUTION)
+    values = {"kernel": probe["kernel"], "bias": probe["bias"]}
+    kwargs = {"use_bias": True, "activation": None}
+    return CONV2D.output(Conv2D, (4, 3), kwargs, probe["x"], values, forbidden=CONVOLUTION)
 
 
 CROSS_CORRELATE2D_DIAGNOSIS = Diagnosis(
@@ -70,7 +60,8 @@ CONV2D_DIAGNOSIS = Diagnosis(catalogue.conv2d_probes, catalogue.CONV2D_VARIANTS,
 
 # --- cross_correlate2d and im2col -----------------------------------------------------------
 
-_hand_example = Compare(
+# The lecture's 4x4 image with its 2x2 kernel gives [[7, -2, 5], [4, 1, 3], [-2, 4, 6]].
+check_hand_example = Compare(
     "cross_correlate2d",
     cases.hand_example,
     cases.HAND_TOL,
@@ -80,13 +71,6 @@ _hand_example = Compare(
     diagnosis=CROSS_CORRELATE2D_DIAGNOSIS,
     hint="top-left output: 0*(-1) + 3*1 + 2*2 + 0*1 = 7",
 )
-
-
-def check_hand_example(cross_correlate2d):
-    """The lecture's 4x4 image with its 2x2 kernel gives [[7, -2, 5], [4, 1, 3], [-2, 4, 6]]."""
-    _hand_example(cross_correlate2d)
-
-
 check_cross_correlate2d = Compare(
     "cross_correlate2d",
     cases.cross_correlate2d,
@@ -95,7 +79,7 @@ check_cross_correlate2d = Compare(
     headline="cross_correlate2d gives the wrong output.",
     passed="cross_correlate2d matches the reference on {count} cases",
     diagnosis=CROSS_CORRELATE2D_DIAGNOSIS,
-    count=cases.cross_correlate2d_count,
+    count=cases.stored_count(cases.CROSS_CORRELATE_CASES),
 )
 check_im2col = Compare(
     "im2col",
@@ -105,7 +89,7 @@ check_im2col = Compare(
     headline="im2col gives the wrong patches.",
     passed="im2col matches the reference on {count} cases",
     diagnosis=IM2COL_DIAGNOSIS,
-    count=cases.im2col_count,
+    count=cases.stored_count(cases.IM2COL_CASES),
 )
 
 # --- Conv2D -----------------------------------------------------------------------------------
@@ -113,18 +97,7 @@ check_im2col = Compare(
 check_conv2d_contract = Contract(
     "Conv2D",
     "Conv2D",
-    (
-        "filters",
-        "kernel_size",
-        "strides",
-        "padding",
-        "data_format",
-        "dilation_rate",
-        "activation",
-        "use_bias",
-        "kernel_initializer",
-        "bias_initializer",
-    ),
+    keras_layers.CONV2D_ARGUMENTS,
     CONVOLUTION,
     builds=(
         Build(
@@ -158,25 +131,19 @@ check_conv2d_matches_keras = matches_keras(
 def check_conv2d_trains(Conv2D):
     """Gradients equal Keras's, and a model built on the layer learns (its loss goes down)."""
     case = cases.conv_layer_case((4, 8, 7, 2), 3, (3, 2), True, "tanh", 21)
-    kwargs = {"use_bias": True, "activation": "tanh"}
-    ours = CONV2D.student(
-        Conv2D, case.args, kwargs, case.inputs.shape, case.weights, forbidden=CONVOLUTION
-    )
-    theirs = CONV2D.reference(case.args, kwargs, case.inputs.shape, case.weights)
-    target = np.random.default_rng(drawn.seed(22)).normal(size=(4, 6, 6, 3)).astype("float32")
+    built = (case.args, case.layer_kwargs, case.inputs.shape, case.weights)
     check_gradients(
-        ours,
-        theirs,
+        CONV2D.student(Conv2D, *built, forbidden=CONVOLUTION),
+        CONV2D.reference(*built),
         case.inputs,
-        target,
+        drawn.normal((4, 6, 6, 3), 22),
         cases.GRADIENT_TOL,
         "mean squared error of a tanh Conv2D(3, (3, 2)) on inputs (4, 8, 7, 2)",
         name="Conv2D",
         forbidden=CONVOLUTION,
     )
 
-    rng = np.random.default_rng(drawn.seed(23))
-    inputs = rng.normal(size=(64, 8, 8, 1)).astype("float32")
+    inputs = drawn.normal((64, 8, 8, 1), 23)
     labels = (inputs[:, 2:6, 2:6, 0].mean(axis=(1, 2)) > 0).astype("float32")
     spec = [
         (Conv2D, (4, 3), {"activation": "relu"}),

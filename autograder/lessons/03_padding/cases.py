@@ -10,9 +10,9 @@ for the padding amounts (`mistakes.amounts`, confirmed against Keras by the test
 import numpy as np
 
 from ...compare import Tolerance
-from ...contract import describe_call
 from ...harness import cases
 from ...judge import Case
+from ...keras_layers import layer_case, pair
 from ...twin import LayerCase
 from . import mistakes as catalogue
 
@@ -94,10 +94,6 @@ CONV2D_TOL = Tolerance(
 GRADIENT_TOL = Tolerance(1e-3, 1e-3, "float32 gradients summed over batch and positions")
 
 expected_amounts = catalogue.amounts  # TensorFlow's rule, the oracle of fresh cases
-
-
-def pair(size) -> tuple:
-    return (size, size) if isinstance(size, int) else tuple(size)
 
 
 def random_conv(input_shape, filters, size, seed):
@@ -182,16 +178,17 @@ def conv_case(input_shape, filters, size, kwargs, seed, oracle=None) -> LayerCas
     bias = bias if kwargs["use_bias"] else None
     (kh, kw), (b, h, w, _), mode = pair(size), input_shape, kwargs["padding"]
     (top, bottom), (left, right) = expected_amounts(kh, mode), expected_amounts(kw, mode)
-    return LayerCase(
+    return layer_case(
+        "Conv2D",
         (filters, size),
-        oracle(x, kernel, bias) if oracle else None,
-        f"{describe_call('Conv2D', (filters, size), kwargs)} on inputs {input_shape}",
+        kwargs,
+        x,
+        {"kernel": kernel, "bias": bias},
         "output shape = (batch, top + H + bottom - kh + 1, left + W + right - kw + 1, filters) "
         f"= ({b}, {top} + {h} + {bottom} - {kh} + 1, {left} + {w} + {right} - {kw} + 1, "
         f"{filters})",
+        expected=oracle(x, kernel, bias) if oracle else None,
         layer_kwargs={**kwargs, "activation": kwargs.get("activation")},
-        inputs=x,
-        weights={"kernel": kernel} if bias is None else {"kernel": kernel, "bias": bias},
     )
 
 

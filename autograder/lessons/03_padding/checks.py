@@ -18,6 +18,7 @@ from ...feedback import CheckFailed, fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import pair_of_ints, returns
+from ...keras_layers import CONV2D, CONV2D_ARGUMENTS
 from ...student import run
 from ...training import GradientFeedback
 from ...twin import Twin, matches_keras
@@ -37,7 +38,6 @@ CONVOLUTION_OR_PADDING = ForbiddenOps(
 )
 
 ZERO_PADDING = Twin("ZeroPadding2D")
-CONV2D = Twin("Conv2D", how={"kernel": "(kh, kw, input channels, filters)", "bias": "(filters,)"})
 
 
 def _padded_probe(cls, p):
@@ -126,10 +126,7 @@ check_padding_amounts = returns(
 check_conv2d_contract = Contract(
     "Conv2D",
     "Conv2D",
-    tuple(
-        "filters kernel_size strides padding data_format dilation_rate activation use_bias "
-        "kernel_initializer bias_initializer".split()
-    ),
+    CONV2D_ARGUMENTS,
     CONVOLUTION_OR_PADDING,
     builds=(
         Build(

@@ -9,6 +9,7 @@ near the border (so that ones or repeated edges differ from zeros).
 import numpy as np
 
 from ...diagnosis import Mistake, Variant, same_as
+from ...keras_layers import pair
 from ...oracles import correlate
 
 SYMMETRIC_SAME = Mistake(
@@ -60,15 +61,7 @@ PADDING_ARGUMENT_MISREAD = Mistake(
     "it as ((top, bottom), (left, right)), as Keras does.",
 )
 
-CATALOGUE = (
-    SYMMETRIC_SAME,
-    TOP_LEFT_HEAVY,
-    FULL_SAME_CONFUSED,
-    PADDING_IGNORED,
-    PAD_NOT_ZERO,
-    BATCH_OR_CHANNELS_PADDED,
-    PADDING_ARGUMENT_MISREAD,
-)
+CATALOGUE = tuple(m for m in tuple(globals().values()) if isinstance(m, Mistake))
 
 MODES = ("valid", "same", "full")
 
@@ -126,8 +119,7 @@ PADDING_AMOUNTS_VARIANTS = tuple(
 
 def keras_pairs(padding):
     """Keras's reading of `padding`: ((top, bottom), (left, right))."""
-    pairs = (padding, padding) if isinstance(padding, int) else padding
-    return tuple((p, p) if isinstance(p, int) else tuple(p) for p in pairs)
+    return tuple(pair(side) for side in pair(padding))
 
 
 def misreadings(padding):

@@ -16,6 +16,7 @@ from autograder.checks import convolution as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from solutions.convolution import Conv2D as ReferenceConv2D
+from tests.autograder.lessons.conv_styles import einsum_offsets, tensordot_positions
 
 cases = lessons.module("02_convolution", "cases")
 
@@ -85,35 +86,14 @@ class EinsumConv2D(ReferenceConv2D):
     """Sum over kernel offsets of an einsum on shifted slices."""
 
     def call(self, inputs):
-        kh, kw = self.kernel_size
-        oh, ow = inputs.shape[1] - kh + 1, inputs.shape[2] - kw + 1
-        out = 0
-        for m in range(kh):
-            for n in range(kw):
-                window = inputs[:, m : m + oh, n : n + ow, :]
-                out = out + ops.einsum("bhwc,cf->bhwf", window, self.kernel[m, n])
-        if self.use_bias:
-            out = out + self.bias
-        return self.activation(out)
+        return einsum_offsets(self, inputs)
 
 
 class PositionLoopConv2D(ReferenceConv2D):
     """One tensordot per output position, stacked back into a grid."""
 
     def call(self, inputs):
-        kh, kw = self.kernel_size
-        oh, ow = inputs.shape[1] - kh + 1, inputs.shape[2] - kw + 1
-        rows = []
-        for i in range(oh):
-            row = [
-                ops.tensordot(inputs[:, i : i + kh, j : j + kw, :], self.kernel, axes=3)
-                for j in range(ow)
-            ]
-            rows.append(ops.stack(row, axis=1))
-        out = ops.stack(rows, axis=1)
-        if self.use_bias:
-            out = out + self.bias
-        return self.activation(out)
+        return tensordot_positions(self, inputs)
 
 
 class NumpyConv2D(ReferenceConv2D):

@@ -19,6 +19,7 @@ from autograder.guard import forbid
 from autograder.harness import cases as harness_cases
 from solutions.padding import Conv2D as ReferenceConv2D
 from solutions.padding import ZeroPadding2D as ReferenceZeroPadding2D
+from tests.autograder.lessons.conv_styles import einsum_offsets, tensordot_positions
 
 cases = lessons.module("03_padding", "cases")
 
@@ -125,17 +126,7 @@ class EinsumConv2D(ReferenceConv2D):
         pads = {"valid": ((0, 0), (0, 0)), "same": (same_pads(kh), same_pads(kw))}
         pads["full"] = ((kh - 1, kh - 1), (kw - 1, kw - 1))
         (top, bottom), (left, right) = pads[self.padding]
-        x = EinsumZeroPadding2D(((top, bottom), (left, right)))(inputs)
-        oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-        out = 0
-        for m in range(kh):
-            for n in range(kw):
-                out = out + ops.einsum(
-                    "bhwc,cf->bhwf", x[:, m : m + oh, n : n + ow, :], self.kernel[m, n]
-                )
-        if self.use_bias:
-            out = out + self.bias
-        return self.activation(out)
+        return einsum_offsets(self, EinsumZeroPadding2D(((top, bottom), (left, right)))(inputs))
 
     def compute_output_shape(self, input_shape):
         b, h, w, _ = input_shape
@@ -152,19 +143,7 @@ class PositionLoopConv2D(ReferenceConv2D):
     def call(self, inputs):
         kh, kw = self.kernel_size
         pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
-        x = ReferenceZeroPadding2D(pads)(inputs)
-        oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-        rows = []
-        for i in range(oh):
-            row = [
-                ops.tensordot(x[:, i : i + kh, j : j + kw, :], self.kernel, axes=3)
-                for j in range(ow)
-            ]
-            rows.append(ops.stack(row, axis=1))
-        out = ops.stack(rows, axis=1)
-        if self.use_bias:
-            out = out + self.bias
-        return self.activation(out)
+        return tensordot_positions(self, ReferenceZeroPadding2D(pads)(inputs))
 
 
 for cls in (EinsumConv2D, PositionLoopConv2D):
@@ -238,7 +217,7 @@ def test_numpy_padding_gets_the_numbers_but_cuts_the_gradient():
             kh, kw = self.kernel_size
             pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
             x = NumpyZeroPadding2D(pads)(inputs)
-            return _valid(self, x)
+            return einsum_offsets(self, x)
 
     NumpyPaddedConv2D.__name__ = "Conv2D"
     checks.check_conv2d_matches_keras(NumpyPaddedConv2D)
@@ -251,24 +230,12 @@ def test_slice_update_padding_is_told_it_has_no_gradient_on_tensorflow():
         def call(self, inputs):
             kh, kw = self.kernel_size
             pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
-            return _valid(self, SliceUpdateZeroPadding2D(pads)(inputs))
+            return einsum_offsets(self, SliceUpdateZeroPadding2D(pads)(inputs))
 
     SliceUpdateConv2D.__name__ = "Conv2D"
     checks.check_conv2d_matches_keras(SliceUpdateConv2D)
     with pytest.raises(CheckFailed, match="slice_update"):
         checks.check_conv2d_trains(SliceUpdateConv2D)
-
-
-def _valid(layer, x):
-    kh, kw = layer.kernel_size
-    oh, ow = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-    out = 0
-    for m in range(kh):
-        for n in range(kw):
-            out = out + ops.einsum(
-                "bhwc,cf->bhwf", x[:, m : m + oh, n : n + ow], layer.kernel[m, n]
-            )
-    return layer.activation(out + layer.bias if layer.use_bias else out)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -357,7 +324,7 @@ def test_built_in_padding_is_refused(pad):
             padded = pad(
                 inputs, (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
             )
-            return _valid(self, padded)
+            return einsum_offsets(self, padded)
 
     PaddedConv2D.__name__ = "Conv2D"
     with pytest.raises(CheckFailed, match="built-in convolution or padding"):
