@@ -9,6 +9,8 @@ As in lesson 03, padding is refused in forward passes only: TensorFlow different
 slice with tf.pad.
 """
 
+from functools import partial
+
 import numpy as np
 
 from ...builtin_ops import CONVOLUTION_OPS, PADDING_OPS
@@ -154,26 +156,24 @@ check_conv2d_contract = Contract(
     passed="Conv2D has Keras's arguments, weights, output shapes and config",
     describe_layer=True,
 )
-check_conv2d_strides = matches_keras(
-    "Conv2D",
-    CONV2D,
-    lambda hidden: cases.conv2d("strides", hidden),
-    cases.CONV2D_TOL,
-    FORBIDDEN,
-    CONV2D_DIAGNOSIS,
-    headline="Conv2D with strides does not match keras.layers.Conv2D with the same weights.",
-    passed="strided Conv2D matches keras.layers.Conv2D on {count} cases",
-)
-check_conv2d_dilation = matches_keras(
-    "Conv2D",
-    CONV2D,
-    lambda hidden: cases.conv2d("dilation_rate", hidden),
-    cases.CONV2D_TOL,
-    FORBIDDEN,
-    CONV2D_DIAGNOSIS,
-    headline="Conv2D with dilation does not match keras.layers.Conv2D with the same weights.",
-    passed="dilated Conv2D matches keras.layers.Conv2D on {count} cases",
-)
+
+
+def _matches_keras(argument, adjective, noun):
+    """Conv2D with `argument` ("strides" or "dilation_rate") equals Keras's on its cases."""
+    return matches_keras(
+        "Conv2D",
+        CONV2D,
+        partial(cases.conv2d, argument),
+        cases.CONV2D_TOL,
+        FORBIDDEN,
+        CONV2D_DIAGNOSIS,
+        headline=f"Conv2D with {noun} does not match keras.layers.Conv2D with the same weights.",
+        passed=f"{adjective} Conv2D matches keras.layers.Conv2D on {{count}} cases",
+    )
+
+
+check_conv2d_strides = _matches_keras("strides", "strided", "strides")
+check_conv2d_dilation = _matches_keras("dilation_rate", "dilated", "dilation")
 
 GRADIENTS = GradientFeedback(
     running="the gradient through {name}",

@@ -6,6 +6,8 @@ even input sizes with odd kernels under "same" (where TensorFlow's strided paddi
 from the stride-1 rule).
 """
 
+from functools import partial
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -101,19 +103,16 @@ def amounts(n, k, s=1, mode="valid", d=1):
     return (total // 2, total - total // 2)
 
 
-def amounts_stride_one(n, k, s=1, mode="valid", d=1):
-    """'same' padded with the stride-1 total d(k - 1), split as TensorFlow splits it."""
+def amounts_stride_one(n, k, s=1, mode="valid", d=1, half_kernel=False):
+    """'same' padded as for stride 1: the total d(k - 1), split as TensorFlow splits it, or
+    (`half_kernel`) span // 2 zeros on each side, whatever the stride."""
     if mode != "same":
         return amounts(n, k, s, mode, d)
     total = span(k, d) - 1
-    return (total // 2, total - total // 2)
+    return (span(k, d) // 2,) * 2 if half_kernel else (total // 2, total - total // 2)
 
 
-def amounts_half_kernel(n, k, s=1, mode="valid", d=1):
-    """'same' padded with span // 2 zeros on each side, whatever the stride."""
-    if mode != "same":
-        return amounts(n, k, s, mode, d)
-    return (span(k, d) // 2, span(k, d) // 2)
+amounts_half_kernel = partial(amounts_stride_one, half_kernel=True)
 
 
 # --- conv_output_size --------------------------------------------------------------------------
@@ -131,13 +130,14 @@ def conv_output_size_probes():
     return [{"calls": SIZE_CALLS}]
 
 
-def _sizes(**options):
-    return same_as(lambda p: np.array([output_size(*c, **options) for c in p["calls"]], float))
+def _answers(rule, **options):
+    """A matcher: the output lists `rule(*call, **options)` for each of the probe's calls."""
+    return same_as(lambda p: np.array([rule(*c, **options) for c in p["calls"]], float))
 
 
 CONV_OUTPUT_SIZE_VARIANTS = (
-    Variant(CEIL_NOT_FLOOR, _sizes(rounding=np.ceil)),
-    Variant(STRIDE_IGNORED, _sizes(stride=False)),
+    Variant(CEIL_NOT_FLOOR, _answers(output_size, rounding=np.ceil)),
+    Variant(STRIDE_IGNORED, _answers(output_size, stride=False)),
 )
 
 
@@ -156,13 +156,9 @@ def padding_amounts_probes():
     return [{"calls": AMOUNT_CALLS}]
 
 
-def _amount_table(rule):
-    return same_as(lambda p: np.array([rule(*c) for c in p["calls"]], float))
-
-
 PADDING_AMOUNTS_VARIANTS = (
-    Variant(SAME_PADDING_STRIDE_ONE, _amount_table(amounts_stride_one)),
-    Variant(SAME_PADDING_STRIDE_ONE, _amount_table(amounts_half_kernel)),
+    Variant(SAME_PADDING_STRIDE_ONE, _answers(amounts_stride_one)),
+    Variant(SAME_PADDING_STRIDE_ONE, _answers(amounts_half_kernel)),
 )
 
 
@@ -181,33 +177,28 @@ def patches(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
 
 def dilate_input(x, dilation_rate):
     """Zeros inserted between the pixels of x: d - 1 after each pixel but the last."""
-    dh, dw = dilation_rate
+    (dh, dw), x = dilation_rate, np.asarray(x, float)
     batch, height, width, channels = x.shape
     out = np.zeros((batch, dh * (height - 1) + 1, dw * (width - 1) + 1, channels))
     out[:, ::dh, ::dw] = x
     return out
 
 
-def patches_swapped(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
-    """The stride used as the dilation and the dilation as the stride."""
-    return patches(x, kernel_size, dilation_rate, strides)
-
-
-def patches_dilated_input(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
-    """Zeros inserted into the input, then a compact kernel."""
-    return patches(dilate_input(np.asarray(x, float), dilation_rate), kernel_size, strides)
-
-
-def patches_subsampled_input(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
-    """Every d-th input pixel kept, then a compact kernel."""
-    dh, dw = dilation_rate
-    return patches(np.asarray(x, float)[:, ::dh, ::dw], kernel_size, strides)
-
-
+# Wrong im2cols: the stride used as the dilation and the dilation as the stride; zeros
+# inserted into the input, then a compact kernel; every d-th input pixel kept, then a compact
+# kernel.
 IM2COL_WRONG = (
-    (STRIDE_AS_DILATION, patches_swapped),
-    (DILATION_ON_INPUT, patches_dilated_input),
-    (DILATION_ON_INPUT, patches_subsampled_input),
+    (STRIDE_AS_DILATION, lambda x, size, strides, dilation: patches(x, size, dilation, strides)),
+    (
+        DILATION_ON_INPUT,
+        lambda x, size, strides, dilation: patches(dilate_input(x, dilation), size, strides),
+    ),
+    (
+        DILATION_ON_INPUT,
+        lambda x, size, strides, dilation: patches(
+            x[:, :: dilation[0], :: dilation[1]], size, strides
+        ),
+    ),
 )
 
 

@@ -8,7 +8,6 @@ and the layers are compared with Keras live.
 
 import numpy as np
 
-from ... import references
 from ...compare import Tolerance
 from ...contract import describe_call
 from ...harness import cases
@@ -131,14 +130,6 @@ CONTRACT_SETUPS = (
 CONTRACT_SHAPES = ((2, 9, 8, 3), (None, 7, 10, 1), (None, None, 8, 4))
 
 
-def kind(hidden: bool) -> str:
-    return "hidden" if hidden else "public"
-
-
-def extra(hidden: bool) -> int:
-    return EXTRA_HIDDEN if hidden else 0
-
-
 def _choice(rng, options):
     return options[int(rng.integers(len(options)))]
 
@@ -209,7 +200,7 @@ def _draw_output_size(rng):
 def output_sizes(hidden: bool) -> list[tuple]:
     """The stored cases; when grading, the public ones redrawn from a wide range and, after the
     hidden grid of small cases, EXTRA_HIDDEN drawn ones, so a table of answers is worthless."""
-    table = OUTPUT_SIZE_CASES[kind(hidden)]
+    table = OUTPUT_SIZE_CASES["hidden" if hidden else "public"]
     if not cases.drawing():
         return table
     rng = cases.generator()
@@ -219,18 +210,6 @@ def output_sizes(hidden: bool) -> list[tuple]:
 
 
 # --- pool_windows ------------------------------------------------------------------------------
-
-
-def _windows_case(x, size, strides, padding, pad_value, expected) -> Case:
-    b, _, _, c = x.shape
-    _, out_h, out_w, k, _ = expected.shape
-    return Case(
-        (x.copy(), size, strides, padding, pad_value),
-        expected,
-        f"pool_windows(x, {size}, {strides}, {padding!r}, pad_value={pad_value}), x {x.shape}",
-        f"shape = (batch, out_h, out_w, kh * kw, C) = ({b}, {out_h}, {out_w}, {k}, {c})"
-        f"; {SHAPE_FORMULA}",
-    )
 
 
 def _draw_windows_case(rng):
@@ -244,21 +223,31 @@ def _draw_windows_case(rng):
     return shape, size, strides, padding, _choice(rng, (0.0, 9.0, -9.0)), 0
 
 
-def windows(hidden: bool):
+def windows(hidden: bool) -> list[Case]:
     """The stored cases and their references; when grading, fresh inputs (and, hidden,
     EXTRA_HIDDEN drawn cases) with `expected_windows`."""
-    table = WINDOWS_CASES[kind(hidden)]
-    if not cases.drawing():
-        data = references.load(ASSIGNMENT)
-        for index, (_, size, strides, padding, pad_value, _) in enumerate(table):
-            prefix = f"pool_windows/{kind(hidden)}/{index}"
-            x, out = data[f"{prefix}/x"], data[f"{prefix}/out"]
-            yield _windows_case(x, size, strides, padding, pad_value, out)
-        return
-    rng = cases.generator()
-    for shape, *args, _ in cases.pick(table, _draw_windows_case, extra(hidden)):
-        x = rng.normal(size=shape).astype("float32")
-        yield _windows_case(x, *args, expected_windows(x, *args))
+    found = []
+    for (_, *args, _), (x,), expected in cases.stored_or_fresh(
+        ASSIGNMENT,
+        f"pool_windows/{'hidden' if hidden else 'public'}",
+        cases.rows(WINDOWS_CASES, hidden, _draw_windows_case, EXTRA_HIDDEN),
+        ("x",),
+        lambda rng, row: (rng.normal(size=row[0]).astype("float32"),),
+        lambda row, x: expected_windows(x, *row[1:5]),
+    ):
+        (b, _, _, c), (_, out_h, out_w, k, _) = x.shape, expected.shape
+        size, strides, padding, pad_value = args
+        found.append(
+            Case(
+                (x.copy(), *args),
+                expected,
+                f"pool_windows(x, {size}, {strides}, {padding!r}, pad_value={pad_value}), "
+                f"x {x.shape}",
+                f"shape = (batch, out_h, out_w, kh * kw, C) = ({b}, {out_h}, {out_w}, {k}, {c})"
+                f"; {SHAPE_FORMULA}",
+            )
+        )
+    return found
 
 
 # --- MaxPooling2D and AveragePooling2D ---------------------------------------------------------
@@ -309,11 +298,6 @@ def hand_examples():
     return examples
 
 
-def pooling_input(shape, negative, seed):
-    x = np.random.default_rng(cases.seed(seed)).normal(size=shape).astype("float32")
-    return -np.abs(x) - 0.1 if negative else x
-
-
 def _draw_pooling_case(rng):
     """A fresh (input shape, pool_size, strides, padding, negative, seed) for grading, within
     the set-ups the tolerances are proven for (windows of at most 5x5)."""
@@ -334,10 +318,11 @@ def pooling(mode: str, hidden: bool) -> list[LayerCase]:
     when grading."""
     name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
     found = []
-    for row in cases.pick(POOLING_CASES[kind(hidden)], _draw_pooling_case, extra(hidden)):
-        shape, pool_size, strides, padding, negative, seed = row
+    rows = cases.rows(POOLING_CASES, hidden, _draw_pooling_case, EXTRA_HIDDEN)
+    for shape, pool_size, strides, padding, negative, seed in rows:
         kwargs = layer_kwargs(strides, padding)
-        x = pooling_input(shape, negative, seed)
+        x = cases.normal(shape, seed)
+        x = -np.abs(x) - 0.1 if negative else x
         expected = np.asarray(keras_layer(mode, pool_size, **kwargs)(x))
         (kh, kw), (sh, sw) = catalogue.pair(pool_size), catalogue.pair(strides or pool_size)
         found.append(
@@ -371,11 +356,9 @@ def global_pooling(hidden: bool) -> list[LayerCase]:
     import keras
 
     found = []
-    for shape, keepdims, seed in cases.pick(
-        GLOBAL_CASES[kind(hidden)], _draw_global_case, extra(hidden)
-    ):
+    for shape, keepdims, seed in cases.rows(GLOBAL_CASES, hidden, _draw_global_case, EXTRA_HIDDEN):
         kwargs = {"keepdims": keepdims}
-        x = np.random.default_rng(cases.seed(seed)).normal(size=shape).astype("float32")
+        x = cases.normal(shape, seed)
         expected = np.asarray(keras.layers.GlobalAveragePooling2D(**kwargs)(x))
         found.append(
             LayerCase(

@@ -1,18 +1,18 @@
-"""Checks of lesson 05 (pooling), called from the notebook's test cells: here the layers'
-(MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D); the two functions' (pool_output_size,
-pool_windows) are in `pool_functions.py` and re-exported.
+"""Checks of lesson 05 (pooling), called from the notebook's test cells: pool_output_size,
+pool_windows, MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D.
 
 Each check is declared on the shared harness (`judge.Compare`, `contract.Contract`,
 `diagnosis.Diagnosis`); the cases and their tolerances are in `cases.py`, the catalogue that
-names a mistake in `mistakes.py`, the guard in `forbidden.py`. A failing check raises
-`CheckFailed` with feedback in the lesson's terms; a passing one prints one OK line.
+names a mistake in `mistakes.py`. A built-in pooling op is refused in every check.
 """
 
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
-from ...compare import compare
+from ...builtin_ops import POOLING_OPS
+from ...compare import compare, to_numpy
 from ...contract import (
     Contract,
     build_layer,
@@ -21,8 +21,9 @@ from ...contract import (
     describe_call,
     make_layer,
 )
-from ...diagnosis import Diagnosis
+from ...diagnosis import Diagnosis, calls_table
 from ...feedback import CheckFailed, fail, passed
+from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare
 from ...student import label, run
@@ -30,8 +31,30 @@ from ...training import check_input_gradient, fit_losses, require_learning
 from . import cases
 from . import mistakes as catalogue
 from .cases import reference_outputs  # noqa: F401  (`cnn-course references` reads it here)
-from .forbidden import POOLING
-from .pool_functions import check_pool_output_size, check_pool_windows  # noqa: F401  (notebook)
+
+POOLING = ForbiddenOps(
+    "a built-in pooling op",
+    POOLING_OPS,
+    "this lesson asks you to compute it yourself from slices, ops.pad, ops.stack and "
+    "reductions such as ops.max, ops.sum and ops.mean",
+)
+
+
+def _as_int(value):
+    """The student's answer as an int, or None when it is not a single whole number."""
+    try:
+        number = to_numpy(value)
+    except Exception:
+        return None
+    if number.shape != () or not np.issubdtype(number.dtype, np.number):
+        return None
+    number = float(number)
+    return int(number) if number.is_integer() else None
+
+
+def _windows_on_probe(fn, p):
+    args = (p["pool_size"], p["strides"], p["padding"], p["pad_value"])
+    return run("pool_windows", fn, p["x"].copy(), *args, forbidden=POOLING)
 
 
 def _layer_on_probe(cls, probe):
@@ -45,11 +68,68 @@ def _global_on_probe(cls, probe):
     return run("GlobalAveragePooling2D", layer, probe["x"], forbidden=POOLING)
 
 
+OUTPUT_SIZE_DIAGNOSIS = Diagnosis(
+    catalogue.output_size_probes,
+    catalogue.OUTPUT_SIZE_VARIANTS,
+    calls_table("pool_output_size", _as_int, POOLING, calls=lambda probe: probe["cases"]),
+)
+WINDOWS_DIAGNOSIS = Diagnosis(
+    catalogue.windows_probes, catalogue.WINDOWS_VARIANTS, _windows_on_probe
+)
 LAYER_DIAGNOSIS = {
     mode: Diagnosis(lambda mode=mode: catalogue.layer_probes(mode), variants, _layer_on_probe)
     for mode, variants in (("max", catalogue.MAX_VARIANTS), ("average", catalogue.AVERAGE_VARIANTS))
 }
 GLOBAL_DIAGNOSIS = Diagnosis(catalogue.global_probes, catalogue.GLOBAL_VARIANTS, _global_on_probe)
+
+# --- pool_output_size and pool_windows ------------------------------------------------------
+
+
+def check_pool_output_size(pool_output_size, hidden=False):
+    """The number of windows along an axis equals Keras's, for 'valid' and 'same'."""
+    table = cases.output_sizes(hidden)
+    wrong = []
+    for n, k, s, padding in table:
+        call = f"pool_output_size({n}, {k}, {s}, {padding!r})"
+        got = run(
+            "pool_output_size", pool_output_size, n, k, s, padding, forbidden=POOLING, case=call
+        )
+        expected = cases.keras_output_size(n, k, s, padding)
+        if _as_int(got) != expected:
+            wrong.append((call, got, expected, cases.output_size_formula(n, k, s, padding)))
+    if wrong:
+        call, got, expected, formula = wrong[0]
+        lines = [
+            f"{len(wrong)} of {len(table)} cases are wrong; first: {call} returned {got!r}, "
+            f"expected {expected}",
+            f"formula {formula} = {expected}",
+        ]
+        mistake = OUTPUT_SIZE_DIAGNOSIS(pool_output_size)
+        fail("pool_output_size counts the windows wrongly.", lines, mistake=mistake)
+    passed(f"pool_output_size matches Keras on {len(table)} cases")
+
+
+class _AnyOrderWithinWindow(Compare):
+    """Windows compared as they are, or, if the values differ, with each window sorted."""
+
+    def judge(self, student, case, output) -> None:
+        mismatch = compare(output, case.expected, self.tolerance)
+        if mismatch and mismatch.kind != "shape":
+            output = catalogue.sorted_windows(output)
+            case = replace(case, expected=catalogue.sorted_windows(case.expected))
+        super().judge(student, case, output)
+
+
+check_pool_windows = _AnyOrderWithinWindow(
+    "pool_windows",
+    cases.windows,
+    cases.WINDOWS_TOL,
+    POOLING,
+    headline="pool_windows gives the wrong windows.",
+    passed="pool_windows matches the reference on {count} cases",
+    diagnosis=WINDOWS_DIAGNOSIS,
+)
+
 
 # --- MaxPooling2D and AveragePooling2D ---------------------------------------------------------
 
@@ -62,37 +142,35 @@ def _check_output_shapes(call, layer, shapes, expected_of, formula, mistake_of):
         try:
             check_output_shape(layer, shape, expected, formula, forbidden=POOLING)
         except CheckFailed as failure:
+            what = f"{label(layer)}.compute_output_shape"
             try:
-                found = run(
-                    f"{label(layer)}.compute_output_shape",
-                    layer.compute_output_shape,
-                    tuple(shape),
-                    forbidden=POOLING,
+                found = tuple(
+                    run(what, layer.compute_output_shape, tuple(shape), forbidden=POOLING)
                 )
-                found = tuple(found)
             except (CheckFailed, TypeError):
                 found = None
             mistake = mistake_of(shape, expected, found)
-            details = [f"layer: {call}", *failure.details]
-            details += [mistake.feedback()] if mistake is not None else []
+            details = [
+                f"layer: {call}",
+                *failure.details,
+                *([mistake.feedback()] if mistake else []),
+            ]
             raise CheckFailed(failure.headline, details, failure.hint) from None
 
 
-def _setups(mode):
+def _setups(name, mode):
     """The contract's own steps for each set-up: Keras's config, then output shapes."""
 
     def steps(cls):
-        name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
         for pool_size, kwargs in cases.CONTRACT_SETUPS:
             call = describe_call(name, (pool_size,), kwargs)
             layer = make_layer(cls, (pool_size,), kwargs, forbidden=POOLING)
             theirs = cases.keras_layer(mode, pool_size, **kwargs)
             config = run(f"{call}.get_config()", layer.get_config, forbidden=POOLING)
-            keras_config = theirs.get_config()
             for key in cases.CONFIG_KEYS:
-                ours = config.get(key)
-                if (tuple(ours) if isinstance(ours, list) else ours) != keras_config[key]:
-                    details = [f"yours: {key}={ours!r}; Keras: {key}={keras_config[key]!r}"]
+                ours, keras_value = config.get(key), theirs.get_config()[key]
+                if (tuple(ours) if isinstance(ours, list) else ours) != keras_value:
+                    details = [f"yours: {key}={ours!r}; Keras: {key}={keras_value!r}"]
                     if key == "strides" and "strides" not in kwargs and ours in ((1, 1), [1, 1]):
                         details.append(catalogue.STRIDES_DEFAULT_ONE.feedback())
                     raise CheckFailed(
@@ -121,7 +199,7 @@ _LAYER_CONTRACTS = [
         POOLING,
         formula=cases.SHAPE_FORMULA,
         symbolic=((3,), {"strides": 2, "padding": "same"}, (None, 9, 8, 3)),
-        extra=_setups(mode),
+        extra=_setups(name, mode),
         passed=None,
     )
     for name, mode in (("MaxPooling2D", "max"), ("AveragePooling2D", "average"))
@@ -160,34 +238,36 @@ def check_hand_example(MaxPooling2D, AveragePooling2D):
     passed("both layers reproduce the worked examples, padding included")
 
 
-def _layer_call(name):
-    """Run the student's layer class `name` on a case: construct it, call it on the inputs."""
+def _matches_keras(name, table, tolerance, diagnosis):
+    """Outputs equal keras.layers.<name>'s on the cases `table(hidden)`: the student's class is
+    constructed with each case's arguments and called on its inputs."""
 
     def call(cls, case):
         layer = make_layer(cls, case.args, case.layer_kwargs, forbidden=POOLING)
         what = describe_call(name, case.args, case.layer_kwargs)
         return run(what, layer, case.inputs, forbidden=POOLING, case=case.text)
 
-    return call
-
-
-def _matches_keras(name, mode, tolerance):
-    """Outputs equal keras.layers.<name>'s on random (some all-negative) inputs."""
     return Compare(
         name,
-        lambda hidden: cases.pooling(mode, hidden),
+        table,
         tolerance,
         POOLING,
         headline=f"{name} does not match keras.layers.{name}.",
         passed=f"{name} matches keras.layers.{name} on {{count}} cases",
-        diagnosis=LAYER_DIAGNOSIS[mode],
-        call=_layer_call(name),
+        diagnosis=diagnosis,
+        call=call,
     )
 
 
-check_max_pooling_matches_keras = _matches_keras("MaxPooling2D", "max", cases.MAX_TOL)
+# On random inputs, some all negative.
+check_max_pooling_matches_keras = _matches_keras(
+    "MaxPooling2D", partial(cases.pooling, "max"), cases.MAX_TOL, LAYER_DIAGNOSIS["max"]
+)
 check_average_pooling_matches_keras = _matches_keras(
-    "AveragePooling2D", "average", cases.AVERAGE_TOL
+    "AveragePooling2D",
+    partial(cases.pooling, "average"),
+    cases.AVERAGE_TOL,
+    LAYER_DIAGNOSIS["average"],
 )
 
 
@@ -196,39 +276,31 @@ def check_pooling_trains(MaxPooling2D, AveragePooling2D):
     rng = np.random.default_rng(drawn.seed(31))
     x = rng.normal(size=(2, 9, 7, 3)).astype("float32")
     # Max pooling on negative inputs, so that a padded cell filled with 0 always shows.
-    setups = (
-        (MaxPooling2D, "max", (3,), {"strides": 2, "padding": "same"}, -np.abs(x) - 0.1),
-        (AveragePooling2D, "average", ((2, 3),), {"padding": "same"}, x),
-    )
-    for cls, mode, args, kwargs, inputs in setups:
+    for cls, mode, args, kwargs in (
+        (MaxPooling2D, "max", (3,), {"strides": 2, "padding": "same"}),
+        (AveragePooling2D, "average", ((2, 3),), {"padding": "same"}),
+    ):
+        negative = "negative " if mode == "max" else ""
+        inputs = -np.abs(x) - 0.1 if negative else x
         call = describe_call(label(cls), args, kwargs)
+        diagnose = partial(LAYER_DIAGNOSIS[mode], cls)
         theirs = cases.keras_layer(mode, *args, **kwargs)
         expected_out = np.asarray(theirs(inputs))
         weights = rng.normal(size=expected_out.shape).astype("float32")
         ours = make_layer(cls, args, kwargs, forbidden=POOLING)
-        case = f"{call} on {'negative ' if mode == 'max' else ''}inputs {x.shape}"
+        case = f"{call} on {negative}inputs {x.shape}"
         out = run(call, ours, inputs, forbidden=POOLING, case=case)
-        tolerance = cases.MAX_TOL if mode == "max" else cases.AVERAGE_TOL
-        mismatch = compare(out, expected_out, tolerance)
+        mismatch = compare(out, expected_out, cases.MAX_TOL if negative else cases.AVERAGE_TOL)
         if mismatch:
-            mistake = LAYER_DIAGNOSIS[mode](cls)
-            fail(f"{call} does not match Keras's.", mismatch.lines, case=case, mistake=mistake)
+            fail(f"{call} does not match Keras's.", mismatch.lines, case=case, mistake=diagnose())
         rule = (
             "the gradient of a max flows only to the input that won its window"
-            if mode == "max"
+            if negative
             else "the gradient of an average is shared equally by the real cells of the window"
         )
-        diagnose = lambda cls=cls, mode=mode: LAYER_DIAGNOSIS[mode](cls)  # noqa: E731
+        tolerance = cases.GRADIENT_TOL
         check_input_gradient(
-            call,
-            ours,
-            theirs,
-            inputs,
-            weights,
-            cases.GRADIENT_TOL,
-            rule,
-            diagnose,
-            forbidden=POOLING,
+            call, ours, theirs, inputs, weights, tolerance, rule, diagnose, forbidden=POOLING
         )
 
     data = np.random.default_rng(drawn.seed(32))
@@ -296,15 +368,8 @@ check_global_average_pooling_contract = Contract(
     passed="GlobalAveragePooling2D has Keras's arguments, output shapes and config",
 )
 
-_global_matches_keras = Compare(
-    "GlobalAveragePooling2D",
-    cases.global_pooling,
-    cases.GLOBAL_TOL,
-    POOLING,
-    headline="GlobalAveragePooling2D does not match keras.layers.GlobalAveragePooling2D.",
-    passed="GlobalAveragePooling2D matches keras.layers.GlobalAveragePooling2D on {count} cases",
-    diagnosis=GLOBAL_DIAGNOSIS,
-    call=_layer_call("GlobalAveragePooling2D"),
+_global_matches_keras = _matches_keras(
+    "GlobalAveragePooling2D", cases.global_pooling, cases.GLOBAL_TOL, GLOBAL_DIAGNOSIS
 )
 
 
@@ -315,8 +380,7 @@ def check_global_average_pooling_matches_keras(GlobalAveragePooling2D, hidden=Fa
     check, table = _global_matches_keras, cases.global_pooling(hidden)
     for case in table:
         check.judge(GlobalAveragePooling2D, case, check.run(GlobalAveragePooling2D, case))
-    x = np.random.default_rng(drawn.seed(41)).normal(size=(2, 5, 6, 3)).astype("float32")
-    weights = np.random.default_rng(drawn.seed(42)).normal(size=(2, 3)).astype("float32")
+    x, weights = drawn.normal((2, 5, 6, 3), 41), drawn.normal((2, 3), 42)
     check_input_gradient(
         "GlobalAveragePooling2D()",
         make_layer(GlobalAveragePooling2D, forbidden=POOLING),
@@ -325,7 +389,7 @@ def check_global_average_pooling_matches_keras(GlobalAveragePooling2D, hidden=Fa
         weights,
         cases.GRADIENT_TOL,
         "each input cell receives its channel's output gradient divided by H * W",
-        lambda: GLOBAL_DIAGNOSIS(GlobalAveragePooling2D),
+        partial(GLOBAL_DIAGNOSIS, GlobalAveragePooling2D),
         forbidden=POOLING,
     )
     passed(check.passed.format(count=len(table)))

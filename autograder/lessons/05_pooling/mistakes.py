@@ -157,10 +157,7 @@ def output_size_probes():
 
 
 def _sizes(**flags):
-    def wrong(probe):
-        return np.array([output_size(*case, **flags) for case in probe["cases"]])
-
-    return same_as(wrong)
+    return same_as(lambda p: np.array([output_size(*case, **flags) for case in p["cases"]]))
 
 
 OUTPUT_SIZE_VARIANTS = (
@@ -254,20 +251,15 @@ def _across_channels(output, probe):
     return _channel_wide(output, wrong[..., None])
 
 
-def _strides_one(output, probe):
-    return same_as(lambda p: _pool(p, strides=(1, 1) if p["strides"] is None else None))(
-        output, probe
-    )
-
-
+_STRIDES_ONE = same_as(lambda p: _pool(p, strides=(1, 1) if p["strides"] is None else None))
 MAX_VARIANTS = (
-    Variant(STRIDES_DEFAULT_ONE, _strides_one),
+    Variant(STRIDES_DEFAULT_ONE, _STRIDES_ONE),
     Variant(MAX_ZERO_PADDED, same_as(lambda p: _pool(p, zero_pad=True))),
     Variant(EXTRA_PAD_TOP_LEFT, same_as(lambda p: _pool(p, extra_first=True))),
     Variant(ACROSS_CHANNELS, _across_channels),
 )
 AVERAGE_VARIANTS = (
-    Variant(STRIDES_DEFAULT_ONE, _strides_one),
+    Variant(STRIDES_DEFAULT_ONE, _STRIDES_ONE),
     Variant(PAD_COUNTED, same_as(lambda p: _pool(p, count_pad=True))),
     Variant(EXTRA_PAD_TOP_LEFT, same_as(lambda p: _pool(p, extra_first=True))),
     Variant(ACROSS_CHANNELS, _across_channels),

@@ -1,25 +1,15 @@
 """Lesson 05's own mistake tests: the pooling catalogue's probes match no right answer, and each
 exercise's stub fails its own cells (what every lesson keeps: ../test_conformance.py)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 import solutions.pooling as reference
 from autograder import lessons
-from autograder.authoring.notebook_tests import grade_test_cells, read_test_cells
-from autograder.authoring.sources import released_namespace
-from autograder.checks import pooling as checks
 from autograder.diagnosis import first_match
-from solutions.mistakes import wrong_versions
+from tests.autograder.lessons import cells
 
 catalogue = lessons.module("05_pooling", "mistakes")
-
-ROOT = Path(__file__).resolve().parents[4]
-VERSIONS = wrong_versions("05_pooling")
-
-CELLS = read_test_cells(ROOT / "notebooks" / "05_pooling" / "pooling.ipynb")
 
 # Each exercise's own test cells: its stub must fail them with "not implemented yet".
 EXERCISES = {
@@ -37,18 +27,6 @@ EXERCISES = {
         "test_global_average_pooling_matches_keras",
     ),
 }
-
-
-def stubbed(names=None) -> dict:
-    """The namespace of solutions/pooling.py with the exercises `names` left as stubs."""
-    return released_namespace("solutions.pooling", names)
-
-
-def grade(objects, exercise):
-    """{grade id: feedback or None} for the test cells of `exercise` only (the test says
-    nothing of the others), in this process."""
-    cells = {cell: CELLS[cell] for cell in EXERCISES[exercise]}
-    return grade_test_cells(cells, objects, checks)
 
 
 def _probe_outputs(kind):
@@ -88,6 +66,8 @@ def test_correct_outputs_match_no_variant(kind):
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_a_stub_fails_its_cells_as_not_implemented(exercise):
-    results = grade(stubbed({exercise}), exercise)
+    results = cells.grade(
+        "05_pooling", cells.stubbed("05_pooling", {exercise}), EXERCISES[exercise]
+    )
     for cell in EXERCISES[exercise]:
         assert results[cell] and "not implemented yet" in results[cell], (cell, results[cell])
