@@ -114,6 +114,11 @@ check_batchnorm_contract = Contract(
 
 # --- BatchNormalization: training mode, moving statistics, inference mode ----------------------
 
+LARGE_GAMMA_HINT = (
+    "gamma does not fit in a float16: keep every weight float32 (add_weight(..., "
+    "autocast=False)) and compute in float32, as Keras does under mixed precision"
+)
+
 
 def check_training_mode(BatchNormalization, hidden=False):
     """With training=True the outputs equal keras.layers.BatchNormalization's (same weights):
@@ -171,13 +176,15 @@ def check_inference_mode(BatchNormalization, hidden=False):
     """With training=False, or no training argument, the outputs use the moving statistics
     (equal to Keras's) and the weights do not change."""
     table = cases.inference(hidden)
-    for shape, kwargs, seed in table:
-        batches, weights = cases.case_data(shape, kwargs, seed, 2)
+    for shape, kwargs, seed, large in table:
+        batches, weights = cases.case_data(shape, kwargs, seed, 2, large)
         reference = keras_layer(kwargs, shape, weights)
         for training in (False, None):
             layer = student_layer(BatchNormalization, kwargs, shape, weights)
             mode = "training=False" if training is False else "no training argument"
             case = f"{described(kwargs)}, 2 calls with {mode} on batches {shape}"
+            if large:
+                case += f", gamma +-{cases.LARGE_GAMMA:,.0f} (beyond float16's 65,504)"
             judge_steps(
                 BatchNormalization,
                 steps(layer, batches, training, case, kwargs),
@@ -186,8 +193,10 @@ def check_inference_mode(BatchNormalization, hidden=False):
                 (
                     "In inference mode BatchNormalization does not match keras.layers."
                     "BatchNormalization.",
-                    "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance + "
-                    "epsilon) + beta, whatever the batch holds",
+                    LARGE_GAMMA_HINT
+                    if large
+                    else "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance"
+                    " + epsilon) + beta, whatever the batch holds",
                 ),
                 (
                     "BatchNormalization changes its weights in inference mode.",
