@@ -157,18 +157,14 @@ FIT_TOL = Tolerance(
 )
 
 
-def kind(hidden: bool) -> str:
-    return "hidden" if hidden else "public"
-
-
 def pick(table: dict, hidden: bool, draw, masked: dict | None = None) -> list:
     """The rows of `table` for a public or hidden check (hidden ones followed, when grading, by
     `EXTRA_HIDDEN` rows made by `draw`); with `masked`, each row ends in whether it is called
     with a mask, and the rows of `masked` follow."""
-    rows = drawn.pick(table[kind(hidden)], draw, EXTRA_HIDDEN if hidden else 0)
+    rows = drawn.rows(table, hidden, draw, EXTRA_HIDDEN)
     if masked is None:
         return rows
-    return [*((*row, False) for row in rows), *((*row, True) for row in masked[kind(hidden)])]
+    return [*((*row, False) for row in rows), *((*row, True) for row in drawn.rows(masked, hidden))]
 
 
 def statistics(hidden: bool) -> list:
