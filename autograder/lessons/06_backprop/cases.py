@@ -31,6 +31,7 @@ from .pool_cases import (  # noqa: F401  (read here by the checks and the tests)
     pool,
     pool_input,
 )
+from .rules import PARTS
 from .tables import EXTRA_HIDDEN, pair, pick, signs  # noqa: F401
 
 # The lecture's 4x3 input a..l and 2x2 kernel w1..w4 (output 3x2), with numbers.
@@ -224,12 +225,8 @@ def keras_conv_gradients(x, kernel, bias, g) -> dict:
     layer.build(x.shape)
     ops.assign(layer, {"kernel": kernel, "bias": bias})
     found = ops.gradients(layer, x, upstream=g)
-    weights = found["weights"]
-    return {
-        "grad_x": np.asarray(found["inputs"]),
-        "grad_kernel": np.asarray(weights["kernel"]),
-        "grad_bias": np.asarray(weights["bias"]),
-    }
+    grads = (found["inputs"], found["weights"]["kernel"], found["weights"]["bias"])
+    return {part: np.asarray(grad) for part, grad in zip(PARTS, grads, strict=True)}
 
 
 def draw_conv_case(rng):
@@ -301,8 +298,9 @@ def draw_gradient_check_case(rng):
 
 def numerical_gradients(x, kernel, bias, g) -> dict:
     """The central differences of `conv_loss` with respect to x, kernel and bias."""
-    arrays, parts = (x, kernel, bias, g), ("grad_x", "grad_kernel", "grad_bias")
-    return {part: finite_differences(conv_loss, arrays, i) for i, part in enumerate(parts)}
+    return {
+        part: finite_differences(conv_loss, (x, kernel, bias, g), i) for i, part in enumerate(PARTS)
+    }
 
 
 def gradient_check(hidden: bool) -> list[Case]:
@@ -319,12 +317,8 @@ def gradient_check(hidden: bool) -> list[Case]:
 
 
 def layer_kwargs(activation, use_bias):
-    kwargs = {}
-    if activation is not None:
-        kwargs["activation"] = activation
-    if not use_bias:
-        kwargs["use_bias"] = False
-    return kwargs
+    kwargs = {} if activation is None else {"activation": activation}
+    return kwargs if use_bias else {**kwargs, "use_bias": False}
 
 
 def draw_layer_case(rng):

@@ -17,8 +17,7 @@ def pair(value):
 def pick(table: dict, draw, hidden: bool) -> list:
     """The stored rows of `table` (public or hidden); when grading, hidden ones are followed
     by EXTRA_HIDDEN rows made by `draw(generator)`."""
-    kind = "hidden" if hidden else "public"
-    return cases.pick(table[kind], draw, EXTRA_HIDDEN if hidden else 0)
+    return cases.rows(table, hidden, draw, EXTRA_HIDDEN)
 
 
 def signs(rng, size):

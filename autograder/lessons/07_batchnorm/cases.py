@@ -88,6 +88,14 @@ INFERENCE_CASES = {
         ((5, 7), {"scale": False}, 36),
     ],
 }
+# Inference-mode cases under mixed precision with gamma +-70,000, beyond float16's largest value
+# (65,504): Keras keeps gamma float32, a layer that reads or keeps it as float16 gets inf. The
+# moving variance is scaled by 70,000^2 too, so that the outputs stay as small as elsewhere.
+LARGE_GAMMA = 7e4
+LARGE_GAMMA_CASES = {
+    "public": [((4, 3, 3, 2), {"dtype": MIXED}, 85)],
+    "hidden": [((6, 5), {"epsilon": 0.01, "dtype": MIXED}, 86)],
+}
 # (input shape, seed) of the batchnorm_backward cases, compared with autodiff in float64.
 BACKWARD_CASES = {
     "public": [((8, 3), 0.001, 41), ((2, 4, 4, 2), 0.01, 42), ((3, 5), 0.1, 43)],
@@ -149,18 +157,14 @@ FIT_TOL = Tolerance(
 )
 
 
-def kind(hidden: bool) -> str:
-    return "hidden" if hidden else "public"
-
-
 def pick(table: dict, hidden: bool, draw, masked: dict | None = None) -> list:
     """The rows of `table` for a public or hidden check (hidden ones followed, when grading, by
     `EXTRA_HIDDEN` rows made by `draw`); with `masked`, each row ends in whether it is called
     with a mask, and the rows of `masked` follow."""
-    rows = drawn.pick(table[kind(hidden)], draw, EXTRA_HIDDEN if hidden else 0)
+    rows = drawn.rows(table, hidden, draw, EXTRA_HIDDEN)
     if masked is None:
         return rows
-    return [*((*row, False) for row in rows), *((*row, True) for row in masked[kind(hidden)])]
+    return [*((*row, False) for row in rows), *((*row, True) for row in drawn.rows(masked, hidden))]
 
 
 def statistics(hidden: bool) -> list:
@@ -176,7 +180,7 @@ def moving(hidden: bool) -> list:
 
 
 def inference(hidden: bool) -> list:
-    return pick(INFERENCE_CASES, hidden, draw_inference_case)
+    return pick(INFERENCE_CASES, hidden, draw_inference_case, LARGE_GAMMA_CASES)
 
 
 def backward(hidden: bool) -> list:
@@ -224,11 +228,16 @@ def draw_weights(rng, channels, kwargs, spread):
     return {name: value.astype("float32") for name, value in values.items()}
 
 
-def case_data(shape, kwargs, seed, count):
-    """(batches, weights) of a case, from a generator seeded by `drawn.seed(seed)`."""
+def case_data(shape, kwargs, seed, count, large_gamma=False):
+    """(batches, weights) of a case, from a generator seeded by `drawn.seed(seed)`; with
+    `large_gamma`, gamma is +-LARGE_GAMMA and the moving variance LARGE_GAMMA^2 times larger."""
     rng = np.random.default_rng(drawn.seed(seed))
     spread = channel_spread(rng, shape[-1])
-    return draw_batches(rng, shape, count, spread), draw_weights(rng, shape[-1], kwargs, spread)
+    weights = draw_weights(rng, shape[-1], kwargs, spread)
+    if large_gamma:
+        weights["gamma"] = np.copysign(LARGE_GAMMA, weights["gamma"]).astype("float32")
+        weights["moving_variance"] *= np.float32(LARGE_GAMMA**2)
+    return draw_batches(rng, shape, count, spread), weights
 
 
 def draw_mask(shape, seed, batches):

@@ -33,6 +33,7 @@ from .forbidden import BACKWARD, BATCHNORM
 from .layers import (
     LAYER_DIAGNOSIS,
     WEIGHT_FORMULAS,
+    both,
     check_input_gradient,
     compare_fits,
     compare_outputs,
@@ -114,6 +115,14 @@ check_batchnorm_contract = Contract(
 
 # --- BatchNormalization: training mode, moving statistics, inference mode ----------------------
 
+TRAINING_HEADLINE = (
+    "In training mode BatchNormalization does not match keras.layers.BatchNormalization."
+)
+LARGE_GAMMA_HINT = (
+    "gamma does not fit in a float16: keep every weight float32 (add_weight(..., "
+    "autocast=False)) and compute in float32, as Keras does under mixed precision"
+)
+
 
 def check_training_mode(BatchNormalization, hidden=False):
     """With training=True the outputs equal keras.layers.BatchNormalization's (same weights):
@@ -123,15 +132,13 @@ def check_training_mode(BatchNormalization, hidden=False):
         (x,), weights = cases.case_data(shape, kwargs, seed, 1)
         mask, words = cases.draw_mask(shape, seed, [x]) if masked else (None, "")
         case = f"{described(kwargs)} on inputs {shape}{words}, training=True"
-        layer = student_layer(BatchNormalization, kwargs, shape, weights)
-        got = steps(layer, [x], True, case, kwargs, mask)["outputs"][0]
-        theirs = own_ops.call_steps(keras_layer(kwargs, shape, weights), [x], True, mask)
+        ours, theirs = both(BatchNormalization, kwargs, shape, weights, [x], True, case, mask)
         compare_outputs(
-            got,
+            ours["outputs"][0],
             theirs["outputs"][0],
             case,
             BatchNormalization,
-            "In training mode BatchNormalization does not match keras.layers.BatchNormalization.",
+            TRAINING_HEADLINE,
             "y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, with the mean and "
             "variance of each channel over this batch (every axis but the last)"
             + (", over the positions the mask keeps" if masked else ""),
@@ -146,17 +153,12 @@ def check_moving_statistics(BatchNormalization, hidden=False):
     for shape, kwargs, count, seed, masked in table:
         batches, weights = cases.case_data(shape, kwargs, seed, count)
         mask, words = cases.draw_mask(shape, seed, batches) if masked else (None, "")
-        layer = student_layer(BatchNormalization, kwargs, shape, weights)
         base = f"{described(kwargs)}, {count} calls with training=True on batches {shape}{words}"
         judge_steps(
             BatchNormalization,
-            steps(layer, batches, True, base, kwargs, mask),
-            own_ops.call_steps(keras_layer(kwargs, shape, weights), batches, True, mask),
+            *both(BatchNormalization, kwargs, shape, weights, batches, True, base, mask),
             base,
-            (
-                "In training mode BatchNormalization does not match keras.layers."
-                "BatchNormalization.",
-            ),
+            (TRAINING_HEADLINE,),
             (
                 "The moving statistics differ from Keras's.",
                 "after each training-mode call: moving = moving * momentum + batch statistic "
@@ -171,23 +173,24 @@ def check_inference_mode(BatchNormalization, hidden=False):
     """With training=False, or no training argument, the outputs use the moving statistics
     (equal to Keras's) and the weights do not change."""
     table = cases.inference(hidden)
-    for shape, kwargs, seed in table:
-        batches, weights = cases.case_data(shape, kwargs, seed, 2)
-        reference = keras_layer(kwargs, shape, weights)
+    for shape, kwargs, seed, large in table:
+        batches, weights = cases.case_data(shape, kwargs, seed, 2, large)
         for training in (False, None):
-            layer = student_layer(BatchNormalization, kwargs, shape, weights)
             mode = "training=False" if training is False else "no training argument"
             case = f"{described(kwargs)}, 2 calls with {mode} on batches {shape}"
+            if large:
+                case += f", gamma +-{cases.LARGE_GAMMA:,.0f} (beyond float16's 65,504)"
             judge_steps(
                 BatchNormalization,
-                steps(layer, batches, training, case, kwargs),
-                own_ops.call_steps(reference, batches, training),
+                *both(BatchNormalization, kwargs, shape, weights, batches, training, case),
                 case,
                 (
                     "In inference mode BatchNormalization does not match keras.layers."
                     "BatchNormalization.",
-                    "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance + "
-                    "epsilon) + beta, whatever the batch holds",
+                    LARGE_GAMMA_HINT
+                    if large
+                    else "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance"
+                    " + epsilon) + beta, whatever the batch holds",
                 ),
                 (
                     "BatchNormalization changes its weights in inference mode.",

@@ -5,9 +5,9 @@ catalogue, trained inside a small model. The contract's own steps are in `contra
 
 import numpy as np
 
-from ...compare import Mismatch, Tolerance, compare, to_numpy
+from ...compare import Mismatch, compare, to_numpy
 from ...contract import describe_call, weights_by_name
-from ...diagnosis import Diagnosis
+from ...diagnosis import DIAGNOSIS_TOLERANCE, Diagnosis
 from ...feedback import CheckFailed, fail
 from ...harness import ops
 from ...student import perform, run
@@ -62,6 +62,13 @@ def keras_layer(kwargs, shape, weights):
     return BATCH_NORMALIZATION.reference((), kwargs, shape, weights)
 
 
+def both(cls, kwargs, shape, weights, batches, training, case, mask=None):
+    """(the student's steps, Keras's): both layers made alike with `weights`, called on
+    `batches` in turn."""
+    ours = steps(student_layer(cls, kwargs, shape, weights), batches, training, case, kwargs, mask)
+    return ours, own_ops.call_steps(keras_layer(kwargs, shape, weights), batches, training, mask)
+
+
 def steps(layer, batches, training, case, kwargs=None, mask=None):
     """The student's layer called on `batches` in turn: {"outputs": [...], "weights": [...]}."""
     kwargs = kwargs or {}
@@ -97,14 +104,7 @@ def _layer_on_probe(cls, probe):
     layer = student_layer(cls, kwargs, probe["steps"][0][0].shape, probe["weights"])
     results = []
     for batch, training in probe["steps"]:
-        step = perform(
-            "BatchNormalization",
-            "call_steps",
-            layer,
-            [batch],
-            training=training,
-            forbidden=BATCHNORM,
-        )
+        step = steps(layer, [batch], training, "", kwargs)
         state = step["weights"][0]
         results.append((step["outputs"][0], state.get("moving_mean"), state.get("moving_variance")))
     try:
@@ -267,17 +267,16 @@ def check_input_gradient(cls, kwargs, case, x, gamma, upstream, ours, theirs):
         ours["inputs"], np.asarray(theirs["inputs"]), cases.GRADIENT_TOL, name="d loss / d inputs"
     )
     if mismatch:
-        mistake = None
-        for candidate, wrong in catalogue.input_gradient_variants(
-            x, gamma, upstream, kwargs.get("epsilon", 1e-3)
-        ):
-            if compare(ours["inputs"], wrong, Tolerance(1e-3, 1e-3)) is None:
-                mistake = candidate
+        epsilon = kwargs.get("epsilon", 1e-3)
+        variants = catalogue.input_gradient_variants(x, gamma, upstream, epsilon)
+        found = [
+            m for m, wrong in variants if not compare(ours["inputs"], wrong, DIAGNOSIS_TOLERANCE)
+        ]
         fail(
             f"The gradient through {described(kwargs)} differs from Keras's.",
             mismatch.lines,
             case=case,
-            mistake=mistake or LAYER_DIAGNOSIS(cls),
+            mistake=found[-1] if found else LAYER_DIAGNOSIS(cls),
             hint="in training mode the batch mean and variance depend on the inputs: let "
             "TensorFlow differentiate through them (no ops.stop_gradient, no NumPy)",
         )

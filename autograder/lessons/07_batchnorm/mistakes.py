@@ -116,14 +116,9 @@ def statistics(x, axes="batch", unbiased=False):
     "per_sample" over the axes between the first and the last, "sample" over every axis but
     the first, "all" over every axis (those three keep their axes, to broadcast)."""
     x = np.asarray(x, np.float64)
-    if axes == "batch":
-        over, keep = tuple(range(x.ndim - 1)), False
-    elif axes == "per_sample":
-        over, keep = tuple(range(1, x.ndim - 1)), True
-    elif axes == "sample":
-        over, keep = tuple(range(1, x.ndim)), True
-    else:
-        over, keep = tuple(range(x.ndim)), True
+    ranges = {"batch": (0, -1), "per_sample": (1, -1), "sample": (1, 0), "all": (0, 0)}
+    first, last = ranges[axes]
+    over, keep = tuple(range(first, x.ndim + last)), axes != "batch"
     count = int(np.prod([x.shape[a] for a in over])) if over else 1
     mean = x.mean(axis=over, keepdims=keep) if over else x
     squares = ((x - mean) ** 2).sum(axis=over, keepdims=keep) if over else np.zeros_like(x)
@@ -315,18 +310,15 @@ def backward(
 def backward_probes():
     """A 4-D batch and a 2-D one with a non-constant upstream gradient."""
     rng = np.random.default_rng(73)
-    probes = []
-    for shape in ((2, 3, 3, 2), (6, 3)):
-        channels = shape[-1]
-        probes.append(
-            {
-                "x": rng.normal(size=shape) * rng.uniform(0.5, 2.0, channels) + 1.0,
-                "gamma": rng.uniform(0.5, 2.0, channels),
-                "grad_output": rng.normal(size=shape),
-                "epsilon": 0.01,
-            }
-        )
-    return probes
+    return [
+        {
+            "x": rng.normal(size=shape) * rng.uniform(0.5, 2.0, shape[-1]) + 1.0,
+            "gamma": rng.uniform(0.5, 2.0, shape[-1]),
+            "grad_output": rng.normal(size=shape),
+            "epsilon": 0.01,
+        }
+        for shape in ((2, 3, 3, 2), (6, 3))
+    ]
 
 
 def packed_gradients(grads) -> np.ndarray:
@@ -355,10 +347,7 @@ BACKWARD_VARIANTS = (
 def input_gradient_variants(x, gamma, upstream, epsilon):
     """The input gradients of the catalogued backward mistakes, for a layer's gradient check:
     [(mistake, grad_x)]."""
-    found = []
-    for mistake, flags in (
-        (CONSTANT_STATISTICS, {"constant_statistics": True}),
-        (CONSTANT_VARIANCE, {"constant_variance": True}),
-    ):
-        found.append((mistake, backward(x, gamma, upstream, epsilon, **flags)[0]))
-    return found
+    return [
+        (mistake, backward(x, gamma, upstream, epsilon, **{mistake.id: True})[0])
+        for mistake in (CONSTANT_STATISTICS, CONSTANT_VARIANCE)
+    ]

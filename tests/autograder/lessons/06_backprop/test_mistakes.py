@@ -42,18 +42,6 @@ EXERCISES = {
 }
 
 
-def stubbed(names=None) -> dict:
-    """The namespace of solutions/backprop.py with the exercises `names` left as stubs."""
-    return released_namespace("solutions.backprop", names)
-
-
-def grade(objects, exercise):
-    """{grade id: feedback or None} for the test cells of `exercise` only (the test says
-    nothing of the others), in this process."""
-    cells = {cell: CELLS[cell] for cell in EXERCISES[exercise]}
-    return grade_test_cells(cells, objects, checks)
-
-
 def test_the_issue_s_mistakes_are_catalogued():
     ids = {mistake.id for mistake in catalogue.CATALOGUE}
     assert {
@@ -128,6 +116,8 @@ def test_correct_outputs_match_no_variant(kind):
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_a_stub_fails_its_cells_as_not_implemented(exercise):
-    results = grade(stubbed({exercise}), exercise)
+    objects = released_namespace("solutions.backprop", {exercise})
+    cells = {cell: CELLS[cell] for cell in EXERCISES[exercise]}
+    results = grade_test_cells(cells, objects, checks)
     for cell in EXERCISES[exercise]:
         assert results[cell] and "not implemented yet" in results[cell], (cell, results[cell])

@@ -480,6 +480,26 @@ def test_masked_and_mixed_tolerances_hold_over_seeds(seed):
                     assert compare(got, wanted, cases.MOVING_TOL) is None, (cls, name, extra)
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_large_gamma_cases_hold_mixed_tol_over_seeds(seed):
+    """Under mixed precision with gamma +-70,000 (beyond float16), inference-mode outputs are
+    finite, float16 and within MIXED_TOL of Keras's, for every correct layer."""
+    shape, kwargs = cases.draw_shape(np.random.default_rng(1100 + seed)), {"dtype": cases.MIXED}
+    with drawn.fresh(seed):
+        batches, weights = cases.case_data(shape, kwargs, 0, 2, large_gamma=True)
+    assert np.all(np.abs(weights["gamma"]) > np.finfo(np.float16).max)
+    theirs = lesson_ops.call_steps(layers.keras_layer(kwargs, shape, weights), batches, False)
+    for cls in LAYERS:
+        layer = cls(**kwargs)
+        layer.build((None, *shape[1:]))
+        harness_ops.assign(layer, weights)
+        ours = lesson_ops.call_steps(layer, batches, False)
+        for got, wanted in zip(ours["outputs"], theirs["outputs"], strict=True):
+            assert np.isfinite(wanted).all() and wanted.dtype == np.float16
+            assert compare(got, wanted, cases.MIXED_TOL) is None, cls
+            assert got.dtype == wanted.dtype, cls
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_backward_tolerance_holds_over_seeds(seed):
     rng = np.random.default_rng(900 + seed)
@@ -810,7 +830,17 @@ class Float16WeightsBatchNormalization(ReferenceBatchNormalization):
         return super().add_weight(*args, dtype=self.compute_dtype, **kwargs)
 
 
+class AutocastGammaBatchNormalization(ReferenceBatchNormalization):
+    """Only gamma made with add_weight's default autocast=True: read as float16 under mixed
+    precision, which rounds it (within MIXED_TOL) or, beyond 65,504, makes it inf."""
+
+    def add_weight(self, *args, autocast=False, **kwargs):
+        given = {} if kwargs.get("name") == "gamma" else {"autocast": autocast}
+        return super().add_weight(*args, **kwargs, **given)
+
+
 for _cls in (
+    AutocastGammaBatchNormalization,
     MaskIgnoringBatchNormalization,
     UnmaskedMovingBatchNormalization,
     AutocastWeightsBatchNormalization,
@@ -823,7 +853,7 @@ def _passes_without_masks_or_mixed_precision(cls):
     """The layer passes the layer checks as they were before masks and mixed precision (the
     same tables without their masked and mixed-precision cases)."""
     tables = ("TRAINING_CASES", "MOVING_CASES", "INFERENCE_CASES")
-    masked = ("MASKED_TRAINING_CASES", "MASKED_MOVING_CASES")
+    masked = ("MASKED_TRAINING_CASES", "MASKED_MOVING_CASES", "LARGE_GAMMA_CASES")
     saved = {name: dict(getattr(cases, name)) for name in (*tables, *masked)}
     try:
         for name in tables:
@@ -872,3 +902,28 @@ def test_weights_that_break_mixed_precision_fail(cls, message):
     ):
         with pytest.raises(CheckFailed, match=message):
             check(cls)
+
+
+def test_a_gamma_read_as_float16_fails_beyond_float16s_range():
+    """The old mixed-precision cases (gamma within float16's range) pass a layer whose gamma
+    is autocast to float16; the inference case with gamma +-70,000 does not."""
+    cls = AutocastGammaBatchNormalization
+    _passes_without_large_gamma(cls)
+    checks.check_batchnorm_contract(cls)
+    checks.check_training_mode(cls)
+    checks.check_moving_statistics(cls)
+    for hidden in (False, True):
+        with pytest.raises(CheckFailed, match="gamma does not fit in a float16"):
+            checks.check_inference_mode(cls, hidden=hidden)
+
+
+def _passes_without_large_gamma(cls):
+    """The layer passes the inference-mode checks, mixed-precision cases included, without
+    the large-gamma cases."""
+    saved = dict(cases.LARGE_GAMMA_CASES)
+    try:
+        cases.LARGE_GAMMA_CASES.update(public=[], hidden=[])
+        checks.check_inference_mode(cls)
+        checks.check_inference_mode(cls, hidden=True)
+    finally:
+        cases.LARGE_GAMMA_CASES.update(saved)

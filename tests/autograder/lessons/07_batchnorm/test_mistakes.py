@@ -38,18 +38,6 @@ EXERCISES = {
 }
 
 
-def stubbed(names=None) -> dict:
-    """The namespace of solutions/batchnorm.py with the exercises `names` left as stubs."""
-    return released_namespace("solutions.batchnorm", names)
-
-
-def grade(objects, exercise):
-    """{grade id: feedback or None} for the test cells of `exercise` only (the test says
-    nothing of the others), in this process."""
-    cells = {cell: CELLS[cell] for cell in EXERCISES[exercise]}
-    return grade_test_cells(cells, objects, checks)
-
-
 def test_the_notebook_has_the_cells_the_catalogue_expects():
     assert tuple(CELLS) == ("test_batch_statistics", *LAYER_CELLS, "test_batchnorm_backward")
 
@@ -109,6 +97,8 @@ def test_the_simulation_without_mistakes_is_the_reference():
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_a_stub_fails_its_cells_as_not_implemented(exercise):
-    results = grade(stubbed({exercise}), exercise)
+    objects = released_namespace("solutions.batchnorm", {exercise})
+    cells = {cell: CELLS[cell] for cell in EXERCISES[exercise]}
+    results = grade_test_cells(cells, objects, checks)
     for cell in EXERCISES[exercise]:
         assert results[cell] and "not implemented yet" in results[cell], (cell, results[cell])
