@@ -137,8 +137,7 @@ def pick(tables: dict, hidden: bool, draw) -> list:
 
 
 def expected_mask_shape(input_shape, noise_shape):
-    if noise_shape is None:
-        return tuple(input_shape)
+    noise_shape = noise_shape or (None,) * len(input_shape)
     return tuple(n if m is None else m for n, m in zip(input_shape, noise_shape, strict=True))
 
 
@@ -167,13 +166,10 @@ def _redraw_mask_case(rng, case):
     sizes = _sizes(rng, 2, 40, len(shape))
     if noise is None:
         return sizes, None
-    redrawn = []
-    for size, old_size, entry in zip(sizes, shape, noise, strict=True):
-        if entry is None or entry == 1:
-            redrawn.append(entry)
-        else:
-            redrawn.append(size if entry == old_size else int(rng.integers(1, 40)))
-    return sizes, tuple(redrawn)
+    return sizes, tuple(
+        entry if entry in (None, 1) else size if entry == old_size else int(rng.integers(1, 40))
+        for size, old_size, entry in zip(sizes, shape, noise, strict=True)
+    )
 
 
 def _draw_mask_case(rng):
@@ -213,9 +209,7 @@ def draw_noise_case(rng):
     """A fresh (shape, noise_shape, rate, seed) with a None batch entry and at least one 1."""
     rank = int(rng.integers(2, 5))
     shape = (int(rng.integers(4, 13)), *_sizes(rng, 2, 13, rank - 1))
-    noise = [None]
-    for size in shape[1:]:
-        noise.append((None, 1, size)[int(rng.integers(3))])
+    noise = [None, *((None, 1, size)[int(rng.integers(3))] for size in shape[1:])]
     noise[1 + int(rng.integers(rank - 1))] = 1
     rate = float(np.round(rng.uniform(0.2, 0.8), 2))
     return shape, tuple(noise), rate, 0

@@ -120,21 +120,8 @@ RATE_NOT_VALIDATED = Mistake(
     'between 0 and 1. Received: rate=...").',
 )
 
-CATALOGUE = (
-    NO_RESCALING,
-    RESCALED_AT_INFERENCE,
-    RATE_AS_KEEP,
-    DROPS_AT_INFERENCE,
-    SPATIAL_DROPS_ELEMENTS,
-    BATCH_SHARED_MASK,
-    NOISE_SHAPE_IGNORED,
-    NUMPY_MASK,
-    SAME_MASK_EVERY_CALL,
-    SEED_IGNORED,
-    RATE_ONE_NAN,
-    DATA_FORMAT_IGNORED,
-    RATE_NOT_VALIDATED,
-)
+# Every mistake above, in the order written.
+CATALOGUE = tuple(v for v in tuple(globals().values()) if isinstance(v, Mistake))
 
 # The probes' own false-failure budget: a correct layer is taken for a wrong variant with
 # probability at most this (every band and coincidence below is far inside it).
