@@ -7,6 +7,8 @@ check gives it one from its position. Dropout is compared with no stored referen
 what a correct output is follows from the output itself (which values it kept).
 """
 
+from functools import partial
+
 import numpy as np
 
 from ... import statistics
@@ -104,6 +106,9 @@ INVALID_RATES = (1.5, -0.1)
 
 # When grading, hidden checks add this many cases drawn at random.
 EXTRA_HIDDEN = 3
+# pick(tables, hidden, draw): the stored cases of `tables`; when grading, the hidden ones gain
+# EXTRA_HIDDEN drawn by `draw(generator)` (`harness.cases.rows`).
+pick = partial(cases.rows, extra=EXTRA_HIDDEN)
 
 KEPT_TOL = Tolerance(
     0.0,
@@ -128,12 +133,6 @@ def inputs(shape, seed) -> np.ndarray:
 
 def layer_seed(seed) -> int:
     return cases.seed(1000 + seed) % 2**31
-
-
-def pick(tables: dict, hidden: bool, draw) -> list:
-    """The stored cases of `tables`; when grading, the hidden ones gain EXTRA_HIDDEN drawn by
-    `draw(generator)`."""
-    return cases.pick(tables["hidden" if hidden else "public"], draw, EXTRA_HIDDEN if hidden else 0)
 
 
 def expected_mask_shape(input_shape, noise_shape):
