@@ -19,16 +19,19 @@ class WrongVersion:
         replacements: notebook object ("name" or "Class.method") -> "module:object" holding the
             wrong code.
         breaks: grade ids of the test cells this mistake fails; every other cell passes.
+        variant: tells apart two wrong versions of one mistake in the same objects.
     """
 
     mistake: str
     replacements: dict[str, str] = field(default_factory=dict)
     breaks: tuple[str, ...] = ()
+    variant: str = ""
 
     @property
     def name(self) -> str:
-        """A short, unique label, e.g. "flipped_kernel-Conv2D.call"."""
-        return f"{self.mistake}-{'+'.join(sorted(self.replacements))}"
+        """A short, unique label, e.g. "flipped_kernel-Conv2D.call" ("...-<variant>" if any)."""
+        name = f"{self.mistake}-{'+'.join(sorted(self.replacements))}"
+        return f"{name}-{self.variant}" if self.variant else name
 
 
 def wrong_versions(assignment: str) -> tuple[WrongVersion, ...]:

@@ -199,21 +199,25 @@ WRONG_VERSIONS = (
         "rate_as_keep_probability",
         {"Dropout.call": f"{M}:call_rate_as_keep"},
         ("test_dropout_keep_rate", SPATIAL),
+        variant="kept_rescaled",
     ),
     WrongVersion(
         "rate_as_keep_probability",
         {"Dropout.call": f"{M}:call_rate_as_keep_scaled"},
         ("test_dropout_kept_values", "test_dropout_keep_rate", "test_dropout_gradient", SPATIAL),
+        variant="scaled_by_rate",
     ),
     WrongVersion(
         "drops_at_inference",
         {"Dropout.call": f"{M}:call_drops_when_training_none"},
         ("test_dropout_inference", SPATIAL),
+    variant="training_none",
     ),
     WrongVersion(
         "drops_at_inference",
         {"Dropout.call": f"{M}:call_always_drops"},
         ("test_dropout_inference", SPATIAL),
+    variant="always",
     ),
     WrongVersion(
         "batch_shared_mask",

@@ -205,8 +205,12 @@ WRONG_VERSIONS = (
         {"RandomFlip.call": f"{M}:call_integer_seed"},
         ("test_random_flip_per_image",),
     ),
-    WrongVersion("base_not_frozen", {"freeze": f"{M}:freeze_compares"}, ("test_freeze",)),
-    WrongVersion("base_not_frozen", {"freeze": f"{M}:freeze_conv_only"}, ("test_freeze",)),
+    WrongVersion(
+        "base_not_frozen", {"freeze": f"{M}:freeze_compares"}, ("test_freeze",), "compares"
+    ),
+    WrongVersion(
+        "base_not_frozen", {"freeze": f"{M}:freeze_conv_only"}, ("test_freeze",), "conv_only"
+    ),
     WrongVersion(
         "weights_frozen_layers_not", {"freeze": f"{M}:freeze_weights_only"}, ("test_freeze",)
     ),
@@ -224,11 +228,13 @@ WRONG_VERSIONS = (
         "base_in_training_mode",
         {"TransferModel.call": f"{M}:model_call_passes_training"},
         ("test_transfer_model",),
+        variant="passes_training",
     ),
     WrongVersion(
         "base_in_training_mode",
         {"TransferModel.call": f"{M}:model_call_default_training"},
         ("test_transfer_model",),
+        variant="default_training",
     ),
     WrongVersion(
         "augmentation_at_inference",

@@ -7,6 +7,8 @@ check gives it one from its position. Dropout is compared with no stored referen
 what a correct output is follows from the output itself (which values it kept).
 """
 
+from functools import partial
+
 import numpy as np
 
 from ... import statistics
@@ -104,6 +106,9 @@ INVALID_RATES = (1.5, -0.1)
 
 # When grading, hidden checks add this many cases drawn at random.
 EXTRA_HIDDEN = 3
+# pick(tables, hidden, draw): the stored cases of `tables`; when grading, the hidden ones gain
+# EXTRA_HIDDEN drawn by `draw(generator)` (`harness.cases.rows`).
+pick = partial(cases.rows, extra=EXTRA_HIDDEN)
 
 KEPT_TOL = Tolerance(
     0.0,
@@ -130,15 +135,8 @@ def layer_seed(seed) -> int:
     return cases.seed(1000 + seed) % 2**31
 
 
-def pick(tables: dict, hidden: bool, draw) -> list:
-    """The stored cases of `tables`; when grading, the hidden ones gain EXTRA_HIDDEN drawn by
-    `draw(generator)`."""
-    return cases.pick(tables["hidden" if hidden else "public"], draw, EXTRA_HIDDEN if hidden else 0)
-
-
 def expected_mask_shape(input_shape, noise_shape):
-    if noise_shape is None:
-        return tuple(input_shape)
+    noise_shape = noise_shape or (None,) * len(input_shape)
     return tuple(n if m is None else m for n, m in zip(input_shape, noise_shape, strict=True))
 
 
@@ -167,13 +165,10 @@ def _redraw_mask_case(rng, case):
     sizes = _sizes(rng, 2, 40, len(shape))
     if noise is None:
         return sizes, None
-    redrawn = []
-    for size, old_size, entry in zip(sizes, shape, noise, strict=True):
-        if entry is None or entry == 1:
-            redrawn.append(entry)
-        else:
-            redrawn.append(size if entry == old_size else int(rng.integers(1, 40)))
-    return sizes, tuple(redrawn)
+    return sizes, tuple(
+        entry if entry in (None, 1) else size if entry == old_size else int(rng.integers(1, 40))
+        for size, old_size, entry in zip(sizes, shape, noise, strict=True)
+    )
 
 
 def _draw_mask_case(rng):
@@ -213,9 +208,7 @@ def draw_noise_case(rng):
     """A fresh (shape, noise_shape, rate, seed) with a None batch entry and at least one 1."""
     rank = int(rng.integers(2, 5))
     shape = (int(rng.integers(4, 13)), *_sizes(rng, 2, 13, rank - 1))
-    noise = [None]
-    for size in shape[1:]:
-        noise.append((None, 1, size)[int(rng.integers(3))])
+    noise = [None, *((None, 1, size)[int(rng.integers(3))] for size in shape[1:])]
     noise[1 + int(rng.integers(rank - 1))] = 1
     rate = float(np.round(rng.uniform(0.2, 0.8), 2))
     return shape, tuple(noise), rate, 0

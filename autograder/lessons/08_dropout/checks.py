@@ -24,11 +24,10 @@ import numpy as np
 
 from ... import statistics
 from ...compare import compare, to_numpy
-from ...contract import describe_call, make_layer
+from ...contract import describe_call
 from ...diagnosis import Diagnosis
 from ...feedback import CheckFailed, fail, passed
 from ...harness import cases as drawn
-from ...student import perform, run
 from . import cases, forbidden, layer_contract, reading
 from . import mistakes as catalogue
 from .forbidden import DROPOUT  # noqa: F401  (the tests read it here)
@@ -55,7 +54,7 @@ def check_mask_shape(mask_shape, hidden=False):
     wrong = []
     for shape, noise in table:
         call = f"mask_shape({shape}, {noise})"
-        got = run("mask_shape", mask_shape, shape, noise, forbidden=forbidden.DROPOUT, case=call)
+        got = forbidden.run("mask_shape", mask_shape, shape, noise, case=call)
         expected = cases.expected_mask_shape(shape, noise)
         if reading.as_shape(got) != expected:
             wrong.append((call, got, expected, shape, noise))
@@ -82,7 +81,7 @@ def check_dropout_contract(Dropout):
     keys = ("rate", "noise_shape", "seed")
     passed_line = "Dropout has Keras's arguments, refuses invalid rates, keeps shapes and config"
     layer_contract.contract("Dropout", keys, cases.CONTRACT_SETUPS, keys, cases.CONTRACT_SHAPES,
-                            (None, 5, 3), passed_line, forbidden.DROPOUT)(Dropout)  # fmt: skip
+                            (None, 5, 3), passed_line)(Dropout)  # fmt: skip
 
 
 # --- inference -----------------------------------------------------------------------------------
@@ -92,7 +91,7 @@ def check_dropout_inference(Dropout):
     """With training False or not given (also inside a tf.function) the inputs come back
     unchanged."""
     x = cases.inputs((6, 50), 41)
-    layer_contract.check_identity(Dropout, x, 0.4, DIAGNOSE_DROPOUT, forbidden.DROPOUT)
+    layer_contract.check_identity(Dropout, x, 0.4, DIAGNOSE_DROPOUT)
     passed("Dropout returns its inputs unchanged at inference (training None or False)")
 
 
@@ -165,10 +164,10 @@ def check_dropout_fresh_masks(Dropout):
     seed = cases.layer_seed(71)
     call = describe_call("Dropout", (rate,), {"seed": seed})
     case = f"{call} called {calls} times on the same inputs {shape}, training=True"
-    layer = make_layer(Dropout, (rate,), {"seed": seed}, forbidden=forbidden.DROPOUT)
+    layer = forbidden.layer(Dropout, (rate,), {"seed": seed})
     masks = []
     for _ in range(calls):
-        out = run(call, layer, x, forbidden=forbidden.DROPOUT, case=case, training=True)
+        out = forbidden.run(call, layer, x, case=case, training=True)
         out, _ = reading.as_array(out, x, call, case)
         reading.require_some_kept_and_dropped(out, rate, call, case)
         masks.append(out != 0)
@@ -195,26 +194,20 @@ def check_dropout_seed(Dropout):
     rate, shape, calls = 0.4, (4, 250), 3
     x = cases.inputs(shape, 81)
     seed = cases.layer_seed(81)
-    twins = [
-        make_layer(Dropout, (rate,), {"seed": seed}, forbidden=forbidden.DROPOUT) for _ in range(2)
-    ]
-    other = make_layer(Dropout, (rate,), {"seed": seed + 1}, forbidden=forbidden.DROPOUT)
+    twins = [forbidden.layer(Dropout, (rate,), {"seed": seed}) for _ in range(2)]
+    other = forbidden.layer(Dropout, (rate,), {"seed": seed + 1})
     call = describe_call("Dropout", (rate,), {"seed": seed})
     case = f"two layers {call}, each called {calls} times on the same inputs {shape}"
     for step in range(1, calls + 1):
-        first, second = (
-            run(call, layer, x, forbidden=forbidden.DROPOUT, case=case, training=True)
-            for layer in twins
-        )
+        first, second = (forbidden.run(call, t, x, case=case, training=True) for t in twins)
         mismatch = compare(second, to_numpy(first), cases.SEED_TOL)
         if mismatch:
             fail(f"Two layers {call} draw different masks at call {step}.", mismatch.lines,
                  case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
                  hint="create self.seed_generator = keras.random.SeedGenerator(seed) in "
                  "__init__ and draw with seed=self.seed_generator")  # fmt: skip
-    mine = run(call, twins[0], x, forbidden=forbidden.DROPOUT, case=case, training=True)
-    theirs = run(f"Dropout({rate}, seed={seed + 1})", other, x, forbidden=forbidden.DROPOUT,
-                 case=case, training=True)  # fmt: skip
+    mine = forbidden.run(call, twins[0], x, case=case, training=True)
+    theirs = forbidden.run(f"Dropout({rate}, seed={seed + 1})", other, x, case=case, training=True)
     # Different seeds agree on all 1000 decisions with probability 0.52**1000.
     if np.array_equal(to_numpy(mine) != 0, to_numpy(theirs) != 0):
         fail(f"Dropout layers with seeds {seed} and {seed + 1} draw the same mask.", case=case,
@@ -275,9 +268,9 @@ def check_dropout_gradient(Dropout):
         kwargs = reading.layer_kwargs(noise, cases.layer_seed(seed))
         call = describe_call("Dropout", (rate,), kwargs)
         case = f"{call} on inputs {shape}, training=True, loss sum(out * upstream)"
-        layer = make_layer(Dropout, (rate,), kwargs, forbidden=forbidden.DROPOUT)
-        result = perform(f"the gradient through {call}", "gradients", layer, x,
-                         upstream=upstream, training=True, forbidden=forbidden.DROPOUT)  # fmt: skip
+        layer = forbidden.layer(Dropout, (rate,), kwargs)
+        what = f"the gradient through {call}"
+        result = forbidden.perform(what, "gradients", layer, x, upstream=upstream, training=True)
         gradient = result["inputs"]
         if gradient is None and rate == 1:  # the output does not depend on the inputs
             gradient = np.zeros(shape)
@@ -333,7 +326,7 @@ def _masks_differ(outputs, x, rate, call, case, what, Dropout):
 def _performed(Dropout, notes, what, op, *args, **kwargs):
     """perform(...); its failure gains the lines `notes` and the likely mistake."""
     try:
-        return perform(what, op, *args, forbidden=forbidden.DROPOUT, **kwargs)
+        return forbidden.perform(what, op, *args, **kwargs)
     except CheckFailed as failure:
         fail(failure.headline, [*failure.details, *notes], mistake=DIAGNOSE_DROPOUT(Dropout),
              hint=failure.hint)  # fmt: skip
@@ -345,7 +338,7 @@ def check_dropout_compiled(Dropout):
     rate, seed = 0.35, cases.layer_seed(111)
     x = cases.inputs((8, 200), 111)
     call = describe_call("Dropout", (rate,), {"seed": seed})
-    layer = make_layer(Dropout, (rate,), {"seed": seed}, forbidden=forbidden.DROPOUT)
+    layer = forbidden.layer(Dropout, (rate,), {"seed": seed})
     case = f"{call} inside tf.function(input_signature=[TensorSpec((None, 200))]), 3 calls"
     outputs = _performed(Dropout, ["the batch size is unknown while tracing"],
                          f"{call} inside a tf.function", "repeated_calls", layer, x, times=3,

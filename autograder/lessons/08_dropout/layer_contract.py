@@ -3,10 +3,10 @@ config (equal to Keras's and round-tripping), its output shapes, a refusal of ra
 [0, 1], and the identity at inference. The checks pass their guard (`forbidden.DROPOUT`)."""
 
 from ...compare import compare
-from ...contract import Contract, check_config_roundtrip, describe_call, make_layer
+from ...contract import Contract, check_config_roundtrip, describe_call
 from ...feedback import CheckFailed, fail
-from ...student import NOT_IMPLEMENTED_HINT, label, perform, run
-from . import cases
+from ...student import NOT_IMPLEMENTED_HINT, label
+from . import cases, forbidden
 from . import mistakes as catalogue
 
 
@@ -14,7 +14,7 @@ def _listless(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-def _same_config_as_keras(keras_name, setups, keys, forbidden):
+def _same_config_as_keras(keras_name, setups, keys):
     """The contract's step: for each setup, get_config() holds Keras's values of `keys` and
     round-trips; rates outside [0, 1] are refused."""
     import keras
@@ -22,9 +22,9 @@ def _same_config_as_keras(keras_name, setups, keys, forbidden):
     def step(cls):
         for args, kwargs in setups:
             call = describe_call(keras_name, args, kwargs)
-            layer = make_layer(cls, args, kwargs, forbidden=forbidden)
+            layer = forbidden.layer(cls, args, kwargs)
             theirs = getattr(keras.layers, keras_name)(*args, **kwargs).get_config()
-            config = run(f"{call}.get_config()", layer.get_config, forbidden=forbidden)
+            config = forbidden.run(f"{call}.get_config()", layer.get_config)
             if not isinstance(config, dict):
                 fail(f"{call}.get_config() returned {type(config).__name__}; expected a dict.")
             for key in keys:
@@ -33,17 +33,17 @@ def _same_config_as_keras(keras_name, setups, keys, forbidden):
                     fail(f"{call}.get_config() differs from keras.layers.{call}'s.",
                          [f"yours: {key}={ours!r}; Keras: {key}={keras_value!r}"],
                          hint="store every constructor argument as Keras does")  # fmt: skip
-            check_config_roundtrip(layer, keys, forbidden=forbidden)
-        _check_refuses_invalid_rates(cls, forbidden)
+            check_config_roundtrip(layer, keys, forbidden=forbidden.DROPOUT)
+        _check_refuses_invalid_rates(cls)
 
     return step
 
 
-def _check_refuses_invalid_rates(cls, forbidden):
+def _check_refuses_invalid_rates(cls):
     name = label(cls)
     for rate in cases.INVALID_RATES:
         call = f"{name}(rate={rate})"
-        result = perform(call, "outcome", cls, rate, forbidden=forbidden)
+        result = forbidden.perform(call, "outcome", cls, rate)
         if result["raised"] is None:
             fail(f"{call} is accepted; Keras refuses it with a ValueError.",
                  mistake=catalogue.RATE_NOT_VALIDATED)  # fmt: skip
@@ -55,14 +55,14 @@ def _check_refuses_invalid_rates(cls, forbidden):
                  mistake=catalogue.RATE_NOT_VALIDATED)  # fmt: skip
 
 
-def contract(name, arguments, setups, keys, shapes, input_shape, passed_line, forbidden):
+def contract(name, arguments, setups, keys, shapes, input_shape, passed_line):
     """The contract of a dropout layer: `Contract` with the steps of `_same_config_as_keras`."""
     return Contract(
         name,
         name,
         arguments,
-        forbidden,
-        extra=_same_config_as_keras(name, setups, keys, forbidden),
+        forbidden.DROPOUT,
+        extra=_same_config_as_keras(name, setups, keys),
         output_shapes=tuple((args, kwargs, shapes) for args, kwargs in setups),
         formula="dropout keeps the shape",
         symbolic=((0.5,), {}, input_shape),
@@ -70,17 +70,15 @@ def contract(name, arguments, setups, keys, shapes, input_shape, passed_line, fo
     )
 
 
-def check_identity(cls, x, rate, diagnosis, forbidden):
+def check_identity(cls, x, rate, diagnosis):
     """At inference (training not given, False, or inside a tf.function) x comes back."""
-    name = label(cls)
-    layer = make_layer(cls, (rate,), {"seed": cases.layer_seed(41)}, forbidden=forbidden)
-    call = describe_call(name, (rate,))
+    layer = forbidden.layer(cls, (rate,), {"seed": cases.layer_seed(41)})
+    call = describe_call(label(cls), (rate,))
     for how, kw in ((f"{call}(x)", {}), (f"{call}(x, training=False)", {"training": False})):
-        out = run(how, layer, x, forbidden=forbidden, case=f"inputs {x.shape}", **kw)
+        out = forbidden.run(how, layer, x, case=f"inputs {x.shape}", **kw)
         _require_identity(out, x, how, cls, diagnosis)
     how = f"{call}(x) inside a tf.function"
-    compiled = perform(how, "repeated_calls", layer, x, times=1, compiled=True,
-                       forbidden=forbidden)  # fmt: skip
+    compiled = forbidden.perform(how, "repeated_calls", layer, x, times=1, compiled=True)
     _require_identity(compiled[0], x, how, cls, diagnosis)
 
 

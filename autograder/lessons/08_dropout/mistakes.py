@@ -120,21 +120,8 @@ RATE_NOT_VALIDATED = Mistake(
     'between 0 and 1. Received: rate=...").',
 )
 
-CATALOGUE = (
-    NO_RESCALING,
-    RESCALED_AT_INFERENCE,
-    RATE_AS_KEEP,
-    DROPS_AT_INFERENCE,
-    SPATIAL_DROPS_ELEMENTS,
-    BATCH_SHARED_MASK,
-    NOISE_SHAPE_IGNORED,
-    NUMPY_MASK,
-    SAME_MASK_EVERY_CALL,
-    SEED_IGNORED,
-    RATE_ONE_NAN,
-    DATA_FORMAT_IGNORED,
-    RATE_NOT_VALIDATED,
-)
+# Every mistake above, in the order written.
+CATALOGUE = tuple(v for v in tuple(globals().values()) if isinstance(v, Mistake))
 
 # The probes' own false-failure budget: a correct layer is taken for a wrong variant with
 # probability at most this (every band and coincidence below is far inside it).
@@ -365,18 +352,14 @@ DROPOUT_VARIANTS = (
 # --- SpatialDropout2D ----------------------------------------------------------------------------
 
 
-def _maps(mask, probe):
-    """One entry per (sample, channel) of a channels-last mask: whether the map is kept."""
-    return mask.any(axis=(1, 2))
-
-
 def _spatial_rate_as_keep(out, probe):
     rate, x = probe["rate"], probe["x"]
     mask = kept(out, x)
     if mask is None or not constant_along(mask, (1, 2)):
         return False
     scale = scaled_by(out, x, 1 / (1 - rate)) or scaled_by(out, x, 1 / rate)
-    return scale and keep_fraction_is(out, x, rate, lambda m: _maps(m, probe))
+    # the fraction of kept maps, one decision per (sample, channel)
+    return scale and keep_fraction_is(out, x, rate, lambda m: m.any(axis=(1, 2)))
 
 
 def _asks_for_whole_maps(output, probe):

@@ -78,23 +78,22 @@ def fit_recording(
 ) -> dict:
     """Train the model of `spec` with Adam on all of `x` at once (one step per epoch), and
     record what layer number `watch` of `spec` outputs inside Keras's compiled training
-    step, step by step, then inside `model.predict`.
+    step, step by step.
 
-    Returns {"loss": loss per epoch, "recorded": [that layer's output at each training
-    step], "predicted": its output in `predict`}.
+    Returns {"loss": loss per epoch, "recorded": [that layer's output at each training step]}.
     """
     import keras
 
     keras.utils.set_random_seed(seed)
     x = np.asarray(x)
     inputs = keras.Input(tuple(input_shape[1:]))
-    outputs = watched = inputs
+    outputs = inputs
     recorder = None
     for index, entry in enumerate(spec):
         outputs = spec_layer(entry)(outputs)
         if index == watch:
             recorder = _recorder((len(x), *outputs.shape[1:]))
-            outputs = watched = recorder(outputs)
+            outputs = recorder(outputs)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
     steps = []
@@ -102,21 +101,11 @@ def fit_recording(
     def keep(batch, logs=None):
         steps.append(keras.ops.convert_to_numpy(recorder.seen))
 
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=keep)
     history = model.fit(
-        x,
-        y,
-        epochs=epochs,
-        batch_size=len(x),
-        shuffle=False,
-        verbose=0,
-        callbacks=[keras.callbacks.LambdaCallback(on_train_batch_end=keep)],
+        x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0, callbacks=[record]
     )
-    predicted = keras.Model(inputs, watched).predict(x, batch_size=len(x), verbose=0)
-    return {
-        "loss": [float(v) for v in history.history["loss"]],
-        "recorded": steps,
-        "predicted": predicted,
-    }
+    return {"loss": [float(v) for v in history.history["loss"]], "recorded": steps}
 
 
 def dropout_probe(cls, probe):

@@ -7,9 +7,9 @@ import numpy as np
 
 from ... import statistics
 from ...compare import to_numpy
-from ...contract import describe_call, make_layer
+from ...contract import describe_call
 from ...feedback import fail
-from ...student import label, perform, run
+from ...student import label
 from . import forbidden
 
 
@@ -17,8 +17,8 @@ def training_call(cls, rate, kwargs, x, name="Dropout"):
     """(call, case, output) of a fresh `cls(rate, **kwargs)` called on x with training=True."""
     call = describe_call(name, (rate,), kwargs)
     case = f"{call} on inputs {x.shape}, training=True"
-    layer = make_layer(cls, (rate,), kwargs, forbidden=forbidden.DROPOUT)
-    return call, case, run(call, layer, x, forbidden=forbidden.DROPOUT, case=case, training=True)
+    layer = forbidden.layer(cls, (rate,), kwargs)
+    return call, case, forbidden.run(call, layer, x, case=case, training=True)
 
 
 def layer_kwargs(noise_shape=None, seed=None, data_format=None):
@@ -29,8 +29,7 @@ def layer_kwargs(noise_shape=None, seed=None, data_format=None):
 
 def probe_output(cls, probe):
     """What the student's class gives on one probe of the catalogue (`ops.dropout_probe`)."""
-    what = f"{label(cls)} on a probe"
-    output = perform(what, "dropout_probe", cls, probe, forbidden=forbidden.DROPOUT)
+    output = forbidden.perform(f"{label(cls)} on a probe", "dropout_probe", cls, probe)
     return None if output is None else np.asarray(output)
 
 

@@ -6,6 +6,7 @@ from functools import cache, partial
 
 import numpy as np
 
+from ... import student
 from ...compare import Tolerance
 from ...guard import ForbiddenOps
 from ...harness import cases
@@ -28,6 +29,9 @@ FLIPS = ForbiddenOps(
     "this lesson asks you to flip with ops.flip (or a reversed slice such as x[:, :, ::-1]) and "
     "to draw each image's decision yourself with keras.random.uniform",
 )
+# The lesson's checks call student code through these, FLIPS forbidden.
+perform = partial(student.perform, forbidden=FLIPS)
+run = partial(student.run, forbidden=FLIPS)
 
 MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 WHAT = {
@@ -93,11 +97,6 @@ OUTPUT_TOL = Tolerance(
 )
 
 
-def table(stored: dict, hidden: bool, draw) -> list:
-    """The stored public or hidden rows; when grading, hidden adds EXTRA_HIDDEN drawn ones."""
-    return cases.pick(stored["hidden" if hidden else "public"], draw, EXTRA_HIDDEN if hidden else 0)
-
-
 def noise(shape, seed) -> np.ndarray:
     """Distinct random images (float32): no image equals any of its flips."""
     return np.random.default_rng(cases.seed(seed)).normal(size=shape).astype("float32")
@@ -121,26 +120,24 @@ def _draw_flip_case(rng, min_channels=1):
     return mode, (int(rng.integers(64, 161)), height, width, channels), 0
 
 
-def mode_cases(hidden: bool) -> list:
-    return table(MODE_CASES, hidden, _draw_flip_case)
+def _draw_model_case(rng):
+    """A fresh (num_classes, images, seed): 2 to 30 classes, 2 to 8 images."""
+    return int(rng.integers(2, 31)), int(rng.integers(2, 9)), 0
 
 
-def per_image_cases(hidden: bool) -> list:
-    return table(PER_IMAGE_CASES, hidden, partial(_draw_flip_case, min_channels=2))
+def _draw_layer_name(rng):
+    names = base_layers()[1:]
+    return names[int(rng.integers(len(names)))]
 
 
-def model_cases(hidden: bool) -> list:
-    return table(
-        MODEL_CASES, hidden, lambda rng: (int(rng.integers(2, 31)), int(rng.integers(2, 9)), 0)
-    )
-
-
-def unfreeze_cases(hidden: bool) -> list:
-    def draw(rng):
-        names = base_layers()[1:]
-        return names[int(rng.integers(len(names)))]
-
-    return table(UNFREEZE_CASES, hidden, draw)
+# `*_cases(hidden)`: the stored public or hidden rows; when grading, hidden adds EXTRA_HIDDEN
+# drawn ones (`harness.cases.rows`).
+mode_cases = partial(cases.rows, MODE_CASES, draw=_draw_flip_case, extra=EXTRA_HIDDEN)
+per_image_cases = partial(
+    cases.rows, PER_IMAGE_CASES, draw=partial(_draw_flip_case, min_channels=2), extra=EXTRA_HIDDEN
+)
+model_cases = partial(cases.rows, MODEL_CASES, draw=_draw_model_case, extra=EXTRA_HIDDEN)
+unfreeze_cases = partial(cases.rows, UNFREEZE_CASES, draw=_draw_layer_name, extra=EXTRA_HIDDEN)
 
 
 def target(n, seed):

@@ -11,10 +11,10 @@ import numpy as np
 from ...contract import Contract, check_config_roundtrip, describe_call, make_layer
 from ...feedback import CheckFailed, fail, passed
 from ...harness import cases as drawn
-from ...student import label, perform, run
+from ...student import label
 from . import cases
 from . import mistakes as catalogue
-from .cases import (  # noqa: F401  (the tests read them here)  # noqa: F401
+from .cases import (  # noqa: F401  (the tests read them here)
     FLIP_FALSE_FAILURE,
     FLIPS,
     MODES,
@@ -22,14 +22,12 @@ from .cases import (  # noqa: F401  (the tests read them here)  # noqa: F401
     features,
     flip_count_bounds,
     head_output,
+    perform,
+    run,
 )
+from .fine_tune import check_fine_tune  # noqa: F401
 from .transfer_model import check_transfer_model  # noqa: F401
-from .workflow import (  # noqa: F401
-    check_fine_tune,
-    check_freeze,
-    check_train_head,
-    check_unfreeze_from,  # noqa: F401
-)
+from .workflow import check_freeze, check_train_head, check_unfreeze_from  # noqa: F401
 
 # --- RandomFlip ----------------------------------------------------------------------------------
 
@@ -39,14 +37,7 @@ def _flip_layer(RandomFlip, mode, seed):
 
 
 def _flip(layer, name, x, training, case):
-    return run(
-        f"{name}(images, training={training})",
-        layer,
-        x,
-        training=training,
-        forbidden=FLIPS,
-        case=case,
-    )
+    return run(f"{name}(images, training={training})", layer, x, training=training, case=case)
 
 
 def _check_images(out, x, name, case):
@@ -69,7 +60,7 @@ def _check_images(out, x, name, case):
 def _call_and_dtype(RandomFlip):
     """The steps of the contract Keras's own test of RandomFlip adds: call() defaults to
     training=True, and both modes keep the layer's float32 dtype."""
-    params = perform(f"{label(RandomFlip)}.call", "signature", RandomFlip, "call", forbidden=FLIPS)
+    params = perform(f"{label(RandomFlip)}.call", "signature", RandomFlip, "call")
     defaults = {name: default for name, _kind, default in params}
     if defaults.get("training", "<missing>") is not True:
         found = defaults.get("training", "<missing>")
@@ -217,14 +208,9 @@ def check_random_flip_inference(RandomFlip):
         name = describe_call(label(RandomFlip), (), {"mode": mode})
         layer = _flip_layer(RandomFlip, mode, drawn.seed(5))
         direct = _flip(layer, name, x, False, f"{name} on {x.shape}, training=False")
-        predicted = perform(
-            f"{name} inside model.predict",
-            "predict_through_model",
-            layer,
-            x,
-            forbidden=FLIPS,
-            case=f"keras.Sequential([keras.Input(...), {name}]).predict(images {x.shape})",
-        )
+        case = f"keras.Sequential([keras.Input(...), {name}]).predict(images {x.shape})"
+        what = f"{name} inside model.predict"
+        predicted = perform(what, "predict_through_model", layer, x, case=case)
         for how, out in (("training=False", direct), ("model.predict", predicted)):
             out = np.asarray(out)
             _check_images(out, x, name, f"{how}, images {x.shape}")

@@ -122,23 +122,8 @@ FINE_TUNE_RATE_TOO_HIGH = Mistake(
     "average here; at 1e-4 it gains one.",
 )
 
-CATALOGUE = (
-    BATCH_FLIP,
-    FLIPS_AT_INFERENCE,
-    AXES_SWAPPED,
-    CHANNELS_FLIPPED,
-    SAME_FLIPS_EVERY_CALL,
-    BASE_NOT_FROZEN,
-    WEIGHTS_FROZEN_LAYERS_NOT,
-    PREPROCESSING_SKIPPED,
-    NO_SOFTMAX,
-    BASE_IN_TRAINING_MODE,
-    AUGMENTATION_AT_INFERENCE,
-    AUGMENTATION_IGNORED,
-    BASE_LEFT_FROZEN,
-    NO_RECOMPILE,
-    FINE_TUNE_RATE_TOO_HIGH,
-)
+# Every mistake above, in the order written.
+CATALOGUE = tuple(v for v in tuple(globals().values()) if isinstance(v, Mistake))
 
 # --- flips ---------------------------------------------------------------------------------------
 

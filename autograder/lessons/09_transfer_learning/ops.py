@@ -1,20 +1,7 @@
 """Operations added with lesson 09: the pretrained base and models around it, made and changed as
 trusted workflow steps, reported as data."""
 
-__all__ = [
-    "pretrained_base",
-    "variables",
-    "set_trainable",
-    "mirror_layer",
-    "transfer_model",
-    "compile_fit",
-    "optimizer_state",
-    "history_keys",
-    "same_object",
-    "error_of",
-    "predict_through_model",
-    "set_seed",
-]
+from functools import cache
 
 import numpy as np
 
@@ -67,53 +54,48 @@ def set_trainable(model, trainable: bool, from_layer: str | None = None) -> None
             layer.trainable = False
 
 
+@cache
 def _trusted_layers():
     """The layer classes of this module's trusted models (defined on first use: keras is
     imported lazily here)."""
-    global _TRUSTED
-    if _TRUSTED is None:
-        import keras
+    import keras
 
-        class MirrorInTraining(keras.layers.Layer):
-            """Reverses the width axis when training is true or None (the default is True, as
-            for Keras's RandomFlip); identity otherwise. A deterministic stand-in for an
-            augmentation that remembers, call by call, whether it mirrored (`flips()`)."""
+    class MirrorInTraining(keras.layers.Layer):
+        """Reverses the width axis when training is true or None (the default is True, as
+        for Keras's RandomFlip); identity otherwise. A deterministic stand-in for an
+        augmentation that remembers, call by call, whether it mirrored (`flips()`)."""
 
-            def __init__(self, **kwargs):
-                super().__init__(**kwargs)
-                self.mirrored = []
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.mirrored = []
 
-            def call(self, inputs, training=True):
-                mirror = True if training is None else bool(training)
-                self.mirrored.append(mirror)
-                return keras.ops.flip(inputs, axis=2) if mirror else inputs
+        def call(self, inputs, training=True):
+            mirror = True if training is None else bool(training)
+            self.mirrored.append(mirror)
+            return keras.ops.flip(inputs, axis=2) if mirror else inputs
 
-            def flips(self):
-                return [bool(flag) for flag in self.mirrored]
+        def flips(self):
+            return [bool(flag) for flag in self.mirrored]
 
-            def compute_output_shape(self, input_shape):
-                return tuple(input_shape)
+        def compute_output_shape(self, input_shape):
+            return tuple(input_shape)
 
-        class TrustedTransferModel(keras.Model):
-            """preprocess_input -> base (inference mode) -> GlobalAveragePooling2D -> Dense."""
+    class TrustedTransferModel(keras.Model):
+        """preprocess_input -> base (inference mode) -> GlobalAveragePooling2D -> Dense."""
 
-            def __init__(self, base, num_classes, **kwargs):
-                super().__init__(**kwargs)
-                self.base = base
-                self.pool = keras.layers.GlobalAveragePooling2D()
-                self.classifier = keras.layers.Dense(num_classes, activation="softmax")
+        def __init__(self, base, num_classes, **kwargs):
+            super().__init__(**kwargs)
+            self.base = base
+            self.pool = keras.layers.GlobalAveragePooling2D()
+            self.classifier = keras.layers.Dense(num_classes, activation="softmax")
 
-            def call(self, images, training=False):
-                from course import pretrained
+        def call(self, images, training=False):
+            from course import pretrained
 
-                features = self.base(pretrained.preprocess_input(images), training=False)
-                return self.classifier(self.pool(features))
+            features = self.base(pretrained.preprocess_input(images), training=False)
+            return self.classifier(self.pool(features))
 
-        _TRUSTED = {"mirror": MirrorInTraining, "transfer": TrustedTransferModel}
-    return _TRUSTED
-
-
-_TRUSTED = None
+    return {"mirror": MirrorInTraining, "transfer": TrustedTransferModel}
 
 
 def mirror_layer(near=None):
@@ -224,6 +206,9 @@ OPERATIONS = (
     predict_through_model,
     set_seed,
 )
+
+
+__all__ = [operation.__name__ for operation in OPERATIONS]
 
 
 def prepare() -> None:

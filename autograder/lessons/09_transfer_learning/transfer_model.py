@@ -7,10 +7,10 @@ import numpy as np
 from ...compare import compare
 from ...diagnosis import DIAGNOSIS_TOLERANCE
 from ...feedback import CheckFailed, fail, passed
-from ...student import label, perform, run
+from ...student import label
 from . import cases
 from . import mistakes as catalogue
-from .cases import FLIPS
+from .cases import perform, run
 from .workflow import changed_paths, count_parameters, fresh_base, is_statistic, listing, weights_of
 
 # --- TransferModel -------------------------------------------------------------------------------
@@ -60,19 +60,11 @@ def check_transfer_model(TransferModel, hidden=False):
     for num_classes, n, seed in table:
         base = fresh_base(TransferModel)
         call = f"{label(TransferModel)}(base, {num_classes})"
-        model = run(call, TransferModel, base, num_classes, forbidden=FLIPS)
+        model = run(call, TransferModel, base, num_classes)
         x, _ = cases.target(n, seed)
         case = f"{call} on {n} target images, training=False"
-        out = np.asarray(
-            run(
-                f"{call}(images, training=False)",
-                model,
-                x,
-                training=False,
-                forbidden=FLIPS,
-                case=case,
-            )
-        )
+        what = f"{call}(images, training=False)"
+        out = np.asarray(run(what, model, x, training=False, case=case))
         if out.shape != (n, num_classes):
             raise CheckFailed(
                 f"{call} gives outputs of shape {out.shape}; expected {(n, num_classes)}.",
@@ -115,9 +107,9 @@ def _check_augmentation(TransferModel, base, num_classes, x, base_paths):
     Judged by what a test augmentation saw, so that a head with Dropout (random in training)
     passes too; only a training output equal to the un-augmented one is judged by value.
     """
-    mirror = perform("a test augmentation layer", "mirror_layer", TransferModel, forbidden=FLIPS)
+    mirror = perform("a test augmentation layer", "mirror_layer", TransferModel)
     call = f"{label(TransferModel)}(base, {num_classes}, augmentation=mirror)"
-    model = run(call, TransferModel, base, num_classes, augmentation=mirror, forbidden=FLIPS)
+    model = run(call, TransferModel, base, num_classes, augmentation=mirror)
     note = (
         "mirror is a test augmentation that reverses the width of the images when called with "
         "training=True (its default, like RandomFlip's) and leaves them alone with training=False"
@@ -126,8 +118,8 @@ def _check_augmentation(TransferModel, base, num_classes, x, base_paths):
     seen = {}
     for training in (False, True):
         what = f"{call}(images, training={training})"
-        outputs[training] = np.asarray(run(what, model, x, training=training, forbidden=FLIPS))
-        so_far = perform("what mirror saw", "call", mirror.flips, forbidden=FLIPS)
+        outputs[training] = np.asarray(run(what, model, x, training=training))
+        so_far = perform("what mirror saw", "call", mirror.flips)
         seen[training] = so_far[len(seen.get(False, [])) :]
     if any(seen[False]):
         fail(
@@ -155,10 +147,10 @@ def _check_augmentation(TransferModel, base, num_classes, x, base_paths):
 
 def _check_base_mode(model, base, call, x):
     """With the base unfrozen, a training call leaves its BatchNormalization statistics alone."""
-    perform("unfreezing the base", "set_trainable", base, True, forbidden=FLIPS)
+    perform("unfreezing the base", "set_trainable", base, True)
     before = weights_of(base, "the base")
     case = f"{call} on {len(x)} images, training=True, base unfrozen as for fine-tuning"
-    run(f"{call}(images, training=True)", model, x, training=True, forbidden=FLIPS, case=case)
+    run(f"{call}(images, training=True)", model, x, training=True, case=case)
     moved = [p for p in changed_paths(before, weights_of(base, "the base")) if is_statistic(p)]
     if moved:
         fail(

@@ -1,5 +1,5 @@
-"""Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from, fine_tune),
-and what they share with the TransferModel check.
+"""Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from; fine_tune is in
+`fine_tune.py`), and what they share with the TransferModel check.
 
 Each step is judged on its own, with the other steps done by trusted operations (the lesson's
 `ops.py`): the student's function gets a fresh copy of the shipped pretrained base or a correct
@@ -11,24 +11,34 @@ import numpy as np
 
 from ...feedback import CheckFailed, fail, passed
 from ...harness import cases as drawn
-from ...student import perform, run
 from . import cases
 from . import mistakes as catalogue
-from .cases import FLIPS
+from .cases import perform, run
 
 # --- the pretrained base and models around it ----------------------------------------------------
 
 
 def fresh_base(near, frozen=True):
     """A new copy of the pretrained base where the student's object `near` lives."""
-    base = perform("loading the pretrained base", "pretrained_base", near, forbidden=FLIPS)
+    base = perform("loading the pretrained base", "pretrained_base", near)
     if frozen:
-        perform("freezing the base", "set_trainable", base, False, forbidden=FLIPS)
+        perform("freezing the base", "set_trainable", base, False)
     return base
 
 
+def new_model(base, seed, what="a new model on the frozen base"):
+    """A correct transfer model with 10 classes on `base`, its head drawn from `seed`."""
+    return perform(what, "transfer_model", base, 10, seed=drawn.seed(seed))
+
+
+def fit_head(model, x, y, epochs, seed, what):
+    """Train `model` as a correct train_head would, at the head's rate and batch size."""
+    # compile_fit(model, x, y, learning_rate, epochs, batch_size, seed)
+    perform(what, "compile_fit", model, x, y, cases.HEAD_RATE, epochs, cases.HEAD_BATCH, seed)
+
+
 def weights_of(target, what, values=True) -> list[dict]:
-    return perform(f"the weights of {what}", "variables", target, values=values, forbidden=FLIPS)
+    return perform(f"the weights of {what}", "variables", target, values=values)
 
 
 def count_parameters(infos, trainable) -> int:
@@ -37,37 +47,54 @@ def count_parameters(infos, trainable) -> int:
 
 def changed_paths(before, after) -> list[str]:
     """Paths of the weights whose values differ between two `variables` listings."""
-    return [
-        b["path"]
-        for b, a in zip(before, after, strict=True)
-        if not np.array_equal(b["value"], a["value"])
-    ]
+    pairs = zip(before, after, strict=True)
+    return [b["path"] for b, a in pairs if not np.array_equal(b["value"], a["value"])]
 
 
 def listing(paths, limit=4) -> str:
-    return ", ".join(paths[:limit]) + (
-        f" and {len(paths) - limit} more" if len(paths) > limit else ""
-    )
+    more = f" and {len(paths) - limit} more" if len(paths) > limit else ""
+    return ", ".join(paths[:limit]) + more
 
 
 def is_statistic(path: str) -> bool:
     return path.endswith(("moving_mean", "moving_variance"))
 
 
-def _accuracy(model, x, y, what) -> float:
-    probabilities = np.asarray(run(what, model, x, training=False, forbidden=FLIPS))
+def accuracy(model, x, y, what) -> float:
+    probabilities = np.asarray(run(what, model, x, training=False))
     return float(np.mean(np.argmax(probabilities, axis=1) == y))
 
 
-def _require_returned(returned, expected, what, name):
+def require_returned(returned, expected, what, name):
     """`what` (a call) returned `expected`, the object it was given as `name`, as promised."""
-    found = perform(f"what {what} returned", "same_object", returned, expected, forbidden=FLIPS)
+    found = perform(f"what {what} returned", "same_object", returned, expected)
     if not found["same"]:
         raise CheckFailed(
             f"{what} does not return {name}.",
             [f"it returned a {found['type']}; expected {name} itself, the object it was given"],
             f"end with `return {name}`, so that calls can be chained",
         )
+
+
+def compile_problem(state, what, rate, images, epochs, batch_size):
+    """What is wrong with how `what` compiled and fitted (an Adam optimizer at `rate`, one
+    step per batch of `images` per epoch), or None."""
+    if state is None:
+        raise CheckFailed(
+            f"{what} did not compile the model.",
+            [],
+            "call model.compile(optimizer=keras.optimizers.Adam(learning_rate), ...)",
+        )
+    if state["class"] != "Adam" or not np.isclose(state["learning_rate"], rate, rtol=1e-6):
+        found = f"{state['class']}(learning_rate={state['learning_rate']:g})"
+        return f"compiled with {found}; expected Adam(learning_rate={rate:g})"
+    steps = epochs * -(-images // batch_size)
+    if state["iterations"] != steps:
+        return (
+            f"took {state['iterations']} training steps; the given epochs and batch_size "
+            f"make {steps}"
+        )
+    return None
 
 
 # --- freeze --------------------------------------------------------------------------------------
@@ -77,9 +104,7 @@ def check_freeze(freeze):
     """freeze(base) leaves no trainable weight, and neither a call in training mode nor
     training a head on it changes any."""
     base = fresh_base(freeze, frozen=False)
-    returned = run(
-        "freeze(base)", freeze, base, forbidden=FLIPS, case="freeze(base) on the pretrained base"
-    )
+    returned = run("freeze(base)", freeze, base, case="freeze(base) on the pretrained base")
     infos = weights_of(base, "the base")
     trainable = [i["path"] for i in infos if i["trainable"]]
     if trainable:
@@ -93,14 +118,13 @@ def check_freeze(freeze):
             ],
             catalogue.BASE_NOT_FROZEN,
         )
-    _require_returned(returned, base, "freeze(base)", "model")
+    require_returned(returned, base, "freeze(base)", "model")
     images, _ = cases.target(8, 54)
     run(
         "your frozen base, called with training=True",
         base,
         np.asarray(images, "float32") * 2.0 - 1.0,  # pretrained.preprocess_input
         training=True,
-        forbidden=FLIPS,
         case="base(images, training=True) on 8 preprocessed target images",
     )
     changed = changed_paths(infos, weights_of(base, "the base"))
@@ -112,26 +136,8 @@ def check_freeze(freeze):
             catalogue.WEIGHTS_FROZEN_LAYERS_NOT,
         )
     x, y = cases.target(60, 51)
-    model = perform(
-        "a new head on your frozen base",
-        "transfer_model",
-        base,
-        10,
-        seed=drawn.seed(52),
-        forbidden=FLIPS,
-    )
-    perform(
-        "training a new head on your frozen base",
-        "compile_fit",
-        model,
-        x,
-        y,
-        learning_rate=cases.HEAD_RATE,
-        epochs=2,
-        batch_size=cases.HEAD_BATCH,
-        seed=drawn.seed(53),
-        forbidden=FLIPS,
-    )
+    model = new_model(base, 52, "a new head on your frozen base")
+    fit_head(model, x, y, 2, drawn.seed(53), "training a new head on your frozen base")
     changed = changed_paths(infos, weights_of(base, "the base"))
     if changed:
         fail(
@@ -149,69 +155,26 @@ def check_freeze(freeze):
 # --- train_head ----------------------------------------------------------------------------------
 
 
-def _steps(images, epochs, batch_size) -> int:
-    return epochs * -(-images // batch_size)
-
-
-def _check_compiled(state, what, rate, steps):
-    if state is None:
-        raise CheckFailed(
-            f"{what} did not compile the model.",
-            [],
-            "call model.compile(optimizer=keras.optimizers.Adam(learning_rate), ...)",
-        )
-    if state["class"] != "Adam" or not np.isclose(state["learning_rate"], rate, rtol=1e-6):
-        found = f"{state['class']}(learning_rate={state['learning_rate']:g})"
-        return f"compiled with {found}; expected Adam(learning_rate={rate:g})"
-    if state["iterations"] != steps:
-        return (
-            f"took {state['iterations']} training steps; the given epochs and batch_size "
-            f"make {steps}"
-        )
-    return None
-
-
 def check_train_head(train_head, hidden=False):
     """A new head trained on 10 labelled letters per class beats HEAD_THRESHOLD on the test
     set; the model is compiled and fitted as asked; the frozen base does not change."""
-    if hidden:  # other epochs, batch size and learning rate: nothing may be hard-wired
-        images, epochs, batch_size, rate, seed = 50, 3, 25, 3e-3, 63
-    else:
-        images, epochs, batch_size, rate, seed = (
-            cases.HEAD_IMAGES,
-            cases.HEAD_EPOCHS,
-            cases.HEAD_BATCH,
-            cases.HEAD_RATE,
-            62,
-        )
-    base = fresh_base(train_head)
-    model = perform(
-        "a new model on the frozen base",
-        "transfer_model",
-        base,
-        10,
-        seed=drawn.seed(seed),
-        forbidden=FLIPS,
+    images, epochs, batch_size, rate, seed = (
+        (50, 3, 25, 3e-3, 63)  # hidden: other settings, so that nothing may be hard-wired
+        if hidden
+        else (cases.HEAD_IMAGES, cases.HEAD_EPOCHS, cases.HEAD_BATCH, cases.HEAD_RATE, 62)
     )
+    base = fresh_base(train_head)
+    model = new_model(base, seed)
     x, y = cases.target(images, seed)
     what = (
         f"train_head(model, x, y, epochs={epochs}, batch_size={batch_size}, learning_rate={rate:g})"
     )
     before = weights_of(base, "the base")
-    history = run(
-        what,
-        train_head,
-        model,
-        x,
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=rate,
-        forbidden=FLIPS,
-        case=f"{images} labelled target images, a new head on the frozen base",
-    )
-    state = perform("the model's optimizer", "optimizer_state", model, forbidden=FLIPS)
-    problem = _check_compiled(state, what, rate, _steps(images, epochs, batch_size))
+    asked = {"epochs": epochs, "batch_size": batch_size, "learning_rate": rate}
+    case = f"{images} labelled target images, a new head on the frozen base"
+    history = run(what, train_head, model, x, y, case=case, **asked)
+    state = perform("the model's optimizer", "optimizer_state", model)
+    problem = compile_problem(state, what, rate, images, epochs, batch_size)
     if problem:
         raise CheckFailed(
             f"{what} does not train as asked.",
@@ -219,7 +182,7 @@ def check_train_head(train_head, hidden=False):
             "compile with keras.optimizers.Adam(learning_rate), then "
             "model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)",
         )
-    recorded = perform("what train_head returned", "history_keys", history, forbidden=FLIPS)
+    recorded = perform("what train_head returned", "history_keys", history)
     if recorded is None or "loss" not in recorded or not any("accuracy" in k for k in recorded):
         raise CheckFailed(
             f"{what} does not return the History of a fit with the metric accuracy.",
@@ -241,7 +204,7 @@ def check_train_head(train_head, hidden=False):
         passed(f"train_head honours epochs, batch_size and learning_rate ({what})")
         return
     x_test, y_test = cases.target(cases.TEST_IMAGES, 64)
-    score = _accuracy(model, x_test, y_test, "the trained model")
+    score = accuracy(model, x_test, y_test, "the trained model")
     if score < cases.HEAD_THRESHOLD:
         raise CheckFailed(
             f"After {what}, the model scores {score:.2f} on {cases.TEST_IMAGES} test images; "
@@ -270,23 +233,21 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
     for name in table:
         base = fresh_base(unfreeze_from)
         what = f"unfreeze_from(base, {name!r})"
-        returned = run(
-            what, unfreeze_from, base, name, forbidden=FLIPS, case=f"{what} on the frozen base"
-        )
+        returned = run(what, unfreeze_from, base, name, case=f"{what} on the frozen base")
         infos = weights_of(base, "the base", values=False)
         start = layers.index(name)
-        wrong = []
-        for info in infos:
-            layer = info["path"].split("/")[0]
-            wanted = layers.index(layer) >= start and not is_statistic(info["path"])
-            if info["trainable"] != wanted:
-                wrong.append(f"{info['path']} is {'trainable' if info['trainable'] else 'frozen'}")
+
+        def wanted(info, start=start):
+            path = info["path"]
+            return layers.index(path.split("/")[0]) >= start and not is_statistic(path)
+
+        wrong = [
+            f"{i['path']} is {'trainable' if i['trainable'] else 'frozen'}"
+            for i in infos
+            if i["trainable"] != wanted(i)
+        ]
         if wrong:
-            expected = sum(
-                int(np.prod(i["shape"]))
-                for i in infos
-                if layers.index(i["path"].split("/")[0]) >= start and not is_statistic(i["path"])
-            )
+            expected = sum(int(np.prod(i["shape"])) for i in infos if wanted(i))
             mistake = catalogue.BASE_LEFT_FROZEN if count_parameters(infos, True) == 0 else None
             fail(
                 f"After {what}, {len(wrong)} of the base's weights have the wrong trainable flag.",
@@ -297,11 +258,10 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
                 ],
                 mistake,
             )
-        _require_returned(returned, base, what, "base")
+        require_returned(returned, base, what, "base")
     unknown = "no_such_layer"
     what = f"unfreeze_from(base, {unknown!r})"
-    base = fresh_base(unfreeze_from)
-    error = perform(what, "error_of", unfreeze_from, base, unknown, forbidden=FLIPS)
+    error = perform(what, "error_of", unfreeze_from, fresh_base(unfreeze_from), unknown)
     if error is None or not error["value_error"]:
         raise CheckFailed(
             f"{what} does not raise ValueError, though the base has no such layer.",
@@ -312,113 +272,4 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
     passed(
         f"unfreeze_from makes exactly the layers from the given one on trainable ({len(table)} "
         "cases), returns the base and refuses an unknown layer"
-    )
-
-
-# --- fine_tune -----------------------------------------------------------------------------------
-
-
-def check_fine_tune(fine_tune):
-    """After the head is trained and block 3 unfrozen, fine_tune recompiles at the given low
-    rate, trains the unfrozen weights only, and keeps the accuracy."""
-    base = fresh_base(fine_tune)
-    model = perform(
-        "a new model on the frozen base",
-        "transfer_model",
-        base,
-        10,
-        seed=drawn.seed(71),
-        forbidden=FLIPS,
-    )
-    x, y = cases.target(cases.HEAD_IMAGES, 72)
-    x_test, y_test = cases.target(cases.TEST_IMAGES, 73)
-    perform(
-        "training the head",
-        "compile_fit",
-        model,
-        x,
-        y,
-        learning_rate=cases.HEAD_RATE,
-        epochs=cases.TUNE_HEAD_EPOCHS,
-        batch_size=cases.HEAD_BATCH,
-        seed=drawn.seed(74),
-        forbidden=FLIPS,
-    )
-    before_score = _accuracy(model, x_test, y_test, "the model with a trained head")
-    perform(
-        "unfreezing block 3", "set_trainable", base, True, from_layer="block3_conv", forbidden=FLIPS
-    )
-    head_state = perform("the model's optimizer", "optimizer_state", model, forbidden=FLIPS)
-    before = weights_of(base, "the base")
-    what = (
-        f"fine_tune(model, x, y, epochs={cases.TUNE_EPOCHS}, batch_size={cases.TUNE_BATCH}, "
-        f"learning_rate={cases.TUNE_RATE:g})"
-    )
-    run(
-        what,
-        fine_tune,
-        model,
-        x,
-        y,
-        epochs=cases.TUNE_EPOCHS,
-        batch_size=cases.TUNE_BATCH,
-        learning_rate=cases.TUNE_RATE,
-        forbidden=FLIPS,
-        case="the head trained, layers from block3_conv on unfrozen",
-    )
-    after = weights_of(base, "the base")
-    state = perform("the model's optimizer", "optimizer_state", model, forbidden=FLIPS)
-    changed = set(changed_paths(before, after))
-    unfrozen = [i["path"] for i in before if i["trainable"]]
-    frozen = [i["path"] for i in before if not i["trainable"]]
-    if not changed & set(unfrozen):
-        ran = state["iterations"] > head_state["iterations"]
-        same = np.isclose(state["learning_rate"], head_state["learning_rate"])
-        fail(
-            f"{what} leaves the unfrozen weights of the base as they were.",
-            [
-                f"unfrozen, unchanged: {listing(unfrozen)}",
-                "the optimizer took "
-                f"{state['iterations'] - head_state['iterations']} more steps with the head's "
-                f"learning rate {head_state['learning_rate']:g}"
-                if ran and same
-                else "the model did not train",
-            ],
-            catalogue.NO_RECOMPILE if ran and same else None,
-        )
-    if changed & set(frozen):
-        moved = sorted(changed & set(frozen))
-        statistics = [p for p in moved if is_statistic(p)]
-        raise CheckFailed(
-            f"{what} changed weights that were frozen.",
-            [f"changed: {listing(moved)}"],
-            "fine_tune only recompiles and fits; it does not change what is trainable"
-            if not statistics
-            else "BatchNormalization statistics moved: do not call the model in training mode "
-            "outside fit",
-        )
-    problem = _check_compiled(
-        state, what, cases.TUNE_RATE, _steps(cases.HEAD_IMAGES, cases.TUNE_EPOCHS, cases.TUNE_BATCH)
-    )
-    if problem:
-        too_high = (
-            state["learning_rate"] is not None and state["learning_rate"] > cases.TUNE_RATE * 1.01
-        )
-        fail(
-            f"{what} does not fine-tune as asked.",
-            [problem],
-            catalogue.FINE_TUNE_RATE_TOO_HIGH if too_high else None,
-            "compile again with keras.optimizers.Adam(learning_rate), then fit with the given "
-            "epochs and batch_size",
-        )
-    after_score = _accuracy(model, x_test, y_test, "the fine-tuned model")
-    if after_score < before_score - cases.TUNE_MAX_DROP:
-        fail(
-            f"{what} drops the test accuracy from {before_score:.2f} to {after_score:.2f}.",
-            [f"a correct fine-tuning moves it by less than {cases.TUNE_MAX_DROP:.2f}"],
-            catalogue.FINE_TUNE_RATE_TOO_HIGH,
-        )
-    passed(
-        f"fine_tune: recompiled at {cases.TUNE_RATE:g}, block 3 trained, the rest unchanged; test "
-        f"accuracy {before_score:.2f} -> {after_score:.2f}"
     )

@@ -11,10 +11,6 @@ from autograder.authoring.sources import module_path
 # it runs on the grading seed only (no extra seed), which keeps CI time as it was.
 EXTRA_SEEDS = ()
 
-# Known defect, to fix in solutions/mistakes/: two wrong versions are named base_not_frozen-freeze
-# and two base_in_training_mode-TransferModel.call, so the demo gives each pair one student id.
-UNIQUE_VERSION_NAMES = False
-
 ROOT = Path(__file__).resolve().parents[4]
 CELLS = read_test_cells(ROOT / "notebooks" / "09_transfer_learning" / "transfer_learning.ipynb")
 
