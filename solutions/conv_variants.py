@@ -110,9 +110,9 @@ def depthwise_conv(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1,
     padded = ops.pad(x, ((0, 0), *pads, (0, 0)))
     patches = im2col(padded, (kh, kw), strides, dilation_rate)  # (b, oh, ow, kh * kw * C)
     batch, oh, ow = ops.shape(patches)[0], patches.shape[1], patches.shape[2]
-    patches = ops.reshape(patches, (batch, oh, ow, kh * kw, channels))
+    patches = ops.reshape(patches, (batch, oh, ow, kh * kw, channels, 1))
     taps = ops.reshape(kernel, (kh * kw, channels, multiplier))
-    outputs = ops.einsum("bhwpc,pcj->bhwcj", patches, taps)
+    outputs = ops.sum(patches * taps, axis=3)  # over the taps only: (b, oh, ow, C, M)
     return ops.reshape(outputs, (batch, oh, ow, channels * multiplier))
     ### END SOLUTION
 
