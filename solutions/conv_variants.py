@@ -167,8 +167,19 @@ class DepthwiseConv2D(keras.layers.Layer):
         self.bias_constraint = keras.constraints.get(bias_constraint)
         self.input_spec = keras.InputSpec(ndim=4)
 
+    def refuse_empty_output(self, input_shape):
+        """Like Keras, refuse a "valid" convolution of an image smaller than the kernel's span."""
+        for n, k, d in zip(input_shape[1:3], self.kernel_size, self.dilation_rate, strict=True):
+            if self.padding == "valid" and n is not None and n < d * (k - 1) + 1:
+                raise ValueError(
+                    "Computed output size would be zero or negative. Received "
+                    f"`inputs shape={tuple(input_shape)}`, `kernel_size={self.kernel_size}`, "
+                    f"`dilation_rate={self.dilation_rate}`, `padding=valid`."
+                )
+
     def build(self, input_shape):
         """`kernel` (kh, kw, C, depth_multiplier) and `bias` (C * depth_multiplier,)."""
+        self.refuse_empty_output(input_shape)
         ### BEGIN SOLUTION
         channels = input_shape[-1]
         self.kernel = self.add_weight(
@@ -239,7 +250,7 @@ class SeparableConv2D(DepthwiseConv2D):
     mixes the channels into `filters` outputs; one bias, one activation, at the end.
 
     Supported as for `DepthwiseConv2D`, plus `filters` and the pointwise initializer,
-    regularizer and constraint. Weights: `depthwise_kernel` (kh, kw, C, depth_multiplier),
+    regularizer and constraint. Not supported: channels_first. Weights: `depthwise_kernel` (kh, kw, C, depth_multiplier),
     `pointwise_kernel` (1, 1, C * depth_multiplier, filters) and `bias` (filters,).
     """
 
@@ -291,6 +302,7 @@ class SeparableConv2D(DepthwiseConv2D):
 
     def build(self, input_shape):
         """`depthwise_kernel`, `pointwise_kernel` and `bias` (filters,)."""
+        self.refuse_empty_output(input_shape)
         ### BEGIN SOLUTION
         channels = input_shape[-1]
         middle = channels * self.depth_multiplier
@@ -468,14 +480,18 @@ class Conv2DTranspose(keras.layers.Layer):
             for p, s in zip(self.output_padding, self.strides, strict=True):
                 if not 0 <= p < s:
                     raise ValueError(
-                        "`output_padding` must be smaller than `strides`. Received: "
+                        "`output_padding` must be strictly less than `strides`. Received: "
                         f"output_padding={output_padding}, strides={strides}"
                     )
         data_format = data_format or keras.config.image_data_format()
         self.data_format = require("data_format", data_format, "channels_last")
-        self.dilation_rate = require(
-            "dilation_rate", as_pair(dilation_rate, "dilation_rate"), (1, 1), "Conv2DTranspose"
-        )
+        dilation_rate = as_pair(dilation_rate, "dilation_rate")
+        if max(self.strides) > 1 and max(dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={dilation_rate}"
+            )
+        self.dilation_rate = require("dilation_rate", dilation_rate, (1, 1), "Conv2DTranspose")
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
