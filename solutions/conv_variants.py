@@ -250,8 +250,10 @@ class SeparableConv2D(DepthwiseConv2D):
     mixes the channels into `filters` outputs; one bias, one activation, at the end.
 
     Supported as for `DepthwiseConv2D`, plus `filters` and the pointwise initializer,
-    regularizer and constraint. Not supported: channels_first. Weights: `depthwise_kernel` (kh, kw, C, depth_multiplier),
-    `pointwise_kernel` (1, 1, C * depth_multiplier, filters) and `bias` (filters,).
+    regularizer and constraint. Not supported: channels_first.
+
+    Weights: `depthwise_kernel` (kh, kw, C, depth_multiplier), `pointwise_kernel`
+    (1, 1, C * depth_multiplier, filters) and `bias` (filters,).
     """
 
     def __init__(
