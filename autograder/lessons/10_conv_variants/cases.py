@@ -357,7 +357,8 @@ def depthwise_conv(hidden: bool) -> list[Case]:
 
 # --- conv_transpose --------------------------------------------------------------------------
 # (input shape, (kh, kw, filters), strides, padding, output_padding, seed): the output size
-# is Keras's for these arguments.
+# is Keras's for these arguments. The last has kernels smaller than the strides under 'same':
+# the forward convolution then pads nothing, (n - 1) s + k - n s < 0.
 TRANSPOSE_CASES = {
     "public": [
         ((1, 3, 3, 1), (2, 2, 1), (2, 2), "valid", None, 1),
@@ -370,6 +371,7 @@ TRANSPOSE_CASES = {
         ((2, 3, 2, 3), (4, 4, 1), (2, 2), "same", None, 6),
         ((1, 2, 3, 4), (5, 3, 2), (3, 1), "valid", (2, 0), 7),
         ((2, 5, 4, 1), (1, 1, 3), (2, 2), "valid", None, 8),
+        ((1, 3, 4, 2), (2, 1, 2), (3, 2), "same", None, 9),
     ],
 }
 

@@ -16,12 +16,19 @@ import numpy as np
 
 from ...builtin_ops import CONVOLUTION_OPS
 from ...compare import compare, to_numpy
-from ...contract import Build, Contract, WeightArguments
+from ...contract import (
+    Build,
+    Contract,
+    WeightArguments,
+    build_layer,
+    expect_weights,
+    make_layer,
+)
 from ...diagnosis import Diagnosis, calls_table
 from ...feedback import fail, passed
 from ...guard import ForbiddenOps
 from ...judge import Compare, returns, whole_number
-from ...student import run
+from ...student import label, perform, run
 from ...twin import Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
@@ -108,6 +115,63 @@ TRANSPOSE_DIAGNOSIS = Diagnosis(
 TRANSPOSE_LAYER_DIAGNOSIS = Diagnosis(
     catalogue.transpose_probes, catalogue.TRANSPOSE_LAYER_VARIANTS, _transpose_layer_probe
 )
+
+# --- the constructor's weight arguments -----------------------------------------------------
+
+
+def weight_arguments(args, input_shape, weights: dict[str, tuple[str, tuple]], how: dict):
+    """A Contract `extra` step: `cls(*args)` given, for weight number i (of `weights`, {weight
+    name: (its arguments' prefix, shape)}), <prefix>_initializer=Constant(i + 1),
+    <prefix>_regularizer=L2(0.5) and <prefix>_constraint='non_neg', built for `input_shape`,
+    creates each weight with them. Keras names these arguments after the step
+    (depthwise_initializer for the weight `kernel`), so `contract.WeightArguments`, which
+    names them after the weight, does not apply."""
+
+    def step(cls):
+        import keras
+
+        kwargs, text = {}, [repr(a) for a in args]
+        for number, (prefix, _) in enumerate(weights.values(), 1):
+            kwargs[f"{prefix}_initializer"] = keras.initializers.Constant(float(number))
+            kwargs[f"{prefix}_regularizer"] = keras.regularizers.L2(0.5)
+            kwargs[f"{prefix}_constraint"] = "non_neg"
+            text += [
+                f"{prefix}_initializer=Constant({number})",
+                f"{prefix}_regularizer=L2(0.5)",
+                f"{prefix}_constraint='non_neg'",
+            ]
+        layer = make_layer(cls, args, kwargs, forbidden=FORBIDDEN)
+        build_layer(layer, (None, *input_shape[1:]), forbidden=FORBIDDEN)
+        shapes = {name: shape for name, (_, shape) in weights.items()}
+        expect_weights(layer, shapes, how=how, forbidden=FORBIDDEN, non_trainable=None)
+        name = label(layer)
+        values = perform(f"{name}.weights", "weight_values", layer, forbidden=FORBIDDEN)
+        constraints = perform(f"{name}.weights", "weight_constraints", layer, forbidden=FORBIDDEN)
+        losses = perform(f"{name}.losses", "value", layer.losses, forbidden=FORBIDDEN)
+        problems = []
+        for number, (key, (prefix, _)) in enumerate(weights.items(), 1):
+            if not np.allclose(values[key], number):
+                problems.append(
+                    f"{prefix}_initializer is ignored: {key} does not start at {number}"
+                )
+            if constraints[key] is None:
+                problems.append(f"{prefix}_constraint is ignored: {key} has no constraint")
+        if len(losses) != len(weights):
+            problems.append(
+                f"the {len(weights)} regularizers should add {len(weights)} losses; the layer "
+                f"has {len(losses)}"
+            )
+        if problems:
+            fail(
+                f"{name} does not create its weights with the arguments it was given.",
+                problems,
+                case=f"{name}({', '.join(text)}) built for inputs {tuple(input_shape)}",
+                hint="pass initializer=, regularizer= and constraint= (the layer's own, for "
+                "each weight) to self.add_weight",
+            )
+
+    return step
+
 
 # --- what a convolution costs ----------------------------------------------------------------
 
@@ -227,6 +291,12 @@ check_depthwise_contract = Contract(
         ("kernel_size", "strides", "padding", "depth_multiplier", "dilation_rate"),
     ),
     symbolic=((3,), {"depth_multiplier": 2, "padding": "same"}, (None, 8, 7, 3)),
+    extra=weight_arguments(
+        (3,),
+        (2, 6, 6, 2),
+        {"kernel": ("depthwise", (3, 3, 2, 1)), "bias": ("bias", (2,))},
+        DEPTHWISE.how,
+    ),
     passed="DepthwiseConv2D has Keras's arguments, weights, output shapes and config",
     describe_layer=True,
 )
@@ -285,6 +355,16 @@ check_separable_contract = Contract(
         ("filters", "kernel_size", "strides", "padding", "depth_multiplier"),
     ),
     symbolic=((6, 3), {"depth_multiplier": 2, "padding": "same"}, (None, 8, 7, 3)),
+    extra=weight_arguments(
+        (4, 3),
+        (2, 6, 6, 2),
+        {
+            "depthwise_kernel": ("depthwise", (3, 3, 2, 1)),
+            "pointwise_kernel": ("pointwise", (1, 1, 2, 4)),
+            "bias": ("bias", (4,)),
+        },
+        SEPARABLE.how,
+    ),
     passed="SeparableConv2D has Keras's arguments, weights, output shapes and config",
     describe_layer=True,
 )
