@@ -1,43 +1,40 @@
 """Checks of lesson 10 (convolution variants), called from the notebook's test cells.
 
 Each check is declared on the shared harness (`judge.returns`/`Compare`, `twin.matches_keras`,
-`contract.Contract`); the cases, their tolerances and how fresh ones are drawn are in
-`cases.py`, the catalogue that names a mistake and the NumPy oracles in `mistakes.py`. The
-adjoint identity of the transposed convolution is a hand-written judge on the same pieces.
-
-Built-in convolutions of every kind (standard, depthwise, separable, transposed) and patch
-extraction are refused inside the student's code; padding is allowed (lesson 04's `im2col`
-and the given `spread` build on it).
+`contract.Contract`). This module holds the depthwise and separable convolutions' checks; the
+costs' are in `cost_checks.py`, the transposed convolution's in `transposed_checks.py`, and all
+are read here. The cases, their tolerances and how fresh ones are drawn are in `cases.py`,
+`cost_cases.py` and `layer_cases.py`, the catalogue that names a mistake and the NumPy oracles
+in `mistakes.py`, what the student's code may not call in `forbidden.py`.
 """
-
-from fractions import Fraction
 
 import numpy as np
 
-from ...builtin_ops import CONVOLUTION_OPS
-from ...compare import compare, to_numpy
-from ...contract import (
-    Build,
-    Contract,
-    WeightArguments,
-    build_layer,
-    expect_weights,
-    make_layer,
-)
-from ...diagnosis import Diagnosis, calls_table
-from ...feedback import fail, passed
-from ...guard import ForbiddenOps
-from ...judge import Compare, returns, whole_number
+from ...contract import Build, Contract, build_layer, expect_weights, make_layer
+from ...diagnosis import Diagnosis
+from ...feedback import fail
+from ...judge import Compare
 from ...student import label, perform, run
 from ...twin import Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
 from .cases import reference_outputs  # noqa: F401  (`cnn-course references` reads it here)
-
-FORBIDDEN = ForbiddenOps(
-    "a built-in convolution (standard, depthwise, separable or transposed) or patch extraction",
-    CONVOLUTION_OPS,
-    "build the windows with the given im2col and combine them with ops.einsum or ops.matmul",
+from .cost_checks import (  # noqa: F401  (the notebook's test cells call them here)
+    check_conv_multiplications,
+    check_conv_parameters,
+    check_cost_ratio,
+    check_separable_multiplications,
+    check_separable_parameters,
+    check_spatial_multiplications,
+)
+from .forbidden import FORBIDDEN
+from .layer_cases import LAYER_TOL, depthwise_layer, pointwise, separable_layer
+from .transposed_checks import (  # noqa: F401  (the notebook's test cells call them here)
+    check_conv_transpose,
+    check_conv_transpose_adjoint,
+    check_conv_transpose_contract,
+    check_conv_transpose_matches_keras,
+    check_transpose_output_size,
 )
 
 DEPTHWISE = Twin(
@@ -52,10 +49,6 @@ SEPARABLE = Twin(
         "bias": "(filters,)",
     },
 )
-TRANSPOSE = Twin(
-    "Conv2DTranspose", how={"kernel": "(kh, kw, filters, input channels)", "bias": "(filters,)"}
-)
-
 
 # --- diagnoses -------------------------------------------------------------------------------
 
@@ -83,18 +76,6 @@ def _separable_probe(cls, p):
     return SEPARABLE.output(cls, args, kwargs, p["x"], values, forbidden=FORBIDDEN)
 
 
-def _transpose_probe(fn, p):
-    args = (p["x"], p["kernel"], p["output_size"], p["strides"], p["padding"])
-    return run("conv_transpose", fn, *args, forbidden=FORBIDDEN)
-
-
-def _transpose_layer_probe(cls, p):
-    kwargs = {"strides": p["strides"], "padding": p["padding"]}
-    values = {"kernel": p["kernel"], "bias": p["bias"]}
-    args = (p["kernel"].shape[2], p["kernel"].shape[:2])
-    return TRANSPOSE.output(cls, args, kwargs, p["x"], values, forbidden=FORBIDDEN)
-
-
 DEPTHWISE_DIAGNOSIS = Diagnosis(
     catalogue.depthwise_probes, catalogue.DEPTHWISE_VARIANTS, _depthwise_probe
 )
@@ -103,17 +84,6 @@ DEPTHWISE_LAYER_DIAGNOSIS = Diagnosis(
 )
 SEPARABLE_DIAGNOSIS = Diagnosis(
     catalogue.separable_probes, catalogue.SEPARABLE_VARIANTS, _separable_probe
-)
-SIZE_DIAGNOSIS = Diagnosis(
-    catalogue.transpose_size_probes,
-    catalogue.TRANSPOSE_SIZE_VARIANTS,
-    calls_table("transpose_output_size", whole_number, FORBIDDEN),
-)
-TRANSPOSE_DIAGNOSIS = Diagnosis(
-    catalogue.transpose_probes, catalogue.TRANSPOSE_VARIANTS, _transpose_probe
-)
-TRANSPOSE_LAYER_DIAGNOSIS = Diagnosis(
-    catalogue.transpose_probes, catalogue.TRANSPOSE_LAYER_VARIANTS, _transpose_layer_probe
 )
 
 # --- the constructor's weight arguments -----------------------------------------------------
@@ -173,79 +143,6 @@ def weight_arguments(args, input_shape, weights: dict[str, tuple[str, tuple]], h
     return step
 
 
-# --- what a convolution costs ----------------------------------------------------------------
-
-
-def _count(what, table, formula):
-    return returns(
-        what,
-        table,
-        FORBIDDEN,
-        f"{what} gives the right count on {{count}} cases",
-        agrees=lambda got, expected: whole_number(got) == expected,
-        explain=(f"formula: {formula}",),
-    )
-
-
-check_conv_parameters = _count(
-    "conv_parameters", cases.conv_parameters, "kh * kw * in_channels * filters (+ filters)"
-)
-check_separable_parameters = _count(
-    "separable_parameters",
-    cases.separable_parameters,
-    "kh * kw * C * M (depthwise) + C * M * filters (pointwise) (+ filters), M the multiplier",
-)
-check_conv_multiplications = _count(
-    "conv_multiplications",
-    cases.conv_multiplications,
-    "oh * ow positions, each output channel a sum of kh * kw * in_channels products",
-)
-check_separable_multiplications = _count(
-    "separable_multiplications",
-    cases.separable_multiplications,
-    "oh * ow * (kh * kw * C * M + C * M * filters), M the multiplier",
-)
-check_spatial_multiplications = _count(
-    "spatial_multiplications",
-    cases.spatial_multiplications,
-    "oh * ow * kh * kw; separable: oh * ow * (kh + kw), a column pass then a row pass",
-)
-
-
-def _same_ratio(got, expected: Fraction) -> bool:
-    return abs(float(np.asarray(got, float).reshape(())) - float(expected)) <= 1e-9
-
-
-check_cost_ratio = returns(
-    "cost_ratio",
-    cases.cost_ratio,
-    FORBIDDEN,
-    "cost_ratio gives 1/N + 1/K^2 (times the multiplier) on {count} cases",
-    headline="{call} returned {got!r}; expected {expected} = " + "{expected.numerator} / "
-    "{expected.denominator}.",
-    agrees=_same_ratio,
-    explain=(
-        "ratio = separable multiplications / standard multiplications = M / filters + "
-        "M / (kh * kw): the positions cancel",
-    ),
-)
-
-# --- transpose_output_size -------------------------------------------------------------------
-
-check_transpose_output_size = returns(
-    "transpose_output_size",
-    cases.transpose_output_size,
-    FORBIDDEN,
-    "transpose_output_size gives Keras's size on {count} cases",
-    diagnosis=SIZE_DIAGNOSIS,
-    agrees=lambda got, size: whole_number(got) == size and (got is None) == (size is None),
-    explain=(
-        "without output_padding: n * s for 'same', n * s + max(k - s, 0) for 'valid'",
-        "with output_padding p: (n - 1) * s + k - 2 * pad + p, pad = k // 2 for 'same', 0 for "
-        "'valid'; an unknown n (None) stays unknown",
-    ),
-)
-
 # --- depthwise_conv and the layers -----------------------------------------------------------
 
 check_depthwise_conv = Compare(
@@ -303,8 +200,8 @@ check_depthwise_contract = Contract(
 check_depthwise_matches_keras = matches_keras(
     "DepthwiseConv2D",
     DEPTHWISE,
-    cases.depthwise_layer,
-    cases.LAYER_TOL,
+    depthwise_layer,
+    LAYER_TOL,
     FORBIDDEN,
     DEPTHWISE_LAYER_DIAGNOSIS,
 )
@@ -371,119 +268,19 @@ check_separable_contract = Contract(
 check_separable_matches_keras = matches_keras(
     "SeparableConv2D",
     SEPARABLE,
-    cases.separable_layer,
-    cases.LAYER_TOL,
+    separable_layer,
+    LAYER_TOL,
     FORBIDDEN,
     SEPARABLE_DIAGNOSIS,
 )
 check_pointwise_is_dense = matches_keras(
     "SeparableConv2D",
     SEPARABLE,
-    cases.pointwise,
-    cases.LAYER_TOL,
+    pointwise,
+    LAYER_TOL,
     FORBIDDEN,
     SEPARABLE_DIAGNOSIS,
     headline="SeparableConv2D(units, 1) with a depthwise kernel of ones is not a Dense layer "
     "applied at every pixel.",
     passed="a 1x1 SeparableConv2D equals Dense at every pixel on {count} cases",
-)
-
-# --- the transposed convolution --------------------------------------------------------------
-
-check_conv_transpose = Compare(
-    "conv_transpose",
-    cases.conv_transpose,
-    cases.TRANSPOSE_TOL,
-    FORBIDDEN,
-    headline="conv_transpose gives the wrong output.",
-    passed="conv_transpose matches the reference on {count} cases",
-    diagnosis=TRANSPOSE_DIAGNOSIS,
-)
-
-
-def check_conv_transpose_adjoint(conv_transpose, hidden=False):
-    """<conv(y), x> = <y, conv_transpose(x)> for random x and y: the transposed convolution is
-    the adjoint of the convolution with the same kernel, strides and padding."""
-    count = 0
-    for x, kernel, sizes, strides, padding, y, expected, text in cases.adjoint(hidden):
-        output = run(
-            "conv_transpose",
-            conv_transpose,
-            x,
-            kernel,
-            sizes,
-            strides,
-            padding,
-            case=text,
-            forbidden=FORBIDDEN,
-        )
-        output = to_numpy(output)
-        if output.shape != y.shape:
-            fail(
-                "conv_transpose gives the wrong shape.",
-                [f"output has shape {output.shape}; expected {y.shape}"],
-                case=text,
-                hint="shape = (batch, *output_size, filters)",
-            )
-        inner = float(np.sum(y.astype(float) * output.astype(float)))
-        mismatch = compare(inner, expected, cases.ADJOINT_TOL, "<y, conv_transpose(x)>")
-        if mismatch:
-            fail(
-                "conv_transpose is not the adjoint of the convolution.",
-                [
-                    "<conv(y), x> should equal <y, conv_transpose(x)>, conv being the "
-                    "convolution with the same kernel, strides and padding",
-                    *mismatch.lines,
-                ],
-                case=text,
-                mistake=TRANSPOSE_DIAGNOSIS(conv_transpose),
-            )
-        count += 1
-    passed(f"<conv(y), x> = <y, conv_transpose(x)> on {count} cases")
-
-
-check_conv_transpose_contract = Contract(
-    "Conv2DTranspose",
-    "Conv2DTranspose",
-    tuple(
-        "filters kernel_size strides padding output_padding data_format dilation_rate "
-        "activation use_bias kernel_initializer bias_initializer".split()
-    ),
-    FORBIDDEN,
-    builds=(
-        Build((4, (3, 2)), {"strides": 2}, (2, 5, 4, 3), {"kernel": (3, 2, 4, 3), "bias": (4,)}),
-        Build((2, 3), {"use_bias": False}, (2, 5, 4, 1), {"kernel": (3, 3, 2, 1)}),
-    ),
-    how=TRANSPOSE.how,
-    output_shapes=tuple(
-        ((4, size), kwargs, ((2, 5, 4, 3), (None, None, 4, 3)))
-        for size, kwargs in (
-            (3, {"strides": 2}),
-            (3, {"strides": 2, "padding": "same"}),
-            ((2, 4), {"strides": (2, 3), "padding": "same"}),
-            (3, {"strides": 2, "output_padding": 1}),
-            (3, {"strides": (3, 2), "padding": "same", "output_padding": (1, 0)}),
-        )
-    ),
-    formula="(batch, out_h, out_w, filters): n * s for 'same', n * s + max(k - s, 0) for "
-    "'valid'; with output_padding p, (n - 1) * s + k - 2 * pad + p",
-    config=(
-        (4, 3),
-        {"strides": 2, "padding": "same", "output_padding": 1},
-        ("filters", "kernel_size", "strides", "padding", "output_padding"),
-    ),
-    symbolic=((4, 3), {"strides": 2, "padding": "same"}, (None, 5, 4, 3)),
-    weight_arguments=WeightArguments(
-        (2, 3), (2, 4, 4, 3), {"kernel": (3, 3, 2, 3), "bias": (2,)}, {"strides": 2}
-    ),
-    passed="Conv2DTranspose has Keras's arguments, weights, output shapes and config",
-    describe_layer=True,
-)
-check_conv_transpose_matches_keras = matches_keras(
-    "Conv2DTranspose",
-    TRANSPOSE,
-    cases.transpose_layer,
-    cases.LAYER_TOL,
-    FORBIDDEN,
-    TRANSPOSE_LAYER_DIAGNOSIS,
 )

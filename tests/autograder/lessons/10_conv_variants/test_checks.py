@@ -24,6 +24,7 @@ from autograder.harness import cases as harness_cases
 from solutions import conv_variants as reference
 
 cases = lessons.module("10_conv_variants", "cases")
+cost_cases = lessons.module("10_conv_variants", "cost_cases")
 catalogue = lessons.module("10_conv_variants", "mistakes")
 
 # --- independent costs -----------------------------------------------------------------------
@@ -239,7 +240,7 @@ def test_independent_functions_pass_fresh_cases(seed):
 
 @pytest.mark.parametrize("seed", range(2))
 def test_independent_layers_pass_fresh_cases(seed):
-    """Keras is asked only what it can compute on this CPU (see cases.py's note)."""
+    """Keras is asked only what it can compute on this CPU (see the note in cases.py)."""
     with harness_cases.fresh(seed):
         _layer_checks(SlicedDepthwiseConv2D, SlicedSeparableConv2D, ScatterConv2DTranspose)
 
@@ -302,11 +303,11 @@ def test_untouched_stubs_fail_with_advice():
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
 def test_hand_worked_parameters_are_keras_counts(kind):
-    for (size, channels, filters, *rest), expected in cases.CONV_PARAMETERS_CASES[kind]:
+    for (size, channels, filters, *rest), expected in cost_cases.CONV_PARAMETERS_CASES[kind]:
         layer = keras.layers.Conv2D(filters, size, use_bias=rest[0] if rest else True)
         layer.build((None, 9, 9, channels))
         assert layer.count_params() == expected
-    for (size, channels, filters, *rest), expected in cases.SEPARABLE_PARAMETERS_CASES[kind]:
+    for (size, channels, filters, *rest), expected in cost_cases.SEPARABLE_PARAMETERS_CASES[kind]:
         multiplier = rest[0] if rest else 1
         use_bias = rest[1] if len(rest) > 1 else True
         layer = keras.layers.SeparableConv2D(
