@@ -1,0 +1,67 @@
+"""Lesson 10's checks of what a convolution costs: parameters and multiplications of standard,
+depthwise-separable and spatially separable convolutions, exact counts against the cases of
+`cost_cases.py`.
+"""
+
+from fractions import Fraction
+
+import numpy as np
+
+from ...judge import returns, whole_number
+from . import cost_cases as cases
+from .forbidden import FORBIDDEN
+
+
+def _count(what, table, formula):
+    return returns(
+        what,
+        table,
+        FORBIDDEN,
+        f"{what} gives the right count on {{count}} cases",
+        agrees=lambda got, expected: whole_number(got) == expected,
+        explain=(f"formula: {formula}",),
+    )
+
+
+check_conv_parameters = _count(
+    "conv_parameters", cases.conv_parameters, "kh * kw * in_channels * filters (+ filters)"
+)
+check_separable_parameters = _count(
+    "separable_parameters",
+    cases.separable_parameters,
+    "kh * kw * C * M (depthwise) + C * M * filters (pointwise) (+ filters), M the multiplier",
+)
+check_conv_multiplications = _count(
+    "conv_multiplications",
+    cases.conv_multiplications,
+    "oh * ow positions, each output channel a sum of kh * kw * in_channels products",
+)
+check_separable_multiplications = _count(
+    "separable_multiplications",
+    cases.separable_multiplications,
+    "oh * ow * (kh * kw * C * M + C * M * filters), M the multiplier",
+)
+check_spatial_multiplications = _count(
+    "spatial_multiplications",
+    cases.spatial_multiplications,
+    "oh * ow * kh * kw; separable: oh * ow * (kh + kw), a column pass then a row pass",
+)
+
+
+def _same_ratio(got, expected: Fraction) -> bool:
+    return abs(float(np.asarray(got, float).reshape(())) - float(expected)) <= 1e-9
+
+
+check_cost_ratio = returns(
+    "cost_ratio",
+    cases.cost_ratio,
+    FORBIDDEN,
+    "cost_ratio gives 1/N + 1/K^2 (times the multiplier) on {count} cases",
+    headline="{call} returned {got!r}; expected {expected} = " + "{expected.numerator} / "
+    "{expected.denominator}.",
+    agrees=_same_ratio,
+    explain=(
+        "ratio = separable multiplications / standard multiplications = M / filters + "
+        "M / (kh * kw): the positions cancel",
+    ),
+)
