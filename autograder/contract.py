@@ -234,13 +234,20 @@ class WeightArguments:
     """A construction whose weights must take the initializer, regularizer and constraint given
     for each: `cls(*args, **kwargs)` with, for weight number i named w (of `weights`, {name:
     shape}), w_initializer=Constant(i + 1), w_regularizer=L2(0.5) and w_constraint='non_neg',
-    built for `input_shape`. `mistake` is the catalogued mistake named when they do not."""
+    built for `input_shape`. `prefixes` ({weight: prefix}) names a weight's arguments where
+    Keras names them otherwise (DepthwiseConv2D's `kernel` takes depthwise_initializer).
+    `mistake` is the catalogued mistake named when they do not."""
 
     args: tuple
     input_shape: tuple
     weights: dict
     kwargs: dict = field(default_factory=dict)
     mistake: object | None = None
+    prefixes: dict = field(default_factory=dict)
+
+    def prefix(self, weight: str) -> str:
+        """What the constructor's arguments for `weight` start with."""
+        return self.prefixes.get(weight, weight)
 
     def arguments(self) -> tuple[dict, str]:
         """(constructor keyword arguments, the same as text for feedback)."""
@@ -248,7 +255,7 @@ class WeightArguments:
 
         kwargs = dict(self.kwargs)
         text = [*map(repr, self.args), *(f"{k}={v!r}" for k, v in self.kwargs.items())]
-        for number, key in enumerate(self.weights, 1):
+        for number, key in enumerate(map(self.prefix, self.weights), 1):
             kwargs[f"{key}_initializer"] = keras.initializers.Constant(float(number))
             kwargs[f"{key}_regularizer"] = keras.regularizers.L2(0.5)
             kwargs[f"{key}_constraint"] = "non_neg"
@@ -270,26 +277,31 @@ class WeightArguments:
         constraints = perform(f"{name}.weights", "weight_constraints", layer, forbidden=forbidden)
         problems = []
         for number, key in enumerate(self.weights, 1):
+            prefix = self.prefix(key)
             if not np.allclose(values[key], number):
-                problems.append(f"{key}_initializer is ignored: {key} does not start at {number}")
+                problems.append(
+                    f"{prefix}_initializer is ignored: {key} does not start at {number}"
+                )
             if constraints[key] is None:
-                problems.append(f"{key}_constraint is ignored: {key} has no constraint")
+                problems.append(f"{prefix}_constraint is ignored: {key} has no constraint")
         losses = perform(f"{name}.losses", "value", layer.losses, forbidden=forbidden)
-        regularizers = " and ".join(f"{key}_regularizer" for key in self.weights)
+        first, *others = map(self.prefix, self.weights)
+        regularizers = " and ".join(f"{key}_regularizer" for key in (first, *others))
         if len(losses) != len(self.weights):
             problems.append(
                 f"{regularizers} should add {len(self.weights)} loss(es); the layer has "
                 f"{len(losses)}"
             )
         if problems:
+            also = " and ".join(f"the {key}'s" for key in others)
             fail(
                 f"{what} does not create its weights with the arguments it was given.",
                 problems,
                 case=f"{what}({text}) built for inputs {tuple(self.input_shape)}",
                 mistake=self.mistake,
-                hint="pass initializer=self.kernel_initializer, "
-                "regularizer=self.kernel_regularizer and constraint=self.kernel_constraint (and "
-                "the bias's) to self.add_weight",
+                hint=f"pass initializer=self.{first}_initializer, "
+                f"regularizer=self.{first}_regularizer and constraint=self.{first}_constraint "
+                f"(and {also}) to self.add_weight",
             )
 
 

@@ -8,13 +8,10 @@ are read here. The cases, their tolerances and how fresh ones are drawn are in `
 in `mistakes.py`, what the student's code may not call in `forbidden.py`.
 """
 
-import numpy as np
-
-from ...contract import Build, Contract, build_layer, expect_weights, make_layer
+from ...contract import Build, Contract, WeightArguments
 from ...diagnosis import Diagnosis
-from ...feedback import fail
 from ...judge import Compare
-from ...student import label, perform, run
+from ...student import run
 from ...twin import Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
@@ -86,63 +83,6 @@ SEPARABLE_DIAGNOSIS = Diagnosis(
     catalogue.separable_probes, catalogue.SEPARABLE_VARIANTS, _separable_probe
 )
 
-# --- the constructor's weight arguments -----------------------------------------------------
-
-
-def weight_arguments(args, input_shape, weights: dict[str, tuple[str, tuple]], how: dict):
-    """A Contract `extra` step: `cls(*args)` given, for weight number i (of `weights`, {weight
-    name: (its arguments' prefix, shape)}), <prefix>_initializer=Constant(i + 1),
-    <prefix>_regularizer=L2(0.5) and <prefix>_constraint='non_neg', built for `input_shape`,
-    creates each weight with them. Keras names these arguments after the step
-    (depthwise_initializer for the weight `kernel`), so `contract.WeightArguments`, which
-    names them after the weight, does not apply."""
-
-    def step(cls):
-        import keras
-
-        kwargs, text = {}, [repr(a) for a in args]
-        for number, (prefix, _) in enumerate(weights.values(), 1):
-            kwargs[f"{prefix}_initializer"] = keras.initializers.Constant(float(number))
-            kwargs[f"{prefix}_regularizer"] = keras.regularizers.L2(0.5)
-            kwargs[f"{prefix}_constraint"] = "non_neg"
-            text += [
-                f"{prefix}_initializer=Constant({number})",
-                f"{prefix}_regularizer=L2(0.5)",
-                f"{prefix}_constraint='non_neg'",
-            ]
-        layer = make_layer(cls, args, kwargs, forbidden=FORBIDDEN)
-        build_layer(layer, (None, *input_shape[1:]), forbidden=FORBIDDEN)
-        shapes = {name: shape for name, (_, shape) in weights.items()}
-        expect_weights(layer, shapes, how=how, forbidden=FORBIDDEN, non_trainable=None)
-        name = label(layer)
-        values = perform(f"{name}.weights", "weight_values", layer, forbidden=FORBIDDEN)
-        constraints = perform(f"{name}.weights", "weight_constraints", layer, forbidden=FORBIDDEN)
-        losses = perform(f"{name}.losses", "value", layer.losses, forbidden=FORBIDDEN)
-        problems = []
-        for number, (key, (prefix, _)) in enumerate(weights.items(), 1):
-            if not np.allclose(values[key], number):
-                problems.append(
-                    f"{prefix}_initializer is ignored: {key} does not start at {number}"
-                )
-            if constraints[key] is None:
-                problems.append(f"{prefix}_constraint is ignored: {key} has no constraint")
-        if len(losses) != len(weights):
-            problems.append(
-                f"the {len(weights)} regularizers should add {len(weights)} losses; the layer "
-                f"has {len(losses)}"
-            )
-        if problems:
-            fail(
-                f"{name} does not create its weights with the arguments it was given.",
-                problems,
-                case=f"{name}({', '.join(text)}) built for inputs {tuple(input_shape)}",
-                hint="pass initializer=, regularizer= and constraint= (the layer's own, for "
-                "each weight) to self.add_weight",
-            )
-
-    return step
-
-
 # --- depthwise_conv and the layers -----------------------------------------------------------
 
 check_depthwise_conv = Compare(
@@ -188,11 +128,8 @@ check_depthwise_contract = Contract(
         ("kernel_size", "strides", "padding", "depth_multiplier", "dilation_rate"),
     ),
     symbolic=((3,), {"depth_multiplier": 2, "padding": "same"}, (None, 8, 7, 3)),
-    extra=weight_arguments(
-        (3,),
-        (2, 6, 6, 2),
-        {"kernel": ("depthwise", (3, 3, 2, 1)), "bias": ("bias", (2,))},
-        DEPTHWISE.how,
+    weight_arguments=WeightArguments(
+        (3,), (2, 6, 6, 2), {"kernel": (3, 3, 2, 1), "bias": (2,)}, prefixes={"kernel": "depthwise"}
     ),
     passed="DepthwiseConv2D has Keras's arguments, weights, output shapes and config",
     describe_layer=True,
@@ -252,15 +189,11 @@ check_separable_contract = Contract(
         ("filters", "kernel_size", "strides", "padding", "depth_multiplier"),
     ),
     symbolic=((6, 3), {"depth_multiplier": 2, "padding": "same"}, (None, 8, 7, 3)),
-    extra=weight_arguments(
+    weight_arguments=WeightArguments(
         (4, 3),
         (2, 6, 6, 2),
-        {
-            "depthwise_kernel": ("depthwise", (3, 3, 2, 1)),
-            "pointwise_kernel": ("pointwise", (1, 1, 2, 4)),
-            "bias": ("bias", (4,)),
-        },
-        SEPARABLE.how,
+        {"depthwise_kernel": (3, 3, 2, 1), "pointwise_kernel": (1, 1, 2, 4), "bias": (4,)},
+        prefixes={"depthwise_kernel": "depthwise", "pointwise_kernel": "pointwise"},
     ),
     passed="SeparableConv2D has Keras's arguments, weights, output shapes and config",
     describe_layer=True,
