@@ -163,6 +163,9 @@ c.SandboxedExecute.memory_mb = {memory_mb}
 c.SandboxedExecute.processes = {max_processes}
 c.SandboxedExecute.notebook_timeout = {notebook_timeout}
 c.SandboxedExecute.tmp_mb = {tmp_mb}
+# The code cells after a notebook's last test cell (experiments that train and draw) affect no
+# score: `cnn-course grade` does not re-run them, and says so in each. True runs them too.
+c.SandboxedExecute.run_after_tests = False
 '''
 
 

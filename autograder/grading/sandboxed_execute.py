@@ -11,7 +11,10 @@ It differs in four ways:
 - before anything runs, the cells the student wrote are read for constructs graded code may
   not contain (`scan`); with any finding, every test cell is withheld for review;
 - what the kernel's witness reports outside the checks (in a cell that ran before) makes
-  every later check fail, with the report as the reason.
+  every later check fail, with the report as the reason;
+- code cells after the last test cell (the experiments that train networks and draw) are not
+  run: no verdict can depend on them, since every check has run before them. Each says so in
+  its output, and the feedback shows it. `run_after_tests = True` runs them as nbgrader does.
 
 It records what it found in the notebook's metadata (`cnn_course`), where `cnn-course grade`
 reads it into the grading summary, the CSV and the gradebook's "needs manual grading" flags.
@@ -51,6 +54,9 @@ CELL_SYNC_WAIT = 5.0
 MAX_MESSAGE_BYTES = 100 * 2**20  # a kernel that sends more in one message is cut off
 # Output kinds a submission may leave in the autograded notebook: what formgrader and the
 # feedback page show. HTML, SVG and JavaScript could run in the instructor's Jupyter page.
+NOT_RERUN = (
+    "Not re-run when graded: this cell comes after the last test cell, so no score depends on it.\n"
+)
 SAFE_OUTPUT_TYPES = frozenset({"text/plain", "image/png", "image/jpeg", "image/gif"})
 
 
@@ -124,6 +130,10 @@ class SandboxedExecute(Execute):
     max_cell_output = Integer(
         2_000_000, help="characters of output a cell may send before the rest is dropped"
     ).tag(config=True)
+    run_after_tests = Bool(
+        False,
+        help="also run the code cells after the last test cell (no score depends on them)",
+    ).tag(config=True)
     extra_paths = List(
         Unicode(),
         help="more folders of Python modules the kernel may import (read-only, on PYTHONPATH)",
@@ -166,6 +176,9 @@ class SandboxedExecute(Execute):
         self._seen = 0
         self._count = 0
         self._seed = secrets.randbits(63)
+        tests = [i for i, cell in enumerate(nb.cells) if is_test_cell(cell)]
+        self._last_test = tests[-1] if tests else -1
+        self._not_rerun = 0
         self._output_used: dict[int, int] = {}
         try:
             nb, resources = super().preprocess(nb, resources, km)
@@ -178,6 +191,7 @@ class SandboxedExecute(Execute):
             "integrity": self._integrity,
             "stopped": self._stopped,
             "unchecked": self._unchecked,
+            "not_rerun": self._not_rerun,
             "sandbox": "bubblewrap" if self.isolate else "none",
         }
         return nb, resources
@@ -229,6 +243,10 @@ class SandboxedExecute(Execute):
             self._stopped = f"the notebook's time limit of {self.notebook_timeout} s was reached"
         if self._stopped:
             self._not_run(cell)
+            return cell, resources
+        if index > self._last_test and not self.run_after_tests:
+            self._not_rerun += 1
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=NOT_RERUN)]
             return cell, resources
         if is_test_cell(cell):
             self._judge(cell, index)

@@ -157,6 +157,20 @@ def test_failed_cells_name_the_mistake_in_the_feedback(e2e):
     assert "flip" in page.lower()
 
 
+def test_cells_after_the_last_test_cell_are_not_rerun_and_say_so(e2e):
+    from autograder.grading.sandboxed_execute import NOT_RERUN, is_test_cell
+
+    nb = _autograded(e2e, "perfect")
+    last = max(i for i, cell in enumerate(nb.cells) if is_test_cell(cell))
+    tail = [cell for cell in nb.cells[last + 1 :] if cell.cell_type == "code"]
+    assert len(tail) >= 3  # the lesson's experiments: a CNN and an MLP trained, feature maps
+    assert all([o.get("text") for o in cell.outputs] == [NOT_RERUN] for cell in tail)
+    assert nb.metadata["cnn_course"]["not_rerun"] == len(tail)
+    before = [c for c in nb.cells[:last] if c.cell_type == "code" and not is_test_cell(c)]
+    assert not any(NOT_RERUN in str(cell.outputs) for cell in before)
+    assert "Not re-run when graded" in _feedback(e2e, "perfect")
+
+
 def test_import_error_costs_only_the_cells_that_need_the_function(e2e):
     student = "broken-raises-at-import"
     assert e2e.scores[student]["test_hand_example"] == 0
