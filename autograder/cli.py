@@ -371,23 +371,29 @@ def cmd_grade(args) -> int:
     from .grading.course_dir import CourseDir
     from .grading.grade import grade, refused
     from .grading.intake import Caps
+    from .grading.progress import TerminalStatus
 
-    run = grade(
-        CourseDir(args.dir),
-        args.submissions,
-        assignment=args.assignment,
-        jobs=args.jobs,
-        regrade=args.regrade,
-        cell_timeout=args.cell_timeout,
-        csv_path=args.csv,
-        kernel_threads=args.kernel_threads,
-        say=_echo,
-        isolate=not args.no_sandbox,
-        memory_mb=args.memory,
-        max_processes=args.max_processes,
-        notebook_timeout=args.notebook_timeout,
-        caps=Caps(args.max_file_mb, args.max_files, args.max_submission_mb),
-    )
+    terminal = TerminalStatus()  # progress lines, and a bar below them on a terminal
+    try:
+        run = grade(
+            CourseDir(args.dir),
+            args.submissions,
+            assignment=args.assignment,
+            jobs=args.jobs,
+            regrade=args.regrade,
+            cell_timeout=args.cell_timeout,
+            csv_path=args.csv,
+            kernel_threads=args.kernel_threads,
+            say=terminal.echo,
+            isolate=not args.no_sandbox,
+            memory_mb=args.memory,
+            max_processes=args.max_processes,
+            notebook_timeout=args.notebook_timeout,
+            caps=Caps(args.max_file_mb, args.max_files, args.max_submission_mb),
+            status=terminal.status,
+        )
+    finally:
+        terminal.close()
     return 1 if not run.outcomes and refused(run) else 0
 
 

@@ -25,6 +25,7 @@ from .course_dir import CourseDir
 from .display import shown
 from .errors import CourseError
 from .outcomes import Outcome, tampering, write_zero_feedback, zero_outcome
+from .progress import Progress
 from .release import display_path
 from .report import grade_table, write_csv
 
@@ -186,15 +187,6 @@ def _key(sub) -> tuple[str, str]:
     return sub.student, sub.assignment
 
 
-def _progress(done: int, total: int, outcome: Outcome) -> str:
-    score = f"{outcome.score:g}/{outcome.max_score:g} pts"
-    status = "" if outcome.status == "graded" else f" ({outcome.status})"
-    return (
-        f"[{done}/{total}] {outcome.student} {outcome.assignment} {score} "
-        f"{outcome.seconds:.1f} s{status}"
-    )
-
-
 def run_workers(
     course: CourseDir,
     tasks,
@@ -286,13 +278,16 @@ def grade(
     max_processes: int | None = None,
     notebook_timeout: int | None = None,
     caps: intake.Caps = intake.CAPS,
+    status: Callable[[str], None] | None = None,
 ) -> GradeRun:
     """Grade every submission in `submissions_dir`; see the module docstring.
 
     `isolate=False` runs kernels without the sandbox (refused unless asked for); the limits
     given are written to the course's configuration, as `cell_timeout` is. `caps` bound what
-    intake takes of each submission. Every line said goes through `display.shown`: the text
-    of submissions (ids, file names, messages of student code) commands no terminal.
+    intake takes of each submission. `status`, if given, gets a progress bar after each
+    submission (`progress.TerminalStatus` shows it on a terminal). Every line said goes
+    through `display.shown`: the text of submissions (ids, file names, messages of student
+    code) commands no terminal.
     """
     start = time.monotonic()
     say = _safely(say)
@@ -347,13 +342,15 @@ def grade(
     for note in run.notes:
         say(note)
 
-    total = len(queue)
+    progress = Progress(len(queue))
     notes_of = {_key(sub): sub.notes for sub in queue}
 
     def finished(outcome: Outcome) -> None:
         outcome.notes = notes_of.get((outcome.student, outcome.assignment), []) + outcome.notes
         run.outcomes.append(outcome)
-        say(_progress(len(run.outcomes), total, outcome))
+        say(progress.line(outcome))
+        if status is not None:
+            status(progress.bar())
 
     tasks = []
     for sub in queue:
