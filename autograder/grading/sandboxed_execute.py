@@ -179,6 +179,7 @@ class SandboxedExecute(Execute):
         tests = [i for i, cell in enumerate(nb.cells) if is_test_cell(cell)]
         self._last_test = tests[-1] if tests else -1
         self._not_rerun = 0
+        self._clock = {"start": time.monotonic(), "kernel": 0.0, "cells": 0.0, "checks": 0.0}
         self._output_used: dict[int, int] = {}
         try:
             nb, resources = super().preprocess(nb, resources, km)
@@ -192,9 +193,17 @@ class SandboxedExecute(Execute):
             "stopped": self._stopped,
             "unchecked": self._unchecked,
             "not_rerun": self._not_rerun,
+            "seconds": self._seconds(),
             "sandbox": "bubblewrap" if self.isolate else "none",
         }
         return nb, resources
+
+    def _seconds(self) -> dict:
+        """Where the notebook's grading time went: starting the kernel (TensorFlow imported
+        included), running its cells in the kernel, running the checks here."""
+        clock = self._clock
+        total = time.monotonic() - clock.pop("start")
+        return {key: round(value, 2) for key, value in {**clock, "total": total}.items()}
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -239,6 +248,15 @@ class SandboxedExecute(Execute):
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        if not self._clock["kernel"]:  # nbclient starts the kernel before the first cell
+            self._clock["kernel"] = time.monotonic() - self._clock["start"]
+        began = time.monotonic()
+        try:
+            return self._cell(cell, resources, index)
+        finally:
+            self._clock["checks" if is_test_cell(cell) else "cells"] += time.monotonic() - began
+
+    def _cell(self, cell, resources, index):
         if not self._stopped and time.monotonic() >= self._deadline:
             self._stopped = f"the notebook's time limit of {self.notebook_timeout} s was reached"
         if self._stopped:
