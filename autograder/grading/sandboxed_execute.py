@@ -14,7 +14,9 @@ It differs in four ways:
   every later check fail, with the report as the reason.
 
 It records what it found in the notebook's metadata (`cnn_course`), where `cnn-course grade`
-reads it into the grading summary, the CSV and the gradebook's "needs manual grading" flags.
+reads it into the grading summary, the CSV and the gradebook's "needs manual grading" flags,
+and the catalogued mistake each failed check named (`mistakes`: grade id -> id and title), which
+`cnn-course report` counts.
 """
 
 import copy
@@ -162,6 +164,7 @@ class SandboxedExecute(Execute):
         self._taint = ""  # what the witness saw outside the checks
         self._integrity: list[str] = []
         self._unchecked: list[str] = []
+        self._mistakes: dict[str, dict] = {}
         self._session = None
         self._seen = 0
         self._count = 0
@@ -178,6 +181,7 @@ class SandboxedExecute(Execute):
             "integrity": self._integrity,
             "stopped": self._stopped,
             "unchecked": self._unchecked,
+            "mistakes": self._mistakes,
             "sandbox": "bubblewrap" if self.isolate else "none",
         }
         return nb, resources
@@ -341,6 +345,9 @@ class SandboxedExecute(Execute):
                     self._kernel_died(cell)
                 return
             verdict = self._run_checks(calls, index)
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if verdict.mistake is not None and grade_id:
+                self._mistakes[grade_id] = verdict.mistake
         write_outputs(cell, verdict, self._count)
 
     def _run_checks(self, calls, index: int) -> Verdict:

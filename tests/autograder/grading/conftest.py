@@ -68,12 +68,14 @@ def step_twice(self):
 CHECKS_SOURCE = '''\
 """Checks of the fixture lesson, written as a lesson's checks are."""
 
-from autograder.feedback import CheckFailed, passed
+from autograder.diagnosis import Mistake
+from autograder.feedback import CheckFailed, fail, passed
 from autograder.guard import ForbiddenOps
 from autograder.harness import cases
 from autograder.student import run
 
 NOTHING = ForbiddenOps("nothing", (), "")
+SUBTRACTS = Mistake("subtracts", "a - b instead of a + b", "add returns the difference.")
 
 
 def _equal(what, got, want):
@@ -87,7 +89,10 @@ def check_add(add, hidden=False):
         rng = cases.generator()
         pairs = [tuple(int(v) for v in rng.integers(-99, 99, size=2)) for _ in pairs]
     for a, b in pairs:
-        _equal(f"add({a}, {b})", run("add", add, a, b, forbidden=NOTHING), a + b)
+        got = run("add", add, a, b, forbidden=NOTHING)
+        if got != a + b:
+            mistake = SUBTRACTS if got == a - b else None
+            fail(f"add({a}, {b}) returned {got!r}; expected {a + b!r}.", mistake=mistake)
     passed("add adds")
 
 
