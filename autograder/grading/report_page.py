@@ -23,7 +23,7 @@ from .report_class import LessonReport, class_report
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 FILES = ("report.html", "scores.csv", "checks.csv", "mistakes.csv", "canvas-grades.csv")
 STYLE = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 70em; color: #222; }
+body { font-family: sans-serif; margin: 2em auto; padding: 0 1em; max-width: 70em; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border: 1px solid #bbb; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -31,6 +31,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 section { border-top: 2px solid #444; margin-top: 2em; }
 figure { margin: 0; }
 .none { color: #666; font-style: italic; }
+td ul { margin: 0; padding-left: 1.2em; }
 """
 
 
@@ -62,8 +63,11 @@ def score_histogram(lesson: LessonReport) -> str:
     figure = Figure(figsize=(5.5, 2.6))
     axes = figure.subplots()
     top = max(lesson.max_score, max(lesson.scores, default=0.0), 1.0)
-    bins = min(20, max(5, int(top) + 1))
-    axes.hist(lesson.scores, bins=bins, range=(0, top), color="#4a8", edgecolor="#264")
+    if top <= 40:  # one bar per whole point: 3.5 falls in the bar of 4
+        bins = [edge - 0.5 for edge in range(int(top) + 2)]
+    else:
+        bins = [top * i / 20 for i in range(21)]
+    axes.hist(lesson.scores, bins=bins, color="#4a8", edgecolor="#264")
     axes.set_xlabel(f"score (of {top:g} points)")
     axes.set_ylabel("submissions")
     axes.yaxis.get_major_locator().set_params(integer=True)
@@ -89,7 +93,7 @@ def check_chart(lesson: LessonReport) -> str:
         left = [a + b for a, b in zip(left, counts, strict=True)]
     axes.invert_yaxis()
     axes.set_xlabel("submissions")
-    axes.legend(loc="lower right", fontsize="small")
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return _png(figure)
 
 
@@ -135,6 +139,10 @@ def lesson_section(lesson: LessonReport) -> str:
             f'src="{score_histogram(lesson)}"><figcaption>Score distribution</figcaption></figure>'
         )
     parts.append("<h3>Checks</h3>")
+    parts.append(
+        "<p>Submissions by the points each check gave them (full points: the share of "
+        "scored submissions that got all of the check's points).</p>"
+    )
     rows = []
     for check in lesson.checks:
         rate = check.pass_rate
@@ -207,7 +215,7 @@ def report_html(lessons: list[LessonReport], title: str) -> str:
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>\n"
         f'<meta http-equiv="Content-Security-Policy" content="{POLICY}">\n'
         f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>\n"
-        f"<h1>{_e(title)}</h1>\n<p>Written {stamp}. {len(lessons)} lessons: {links}</p>\n"
+        f"<h1>{_e(title)}</h1>\n<p>Written {stamp}. Lessons: {links}</p>\n"
         + "\n".join(lesson_section(lesson) for lesson in lessons)
         + "\n</body></html>\n"
     )
