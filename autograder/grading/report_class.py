@@ -11,7 +11,9 @@ Where each part comes from, and why it can be believed:
   writes next to the autograded notebook when it is done (`worker.COMPLETE`);
 - reasons for review and catalogued mistakes: the autograded notebook's `cnn_course`
   metadata, which the grader (`SandboxedExecute`) writes after the kernel is gone, replacing
-  whatever the submission carried under that key. A mistake graded before that record
+  whatever the submission carried under that key. So it is read only from a notebook that
+  `cnn-course grade` graded to the end and that did not change after its record was written
+  (`graded_notebook`). A mistake graded before that record
   existed, or named by a check that does not pass it on, is read from the test cell's error
   output ("Likely mistake: <title>. ..."): the grader writes a test cell's outputs itself
   (`test_cells.write_outputs`) after running the checks on its own side, so the submission
@@ -167,14 +169,63 @@ def notebook_mistakes(nb) -> dict[str, dict]:
     return mistakes
 
 
-def _read_notebook(course: CourseDir, assignment: str, student: str, notebook: str):
+def graded_notebook(course: CourseDir, assignment: str, student: str, notebook: str):
+    """The autograded notebook as `cnn-course grade` left it, or None: when there is no record
+    of a finished grading, or the notebook changed after it (graded again by stock nbgrader,
+    which keeps the submission's own `cnn_course` metadata and runs test cells in its kernel)."""
     if not is_safe_id(student):
         return None
-    path = course.autograded_dir(student, assignment) / f"{notebook}.ipynb"
+    folder = course.autograded_dir(student, assignment)
+    path, record = folder / f"{notebook}.ipynb", folder / COMPLETE
     try:
+        if path.stat().st_mtime > record.stat().st_mtime:
+            return None
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError, nbformat.reader.NotJSONError):
         return None
+
+
+def _count_grades(entry: Submission, grades, checks: dict[str, CheckStats]) -> list[str]:
+    """Add the grades of one notebook to the submission and the checks; the grade ids that
+    need manual grading."""
+    manual = []
+    for grade in grades:
+        unscored = grade.manual_score is None and grade.auto_score is None
+        score = None if unscored else (grade.score or 0.0)
+        entry.score += score or 0.0
+        entry.max_score += grade.max_score or 0.0
+        stats = checks.setdefault(grade.name, CheckStats(grade.name, grade.max_score))
+        if score is None:
+            stats.unscored += 1
+        elif score > 0 and score >= (grade.max_score or 0):
+            stats.full += 1
+        elif score > 0:
+            stats.partial += 1
+        else:
+            stats.zero += 1
+        if grade.needs_manual_grade:
+            manual.append(grade.name)
+    return manual
+
+
+def _count_mistakes(student: str, nb, mistakes: dict[str, MistakeStats]) -> None:
+    for grade_id, mistake in notebook_mistakes(nb).items():
+        stats = mistakes.setdefault(mistake["title"], MistakeStats(mistake["title"]))
+        stats.mistake_id = stats.mistake_id or mistake["id"]
+        stats.checks += [grade_id] if grade_id not in stats.checks else []
+        if student not in stats.students:
+            stats.students.append(student)
+
+
+def _new_submission(course: CourseDir, assignment: str, student: str) -> Submission:
+    entry = Submission(student, 0.0, 0.0)
+    record = read_record(course, assignment, student)
+    entry.status = str(record.get("status", "unknown"))
+    seconds = record.get("seconds")
+    entry.seconds = float(seconds) if isinstance(seconds, int | float) else None
+    if entry.status != "graded":
+        entry.reason = str(record.get("reason", ""))
+    return entry
 
 
 def lesson_report(course: CourseDir, assignment: str) -> LessonReport:
@@ -187,51 +238,24 @@ def lesson_report(course: CourseDir, assignment: str) -> LessonReport:
         found = gb.find_assignment(assignment)
         lesson.max_score = float(found.max_score or 0.0)
         for notebook in sorted(found.notebooks, key=lambda n: n.name):
-            order = _cell_order(course, assignment, notebook.name)
-            rank = {name: index for index, name in enumerate(order)}
+            rank = {
+                name: i for i, name in enumerate(_cell_order(course, assignment, notebook.name))
+            }
             for cell in sorted(notebook.grade_cells, key=lambda c: (rank.get(c.name, 1e9), c.name)):
                 checks.setdefault(cell.name, CheckStats(cell.name, float(cell.max_score or 0)))
             for sub in sorted(notebook.submissions, key=lambda s: s.student.id):
                 student = sub.student.id
-                entry = by_student.setdefault(student, Submission(student, 0.0, 0.0))
-                manual = []
-                for grade in sub.grades:
-                    unscored = grade.manual_score is None and grade.auto_score is None
-                    score = None if unscored else (grade.score or 0.0)
-                    entry.score += score or 0.0
-                    entry.max_score += grade.max_score or 0.0
-                    stats = checks.setdefault(grade.name, CheckStats(grade.name, grade.max_score))
-                    if score is None:
-                        stats.unscored += 1
-                    elif score >= (grade.max_score or 0) and score > 0:
-                        stats.full += 1
-                    elif score > 0:
-                        stats.partial += 1
-                    else:
-                        stats.zero += 1
-                    if grade.needs_manual_grade:
-                        manual.append(grade.name)
-                nb = _read_notebook(course, assignment, student, notebook.name)
-                if nb is not None:
+                if student not in by_student:
+                    by_student[student] = _new_submission(course, assignment, student)
+                entry = by_student[student]
+                manual = _count_grades(entry, sub.grades, checks)
+                nb = graded_notebook(course, assignment, student, notebook.name)
+                if nb is not None and entry.status == "graded":
                     entry.review += grading_flags(nb)
-                    for grade_id, mistake in notebook_mistakes(nb).items():
-                        stats = mistakes.setdefault(
-                            mistake["title"], MistakeStats(mistake["title"])
-                        )
-                        stats.mistake_id = stats.mistake_id or mistake["id"]
-                        stats.checks += [grade_id] if grade_id not in stats.checks else []
-                        if student not in stats.students:
-                            stats.students.append(student)
+                    _count_mistakes(student, nb, mistakes)
                     entry.reason = entry.reason or "; ".join(grading_notes(nb))
                 if manual and not entry.review:
                     entry.review.append(f"needs manual grading: {', '.join(manual)}")
-    for entry in by_student.values():
-        record = read_record(course, assignment, entry.student)
-        entry.status = str(record.get("status", "unknown"))
-        seconds = record.get("seconds")
-        entry.seconds = float(seconds) if isinstance(seconds, int | float) else None
-        if entry.status != "graded" and record.get("reason"):
-            entry.reason = str(record["reason"])
     lesson.submissions = sorted(by_student.values(), key=lambda s: s.student)
     lesson.checks = list(checks.values())
     lesson.mistakes = sorted(mistakes.values(), key=lambda m: (-len(m.students), m.title))

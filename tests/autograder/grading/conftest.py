@@ -332,7 +332,8 @@ def graded_record(seconds, status="graded", reason=""):
 def class_course(course):
     """The fixture course with a class graded (through nbgrader's Gradebook API, no run): ann
     4/4, bo and cy with a catalogued mistake (cy's read from its check's output), dee withheld
-    for review, eve unreadable, and a student whose id is hostile HTML and a formula."""
+    for review, eve unreadable, a student whose id is hostile HTML and a formula, and zed whose
+    notebook's reasons and mistake title are."""
     add_graded(
         course,
         "ann",
@@ -377,8 +378,8 @@ def class_course(course):
         course,
         "zed",
         {"test_add": 0, "test_scale": 2, "test_counter": 1},
-        meta={"findings": [HOSTILE_TEXT]},
+        meta={"findings": [HOSTILE_TEXT], "stopped": HOSTILE_TEXT},
         outputs={"test_add": failure(f"add wrong.\n  Likely mistake: {HOSTILE_TEXT}. x")},
-        record=graded_record(2.0, "failed", HOSTILE_TEXT),
+        record=graded_record(2.0),
     )
     return course

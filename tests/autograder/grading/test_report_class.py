@@ -9,6 +9,7 @@ from autograder.grading.report_class import (
     class_report,
     notebook_mistakes,
 )
+from autograder.grading.worker import COMPLETE
 from tests.autograder.grading.conftest import (
     ASSIGNMENT,
     HOSTILE_ID,
@@ -47,7 +48,7 @@ def test_scores_checks_mistakes_review_failures_and_times(class_course):
     }
     assert [(s.student, s.status, s.reason) for s in lesson.failed] == [
         ("eve", "unreadable", "arith.ipynb cannot be graded: invalid JSON"),
-        ("zed", "failed", HOSTILE_TEXT),
+        ("zed", "graded", f"cells were not run: {HOSTILE_TEXT}"),
     ]
     assert [(s.student, s.seconds) for s in lesson.slowest(3)] == [
         ("bo", 12.25),
@@ -95,3 +96,20 @@ def test_a_mistake_is_never_read_from_output_the_kernel_wrote():
     nb.metadata["cnn_course"] = {"unchecked": ["cell 2 (line 1 is not a call of checks.check_*)"]}
     assert mistakes_of(nb) == {"test_a": {"id": "", "title": "forged"}}
     assert notebook_mistakes(nbformat.v4.new_notebook()) == {}
+
+
+def test_only_notebooks_the_grader_finished_are_read(course):
+    """Without the grader's record, or changed after it (autograded again by stock nbgrader,
+    which keeps the submission's `cnn_course` metadata), a notebook's reasons and mistakes
+    are not believed."""
+    import os
+
+    forged = {"findings": ["forged"], "mistakes": {"test_add": {"id": "x", "title": "forged"}}}
+    zeros = {"test_add": 0, "test_scale": 0, "test_counter": 0}
+    add_graded(course, "norecord", zeros, meta=forged)
+    add_graded(course, "later", zeros, meta=forged, record={"status": "graded", "seconds": 1})
+    folder = course.autograded_dir("later", ASSIGNMENT)
+    record = (folder / COMPLETE).stat().st_mtime
+    os.utime(folder / "arith.ipynb", (record + 5, record + 5))
+    (lesson,) = class_report(course)
+    assert lesson.mistakes == [] and lesson.held == []
