@@ -267,5 +267,5 @@ def class_report(course: CourseDir, assignments=()) -> list[LessonReport]:
     course.require_built()
     for assignment in assignments:
         course.require_assignment(assignment)
-    chosen = list(assignments) or course.released_assignments()
+    chosen = list(dict.fromkeys(assignments)) or course.released_assignments()
     return [lesson_report(course, assignment) for assignment in chosen]
