@@ -1,4 +1,5 @@
-"""The `cnn-course` command: keep notebooks in sync with `solutions/`, release, grade, demo.
+"""The `cnn-course` command: keep notebooks in sync with `solutions/`, release, grade, report,
+demo.
 
 Errors in what the user gave (a missing folder, an unknown assignment, ...) are printed as
 one line, "cnn-course <command>: error: <what is wrong>; <what to do>", with exit status 2.
@@ -264,6 +265,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--assignment", action="append", default=[], help="export only this one (repeatable)"
     )
+
+    report = commands.add_parser(
+        "report", help="the class report (HTML page with plots, CSV files, Canvas grades CSV)"
+    )
+    _add_dir(report)
+    report.add_argument(
+        "--assignment", action="append", default=[], help="only this assignment (repeatable)"
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder to write report.html and the CSV files to (default: <dir>/reports/<time>)",
+    )
     return parser
 
 
@@ -457,6 +472,16 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .grading.course_dir import CourseDir
+    from .grading.report_page import write_report
+
+    paths = write_report(CourseDir(args.dir), args.assignment, args.out)
+    print(f"class report: {paths[0]}")
+    print(f"CSV files: {', '.join(p.name for p in paths[1:])} (canvas-grades.csv: Canvas's import)")
+    return 0
+
+
 COMMANDS = {
     "sync": cmd_sync,
     "references": cmd_references,
@@ -466,6 +491,7 @@ COMMANDS = {
     "mutants": cmd_mutants,
     "roster": cmd_roster,
     "export": cmd_export,
+    "report": cmd_report,
 }
 
 

@@ -9,7 +9,11 @@ class CheckFailed(AssertionError):
     """A check found a problem; the message is the student's feedback.
 
     Subclasses AssertionError so that nbgrader and pytest count it as a failed test.
+    `mistake` is the catalogued `Mistake` the output looks like, if any (set by `fail`), for
+    the grader to record apart from the text.
     """
+
+    mistake = None
 
     def __init__(self, headline: str, details: list[str] | tuple[str, ...] = (), hint: str = ""):
         self.headline = headline
@@ -79,4 +83,6 @@ def fail(headline: str, lines=(), mistake=None, hint: str = "", *, case: str = "
     details += list(lines)
     if mistake is not None:
         details.append(mistake.feedback())
-    raise CheckFailed(headline, details, hint)
+    failure = CheckFailed(headline, details, hint)
+    failure.mistake = mistake
+    raise failure

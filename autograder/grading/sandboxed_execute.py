@@ -1,7 +1,7 @@
 """nbgrader's Execute step, with the submission's kernel in the sandbox and the verdicts here.
 
 `cnn-course grade` puts `SandboxedExecute` where nbgrader's autograde pipeline has `Execute`.
-It differs in four ways:
+It differs in five ways:
 
 - the kernel runs in the grading sandbox (`autograder.sandbox`), with the memory, process and
   notebook-time caps of its configuration;
@@ -17,7 +17,9 @@ It differs in four ways:
   its output, and the feedback shows it. `run_after_tests = True` runs them as nbgrader does.
 
 It records what it found in the notebook's metadata (`cnn_course`), where `cnn-course grade`
-reads it into the grading summary, the CSV and the gradebook's "needs manual grading" flags.
+reads it into the grading summary, the CSV and the gradebook's "needs manual grading" flags,
+and the catalogued mistake each failed check named (`mistakes`: grade id -> id and title), which
+`cnn-course report` counts.
 """
 
 import copy
@@ -172,6 +174,7 @@ class SandboxedExecute(Execute):
         self._taint = ""  # what the witness saw outside the checks
         self._integrity: list[str] = []
         self._unchecked: list[str] = []
+        self._mistakes: dict[str, dict] = {}
         self._session = None
         self._seen = 0
         self._count = 0
@@ -194,6 +197,7 @@ class SandboxedExecute(Execute):
             "unchecked": self._unchecked,
             "not_rerun": self._not_rerun,
             "seconds": self._seconds(),
+            "mistakes": self._mistakes,
             "sandbox": "bubblewrap" if self.isolate else "none",
         }
         return nb, resources
@@ -377,6 +381,9 @@ class SandboxedExecute(Execute):
                     self._kernel_died(cell)
                 return
             verdict = self._run_checks(calls, index)
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if verdict.mistake is not None and grade_id:
+                self._mistakes[grade_id] = verdict.mistake
         write_outputs(cell, verdict, self._count)
 
     def _run_checks(self, calls, index: int) -> Verdict:

@@ -137,11 +137,13 @@ def import_checks(name: str):
 
 @dataclass
 class Verdict:
-    """What a test cell printed, and its failure (None: it passed)."""
+    """What a test cell printed, and its failure (None: it passed); `mistake` is the
+    catalogued mistake the failure named ({"id": ..., "title": ...}), if any."""
 
     stdout: str = ""
     failure: str | None = None
     ename: str = "CheckFailed"
+    mistake: dict | None = None
 
 
 def run_calls(calls: list[CheckCall], module, objects) -> Verdict:
@@ -161,6 +163,8 @@ def run_calls(calls: list[CheckCall], module, objects) -> Verdict:
                 check(*args, **call.kwargs)
             except CheckFailed as failure:
                 verdict.failure = str(failure)
+                if failure.mistake is not None:
+                    verdict.mistake = {"id": failure.mistake.id, "title": failure.mistake.title}
                 break
     verdict.stdout = printed.getvalue()
     return verdict

@@ -214,12 +214,14 @@ def grade(assignment: str, student: str) -> Outcome:
             elif not feedback["success"]:
                 _append_log(student, f"{assignment} (feedback)", feedback["text"])
                 outcome.notes.append("nbgrader generate_feedback failed; no feedback page")
+            outcome.seconds = time.monotonic() - start
             mark_complete(course, assignment, student, outcome)
         else:
             reason = failure_reason(result["text"])
             outcome = zero_outcome(course, assignment, student, "failed", reason)
             _mark_failed(course, assignment, student, reason, result["text"])
             write_zero_feedback(course, outcome, course.notebook_names(assignment))
+            outcome.seconds = time.monotonic() - start
             mark_complete(course, assignment, student, outcome)
     except Exception as exc:  # a grading run must go on whatever one submission does
         reason = f"grading crashed: {type(exc).__name__}: {exc}"
@@ -235,7 +237,8 @@ COMPLETE = ".cnn-course-graded.json"
 
 
 def mark_complete(course: CourseDir, assignment: str, student: str, outcome: Outcome) -> None:
-    """Record that the submission was graded to the end (grades and feedback written)."""
+    """Record that the submission was graded to the end (grades and feedback written), with
+    how long it took and, when it was not graded, why (what `cnn-course report` shows)."""
     folder = course.autograded_dir(student, assignment)
     folder.mkdir(parents=True, exist_ok=True)
     record = {
@@ -243,6 +246,8 @@ def mark_complete(course: CourseDir, assignment: str, student: str, outcome: Out
         "score": outcome.score,
         "max_score": outcome.max_score,
         "status": outcome.status,
+        "seconds": round(outcome.seconds, 2),
+        "reason": "" if outcome.status == "graded" else "; ".join(outcome.notes[:1]),
     }
     (folder / COMPLETE).write_text(json.dumps(record) + "\n")
 

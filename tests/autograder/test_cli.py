@@ -28,6 +28,7 @@ def _error_line(capsys):
             "cnn-course release: error: notebooks folder ",
         ),
         (["export", "--dir", "{tmp}/none"], "cnn-course export: error: course directory "),
+        (["report", "--dir", "{tmp}/none"], "cnn-course report: error: course directory "),
         (["sync", "--notebooks", "{tmp}/none"], "cnn-course sync: error: notebooks folder "),
         (
             ["references", "09_nope", "--notebooks", str(ROOT / "notebooks")],

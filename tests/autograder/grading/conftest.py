@@ -8,16 +8,19 @@ them too. Releasing it takes ~3 s and grading one submission ~2 s, so the tests 
 nbgrader on it stay fast.
 """
 
+import json
 import os
 import shutil
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
 import pytest
+from nbformat.v4 import new_output
 
 ASSIGNMENT = "01_fixture"
 NOTEBOOK = "arith"
@@ -68,12 +71,14 @@ def step_twice(self):
 CHECKS_SOURCE = '''\
 """Checks of the fixture lesson, written as a lesson's checks are."""
 
-from autograder.feedback import CheckFailed, passed
+from autograder.diagnosis import Mistake
+from autograder.feedback import CheckFailed, fail, passed
 from autograder.guard import ForbiddenOps
 from autograder.harness import cases
 from autograder.student import run
 
 NOTHING = ForbiddenOps("nothing", (), "")
+SUBTRACTS = Mistake("subtracts", "a - b instead of a + b", "add returns the difference.")
 
 
 def _equal(what, got, want):
@@ -87,7 +92,10 @@ def check_add(add, hidden=False):
         rng = cases.generator()
         pairs = [tuple(int(v) for v in rng.integers(-99, 99, size=2)) for _ in pairs]
     for a, b in pairs:
-        _equal(f"add({a}, {b})", run("add", add, a, b, forbidden=NOTHING), a + b)
+        got = run("add", add, a, b, forbidden=NOTHING)
+        if got != a + b:
+            mistake = SUBTRACTS if got == a - b else None
+            fail(f"add({a}, {b}) returned {got!r}; expected {a + b!r}.", mistake=mistake)
     passed("add adds")
 
 
@@ -274,3 +282,104 @@ def growth():
         return _fastest_of_five(function, large) / _fastest_of_five(function, small)
 
     return ratio
+
+
+# --- a graded class, filled through nbgrader's Gradebook API -----------------------------------
+
+HOSTILE_ID = '"><img src=x onerror=alert(1)><script>alert(2)</script>=HYPERLINK("http://x")'
+HOSTILE_TEXT = '=HYPERLINK("http://x")"><img src=x onerror=alert(3)><script>alert(4)</script>'
+
+
+def add_graded(course, student, scores, *, meta=None, outputs=None, record=None, manual=()):
+    """A submission of `student` in the gradebook with `scores` (grade id -> points), and, for
+    a safe id, its autograded notebook (release + `outputs` per grade id, `meta` as the
+    grader's `cnn_course` metadata) and the grader's completion `record`."""
+    with course.gradebook() as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nbgrader's add_submission makes SQLAlchemy warn
+        gb.update_or_create_student(student)
+        submission = gb.add_submission(ASSIGNMENT, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = scores.get(grade.name)
+                grade.needs_manual_grade = grade.name in manual
+        gb.db.commit()
+    from autograder.grading import worker
+
+    folder = course.autograded_dir(student, ASSIGNMENT)
+    if meta is None and outputs is None and record is None:
+        return
+    folder.mkdir(parents=True)
+    nb = nbformat.read(course.release / ASSIGNMENT / "arith.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if outputs and grade_id in outputs:
+            cell.outputs = outputs[grade_id]
+    nb.metadata["cnn_course"] = meta or {}
+    nbformat.write(nb, folder / "arith.ipynb")
+    if record is not None:
+        (folder / worker.COMPLETE).write_text(json.dumps(record))
+
+
+def failure(text, ename="CheckFailed"):
+    return [new_output("error", ename=ename, evalue=text, traceback=[text])]
+
+
+def graded_record(seconds, status="graded", reason=""):
+    return {"status": status, "seconds": seconds, "reason": reason}
+
+
+@pytest.fixture
+def class_course(course):
+    """The fixture course with a class graded (through nbgrader's Gradebook API, no run): ann
+    4/4, bo and cy with a catalogued mistake (cy's read from its check's output), dee withheld
+    for review, eve unreadable, a student whose id is hostile HTML and a formula, and zed whose
+    notebook's reasons and mistake title are."""
+    add_graded(
+        course,
+        "ann",
+        {"test_add": 1, "test_scale": 2, "test_counter": 1},
+        meta={"mistakes": {}},
+        record=graded_record(3.5),
+    )
+    add_graded(
+        course,
+        "bo",
+        {"test_add": 0, "test_scale": 1, "test_counter": 1},
+        meta={"mistakes": {"test_add": {"id": "subtracts", "title": "a - b instead of a + b"}}},
+        record=graded_record(12.25),
+    )
+    # graded before the grader recorded mistakes: the title is read from its own output
+    add_graded(
+        course,
+        "cy",
+        {"test_add": 0, "test_scale": 0, "test_counter": 0},
+        meta={},
+        outputs={"test_add": failure("add wrong.\n  Likely mistake: a - b instead of a + b. x")},
+        record=graded_record(7.0),
+    )
+    add_graded(
+        course,
+        "dee",
+        {"test_add": 0, "test_scale": 0, "test_counter": 0},
+        meta={"findings": ["cell 3, line 1: imports os"], "mistakes": {}},
+        record=graded_record(1.0),
+        manual=("test_add", "test_scale", "test_counter"),
+    )
+    add_graded(
+        course,
+        "eve",
+        {"test_add": 0, "test_scale": 0, "test_counter": 0},
+        record=graded_record(0.5, "unreadable", "arith.ipynb cannot be graded: invalid JSON"),
+    )
+    add_graded(
+        course, HOSTILE_ID, {"test_add": 1, "test_scale": 2, "test_counter": 0}, manual=["test_add"]
+    )
+    add_graded(
+        course,
+        "zed",
+        {"test_add": 0, "test_scale": 2, "test_counter": 1},
+        meta={"findings": [HOSTILE_TEXT], "stopped": HOSTILE_TEXT},
+        outputs={"test_add": failure(f"add wrong.\n  Likely mistake: {HOSTILE_TEXT}. x")},
+        record=graded_record(2.0),
+    )
+    return course

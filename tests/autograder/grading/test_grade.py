@@ -270,3 +270,30 @@ def test_the_summary_lists_what_was_refused(graded):
     lines = summary(GradeRun(outcomes=run.outcomes, skipped=[refused, "x: other"]), course, 2)
     assert "refused (nothing of them was read or graded):" in lines
     assert "  '*': a student id (the folder's name) must be ...; nothing of it was read" in lines
+
+
+def test_the_class_report_reads_what_the_run_recorded(graded, tmp_path):
+    """The grader records the mistake a failed check named, how long each submission took
+    and why one was not graded; the class report counts them."""
+    from autograder.grading.report_class import class_report
+
+    course, run, _, samples = graded
+    autograded = course.autograded_dir("mistake-add_minus-add", ASSIGNMENT) / "arith.ipynb"
+    found = nbformat.read(autograded, as_version=4).metadata["cnn_course"]
+    assert found["mistakes"] == {"test_add": {"id": "subtracts", "title": "a - b instead of a + b"}}
+    (lesson,) = class_report(course)
+    assert {s.student: s.score for s in lesson.submissions} == samples.expected()
+    (mistake,) = lesson.mistakes
+    assert (mistake.title, mistake.checks) == ("a - b instead of a + b", ["test_add"])
+    assert mistake.students == ["mistake-add_minus-add"]
+    seconds = {o.student: o.seconds for o in run.outcomes}
+    assert {s.student: s.seconds for s in lesson.submissions if s.status == "graded"} == {
+        student: pytest.approx(seconds[student], abs=0.5)
+        for student in seconds
+        if run.outcome(student).status == "graded"
+    }
+    failed = {s.student: (s.status, s.reason) for s in lesson.failed}
+    assert failed["broken-invalid-json"][0] == "unreadable"
+    assert "invalid JSON" in failed["broken-invalid-json"][1]
+    add = lesson.checks[0]
+    assert (add.grade_id, add.full + add.partial + add.zero) == ("test_add", len(run.outcomes))

@@ -92,3 +92,25 @@ def test_course_imports_are_the_released_notebooks_own_imports():
         "numpy",
         "keras.ops",
     ]
+
+
+def test_the_verdict_carries_the_catalogued_mistake_the_check_named():
+    """The grader records the mistake apart from the text (`cnn-course report` counts it)."""
+    from autograder.diagnosis import Mistake
+    from autograder.feedback import fail
+
+    flipped = Mistake("flipped", "kernel flipped", "a true convolution.")
+
+    class Module:
+        @staticmethod
+        def check_named(obj):
+            fail("Wrong output.", mistake=flipped)
+
+        @staticmethod
+        def check_plain(obj):
+            fail("Wrong output.")
+
+    named = run_calls(parse("checks.check_named(a)"), Module, str)
+    assert named.mistake == {"id": "flipped", "title": "kernel flipped"}
+    assert "Likely mistake: kernel flipped. a true convolution." in named.failure
+    assert run_calls(parse("checks.check_plain(a)"), Module, str).mistake is None
