@@ -1,10 +1,11 @@
 """`cnn-course grade`: autograde a folder of submissions through nbgrader's gradebook.
 
 The run copies submissions into `submitted/`, autogrades them in parallel worker processes
-(each running nbgrader's own Autograde and GenerateFeedback), then writes a CSV of grades
-and prints a summary. Nothing earlier is lost silently: a changed submission, an earlier
-autograded notebook and the gradebook are copied to `backups/<time>/` before they are
-replaced, and students already graded are skipped unless `regrade` is set.
+(each running nbgrader's own Autograde and GenerateFeedback), or on the workers of a Dask
+cluster (`cluster`), then writes a CSV of grades and prints a summary. Nothing earlier is
+lost silently: a changed submission, an earlier autograded notebook and the gradebook are
+copied to `backups/<time>/` before they are replaced, and students already graded are skipped
+unless `regrade` is set.
 """
 
 import os

@@ -15,9 +15,12 @@ gradebook (with its rule for manual scores applied against the real gradebook), 
 penalty by nbgrader's own AssignLatePenalties against the real gradebook, the outcome read
 back by `read_outcome`, the COMPLETE marker last.
 
-What no check can tell is whether a worker graded honestly: a worker that lies about a score
-(and writes a notebook to match) is believed, as a grading process on one machine would be.
-Run workers only on machines you trust as much as the coordinator.
+What no check here can stop, said plainly: a worker that lies about a score (and writes a
+notebook to match) is believed, as a grading process on one machine would be; and Dask's own
+protocol unpickles what a worker sends (results, errors), so a worker machine taken over by an
+attacker can run code on the coordinator before any of these checks. Students' code runs in
+the sandbox on the worker, not in the worker's process; run workers only on machines you trust
+as much as the coordinator (and use Dask's TLS settings between machines).
 """
 
 import math
