@@ -84,6 +84,14 @@ def gradebook_rows(course: CourseDir) -> dict:
     return rows
 
 
+def scores(course: CourseDir) -> dict:
+    """{(assignment, student): total score} in the gradebook."""
+    with course.gradebook() as gb:
+        return {
+            (a.name, sub.student.id): sub.score for a in gb.assignments for sub in a.submissions
+        }
+
+
 def busy_worker() -> int | None:
     """The pid of a Dask worker process of this run that is grading (has a kernel)."""
     import psutil
@@ -104,6 +112,11 @@ def main(argv=None) -> int:
     parser.add_argument("--lessons", nargs="+", default=list(LESSONS))
     parser.add_argument("--kill-after", type=int, default=3, help="results before the kill")
     parser.add_argument("--keep", type=Path, default=None, help="work here and keep the files")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: take the class and the one-machine run of an earlier run there",
+    )
     args = parser.parse_args(argv)
 
     tmp = None
@@ -111,17 +124,28 @@ def main(argv=None) -> int:
         tmp = tempfile.TemporaryDirectory(prefix="cluster-benchmark-")
         args.keep = Path(tmp.name)
     try:
-        base, submissions = build(args.keep / "base", args.lessons, args.students)
         one, spread = CourseDir(args.keep / "one"), CourseDir(args.keep / "cluster")
-        for copy in (one, spread):
-            shutil.copytree(base.root, copy.root)
+        base, submissions = (
+            CourseDir(args.keep / "base" / "course"),
+            args.keep / "base" / "submissions",
+        )
+        reuse = args.reuse and (one.root / "grades").is_dir()
+        if not reuse:
+            base, submissions = build(args.keep / "base", args.lessons, args.students)
+            shutil.copytree(base.root, one.root)
+        shutil.rmtree(spread.root, ignore_errors=True)
+        shutil.copytree(base.root, spread.root)
         total = args.students * len(args.lessons)
         print(f"class: {args.students} students x {len(args.lessons)} lessons = {total}")
 
-        start = time.perf_counter()
-        one_run = grade(one, submissions, jobs=args.jobs, say=lambda _: None)
-        one_time = time.perf_counter() - start
-        print(f"one machine, {args.jobs} worker processes:   {one_time:7.1f} s", flush=True)
+        if reuse:
+            print("one machine: the earlier run's (--reuse)", flush=True)
+            one_time = float("nan")
+        else:
+            start = time.perf_counter()
+            grade(one, submissions, jobs=args.jobs, say=lambda _: None)
+            one_time = time.perf_counter() - start
+            print(f"one machine, {args.jobs} worker processes:   {one_time:7.1f} s", flush=True)
 
         results, killed = [], []
 
@@ -144,9 +168,7 @@ def main(argv=None) -> int:
         graded = sorted((o.assignment, o.student) for o in run.outcomes)
         once = graded == sorted(set(graded)) and len(graded) == total
         same = gradebook_rows(spread) == gradebook_rows(one)
-        scores_same = {(o.assignment, o.student): o.score for o in run.outcomes} == {
-            (o.assignment, o.student): o.score for o in one_run.outcomes
-        }
+        scores_same = scores(spread) == scores(one)
         print(
             f"per submission: {one_time / total:.1f} s one machine, "
             f"{spread_time / total:.1f} s cluster"

@@ -1,7 +1,9 @@
 """`cnn-course grade --scheduler ADDRESS`: grading on the workers of a Dask cluster.
 
 The coordinator (the machine with the course directory) makes one kit per assignment (`kit`)
-and scatters it to every worker once; each task carries one submission's files and grades it
+and hands it to Dask as a tiny task of its own, which each worker fetches once (data scattered
+with `client.scatter` would be lost for good with the workers holding it; a task's result is
+made again elsewhere); each task carries one submission's files and grades it
 on a worker, in a private temporary course directory, with the same code as one machine's
 grading processes (`worker.grade`: nbgrader's Autograde in the sandbox, then
 GenerateFeedback). The task returns plain data (`returned.collect`); the coordinator checks it
@@ -134,8 +136,13 @@ def connect(scheduler: str, jobs: int | None):
         ) from exc
 
 
-def _task_key(assignment: str, student: str) -> str:
-    return f"cnn-course-grade-{assignment}-{student}-{uuid.uuid4().hex[:8]}"
+def _task_key(*parts: str) -> str:
+    return "-".join(["cnn-course", *parts, uuid.uuid4().hex[:8]])
+
+
+def _kit(kit: bytes) -> bytes:
+    """The kit, as the result of a task: Dask makes it again if every worker holding it dies."""
+    return kit
 
 
 def _append_log(log_path, text: str) -> None:
@@ -209,7 +216,10 @@ def run_cluster(
             + ("" if workers else "; waiting for workers to join (`dask worker ADDRESS`)")
         )
         assignments = sorted({sub.assignment for sub in subs})
-        kits = {a: client.scatter(make_kit(course, a), broadcast=True) for a in assignments}
+        kits = {
+            a: client.submit(_kit, make_kit(course, a), key=_task_key("kit", a), pure=False)
+            for a in assignments
+        }
         expected = {a: Expected.of(course, a) for a in assignments}
         pending = list(subs)
         done = as_completed()
@@ -227,7 +237,7 @@ def run_cluster(
                 grade_task,
                 kits[sub.assignment],
                 task,
-                key=_task_key(sub.assignment, sub.student),
+                key=_task_key("grade", sub.assignment, sub.student),
                 pure=False,
             )
             in_flight[future] = sub
