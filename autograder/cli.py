@@ -129,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--jobs", type=_positive_int, default=None, help="worker processes (default: cores)"
     )
+    grade.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="grade on a Dask cluster instead of this machine's processes: the address of its "
+        "scheduler (tcp://host:8786, as `dask scheduler` prints it), or the JSON file of "
+        "`dask scheduler --scheduler-file`, or 'local' to start one here with --jobs worker "
+        "processes. Each worker (`dask worker ADDRESS --nthreads 1`) needs the course installed "
+        "(pip install -e . -e ./solutions) and bubblewrap; this machine alone writes the course "
+        "directory and gradebook (default: this machine's processes)",
+    )
     grade.add_argument("--regrade", action="store_true", help="grade already graded students again")
     grade.add_argument(
         "--cell-timeout",
@@ -406,6 +417,7 @@ def cmd_grade(args) -> int:
             notebook_timeout=args.notebook_timeout,
             caps=Caps(args.max_file_mb, args.max_files, args.max_submission_mb),
             status=terminal.status,
+            scheduler=args.scheduler,
         )
     finally:
         terminal.close()

@@ -1,10 +1,11 @@
 """`cnn-course grade`: autograde a folder of submissions through nbgrader's gradebook.
 
 The run copies submissions into `submitted/`, autogrades them in parallel worker processes
-(each running nbgrader's own Autograde and GenerateFeedback), then writes a CSV of grades
-and prints a summary. Nothing earlier is lost silently: a changed submission, an earlier
-autograded notebook and the gradebook are copied to `backups/<time>/` before they are
-replaced, and students already graded are skipped unless `regrade` is set.
+(each running nbgrader's own Autograde and GenerateFeedback), or on the workers of a Dask
+cluster (`cluster`), then writes a CSV of grades and prints a summary. Nothing earlier is
+lost silently: a changed submission, an earlier autograded notebook and the gradebook are
+copied to `backups/<time>/` before they are replaced, and students already graded are skipped
+unless `regrade` is set.
 """
 
 import os
@@ -107,11 +108,16 @@ def check_sandbox(isolate: bool, say) -> None:
     sweep()
     reason = unavailable_reason()
     if reason is not None:
-        raise CourseError(
-            f"cannot sandbox the submissions: {reason}; grading runs students' code, so it "
-            "refuses to go on without the sandbox (pass --no-sandbox to grade anyway, "
-            "unprotected, submissions you trust)"
-        )
+        raise CourseError(sandbox_refusal(reason))
+
+
+def sandbox_refusal(reason: str) -> str:
+    """Why grading refuses to go on: the words of one machine and of a cluster's workers."""
+    return (
+        f"cannot sandbox the submissions: {reason}; grading runs students' code, so it "
+        "refuses to go on without the sandbox (pass --no-sandbox to grade anyway, "
+        "unprotected, submissions you trust)"
+    )
 
 
 def _tampering_notes(course: CourseDir, submission: intake.Submission, caps) -> list[str]:
@@ -279,6 +285,7 @@ def grade(
     notebook_timeout: int | None = None,
     caps: intake.Caps = intake.CAPS,
     status: Callable[[str], None] | None = None,
+    scheduler: str | None = None,
 ) -> GradeRun:
     """Grade every submission in `submissions_dir`; see the module docstring.
 
@@ -287,7 +294,9 @@ def grade(
     intake takes of each submission. `status`, if given, gets a progress bar after each
     submission (`progress.TerminalStatus` shows it on a terminal). Every line said goes
     through `display.shown`: the text of submissions (ids, file names, messages of student
-    code) commands no terminal.
+    code) commands no terminal. `scheduler` grades on a Dask cluster instead of this
+    machine's processes (`cluster`): "local" starts one of `jobs` processes here, an address
+    (tcp://host:8786) or a scheduler file (.json) joins a running one.
     """
     start = time.monotonic()
     say = _safely(say)
@@ -309,7 +318,13 @@ def grade(
     ):
         if value is not None and value < 1:
             raise CourseError(f"{flag} must be a positive number (got {value})")
-    check_sandbox(isolate, say)
+    if scheduler not in (None, "local") and jobs is not None:
+        raise CourseError(
+            "--jobs sets the worker processes of this machine; on a running Dask cluster its "
+            "workers grade (start more with `dask worker ADDRESS`): drop --jobs"
+        )
+    if scheduler is None or not isolate:
+        check_sandbox(isolate, say)  # a cluster's workers each check their own sandbox
     notebooks_of = {a: course.notebook_names(a) for a in course.released_assignments()}
     if assignment is not None:
         course.require_assignment(assignment)
@@ -357,17 +372,35 @@ def grade(
         if sub.unreadable:
             finished(record_unreadable(course, sub, notebooks_of[sub.assignment]))
         else:
-            tasks.append((sub.assignment, sub.student))
-    jobs = jobs or cores()
+            tasks.append(sub)
     if tasks:
-        register_students(course, {student for _, student in tasks})
+        register_students(course, {sub.student for sub in tasks})
         run.log_path = course.logs / f"grade-{_stamp()}.log"
         run.log_path.parent.mkdir(parents=True, exist_ok=True)
+    if tasks and scheduler is not None:
+        from .cluster import run_cluster
+
+        jobs = run_cluster(
+            course,
+            tasks,
+            scheduler,
+            jobs,
+            finished,
+            run.log_path,
+            kernel_threads,
+            isolate,
+            say,
+        )
+    elif tasks:
+        jobs = jobs or cores()
         say(
             f"grading {len(tasks)} submissions with {min(jobs, len(tasks))} workers "
             f"(log: {display_path(run.log_path)})"
         )
-        run_workers(course, tasks, jobs, finished, run.log_path, kernel_threads, isolate)
+        keys = [(sub.assignment, sub.student) for sub in tasks]
+        run_workers(course, keys, jobs, finished, run.log_path, kernel_threads, isolate)
+    if jobs is None:
+        jobs = cores()
 
     run.seconds = time.monotonic() - start
     if not run.outcomes:

@@ -2,12 +2,15 @@
 
 import csv
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder.grading import submissions
+from autograder.grading import submissions, worker
 from autograder.grading.course_dir import CourseDir
 from autograder.grading.errors import CourseError
 from autograder.grading.grade import grade
@@ -297,3 +300,103 @@ def test_the_class_report_reads_what_the_run_recorded(graded, tmp_path):
     assert "invalid JSON" in failed["broken-invalid-json"][1]
     add = lesson.checks[0]
     assert (add.grade_id, add.full + add.partial + add.zero) == ("test_add", len(run.outcomes))
+
+
+def gradebook_rows(course: CourseDir) -> dict:
+    """Every grade, comment, late penalty and time stamp of the fixture's submissions."""
+    rows = {}
+    with course.gradebook() as gb:
+        for sub in gb.find_assignment(ASSIGNMENT).submissions:
+            student = sub.student.id
+            rows[(student, "timestamp")] = sub.timestamp
+            for nb in sub.notebooks:
+                rows[(student, nb.name, "late")] = nb.late_submission_penalty
+                for g in nb.grades:
+                    rows[(student, nb.name, g.name)] = (
+                        g.auto_score,
+                        g.max_score,
+                        g.needs_manual_grade,
+                        g.manual_score,
+                    )
+                for c in nb.comments:
+                    rows[(student, nb.name, "comment", c.name)] = (c.auto_comment, c.manual_comment)
+    return rows
+
+
+def _dask(*args, env) -> subprocess.Popen:
+    command = [str(Path(sys.executable).parent / "dask"), *args]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.mark.e2e
+def test_a_dask_cluster_with_a_worker_killed_grades_as_one_machine(
+    graded, released_fixture, tmp_path, cli_env
+):
+    """A scheduler and two workers started by Dask's own commands, one worker killed after the
+    first result: every submission is graded once, the gradebook is the one-machine run's.
+
+    Workers run without a nanny: a killed worker stays dead, so its task must be graded by the
+    other one (a nanny would restart it in place, and the run would not show that)."""
+    import psutil
+
+    one_machine, _, _, samples = graded
+    course = CourseDir(tmp_path / "course")
+    shutil.copytree(released_fixture.root, course.root)
+    scheduler_file = tmp_path / "scheduler.json"
+    local = ["--host", "127.0.0.1", "--no-dashboard"]
+    processes = [_dask("scheduler", "--scheduler-file", str(scheduler_file), *local, env=cli_env)]
+    try:
+        for _ in range(2):
+            processes.append(
+                _dask(
+                    "worker",
+                    *("--scheduler-file", str(scheduler_file), *local),
+                    *("--nworkers", "1", "--nthreads", "1", "--no-nanny"),
+                    env=cli_env,
+                )
+            )
+        workers = processes[1:]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not _workers_joined(scheduler_file, 2):
+            time.sleep(0.5)
+        killed, lines = [], []
+
+        def say(line: str) -> None:
+            lines.append(line)
+            started = any(line.startswith("grading ") for line in lines)
+            if started and line.startswith("[") and not killed:
+                busy = [w for w in workers if psutil.Process(w.pid).children(recursive=True)]
+                victim = (busy or workers)[0]
+                victim.kill()
+                killed.append(victim)
+
+        run = grade(
+            course, one_machine.root.parent / "submissions", say=say, scheduler=str(scheduler_file)
+        )
+        assert killed and killed[0].wait(timeout=60) is not None
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait(timeout=60)
+    graded_students = sorted(o.student for o in run.outcomes)
+    assert graded_students == sorted(samples.expected())  # each once, none lost
+    assert {o.student: o.score for o in run.outcomes} == samples.expected()
+    assert gradebook_rows(course) == gradebook_rows(one_machine)
+    for student in graded_students:
+        assert worker.is_complete(course, ASSIGNMENT, student)
+        assert (course.feedback_dir(student, ASSIGNMENT) / "arith.html").is_file()
+    autograded = course.autograded_dir("perfect", ASSIGNMENT) / "arith.ipynb"
+    assert autograded.read_bytes() != b"" and nbformat.read(autograded, as_version=4).cells
+    assert any("on the Dask cluster at tcp://127.0.0.1:" in line for line in lines)
+
+
+def _workers_joined(scheduler_file: Path, count: int) -> bool:
+    from distributed import Client
+
+    if not scheduler_file.is_file():
+        return False
+    try:
+        with Client(scheduler_file=str(scheduler_file), timeout="10s") as client:
+            return len(client.scheduler_info()["workers"]) >= count
+    except (OSError, TimeoutError, ValueError):
+        return False
