@@ -11,11 +11,26 @@ class CheckFailed(AssertionError):
     Subclasses AssertionError so that nbgrader and pytest count it as a failed test.
     """
 
-    def __init__(self, headline: str, details: list[str] | tuple[str, ...] = (), hint: str = ""):
+    def __init__(
+        self,
+        headline: str,
+        details: list[str] | tuple[str, ...] = (),
+        hint: str = "",
+        picture=None,
+    ):
         self.headline = headline
         self.details = list(details)
         self.hint = hint
+        self.picture = picture  # a `MapMismatch` to draw when the failure is shown, or None
         super().__init__(self.render())
+
+    def figure(self) -> bytes | None:
+        """The picture of the mismatch as PNG bytes (drawn now), or None when there is none."""
+        if self.picture is None:
+            return None
+        from .mismatch_figure import draw
+
+        return draw(self.picture)
 
     def render(self) -> str:
         """The headline, the details indented, then the hint, one line each (wrapped only for
@@ -28,8 +43,38 @@ class CheckFailed(AssertionError):
 
     def _render_traceback_(self) -> list[str]:
         """What IPython shows for this exception instead of a traceback: only the feedback
-        (Jupyter, nbgrader's Validate, the feedback pages and formgrader all show this)."""
+        (Jupyter, nbgrader's Validate, the feedback pages and formgrader all show this).
+
+        IPython asks for it only for the failure that reaches the student, so this is where
+        the picture of the mismatch is drawn: it is shown under the message, once the cell
+        has run (`show_after_cell`)."""
+        if self.picture is not None:
+            show_after_cell(self)
         return traceback_lines(str(self))
+
+
+def show_after_cell(failure: CheckFailed) -> None:
+    """Display `failure`'s picture under the error of the running IPython cell (from the
+    shell's post_run_cell event, which comes after the error output); nothing outside IPython
+    or when drawing fails (the message says all the picture shows)."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import Image, display
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def show(*_):
+        shell.events.unregister("post_run_cell", show)
+        try:
+            png = failure.figure()
+        except Exception:  # noqa: BLE001  the text feedback stands without its picture
+            return
+        display(Image(data=png, format="png"))
+
+    shell.events.register("post_run_cell", show)
 
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
@@ -72,11 +117,19 @@ def passed(message: str) -> None:
     print("\n".join(wrap(f"OK: {message}", hang="    ")))
 
 
-def fail(headline: str, lines=(), mistake=None, hint: str = "", *, case: str = ""):
+def fail(headline: str, lines=(), mistake=None, hint: str = "", *, case: str = "", picture=None):
     """Raise the failure every check raises: the headline; then the case, the lines that say
-    what is off (a `Mismatch`'s, say) and the catalogued mistake the output looks like."""
+    what is off and the catalogued mistake the output looks like.
+
+    `lines` may be a `Mismatch`: its lines, and its picture when it compared maps (or pass
+    `picture`, a `MapMismatch`, with lines of your own)."""
+    if picture is None:
+        picture = getattr(lines, "picture", None)
+    lines = getattr(lines, "lines", lines)
     details = [f"case: {case}"] if case else []
     details += list(lines)
     if mistake is not None:
         details.append(mistake.feedback())
-    raise CheckFailed(headline, details, hint)
+    if picture is not None and case:
+        picture = picture.with_case(case)
+    raise CheckFailed(headline, details, hint, picture)

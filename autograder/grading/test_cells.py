@@ -7,6 +7,7 @@ in the student's kernel decides whether a check passed.
 """
 
 import ast
+import base64
 import contextlib
 import importlib
 import io
@@ -137,11 +138,13 @@ def import_checks(name: str):
 
 @dataclass
 class Verdict:
-    """What a test cell printed, and its failure (None: it passed)."""
+    """What a test cell printed, its failure (None: it passed) and the picture of the mismatch
+    the failure showed, if any (PNG bytes, drawn here, on the grader's side)."""
 
     stdout: str = ""
     failure: str | None = None
     ename: str = "CheckFailed"
+    figure: bytes | None = None
 
 
 def run_calls(calls: list[CheckCall], module, objects) -> Verdict:
@@ -161,14 +164,28 @@ def run_calls(calls: list[CheckCall], module, objects) -> Verdict:
                 check(*args, **call.kwargs)
             except CheckFailed as failure:
                 verdict.failure = str(failure)
+                verdict.figure = _figure(failure)
                 break
     verdict.stdout = printed.getvalue()
     return verdict
 
 
+def _figure(failure: CheckFailed) -> bytes | None:
+    """The failure's picture, drawn from the arrays the grader holds; None if there is none or
+    it cannot be drawn (the text says what the picture would show)."""
+    try:
+        return failure.figure()
+    except Exception:  # noqa: BLE001  a picture is never worth a grading error
+        return None
+
+
+FIGURE_TEXT = "[a picture of the mismatch: expected, yours and their difference]"
+
+
 def write_outputs(cell, verdict: Verdict, execution_count: int) -> None:
     """Give the cell the outputs a kernel would have produced: the printed lines and, when it
-    failed, an error whose traceback is only the feedback."""
+    failed, an error whose traceback is only the feedback, then the picture of the mismatch
+    (a PNG display output under the message, as the student's own kernel shows it)."""
     cell.outputs = []
     if verdict.stdout:
         cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict.stdout))
@@ -181,6 +198,10 @@ def write_outputs(cell, verdict: Verdict, execution_count: int) -> None:
                 traceback=traceback_lines(verdict.failure),
             )
         )
+        if verdict.figure:
+            png = base64.b64encode(verdict.figure).decode("ascii")
+            data = {"image/png": png, "text/plain": FIGURE_TEXT}
+            cell.outputs.append(nbformat.v4.new_output("display_data", data=data))
     cell.execution_count = execution_count
 
 

@@ -51,3 +51,47 @@ def test_success_notes_are_wrapped_too(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("OK: BatchNormalization") and len(lines) == 2
     assert all(len(line) <= WIDTH for line in lines) and lines[1].startswith("    ")
+
+
+def test_in_ipython_a_failed_checks_picture_is_shown_under_its_message():
+    """As in the student's kernel: the error (only the feedback), then the picture, once the
+    cell has run; a failure the check caught itself draws nothing."""
+    import numpy as np
+    from IPython.core.displaypub import CapturingDisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from autograder.compare import Tolerance, compare
+
+    shell = InteractiveShell.instance()
+    try:
+        shown = []
+        shell.display_pub = CapturingDisplayPublisher()
+        shell.display_pub.publish = lambda data, **_: shown.append(("display", sorted(data)))
+        shell._showtraceback = lambda etype, evalue, stb: shown.append(("error", stb))
+        expected = np.arange(16.0).reshape(1, 4, 4, 1)
+        shell.user_ns["mismatch"] = compare(expected + 1, expected, Tolerance(0, 0))
+        shell.run_cell(
+            "from autograder.feedback import CheckFailed, fail\n"
+            "try:\n    fail('caught', mismatch)\nexcept CheckFailed:\n    pass\n"
+            "fail('It is wrong.', mismatch, case='a 4x4 image')"
+        )
+        assert [kind for kind, _ in shown] == ["error", "display"]
+        assert "It is wrong." in shown[0][1][0] and "case: a 4x4 image" in shown[0][1][1]
+        assert "image/png" in shown[1][1]
+        shown.clear()
+        shell.run_cell("1 + 1")
+        assert shown == []  # the picture is shown once, under its own cell
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_outside_ipython_a_failure_renders_without_a_picture():
+    import numpy as np
+
+    from autograder.compare import Tolerance, compare
+
+    expected = np.zeros((1, 3, 3, 1))
+    failure = CheckFailed(
+        "It is wrong.", ["x"], picture=compare(expected + 1, expected, Tolerance(0, 0)).picture
+    )
+    assert failure._render_traceback_()[1] == "  x"

@@ -55,7 +55,7 @@ def check_spatial_dropout_maps(SpatialDropout2D, hidden=False):
         mismatch = compare(out, np.where(mask, x / (1 - rate), 0.0), cases.KEPT_TOL)
         if mismatch:
             failing(f"{call} gives values that are neither 0 nor x / (1 - rate).",
-                    mismatch.lines, case,
+                    mismatch, case,
                     f"a kept map is x / (1 - rate) = x / {1 - rate:g}; a dropped one is "
                     "0")  # fmt: skip
         maps = mask.any(axis=axes)  # (batch, channels): one decision each

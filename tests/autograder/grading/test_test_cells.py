@@ -1,5 +1,7 @@
 """Test cells read as calls of the checks, run on the grader's side."""
 
+import base64
+
 import nbformat
 import pytest
 
@@ -92,3 +94,36 @@ def test_course_imports_are_the_released_notebooks_own_imports():
         "numpy",
         "keras.ops",
     ]
+
+
+def test_a_failed_map_check_leaves_its_picture_under_the_error():
+    import numpy as np
+
+    from autograder.compare import Tolerance, compare
+    from autograder.feedback import fail
+
+    expected = np.zeros((1, 5, 5, 2))
+    wrong = expected.copy()
+    wrong[0, 0, :, 1] = 1.0
+
+    class Module:
+        @staticmethod
+        def check_map(obj):
+            fail("The map is wrong.", compare(obj, expected, Tolerance(0, 0)), case="a border")
+
+        @staticmethod
+        def check_text(obj):
+            raise CheckFailed("It is wrong.", ["no arrays"])
+
+    verdict = run_calls(parse("checks.check_map(a)"), Module, lambda name: wrong)
+    assert verdict.figure.startswith(b"\x89PNG") and len(verdict.figure) < 50_000
+    cell = nbformat.v4.new_code_cell("...")
+    write_outputs(cell, verdict, 1)
+    assert [o.output_type for o in cell.outputs] == ["error", "display_data"]
+    assert cell.outputs[0].evalue == verdict.failure  # the text stays as it was, above
+    assert set(cell.outputs[1].data) == {"image/png", "text/plain"}
+    assert base64.b64decode(cell.outputs[1].data["image/png"]) == verdict.figure
+    text = run_calls(parse("checks.check_text(a)"), Module, lambda name: wrong)
+    assert text.figure is None
+    write_outputs(cell, text, 2)
+    assert [o.output_type for o in cell.outputs] == ["error"]
