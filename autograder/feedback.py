@@ -1,5 +1,6 @@
 """The failure a check raises, and how its message is laid out for a student."""
 
+import html
 import textwrap
 
 WIDTH = 96  # characters per line: JupyterLab's output area shows this much without wrapping
@@ -17,11 +18,13 @@ class CheckFailed(AssertionError):
         details: list[str] | tuple[str, ...] = (),
         hint: str = "",
         picture=None,
+        mistake=None,
     ):
         self.headline = headline
         self.details = list(details)
         self.hint = hint
         self.picture = picture  # a `MapMismatch` to draw when the failure is shown, or None
+        self.mistake = mistake  # the catalogued `Mistake` whose feedback is among the details
         super().__init__(self.render())
 
     def figure(self) -> bytes | None:
@@ -41,40 +44,76 @@ class CheckFailed(AssertionError):
             lines.append(f"  Hint: {self.hint}")
         return "\n".join(lines)
 
+    def folded(self) -> tuple[str, list[str]]:
+        """The message without what a student should open on purpose (the catalogued
+        mistake's explanation, its title kept, and the hint), and what was taken out."""
+        shown, hidden = [self.headline], []
+        for line in self.details:
+            if self.mistake is not None and line == self.mistake.feedback():
+                shown.append(f"  Likely mistake: {self.mistake.title}.")
+                hidden.append(self.mistake.explanation)
+            else:
+                shown.append(f"  {line}")
+        if self.hint:
+            hidden.append(f"Hint: {self.hint}")
+        return "\n".join(shown), hidden
+
     def _render_traceback_(self) -> list[str]:
         """What IPython shows for this exception instead of a traceback: only the feedback
-        (Jupyter, nbgrader's Validate, the feedback pages and formgrader all show this).
+        (Jupyter and nbgrader's Validate show this; the grader writes the same lines itself).
 
-        IPython asks for it only for the failure that reaches the student, so this is where
-        the picture of the mismatch is drawn: it is shown under the message, once the cell
-        has run (`show_after_cell`)."""
-        if self.picture is not None:
-            show_after_cell(self)
-        return traceback_lines(str(self))
+        IPython asks for it only for the failure that reaches the student, so this is where,
+        in the student's kernel, the message gives way to what comes under it once the cell
+        has run (`show_after_cell`): the picture of the mismatch, then the mistake's
+        explanation and the hint behind a fold."""
+        shell = _ipython()
+        if shell is None:
+            return traceback_lines(str(self))
+        message, hidden = self.folded()
+        if self.picture is None and not hidden:
+            return traceback_lines(message)
+        show_after_cell(shell, self, hidden)
+        return traceback_lines(message)
 
 
-def show_after_cell(failure: CheckFailed) -> None:
-    """Display `failure`'s picture under the error of the running IPython cell (from the
-    shell's post_run_cell event, which comes after the error output); nothing outside IPython
-    or when drawing fails (the message says all the picture shows)."""
+def _ipython():
     try:
         from IPython import get_ipython
-        from IPython.display import Image, display
     except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
+        return None
+    return get_ipython()
+
+
+def show_after_cell(shell, failure: CheckFailed, hidden: list[str]) -> None:
+    """Under the error of the running IPython cell (from the shell's post_run_cell event,
+    which comes after the error output), display `failure`'s picture, then the `hidden` lines
+    in a fold (HTML `<details>`; as plain text where HTML is not shown). A picture that cannot
+    be drawn is left out: the message says all that it shows."""
+    from IPython.display import Image, display
 
     def show(*_):
         shell.events.unregister("post_run_cell", show)
         try:
             png = failure.figure()
         except Exception:  # noqa: BLE001  the text feedback stands without its picture
-            return
-        display(Image(data=png, format="png"))
+            png = None
+        if png:
+            display(Image(data=png, format="png"))
+        if hidden:
+            display(fold(failure.mistake, hidden), raw=True)
 
     shell.events.register("post_run_cell", show)
+
+
+def fold(mistake, hidden: list[str]) -> dict:
+    """A display bundle: `hidden` behind a `<details>` the student opens, its summary saying
+    what is inside; the same lines as plain text."""
+    why, hint = mistake is not None, len(hidden) > (mistake is not None)
+    summary = {(True, True): "Why this mistake, and a hint", (True, False): "Why this mistake"}
+    summary = summary.get((why, hint), "A hint")
+    paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in hidden)
+    page = f"<details><summary>{summary} (click to open)</summary>{paragraphs}</details>"
+    return {"text/html": page, "text/plain": "\n".join(hidden)}
 
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"
@@ -132,4 +171,4 @@ def fail(headline: str, lines=(), mistake=None, hint: str = "", *, case: str = "
         details.append(mistake.feedback())
     if picture is not None and case:
         picture = picture.with_case(case)
-    raise CheckFailed(headline, details, hint, picture)
+    raise CheckFailed(headline, details, hint, picture, mistake)

@@ -7,6 +7,7 @@ side by side on a loaded machine, so the cell time limit is 60 s (the looping su
 it twice).
 """
 
+import base64
 import csv
 import os
 import shutil
@@ -155,6 +156,37 @@ def test_failed_cells_name_the_mistake_in_the_feedback(e2e):
     page = _feedback(e2e, "mistake-flipped_kernel-cross_correlate2d")
     assert "cross_correlate2d does not reproduce the worked example" in page
     assert "flip" in page.lower()
+
+
+@pytest.mark.parametrize(
+    ("student", "grade_id", "headline"),
+    [
+        (
+            "mistake-flipped_kernel-cross_correlate2d",
+            "test_hand_example",
+            "cross_correlate2d does not reproduce the worked example.",
+        ),
+        (
+            "mistake-bias_missing-conv2d-call",
+            "test_conv2d_matches_keras",
+            "Conv2D does not match keras.layers.Conv2D with the same weights.",
+        ),
+    ],
+)
+def test_a_failed_map_check_shows_its_picture_under_the_message(e2e, student, grade_id, headline):
+    """The grader draws the picture (a PNG output after the error, which still scores 0); the
+    feedback page shows it inline, after the message; passing cells draw nothing."""
+    outputs = _cell(_autograded(e2e, student), grade_id).outputs
+    assert [o.output_type for o in outputs][-2:] == ["error", "display_data"]
+    png = base64.b64decode(outputs[-1].data["image/png"])
+    assert png.startswith(b"\x89PNG") and len(png) < 50_000
+    assert e2e.scores[student][grade_id] == 0
+    assert outputs[-2].evalue.startswith(headline)
+    page = _feedback(e2e, student)
+    assert page.index('<img src="data:image/png;base64,', page.index(headline)) > 0
+    for grade_id in e2e.points:
+        outputs = _cell(_autograded(e2e, "perfect"), grade_id).outputs
+        assert all(o.output_type != "display_data" for o in outputs), grade_id
 
 
 def test_import_error_costs_only_the_cells_that_need_the_function(e2e):
