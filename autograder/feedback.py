@@ -100,20 +100,33 @@ def show_after_cell(shell, failure: CheckFailed, hidden: list[str]) -> None:
         if png:
             display(Image(data=png, format="png"))
         if hidden:
-            display(fold(failure.mistake, hidden), raw=True)
+            display(fold(hidden), raw=True)
 
     shell.events.register("post_run_cell", show)
 
 
-def fold(mistake, hidden: list[str]) -> dict:
-    """A display bundle: `hidden` behind a `<details>` the student opens, its summary saying
-    what is inside; the same lines as plain text."""
-    why, hint = mistake is not None, len(hidden) > (mistake is not None)
-    summary = {(True, True): "Why this mistake, and a hint", (True, False): "Why this mistake"}
-    summary = summary.get((why, hint), "A hint")
+FOLD_MARK = "\u25b8 "  # how the first line of a fold's text begins ("▸ Why this mistake")
+
+
+def fold_summary(hidden: list[str]) -> str:
+    """What a fold of `hidden` holds, as its summary: "Why this mistake, and a hint"."""
+    hint = any(line.startswith("Hint: ") for line in hidden)
+    why = len(hidden) > hint
+    names = {(True, True): "Why this mistake, and a hint", (True, False): "Why this mistake"}
+    return names.get((why, hint), "A hint")
+
+
+def fold_text(hidden: list[str]) -> str:
+    """The fold as text: its summary, marked, then each hidden line."""
+    return "\n".join([f"{FOLD_MARK}{fold_summary(hidden)}", *(f"  {line}" for line in hidden)])
+
+
+def fold(hidden: list[str]) -> dict:
+    """A display bundle: `hidden` behind a `<details>` the student opens; as text,
+    `fold_text`."""
     paragraphs = "".join(f"<p>{html.escape(line)}</p>" for line in hidden)
-    page = f"<details><summary>{summary} (click to open)</summary>{paragraphs}</details>"
-    return {"text/html": page, "text/plain": "\n".join(hidden)}
+    page = f"<details><summary>{fold_summary(hidden)}</summary>{paragraphs}</details>"
+    return {"text/html": page, "text/plain": fold_text(hidden)}
 
 
 RED, BOLD, RESET = "\x1b[31m", "\x1b[1m", "\x1b[0m"

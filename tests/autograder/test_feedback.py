@@ -84,7 +84,9 @@ def test_in_ipython_the_picture_and_then_the_fold_come_under_the_message():
         fold = shown[2][1]
         assert fold["text/html"].startswith("<details><summary>Why this mistake, and a hint")
         assert "Yours adds &lt;b&gt; twice." in fold["text/html"]
-        assert fold["text/plain"] == "Yours adds <b> twice.\nHint: add it once"
+        assert fold["text/plain"] == (
+            "\u25b8 Why this mistake, and a hint\n  Yours adds <b> twice.\n  Hint: add it once"
+        )
         shown.clear()
         shell.run_cell("1 + 1")
         assert shown == []  # shown once, under its own cell

@@ -65,10 +65,12 @@ def test_run_calls_stops_at_the_first_failure_and_writes_only_the_feedback():
     assert verdict.failure == "It is wrong.\n  case: small\n  Hint: look again"
     cell = nbformat.v4.new_code_cell("...")
     write_outputs(cell, verdict, 3)
-    assert [o.output_type for o in cell.outputs] == ["stream", "error"]
+    assert [o.output_type for o in cell.outputs] == ["stream", "error", "display_data"]
     red, plain = cell.outputs[1].traceback[0], cell.outputs[1].traceback[1:]
     assert "It is wrong." in red and red.startswith("\x1b[")
-    assert plain == ["  case: small", "  Hint: look again"]
+    assert plain == ["  case: small"]  # the hint comes under it, in a fold of its own
+    assert cell.outputs[1].evalue == verdict.failure
+    assert cell.outputs[2].data == {"text/plain": "\u25b8 A hint\n  Hint: look again"}
 
 
 def test_course_imports_are_the_released_notebooks_own_imports():
