@@ -176,16 +176,20 @@ def test_failed_cells_name_the_mistake_in_the_feedback(e2e):
 )
 def test_a_failed_map_check_shows_its_picture_under_the_message(e2e, student, grade_id, headline):
     """The grader draws the picture (a PNG output after the error, which still scores 0); the
-    feedback page shows it inline, after the message; passing cells draw nothing."""
+    feedback page shows it inline after the message (headline, numbers, the mistake's name),
+    the mistake's explanation and the hint behind a fold after it; passing cells draw nothing."""
     outputs = _cell(_autograded(e2e, student), grade_id).outputs
-    assert [o.output_type for o in outputs][-2:] == ["error", "display_data"]
-    png = base64.b64decode(outputs[-1].data["image/png"])
+    kinds = [o.output_type for o in outputs]
+    assert kinds[-3:] == ["error", "display_data", "display_data"], kinds
+    png = base64.b64decode(outputs[-2].data["image/png"])
     assert png.startswith(b"\x89PNG") and len(png) < 50_000
     assert e2e.scores[student][grade_id] == 0
-    assert outputs[-2].evalue.startswith(headline)
+    assert outputs[-3].evalue.startswith(headline)
     page = _feedback(e2e, student)
-    image = re.compile(r'<img [^>]*src="data:image/png;base64,')
-    assert image.search(page, page.index(headline))
+    image = re.compile(r'<img [^>]*src="data:image/png;base64,').search(page, page.index(headline))
+    assert image, "no picture after the message"
+    assert '<details class="cnn-course-fold"><summary>Why this mistake' in page[image.end() :]
+    assert "Likely mistake: " in page[page.index(headline) : image.start()]
     for grade_id in e2e.points:
         outputs = _cell(_autograded(e2e, "perfect"), grade_id).outputs
         assert all(o.output_type != "display_data" for o in outputs), grade_id
