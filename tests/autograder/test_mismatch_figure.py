@@ -115,6 +115,11 @@ def test_axes_of_maps_and_kernels():
     wrong[::-1, ::-1, 1, 3] += 0.5
     picture = compare(wrong, kernel, TOL, axes=weight_axes("kernel", kernel.shape)).picture
     assert picture.shown().labels == ("input channel 1", "filter 3")
+    first = np.zeros((2, 3, 4, 5))  # channels first
+    wrong = first.copy()
+    wrong[1, 2, 0, :] = 1.0
+    shown = compare(wrong, first, TOL, axes="nchw").picture.shown()
+    assert shown.labels == ("image 1", "channel 2") and shown.expected.shape == (4, 5)
 
 
 def test_a_failure_carries_its_picture_with_its_case_and_draws_it_only_when_asked():
