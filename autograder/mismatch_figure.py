@@ -23,6 +23,7 @@ AXIS_WORDS = {
     "m": "multiplier",
 }
 DPI = 80
+MAX_SIDE = 48  # a larger map is shown in a window this large around the worst position
 WIDTH_INCHES = 8.6  # 688 pixels: about the width of JupyterLab's output area
 
 
@@ -78,12 +79,23 @@ class MapMismatch:
         for k in others:
             index[k] = self.worst[k]
         transposed = (lambda a: a.T) if h > w else (lambda a: a)
+        rows, columns = self.actual.shape[h], self.actual.shape[w]
+        top = _window(self.worst[h], rows)
+        left = _window(self.worst[w], columns)
+        window = (slice(top, top + MAX_SIDE), slice(left, left + MAX_SIDE))
+
+        def cut(array):
+            return transposed(array[tuple(index)])[window]
+
         return Shown(
-            expected=transposed(self.expected[tuple(index)]),
-            actual=transposed(self.actual[tuple(index)]),
-            wrong=transposed(wrong[tuple(index)]),
+            expected=cut(self.expected),
+            actual=cut(self.actual),
+            wrong=cut(wrong),
             row=self.worst[h],
             column=self.worst[w],
+            top=top,
+            left=left,
+            size=(rows, columns),
             labels=tuple(
                 f"{AXIS_WORDS.get(self.axes[k], f'axis {k}')} {self.worst[k]}" for k in others
             ),
@@ -93,6 +105,11 @@ class MapMismatch:
         )
 
 
+def _window(worst: int, length: int) -> int:
+    """Where a window of MAX_SIDE along an axis of `length` starts, centred on `worst`."""
+    return int(np.clip(worst - MAX_SIDE // 2, 0, max(length - MAX_SIDE, 0)))
+
+
 @dataclass(frozen=True)
 class Shown:
     """The map a figure shows, and what the figure says about the others."""
@@ -100,12 +117,26 @@ class Shown:
     expected: np.ndarray
     actual: np.ndarray
     wrong: np.ndarray
-    row: int
+    row: int  # the worst position, in the whole map
     column: int
+    top: int  # where the maps shown start in the whole map (0, 0 unless it is larger than
+    left: int  # MAX_SIDE along an axis)
+    size: tuple[int, int]  # the whole map's (rows, columns)
     labels: tuple[str, ...]  # ("image 1", "channel 2")
     counts: tuple[int, ...]  # how many images, channels, ...
     others_wrong: int
     maps: int
+
+    def around(self) -> str:
+        """'' for a whole map; '; shown: rows 0-47, columns 176-223 of 224 x 224' for a window."""
+        rows, columns = self.expected.shape
+        if (rows, columns) == self.size:
+            return ""
+        bottom, right = self.top + rows - 1, self.left + columns - 1
+        return (
+            f"; shown: rows {self.top}-{bottom}, columns {self.left}-{right} of "
+            f"{self.size[0]} x {self.size[1]}"
+        )
 
     def which(self) -> str:
         """'showing image 1, channel 2; 3 other image/channel maps are also wrong'."""
@@ -132,7 +163,7 @@ def caption(mismatch: MapMismatch) -> list[str]:
     lines = [f"case: {mismatch.case}"] if mismatch.case else []
     lines += [
         f"{mismatch.name}: {shown.which()}",
-        f"largest error (marked): row {shown.row}, column {shown.column}",
+        f"largest error (marked): row {shown.row}, column {shown.column}" + shown.around(),
         f"colour scales: expected and yours {_scale(low, high)} (shared); "
         f"the difference {_scale(-spread, spread)}",
     ]
@@ -140,9 +171,14 @@ def caption(mismatch: MapMismatch) -> list[str]:
 
 
 def draw(mismatch: MapMismatch) -> bytes:
-    """The figure as PNG bytes."""
+    """The figure as PNG bytes, in 256 colours (a quarter of the bytes of full colour)."""
+    from PIL import Image
+
     buffer = io.BytesIO()
     figure(mismatch).savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    image = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", optimize=True)
     return buffer.getvalue()
 
 
@@ -162,6 +198,7 @@ def figure(mismatch: MapMismatch):
     text = [part for line in caption(mismatch) for part in textwrap.wrap(line, 100)]
 
     rows, columns = shown.expected.shape
+    top_edge, left_edge = shown.top, shown.left
     side = 2.2  # inches of a map's longer side
     map_w = float(np.clip(side * columns / max(rows, columns), 0.5, side))
     map_h = float(np.clip(side * rows / max(rows, columns), 0.5, side))
@@ -179,13 +216,20 @@ def figure(mismatch: MapMismatch):
     ):
         left = (0.3 + number * 2.75) / WIDTH_INCHES
         axes = drawing.add_axes((left, bottom, map_w / WIDTH_INCHES, map_h / height))
+        extent = (left_edge, left_edge + columns, top_edge + rows, top_edge)  # whole-map indices
         drawn = axes.imshow(
-            image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest", aspect="auto"
+            image,
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            interpolation="nearest",
+            aspect="auto",
+            extent=[value - 0.5 for value in extent],
         )
         axes.text(0.5, 1.03, title, transform=axes.transAxes, ha="center", fontsize=9)
         # few ticks (drawing ticks is most of the time): the edges and the worst position
-        axes.set_xticks(sorted({0, shown.column, columns - 1}))
-        axes.set_yticks(sorted({0, shown.row, rows - 1}))
+        axes.set_xticks(sorted({left_edge, shown.column, left_edge + columns - 1}))
+        axes.set_yticks(sorted({top_edge, shown.row, top_edge + rows - 1}))
         axes.tick_params(labelsize=7, length=2)
         for colour, width in (("white", 3.0), ("black", 1.4)):
             axes.add_patch(

@@ -137,3 +137,19 @@ def test_a_failure_carries_its_picture_with_its_case_and_draws_it_only_when_aske
     with pytest.raises(CheckFailed) as raised:
         fail("It is wrong.", ["no arrays here"])
     assert raised.value.picture is None and raised.value.figure() is None
+
+
+def test_a_large_map_is_shown_around_its_worst_position_and_stays_small():
+    expected = maps((1, 224, 224, 3), seed=5)
+    actual = expected.copy()
+    actual[0, 0, :, 2] += 1.5  # a wrong top row
+    picture = compare(actual, expected, TOL).picture
+    shown = picture.shown()
+    assert (shown.row, shown.column) == picture.worst[1:3] and shown.row == 0
+    assert shown.expected.shape == (48, 48) and shown.top == 0
+    assert shown.left <= shown.column < shown.left + 48
+    assert shown.wrong[0].all() and not shown.wrong[1:].any()
+    assert f"columns {shown.left}-{shown.left + 47} of 224 x 224" in caption(picture)[2]
+    assert marked(figure(picture)) == {(shown.row, shown.column)}
+    png = draw(picture)
+    assert png.startswith(PNG) and len(png) < 30_000
