@@ -149,7 +149,7 @@ def test_a_large_map_is_shown_around_its_worst_position_and_stays_small():
     assert shown.expected.shape == (48, 48) and shown.top == 0
     assert shown.left <= shown.column < shown.left + 48
     assert shown.wrong[0].all() and not shown.wrong[1:].any()
-    assert f"columns {shown.left}-{shown.left + 47} of 224 x 224" in caption(picture)[2]
+    assert f"columns {shown.left}-{shown.left + 47} of 224 x 224" in caption(picture)[1]
     assert marked(figure(picture)) == {(shown.row, shown.column)}
     png = draw(picture)
     assert png.startswith(PNG) and len(png) < 30_000
