@@ -70,9 +70,10 @@ class CheckFailed(AssertionError):
         if shell is None:
             return traceback_lines(str(self))
         message, hidden = self.folded()
-        if self.picture is None and not hidden:
-            return traceback_lines(message)
-        show_after_cell(shell, self, hidden)
+        # IPython may ask more than once (ipykernel does): what comes under it is shown once
+        if (self.picture is not None or hidden) and not getattr(self, "_shown", False):
+            self._shown = True
+            show_after_cell(shell, self, hidden)
         return traceback_lines(message)
 
 

@@ -92,6 +92,12 @@ def test_in_ipython_the_picture_and_then_the_fold_come_under_the_message():
         assert shown == []  # shown once, under its own cell
         shell.run_cell("from autograder.feedback import fail\nfail('Plain.', ['no arrays'])")
         assert [kind for kind, _ in shown] == ["error"]
+        shown.clear()
+        twice = CheckFailed("Asked twice.", [], "a hint", shell.user_ns["mismatch"].picture)
+        twice._render_traceback_()  # ipykernel asks more than once for one failure
+        twice._render_traceback_()
+        shell.events.trigger("post_run_cell", None)
+        assert [kind for kind, _ in shown] == ["display", "display"]
     finally:
         InteractiveShell.clear_instance()
 
