@@ -91,7 +91,7 @@ def test_a_feedback_page_shows_the_message_then_the_picture_then_the_fold(tmp_pa
     import nbgrader
     import numpy as np
     from nbconvert import HTMLExporter
-    from nbformat.v4 import new_code_cell, new_notebook
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
     from traitlets.config import Config
 
     from autograder.compare import Tolerance, compare
@@ -116,7 +116,9 @@ def test_a_feedback_page_shows_the_message_then_the_picture_then_the_fold(tmp_pa
     cell = new_code_cell("checks.check_map(x)")
     cell.metadata["nbgrader"] = {"grade": True, "grade_id": "t", "points": 1, "score": 0}
     write_outputs(cell, run_calls(parse(cell.source), Module, lambda name: wrong), 1)
-    nb, _ = SanitizeNotebook().preprocess(new_notebook(cells=[cell]), {})
+    plain = new_code_cell("print_it()")
+    plain.outputs = [new_output("display_data", data={"text/plain": "plain words"})]
+    nb, _ = SanitizeNotebook().preprocess(new_notebook(cells=[cell, plain]), {})
     write_config(tmp_path, Settings())
     config = Config()
     config.HTMLExporter.merge(feedback_config(load_config(tmp_path)).GenerateFeedback.HTMLExporter)
@@ -133,3 +135,4 @@ def test_a_feedback_page_shows_the_message_then_the_picture_then_the_fold(tmp_pa
     assert "Yours pads with &lt;ones&gt;." in page[fold:] and "Hint: pad with zeros" in page[fold:]
     assert "Yours pads with" not in page[:fold] and "Hint:" not in page[:fold]
     assert f'content="{CSP}"' in page
+    assert page.count("<details") == 1 and "<pre>plain words</pre>" in page  # other text as ever
