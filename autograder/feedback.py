@@ -19,12 +19,16 @@ class CheckFailed(AssertionError):
         hint: str = "",
         picture=None,
         mistake=None,
+        folds: bool = False,
     ):
         self.headline = headline
         self.details = list(details)
         self.hint = hint
         self.picture = picture  # a `MapMismatch` to draw when the failure is shown, or None
         self.mistake = mistake  # the catalogued `Mistake` whose feedback is among the details
+        # whether the mistake's explanation and the hint go behind a fold (`folded`): for a
+        # wrong answer, where they would give the right one away; not for a stub or an error
+        self.folds = folds or mistake is not None
         super().__init__(self.render())
 
     def figure(self) -> bytes | None:
@@ -46,7 +50,10 @@ class CheckFailed(AssertionError):
 
     def folded(self) -> tuple[str, list[str]]:
         """The message without what a student should open on purpose (the catalogued
-        mistake's explanation, its title kept, and the hint), and what was taken out."""
+        mistake's explanation, its title kept, and the hint), and what was taken out; the
+        whole message and nothing when the failure does not fold."""
+        if not self.folds:
+            return str(self), []
         shown, hidden = [self.headline], []
         for line in self.details:
             if self.mistake is not None and line == self.mistake.feedback():
@@ -175,9 +182,11 @@ def fail(headline: str, lines=(), mistake=None, hint: str = "", *, case: str = "
     what is off and the catalogued mistake the output looks like.
 
     `lines` may be a `Mismatch`: its lines, and its picture when it compared maps (or pass
-    `picture`, a `MapMismatch`, with lines of your own)."""
+    `picture`, a `MapMismatch`, with lines of your own). A failure with a `Mismatch`, a
+    picture or a mistake is a wrong answer: its explanation and hint fold (`folded`)."""
     if picture is None:
         picture = getattr(lines, "picture", None)
+    wrong_answer = hasattr(lines, "lines") or picture is not None or mistake is not None
     lines = getattr(lines, "lines", lines)
     details = [f"case: {case}"] if case else []
     details += list(lines)
@@ -185,4 +194,4 @@ def fail(headline: str, lines=(), mistake=None, hint: str = "", *, case: str = "
         details.append(mistake.feedback())
     if picture is not None and case:
         picture = picture.with_case(case)
-    raise CheckFailed(headline, details, hint, picture, mistake)
+    raise CheckFailed(headline, details, hint, picture, mistake, folds=wrong_answer)

@@ -90,10 +90,12 @@ def test_in_ipython_the_picture_and_then_the_fold_come_under_the_message():
         shown.clear()
         shell.run_cell("1 + 1")
         assert shown == []  # shown once, under its own cell
-        shell.run_cell("from autograder.feedback import fail\nfail('Plain.', ['no arrays'])")
-        assert [kind for kind, _ in shown] == ["error"]
+        shell.run_cell("from autograder.feedback import fail\nfail('Plain.', ['x'], hint='a hint')")
+        assert [kind for kind, _ in shown] == ["error"]  # no wrong answer: the hint stays
+        assert shown[0][1][-1] == "  Hint: a hint"
         shown.clear()
-        twice = CheckFailed("Asked twice.", [], "a hint", shell.user_ns["mismatch"].picture)
+        picture = shell.user_ns["mismatch"].picture
+        twice = CheckFailed("Asked twice.", [], "a hint", picture, folds=True)
         twice._render_traceback_()  # ipykernel asks more than once for one failure
         twice._render_traceback_()
         shell.events.trigger("post_run_cell", None)

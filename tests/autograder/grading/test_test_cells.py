@@ -65,12 +65,10 @@ def test_run_calls_stops_at_the_first_failure_and_writes_only_the_feedback():
     assert verdict.failure == "It is wrong.\n  case: small\n  Hint: look again"
     cell = nbformat.v4.new_code_cell("...")
     write_outputs(cell, verdict, 3)
-    assert [o.output_type for o in cell.outputs] == ["stream", "error", "display_data"]
+    assert [o.output_type for o in cell.outputs] == ["stream", "error"]
     red, plain = cell.outputs[1].traceback[0], cell.outputs[1].traceback[1:]
     assert "It is wrong." in red and red.startswith("\x1b[")
-    assert plain == ["  case: small"]  # the hint comes under it, in a fold of its own
-    assert cell.outputs[1].evalue == verdict.failure
-    assert cell.outputs[2].data == {"text/plain": "\u25b8 A hint\n  Hint: look again"}
+    assert plain == ["  case: small", "  Hint: look again"]  # not a wrong answer: no fold
 
 
 def test_course_imports_are_the_released_notebooks_own_imports():
@@ -111,7 +109,8 @@ def test_a_failed_map_check_leaves_its_picture_under_the_error():
     class Module:
         @staticmethod
         def check_map(obj):
-            fail("The map is wrong.", compare(obj, expected, Tolerance(0, 0)), case="a border")
+            mismatch = compare(obj, expected, Tolerance(0, 0))
+            fail("The map is wrong.", mismatch, hint="pad with zeros", case="a border")
 
         @staticmethod
         def check_text(obj):
@@ -121,10 +120,12 @@ def test_a_failed_map_check_leaves_its_picture_under_the_error():
     assert verdict.figure.startswith(b"\x89PNG") and len(verdict.figure) < 50_000
     cell = nbformat.v4.new_code_cell("...")
     write_outputs(cell, verdict, 1)
-    assert [o.output_type for o in cell.outputs] == ["error", "display_data"]
-    assert cell.outputs[0].evalue == verdict.failure  # the text stays as it was, above
+    assert [o.output_type for o in cell.outputs] == ["error", "display_data", "display_data"]
+    assert cell.outputs[0].evalue == verdict.failure  # the whole text stays its value
+    assert "Hint" not in "".join(cell.outputs[0].traceback)  # shown: all but the hint
     assert set(cell.outputs[1].data) == {"image/png", "text/plain"}
     assert base64.b64decode(cell.outputs[1].data["image/png"]) == verdict.figure
+    assert cell.outputs[2].data == {"text/plain": "\u25b8 A hint\n  Hint: pad with zeros"}
     text = run_calls(parse("checks.check_text(a)"), Module, lambda name: wrong)
     assert text.figure is None
     write_outputs(cell, text, 2)
