@@ -382,10 +382,13 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     with CourseDir(course).gradebook() as gb:
         notebook_id = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "grace").id
     page.goto(lab.url(f"/formgrader/submissions/{notebook_id}/"))
-    picture = page.locator(".output_png img").first
-    picture.wait_for(timeout=MINUTE)
+    hand = page.locator("div.code_cell").filter(
+        has=page.locator(".input_area", has_text="checks.check_hand_example")
+    )
+    picture = hand.locator(".output_png img")
+    picture.first.wait_for(timeout=MINUTE)
+    assert picture.count() == 1 and picture.evaluate("img => img.naturalWidth") > 300
     picture.scroll_into_view_if_needed()
-    assert picture.evaluate("img => img.naturalWidth") > 300
     step(instructor, artifacts, "5-formgrader-picture")
     assert instructor.blocked == [], instructor.blocked
 
