@@ -377,8 +377,10 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     assert "Do not flip the kernel" not in outputs[0]
     test_cells.first.scroll_into_view_if_needed()
     step(instructor, artifacts, "4-feedback-check")
+    assert instructor.blocked == [], instructor.blocked
 
-    # formgrader shows grace's notebook with the same picture under the failed check
+    # formgrader shows grace's notebook with the same picture under the failed check (the
+    # page asks for nothing but formgrader's own MathJax, which the network refuses)
     with CourseDir(course).gradebook() as gb:
         notebook_id = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "grace").id
     page.goto(lab.url(f"/formgrader/submissions/{notebook_id}/"))
@@ -390,7 +392,7 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     assert picture.count() == 1 and picture.evaluate("img => img.naturalWidth") > 300
     picture.scroll_into_view_if_needed()
     step(instructor, artifacts, "5-formgrader-picture")
-    assert instructor.blocked == [], instructor.blocked
+    assert all(MATHJAX_CDN.match(url) for url in instructor.blocked), instructor.blocked
 
 
 # --- lessons 06-10 as a student meets them -----------------------------------------------------
