@@ -125,8 +125,10 @@ def fold_summary(hidden: list[str]) -> str:
 
 
 def fold_text(hidden: list[str]) -> str:
-    """The fold as text: its summary, marked, then each hidden line."""
-    return "\n".join([f"{FOLD_MARK}{fold_summary(hidden)}", *(f"  {line}" for line in hidden)])
+    """The fold as text: its summary, marked, then each hidden line (wrapped between words, as
+    a message is: text outputs do not wrap)."""
+    lines = [part for line in hidden for part in wrap(f"  {line}")]
+    return "\n".join([f"{FOLD_MARK}{fold_summary(hidden)}", *lines])
 
 
 def fold(hidden: list[str]) -> dict:
