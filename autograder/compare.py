@@ -1,8 +1,10 @@
 """Tolerance-aware comparison of a student's array with the expected one."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from .mismatch_figure import MapMismatch, map_axes
 
 
 @dataclass(frozen=True)
@@ -39,14 +41,22 @@ def to_numpy(value) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Mismatch:
-    """Why an array differs from the expected one, as lines of feedback."""
+    """Why an array differs from the expected one, as lines of feedback; for maps whose values
+    are off, also the arrays a picture of the mismatch is drawn from (`picture`)."""
 
     kind: str  # "shape", "nonfinite" or "values"
     lines: tuple[str, ...]
+    picture: MapMismatch | None = field(default=None, compare=False, repr=False)
 
 
-def compare(actual, expected, tol: Tolerance, name: str = "output") -> Mismatch | None:
-    """None when `actual` matches `expected` within `tol`, else what is wrong."""
+def compare(
+    actual, expected, tol: Tolerance, name: str = "output", axes: str | None = None
+) -> Mismatch | None:
+    """None when `actual` matches `expected` within `tol`, else what is wrong.
+
+    `axes` names the axes of a map ("hw", "hwc", "hwio"; rank-4 arrays are "nhwc" unless
+    named otherwise): a mismatch of a map's values keeps the arrays for a picture of it.
+    """
     actual = to_numpy(actual)
     expected = np.asarray(expected)
     if actual.shape != expected.shape:
@@ -69,6 +79,8 @@ def compare(actual, expected, tol: Tolerance, name: str = "output") -> Mismatch 
     flat = int(np.argmax(error - allowed))
     where = tuple(int(i) for i in np.unravel_index(flat, error.shape)) if error.ndim else ()
     wrong = int((error > allowed).sum())
+    spatial = map_axes(error.shape, axes)
+    picture = MapMismatch(actual, expected, allowed, where, spatial, name) if spatial else None
     return Mismatch(
         "values",
         (
@@ -76,4 +88,5 @@ def compare(actual, expected, tol: Tolerance, name: str = "output") -> Mismatch 
             f"at {name}{list(where)} (yours {actual[where]:.6g}, expected {expected[where]:.6g})",
             f"tolerance: {tol}",
         ),
+        picture,
     )

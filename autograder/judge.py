@@ -40,7 +40,9 @@ class Compare:
     `cases(hidden)` yields the `Case`s (stored ones, or fresh ones when grading); `call(student,
     case)` runs the student's code on one (default: call it with the case's arguments);
     `passed` is the OK line, formatted with `count` (the number of cases checked, or
-    `count(hidden)` when given); `name` is what feedback calls the output ("output").
+    `count(hidden)` when given); `name` is what feedback calls the output ("output"); `axes`
+    names the axes of an output that is a map, for the picture of a mismatch ("hw" for one
+    map; rank-4 outputs are "nhwc" unless named, see `compare`).
     """
 
     what: str
@@ -54,6 +56,7 @@ class Compare:
     call: Callable | None = None
     count: Callable[[bool], int] | None = None
     name: str = "output"
+    axes: str | None = None
 
     def run(self, student, case: Case):
         """The student's output on `case`."""
@@ -71,11 +74,12 @@ class Compare:
 
     def judge(self, student, case: Case, output) -> None:
         """Fail unless `output` is `case.expected` within the tolerance."""
-        mismatch = compare(output, np.asarray(case.expected), self.tolerance, self.name)
+        expected = np.asarray(case.expected)
+        mismatch = compare(output, expected, self.tolerance, self.name, self.axes)
         if mismatch:
             hint = case.shape_hint if mismatch.kind == "shape" and case.shape_hint else self.hint
             mistake = self.diagnosis(student) if self.diagnosis is not None else None
-            fail(self.headline, mismatch.lines, case=case.text, mistake=mistake, hint=hint)
+            fail(self.headline, mismatch, case=case.text, mistake=mistake, hint=hint)
 
     def __call__(self, student, hidden: bool = False) -> None:
         count = 0

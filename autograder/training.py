@@ -14,6 +14,7 @@ from .compare import Tolerance, compare
 from .feedback import CheckFailed, fail
 from .guard import ForbiddenOps
 from .harness import cases, ops
+from .mismatch_figure import weight_axes
 from .student import label, perform
 
 GRADIENT_HINT = (
@@ -100,12 +101,18 @@ def check_gradients(
                 named_mistake,
                 feedback.hint,
             )
-        mismatch = compare(got, np.asarray(value), tolerance, name=f"d loss / d {weight}")
+        mismatch = compare(
+            got,
+            np.asarray(value),
+            tolerance,
+            name=f"d loss / d {weight}",
+            axes=weight_axes(weight, np.shape(value)),
+        )
         if mismatch:
             mistake = diagnose() if diagnose is not None else None
             fail(
                 feedback.differs.format(name=name, weight=weight),
-                mismatch.lines,
+                mismatch,
                 case=case,
                 mistake=mistake,
             )
@@ -153,7 +160,7 @@ def check_input_gradient(
     if mismatch:
         fail(
             f"The gradient through {call} differs from Keras's.",
-            mismatch.lines,
+            mismatch,
             case=f"weighted sum of the outputs, inputs {x.shape}",
             mistake=diagnose() if diagnose is not None else None,
             hint=rule,

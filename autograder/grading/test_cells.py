@@ -7,6 +7,7 @@ in the student's kernel decides whether a check passed.
 """
 
 import ast
+import base64
 import contextlib
 import importlib
 import io
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from ..feedback import CheckFailed, traceback_lines
+from ..feedback import CheckFailed, fold_text, traceback_lines
 
 CHECKS = "checks"
 
@@ -137,13 +138,19 @@ def import_checks(name: str):
 
 @dataclass
 class Verdict:
-    """What a test cell printed, and its failure (None: it passed); `mistake` is the
-    catalogued mistake the failure named ({"id": ..., "title": ...}), if any."""
+    """What a test cell printed and its failure (None: it passed); for a failed check, the
+    catalogued mistake it named ({"id": ..., "title": ...}, which `cnn-course report` counts),
+    the picture of the mismatch, if any (PNG bytes, drawn here, on the grader's side), and the
+    failure folded: the message without the mistake's explanation and the hint (`shown`), and
+    those (`hidden`), which feedback pages put behind a fold."""
 
     stdout: str = ""
     failure: str | None = None
     ename: str = "CheckFailed"
     mistake: dict | None = None
+    figure: bytes | None = None
+    shown: str | None = None
+    hidden: list[str] = field(default_factory=list)
 
 
 def run_calls(calls: list[CheckCall], module, objects) -> Verdict:
@@ -165,14 +172,32 @@ def run_calls(calls: list[CheckCall], module, objects) -> Verdict:
                 verdict.failure = str(failure)
                 if failure.mistake is not None:
                     verdict.mistake = {"id": failure.mistake.id, "title": failure.mistake.title}
+                verdict.figure = _figure(failure)
+                verdict.shown, verdict.hidden = failure.folded()
                 break
     verdict.stdout = printed.getvalue()
     return verdict
 
 
+def _figure(failure: CheckFailed) -> bytes | None:
+    """The failure's picture, drawn from the arrays the grader holds; None if there is none or
+    it cannot be drawn (the text says what the picture would show)."""
+    try:
+        return failure.figure()
+    except Exception:  # noqa: BLE001  a picture is never worth a grading error
+        return None
+
+
+FIGURE_TEXT = "[a picture of the mismatch: expected, yours and their difference]"
+
+
 def write_outputs(cell, verdict: Verdict, execution_count: int) -> None:
     """Give the cell the outputs a kernel would have produced: the printed lines and, when it
-    failed, an error whose traceback is only the feedback."""
+    failed, an error whose traceback is only the feedback, then what the student's own kernel
+    shows under it: the picture of the mismatch (a PNG) and the mistake's explanation and the
+    hint (text, as `fold_text` writes it; the feedback page shows it behind a fold).
+
+    The error's value is the whole message (the grading summary and report read it)."""
     cell.outputs = []
     if verdict.stdout:
         cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=verdict.stdout))
@@ -182,9 +207,16 @@ def write_outputs(cell, verdict: Verdict, execution_count: int) -> None:
                 "error",
                 ename=verdict.ename,
                 evalue=verdict.failure,
-                traceback=traceback_lines(verdict.failure),
+                traceback=traceback_lines(verdict.shown or verdict.failure),
             )
         )
+        if verdict.figure:
+            png = base64.b64encode(verdict.figure).decode("ascii")
+            data = {"image/png": png, "text/plain": FIGURE_TEXT}
+            cell.outputs.append(nbformat.v4.new_output("display_data", data=data))
+        if verdict.shown and verdict.hidden:
+            text = fold_text(verdict.hidden)
+            cell.outputs.append(nbformat.v4.new_output("display_data", data={"text/plain": text}))
     cell.execution_count = execution_count
 
 

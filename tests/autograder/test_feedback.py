@@ -51,3 +51,66 @@ def test_success_notes_are_wrapped_too(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("OK: BatchNormalization") and len(lines) == 2
     assert all(len(line) <= WIDTH for line in lines) and lines[1].startswith("    ")
+
+
+def test_in_ipython_the_picture_and_then_the_fold_come_under_the_message():
+    """As in the student's kernel: the error (headline, numbers, the mistake's name), then the
+    picture, then the mistake's explanation and the hint behind a fold, once the cell has run;
+    a failure the check caught itself shows nothing."""
+    import numpy as np
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from autograder.compare import Tolerance, compare
+    from autograder.diagnosis import Mistake
+
+    shell = InteractiveShell.instance()
+    try:
+        shown = []
+        shell.display_pub.publish = lambda data, **_: shown.append(("display", data))
+        shell._showtraceback = lambda etype, evalue, stb: shown.append(("error", stb))
+        expected = np.arange(16.0).reshape(1, 4, 4, 1)
+        shell.user_ns["mismatch"] = compare(expected + 1, expected, Tolerance(0, 0))
+        shell.user_ns["mistake"] = Mistake("m", "bias added twice", "Yours adds <b> twice.")
+        shell.run_cell(
+            "from autograder.feedback import CheckFailed, fail\n"
+            "try:\n    fail('caught', mismatch)\nexcept CheckFailed:\n    pass\n"
+            "fail('It is wrong.', mismatch, mistake, 'add it once', case='a 4x4 image')"
+        )
+        assert [kind for kind, _ in shown] == ["error", "display", "display"]
+        error = [line.replace(BOLD + RED, "").replace(RESET, "") for line in shown[0][1]]
+        assert error[:2] == ["It is wrong.", "  case: a 4x4 image"]
+        assert error[-1] == "  Likely mistake: bias added twice."
+        assert "image/png" in shown[1][1]
+        fold = shown[2][1]
+        assert fold["text/html"].startswith("<details><summary>Why this mistake, and a hint")
+        assert "Yours adds &lt;b&gt; twice." in fold["text/html"]
+        assert fold["text/plain"] == (
+            "\u25b8 Why this mistake, and a hint\n  Yours adds <b> twice.\n  Hint: add it once"
+        )
+        shown.clear()
+        shell.run_cell("1 + 1")
+        assert shown == []  # shown once, under its own cell
+        shell.run_cell("from autograder.feedback import fail\nfail('Plain.', ['x'], hint='a hint')")
+        assert [kind for kind, _ in shown] == ["error"]  # no wrong answer: the hint stays
+        assert shown[0][1][-1] == "  Hint: a hint"
+        shown.clear()
+        picture = shell.user_ns["mismatch"].picture
+        twice = CheckFailed("Asked twice.", [], "a hint", picture, folds=True)
+        twice._render_traceback_()  # ipykernel asks more than once for one failure
+        twice._render_traceback_()
+        shell.events.trigger("post_run_cell", None)
+        assert [kind for kind, _ in shown] == ["display", "display"]
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_outside_ipython_a_failure_renders_without_a_picture():
+    import numpy as np
+
+    from autograder.compare import Tolerance, compare
+
+    expected = np.zeros((1, 3, 3, 1))
+    failure = CheckFailed(
+        "It is wrong.", ["x"], picture=compare(expected + 1, expected, Tolerance(0, 0)).picture
+    )
+    assert failure._render_traceback_()[1] == "  x"

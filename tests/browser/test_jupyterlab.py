@@ -26,6 +26,7 @@ import nbformat
 import pytest
 
 from autograder import lessons
+from autograder.grading.course_dir import CourseDir
 
 pytestmark = pytest.mark.browser
 
@@ -265,7 +266,22 @@ def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
     text = output_text(hand)
     assert "true convolution (kernel flipped)" in text, text
     assert "Traceback" not in text and "autograder/" not in text, text
+    # under the message: a picture of the mismatch, then the why and the hint, folded
+    area = hand.locator(".jp-OutputArea")
+    area.locator("img").first.wait_for(timeout=MINUTE)
+    picture, fold = area.locator("img"), area.locator("details")
+    assert picture.count() == 1 and picture.evaluate("img => img.naturalWidth") > 300
+    assert fold.count() == 1 and fold.get_attribute("open") is None
+    error = area.locator("[data-mime-type='application/vnd.jupyter.stderr']").first
+    places = [
+        box["y"] for box in (error.bounding_box(), picture.bounding_box(), fold.bounding_box())
+    ]
+    assert places == sorted(places), places
+    assert "Do not flip the kernel" not in area.inner_text()  # closed: the student opens it
     step(student, artifacts, "4-named-mistake")
+    fold.locator("summary").click()
+    assert "Do not flip the kernel" in area.inner_text()
+    step(student, artifacts, "4b-opened-fold")
 
     # ... fixes it: both checks of exercise 1 pass
     type_into(page, exercise, CORRECT)
@@ -354,9 +370,29 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     assert "true convolution (kernel flipped)" in outputs[0], outputs[0]
     for text in outputs:
         assert "Traceback" not in text and "autograder/" not in text, text
+    # grace's failed check: the message, the grader's picture, the why and the hint folded
+    picture = test_cells.first.locator("img")
+    assert picture.count() == 1 and picture.evaluate("img => img.naturalWidth") > 300
+    assert test_cells.first.locator("details.cnn-course-fold").count() == 1
+    assert "Do not flip the kernel" not in outputs[0]
     test_cells.first.scroll_into_view_if_needed()
     step(instructor, artifacts, "4-feedback-check")
     assert instructor.blocked == [], instructor.blocked
+
+    # formgrader shows grace's notebook with the same picture under the failed check (the
+    # page asks for nothing but formgrader's own MathJax, which the network refuses)
+    with CourseDir(course).gradebook() as gb:
+        notebook_id = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, "grace").id
+    page.goto(lab.url(f"/formgrader/submissions/{notebook_id}/"))
+    hand = page.locator("div.code_cell").filter(
+        has=page.locator(".input_area", has_text="checks.check_hand_example")
+    )
+    picture = hand.locator(".output_png img")
+    picture.first.wait_for(timeout=MINUTE)
+    assert picture.count() == 1 and picture.evaluate("img => img.naturalWidth") > 300
+    picture.scroll_into_view_if_needed()
+    step(instructor, artifacts, "5-formgrader-picture")
+    assert all(MATHJAX_CDN.match(url) for url in instructor.blocked), instructor.blocked
 
 
 # --- lessons 06-10 as a student meets them -----------------------------------------------------

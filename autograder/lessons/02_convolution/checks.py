@@ -70,6 +70,7 @@ check_hand_example = Compare(
     passed="cross_correlate2d reproduces the worked 4x4 example",
     diagnosis=CROSS_CORRELATE2D_DIAGNOSIS,
     hint="top-left output: 0*(-1) + 3*1 + 2*2 + 0*1 = 7",
+    axes="hw",
 )
 check_cross_correlate2d = Compare(
     "cross_correlate2d",
@@ -80,6 +81,7 @@ check_cross_correlate2d = Compare(
     passed="cross_correlate2d matches the reference on {count} cases",
     diagnosis=CROSS_CORRELATE2D_DIAGNOSIS,
     count=cases.stored_count(cases.CROSS_CORRELATE_CASES),
+    axes="hw",
 )
 check_im2col = Compare(
     "im2col",

@@ -230,7 +230,7 @@ def check_hand_example(MaxPooling2D, AveragePooling2D):
             )
             fail(
                 f"{call} does not reproduce {what}.",
-                mismatch.lines,
+                mismatch,
                 case=case,
                 mistake=LAYER_DIAGNOSIS[mode](cls),
                 hint=f"expected {expected.tolist()}: {rule}",
@@ -292,7 +292,7 @@ def check_pooling_trains(MaxPooling2D, AveragePooling2D):
         out = run(call, ours, inputs, forbidden=POOLING, case=case)
         mismatch = compare(out, expected_out, cases.MAX_TOL if negative else cases.AVERAGE_TOL)
         if mismatch:
-            fail(f"{call} does not match Keras's.", mismatch.lines, case=case, mistake=diagnose())
+            fail(f"{call} does not match Keras's.", mismatch, case=case, mistake=diagnose())
         rule = (
             "the gradient of a max flows only to the input that won its window"
             if negative

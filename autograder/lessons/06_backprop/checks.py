@@ -17,6 +17,7 @@ from ...compare import compare, to_numpy
 from ...diagnosis import Diagnosis
 from ...feedback import CheckFailed, fail, passed
 from ...judge import Compare
+from ...mismatch_figure import weight_axes
 from ...student import perform, run
 from . import cases
 from . import mistakes as catalogue
@@ -136,10 +137,16 @@ class Backward(Compare):
             self.judge_part(student, case, part, output[part])
 
     def judge_part(self, student, case, part, value) -> None:
-        mismatch = compare(value, case.expected[part], self.tolerance, name=part)
+        mismatch = compare(
+            value,
+            case.expected[part],
+            self.tolerance,
+            name=part,
+            axes=weight_axes(part, np.shape(case.expected[part])),
+        )
         if mismatch:
             hint = _shape_hint(part, case) if mismatch.kind == "shape" else RULES[part]
-            self.fail(student, case, part, self.headline.format(part=part), mismatch.lines, hint)
+            self.fail(student, case, part, self.headline.format(part=part), mismatch, hint)
 
     def fail(self, student, case, part, headline, lines, hint=""):
         """Fail on `part`, naming the catalogued mistake its output shows, if any."""

@@ -10,6 +10,7 @@ from ...compare import compare
 from ...diagnosis import Diagnosis
 from ...feedback import CheckFailed, fail, passed
 from ...harness import ops
+from ...mismatch_figure import weight_axes
 from ...student import perform
 from ...twin import Twin
 from . import cases
@@ -95,7 +96,7 @@ def check_conv2d_custom_gradient(Conv2D, hidden=False):
         if mismatch:
             fail(
                 f"{call} does not match keras.layers.Conv2D.",
-                mismatch.lines,
+                mismatch,
                 case=case,
                 hint="output = self.activation(conv2d_forward(inputs, kernel) + bias)",
             )
@@ -179,11 +180,17 @@ def _check_layer_gradients(Conv2D, call, found, expected, case):
                 case=case,
                 hint=BACKWARD_HINT,
             )
-        mismatch = compare(got, np.asarray(wanted), cases.LAYER_TOL, name=f"d loss / d {part}")
+        mismatch = compare(
+            got,
+            np.asarray(wanted),
+            cases.LAYER_TOL,
+            name=f"d loss / d {part}",
+            axes=weight_axes(part, np.shape(wanted)),
+        )
         if mismatch:
             fail(
                 f"{call}'s gradient with respect to its {part} differs from keras.layers.Conv2D's.",
-                mismatch.lines,
+                mismatch,
                 case=case,
                 mistake=_diagnose_layer(Conv2D),
                 hint=RULES[rule],
@@ -241,11 +248,13 @@ def check_conv2d_trains(Conv2D):
         raise CheckFailed(failure.headline, failure.details, hint) from None
     mismatch = compare(ours["loss"], theirs["loss"], cases.FIT_TOL, name="loss per epoch")
     for name, got, wanted in zip(WEIGHT_NAMES, ours["weights"], theirs["weights"], strict=True):
-        mismatch = mismatch or compare(got, wanted, cases.FIT_TOL, name=name)
+        mismatch = mismatch or compare(
+            got, wanted, cases.FIT_TOL, name=name, axes=weight_axes(name, np.shape(wanted))
+        )
     if mismatch:
         fail(
             "A model with your Conv2D does not train like the same model with keras.layers.Conv2D.",
-            mismatch.lines,
+            mismatch,
             case=case,
             mistake=_diagnose_layer(Conv2D),
             hint="model.fit differentiates your layer through its custom gradient, as the test "

@@ -158,14 +158,14 @@ def compare_outputs(got, expected, case, cls, headline, hint=MODE_HINT):
         mismatch, hint = Mismatch("dtype", lines), MIXED_HINT
     if mismatch:
         shape_hint = "the output has the shape of the input" if mismatch.kind == "shape" else hint
-        fail(headline, mismatch.lines, case=case, mistake=LAYER_DIAGNOSIS(cls), hint=shape_hint)
+        fail(headline, mismatch, case=case, mistake=LAYER_DIAGNOSIS(cls), hint=shape_hint)
 
 
 def compare_state(got, expected, names, case, cls, headline, hint):
     for name in names:
         mismatch = compare(got.get(name), np.asarray(expected[name]), cases.MOVING_TOL, name=name)
         if mismatch:
-            fail(headline, mismatch.lines, case=case, mistake=LAYER_DIAGNOSIS(cls), hint=hint)
+            fail(headline, mismatch, case=case, mistake=LAYER_DIAGNOSIS(cls), hint=hint)
 
 
 def judge_steps(cls, ours, theirs, case, outputs, state, kept=None, label="call"):
@@ -186,7 +186,7 @@ def wrong(function, name, mismatch, case, hint, student):
     diagnosis = STATISTICS_DIAGNOSIS if function == "batch_statistics" else BACKWARD_DIAGNOSIS
     fail(
         f"{function} gives the wrong {name}.",
-        mismatch.lines,
+        mismatch,
         case=case,
         mistake=diagnosis(student),
         hint=hint,
@@ -247,7 +247,14 @@ def compare_fits(ours, theirs, case, cls, headline, hint):
                 f"Keras's loss per epoch: {np.round(theirs['loss'], 4).tolist()}",
                 f"yours: {np.round(ours['loss'], 4).tolist()}",
             ]
-            fail(headline, lines, case=case, mistake=LAYER_DIAGNOSIS(cls), hint=hint)
+            fail(
+                headline,
+                lines,
+                case=case,
+                mistake=LAYER_DIAGNOSIS(cls),
+                hint=hint,
+                picture=mismatch.picture,
+            )
 
 
 def check_input_gradient(cls, kwargs, case, x, gamma, upstream, ours, theirs):
@@ -274,7 +281,7 @@ def check_input_gradient(cls, kwargs, case, x, gamma, upstream, ours, theirs):
         ]
         fail(
             f"The gradient through {described(kwargs)} differs from Keras's.",
-            mismatch.lines,
+            mismatch,
             case=case,
             mistake=found[-1] if found else LAYER_DIAGNOSIS(cls),
             hint="in training mode the batch mean and variance depend on the inputs: let "

@@ -119,7 +119,7 @@ def check_dropout_kept_values(Dropout, hidden=False):
             kept = f"{int((out != 0).sum())} of {out.size} values kept (rate={rate})"
             fail(f"{call} gives values that are neither 0 nor x / (1 - rate).",
                  [kept, *mismatch.lines], case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
-                 hint=rule)  # fmt: skip
+                 hint=rule, picture=mismatch.picture)  # fmt: skip
         reading.require_some_kept_and_dropped(out, rate, call, case)
     passed(f"Dropout keeps values as x / (1 - rate) and zeroes the others on {len(table)} cases")
 
@@ -202,7 +202,7 @@ def check_dropout_seed(Dropout):
         first, second = (forbidden.run(call, t, x, case=case, training=True) for t in twins)
         mismatch = compare(second, to_numpy(first), cases.SEED_TOL)
         if mismatch:
-            fail(f"Two layers {call} draw different masks at call {step}.", mismatch.lines,
+            fail(f"Two layers {call} draw different masks at call {step}.", mismatch,
                  case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
                  hint="create self.seed_generator = keras.random.SeedGenerator(seed) in "
                  "__init__ and draw with seed=self.seed_generator")  # fmt: skip
@@ -291,7 +291,7 @@ def check_dropout_gradient(Dropout):
             fail(
                 f"The gradient through {call} is not 1 / (1 - rate) where a value was kept "
                 "and 0 where it was dropped.",
-                mismatch.lines,
+                mismatch,
                 case=case,
                 mistake=diagnose(),
                 hint=f"{RATE_ONE_HINT}, before any division by 1 - rate = 0 (ops.where's "

@@ -86,6 +86,6 @@ def _require_identity(out, x, how, cls, diagnosis):
     mismatch = compare(out, x, cases.IDENTITY_TOL)
     if mismatch:
         fail(f"{how} changes its inputs: at inference dropout must return them unchanged.",
-             mismatch.lines, case=f"inputs {x.shape}, training not true",
+             mismatch, case=f"inputs {x.shape}, training not true",
              mistake=diagnosis(cls),
              hint="training=None (not given) and training=False both mean inference")  # fmt: skip

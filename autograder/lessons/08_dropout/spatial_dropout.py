@@ -52,10 +52,11 @@ def check_spatial_dropout_maps(SpatialDropout2D, hidden=False):
                     ["one decision per sample and channel: a map is kept whole or zeroed whole"],
                     case, "the mask has shape (batch, 1, 1, channels) for channels_last inputs, "
                     "(batch, channels, 1, 1) for channels_first")  # fmt: skip
-        mismatch = compare(out, np.where(mask, x / (1 - rate), 0.0), cases.KEPT_TOL)
+        layout = "nchw" if data_format == "channels_first" else None  # for its picture
+        mismatch = compare(out, np.where(mask, x / (1 - rate), 0.0), cases.KEPT_TOL, axes=layout)
         if mismatch:
             failing(f"{call} gives values that are neither 0 nor x / (1 - rate).",
-                    mismatch.lines, case,
+                    mismatch, case,
                     f"a kept map is x / (1 - rate) = x / {1 - rate:g}; a dropped one is "
                     "0")  # fmt: skip
         maps = mask.any(axis=axes)  # (batch, channels): one decision each

@@ -7,8 +7,10 @@ side by side on a loaded machine, so the cell time limit is 60 s (the looping su
 it twice).
 """
 
+import base64
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -172,6 +174,43 @@ def test_cells_after_the_last_test_cell_are_not_rerun_and_say_so(e2e):
     before = [c for c in nb.cells[:last] if c.cell_type == "code" and not is_test_cell(c)]
     assert not any(NOT_RERUN in str(cell.outputs) for cell in before)
     assert "Not re-run when graded" in _feedback(e2e, "perfect")
+
+
+@pytest.mark.parametrize(
+    ("student", "grade_id", "headline"),
+    [
+        (
+            "mistake-flipped_kernel-cross_correlate2d",
+            "test_hand_example",
+            "cross_correlate2d does not reproduce the worked example.",
+        ),
+        (
+            "mistake-bias_missing-conv2d-call",
+            "test_conv2d_matches_keras",
+            "Conv2D does not match keras.layers.Conv2D with the same weights.",
+        ),
+    ],
+)
+def test_a_failed_map_check_shows_its_picture_under_the_message(e2e, student, grade_id, headline):
+    """The grader draws the picture (a PNG output after the error, which still scores 0); the
+    feedback page shows it inline after the message (headline, numbers, the mistake's name),
+    the mistake's explanation and the hint behind a fold after it; passing cells draw nothing."""
+    outputs = _cell(_autograded(e2e, student), grade_id).outputs
+    kinds = [o.output_type for o in outputs]
+    assert kinds[-3:] == ["error", "display_data", "display_data"], kinds
+    png = base64.b64decode(outputs[-2].data["image/png"])
+    assert png.startswith(b"\x89PNG") and len(png) < 50_000
+    assert e2e.scores[student][grade_id] == 0
+    assert outputs[-3].evalue.startswith(headline)
+    page = _feedback(e2e, student)
+    image = re.compile(r'<img [^>]*src="data:image/png;base64,').search(page, page.index(headline))
+    assert image, "no picture after the message"
+    fold = re.compile(r'<details class="cnn-course-fold"><summary[^>]*>Why this mistake')
+    assert fold.search(page, image.end())
+    assert "Likely mistake: " in page[page.index(headline) : image.start()]
+    for grade_id in e2e.points:
+        outputs = _cell(_autograded(e2e, "perfect"), grade_id).outputs
+        assert all(o.output_type != "display_data" for o in outputs), grade_id
 
 
 def test_import_error_costs_only_the_cells_that_need_the_function(e2e):

@@ -1,5 +1,7 @@
 """Test cells read as calls of the checks, run on the grader's side."""
 
+import base64
+
 import nbformat
 import pytest
 
@@ -66,7 +68,7 @@ def test_run_calls_stops_at_the_first_failure_and_writes_only_the_feedback():
     assert [o.output_type for o in cell.outputs] == ["stream", "error"]
     red, plain = cell.outputs[1].traceback[0], cell.outputs[1].traceback[1:]
     assert "It is wrong." in red and red.startswith("\x1b[")
-    assert plain == ["  case: small", "  Hint: look again"]
+    assert plain == ["  case: small", "  Hint: look again"]  # not a wrong answer: no fold
 
 
 def test_course_imports_are_the_released_notebooks_own_imports():
@@ -114,3 +116,39 @@ def test_the_verdict_carries_the_catalogued_mistake_the_check_named():
     assert named.mistake == {"id": "flipped", "title": "kernel flipped"}
     assert "Likely mistake: kernel flipped. a true convolution." in named.failure
     assert run_calls(parse("checks.check_plain(a)"), Module, str).mistake is None
+
+
+def test_a_failed_map_check_leaves_its_picture_under_the_error():
+    import numpy as np
+
+    from autograder.compare import Tolerance, compare
+    from autograder.feedback import fail
+
+    expected = np.zeros((1, 5, 5, 2))
+    wrong = expected.copy()
+    wrong[0, 0, :, 1] = 1.0
+
+    class Module:
+        @staticmethod
+        def check_map(obj):
+            mismatch = compare(obj, expected, Tolerance(0, 0))
+            fail("The map is wrong.", mismatch, hint="pad with zeros", case="a border")
+
+        @staticmethod
+        def check_text(obj):
+            raise CheckFailed("It is wrong.", ["no arrays"])
+
+    verdict = run_calls(parse("checks.check_map(a)"), Module, lambda name: wrong)
+    assert verdict.figure.startswith(b"\x89PNG") and len(verdict.figure) < 50_000
+    cell = nbformat.v4.new_code_cell("...")
+    write_outputs(cell, verdict, 1)
+    assert [o.output_type for o in cell.outputs] == ["error", "display_data", "display_data"]
+    assert cell.outputs[0].evalue == verdict.failure  # the whole text stays its value
+    assert "Hint" not in "".join(cell.outputs[0].traceback)  # shown: all but the hint
+    assert set(cell.outputs[1].data) == {"image/png", "text/plain"}
+    assert base64.b64decode(cell.outputs[1].data["image/png"]) == verdict.figure
+    assert cell.outputs[2].data == {"text/plain": "\u25b8 A hint\n  Hint: pad with zeros"}
+    text = run_calls(parse("checks.check_text(a)"), Module, lambda name: wrong)
+    assert text.figure is None
+    write_outputs(cell, text, 2)
+    assert [o.output_type for o in cell.outputs] == ["error"]
