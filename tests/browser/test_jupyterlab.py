@@ -369,6 +369,7 @@ LATER_LESSONS = {
     "08_dropout": ("dropout", "mask_shape", "noise_shape_ignored"),
     "09_transfer_learning": ("transfer_learning", "freeze", "weights_frozen_layers_not"),
     "10_conv_variants": ("conv_variants", "depthwise_conv", "channel_order"),
+    "11_capstone": ("capstone", "ResidualBlock.call", "skip_after_relu"),
 }
 WRITTEN = {
     "noise_shape_ignored": (
@@ -417,7 +418,20 @@ def _wrong_answer(notebook, exercise, mistake):
     )
     module, name = version.replacements[exercise].split(":")
     code = inspect.getsource(getattr(importlib.import_module(module), name))
+    owner, _, method = exercise.partition(".")
+    if method:  # a method: the whole class as the reference has it, with that method wrong
+        from autograder.authoring.sources import object_source, replace_definition
+
+        whole = object_source(f"solutions.{notebook}:{owner}")
+        return replace_definition(whole, exercise, code), version.breaks[0], title
     return code.replace(f"def {name}(", f"def {exercise}(", 1), version.breaks[0], title
+
+
+def _definition_line(exercise):
+    """How the exercise's cell starts its definition: `def name(`, or `class Name(` for a
+    method (the student rewrites the class's cell)."""
+    owner, _, method = exercise.partition(".")
+    return f"class {owner}(" if method else f"def {exercise}("
 
 
 def _shut_down_kernels(lab):
@@ -463,7 +477,7 @@ def test_a_student_meets_lessons_06_to_10(
             for c in released.cells
             if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
         )
-        cell = code_cell(page, f"def {exercise}(")
+        cell = code_cell(page, _definition_line(exercise))
         type_into(page, cell, code)
         run_cell(page, cell)
         test = code_cell(page, test_source)

@@ -125,6 +125,17 @@ def check_structure(ResidualBlock, layer, row, layers) -> None:
         _check_config(name, sub, have, want, found, text)
 
 
+def _stride_on_skip_only(found, strides) -> bool:
+    """The projection has the block's strides and neither main-path convolution has any."""
+    projection, conv2 = found.get("projection"), found.get("conv2")
+    return (
+        isinstance(projection, dict)
+        and isinstance(conv2, dict)
+        and tuple(projection["config"].get("strides") or ()) == strides
+        and tuple(conv2["config"].get("strides") or ()) == (1, 1)
+    )
+
+
 def _check_config(name, sub, have, want, found, text) -> None:
     for key, value in want["config"].items():
         got = have["config"].get(key)
@@ -133,13 +144,7 @@ def _check_config(name, sub, have, want, found, text) -> None:
         if got == value:
             continue
         mistake = None
-        projection = found.get("projection")
-        if (
-            sub == "conv1"
-            and key == "strides"
-            and isinstance(projection, dict)
-            and tuple(projection["config"].get("strides") or ()) == value
-        ):
+        if sub == "conv1" and key == "strides" and _stride_on_skip_only(found, value):
             mistake = catalogue.STRIDE_SKIP_ONLY
         fail(
             f"{name}.{sub} has {key}={got!r}; expected {value!r}.",

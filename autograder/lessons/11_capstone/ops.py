@@ -72,7 +72,12 @@ def class_probabilities(model, x) -> np.ndarray:
     return np.asarray(model.predict(np.asarray(x), batch_size=256, verbose=0), dtype="float32")
 
 
-OPERATIONS = (block_structure, assign_sublayers, save_and_load, residual_blocks_in,
-              class_probabilities)
+OPERATIONS = (
+    block_structure,
+    assign_sublayers,
+    save_and_load,
+    residual_blocks_in,
+    class_probabilities,
+)
 
 __all__ = [operation.__name__ for operation in OPERATIONS]
