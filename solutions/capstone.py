@@ -113,12 +113,11 @@ def build_network(num_classes=10, input_shape=(28, 28, 1)):
     """
     ### BEGIN SOLUTION
     inputs = keras.Input(input_shape)
-    x = keras.layers.Conv2D(16, 3, padding="same", use_bias=False)(inputs)
+    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", use_bias=False)(inputs)
     x = keras.layers.BatchNormalization(momentum=0.9)(x)
-    x = keras.layers.ReLU()(x)
-    x = ResidualBlock(16, momentum=0.9)(x)
-    x = ResidualBlock(32, strides=2, momentum=0.9)(x)
-    x = ResidualBlock(48, strides=2, momentum=0.9)(x)
+    x = keras.layers.ReLU()(x)  # (14, 14, 16)
+    x = ResidualBlock(24, momentum=0.9)(x)  # (14, 14, 24)
+    x = ResidualBlock(48, strides=2, momentum=0.9)(x)  # (7, 7, 48)
     x = keras.layers.GlobalAveragePooling2D()(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
     model = keras.Model(inputs, outputs, name="residual_network")

@@ -32,11 +32,13 @@ def _pair(value):
     return (value, value) if isinstance(value, int) else tuple(value)
 
 
-def trusted(row, **options):
-    """The trusted block of `row` and its sublayers, holding the row's weights."""
+def trusted(row, values=None, **options):
+    """The trusted block of `row` and its sublayers, holding `values` (default: the row's
+    weights, drawn anew when grading)."""
     shape, filters, kwargs = row[:3]
     model, layers = catalogue.reference_block(shape, filters, **kwargs, **options)
-    values = cases.sublayer_values(layers, row[-1])
+    if values is None:
+        values = cases.sublayer_values(layers, row[-1])
     for name, arrays in values.items():
         layers[name].set_weights(arrays)
     return model, layers, values
@@ -165,7 +167,7 @@ def _check_config(name, sub, have, want, found, text) -> None:
 
 def block_output(ResidualBlock, row, training: bool):
     """The student's block and the trusted one on the row's inputs, same weights: (theirs,
-    expected, the trusted block's sublayer weights, the case's text)."""
+    expected, the sublayer weights, the inputs, the case's text)."""
     model, layers, values = trusted(row)
     layer = built_block(ResidualBlock, row)
     check_structure(ResidualBlock, layer, row, layers)
@@ -175,19 +177,16 @@ def block_output(ResidualBlock, row, training: bool):
     name = f"{label(ResidualBlock)}(...)(x, training={training})"
     out = run(name, layer, x, training=training, case=text, forbidden=NOTHING)
     expected = np.asarray(model(x, training=training))
-    return out, expected, values, text
+    return out, expected, values, x, text
 
 
 def _mistake(row, values, x, out, training):
-    """The catalogued mistake the output equals on this row, if any."""
-    shape, filters, kwargs = row[:3]
-    wrong, layers = catalogue.reference_block(shape, filters, **kwargs, skip_after_relu=True)
-    for name, arrays in values.items():
-        layers[name].set_weights(arrays)
+    """The catalogued mistake the output equals on this row (same weights, same inputs)."""
+    wrong, _, _ = trusted(row, values, skip_after_relu=True)
     if compare(out, np.asarray(wrong(x, training=training)), DIAGNOSIS_TOLERANCE) is None:
         return catalogue.SKIP_AFTER_RELU
     if not training:
-        model, _, _ = trusted(row)
+        model, _, _ = trusted(row, values)
         if compare(out, np.asarray(model(x, training=True)), DIAGNOSIS_TOLERANCE) is None:
             return catalogue.BN_ALWAYS_TRAINING
     return None
@@ -196,7 +195,7 @@ def _mistake(row, values, x, out, training):
 def judge_rows(ResidualBlock, rows, training: bool) -> None:
     """Fail on the first row whose output differs from the trusted block's."""
     for row in rows:
-        out, expected, values, text = block_output(ResidualBlock, row, training)
+        out, expected, values, x, text = block_output(ResidualBlock, row, training)
         mismatch = compare(out, expected, cases.BLOCK_TOL)
         if mismatch:
             mode = "training" if training else "inference"
@@ -204,7 +203,7 @@ def judge_rows(ResidualBlock, rows, training: bool) -> None:
                 f"ResidualBlock does not match the same block built from keras.layers in "
                 f"{mode} mode.",
                 mismatch.lines,
-                _mistake(row, values, cases.inputs(row), out, training),
+                _mistake(row, values, x, out, training),
                 "main = BN2(Conv2(ReLU(BN1(Conv1(x))))), skip = x or BN_p(Conv_p(x)), output "
                 "= ReLU(main + skip); pass `training` on to every batch normalization",
                 case=text,

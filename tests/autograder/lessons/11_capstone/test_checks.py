@@ -133,7 +133,7 @@ def _errors(cls, seed) -> list[float]:
     with harness_cases.fresh(seed):
         for row in cases.block_rows(True):
             for training in (True, False):
-                out, expected, _, _ = block.block_output(cls, row, training)
+                out, expected, _, _, _ = block.block_output(cls, row, training)
                 scale = cases.BLOCK_TOL.atol + cases.BLOCK_TOL.rtol * np.abs(expected)
                 found.append(float(np.max(np.abs(np.asarray(out) - expected) / scale)))
     return found
