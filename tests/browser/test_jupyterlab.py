@@ -2,7 +2,7 @@
 
 The student (a `pip install .` environment without the solutions) opens the released lesson
 02, runs all cells, reads a failing check and a passing one, and validates the notebook; then,
-in one JupyterLab, lessons 06-10: Run All on each untouched notebook (one-line notes where a
+in one JupyterLab, lessons 06-11: Run All on each untouched notebook (one-line notes where a
 demonstration needs an unfinished exercise), one wrong exercise and its check's message, and
 Validate of a solved copy ("Success", in the per-cell time the student install configures). The
 instructor (the test environment: cnn-course and cnn-course-solutions) grades a few
@@ -359,7 +359,7 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     assert instructor.blocked == [], instructor.blocked
 
 
-# --- lessons 06-10 as a student meets them -----------------------------------------------------
+# --- lessons 06-11 as a student meets them -----------------------------------------------------
 
 # per lesson: the exercise a student gets wrong first, and the catalogued mistake they make
 # (its wrong version from solutions/mistakes/, or the code given here)
@@ -382,7 +382,7 @@ NOISE = ("Traceback", "traceback_utils", 'File "', "site-packages", "autograder/
 
 @pytest.fixture(scope="module")
 def later_lessons(tmp_path_factory):
-    """Lessons 06-10 released, each next to a solved copy (solved.ipynb) for Validate."""
+    """Lessons 06-11 released, each next to a solved copy (solved.ipynb) for Validate."""
     from autograder.grading.submissions import perfect
 
     tmp = tmp_path_factory.mktemp("later")
@@ -442,7 +442,7 @@ def _shut_down_kernels(lab):
         urllib.request.urlopen(request, timeout=60).close()
 
 
-def test_a_student_meets_lessons_06_to_10(
+def test_a_student_meets_lessons_06_to_11(
     later_lessons, student_env, lab_server, person, artifacts
 ):
     """For each lesson: Run All on the untouched notebook gives one-line notes, not tracebacks
