@@ -29,6 +29,9 @@ class ResidualBlock(keras.layers.Layer):
     Sublayers (created in `build`, in this order): `conv1`, `bn1`, `conv2`, `bn2`, and, only
     when the input's channels differ from `filters` or `strides` is not 1, `projection` and
     `projection_bn` (else both are None).
+
+    Not supported: channels_first inputs (the block has no `data_format`), a bias in its
+    convolutions, other activations than ReLU.
     """
 
     def __init__(self, filters, kernel_size=3, strides=1, momentum=0.99, epsilon=1e-3, **kwargs):
