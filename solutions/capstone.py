@@ -130,6 +130,7 @@ def build_network(num_classes=10, input_shape=(28, 28, 1)):
         optimizer=keras.optimizers.Adam(rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=16,  # one Python call of the training loop per 16 batches
     )
     return model
     ### END SOLUTION
