@@ -74,7 +74,7 @@ def check_network(build_network, train, ResidualBlock):
             f"{cases.MAX_SECONDS:.0f} s.",
             [result],
             hint="fewer epochs, fewer or narrower blocks, or a larger batch size; a network "
-            "of three small blocks reaches 99% in a few epochs",
+            "of two small blocks at 14x14 and 7x7 reaches 99% in two epochs",
         )
     if accuracy < cases.MIN_ACCURACY:
         fail(
