@@ -2,7 +2,7 @@
 
 The student (a `pip install .` environment without the solutions) opens the released lesson
 02, runs all cells, reads a failing check and a passing one, and validates the notebook; then,
-in one JupyterLab, lessons 06-10: Run All on each untouched notebook (one-line notes where a
+in one JupyterLab, lessons 06-11: Run All on each untouched notebook (one-line notes where a
 demonstration needs an unfinished exercise), one wrong exercise and its check's message, and
 Validate of a solved copy ("Success", in the per-cell time the student install configures). The
 instructor (the test environment: cnn-course and cnn-course-solutions) grades a few
@@ -395,7 +395,7 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     assert all(MATHJAX_CDN.match(url) for url in instructor.blocked), instructor.blocked
 
 
-# --- lessons 06-10 as a student meets them -----------------------------------------------------
+# --- lessons 06-11 as a student meets them -----------------------------------------------------
 
 # per lesson: the exercise a student gets wrong first, and the catalogued mistake they make
 # (its wrong version from solutions/mistakes/, or the code given here)
@@ -405,6 +405,7 @@ LATER_LESSONS = {
     "08_dropout": ("dropout", "mask_shape", "noise_shape_ignored"),
     "09_transfer_learning": ("transfer_learning", "freeze", "weights_frozen_layers_not"),
     "10_conv_variants": ("conv_variants", "depthwise_conv", "channel_order"),
+    "11_capstone": ("capstone", "ResidualBlock.call", "skip_after_relu"),
 }
 WRITTEN = {
     "noise_shape_ignored": (
@@ -417,7 +418,7 @@ NOISE = ("Traceback", "traceback_utils", 'File "', "site-packages", "autograder/
 
 @pytest.fixture(scope="module")
 def later_lessons(tmp_path_factory):
-    """Lessons 06-10 released, each next to a solved copy (solved.ipynb) for Validate."""
+    """Lessons 06-11 released, each next to a solved copy (solved.ipynb) for Validate."""
     from autograder.grading.submissions import perfect
 
     tmp = tmp_path_factory.mktemp("later")
@@ -453,7 +454,20 @@ def _wrong_answer(notebook, exercise, mistake):
     )
     module, name = version.replacements[exercise].split(":")
     code = inspect.getsource(getattr(importlib.import_module(module), name))
+    owner, _, method = exercise.partition(".")
+    if method:  # a method: the whole class as the reference has it, with that method wrong
+        from autograder.authoring.sources import object_source, replace_definition
+
+        whole = object_source(f"solutions.{notebook}:{owner}")
+        return replace_definition(whole, exercise, code), version.breaks[0], title
     return code.replace(f"def {name}(", f"def {exercise}(", 1), version.breaks[0], title
+
+
+def _definition_line(exercise):
+    """How the exercise's cell starts its definition: `def name(`, or `class Name(` for a
+    method (the student rewrites the class's cell)."""
+    owner, _, method = exercise.partition(".")
+    return f"class {owner}(" if method else f"def {exercise}("
 
 
 def _shut_down_kernels(lab):
@@ -464,7 +478,7 @@ def _shut_down_kernels(lab):
         urllib.request.urlopen(request, timeout=60).close()
 
 
-def test_a_student_meets_lessons_06_to_10(
+def test_a_student_meets_lessons_06_to_11(
     later_lessons, student_env, lab_server, person, artifacts
 ):
     """For each lesson: Run All on the untouched notebook gives one-line notes, not tracebacks
@@ -499,7 +513,7 @@ def test_a_student_meets_lessons_06_to_10(
             for c in released.cells
             if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
         )
-        cell = code_cell(page, f"def {exercise}(")
+        cell = code_cell(page, _definition_line(exercise))
         type_into(page, cell, code)
         run_cell(page, cell)
         test = code_cell(page, test_source)

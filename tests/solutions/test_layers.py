@@ -18,6 +18,7 @@ from solutions.layers import (
     Dropout,
     GlobalAveragePooling2D,
     MaxPooling2D,
+    ResidualBlock,
     SpatialDropout2D,
     ZeroPadding2D,
 )
@@ -31,6 +32,7 @@ def every_layer_model():
             keras.Input((12, 12, 3)),
             ZeroPadding2D(((1, 0), (2, 1))),
             Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+            ResidualBlock(6, strides=2),
             Conv2D(4, 2, dilation_rate=2, padding="full"),
             MaxPooling2D(2, strides=1, padding="same"),
             AveragePooling2D((2, 1)),

@@ -1,0 +1,228 @@
+"""Lesson 11's checks pass a residual block written unlike the reference and fail subtly wrong
+ones; the block's tolerance holds over 20 seeds of fresh cases; the network check fails a
+network that is too slow, too inaccurate or not residual, and judges it on digits the notebook
+never draws.
+
+The independent block builds its sublayers in a loop over a table, picks the projection by
+another test, and computes the skip path first, with `keras.ops.add` and `keras.ops.maximum`.
+"""
+
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from autograder import lessons
+from autograder.checks import capstone as checks
+from autograder.compare import compare
+from autograder.feedback import CheckFailed
+from autograder.harness import cases as harness_cases
+from solutions import capstone as reference
+
+cases = lessons.module("11_capstone", "cases")
+block = lessons.module("11_capstone", "block")
+ops = lessons.module("11_capstone", "ops")
+network = lessons.module("11_capstone", "network")
+ROOT = Path(__file__).resolve().parents[4]
+
+
+class IndependentBlock(reference.ResidualBlock):
+    """The block as another student writes it (the given constructor and config kept)."""
+
+    def build(self, input_shape):
+        reshapes = input_shape[-1] != self.filters or any(s > 1 for s in self.strides)
+        table = [
+            ("conv1", keras.layers.Conv2D, (self.filters, self.kernel_size, self.strides)),
+            ("bn1", keras.layers.BatchNormalization, ()),
+            ("conv2", keras.layers.Conv2D, (self.filters, self.kernel_size, 1)),
+            ("bn2", keras.layers.BatchNormalization, ()),
+        ]
+        if reshapes:
+            table += [
+                ("projection", keras.layers.Conv2D, (self.filters, 1, self.strides)),
+                ("projection_bn", keras.layers.BatchNormalization, ()),
+            ]
+        else:
+            self.projection = None
+            self.projection_bn = None
+        shape = tuple(input_shape)
+        for name, cls, args in table:
+            if cls is keras.layers.Conv2D:
+                layer = cls(*args, padding="same", use_bias=False)
+            else:
+                layer = cls(momentum=self.momentum, epsilon=self.epsilon)
+            source = tuple(input_shape) if name == "projection" else shape
+            layer.build(source)
+            if name in ("conv1", "projection"):
+                shape = layer.compute_output_shape(tuple(input_shape))
+            setattr(self, name, layer)
+
+    def call(self, inputs, training=None):
+        skip = inputs
+        if self.projection is not None:
+            skip = self.projection_bn(self.projection(inputs), training=training)
+        h = keras.ops.maximum(self.bn1(self.conv1(inputs), training=training), 0.0)
+        h = self.bn2(self.conv2(h), training=training)
+        return keras.ops.maximum(keras.ops.add(skip, h), 0.0)
+
+
+class StrideOnSecondConv(reference.ResidualBlock):
+    """Subtly wrong: the stride on the main path's second convolution, not its first."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.conv1 = self._conv(self.kernel_size, 1, "conv1")
+        self.conv2 = self._conv(self.kernel_size, self.strides, "conv2")
+        self.conv1.build(input_shape)
+        self.conv2.build(self.conv1.compute_output_shape(input_shape))
+
+
+class NoReluInside(reference.ResidualBlock):
+    """Subtly wrong: no ReLU between the two convolutions."""
+
+    def call(self, inputs, training=None):
+        main = self.bn1(self.conv1(inputs), training=training)
+        main = self.bn2(self.conv2(main), training=training)
+        skip = inputs
+        if self.projection is not None:
+            skip = self.projection_bn(self.projection(inputs), training=training)
+        return keras.ops.relu(main + skip)
+
+
+class DefaultMomentum(reference.ResidualBlock):
+    """Subtly wrong: the batch normalizations ignore the block's momentum."""
+
+    def _bn(self, name):
+        return keras.layers.BatchNormalization(epsilon=self.epsilon, name=name)
+
+
+BLOCK_CHECKS = (
+    checks.check_residual_block_training,
+    checks.check_residual_block_inference,
+)
+
+
+def test_an_independent_block_passes_every_block_check():
+    checks.check_residual_block_contract(IndependentBlock)
+    for check in BLOCK_CHECKS:
+        check(IndependentBlock)
+        check(IndependentBlock, hidden=True)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "check", "says"),
+    [
+        (StrideOnSecondConv, checks.check_residual_block_contract, "conv1 has strides=(1, 1)"),
+        (NoReluInside, checks.check_residual_block_training, "in training mode"),
+        (DefaultMomentum, checks.check_residual_block_contract, "momentum=0.99; expected 0.9"),
+    ],
+    ids=["stride-on-conv2", "no-relu-inside", "default-momentum"],
+)
+def test_subtly_wrong_blocks_fail(wrong, check, says):
+    with pytest.raises(CheckFailed) as failure:
+        check(wrong)
+    assert says in str(failure.value)
+    assert "Likely mistake" not in str(failure.value)
+
+
+def _worst(rows) -> float:
+    """The largest error of both implementations against the trusted block on `rows`, in both
+    modes, relative to the tolerance (1 = at the tolerance). Called directly: the reference
+    and the independent block are trusted code."""
+    worst = 0.0
+    for row in rows:
+        model, _, values = block.trusted(row)
+        x = cases.inputs(row)
+        expected = {mode: np.asarray(model(x, training=mode)) for mode in (False, True)}
+        for cls in (reference.ResidualBlock, IndependentBlock):
+            layer = cls(row[1], **row[2])
+            layer.build((None, *row[0][1:]))
+            ops.assign_sublayers(layer, values)
+            for mode in (False, True):
+                scale = cases.BLOCK_TOL.atol + cases.BLOCK_TOL.rtol * np.abs(expected[mode])
+                error = np.abs(np.asarray(layer(x, training=mode)) - expected[mode]) / scale
+                worst = max(worst, float(np.max(error)))
+    return worst
+
+
+def test_the_block_tolerance_holds_over_20_seeds_with_room_to_spare():
+    """Both implementations stay under a tenth of the tolerance on the stored rows and on the
+    rows drawn at random for 20 gradings (fresh weights and inputs for every row)."""
+    worst = _worst([*cases.BLOCK_CASES["public"], *cases.BLOCK_CASES["hidden"]])
+    for seed in range(20):
+        with harness_cases.fresh(seed):
+            drawn = cases.block_rows(True)[len(cases.BLOCK_CASES["hidden"]) :]
+            worst = max(worst, _worst(drawn))
+    assert worst < 0.1, worst
+
+
+def test_each_mistake_s_variant_is_far_from_the_trusted_block():
+    """The diagnosis tells each mistake from a right output: on the stored rows the trusted
+    block with the skip after the ReLU, or in training mode at inference, differs from the
+    right answer by far more than the tolerance."""
+    for row in cases.BLOCK_CASES["public"]:
+        model, layers, values = block.trusted(row)
+        x = cases.inputs(row)
+        right = np.asarray(model(x, training=False))
+        wrong, wrong_layers = lessons.module("11_capstone", "mistakes").reference_block(
+            row[0], row[1], **row[2], skip_after_relu=True
+        )
+        for name, arrays in values.items():
+            wrong_layers[name].set_weights(arrays)
+        assert compare(np.asarray(wrong(x, training=False)), right, cases.BLOCK_TOL)
+        assert compare(np.asarray(model(x, training=True)), right, cases.BLOCK_TOL)
+
+
+# --- the network --------------------------------------------------------------------------------
+
+
+def tiny_network():
+    inputs = keras.Input((28, 28, 1))
+    x = reference.ResidualBlock(4, strides=4)(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def no_training(model, x, y):
+    return None
+
+
+def test_an_untrained_network_fails_on_accuracy():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(tiny_network, no_training, reference.ResidualBlock)
+    assert "of the held-out digits right; the capstone asks for at least 98%" in str(failure.value)
+
+
+def test_training_over_the_limit_fails_and_says_how_long(monkeypatch):
+    monkeypatch.setattr(cases, "MAX_SECONDS", 0.0)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(tiny_network, no_training, reference.ResidualBlock)
+    assert "Training took" in str(failure.value)
+    assert "s of training on 4,000" in str(failure.value)
+
+
+def test_a_network_without_the_residual_block_fails():
+    def plain():
+        inputs = keras.Input((28, 28, 1))
+        x = keras.layers.GlobalAveragePooling2D()(inputs)
+        return keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(plain, no_training, reference.ResidualBlock)
+    assert "without any ResidualBlock" in str(failure.value)
+
+
+def test_the_held_out_digits_are_new_at_every_grading_and_never_drawn_by_the_notebook():
+    notebook = (ROOT / "notebooks" / "11_capstone" / "capstone.ipynb").read_text()
+    used = {int(seed) for seed in re.findall(r"digits\([^)]*seed=(\d+)", notebook)}
+    assert used and not used & {cases.TRAIN_SEED, cases.TEST_SEED}
+    stored = network.digits(20, cases.TEST_SEED)[0]
+    with harness_cases.fresh(1):
+        first = network.digits(20, cases.TEST_SEED)[0]
+    with harness_cases.fresh(2):
+        second = network.digits(20, cases.TEST_SEED)[0]
+    assert not np.array_equal(first, stored) and not np.array_equal(first, second)
