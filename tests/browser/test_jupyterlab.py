@@ -495,6 +495,8 @@ def test_a_student_meets_lessons_06_to_11(
         notes = 0
         for i in range(cells.count()):
             cell = cells.nth(i)
+            if not re.search(r"\d", execution_count(cell)):  # Run All may still be busy here
+                wait_until_run(page, cell, timeout=2 * MINUTE)
             assert re.search(r"\d", execution_count(cell)), f"{assignment}: cell {i} not run"
             text = output_text(cell)
             for noise in NOISE:

@@ -1,6 +1,6 @@
 """Adding a lesson is copying a folder: no shared file names it.
 
-In a copy of the course's packages, a newcomer's lesson `10_tiny` is made as docs/authoring.md
+In a copy of the course's packages, a newcomer's lesson `99_tiny` is made as docs/authoring.md
 says: lesson 02's folder copied and edited down to one exercise (`double`) with one check, one
 catalogued mistake and one operation of its own, plus its notebook, its `solutions` module
 and its wrong version. Then, in one fresh process on that copy, the course finds the lesson
@@ -138,14 +138,14 @@ def test_the_copy_is_the_course_under_test():
 def test_the_lesson_is_found_by_its_folder():
     from autograder.checks import tiny as checks
 
-    assert lessons.names()[-1] == "10_tiny"
-    assert checks is lessons.module("10_tiny", "checks")
-    assert lessons.by_topic("tiny") == "10_tiny"
-    assert lessons.optional("10_tiny", "samples") is None
+    assert lessons.names()[-1] == "99_tiny"
+    assert checks is lessons.module("99_tiny", "checks")
+    assert lessons.by_topic("tiny") == "99_tiny"
+    assert lessons.optional("99_tiny", "samples") is None
 
 
 def test_its_operation_joins_the_registry():
-    assert ops.OPERATIONS["doubled_total"].__module__ == "autograder.lessons.10_tiny.ops"
+    assert ops.OPERATIONS["doubled_total"].__module__ == "autograder.lessons.99_tiny.ops"
 """
 
 
@@ -175,7 +175,7 @@ def _notebook(path: Path) -> None:
 
 def _new_lesson(tree: Path) -> None:
     """What a newcomer adds, touching no file of the course that exists already."""
-    lesson = tree / "autograder" / "lessons" / "10_tiny"
+    lesson = tree / "autograder" / "lessons" / "99_tiny"
     shutil.copytree(tree / "autograder" / "lessons" / "02_convolution", lesson, ignore=JUNK)
     for part in lesson.glob("*.py"):  # lesson 02's parts, edited down to the tiny lesson's
         part.unlink()
@@ -185,8 +185,8 @@ def _new_lesson(tree: Path) -> None:
     (lesson / "ops.py").write_text(OPS)
     (tree / "solutions" / "tiny.py").write_text(SOLUTION)
     (tree / "solutions" / "mistakes" / "tiny.py").write_text(WRONG_VERSIONS)
-    _notebook(tree / "notebooks" / "10_tiny" / "tiny.ipynb")
-    tests = tree / "tests" / "autograder" / "lessons" / "10_tiny"
+    _notebook(tree / "notebooks" / "99_tiny" / "tiny.ipynb")
+    tests = tree / "tests" / "autograder" / "lessons" / "99_tiny"
     tests.mkdir()
     (tests / "test_tiny.py").write_text(OWN_TESTS)
 
@@ -206,8 +206,8 @@ def test_a_lesson_is_added_by_copying_a_folder(tmp_path):
     lessons = tmp_path / "tests" / "autograder" / "lessons"
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "-p", "no:xdist"]
-    command += ["--import-mode=importlib", "--rootdir", str(tmp_path), "-k", "10_tiny or tiny"]
-    command += [str(lessons / "test_conformance.py"), str(lessons / "10_tiny")]
+    command += ["--import-mode=importlib", "--rootdir", str(tmp_path), "-k", "99_tiny or tiny"]
+    command += [str(lessons / "test_conformance.py"), str(lessons / "99_tiny")]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     # every test of the conformance suite ran over the lesson and passed, and its own tests too
