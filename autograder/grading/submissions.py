@@ -15,6 +15,7 @@ minus the points of those cells.
 
 import ast
 import copy
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable
@@ -137,9 +138,17 @@ def apply_wrong_version(nb, version):
     return with_replacements(nb, sources)
 
 
+ID_LENGTH = 64  # intake refuses longer student ids
+
+
 def student_id(label: str) -> str:
-    """A folder-safe, lower-case student id made from `label`."""
-    return re.sub(r"[^a-z0-9_-]+", "-", label.lower()).strip("-")
+    """A folder-safe, lower-case student id made from `label`, within intake's 64 characters
+    (`names.SAFE_ID`): a longer one keeps its start and ends with a hash of the whole label."""
+    found = re.sub(r"[^a-z0-9_-]+", "-", label.lower()).strip("-")
+    if len(found) <= ID_LENGTH:
+        return found
+    digest = hashlib.sha256(found.encode()).hexdigest()[:8]
+    return f"{found[: ID_LENGTH - 9].rstrip('-')}-{digest}"
 
 
 # --- broken submissions --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import nbformat
 import pytest
 
+from autograder import lessons
 from autograder.grading import submissions
 
 POINTS = {"test_add": 1.0, "test_scale": 2.0, "test_counter": 1.0}
@@ -83,6 +84,24 @@ def test_student_ids_are_folder_safe():
     assert submissions.student_id("mistake-flipped_kernel-Conv2D.call") == (
         "mistake-flipped_kernel-conv2d-call"
     )
+
+
+def test_every_demo_submission_has_an_id_intake_takes():
+    """A wrong version's long name (its mistake, the methods it replaces and its variant) is
+    cut to intake's 64 characters, ids staying apart; the demo once lost one to intake."""
+    from autograder.grading.names import SAFE_ID
+    from solutions.mistakes import wrong_versions
+
+    long = "mistake-base_in_training_mode-TransferModel.call-default_training"
+    assert len(submissions.student_id(long)) == 64
+    assert submissions.student_id(long) != submissions.student_id(long + "x")
+    ids = [
+        submissions.student_id(f"mistake-{version.name}")
+        for lesson in lessons.names()
+        for version in wrong_versions(lesson)
+    ]
+    assert all(SAFE_ID.fullmatch(i) for i in ids), [i for i in ids if not SAFE_ID.fullmatch(i)]
+    assert len(set(ids)) == len(ids)
 
 
 def test_defining_cell_names_what_is_missing(samples):
