@@ -202,7 +202,7 @@ def judge_rows(ResidualBlock, rows, training: bool) -> None:
             fail(
                 f"ResidualBlock does not match the same block built from keras.layers in "
                 f"{mode} mode.",
-                mismatch.lines,
+                mismatch,
                 _mistake(row, values, x, out, training),
                 "main = BN2(Conv2(ReLU(BN1(Conv1(x))))), skip = x or BN_p(Conv_p(x)), output "
                 "= ReLU(main + skip); pass `training` on to every batch normalization",
