@@ -19,6 +19,12 @@ sandbox, `prepare()` resolves every lesson's names before any student code runs,
 `scipy.signal.correlate2d` or a TensorFlow entry point later changes nothing the guard watches.
 Across the sandbox the guard is one of several witnesses: removing it (`sys.setprofile(None)`)
 is itself reported by the sandbox's audit hook.
+
+The profiler looks at a frame's code only when the frame runs in the module of a watched
+function (its globals), which keeps it cheap: reading `frame.f_code` is an audited event the
+sandbox's witness inspects. A watched function rebuilt with other globals
+(`types.FunctionType(f.__code__, {})`) escapes that test, but building it reads `__code__`,
+which the witness reports in the sandbox.
 """
 
 import importlib
@@ -241,6 +247,10 @@ class Watchlist:
     tf_function_codes: dict = field(default_factory=dict)  # code -> local holding the function
     # (code file, code name) -> [(first line, last line, forbidden name)], to read op tracebacks
     code_lines: dict = field(default_factory=dict)
+    # ids of the globals of every watched Python function: the profiler reads a frame's code
+    # (`frame.f_code`, an audited attribute the sandbox's witness must inspect) only when the
+    # frame runs in one of these modules (which live as long as the kernel)
+    module_ids: set = field(default_factory=set)
 
     @classmethod
     def of(cls, names: Iterable[str], op_types: Iterable[str] = ()) -> "Watchlist":
@@ -255,7 +265,7 @@ class Watchlist:
             watch.code_lines.setdefault((code.co_filename, code.co_name), []).append(span)
         if watch.op_types:
             for dotted, local in ((TF_EXECUTE, "op_name"), (TF_APPLY_OP, "op_type_name")):
-                code = getattr(_resolve(dotted), "__code__", None)
+                code = watch._module_of(_resolve(dotted))
                 if code is not None:
                     watch.tf_op_codes[code] = local
             watch.tf_fast_paths = frozenset(
@@ -263,7 +273,7 @@ class Watchlist:
             )
         if watch.op_types or watch.codes:
             for dotted, local in TF_FUNCTION_CALLS:
-                code = getattr(_resolve(dotted), "__code__", None)
+                code = watch._module_of(_resolve(dotted))
                 if code is not None:
                     watch.tf_function_codes[code] = local
         return watch
@@ -275,7 +285,7 @@ class Watchlist:
         # Only the innermost function: decorator wrappers share one code object among
         # many unrelated functions (TensorFlow's dispatch wrapper, for one).
         obj = inspect.unwrap(obj)
-        code = getattr(obj, "__code__", None)
+        code = self._module_of(obj)
         if code is not None:
             self.codes.setdefault(code, name)
         elif inspect.isbuiltin(obj) or callable(obj):
@@ -283,6 +293,14 @@ class Watchlist:
                 self.builtins.setdefault(obj, name)
             except TypeError:  # unhashable callable
                 pass
+
+    def _module_of(self, function):
+        """The code of `function` (None for a builtin), its module's globals watched."""
+        code = getattr(function, "__code__", None)
+        scope = getattr(function, "__globals__", None)
+        if code is not None and scope is not None:
+            self.module_ids.add(id(scope))
+        return code
 
     def traced_hits(self, function) -> list[str]:
         """What is forbidden in the graph of a traced function (an AtomicFunction) and in the
@@ -404,7 +422,7 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
     watch = watchlist(names, op_types)
     codes, builtins, forbidden_types = watch.codes, watch.builtins, watch.op_types
     tf_op_codes, fast_paths = watch.tf_op_codes, watch.tf_fast_paths
-    function_codes = watch.tf_function_codes
+    function_codes, module_ids = watch.tf_function_codes, watch.module_ids
     hits: list[str] = []
     inspected: set[int] = set()
     fast_path_hits: dict = {}  # code of a caller of the fast path -> what its constants name
@@ -415,6 +433,8 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
 
     def profile(frame, event, arg):
         if event == "call":
+            if id(frame.f_globals) not in module_ids:
+                return  # no watched function runs with other globals
             code = frame.f_code
             name = codes.get(code)
             if name is not None:

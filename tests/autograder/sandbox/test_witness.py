@@ -66,6 +66,9 @@ def events(code: str) -> list[str]:
         ("import os\nos.kill(os.getpid(), 0)", "os.kill"),
         ("import subprocess\nsubprocess.run(['true'])", "subprocess.Popen"),
         ("def f(): pass\nf.__code__ = (lambda: 1).__code__", "object.__setattr__"),
+        # the guard's one blind spot (a watched function rebuilt with other globals) starts here
+        ("import json\ncode = json.dumps.__code__", "object.__getattr__"),
+        ("import types, json\ntypes.FunctionType(json.dumps.__code__, {})", "function.__new__"),
         ("import sys\nsys.audit('cnn_course.end', '1')", "forged marker"),
     ],
 )
