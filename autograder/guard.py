@@ -20,9 +20,10 @@ sandbox, `prepare()` resolves every lesson's names before any student code runs,
 Across the sandbox the guard is one of several witnesses: removing it (`sys.setprofile(None)`)
 is itself reported by the sandbox's audit hook.
 
-The profiler looks at a frame's code only when the frame runs in the module of a watched
-function (its globals), which keeps it cheap: reading `frame.f_code` is an audited event the
-sandbox's witness inspects. A watched function rebuilt with other globals
+The profiler looks at a frame's code only when the frame could be a watched function's: it
+starts on the first line of one, in the module of one (by its globals' `__name__`). That keeps
+it cheap: reading `frame.f_code`, even `id()`, is an audited event the sandbox's witness
+inspects. A watched function rebuilt with other globals or lines
 (`types.FunctionType(f.__code__, {})`) escapes that test, but building it reads `__code__`,
 which the witness reports in the sandbox.
 """
@@ -247,10 +248,11 @@ class Watchlist:
     tf_function_codes: dict = field(default_factory=dict)  # code -> local holding the function
     # (code file, code name) -> [(first line, last line, forbidden name)], to read op tracebacks
     code_lines: dict = field(default_factory=dict)
-    # ids of the globals of every watched Python function: the profiler reads a frame's code
-    # (`frame.f_code`, an audited attribute the sandbox's witness must inspect) only when the
-    # frame runs in one of these modules (which live as long as the kernel)
-    module_ids: set = field(default_factory=set)
+    # the first lines and modules (`__name__` of their globals) of every watched Python
+    # function: the profiler reads a frame's code (`frame.f_code`, an audited attribute the
+    # sandbox's witness must inspect) only for a frame that starts on such a line in such a module
+    first_lines: set = field(default_factory=set)
+    modules: set = field(default_factory=set)
 
     @classmethod
     def of(cls, names: Iterable[str], op_types: Iterable[str] = ()) -> "Watchlist":
@@ -295,11 +297,12 @@ class Watchlist:
                 pass
 
     def _module_of(self, function):
-        """The code of `function` (None for a builtin), its module's globals watched."""
+        """The code of `function` (None for a builtin), its first line and module watched."""
         code = getattr(function, "__code__", None)
         scope = getattr(function, "__globals__", None)
         if code is not None and scope is not None:
-            self.module_ids.add(id(scope))
+            self.first_lines.add(code.co_firstlineno)
+            self.modules.add(scope.get("__name__"))
         return code
 
     def traced_hits(self, function) -> list[str]:
@@ -422,7 +425,8 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
     watch = watchlist(names, op_types)
     codes, builtins, forbidden_types = watch.codes, watch.builtins, watch.op_types
     tf_op_codes, fast_paths = watch.tf_op_codes, watch.tf_fast_paths
-    function_codes, module_ids = watch.tf_function_codes, watch.module_ids
+    function_codes = watch.tf_function_codes
+    first_lines, modules = watch.first_lines, watch.modules
     hits: list[str] = []
     inspected: set[int] = set()
     fast_path_hits: dict = {}  # code of a caller of the fast path -> what its constants name
@@ -433,8 +437,9 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
 
     def profile(frame, event, arg):
         if event == "call":
-            if id(frame.f_globals) not in module_ids:
-                return  # no watched function runs with other globals
+            # a watched function's frame enters on its first line, in its module
+            if frame.f_lineno not in first_lines or frame.f_globals.get("__name__") not in modules:
+                return
             code = frame.f_code
             name = codes.get(code)
             if name is not None:
