@@ -184,8 +184,13 @@ def install(channel, allowed_codes=(), marker_codes=(), ready_codes=()):
         return None
 
     in_operation = [False]
+    looked_at = frozenset([*WATCHED, *MARKERS, READY])
 
     def hook(event, args):
+        # the hook runs for every audited event (id() and frame.f_code are among them): most
+        # return on this line
+        if event not in looked_at and not event.startswith(CTYPES_PREFIX):
+            return
         if event == READY:
             if getattr(local, "busy", False):
                 return
@@ -222,8 +227,6 @@ def install(channel, allowed_codes=(), marker_codes=(), ready_codes=()):
                 local.busy = False
             return
         rule = WATCHED.get(event)
-        if rule is None and not event.startswith(CTYPES_PREFIX):
-            return
         if getattr(local, "busy", False):
             return
         local.busy = True
