@@ -6,8 +6,9 @@ untouched, known mistakes), copies the course directory three times and grades t
 `cnn-course grade --jobs N` (sandboxed), `cnn-course grade --no-sandbox` (the same trusted
 verdicts, kernels unconfined) and `nbgrader autograde` followed by
 `nbgrader generate_feedback` (the same outputs: grades in the gradebook and HTML feedback).
-It checks that the gradebooks hold identical scores and prints the wall times, their ratios
-and the sandbox's cost per submission.
+It checks that the gradebooks hold identical scores and prints the wall times, their ratios,
+the CPU time each used (the machine's busy time while it ran: run this on an idle machine) and
+the sandbox's cost per submission.
 
     python benchmarks/grading.py [--count 8] [--jobs 2] [--kernel-threads N] [--keep DIR]
 """
@@ -38,7 +39,22 @@ def environment() -> dict:
     return env
 
 
+CPU = {}  # command -> CPU seconds the whole machine spent while it ran
+
+
+def busy_seconds() -> float:
+    """CPU seconds this machine has spent busy since boot (all cores, all processes: the
+    sandboxed kernels are not all children a wait() accounts for, so rusage misses them)."""
+    with open("/proc/stat") as handle:
+        fields = [int(v) for v in handle.readline().split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(command, cwd=None) -> float:
+    """Wall seconds of `command`; the CPU seconds spent meanwhile go to CPU (meaningful on an
+    otherwise idle machine, as the wall times are)."""
+    before = busy_seconds()
     start = time.perf_counter()
     subprocess.run(
         command,
@@ -48,7 +64,13 @@ def timed(command, cwd=None) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    CPU[" ".join(command[1:5])] = busy_seconds() - before
+    return wall
+
+
+def cpu_of(command) -> float:
+    return CPU[" ".join(command[1:5])]
 
 
 def scores(course: CourseDir, assignment: str) -> dict:
@@ -112,9 +134,10 @@ def main(argv=None) -> int:
             return command
 
         ours_time = timed(grade_command(ours))
+        ours_cpu = cpu_of(grade_command(ours))
         open_time = timed(grade_command(open_, "--no-sandbox"))
         cost = (ours_time - open_time) / args.count
-        print(f"cnn-course grade, sandboxed:   {ours_time:7.1f} s")
+        print(f"cnn-course grade, sandboxed:   {ours_time:7.1f} s ({ours_cpu:.1f} s of CPU)")
         print(f"cnn-course grade --no-sandbox: {open_time:7.1f} s")
         print(
             f"sandbox cost: {ours_time / open_time:.2f}x, {cost:+.1f} s per submission "
@@ -124,9 +147,12 @@ def main(argv=None) -> int:
             return 0
 
         nbgrader = [sys.executable, "-m", "nbgrader"]
-        autograde_time = timed([*nbgrader, "autograde", args.assignment], cwd=stock.root)
-        feedback_time = timed([*nbgrader, "generate_feedback", args.assignment], cwd=stock.root)
+        autograde = [*nbgrader, "autograde", args.assignment]
+        feedback = [*nbgrader, "generate_feedback", args.assignment]
+        autograde_time = timed(autograde, cwd=stock.root)
+        feedback_time = timed(feedback, cwd=stock.root)
         stock_time = autograde_time + feedback_time
+        stock_cpu = cpu_of(autograde) + cpu_of(feedback)
 
         ours_scores, stock_scores = scores(ours, args.assignment), scores(stock, args.assignment)
         same = ours_scores == stock_scores
@@ -144,6 +170,10 @@ def main(argv=None) -> int:
         print(
             f"per submission: {ours_time / students:.1f} s ours, "
             f"{stock_time / students:.1f} s stock"
+        )
+        print(
+            f"CPU per submission (the machine's busy time): {ours_cpu / students:.1f} s "
+            f"ours, {stock_cpu / students:.1f} s stock ({stock_cpu / ours_cpu:.2f}x)"
         )
         print("scores identical" if same else "SCORES DIFFER")
         if not same:

@@ -183,6 +183,7 @@ class SandboxedExecute(Execute):
         self._last_test = tests[-1] if tests else -1
         self._not_rerun = 0
         self._clock = {"start": time.monotonic(), "kernel": 0.0, "cells": 0.0, "checks": 0.0}
+        self._manager = None
         self._output_used: dict[int, int] = {}
         try:
             nb, resources = super().preprocess(nb, resources, km)
@@ -204,10 +205,14 @@ class SandboxedExecute(Execute):
 
     def _seconds(self) -> dict:
         """Where the notebook's grading time went: starting the kernel (TensorFlow imported
-        included), running its cells in the kernel, running the checks here."""
+        included), running its cells in the kernel, running the checks here; and, where the
+        sandbox has a cgroup v2, the CPU time its kernel used ("kernel_cpu")."""
         clock = self._clock
         total = time.monotonic() - clock.pop("start")
-        return {key: round(value, 2) for key, value in {**clock, "total": total}.items()}
+        confinement = getattr(self._manager, "confinement", None)
+        cpu = getattr(confinement, "cpu_seconds", None)
+        extra = {"kernel_cpu": cpu} if cpu is not None else {}
+        return {key: round(value, 2) for key, value in {**clock, "total": total, **extra}.items()}
 
     def create_kernel_manager(self):
         km = super().create_kernel_manager()
@@ -220,6 +225,7 @@ class SandboxedExecute(Execute):
         km.isolate = self.isolate
         km.preload = self._preload
         km.extra_paths = list(self.extra_paths)
+        self._manager = km  # nbclient forgets it when the kernel ends; its CPU time is read then
         return km
 
     def output(self, outs, msg, display_id, cell_index):

@@ -42,6 +42,8 @@ class Confinement:
     name: str
     groups: list[Path] = field(default_factory=list)
     kind: str = "rlimits"
+    accounting: Path | None = None  # cgroup v1: a cpuacct group, to measure the CPU time
+    cpu_seconds: float | None = None  # the CPU time the sandbox used, once released
 
     def prepare(self) -> None:
         if not is_root():
@@ -104,6 +106,12 @@ class Confinement:
             _write(groups[2] / "cpu.cfs_quota_us", str(self.limits.cpus * PERIOD))
         if ok:
             self.kind = "cgroup v1"
+            accounting = CGROUP_ROOT / "cpuacct" / GROUP / self.name
+            try:
+                accounting.mkdir(parents=True)
+                self.accounting = accounting
+            except OSError:  # only a measurement: the sandbox runs without it
+                pass
         else:
             self.release()
 
@@ -115,8 +123,9 @@ class Confinement:
             rlimits["RLIMIT_NPROC"] = limits.processes
         if not self.groups:
             rlimits["RLIMIT_AS"] = (limits.memory_mb + RESERVED_ADDRESS_SPACE_MB) * 2**20
+        joined = [*self.groups, *([self.accounting] if self.accounting else [])]
         return {
-            "cgroup_procs": [str(group / "cgroup.procs") for group in self.groups],
+            "cgroup_procs": [str(group / "cgroup.procs") for group in joined],
             "rlimits": rlimits,
         }
 
@@ -138,8 +147,9 @@ class Confinement:
         return ""
 
     def release(self) -> None:
-        """Kill whatever is left in the control groups and remove them."""
-        for group in self.groups:
+        """Kill whatever is left in the control groups, note the CPU time they used (it stays
+        readable when their processes are gone) and remove them."""
+        for group in [*self.groups, *([self.accounting] if self.accounting else [])]:
             for _ in range(20):
                 pids = [int(p) for p in _read(group / "cgroup.procs").split() if p.strip()]
                 if not pids:
@@ -150,11 +160,16 @@ class Confinement:
                     except OSError:
                         pass
                 time.sleep(0.05)
+            if self.kind == "cgroup v2" and group == self.groups[0]:
+                used = _count(_read(group / "cpu.stat"), "usage_usec") / 1e6
+                self.cpu_seconds = used or None
+            elif group == self.accounting and _read(group / "cpuacct.usage").strip().isdigit():
+                self.cpu_seconds = int(_read(group / "cpuacct.usage")) / 1e9 or None
             try:
                 group.rmdir()
             except OSError:
                 pass
-        self.groups = []
+        self.groups, self.accounting = [], None
 
 
 # A control group is made a moment before its sandbox's process joins it; until then it is
@@ -165,7 +180,7 @@ STALE_SECONDS = 600
 def sweep() -> None:
     """Remove the empty control groups that sandboxes of killed runs left behind (not the
     groups that another grading run, on the same machine, has just made for a sandbox)."""
-    for controller in ("", "memory", "pids", "cpu"):
+    for controller in ("", "memory", "pids", "cpu", "cpuacct"):
         parent = CGROUP_ROOT / controller / GROUP if controller else CGROUP_ROOT / GROUP
         if not parent.is_dir():
             continue
