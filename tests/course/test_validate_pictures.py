@@ -114,14 +114,14 @@ raise AssertionError("<b>largest error</b> 0.5 at (1, 2)")
 """
 
 
-def _notebook(path):
+def _notebook(path, failing=True):
     meta = {"grade": True, "solution": False, "locked": True, "points": 1, "schema_version": 3}
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nb.cells = [
         nbformat.v4.new_code_cell(CHECK, metadata={"nbgrader": {**meta, "grade_id": "check"}}),
         nbformat.v4.new_code_cell("ok = True", metadata={"nbgrader": {**meta, "grade_id": "fine"}}),
-    ]
+    ][0 if failing else 1 :]
     nbformat.write(nb, path)
 
 
@@ -138,8 +138,11 @@ def test_validate_answers_as_nbgrader_does_with_the_picture_under_the_text(tmp_p
     root = tmp_path / "root"
     root.mkdir()
     _notebook(root / "lesson.ipynb")
+    _notebook(root / "passing.ipynb", failing=False)
     _notebook(tmp_path / "outside.ipynb")
     handler = _handler(root)
+    passing = vp.ValidatePicturesHandler.validate_notebook(handler, "passing.ipynb")
+    assert passing == {"success": True, "value": {}}
 
     answer = vp.ValidatePicturesHandler.validate_notebook(handler, "lesson.ipynb")
     assert answer["success"] is True, answer
