@@ -104,6 +104,27 @@ def test_the_html_is_inline_images_of_our_own_base64_only():
     assert vp.pictures_html([]) == ""
 
 
+def test_the_dialog_holds_at_most_max_pictures_in_all(monkeypatch):
+    """Each failed cell's entry gets its own cell's pictures, until the total runs out."""
+    cells = []
+    for _ in range(10):
+        cell = nbformat.v4.new_code_cell("check()")
+        cell.outputs = [_picture(_b64(PNG))] * 3
+        cells.append(cell)
+
+    def validate(self, filename):  # nbgrader's order: the failed cells, then their entries
+        failed = self._get_failed_cells(None)
+        entries = [{"source": c.source, "error": "text", "raw_error": "text"} for c in failed]
+        return {"failed": entries}
+
+    monkeypatch.setattr(vp.Validator, "_get_failed_cells", lambda self, nb: cells)
+    monkeypatch.setattr(vp.Validator, "validate", validate)
+    entries = vp.PictureValidator().validate("lesson.ipynb")["failed"]
+    counts = [entry["error"].count("<img") for entry in entries]
+    assert counts == [3] * 6 + [2] + [0] * 3 and sum(counts) == vp.MAX_PICTURES
+    assert all(entry["error"].startswith("text") for entry in entries)
+
+
 # --- through nbgrader's handler, in a kernel -----------------------------------------------------
 
 CHECK = f"""from IPython.display import Image, display
