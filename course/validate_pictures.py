@@ -44,7 +44,7 @@ def trusted_png(data) -> bytes | None:
         png = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
         return None
-    if not png.startswith(PNG_SIGNATURE + PNG_HEADER):
+    if len(png) > MAX_PNG_BYTES or not png.startswith(PNG_SIGNATURE + PNG_HEADER):
         return None
     return png
 

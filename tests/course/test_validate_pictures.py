@@ -57,6 +57,7 @@ HOSTILE = {
     "an SVG": _b64(b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
     "a GIF": _b64(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"),
     "a huge PNG": _b64(PNG + b"\0" * vp.MAX_PNG_BYTES),
+    "a PNG one byte too big": _b64(PNG + b"\0" * (vp.MAX_PNG_BYTES + 1 - len(PNG))),
     "not a string": [_b64(PNG)],
     "empty": "",
     "url-safe base64": _b64(PNG).replace("+", "-").replace("/", "_"),
