@@ -7,6 +7,8 @@
   with its weights, for transfer learning offline (`python -m course.pretrained.train` remakes it).
 - `course.ready`: one line saying which exercise to finish, when a demonstration needs one that
   is not done yet (asked before the demonstration does any work).
+- `course.validate_pictures`: the Jupyter server extension behind nbgrader's Validate button
+  that shows a failing check's picture of the mismatch under its message.
 
 Nothing here imports TensorFlow or Keras at import time, and nothing touches the network
 unless explicitly asked to (`course.data.load(..., download=True)`).

@@ -1,4 +1,5 @@
-"""Students get nbgrader's Validate and Assignment List; instructors get every nbgrader tool.
+"""Students get nbgrader's Validate (with the pictures of the mismatch: course.validate_pictures)
+and Assignment List; instructors get every nbgrader tool.
 
 The two packages install Jupyter configuration files (pyproject's data-files) into
 `<prefix>/etc/jupyter`, next to nbgrader's own `nbgrader.json`. Jupyter reads the files of a
@@ -66,6 +67,9 @@ def test_a_student_install_has_validate_and_the_assignment_list_only(tmp_path):
     config = _prefix(tmp_path, ROOT)
     extensions = _server_extensions(config)
     assert extensions["nbgrader.server_extensions.validate_assignment"] is True
+    # Validate with the pictures of the mismatch: served before nbgrader's route (sorted names)
+    assert extensions["course.validate_pictures"] is True
+    assert "course.validate_pictures" < "nbgrader.server_extensions.validate_assignment"
     assert extensions["nbgrader.server_extensions.assignment_list"] is True
     assert extensions["nbgrader.server_extensions.formgrader"] is False
     assert extensions["nbgrader.server_extensions.course_list"] is False

@@ -1,8 +1,9 @@
 """A student's and an instructor's day in JupyterLab, in headless Chromium, offline.
 
 The student (a `pip install .` environment without the solutions) opens the released lesson
-02, runs all cells, reads a failing check and a passing one, and validates the notebook; then,
-in one JupyterLab, lessons 06-11: Run All on each untouched notebook (one-line notes where a
+02, runs all cells, reads a failing check with its picture of the mismatch, validates the
+notebook (the picture is in Validate's dialog too) and reads a passing check; then, in one
+JupyterLab, lessons 06-11: Run All on each untouched notebook (one-line notes where a
 demonstration needs an unfinished exercise), one wrong exercise and its check's message, and
 Validate of a solved copy ("Success", in the per-cell time the student install configures). The
 instructor (the test environment: cnn-course and cnn-course-solutions) grades a few
@@ -283,6 +284,32 @@ def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
     assert "Do not flip the kernel" in area.inner_text()
     step(student, artifacts, "4b-opened-fold")
 
+    # nbgrader's Validate (the kernel still flipped) shows the checks' feedback, not pages of
+    # tracebacks, and under the failing check's message its picture (course.validate_pictures,
+    # which the student install turns on in place of nbgrader's own route)
+    assert "course.validate_pictures | extension was successfully loaded" in lab.log()
+    page.keyboard.press("Control+s")
+    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=5 * MINUTE)
+    dialog.get_by_text(re.compile("im2col|failed|passed", re.I)).first.wait_for(timeout=5 * MINUTE)
+    step(student, artifacts, "6-validate")
+    text = dialog.locator(".jp-Dialog-body").text_content()
+    assert "im2col is not implemented yet" in text or "im2col" in text, text
+    assert "Traceback" not in text and "autograder/" not in text, text
+    assert len(text) < 4000, f"{len(text)} characters in Validate's dialog:\n{text[:3000]}"
+    flipped = dialog.locator("pre", has_text="true convolution (kernel flipped)").first
+    picture = flipped.locator("img").first
+    picture.wait_for()
+    assert picture.get_attribute("src").startswith("data:image/png;base64,")
+    assert picture.evaluate("img => img.complete && img.naturalWidth") > 300
+    html = flipped.inner_html()
+    assert html.index("Likely mistake") < html.index("<img"), html[:3000]
+    picture.scroll_into_view_if_needed()
+    step(student, artifacts, "6b-validate-picture")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    dialog.wait_for(state="detached")
+
     # ... fixes it: both checks of exercise 1 pass
     type_into(page, exercise, CORRECT)
     run_cell(page, exercise)
@@ -296,18 +323,6 @@ def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
         )
     assert output_text(hand).startswith("OK: cross_correlate2d reproduces the worked")
     step(student, artifacts, "5-passing-checks")
-
-    # nbgrader's Validate shows the checks' feedback, not pages of tracebacks
-    page.keyboard.press("Control+s")
-    page.locator(".jp-NotebookPanel-toolbar").get_by_text("Validate").click()
-    dialog = page.locator(".jp-Dialog")
-    dialog.wait_for(timeout=5 * MINUTE)
-    dialog.get_by_text(re.compile("im2col|failed|passed", re.I)).first.wait_for(timeout=5 * MINUTE)
-    step(student, artifacts, "6-validate")
-    text = dialog.locator(".jp-Dialog-body").text_content()
-    assert "im2col is not implemented yet" in text or "im2col" in text, text
-    assert "Traceback" not in text and "autograder/" not in text, text
-    assert len(text) < 4000, f"{len(text)} characters in Validate's dialog:\n{text[:3000]}"
     assert student.blocked == [], student.blocked
 
 
@@ -542,7 +557,7 @@ def test_a_student_meets_lessons_06_to_11(
         step(student, artifacts, f"{assignment}-3-validate")
         text = dialog.locator(".jp-Dialog-body").text_content()
         assert "Success! Your notebook passes all the tests." in text, text[:3000]
-        dialog.get_by_role("button", name="Ok").click()
+        dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
     assert student.blocked == [], student.blocked
 
 

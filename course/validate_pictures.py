@@ -1,0 +1,119 @@
+"""nbgrader's Validate with the pictures of the mismatch: a Jupyter server extension.
+
+nbgrader's Validate dialog shows, for each failed cell, the `error` its server extension sends
+(POST /assignments/validate): the traceback and stderr text, escaped (`ansi2html`). A failing
+check's picture (an image/png output under the error) is left out. This extension serves the
+same URL with nbgrader's own handler and validator, and adds each failed cell's pictures to
+`error`, under the text, as inline PNG images.
+
+It wins over nbgrader's route because Jupyter loads server extensions in the sorted order of
+their names ("course..." before "nbgrader...") and Tornado takes the first rule that matches.
+The package's Jupyter configuration (jupyter-config/) turns it on.
+
+The notebook validated may be anyone's: only strict base64 of a real PNG (its signature and
+header), under `MAX_PNG_BYTES`, at most `MAX_PICTURES_PER_CELL` a cell and
+`MAX_PICTURES` in all, goes into the HTML, re-encoded here; anything else is left out.
+"""
+
+import base64
+import binascii
+import types
+
+from jupyter_server.utils import url_path_join
+from nbgrader.server_extensions.validate_assignment import handlers as nbgrader_handlers
+from nbgrader.validator import Validator
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_HEADER = b"\x00\x00\x00\x0dIHDR"  # the first chunk: IHDR, 13 bytes long
+MAX_PNG_BYTES = 200_000  # a check's picture is a few tens of KB
+MAX_PICTURES_PER_CELL = 3
+MAX_PICTURES = 20
+ROUTE = r"/assignments/validate"
+ALT = "a picture of the mismatch: expected, yours and their difference"
+
+
+def trusted_png(data) -> bytes | None:
+    """The PNG that an output's image/png `data` holds, or None unless it is strict base64
+    (line breaks allowed) of at most `MAX_PNG_BYTES` bytes beginning as a PNG does."""
+    if not isinstance(data, str):
+        return None
+    text = data.replace("\n", "")
+    if len(text) > (MAX_PNG_BYTES + 2) // 3 * 4:
+        return None
+    try:
+        png = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(png) > MAX_PNG_BYTES or not png.startswith(PNG_SIGNATURE + PNG_HEADER):
+        return None
+    return png
+
+
+def cell_pictures(cell, limit: int = MAX_PICTURES_PER_CELL) -> list[bytes]:
+    """The trusted PNGs among a code cell's displayed outputs, in order, at most `limit`."""
+    pictures = []
+    for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+        if len(pictures) >= limit:
+            break
+        if not isinstance(output, dict):
+            continue
+        if output.get("output_type") not in ("display_data", "execute_result"):
+            continue
+        data = output.get("data")
+        png = trusted_png(data.get("image/png")) if isinstance(data, dict) else None
+        if png is not None:
+            pictures.append(png)
+    return pictures
+
+
+def pictures_html(pictures: list[bytes]) -> str:
+    """The pictures as inline images, each on a line of its own (inside nbgrader's <pre>)."""
+    return "".join(
+        f'\n<img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" '
+        f'alt="{ALT}">'
+        for png in pictures
+    )
+
+
+class PictureValidator(Validator):
+    """nbgrader's Validator whose results give each failed cell's `error` its pictures."""
+
+    def _get_failed_cells(self, nb):
+        self._failed_cells = super()._get_failed_cells(nb)
+        return self._failed_cells
+
+    def validate(self, filename):
+        self._failed_cells = []
+        results = super().validate(filename)
+        left = MAX_PICTURES
+        for entry, cell in zip(results.get("failed", []), self._failed_cells, strict=True):
+            pictures = cell_pictures(cell, min(left, MAX_PICTURES_PER_CELL))
+            left -= len(pictures)
+            entry["error"] += pictures_html(pictures)
+        return results
+
+
+class ValidatePicturesHandler(nbgrader_handlers.ValidateAssignmentHandler):
+    """nbgrader's Validate handler (its config loading, its check that the path is inside the
+    server's root, its answers) with `PictureValidator` in place of nbgrader's Validator."""
+
+    # nbgrader's own `validate_notebook`, its code unchanged, reading `Validator` from a copy
+    # of its module's names where that name is ours (nbgrader's module is left as it is)
+    validate_notebook = types.FunctionType(
+        nbgrader_handlers.ValidateAssignmentHandler.validate_notebook.__code__,
+        {**vars(nbgrader_handlers), "Validator": PictureValidator},
+        "validate_notebook",
+    )
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "course.validate_pictures"}]
+
+
+def _load_jupyter_server_extension(serverapp):
+    """Add the Validate route; loaded before nbgrader's (sorted names), it is the one used."""
+    webapp = serverapp.web_app
+    webapp.settings.setdefault("root_dir", serverapp.root_dir)  # nbgrader's handler reads it
+    route = url_path_join(webapp.settings["base_url"], ROUTE)
+    webapp.add_handlers(".*$", [(route, ValidatePicturesHandler)])
+    serverapp.log.info("Validate shows the pictures of the mismatch (course.validate_pictures)")
