@@ -85,8 +85,10 @@ class PictureValidator(Validator):
     def validate(self, filename):
         self._failed_cells = []
         results = super().validate(filename)
+        if "failed" not in results:  # changed cells (or all passed) are reported instead
+            return results
         left = MAX_PICTURES
-        for entry, cell in zip(results.get("failed", []), self._failed_cells, strict=True):
+        for entry, cell in zip(results["failed"], self._failed_cells, strict=True):
             pictures = cell_pictures(cell, min(left, MAX_PICTURES_PER_CELL))
             left -= len(pictures)
             entry["error"] += pictures_html(pictures)

@@ -126,6 +126,20 @@ def test_the_dialog_holds_at_most_max_pictures_in_all(monkeypatch):
     assert all(entry["error"].startswith("text") for entry in entries)
 
 
+def test_a_notebook_with_changed_cells_is_answered_as_nbgrader_answers_it(monkeypatch):
+    """nbgrader reports edited locked cells instead of the failed ones (which it still found)."""
+    cell = nbformat.v4.new_code_cell("check()")
+    cell.outputs = [_picture(_b64(PNG))]
+
+    def validate(self, filename):
+        self._get_failed_cells(None)
+        return {"changed": [{"source": "check()"}]}
+
+    monkeypatch.setattr(vp.Validator, "_get_failed_cells", lambda self, nb: [cell])
+    monkeypatch.setattr(vp.Validator, "validate", validate)
+    assert vp.PictureValidator().validate("lesson.ipynb") == {"changed": [{"source": "check()"}]}
+
+
 # --- through nbgrader's handler, in a kernel -----------------------------------------------------
 
 CHECK = f"""from IPython.display import Image, display
