@@ -2,7 +2,8 @@
 
 `compare` keeps a `MapMismatch` (the two arrays, the bound and the index of the largest error)
 when the arrays it compares are maps: their axes are named, with `h` and `w` the spatial ones
-("nhwc" for a batch of feature maps, "hw" for one map, "hwio" for a kernel). `draw` turns it
+("nhwc" for a batch of feature maps, "hw" for one map, "hwio" for a kernel, "nhwec" for
+pooling windows). `draw` turns it
 into a small PNG: for the image and channel of the largest error, the expected map and the
 student's on one stated colour scale, their difference on its own symmetric scale, the worst
 position marked on all three, the case above. Nothing is drawn until a failure is shown.
@@ -21,6 +22,7 @@ AXIS_WORDS = {
     "i": "input channel",
     "o": "filter",
     "m": "multiplier",
+    "e": "window entry",
 }
 DPI = 80
 MAX_SIDE = 48  # a larger map is shown in a window this large around the worst position
@@ -170,12 +172,20 @@ def caption(mismatch: MapMismatch) -> list[str]:
     return lines
 
 
-def draw(mismatch: MapMismatch) -> bytes:
-    """The figure as PNG bytes, in 256 colours (a quarter of the bytes of full colour)."""
+def draw(mismatch) -> bytes:
+    """The figure of a `MapMismatch` (or a `ShapeMismatch`, see shape_figure) as PNG bytes, in
+    256 colours (a quarter of the bytes of full colour)."""
     from PIL import Image
 
+    from . import shape_figure
+
+    drawn = (
+        shape_figure.figure(mismatch)
+        if isinstance(mismatch, shape_figure.ShapeMismatch)
+        else figure(mismatch)
+    )
     buffer = io.BytesIO()
-    figure(mismatch).savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    drawn.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     image = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
     buffer = io.BytesIO()
     image.save(buffer, format="png", optimize=True)
