@@ -138,8 +138,13 @@ def _other_axes(mismatch: ShapeMismatch) -> str:
     for k, name in enumerate(mismatch.axes):
         ours, theirs = mismatch.actual.shape[k], mismatch.expected.shape[k]
         if name not in "hw" and ours != theirs:
-            word = AXIS_WORDS.get(name, f"axis {k}")
-            parts.append(f"; yours has {ours} {word}s, expected {theirs}")
+            if name not in AXIS_WORDS:
+                parts.append(f"; yours has axis {k} of length {ours}, expected {theirs}")
+                continue
+            word = AXIS_WORDS[name]
+            if ours != 1:
+                word = word[:-1] + "ies" if word.endswith("y") else word + "s"
+            parts.append(f"; yours has {ours} {word}, expected {theirs}")
     return "".join(parts)
 
 
@@ -290,7 +295,8 @@ def figure(mismatch: ShapeMismatch):
 
 def shape_mismatch(actual, expected, allowed, axes: str | None, name: str):
     """A `ShapeMismatch` of two arrays of different shapes when both are maps that share at
-    least one position and hold finite numbers, else None."""
+    least one position and hold finite numbers, and a picture shows something: the maps'
+    sizes differ, or their values where both have them (not, say, only the batch size)."""
     from .mismatch_figure import map_axes
 
     if actual.ndim != expected.ndim:
@@ -302,4 +308,8 @@ def shape_mismatch(actual, expected, allowed, axes: str | None, name: str):
         return None
     if not (np.isfinite(actual).all() and np.isfinite(expected).all()):
         return None
-    return ShapeMismatch(actual, expected, allowed, spatial, name)
+    picture = ShapeMismatch(actual, expected, allowed, spatial, name)
+    shown = picture.shown()
+    if shown.sizes[0] == shown.sizes[1] and shown.row is None:
+        return None
+    return picture
