@@ -53,6 +53,20 @@ PICTURED = [
 ]
 
 
+# What the picture must show of some mistakes, so that it can be seen.
+SEEN = {
+    # yours is larger: positions only yours has, none only the expected has
+    ("04_stride", "forgot_to_stride"): lambda shown: shown.only(0) and not shown.only(1),
+    ("03_padding", "same_pads_k"): lambda shown: shown.only(0) and not shown.only(1),
+    # yours is one short: the reverse
+    ("04_stride", "one_short"): lambda shown: shown.only(1) and not shown.only(0),
+    # zeros below and right only: the top row and the left column are off
+    ("03_padding", "pad_bottom_right_only"): lambda shown: (
+        shown.wrong[0].any() and shown.wrong[:, 0].any()
+    ),
+}
+
+
 def failure_of(lesson: str, version: str, cell: str) -> CheckFailed:
     objects = stubbed(lesson, [])
     exec(WRONG[lesson, version], objects)
@@ -72,6 +86,8 @@ def test_a_failing_map_check_shows_a_picture(lesson, version, cell, kind):
     assert failure.picture.case and failure.picture.case in str(failure)
     png = failure.figure()
     assert png.startswith(PNG) and len(png) < 50_000
+    if (lesson, version) in SEEN:
+        assert SEEN[lesson, version](failure.picture.shown()), str(failure)
     if kind is ShapeMismatch:  # the text the student reads names the shapes the picture shows
         shown = failure.picture.shown()
         (yours, expected), line = shown.sizes, str(failure)
