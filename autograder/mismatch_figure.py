@@ -82,8 +82,8 @@ class MapMismatch:
             index[k] = self.worst[k]
         transposed = (lambda a: a.T) if h > w else (lambda a: a)
         rows, columns = self.actual.shape[h], self.actual.shape[w]
-        top = _window(self.worst[h], rows)
-        left = _window(self.worst[w], columns)
+        top = window_start(self.worst[h], rows)
+        left = window_start(self.worst[w], columns)
         window = (slice(top, top + MAX_SIDE), slice(left, left + MAX_SIDE))
 
         def cut(array):
@@ -107,7 +107,7 @@ class MapMismatch:
         )
 
 
-def _window(worst: int, length: int) -> int:
+def window_start(worst: int, length: int) -> int:
     """Where a window of MAX_SIDE along an axis of `length` starts, centred on `worst`."""
     return int(np.clip(worst - MAX_SIDE // 2, 0, max(length - MAX_SIDE, 0)))
 
@@ -152,7 +152,8 @@ class Shown:
         return f"showing {', '.join(self.labels)}, where the error is largest; {also}"
 
 
-def _scale(low: float, high: float) -> str:
+def scale_text(low: float, high: float) -> str:
+    """A colour scale's range as a caption states it: '-1.5 to 2'."""
     return f"{low:.4g} to {high:.4g}"
 
 
@@ -166,8 +167,8 @@ def caption(mismatch: MapMismatch) -> list[str]:
     lines += [
         f"{mismatch.name}: {shown.which()}",
         f"largest error (marked): row {shown.row}, column {shown.column}" + shown.around(),
-        f"colour scales: expected and yours {_scale(low, high)} (shared); "
-        f"the difference {_scale(-spread, spread)}",
+        f"colour scales: expected and yours {scale_text(low, high)} (shared); "
+        f"the difference {scale_text(-spread, spread)}",
     ]
     return lines
 

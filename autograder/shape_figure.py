@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .mismatch_figure import AXIS_WORDS, MAX_SIDE, _scale, _window
+from .mismatch_figure import AXIS_WORDS, MAX_SIDE, scale_text, window_start
 
 ONLY_YOURS = {"facecolor": "#d0d0d0", "hatch": "////", "edgecolor": "#707070"}
 ONLY_EXPECTED = {"facecolor": "#ffffff", "hatch": "xxx", "edgecolor": "#707070"}
@@ -62,7 +62,7 @@ class ShapeMismatch:
         columns = max(expected.shape[1], actual.shape[1])
         row = int(worst[h]) if worst is not None else None
         column = int(worst[w]) if worst is not None else None
-        top, left = _window(row or 0, rows), _window(column or 0, columns)
+        top, left = window_start(row or 0, rows), window_start(column or 0, columns)
         window = (slice(top, top + MAX_SIDE), slice(left, left + MAX_SIDE))
         return ShapeShown(
             expected=expected[window],
@@ -74,7 +74,6 @@ class ShapeMismatch:
             column=column,
             top=top,
             left=left,
-            size=(rows, columns),
             sizes=(actual.shape, expected.shape),
             labels=tuple(f"{AXIS_WORDS.get(self.axes[k], f'axis {k}')} {index[k]}" for k in others),
             others_wrong=int(maps_wrong.sum()) - (1 if maps_wrong[where] else 0),
@@ -95,7 +94,6 @@ class ShapeShown:
     column: int | None  # they agree there
     top: int  # where the window shown starts (0, 0 unless a map is larger than MAX_SIDE)
     left: int
-    size: tuple[int, int]  # (rows, columns) of the larger of the two, along each axis
     sizes: tuple[tuple[int, int], tuple[int, int]]  # yours, expected: whole maps
     labels: tuple[str, ...]
     others_wrong: int
@@ -179,8 +177,8 @@ def caption(mismatch: ShapeMismatch) -> list[str]:
     lines.append("; ".join(marks))
     low, high, spread = _scales(shown)
     lines.append(
-        f"colour scales: expected and yours {_scale(low, high)} (shared); "
-        f"the difference {_scale(-spread or 0.0, spread)}"
+        f"colour scales: expected and yours {scale_text(low, high)} (shared); "
+        f"the difference {scale_text(-spread or 0.0, spread)}"
     )
     return lines
 
