@@ -136,10 +136,13 @@ def output_shape_first(what, layer, keras_layer, x, case, headline, *, forbidden
     """Around a backward pass of `layer` that may fail: when it fails and the layer's output
     has another shape than `keras_layer`'s (the loss cannot be formed), fail on the shape
     instead, with the picture of the two outputs, not with the error it led to. Costs a
-    forward pass of each layer, on a failure only."""
+    forward pass of each layer, only when the student's code raised an error (not for a stub,
+    a forbidden call or code stopped for running out of time)."""
     try:
         yield
     except CheckFailed as failure:
+        if not failure.headline.startswith(f"{what} raised "):
+            raise
         kwargs = {} if training is None else {"training": training}
         try:
             output = perform(what, "call", layer, x, forbidden=forbidden, **kwargs)

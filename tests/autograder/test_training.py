@@ -60,3 +60,25 @@ def test_a_layer_that_fails_otherwise_keeps_its_own_message():
         )
     assert "raised ValueError: no luck" in raised.value.headline
     assert raised.value.picture is None
+
+
+def test_a_stub_is_not_run_a_second_time():
+    calls = []
+
+    def stub(x):
+        calls.append(x)
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed) as raised:
+        check_gradients(
+            keras.layers.Lambda(stub),
+            keras.layers.AveragePooling2D(2),
+            inputs(),
+            np.zeros((2, 3, 3, 2), "float32"),
+            TOL,
+            "a case",
+            forbidden=FORBIDDEN,
+            name="Pool",
+        )
+    assert raised.value.headline.endswith("is not implemented yet.")
+    assert len(calls) == 1
