@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .mismatch_figure import MapMismatch, map_axes
+from .shape_figure import ShapeMismatch, shape_mismatch
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,12 @@ def to_numpy(value) -> np.ndarray:
 @dataclass(frozen=True)
 class Mismatch:
     """Why an array differs from the expected one, as lines of feedback; for maps whose values
-    are off, also the arrays a picture of the mismatch is drawn from (`picture`)."""
+    are off or whose shapes differ, also the arrays a picture of the mismatch is drawn from
+    (`picture`)."""
 
     kind: str  # "shape", "nonfinite" or "values"
     lines: tuple[str, ...]
-    picture: MapMismatch | None = field(default=None, compare=False, repr=False)
+    picture: MapMismatch | ShapeMismatch | None = field(default=None, compare=False, repr=False)
 
 
 def compare(
@@ -55,12 +57,14 @@ def compare(
     """None when `actual` matches `expected` within `tol`, else what is wrong.
 
     `axes` names the axes of a map ("hw", "hwc", "hwio"; rank-4 arrays are "nhwc" unless
-    named otherwise): a mismatch of a map's values keeps the arrays for a picture of it.
+    named otherwise): a mismatch of a map's values, or of the shapes of two maps of one rank,
+    keeps the arrays for a picture of it.
     """
     actual = to_numpy(actual)
     expected = np.asarray(expected)
     if actual.shape != expected.shape:
-        return Mismatch("shape", (f"{name} has shape {actual.shape}; expected {expected.shape}",))
+        line = f"{name} has shape {actual.shape}; expected {expected.shape}"
+        return Mismatch("shape", (line,), _shape_picture(actual, expected, tol, axes, name))
     if not np.issubdtype(actual.dtype, np.number) and actual.dtype != bool:
         return Mismatch("values", (f"{name} holds {actual.dtype} values; expected numbers",))
     actual = actual.astype(np.float64)
@@ -90,3 +94,12 @@ def compare(
         ),
         picture,
     )
+
+
+def _shape_picture(actual, expected, tol: Tolerance, axes, name) -> ShapeMismatch | None:
+    """The picture of two maps of different shapes, when both are numeric maps."""
+    if not all(np.issubdtype(a.dtype, np.number) or a.dtype == bool for a in (actual, expected)):
+        return None
+    actual, expected = actual.astype(np.float64), expected.astype(np.float64)
+    allowed = tol.atol + tol.rtol * np.abs(expected)
+    return shape_mismatch(actual, expected, allowed, axes, name)

@@ -2,7 +2,8 @@
 
 `compare` keeps a `MapMismatch` (the two arrays, the bound and the index of the largest error)
 when the arrays it compares are maps: their axes are named, with `h` and `w` the spatial ones
-("nhwc" for a batch of feature maps, "hw" for one map, "hwio" for a kernel). `draw` turns it
+("nhwc" for a batch of feature maps, "hw" for one map, "hwio" for a kernel, "nhwec" for
+pooling windows). `draw` turns it
 into a small PNG: for the image and channel of the largest error, the expected map and the
 student's on one stated colour scale, their difference on its own symmetric scale, the worst
 position marked on all three, the case above. Nothing is drawn until a failure is shown.
@@ -21,6 +22,7 @@ AXIS_WORDS = {
     "i": "input channel",
     "o": "filter",
     "m": "multiplier",
+    "e": "window entry",
 }
 DPI = 80
 MAX_SIDE = 48  # a larger map is shown in a window this large around the worst position
@@ -80,8 +82,8 @@ class MapMismatch:
             index[k] = self.worst[k]
         transposed = (lambda a: a.T) if h > w else (lambda a: a)
         rows, columns = self.actual.shape[h], self.actual.shape[w]
-        top = _window(self.worst[h], rows)
-        left = _window(self.worst[w], columns)
+        top = window_start(self.worst[h], rows)
+        left = window_start(self.worst[w], columns)
         window = (slice(top, top + MAX_SIDE), slice(left, left + MAX_SIDE))
 
         def cut(array):
@@ -105,7 +107,7 @@ class MapMismatch:
         )
 
 
-def _window(worst: int, length: int) -> int:
+def window_start(worst: int, length: int) -> int:
     """Where a window of MAX_SIDE along an axis of `length` starts, centred on `worst`."""
     return int(np.clip(worst - MAX_SIDE // 2, 0, max(length - MAX_SIDE, 0)))
 
@@ -150,7 +152,8 @@ class Shown:
         return f"showing {', '.join(self.labels)}, where the error is largest; {also}"
 
 
-def _scale(low: float, high: float) -> str:
+def scale_text(low: float, high: float) -> str:
+    """A colour scale's range as a caption states it: '-1.5 to 2'."""
     return f"{low:.4g} to {high:.4g}"
 
 
@@ -164,18 +167,26 @@ def caption(mismatch: MapMismatch) -> list[str]:
     lines += [
         f"{mismatch.name}: {shown.which()}",
         f"largest error (marked): row {shown.row}, column {shown.column}" + shown.around(),
-        f"colour scales: expected and yours {_scale(low, high)} (shared); "
-        f"the difference {_scale(-spread, spread)}",
+        f"colour scales: expected and yours {scale_text(low, high)} (shared); "
+        f"the difference {scale_text(-spread, spread)}",
     ]
     return lines
 
 
-def draw(mismatch: MapMismatch) -> bytes:
-    """The figure as PNG bytes, in 256 colours (a quarter of the bytes of full colour)."""
+def draw(mismatch) -> bytes:
+    """The figure of a `MapMismatch` (or a `ShapeMismatch`, see shape_figure) as PNG bytes, in
+    256 colours (a quarter of the bytes of full colour)."""
     from PIL import Image
 
+    from . import shape_figure
+
+    drawn = (
+        shape_figure.figure(mismatch)
+        if isinstance(mismatch, shape_figure.ShapeMismatch)
+        else figure(mismatch)
+    )
     buffer = io.BytesIO()
-    figure(mismatch).savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    drawn.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
     image = Image.open(buffer).convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
     buffer = io.BytesIO()
     image.save(buffer, format="png", optimize=True)

@@ -6,6 +6,7 @@ that the check judges here.
 """
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,7 @@ class GradientFeedback:
     differs: str = "The gradient with respect to {name}.{weight} differs from Keras's."
     with_case: bool = False
     diagnose_missing: bool = False  # name the likely mistake when a gradient is missing too
+    wrong_shape: str = "{name} gives an output of the wrong shape: its gradients cannot be found."
 
 
 def check_gradients(
@@ -72,17 +74,27 @@ def check_gradients(
     """
     name = name or label(layer)
     given = {k: v for k, v in (("upstream", upstream), ("training", training)) if v is not None}
-    found = perform(
+    with output_shape_first(
         feedback.running.format(name=name),
-        "gradients",
         layer,
+        keras_layer,
         x,
-        target=target,
-        allow_in_backward=allow_in_backward,
+        case,
+        feedback.wrong_shape.format(name=name),
         forbidden=forbidden,
-        case=case if feedback.with_case else "",
-        **given,
-    )
+        training=training,
+    ):
+        found = perform(
+            feedback.running.format(name=name),
+            "gradients",
+            layer,
+            x,
+            target=target,
+            allow_in_backward=allow_in_backward,
+            forbidden=forbidden,
+            case=case if feedback.with_case else "",
+            **given,
+        )
     expected = ops.gradients(keras_layer, x, target=target, **given)
     if callable(inputs):
         inputs(found, expected)
@@ -119,6 +131,30 @@ def check_gradients(
     return found
 
 
+@contextmanager
+def output_shape_first(what, layer, keras_layer, x, case, headline, *, forbidden, training=None):
+    """Around a backward pass of `layer` that may fail: when it fails and the layer's output
+    has another shape than `keras_layer`'s (the loss cannot be formed), fail on the shape
+    instead, with the picture of the two outputs, not with the error it led to. Costs a
+    forward pass of each layer, only when the student's code raised an error (not for a stub,
+    a forbidden call or code stopped for running out of time)."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if not failure.headline.startswith(f"{what} raised "):
+            raise
+        kwargs = {} if training is None else {"training": training}
+        try:
+            output = perform(what, "call", layer, x, forbidden=forbidden, **kwargs)
+        except CheckFailed:
+            raise failure from None
+        expected = np.asarray(ops.call(keras_layer, x, **kwargs))
+        mismatch = compare(output, expected, Tolerance(0.0, 0.0))
+        if mismatch is None or mismatch.kind != "shape":
+            raise
+        fail(headline, mismatch, case=case)
+
+
 def input_gradient(layer, x, upstream):
     """d sum(layer(x) * upstream) / dx of a layer here (Keras's), with TensorFlow's GradientTape."""
     return ops.gradients(layer, x, upstream=upstream)["inputs"]
@@ -138,14 +174,11 @@ def check_input_gradient(
 ) -> None:
     """The student's `layer` passes back the same input gradient of sum(output * upstream) as
     `keras_layer`; `rule` (the hint) says how it should flow, `diagnose()` may name a mistake."""
-    got = perform(
-        f"the gradient through {call}",
-        "gradients",
-        layer,
-        x,
-        upstream=upstream,
-        forbidden=forbidden,
-    )["inputs"]
+    what = f"the gradient through {call}"
+    headline = f"{call} gives an output of the wrong shape: its gradients cannot be found."
+    case = f"weighted sum of the outputs, inputs {x.shape}"
+    with output_shape_first(what, layer, keras_layer, x, case, headline, forbidden=forbidden):
+        got = perform(what, "gradients", layer, x, upstream=upstream, forbidden=forbidden)["inputs"]
     if got is None:
         raise CheckFailed(
             f"No gradient flows back through {call}.",

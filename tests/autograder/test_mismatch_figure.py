@@ -97,7 +97,7 @@ def test_only_maps_whose_values_are_off_get_a_picture():
     single = compare(expected + np.eye(4, 6), expected, TOL, axes="hw").picture
     assert single.shown().labels == () and "4 of 24 positions are off" in caption(single)[0]
     batch = maps((2, 5, 5, 3))
-    assert compare(batch[:1], batch, TOL).picture is None  # a wrong shape
+    assert compare(batch[:1], batch, TOL).picture is None  # only the batch size differs
     nan = batch.copy()
     nan[0, 0, 0, 0] = np.nan
     assert compare(nan, batch, TOL).picture is None

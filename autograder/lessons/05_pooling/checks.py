@@ -128,6 +128,7 @@ check_pool_windows = _AnyOrderWithinWindow(
     headline="pool_windows gives the wrong windows.",
     passed="pool_windows matches the reference on {count} cases",
     diagnosis=WINDOWS_DIAGNOSIS,
+    axes="nhwec",  # (batch, out_h, out_w, window entry, channel): one map per entry
 )
 
 

@@ -17,7 +17,7 @@ from ...compare import compare, to_numpy
 from ...diagnosis import Diagnosis
 from ...feedback import CheckFailed, fail, passed
 from ...judge import Compare
-from ...mismatch_figure import weight_axes
+from ...mismatch_figure import MapMismatch, map_axes, weight_axes
 from ...student import perform, run
 from . import cases
 from . import mistakes as catalogue
@@ -148,10 +148,17 @@ class Backward(Compare):
             hint = _shape_hint(part, case) if mismatch.kind == "shape" else RULES[part]
             self.fail(student, case, part, self.headline.format(part=part), mismatch, hint)
 
-    def fail(self, student, case, part, headline, lines, hint=""):
+    def fail(self, student, case, part, headline, lines, hint="", picture=None):
         """Fail on `part`, naming the catalogued mistake its output shows, if any."""
         mistake = PART_DIAGNOSES[part](student)
-        fail(headline, lines, case=case.text, mistake=mistake, hint=hint or RULES[part])
+        fail(
+            headline,
+            lines,
+            case=case.text,
+            mistake=mistake,
+            hint=hint or RULES[part],
+            picture=picture,
+        )
 
 
 check_conv2d_backward_hand_example = Backward(
@@ -204,12 +211,27 @@ def check_conv2d_backward_gradient_check(conv2d_backward, hidden=False):
                     f"{float(numerical[tuple(where)]):.6g}",
                 )
                 headline = f"conv2d_backward's {part} fails the gradient check: relative error "
-                check.fail(conv2d_backward, case, part, f"{headline}{error:.2g}.", lines)
+                picture = _gradient_check_picture(part, yours, numerical, limit, where)
+                check.fail(
+                    conv2d_backward, case, part, f"{headline}{error:.2g}.", lines, picture=picture
+                )
     errors = ", ".join(f"{part} {worst[part]:.1e}" for part in PARTS)
     passed(
         f"conv2d_backward passes the float64 gradient check in {len(table)} cases "
         f"(largest relative errors: {errors})"
     )
+
+
+def _gradient_check_picture(part, yours, numerical, limit, where) -> MapMismatch | None:
+    """The picture of a gradient that fails the check, for a map (grad_x, grad_kernel): an
+    entry is marked off when its own relative error passes the limit; the worst is the
+    largest difference, the one the text names."""
+    axes = weight_axes(part, np.shape(numerical)) or map_axes(np.shape(numerical), None)
+    if axes is None:
+        return None
+    yours, numerical = np.asarray(yours, np.float64), np.asarray(numerical, np.float64)
+    allowed = limit * (np.abs(yours) + np.abs(numerical))
+    return MapMismatch(yours, numerical, allowed, tuple(where), axes, part)
 
 
 # --- max_pool_backward -------------------------------------------------------------------------

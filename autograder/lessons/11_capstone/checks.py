@@ -84,6 +84,7 @@ def check_residual_block_contract(ResidualBlock):
             [f"the loaded layer: {saved['class']}", *(mismatch.lines if mismatch else [])],
             hint="get_config must hold every constructor argument, and build() must create "
             "the same sublayers again from them",
+            picture=mismatch.picture if mismatch else None,
         )
     passed(
         f"{name}: config round trip, sublayers and weights, output shapes and a symbolic call on "

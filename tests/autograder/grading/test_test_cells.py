@@ -118,14 +118,15 @@ def test_the_verdict_carries_the_catalogued_mistake_the_check_named():
     assert run_calls(parse("checks.check_plain(a)"), Module, str).mistake is None
 
 
-def test_a_failed_map_check_leaves_its_picture_under_the_error():
+@pytest.mark.parametrize("wrong_shape", [False, True], ids=["values", "shape"])
+def test_a_failed_map_check_leaves_its_picture_under_the_error(wrong_shape):
     import numpy as np
 
     from autograder.compare import Tolerance, compare
     from autograder.feedback import fail
 
     expected = np.zeros((1, 5, 5, 2))
-    wrong = expected.copy()
+    wrong = np.ones((1, 3, 3, 2)) if wrong_shape else expected.copy()  # two rows/columns short
     wrong[0, 0, :, 1] = 1.0
 
     class Module:
