@@ -21,11 +21,10 @@ Across the sandbox the guard is one of several witnesses: removing it (`sys.setp
 is itself reported by the sandbox's audit hook.
 
 The profiler looks at a frame's code only when the frame could be a watched function's: it
-starts on the first line of one, in the module of one (by its globals' `__name__`). That keeps
-it cheap: reading `frame.f_code`, even `id()`, is an audited event the sandbox's witness
-inspects. A watched function rebuilt with other globals or lines
-(`types.FunctionType(f.__code__, {})`) escapes that test, but building it reads `__code__`,
-which the witness reports in the sandbox.
+starts on the first line of one. That keeps it cheap: reading `frame.f_code`, even `id()`, is
+an audited event the sandbox's witness inspects. Nothing a student can rebind decides the test
+(a module's `__name__` can be renamed unseen, so it is not used); a function's first line
+changes only with its code object, and reaching that (`f.__code__`) is reported in the sandbox.
 """
 
 import importlib
@@ -248,11 +247,10 @@ class Watchlist:
     tf_function_codes: dict = field(default_factory=dict)  # code -> local holding the function
     # (code file, code name) -> [(first line, last line, forbidden name)], to read op tracebacks
     code_lines: dict = field(default_factory=dict)
-    # the first lines and modules (`__name__` of their globals) of every watched Python
-    # function: the profiler reads a frame's code (`frame.f_code`, an audited attribute the
-    # sandbox's witness must inspect) only for a frame that starts on such a line in such a module
+    # the first lines of every watched Python function: the profiler reads a frame's code
+    # (`frame.f_code`, an audited attribute the sandbox's witness must inspect) only for a frame
+    # that starts on such a line
     first_lines: set = field(default_factory=set)
-    modules: set = field(default_factory=set)
 
     @classmethod
     def of(cls, names: Iterable[str], op_types: Iterable[str] = ()) -> "Watchlist":
@@ -267,7 +265,7 @@ class Watchlist:
             watch.code_lines.setdefault((code.co_filename, code.co_name), []).append(span)
         if watch.op_types:
             for dotted, local in ((TF_EXECUTE, "op_name"), (TF_APPLY_OP, "op_type_name")):
-                code = watch._module_of(_resolve(dotted))
+                code = watch._code_of(_resolve(dotted))
                 if code is not None:
                     watch.tf_op_codes[code] = local
             watch.tf_fast_paths = frozenset(
@@ -275,7 +273,7 @@ class Watchlist:
             )
         if watch.op_types or watch.codes:
             for dotted, local in TF_FUNCTION_CALLS:
-                code = watch._module_of(_resolve(dotted))
+                code = watch._code_of(_resolve(dotted))
                 if code is not None:
                     watch.tf_function_codes[code] = local
         return watch
@@ -287,7 +285,7 @@ class Watchlist:
         # Only the innermost function: decorator wrappers share one code object among
         # many unrelated functions (TensorFlow's dispatch wrapper, for one).
         obj = inspect.unwrap(obj)
-        code = self._module_of(obj)
+        code = self._code_of(obj)
         if code is not None:
             self.codes.setdefault(code, name)
         elif inspect.isbuiltin(obj) or callable(obj):
@@ -296,13 +294,11 @@ class Watchlist:
             except TypeError:  # unhashable callable
                 pass
 
-    def _module_of(self, function):
-        """The code of `function` (None for a builtin), its first line and module watched."""
+    def _code_of(self, function):
+        """The code of `function` (None for a builtin), its first line watched."""
         code = getattr(function, "__code__", None)
-        scope = getattr(function, "__globals__", None)
-        if code is not None and scope is not None:
+        if code is not None:
             self.first_lines.add(code.co_firstlineno)
-            self.modules.add(scope.get("__name__"))
         return code
 
     def traced_hits(self, function) -> list[str]:
@@ -426,7 +422,7 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
     codes, builtins, forbidden_types = watch.codes, watch.builtins, watch.op_types
     tf_op_codes, fast_paths = watch.tf_op_codes, watch.tf_fast_paths
     function_codes = watch.tf_function_codes
-    first_lines, modules = watch.first_lines, watch.modules
+    first_lines = watch.first_lines
     hits: list[str] = []
     inspected: set[int] = set()
     fast_path_hits: dict = {}  # code of a caller of the fast path -> what its constants name
@@ -437,8 +433,7 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
 
     def profile(frame, event, arg):
         if event == "call":
-            # a watched function's frame enters on its first line, in its module
-            if frame.f_lineno not in first_lines or frame.f_globals.get("__name__") not in modules:
+            if frame.f_lineno not in first_lines:  # a watched function enters on its first line
                 return
             code = frame.f_code
             name = codes.get(code)

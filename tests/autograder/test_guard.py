@@ -188,3 +188,21 @@ def test_a_scipy_1d_correlation_row_by_row_is_caught():
         for row in X[0, :, :, 0]:
             scipy.ndimage.correlate1d(row, [1.0, 2.0])
     assert hits
+
+
+def test_a_renamed_module_does_not_hide_its_functions():
+    """A module's `__name__` can be changed without any audit event: the guard must not rely
+    on it to skip a frame."""
+    import inspect
+
+    module = inspect.getmodule(inspect.unwrap(np.pad))
+    name = module.__name__
+    with forbid(["numpy.pad"]):  # what is watched is settled before the student's code runs
+        pass
+    try:
+        module.__name__ = "renamed"
+        with forbid(["numpy.pad"]) as hits:
+            np.pad(np.ones((2, 2)), 1)
+    finally:
+        module.__name__ = name
+    assert hits == ["numpy.pad"]
