@@ -195,39 +195,56 @@ def draw(mismatch) -> bytes:
 
 def figure(mismatch: MapMismatch):
     """The figure (a matplotlib `Figure` on the Agg canvas: no pyplot, no global state)."""
+    shown = mismatch.shown()
+    both = np.concatenate([shown.expected.ravel(), shown.actual.ravel()])
+    low, high = float(both.min()), float(both.max())
+    difference = shown.actual - shown.expected
+    rows, columns = shown.expected.shape
+    return three_maps(
+        caption(mismatch),
+        (shown.expected, shown.actual, difference),
+        (low, high, float(np.abs(difference).max())),
+        (shown.top, shown.left, rows, columns),
+        (shown.row, shown.column),
+        tick_worst=True,
+    )
+
+
+def three_maps(lines, maps, scales, window, worst, tick_worst, on_difference=None):
+    """The layout of every picture of a mismatch: the caption `lines` above three panels (the
+    expected map, yours, yours - expected; `maps`, each starting at the window's top-left),
+    the first two on one colour scale (`scales`: low, high) and the difference on its own
+    symmetric one (spread), each with a colour bar; `window` (top, left, rows, columns) in
+    whole-map indices; the `worst` position (row, column) marked unless it is (None, None),
+    and ticked if `tick_worst`; `on_difference(axes)` draws more on the difference panel."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    shown = mismatch.shown()
-    both = np.concatenate([shown.expected.ravel(), shown.actual.ravel()])
-    low, high = float(both.min()), float(both.max())
+    low, high, spread = scales
     if low == high:
         low, high = low - 0.5, high + 0.5
-    difference = shown.actual - shown.expected
-    spread = float(np.abs(difference).max()) or 1.0
-    text = [part for line in caption(mismatch) for part in textwrap.wrap(line, 100)]
-
-    rows, columns = shown.expected.shape
-    top_edge, left_edge = shown.top, shown.left
+    spread = spread or 1.0
+    text = [part for line in lines for part in textwrap.wrap(line, 100)]
+    top_edge, left_edge, rows, columns = window
     side = 2.2  # inches of a map's longer side
     map_w = float(np.clip(side * columns / max(rows, columns), 0.5, side))
     map_h = float(np.clip(side * rows / max(rows, columns), 0.5, side))
-    top = 0.17 * len(text) + 0.4
-    height = map_h + top + 0.3
+    height = map_h + 0.17 * len(text) + 0.7
     drawing = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
     FigureCanvasAgg(drawing)
     drawing.text(0.1 / WIDTH_INCHES, 1 - 0.08 / height, "\n".join(text), va="top", fontsize=9)
     bottom = 0.25 / height
     titles = ("expected", "yours", "yours - expected")
-    scales = ((low, high, "viridis"), (low, high, "viridis"), (-spread, spread, "RdBu_r"))
-    maps = (shown.expected, shown.actual, difference)
+    colours = ((low, high, "viridis"), (low, high, "viridis"), (-spread, spread, "RdBu_r"))
+    row, column = worst
     for number, (title, image, (vmin, vmax, cmap)) in enumerate(
-        zip(titles, maps, scales, strict=True)
+        zip(titles, maps, colours, strict=True)
     ):
         left = (0.3 + number * 2.75) / WIDTH_INCHES
         axes = drawing.add_axes((left, bottom, map_w / WIDTH_INCHES, map_h / height))
-        extent = (left_edge, left_edge + columns, top_edge + rows, top_edge)  # whole-map indices
+        axes.set_facecolor("#ececec")  # where a map smaller than the window has no values
+        image_rows, image_columns = image.shape
         drawn = axes.imshow(
             image,
             cmap=cmap,
@@ -235,24 +252,36 @@ def figure(mismatch: MapMismatch):
             vmax=vmax,
             interpolation="nearest",
             aspect="auto",
-            extent=[value - 0.5 for value in extent],
+            extent=(
+                left_edge - 0.5,
+                left_edge + image_columns - 0.5,
+                top_edge + image_rows - 0.5,
+                top_edge - 0.5,
+            ),
         )
+        axes.set_xlim(left_edge - 0.5, left_edge + columns - 0.5)
+        axes.set_ylim(top_edge + rows - 0.5, top_edge - 0.5)
         axes.text(0.5, 1.03, title, transform=axes.transAxes, ha="center", fontsize=9)
         # few ticks (drawing ticks is most of the time): the edges and the worst position
-        axes.set_xticks(sorted({left_edge, shown.column, left_edge + columns - 1}))
-        axes.set_yticks(sorted({top_edge, shown.row, top_edge + rows - 1}))
+        marked = (row, column) if tick_worst else (top_edge, left_edge)
+        axes.set_xticks(sorted({left_edge, marked[1], left_edge + columns - 1}))
+        axes.set_yticks(sorted({top_edge, marked[0], top_edge + rows - 1}))
         axes.tick_params(labelsize=7, length=2)
-        for colour, width in (("white", 3.0), ("black", 1.4)):
-            axes.add_patch(
-                Rectangle(
-                    (shown.column - 0.5, shown.row - 0.5),
-                    1,
-                    1,
-                    fill=False,
-                    edgecolor=colour,
-                    linewidth=width,
+        if number == 2 and on_difference is not None:
+            on_difference(axes)
+        if row is not None:
+            for colour, width in (("white", 3.0), ("black", 1.4)):
+                axes.add_patch(
+                    Rectangle(
+                        (column - 0.5, row - 0.5),
+                        1,
+                        1,
+                        fill=False,
+                        edgecolor=colour,
+                        linewidth=width,
+                        gid="worst",
+                    )
                 )
-            )
         if number > 0:  # one bar for the shared scale of the two maps, one for the difference
             bar = drawing.add_axes(
                 (left + (map_w + 0.06) / WIDTH_INCHES, bottom, 0.1 / WIDTH_INCHES, map_h / height)

@@ -194,101 +194,41 @@ def _scales(shown: ShapeShown) -> tuple[float, float, float]:
 def figure(mismatch: ShapeMismatch):
     """The figure (a matplotlib `Figure` on the Agg canvas), laid out as a values mismatch's:
     every panel spans the larger of the two maps, so each map shows at its own size."""
-    import textwrap
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-    from .mismatch_figure import DPI, WIDTH_INCHES
+    from .mismatch_figure import three_maps
 
     shown = mismatch.shown()
-    low, high, spread = _scales(shown)
-    if low == high:
-        low, high = low - 0.5, high + 0.5
-    spread = spread or 1.0
     rows, columns = shown.wrong.shape
     difference = shown.actual[:rows, :columns] - shown.expected[:rows, :columns]
-    text = [part for line in caption(mismatch) for part in textwrap.wrap(line, 100)]
-
-    # the window: every panel spans it, whole-map indices on its ticks
     window_rows = max(shown.expected.shape[0], shown.actual.shape[0])
     window_columns = max(shown.expected.shape[1], shown.actual.shape[1])
-    side = 2.2
-    longer = max(window_rows, window_columns)
-    map_w = float(np.clip(side * window_columns / longer, 0.5, side))
-    map_h = float(np.clip(side * window_rows / longer, 0.5, side))
-    top = 0.17 * len(text) + 0.4
-    height = map_h + top + 0.3
-    drawing = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
-    FigureCanvasAgg(drawing)
-    drawing.text(0.1 / WIDTH_INCHES, 1 - 0.08 / height, "\n".join(text), va="top", fontsize=9)
-    bottom = 0.25 / height
-    panels = (
-        ("expected", shown.expected, (low, high, "viridis")),
-        ("yours", shown.actual, (low, high, "viridis")),
-        ("yours - expected", difference, (-spread, spread, "RdBu_r")),
-    )
-    for number, (title, image, (vmin, vmax, cmap)) in enumerate(panels):
-        left = (0.3 + number * 2.75) / WIDTH_INCHES
-        axes = drawing.add_axes((left, bottom, map_w / WIDTH_INCHES, map_h / height))
-        axes.set_facecolor("#ececec")
-        map_rows, map_columns = image.shape
-        drawn = axes.imshow(
-            image,
-            cmap=cmap,
-            vmin=vmin,
-            vmax=vmax,
-            interpolation="nearest",
-            aspect="auto",
-            extent=(
-                shown.left - 0.5,
-                shown.left + map_columns - 0.5,
-                shown.top + map_rows - 0.5,
-                shown.top - 0.5,
-            ),
-        )
-        axes.set_xlim(shown.left - 0.5, shown.left + window_columns - 0.5)
-        axes.set_ylim(shown.top + window_rows - 0.5, shown.top - 0.5)
-        axes.text(0.5, 1.03, title, transform=axes.transAxes, ha="center", fontsize=9)
-        axes.set_xticks(sorted({shown.left, shown.left + window_columns - 1}))
-        axes.set_yticks(sorted({shown.top, shown.top + window_rows - 1}))
-        axes.tick_params(labelsize=7, length=2)
-        if number == 2:
-            for whose, (gid, style) in enumerate(
-                (("only yours", ONLY_YOURS), ("only expected", ONLY_EXPECTED))
-            ):
-                for part_top, part_left, part_rows, part_columns in shown.only(whose):
-                    axes.add_patch(
-                        Rectangle(
-                            (part_left - 0.5, part_top - 0.5),
-                            part_columns,
-                            part_rows,
-                            linewidth=0.5,
-                            gid=gid,
-                            **style,
-                        )
-                    )
-        if shown.row is not None:
-            for colour, width in (("white", 3.0), ("black", 1.4)):
+
+    def only_one(axes):  # the positions only one of the maps has, hatched or crossed
+        for whose, (gid, style) in enumerate(
+            (("only yours", ONLY_YOURS), ("only expected", ONLY_EXPECTED))
+        ):
+            for part_top, part_left, part_rows, part_columns in shown.only(whose):
                 axes.add_patch(
                     Rectangle(
-                        (shown.column - 0.5, shown.row - 0.5),
-                        1,
-                        1,
-                        fill=False,
-                        edgecolor=colour,
-                        linewidth=width,
-                        gid="worst",
+                        (part_left - 0.5, part_top - 0.5),
+                        part_columns,
+                        part_rows,
+                        linewidth=0.5,
+                        gid=gid,
+                        **style,
                     )
                 )
-        if number > 0:
-            bar = drawing.add_axes(
-                (left + (map_w + 0.06) / WIDTH_INCHES, bottom, 0.1 / WIDTH_INCHES, map_h / height)
-            )
-            drawing.colorbar(drawn, cax=bar, ticks=[vmin, (vmin + vmax) / 2, vmax], format="%.3g")
-            bar.tick_params(labelsize=7, length=2)
-    return drawing
+
+    return three_maps(
+        caption(mismatch),
+        (shown.expected, shown.actual, difference),
+        _scales(shown),
+        (shown.top, shown.left, window_rows, window_columns),
+        (shown.row, shown.column),
+        tick_worst=False,
+        on_difference=only_one,
+    )
 
 
 def shape_mismatch(actual, expected, allowed, axes: str | None, name: str):
