@@ -216,7 +216,10 @@ def three_maps(lines, maps, scales, window, worst, tick_worst, on_difference=Non
     the first two on one colour scale (`scales`: low, high) and the difference on its own
     symmetric one (spread), each with a colour bar; `window` (top, left, rows, columns) in
     whole-map indices; the `worst` position (row, column) marked unless it is (None, None),
-    and ticked if `tick_worst`; `on_difference(axes)` draws more on the difference panel."""
+    and ticked if `tick_worst`; `on_difference(axes)` draws more on the difference panel.
+
+    The caption is plain text, never parsed as math: a "$" in a case is printed, and cannot
+    break the picture or make drawing it slow."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
@@ -233,7 +236,14 @@ def three_maps(lines, maps, scales, window, worst, tick_worst, on_difference=Non
     height = map_h + 0.17 * len(text) + 0.7
     drawing = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
     FigureCanvasAgg(drawing)
-    drawing.text(0.1 / WIDTH_INCHES, 1 - 0.08 / height, "\n".join(text), va="top", fontsize=9)
+    drawing.text(
+        0.1 / WIDTH_INCHES,
+        1 - 0.08 / height,
+        "\n".join(text),
+        va="top",
+        fontsize=9,
+        parse_math=False,
+    )
     bottom = 0.25 / height
     titles = ("expected", "yours", "yours - expected")
     colours = ((low, high, "viridis"), (low, high, "viridis"), (-spread, spread, "RdBu_r"))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from matplotlib.patches import Rectangle
 
+from autograder import shape_figure
 from autograder.compare import Tolerance, compare
 from autograder.feedback import CheckFailed, fail
 from autograder.mismatch_figure import caption, draw, figure, map_axes, weight_axes
@@ -153,3 +154,17 @@ def test_a_large_map_is_shown_around_its_worst_position_and_stays_small():
     assert marked(figure(picture)) == {(shown.row, shown.column)}
     png = draw(picture)
     assert png.startswith(PNG) and len(png) < 30_000
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (3, 5)])  # a values mismatch, a shape mismatch
+def test_the_caption_is_text_never_math(shape):
+    """ "$" and "\\" in the caption are printed as they are, not parsed as math (a broken
+    formula would stop the picture, a huge one would slow the grader)."""
+    expected = np.arange(16.0).reshape(4, 4)
+    actual = np.ones(shape)
+    mismatch = compare(actual, expected, TOL, axes="hw")
+    case = r"Conv$\frac{\frac{1}{2}}{$(3, 3)"
+    picture = mismatch.picture.with_case(case)
+    drawn = figure(picture) if shape == (4, 4) else shape_figure.figure(picture)
+    assert case in drawn.texts[0].get_text()
+    assert draw(picture).startswith(PNG)
