@@ -94,19 +94,19 @@ def check_residual_block_contract(ResidualBlock):
 
 def check_residual_block_training(ResidualBlock, hidden=False):
     """Outputs in training mode (batch statistics) equal the trusted block's."""
-    rows = cases.block_rows(hidden)
-    judge_rows(ResidualBlock, rows, True)
-    passed(
-        f"ResidualBlock matches the block built from keras.layers in training mode on "
-        f"{len(rows)} cases"
-    )
+    _check_block_mode(ResidualBlock, hidden, training=True)
 
 
 def check_residual_block_inference(ResidualBlock, hidden=False):
     """Outputs in inference mode (moving statistics) equal the trusted block's."""
+    _check_block_mode(ResidualBlock, hidden, training=False)
+
+
+def _check_block_mode(ResidualBlock, hidden, training):
     rows = cases.block_rows(hidden)
-    judge_rows(ResidualBlock, rows, False)
+    judge_rows(ResidualBlock, rows, training)
+    mode = "training" if training else "inference"
     passed(
-        f"ResidualBlock matches the block built from keras.layers in inference mode on "
+        f"ResidualBlock matches the block built from keras.layers in {mode} mode on "
         f"{len(rows)} cases"
     )
