@@ -39,9 +39,6 @@ def environment() -> dict:
     return env
 
 
-CPU = {}  # command -> CPU seconds the whole machine spent while it ran
-
-
 def busy_seconds() -> float:
     """CPU seconds this machine has spent busy since boot (all cores, all processes: the
     sandboxed kernels are not all children a wait() accounts for, so rusage misses them)."""
@@ -51,9 +48,9 @@ def busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def timed(command, cwd=None) -> float:
-    """Wall seconds of `command`; the CPU seconds spent meanwhile go to CPU (meaningful on an
-    otherwise idle machine, as the wall times are)."""
+def timed(command, cwd=None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds the machine spent meanwhile) of `command`: meaningful on an
+    otherwise idle machine."""
     before = busy_seconds()
     start = time.perf_counter()
     subprocess.run(
@@ -64,13 +61,7 @@ def timed(command, cwd=None) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wall = time.perf_counter() - start
-    CPU[" ".join(command[1:5])] = busy_seconds() - before
-    return wall
-
-
-def cpu_of(command) -> float:
-    return CPU[" ".join(command[1:5])]
+    return time.perf_counter() - start, busy_seconds() - before
 
 
 def scores(course: CourseDir, assignment: str) -> dict:
@@ -133,9 +124,8 @@ def main(argv=None) -> int:
                 command += ["--kernel-threads", str(args.kernel_threads)]
             return command
 
-        ours_time = timed(grade_command(ours))
-        ours_cpu = cpu_of(grade_command(ours))
-        open_time = timed(grade_command(open_, "--no-sandbox"))
+        ours_time, ours_cpu = timed(grade_command(ours))
+        open_time, _ = timed(grade_command(open_, "--no-sandbox"))
         cost = (ours_time - open_time) / args.count
         print(f"cnn-course grade, sandboxed:   {ours_time:7.1f} s ({ours_cpu:.1f} s of CPU)")
         print(f"cnn-course grade --no-sandbox: {open_time:7.1f} s")
@@ -149,10 +139,10 @@ def main(argv=None) -> int:
         nbgrader = [sys.executable, "-m", "nbgrader"]
         autograde = [*nbgrader, "autograde", args.assignment]
         feedback = [*nbgrader, "generate_feedback", args.assignment]
-        autograde_time = timed(autograde, cwd=stock.root)
-        feedback_time = timed(feedback, cwd=stock.root)
+        autograde_time, autograde_cpu = timed(autograde, cwd=stock.root)
+        feedback_time, feedback_cpu = timed(feedback, cwd=stock.root)
         stock_time = autograde_time + feedback_time
-        stock_cpu = cpu_of(autograde) + cpu_of(feedback)
+        stock_cpu = autograde_cpu + feedback_cpu
 
         ours_scores, stock_scores = scores(ours, args.assignment), scores(stock, args.assignment)
         same = ours_scores == stock_scores
