@@ -4,7 +4,8 @@ nbgrader's Validate dialog shows, for each failed cell, the `error` its server e
 (POST /assignments/validate): the traceback and stderr text, escaped (`ansi2html`). A failing
 check's picture (an image/png output under the error) is left out. This extension serves the
 same URL with nbgrader's own handler and validator, and adds each failed cell's pictures to
-`error`, under the text, as inline PNG images.
+`error`, under the text, as inline PNG images, then the check's fold (why this mistake, and a
+hint) behind a `<details>` the student opens, as in the notebook.
 
 It wins over nbgrader's route because Jupyter loads server extensions in the sorted order of
 their names ("course..." before "nbgrader...") and Tornado takes the first rule that matches.
@@ -12,22 +13,27 @@ The package's Jupyter configuration (jupyter-config/) turns it on.
 
 The notebook validated may be anyone's: only strict base64 of a real PNG (its signature and
 header), under `MAX_PNG_BYTES`, at most `MAX_PICTURES_PER_CELL` a cell and
-`MAX_PICTURES` in all, goes into the HTML, re-encoded here; anything else is left out.
+`MAX_PICTURES` in all, goes into the HTML, re-encoded here; anything else is left out. The
+fold is taken from its plain text only (at most `MAX_FOLD_CHARS`), escaped here.
 """
 
 import base64
 import binascii
+import html
 import types
 
 from jupyter_server.utils import url_path_join
 from nbgrader.server_extensions.validate_assignment import handlers as nbgrader_handlers
 from nbgrader.validator import Validator
 
+from autograder.feedback import FOLD_MARK
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_HEADER = b"\x00\x00\x00\x0dIHDR"  # the first chunk: IHDR, 13 bytes long
 MAX_PNG_BYTES = 200_000  # a check's picture is a few tens of KB
 MAX_PICTURES_PER_CELL = 3
 MAX_PICTURES = 20
+MAX_FOLD_CHARS = 4_000  # a mistake's explanation and a hint are a few hundred characters
 ROUTE = r"/assignments/validate"
 ALT = "a picture of the mismatch: expected, yours and their difference"
 
@@ -75,8 +81,35 @@ def pictures_html(pictures: list[bytes]) -> str:
     )
 
 
+def cell_fold(cell) -> str | None:
+    """The plain text of the first fold (`autograder.feedback.fold`) among a code cell's
+    displayed outputs, cut to `MAX_FOLD_CHARS`, or None."""
+    for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+        if not isinstance(output, dict) or output.get("output_type") != "display_data":
+            continue
+        data = output.get("data")
+        if not isinstance(data, dict):
+            continue
+        text = data.get("text/plain")
+        if isinstance(text, list) and all(isinstance(part, str) for part in text):
+            text = "".join(text)  # nbformat's multi-line form
+        if isinstance(text, str) and text.startswith(FOLD_MARK):
+            return text[:MAX_FOLD_CHARS]
+    return None
+
+
+def fold_html(text: str | None) -> str:
+    """A fold's text as a `<details>` whose summary is its first line (without the mark) and
+    whose body is the rest, all escaped; nothing for None."""
+    if text is None:
+        return ""
+    summary, _, body = text[len(FOLD_MARK) :].partition("\n")
+    return f"\n<details><summary>{html.escape(summary)}</summary>{html.escape(body)}</details>"
+
+
 class PictureValidator(Validator):
-    """nbgrader's Validator whose results give each failed cell's `error` its pictures."""
+    """nbgrader's Validator whose results give each failed cell's `error` its pictures and
+    its fold."""
 
     def _get_failed_cells(self, nb):
         self._failed_cells = super()._get_failed_cells(nb)
@@ -91,7 +124,7 @@ class PictureValidator(Validator):
         for entry, cell in zip(results["failed"], self._failed_cells, strict=True):
             pictures = cell_pictures(cell, min(left, MAX_PICTURES_PER_CELL))
             left -= len(pictures)
-            entry["error"] += pictures_html(pictures)
+            entry["error"] += pictures_html(pictures) + fold_html(cell_fold(cell))
         return results
 
 

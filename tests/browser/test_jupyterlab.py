@@ -304,9 +304,16 @@ def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
     assert picture.get_attribute("src").startswith("data:image/png;base64,")
     assert picture.evaluate("img => img.complete && img.naturalWidth") > 300
     html = flipped.inner_html()
-    assert html.index("Likely mistake") < html.index("<img"), html[:3000]
+    assert html.index("Likely mistake") < html.index("<img") < html.index("<details"), html[:3000]
     picture.scroll_into_view_if_needed()
     step(student, artifacts, "6b-validate-picture")
+    # under the picture, the mistake's explanation and the hint, closed as in the notebook
+    why = flipped.locator("details").first
+    assert why.evaluate("d => !d.open")
+    why.locator("summary").click()
+    assert "Do not flip the kernel" in " ".join(why.inner_text().split())  # wrapped as text
+    why.scroll_into_view_if_needed()
+    step(student, artifacts, "6c-validate-fold")
     dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
     dialog.wait_for(state="detached")
 

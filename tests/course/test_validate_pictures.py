@@ -140,12 +140,48 @@ def test_a_notebook_with_changed_cells_is_answered_as_nbgrader_answers_it(monkey
     assert vp.PictureValidator().validate("lesson.ipynb") == {"changed": [{"source": "check()"}]}
 
 
+def _fold(text) -> dict:
+    data = {"text/plain": text, "text/html": "<details>raw</details>"}
+    return {"output_type": "display_data", "data": data, "metadata": {}}
+
+
+FOLD = f"{vp.FOLD_MARK}Why this mistake, and a hint\n  The kernel is flipped.\n  Hint: {SCRIPT}"
+
+
+def test_a_cell_gives_its_first_fold_as_plain_text_only():
+    cell = nbformat.v4.new_code_cell("check()")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=FOLD),
+        nbformat.v4.new_output("execute_result", data={"text/plain": FOLD}),
+        "not an output",
+        {"output_type": "display_data", "data": "not a bundle"},
+        _fold(["not", 1]),
+        _fold("no mark"),
+        _fold(FOLD.splitlines(keepends=True)),  # nbformat's multi-line form
+        _fold(f"{vp.FOLD_MARK}second"),
+    ]
+    assert vp.cell_fold(cell) == FOLD
+    cell.outputs = [_fold(FOLD + "x" * vp.MAX_FOLD_CHARS)]
+    assert len(vp.cell_fold(cell)) == vp.MAX_FOLD_CHARS
+    assert vp.cell_fold(nbformat.v4.new_markdown_cell("x")) is None
+
+
+def test_the_fold_is_a_details_of_escaped_text_only():
+    page = vp.fold_html(FOLD)
+    assert [tag for tag, _ in _tags(page)] == ["details", "summary"]
+    assert "<summary>Why this mistake, and a hint</summary>" in page
+    assert "The kernel is flipped." in page and "&lt;script&gt;" in page
+    assert "<script" not in page and "<img" not in page
+    assert vp.fold_html(None) == ""
+
+
 # --- through nbgrader's handler, in a kernel -----------------------------------------------------
 
 CHECK = f"""from IPython.display import Image, display
 import base64
 display(Image(data=base64.b64decode("{_b64(PNG)}"), format="png"))
 display({{"image/png": {SCRIPT!r}}}, raw=True)
+display({{"text/plain": {FOLD!r}, "text/html": {SCRIPT!r}}}, raw=True)
 raise AssertionError("<b>largest error</b> 0.5 at (1, 2)")
 """
 
@@ -187,9 +223,12 @@ def test_validate_answers_as_nbgrader_does_with_the_picture_under_the_text(tmp_p
     assert failed["source"] == CHECK.strip()
     error = failed["error"]
     text, image = error.split("\n<img ", 1)
+    image, fold = image.split("\n<details>", 1)
     assert "&lt;b&gt;largest error&lt;/b&gt; 0.5 at (1, 2)" in text and "<b>" not in text
-    assert [tag for tag, _ in _tags(error)] == ["span"] * text.count("<span") + ["img"]
+    tags = ["span"] * text.count("<span") + ["img", "details", "summary"]
+    assert [tag for tag, _ in _tags(error)] == tags
     assert _tags("<img " + image)[0][1]["src"] == "data:image/png;base64," + _b64(PNG)
+    assert "\n<details>" + fold == vp.fold_html(FOLD)
     assert "<script" not in error and "onerror=" not in image
     assert "data:image" not in failed["raw_error"]  # the text as nbgrader gives it
 
