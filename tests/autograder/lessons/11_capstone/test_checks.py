@@ -223,6 +223,21 @@ def test_an_untrained_network_fails_on_accuracy():
     assert "of the held-out digits right; the capstone asks for at least 98%" in str(failure.value)
 
 
+def test_a_network_ending_in_logits_fails_as_not_probabilities():
+    """The notebook asks for 10 softmax outputs: argmax of logits would give the same
+    accuracy, so the check looks at the outputs themselves (found by an independent logits
+    network, trained with from_logits=True, that passed with 99%)."""
+
+    def logits():
+        model = tiny_network()
+        outputs = keras.layers.Dense(10)(model.layers[-2].output)
+        return keras.Model(model.inputs, outputs)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(logits, no_training, reference.ResidualBlock)
+    assert "outputs are not probabilities" in str(failure.value)
+
+
 def test_training_over_the_limit_fails_and_says_how_long(monkeypatch):
     monkeypatch.setattr(cases, "MAX_SECONDS", 0.0)
     with pytest.raises(CheckFailed) as failure:
