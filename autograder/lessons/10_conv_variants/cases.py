@@ -60,13 +60,24 @@ def _draw_size_call(rng, unknown=False):
     return (n, k, s, padding, output_padding)
 
 
-def _redraw_size_call(rng, call):
-    """A fresh call with the same padding, whether output_padding is given, and n None."""
+def _kind(call) -> tuple:
+    """What a redrawn call keeps of a stored one: each row of the tables stands for a rule or
+    an edge (output_padding 0 is not None, an even kernel under 'same' crops unevenly, a kernel
+    smaller than the stride leaves gaps), and a wrong rule that only such a row shows must not
+    pass a grading run whose draw happens to miss it."""
     n, k, s, padding, output_padding = call
+    given = None if output_padding is None else min(output_padding, 1)
+    return (padding, given, k % 2, (k > s) - (k < s), s > 1)
+
+
+def _redraw_size_call(rng, call):
+    """A fresh call of the same kind (`_kind`), with n unknown or 1 where the stored one is."""
+    n = call[0]
     while True:
         fresh = _draw_size_call(rng)
-        if (fresh[4] is None) == (output_padding is None) and (s > 1) == (fresh[2] > 1):
-            return (None if n is None else fresh[0], fresh[1], fresh[2], padding, fresh[4])
+        fresh = (fresh[0], fresh[1], fresh[2], call[3], fresh[4])
+        if _kind(fresh) == _kind(call):
+            return (n if n in (None, 1) else fresh[0], *fresh[1:])
 
 
 def transpose_output_size(hidden: bool) -> list[Case]:

@@ -14,7 +14,10 @@ from .cases import draw_padding, draw_reach
 LAYER_TOL = Tolerance(1e-4, 1e-4, "float32 sums of up to 150 products, in another order than Keras")
 
 # DepthwiseConv2D: (input shape, kernel_size, keyword arguments, seed). Strides are equal
-# along both axes: TensorFlow's depthwise convolution (hence Keras's) takes no other.
+# along both axes: TensorFlow's depthwise convolution (hence Keras's) takes no other. The last
+# hidden case (here and for SeparableConv2D) is strided 'same' on even sizes, where the padding
+# differs from stride 1's: a layer that filters at stride 1 and keeps every other output
+# passes every other case.
 DEPTHWISE_LAYER_CASES = {
     "public": [
         ((2, 7, 6, 3), 3, {}, 1),
@@ -27,6 +30,7 @@ DEPTHWISE_LAYER_CASES = {
         ((2, 9, 8, 3), (4, 3), {"strides": 3, "depth_multiplier": 2, "activation": "tanh"}, 6),
         ((1, 5, 5, 6), 1, {"depth_multiplier": 4}, 7),
         ((1, 12, 6, 1), (5, 2), {"dilation_rate": (2, 1), "use_bias": False}, 8),
+        ((1, 8, 6, 2), 3, {"strides": 2, "padding": "same", "depth_multiplier": 2}, 9),
     ],
 }
 # SeparableConv2D: (input shape, filters, kernel_size, keyword arguments, seed). The first
@@ -44,6 +48,7 @@ SEPARABLE_LAYER_CASES = {
         ((2, 9, 8, 3), 7, (4, 3), {"strides": 3, "depth_multiplier": 2}, 16),
         ((1, 5, 5, 6), 2, 1, {"activation": "sigmoid"}, 17),
         ((1, 8, 8, 3), 1, (2, 2), {"depth_multiplier": 2, "use_bias": False}, 18),
+        ((2, 8, 6, 2), 3, 3, {"strides": 2, "padding": "same"}, 19),
     ],
 }
 # Conv2DTranspose: (input shape, filters, kernel_size, keyword arguments, seed).

@@ -63,6 +63,21 @@ def check_network(build_network, train, ResidualBlock):
             [],
             "end the network with keras.layers.Dense(10, activation='softmax')",
         )
+    sums = probabilities.sum(axis=1)
+    off = ~(np.abs(sums - 1) <= cases.PROBABILITY_TOL) | ~(probabilities.min(axis=1) >= 0)
+    if off.any():
+        row = int(np.argmax(off))
+        fail(
+            "The trained model's outputs are not probabilities: build_network() must end in "
+            "10 softmax outputs.",
+            [
+                f"{int(off.sum())} of {len(off)} held-out digits get outputs that are negative or "
+                f"do not sum to 1; digit {row}: sum {sums[row]:.4g}, smallest "
+                f"{probabilities[row].min():.4g}"
+            ],
+            hint="end the network with keras.layers.Dense(10, activation='softmax') and compile it "
+            "with loss='sparse_categorical_crossentropy' (no from_logits)",
+        )
     accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
     result = (
         f"{accuracy:.1%} on {cases.TEST_IMAGES:,} held-out digits after {seconds:.0f} s of "

@@ -98,6 +98,24 @@ class DefaultMomentum(reference.ResidualBlock):
         return keras.layers.BatchNormalization(epsilon=self.epsilon, name=name)
 
 
+class ProjectionByFirstStride(reference.ResidualBlock):
+    """Subtly wrong: the projection decided by strides[0] alone (no skip path for (1, 2))."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        if input_shape[-1] == self.filters and self.strides[0] == 1:
+            self.projection = self.projection_bn = None
+
+
+class ShapeByFirstStride(reference.ResidualBlock):
+    """Subtly wrong: compute_output_shape divides both sizes by strides[0]."""
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, _ = input_shape
+        sizes = [None if n is None else -(-n // self.strides[0]) for n in (height, width)]
+        return (batch, *sizes, self.filters)
+
+
 BLOCK_CHECKS = (
     checks.check_residual_block_training,
     checks.check_residual_block_inference,
@@ -117,8 +135,16 @@ def test_an_independent_block_passes_every_block_check():
         (StrideOnSecondConv, checks.check_residual_block_contract, "conv1 has strides=(1, 1)"),
         (NoReluInside, checks.check_residual_block_training, "in training mode"),
         (DefaultMomentum, checks.check_residual_block_contract, "momentum=0.99; expected 0.9"),
+        (ProjectionByFirstStride, checks.check_residual_block_training, "has no projection"),
+        (ShapeByFirstStride, checks.check_residual_block_contract, "compute_output_shape"),
     ],
-    ids=["stride-on-conv2", "no-relu-inside", "default-momentum"],
+    ids=[
+        "stride-on-conv2",
+        "no-relu-inside",
+        "default-momentum",
+        "projection-by-strides[0]",
+        "shape-by-strides[0]",
+    ],
 )
 def test_subtly_wrong_blocks_fail(wrong, check, says):
     with pytest.raises(CheckFailed) as failure:
@@ -195,6 +221,21 @@ def test_an_untrained_network_fails_on_accuracy():
     with pytest.raises(CheckFailed) as failure:
         checks.check_network(tiny_network, no_training, reference.ResidualBlock)
     assert "of the held-out digits right; the capstone asks for at least 98%" in str(failure.value)
+
+
+def test_a_network_ending_in_logits_fails_as_not_probabilities():
+    """The notebook asks for 10 softmax outputs: argmax of logits would give the same
+    accuracy, so the check looks at the outputs themselves (found by an independent logits
+    network, trained with from_logits=True, that passed with 99%)."""
+
+    def logits():
+        model = tiny_network()
+        outputs = keras.layers.Dense(10)(model.layers[-2].output)
+        return keras.Model(model.inputs, outputs)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(logits, no_training, reference.ResidualBlock)
+    assert "outputs are not probabilities" in str(failure.value)
 
 
 def test_training_over_the_limit_fails_and_says_how_long(monkeypatch):
