@@ -8,6 +8,7 @@ another test, and computes the skip path first, with `keras.ops.add` and `keras.
 """
 
 import re
+import time
 from pathlib import Path
 
 import keras
@@ -242,8 +243,23 @@ def test_training_over_the_limit_fails_and_says_how_long(monkeypatch):
     monkeypatch.setattr(cases, "MAX_SECONDS", 0.0)
     with pytest.raises(CheckFailed) as failure:
         checks.check_network(tiny_network, no_training, reference.ResidualBlock)
-    assert "Training took" in str(failure.value)
-    assert "s of training on 4,000" in str(failure.value)
+    assert "Building and training took" in str(failure.value)
+    assert "s of building and training on 4,000" in str(failure.value)
+
+
+def test_time_spent_in_build_network_counts(monkeypatch):
+    """A network trained (or warmed up) inside build_network, out of train's sight, does not
+    get that time for free (found by an independent review: the clock covered train only)."""
+    monkeypatch.setattr(cases, "MAX_SECONDS", 0.5)
+
+    def slow_build():
+        time.sleep(0.6)
+        return tiny_network()
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(slow_build, no_training, reference.ResidualBlock)
+    took = re.search(r"Building and training took (\d+) s", str(failure.value))
+    assert took and int(took.group(1)) >= 1, str(failure.value)
 
 
 def test_a_network_without_the_residual_block_fails():
