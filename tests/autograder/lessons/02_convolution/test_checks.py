@@ -200,6 +200,25 @@ def test_nan_output_is_named():
         checks.check_cross_correlate2d(nan_correlate)
 
 
+def test_output_in_the_images_integer_dtype_is_caught():
+    """An output made like the image (np.zeros_like(x)) rounds the sums of an integer image:
+    exact on the worked example (all integers), wrong on the hidden integer image."""
+
+    def correlate_like_image(x, kernel):
+        x, kernel = np.asarray(x), np.asarray(kernel)
+        kh, kw = kernel.shape
+        out = np.zeros_like(x[: x.shape[0] - kh + 1, : x.shape[1] - kw + 1])
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = np.sum(x[i : i + kh, j : j + kw] * kernel)
+        return out
+
+    checks.check_hand_example(correlate_like_image)
+    checks.check_cross_correlate2d(correlate_like_image)
+    with pytest.raises(CheckFailed, match="of integers"):
+        checks.check_cross_correlate2d(correlate_like_image, hidden=True)
+
+
 def test_conv2d_contract_catches_ignored_weight_arguments():
     class Conv2D(ReferenceConv2D):
         def build(self, input_shape):
