@@ -364,3 +364,31 @@ def test_nan_output_is_named():
     NanZeroPadding2D.__name__ = "ZeroPadding2D"
     with pytest.raises(CheckFailed, match="NaN"):
         checks.check_zero_padding(NanZeroPadding2D)
+
+
+def test_a_parser_of_the_three_plain_forms_only_is_told_which_mix_it_missed():
+    """The notebook asks for pairs that mix an int and a pair, as Keras accepts; a parser that
+    reads a pair as all ints or all pairs stores ((1, 1), ((0, 2), (0, 2))) for (1, (0, 2))."""
+
+    class PlainFormsZeroPadding2D(ReferenceZeroPadding2D):
+        def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+            keras.layers.Layer.__init__(self, **kwargs)
+            self.data_format = "channels_last"
+            if isinstance(padding, int):
+                padding = (padding, padding)
+            if isinstance(padding[0], int):
+                self.padding = ((padding[0],) * 2, (padding[1],) * 2)
+            else:
+                self.padding = (tuple(padding[0]), tuple(padding[1]))
+            if not all(isinstance(side, int) for pair in self.padding for side in pair):
+                raise ValueError(f"Received: padding={padding}")
+
+    PlainFormsZeroPadding2D.__name__ = "ZeroPadding2D"
+    checks.check_zero_padding(PlainFormsZeroPadding2D)
+    with pytest.raises(CheckFailed, match=r"ZeroPadding2D\(\(1, \(0, 2\)\)\) raised ValueError"):
+        checks.check_zero_padding(PlainFormsZeroPadding2D, hidden=True)
+    # The notebook's own refusal, which follows the student's code, names the mixed form and
+    # shows what the student's code stored.
+    stored = r"self.padding is \(\(1, 1\), \(2, 2\), \(3, 3\)\)"
+    with pytest.raises(ValueError, match=rf"a mix like \(ph, \(left, right\)\).*{stored}"):
+        ReferenceZeroPadding2D((1, 2, 3))
