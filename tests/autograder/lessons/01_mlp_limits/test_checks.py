@@ -524,6 +524,20 @@ def test_count_checks_pass_correct_code_on_fresh_cases(seed):
             checks.check_conv2d_params(conv2d_params_fan_in, hidden=hidden)
 
 
+def test_units_come_as_a_tuple_and_list_only_code_is_shown_its_line():
+    """The notebook says units may be a list or a tuple; the cases pass tuples, so code that
+    works for lists only is told what raised, and where."""
+
+    def mlp_params_lists_only(input_shape, units, use_bias=True):
+        sizes = [math.prod(input_shape)] + units
+        pairs = zip(sizes[:-1], sizes[1:], strict=True)
+        return sum(a * b + (b if use_bias else 0) for a, b in pairs)
+
+    assert mlp_params_lists_only((28, 28), [100, 10]) == cases.mlp_count((28, 28), (100, 10))
+    with pytest.raises(CheckFailed, match=r"(?s)concatenate list.*\[math.prod\(input_shape\)\]"):
+        checks.check_mlp_params(mlp_params_lists_only)
+
+
 def _lookup_table(table):
     answers = {
         (args, tuple(sorted(kwargs.items()))): n
