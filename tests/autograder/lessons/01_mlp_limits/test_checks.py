@@ -538,6 +538,24 @@ def test_units_come_as_a_tuple_and_list_only_code_is_shown_its_line():
         checks.check_mlp_params(mlp_params_lists_only)
 
 
+def test_a_dense_that_reads_the_batch_size_fails_in_model_fit():
+    """inputs.shape[0] is None when model.fit's last batch is smaller: the check's fit has one,
+    as the notebook's experiment has."""
+
+    class StaticBatchDense(ReferenceDense):
+        def call(self, inputs):
+            flat = ops.reshape(inputs, (-1, inputs.shape[-1]))
+            out = ops.matmul(flat, self.kernel)
+            out = out + self.bias if self.use_bias else out
+            return self.activation(ops.reshape(out, (*inputs.shape[:-1], self.units)))
+
+    StaticBatchDense.__name__ = "Dense"
+    checks.check_dense_matches_keras(StaticBatchDense, hidden=True)
+    with pytest.raises(CheckFailed, match="batch size is None") as failure:
+        checks.check_dense_trains(StaticBatchDense)
+    assert "inputs.shape[:-1]" in failure.value.hint
+
+
 def _lookup_table(table):
     answers = {
         (args, tuple(sorted(kwargs.items()))): n
