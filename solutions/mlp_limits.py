@@ -144,7 +144,7 @@ def mlp_params(input_shape, units, use_bias=True):
 
     Args:
         input_shape: shape of one image, `(H, W)` or `(H, W, C)` (no batch axis).
-        units: sequence with the number of units of each Dense layer, in order.
+        units: list or tuple with the number of units of each Dense layer, in order.
         use_bias: whether every Dense layer has biases.
 
     Returns:

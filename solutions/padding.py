@@ -18,7 +18,8 @@ class ZeroPadding2D(keras.layers.Layer):
         padding: how many zeros to add, in one of three forms:
             - an int `p`: `p` rows above and below, `p` columns left and right;
             - a pair `(ph, pw)`: `ph` rows above and below, `pw` columns left and right;
-            - a pair of pairs `((top, bottom), (left, right))`: each side on its own.
+            - a pair of pairs `((top, bottom), (left, right))`: each side on its own;
+            and, as in Keras, a pair that mixes them: `(1, (0, 2))` is `((1, 1), (0, 2))`.
             Default `(1, 1)`.
         data_format: `"channels_last"`, or `None` for Keras's default (channels last
             unless `keras.config.image_data_format()` says otherwise).
@@ -45,8 +46,10 @@ class ZeroPadding2D(keras.layers.Layer):
         valid = all(isinstance(side, int) and side >= 0 for side in sides)
         if len(self.padding) != 2 or len(sides) != 4 or not valid:
             raise ValueError(
-                "`padding` must be an int, a pair (ph, pw) or a pair of pairs "
-                f"((top, bottom), (left, right)) of non-negative ints. Received: padding={padding}"
+                "`padding` must be an int, or a pair whose entries are each an int or a pair "
+                "(p, (ph, pw), ((top, bottom), (left, right)) or a mix like (ph, (left, right))) "
+                "of non-negative ints, stored as ((top, bottom), (left, right)); self.padding is "
+                f"{self.padding!r}. Received: padding={padding}"
             )
         self.input_spec = keras.InputSpec(ndim=4)
 

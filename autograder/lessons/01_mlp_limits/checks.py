@@ -219,11 +219,15 @@ def check_dense_trains(Dense):
         feedback=GradientFeedback(diagnose_missing=True),
     )
 
-    inputs = drawn.normal((128, 8), 23)
+    # 120 rows in batches of 32: the last batch has 24, so model.fit runs call() on batches of
+    # unknown size (None), as the notebook's experiment does; code that reads inputs.shape[0]
+    # fails there, as it would in any model.
+    inputs = drawn.normal((120, 8), 23)
     labels = (inputs[:, 0] * inputs[:, 1] > 0).astype("float32")
     spec = [(Dense, (16,), {"activation": "relu"}), (Dense, (1,), {"activation": "sigmoid"})]
     losses = fit_losses(
-        "keras.Model.fit with your Dense",
+        "keras.Model.fit with your Dense (batches of 32, the last of 24, so the batch size is None "
+        "inside call())",
         spec,
         (None, 8),
         inputs,

@@ -22,7 +22,8 @@ HAND_X = np.array([[0, 3, 0, 1], [2, 0, 1, 2], [3, 0, 0, 2], [0, 1, 2, 0]])
 HAND_KERNEL = np.array([[-1, 1], [2, 1]])
 HAND_EXPECTED = np.array([[7, -2, 5], [4, 1, 3], [-2, 4, 6]])
 
-# (image shape, kernel shape, seed) of the stored cross-correlation cases.
+# (image shape, kernel shape, seed[, "integer"]) of the stored cross-correlation cases; an
+# "integer" case's image holds whole numbers 0..9 (an int64 array), the others are normal floats.
 CROSS_CORRELATE_CASES = {
     "public": [((5, 5), (3, 3), 1), ((7, 6), (2, 3), 2), ((8, 8), (1, 1), 3), ((4, 9), (4, 2), 4)],
     "hidden": [
@@ -34,6 +35,9 @@ CROSS_CORRELATE_CASES = {
         ((2, 2), (1, 2), 10),
         ((16, 15), (7, 7), 11),
         ((5, 8), (5, 1), 12),
+        # Whole numbers 0..9 as lesson 02's worked example and photos have them, with a random
+        # kernel: an output made in the image's integer dtype (np.zeros_like(x)) rounds it.
+        ((6, 7), (3, 2), 13, "integer"),
     ],
 }
 # (input shape, kernel size, seed) of the stored im2col cases.
@@ -85,9 +89,8 @@ def reference_outputs(solution) -> dict[str, np.ndarray]:
     """Inputs and outputs of the stored cross_correlate2d and im2col cases, from `solution`."""
     arrays = {}
     for name, table in CROSS_CORRELATE_CASES.items():
-        for index, (x_shape, k_shape, seed) in enumerate(table):
-            rng = np.random.default_rng(1000 + seed)
-            x, kernel = rng.normal(size=x_shape), rng.normal(size=k_shape)
+        for index, row in enumerate(table):
+            x, kernel = _image_and_kernel(np.random.default_rng(1000 + row[2]), row)
             prefix = f"cross_correlate2d/{name}/{index}"
             arrays[f"{prefix}/x"], arrays[f"{prefix}/kernel"] = x, kernel
             arrays[f"{prefix}/out"] = np.asarray(solution.cross_correlate2d(x, kernel))
@@ -129,12 +132,22 @@ def hand_example(hidden: bool = False) -> list[Case]:
 # --- cross_correlate2d -------------------------------------------------------------------------
 
 
+def _image_and_kernel(rng, row):
+    """The image and kernel of a row: normal floats, or an image of whole numbers 0..9 when
+    the row says "integer" (the kernel stays float, so the output is not whole)."""
+    x_shape, k_shape = row[:2]
+    if row[3:] == ("integer",):
+        return rng.integers(0, 10, size=x_shape), rng.normal(size=k_shape)
+    return rng.normal(size=x_shape), rng.normal(size=k_shape)
+
+
 def _cross_correlate_case(x, kernel, expected) -> Case:
     (h, w), (kh, kw) = x.shape, kernel.shape
     formula = f"output shape = (H - kh + 1, W - kw + 1) = ({h} - {kh} + 1, {w} - {kw} + 1)"
-    return Case(
-        (x.copy(), kernel.copy()), expected, f"image {x.shape}, kernel {kernel.shape}", formula
-    )
+    text = f"image {x.shape}, kernel {kernel.shape}"
+    if x.dtype.kind in "iu":
+        text = f"image {x.shape} of integers (dtype {x.dtype}), float kernel {kernel.shape}"
+    return Case((x.copy(), kernel.copy()), expected, text, formula)
 
 
 def _draw_image_and_kernel(rng):
@@ -152,7 +165,7 @@ def cross_correlate2d(hidden: bool) -> list[Case]:
             f"cross_correlate2d/{kind(hidden)}",
             cases.rows(CROSS_CORRELATE_CASES, hidden, _draw_image_and_kernel, EXTRA_HIDDEN),
             ("x", "kernel"),
-            lambda rng, row: (rng.normal(size=row[0]), rng.normal(size=row[1])),
+            _image_and_kernel,
             lambda row, x, kernel: expected_cross_correlation(x, kernel),
         )
     ]

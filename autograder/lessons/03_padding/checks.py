@@ -11,6 +11,8 @@ passes only: TensorFlow computes the gradient of a slice with tf.pad, so backwar
 are guarded against built-in convolutions alone.
 """
 
+import numpy as np
+
 from ...builtin_ops import CONVOLUTION_OPS, PADDING_OPS
 from ...contract import Build, Contract
 from ...diagnosis import Diagnosis, calls_table
@@ -20,7 +22,7 @@ from ...harness import cases as drawn
 from ...judge import pair_of_ints, returns
 from ...keras_layers import CONV2D, CONV2D_ARGUMENTS
 from ...student import run
-from ...training import GradientFeedback
+from ...training import GradientFeedback, fit_losses
 from ...twin import Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
@@ -34,6 +36,15 @@ PADDING = ForbiddenOps(
 CONVOLUTION_OR_PADDING = ForbiddenOps(
     "a built-in convolution or padding function",
     CONVOLUTION_OPS + PADDING_OPS,
+    "pad with your own ZeroPadding2D, then use im2col and one matmul as in lesson 02",
+)
+
+# model.fit differentiates the student's slices with TensorFlow's own pad (as check_gradients
+# allows in the backward pass), so a fit forbids built-in convolutions only; the other cells
+# refuse built-in padding in the forward pass.
+CONVOLUTION = ForbiddenOps(
+    "a built-in convolution",
+    CONVOLUTION_OPS,
     "pad with your own ZeroPadding2D, then use im2col and one matmul as in lesson 02",
 )
 
@@ -172,7 +183,8 @@ GRADIENTS = GradientFeedback(
 
 
 def check_conv2d_trains(Conv2D):
-    """Gradients through 'same' padding with an even kernel equal Keras's."""
+    """Gradients through 'same' padding with an even kernel equal Keras's, and model.fit runs
+    the layer on batches of unknown size."""
     kwargs = {"padding": "same", "use_bias": True, "activation": "tanh"}
     case = cases.conv_case((3, 6, 5, 2), 3, (4, 2), kwargs, seed=21)
     text = "mean squared error of a tanh Conv2D(3, (4, 2), padding='same') on inputs (3, 6, 5, 2)"
@@ -197,4 +209,34 @@ def check_conv2d_trains(Conv2D):
             "ops.slice_update is such an operation on the TensorFlow backend; add the zeros "
             "with ops.concatenate instead",
         ) from None
-    passed("gradients through Conv2D(padding='same') match Keras's")
+    # 20 images in batches of 8: the last batch has 4, so model.fit runs call() (and the
+    # ZeroPadding2D in it) on batches of unknown size (None), as any model may; code that reads
+    # inputs.shape[0] fails there. Only that it runs is checked: the gradients are above.
+    spec = [
+        (Conv2D, (2, (4, 2)), {"padding": "same", "activation": "relu"}),
+        ("keras", "Flatten", (), {}),
+        ("keras", "Dense", (1,), {}),
+    ]
+    inputs = drawn.normal((20, 6, 5, 1), 23)
+    losses = fit_losses(
+        "keras.Model.fit with your Conv2D(2, (4, 2), padding='same') (batches of 8, the last "
+        "of 4, so the batch size is None inside call())",
+        spec,
+        (None, 6, 5, 1),
+        inputs,
+        inputs.mean(axis=(1, 2, 3)),
+        "mse",
+        epochs=1,
+        batch_size=8,
+        forbidden=CONVOLUTION,
+    )
+    if not all(np.isfinite(losses)):
+        fail(
+            "keras.Model.fit with your Conv2D(2, (4, 2), padding='same') gives a loss of "
+            f"{losses[-1]}.",
+            ["a model of the layer must give finite losses on finite inputs"],
+        )
+    passed(
+        "gradients through Conv2D(padding='same') match Keras's, and model.fit runs it on "
+        "batches of unknown size"
+    )

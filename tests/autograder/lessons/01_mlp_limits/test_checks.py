@@ -524,6 +524,38 @@ def test_count_checks_pass_correct_code_on_fresh_cases(seed):
             checks.check_conv2d_params(conv2d_params_fan_in, hidden=hidden)
 
 
+def test_units_come_as_a_tuple_and_list_only_code_is_shown_its_line():
+    """The notebook says units may be a list or a tuple; the cases pass tuples, so code that
+    works for lists only is told what raised, and where."""
+
+    def mlp_params_lists_only(input_shape, units, use_bias=True):
+        sizes = [math.prod(input_shape)] + units
+        pairs = zip(sizes[:-1], sizes[1:], strict=True)
+        return sum(a * b + (b if use_bias else 0) for a, b in pairs)
+
+    assert mlp_params_lists_only((28, 28), [100, 10]) == cases.mlp_count((28, 28), (100, 10))
+    with pytest.raises(CheckFailed, match=r"(?s)concatenate list.*\[math.prod\(input_shape\)\]"):
+        checks.check_mlp_params(mlp_params_lists_only)
+
+
+def test_a_dense_that_reads_the_batch_size_fails_in_model_fit():
+    """inputs.shape[0] is None when model.fit's last batch is smaller: the check's fit has one,
+    as the notebook's experiment has."""
+
+    class StaticBatchDense(ReferenceDense):
+        def call(self, inputs):
+            flat = ops.reshape(inputs, (-1, inputs.shape[-1]))
+            out = ops.matmul(flat, self.kernel)
+            out = out + self.bias if self.use_bias else out
+            return self.activation(ops.reshape(out, (*inputs.shape[:-1], self.units)))
+
+    StaticBatchDense.__name__ = "Dense"
+    checks.check_dense_matches_keras(StaticBatchDense, hidden=True)
+    with pytest.raises(CheckFailed, match="batch size is None") as failure:
+        checks.check_dense_trains(StaticBatchDense)
+    assert "inputs.shape[:-1]" in failure.value.hint
+
+
 def _lookup_table(table):
     answers = {
         (args, tuple(sorted(kwargs.items()))): n

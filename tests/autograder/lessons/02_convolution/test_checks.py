@@ -16,6 +16,7 @@ from autograder.checks import convolution as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from solutions.convolution import Conv2D as ReferenceConv2D
+from solutions.convolution import im2col as reference_im2col
 from tests.autograder.lessons.conv_styles import einsum_offsets, tensordot_positions
 
 cases = lessons.module("02_convolution", "cases")
@@ -198,6 +199,47 @@ def test_nan_output_is_named():
 
     with pytest.raises(CheckFailed, match="NaN"):
         checks.check_cross_correlate2d(nan_correlate)
+
+
+def test_output_in_the_images_integer_dtype_is_caught():
+    """An output made like the image (np.zeros_like(x)) rounds the sums of an integer image:
+    exact on the worked example (all integers), wrong on the hidden integer image."""
+
+    def correlate_like_image(x, kernel):
+        x, kernel = np.asarray(x), np.asarray(kernel)
+        kh, kw = kernel.shape
+        out = np.zeros_like(x[: x.shape[0] - kh + 1, : x.shape[1] - kw + 1])
+        for i in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[i, j] = np.sum(x[i : i + kh, j : j + kw] * kernel)
+        return out
+
+    checks.check_hand_example(correlate_like_image)
+    checks.check_cross_correlate2d(correlate_like_image)
+    with pytest.raises(CheckFailed, match="of integers"):
+        checks.check_cross_correlate2d(correlate_like_image, hidden=True)
+
+
+def test_a_conv2d_that_reads_the_batch_size_fails_in_model_fit():
+    """inputs.shape[0] is None when model.fit's last batch is smaller: the check's fit has one,
+    as the notebook's experiment has."""
+
+    class StaticBatchConv2D(ReferenceConv2D):
+        def call(self, inputs):
+            kh, kw = self.kernel_size
+            batch, height, width, _ = inputs.shape
+            patches = ops.reshape(
+                reference_im2col(inputs, self.kernel_size), (batch, -1, kh * kw * inputs.shape[-1])
+            )
+            out = ops.matmul(patches, ops.reshape(self.kernel, (-1, self.filters)))
+            out = out + self.bias if self.use_bias else out
+            out = ops.reshape(out, (batch, height - kh + 1, width - kw + 1, self.filters))
+            return self.activation(out)
+
+    StaticBatchConv2D.__name__ = "Conv2D"
+    checks.check_conv2d_matches_keras(StaticBatchConv2D, hidden=True)
+    with pytest.raises(CheckFailed, match="batch size is None"):
+        checks.check_conv2d_trains(StaticBatchConv2D)
 
 
 def test_conv2d_contract_catches_ignored_weight_arguments():

@@ -17,6 +17,7 @@ from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.guard import forbid
 from autograder.harness import cases as harness_cases
+from solutions.convolution import im2col as reference_im2col
 from solutions.padding import Conv2D as ReferenceConv2D
 from solutions.padding import ZeroPadding2D as ReferenceZeroPadding2D
 from tests.autograder.lessons.conv_styles import einsum_offsets, tensordot_positions
@@ -364,3 +365,65 @@ def test_nan_output_is_named():
     NanZeroPadding2D.__name__ = "ZeroPadding2D"
     with pytest.raises(CheckFailed, match="NaN"):
         checks.check_zero_padding(NanZeroPadding2D)
+
+
+def test_a_parser_of_the_three_plain_forms_only_is_told_which_mix_it_missed():
+    """The notebook asks for pairs that mix an int and a pair, as Keras accepts; a parser that
+    reads a pair as all ints or all pairs stores ((1, 1), ((0, 2), (0, 2))) for (1, (0, 2))."""
+
+    class PlainFormsZeroPadding2D(ReferenceZeroPadding2D):
+        def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+            keras.layers.Layer.__init__(self, **kwargs)
+            self.data_format = "channels_last"
+            if isinstance(padding, int):
+                padding = (padding, padding)
+            if isinstance(padding[0], int):
+                self.padding = ((padding[0],) * 2, (padding[1],) * 2)
+            else:
+                self.padding = (tuple(padding[0]), tuple(padding[1]))
+            if not all(isinstance(side, int) for pair in self.padding for side in pair):
+                raise ValueError(f"Received: padding={padding}")
+
+    PlainFormsZeroPadding2D.__name__ = "ZeroPadding2D"
+    checks.check_zero_padding(PlainFormsZeroPadding2D)
+    with pytest.raises(CheckFailed, match=r"ZeroPadding2D\(\(1, \(0, 2\)\)\) raised ValueError"):
+        checks.check_zero_padding(PlainFormsZeroPadding2D, hidden=True)
+    # The notebook's own refusal, which follows the student's code, names the mixed form and
+    # shows what the student's code stored.
+    stored = r"self.padding is \(\(1, 1\), \(2, 2\), \(3, 3\)\)"
+    with pytest.raises(ValueError, match=rf"a mix like \(ph, \(left, right\)\).*{stored}"):
+        ReferenceZeroPadding2D((1, 2, 3))
+
+
+def test_a_zero_padding_that_reads_the_batch_size_fails_in_model_fit():
+    """ops.zeros((inputs.shape[0], ...)) works on every eager call and fails in model.fit,
+    whose last batch is smaller (its size None): test_conv2d_trains runs such a fit."""
+
+    class StaticBatchConv2D(ReferenceConv2D):
+        def call(self, inputs):
+            (top, bottom), (left, right) = (same_pads(k) for k in self.kernel_size)
+            batch, height, width, channels = inputs.shape
+            tall = ops.concatenate(
+                [
+                    ops.zeros((batch, top, width, channels)),
+                    inputs,
+                    ops.zeros((batch, bottom, width, channels)),
+                ],
+                axis=1,
+            )
+            rows = top + height + bottom
+            padded = ops.concatenate(
+                [
+                    ops.zeros((batch, rows, left, channels)),
+                    tall,
+                    ops.zeros((batch, rows, right, channels)),
+                ],
+                axis=2,
+            )
+            patches = reference_im2col(padded, self.kernel_size)
+            out = ops.matmul(patches, ops.reshape(self.kernel, (-1, self.filters))) + self.bias
+            return self.activation(out)
+
+    StaticBatchConv2D.__name__ = "Conv2D"
+    with pytest.raises(CheckFailed, match="batch size is None"):
+        checks.check_conv2d_trains(StaticBatchConv2D)
