@@ -229,13 +229,19 @@ class Build:
     non_trainable: tuple = ()
 
 
+# Each weight's constraint in WeightArguments (cycled): its argument and the class it makes.
+CONSTRAINTS = (("non_neg", "NonNeg"), ("unit_norm", "UnitNorm"), ("max_norm", "MaxNorm"))
+
+
 @dataclass(frozen=True)
 class WeightArguments:
     """A construction whose weights must take the initializer, regularizer and constraint given
-    for each: `cls(*args, **kwargs)` with, for weight number i named w (of `weights`, {name:
-    shape}), w_initializer=Constant(i + 1), w_regularizer=L2(0.5) and w_constraint='non_neg',
-    built for `input_shape`. `prefixes` ({weight: prefix}) names a weight's arguments where
-    Keras names them otherwise (DepthwiseConv2D's `kernel` takes depthwise_initializer).
+    for each: `cls(*args, **kwargs)` with, for weight number i (from 1) named w (of `weights`,
+    {name: shape}), w_initializer=Constant(i), w_regularizer=L2(i / 2) and the i-th constraint
+    of `CONSTRAINTS` (cycled), built for `input_shape`: each weight's arguments differ, so
+    one weight's given to another shows. `prefixes` ({weight: prefix}) names a weight's
+    arguments where Keras names them otherwise (DepthwiseConv2D's `kernel` takes
+    depthwise_initializer).
     `mistake` is the catalogued mistake named when they do not."""
 
     args: tuple
@@ -257,12 +263,13 @@ class WeightArguments:
         text = [*map(repr, self.args), *(f"{k}={v!r}" for k, v in self.kwargs.items())]
         for number, key in enumerate(map(self.prefix, self.weights), 1):
             kwargs[f"{key}_initializer"] = keras.initializers.Constant(float(number))
-            kwargs[f"{key}_regularizer"] = keras.regularizers.L2(0.5)
-            kwargs[f"{key}_constraint"] = "non_neg"
+            constraint = CONSTRAINTS[(number - 1) % len(CONSTRAINTS)][0]
+            kwargs[f"{key}_regularizer"] = keras.regularizers.L2(number / 2)
+            kwargs[f"{key}_constraint"] = constraint
             text += [
                 f"{key}_initializer=Constant({number})",
-                f"{key}_regularizer=L2(0.5)",
-                f"{key}_constraint='non_neg'",
+                f"{key}_regularizer=L2({number / 2})",
+                f"{key}_constraint={constraint!r}",
             ]
         return kwargs, ", ".join(text)
 
@@ -282,8 +289,14 @@ class WeightArguments:
                 problems.append(
                     f"{prefix}_initializer is ignored: {key} does not start at {number}"
                 )
+            wanted = CONSTRAINTS[(number - 1) % len(CONSTRAINTS)][1]
             if constraints[key] is None:
                 problems.append(f"{prefix}_constraint is ignored: {key} has no constraint")
+            elif constraints[key] != wanted:
+                problems.append(
+                    f"{prefix}_constraint does not reach {key}: it has {constraints[key]}, "
+                    f"expected {wanted}"
+                )
         losses = perform(f"{name}.losses", "value", layer.losses, forbidden=forbidden)
         first, *others = map(self.prefix, self.weights)
         regularizers = " and ".join(f"{key}_regularizer" for key in (first, *others))
@@ -292,6 +305,18 @@ class WeightArguments:
                 f"{regularizers} should add {len(self.weights)} loss(es); the layer has "
                 f"{len(losses)}"
             )
+        else:
+            # L2(number / 2) on a weight of `size` values that start at `number`.
+            expected = sorted(
+                number / 2 * number**2 * int(np.prod(shape))
+                for number, shape in enumerate(self.weights.values(), 1)
+            )
+            got = sorted(float(np.asarray(loss)) for loss in losses)
+            if not np.allclose(got, expected, rtol=1e-4):
+                problems.append(
+                    f"{regularizers} do not each reach their own weight: the losses are "
+                    f"{[round(v, 4) for v in got]}; expected {[round(v, 4) for v in expected]}"
+                )
         if problems:
             also = " and ".join(f"the {key}'s" for key in others)
             fail(

@@ -258,3 +258,31 @@ def test_conv2d_contract_catches_ignored_weight_arguments():
     details = "\n".join(failure.value.details)
     for word in ("kernel_initializer", "bias_initializer", "kernel_constraint", "2 loss"):
         assert word in details
+
+
+def test_conv2d_contract_catches_the_kernel_s_arguments_given_to_the_bias():
+    """Each weight gets its own regularizer and constraint in the contract's case: a bias made
+    with the kernel's regularizer and constraint (an independent review's version) passed when
+    every weight got L2(0.5) and 'non_neg'."""
+
+    class Conv2D(ReferenceConv2D):
+        def build(self, input_shape):
+            shape = (*self.kernel_size, input_shape[-1], self.filters)
+            common = {
+                "regularizer": self.kernel_regularizer,
+                "constraint": self.kernel_constraint,
+            }
+            self.kernel = self.add_weight(
+                name="kernel", shape=shape, initializer=self.kernel_initializer, **common
+            )
+            self.bias = None
+            if self.use_bias:
+                self.bias = self.add_weight(
+                    name="bias", shape=(self.filters,), initializer=self.bias_initializer, **common
+                )
+
+    with pytest.raises(CheckFailed, match="arguments it was given") as failure:
+        checks.check_conv2d_contract(Conv2D)
+    details = "\n".join(failure.value.details)
+    assert "bias_constraint does not reach bias" in details
+    assert "do not each reach their own weight" in details
