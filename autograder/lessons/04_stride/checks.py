@@ -144,9 +144,13 @@ check_conv2d_contract = Contract(
             (3, {"dilation_rate": 2}),
             ((2, 3), {"dilation_rate": (3, 2), "padding": "same"}),
             (4, {"strides": 3, "padding": "same"}),
+            (3, {"strides": 2, "padding": "full"}),
+            ((2, 3), {"dilation_rate": (3, 2), "padding": "full"}),
         )
     ),
-    formula=f"(batch, out_h, out_w, filters), each size {cases.SIZE_FORMULA}",
+    output_shape=cases.output_shape,  # Keras's, and the formula's for 'full'
+    formula=f"(batch, out_h, out_w, filters), each size {cases.SIZE_FORMULA}; "
+    "p = 2 d(k - 1) for 'full'",
     config=(
         (4, 3),
         {"strides": (2, 1), "padding": "same"},

@@ -219,6 +219,38 @@ def test_numpy_conv2d_gets_the_numbers_but_cannot_train():
         checks.check_conv2d_trains(NumpyConv2D)
 
 
+class FullAsValidConv2D(ReferenceConv2D):
+    """Wrong: pads for 'same' only, so padding='full' (which Keras lacks) is computed, and
+    sized, as 'valid'."""
+
+    def call(self, inputs):
+        pads = _pads(self, inputs) if self.padding == "same" else ((0, 0), (0, 0))
+        cols = im2col_positions(ZeroPadding2D(pads)(inputs), self.kernel_size, self.strides,
+                                self.dilation_rate)  # fmt: skip
+        out = ops.tensordot(cols, ops.reshape(self.kernel, (-1, self.filters)), axes=1)
+        return self.activation(out + self.bias if self.use_bias else out)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        mode = "same" if self.padding == "same" else "valid"
+        geometry = zip((h, w), self.kernel_size, self.strides, self.dilation_rate, strict=True)
+        return (b, *(size_float(n, k, s, mode, d) for n, k, s, d in geometry), self.filters)
+
+
+FullAsValidConv2D.__name__ = "Conv2D"
+
+
+def test_full_padding_treated_as_valid_is_caught():
+    """The notebook's Conv2D supports 'full'; before its contract shapes and hidden cases held
+    one, a Conv2D that took it for 'valid' got full marks."""
+    with pytest.raises(CheckFailed, match="padding='full'"):
+        checks.check_conv2d_contract(FullAsValidConv2D)
+    checks.check_conv2d_strides(FullAsValidConv2D)
+    for check in (checks.check_conv2d_strides, checks.check_conv2d_dilation):
+        with pytest.raises(CheckFailed, match="padding='full'"):
+            check(FullAsValidConv2D, hidden=True)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_conv2d_tolerance_holds_over_seeds(seed):
     rng = np.random.default_rng(500 + seed)
