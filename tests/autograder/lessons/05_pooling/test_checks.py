@@ -5,6 +5,7 @@ use: loops over output positions, running maxima over shifted slices, NumPy slid
 windows clipped to the image instead of padded, float32 or float64, NumPy or keras.ops.
 """
 
+import contextlib
 import math
 
 import keras
@@ -23,6 +24,7 @@ from autograder.training import input_gradient
 from solutions.pooling import AveragePooling2D as ReferenceAveragePooling2D
 from solutions.pooling import GlobalAveragePooling2D as ReferenceGlobalAveragePooling2D
 from solutions.pooling import MaxPooling2D as ReferenceMaxPooling2D
+from solutions.pooling import pool_windows
 
 cases = lessons.module("05_pooling", "cases")
 
@@ -318,6 +320,27 @@ def test_same_padding_of_a_pool_smaller_than_the_stride_is_caught_by_stored_case
     checks.check_pool_windows(windows_unclamped)
     with pytest.raises(CheckFailed, match="pool_windows raised ValueError"):
         checks.check_pool_windows(windows_unclamped, hidden=True)
+
+
+class NonzeroAveragePooling2D(ReferenceAveragePooling2D):
+    """Wrong: with 'same' padding, counts the nonzero cells of a zero-padded window as its real
+    cells, so a real 0 (half the values after a ReLU) is left out of the average."""
+
+    def call(self, inputs):
+        windows = pool_windows(inputs, self.pool_size, self.strides, self.padding, 0.0)
+        totals = ops.sum(windows, axis=3)
+        if self.padding == "valid":
+            return totals / (self.pool_size[0] * self.pool_size[1])
+        return totals / ops.sum(ops.cast(ops.not_equal(windows, 0.0), windows.dtype), axis=3)
+
+
+def test_an_average_that_skips_real_zeros_is_caught_by_the_public_cases():
+    """Random normal inputs hold no 0, so only the inputs after a ReLU tell this average from
+    the right one; before them it lost only the training cell, to a NaN loss."""
+    for seed in (None, 0):
+        with drawn.fresh(seed) if seed is not None else contextlib.nullcontext():
+            with pytest.raises(CheckFailed, match="ReLU-like"):
+                checks.check_average_pooling_matches_keras(NonzeroAveragePooling2D)
 
 
 def test_output_sizes_agree_with_keras_on_a_large_grid():
