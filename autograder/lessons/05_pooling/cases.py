@@ -57,6 +57,9 @@ WINDOWS_CASES = {
         ((2, 5, 7, 3), (3, 2), (3, 2), "same", 9.0, 2),
         ((2, 6, 5, 2), (3, 3), (1, 1), "same", -9.0, 3),
         ((1, 9, 8, 2), (2, 3), (2, 1), "valid", 0.0, 4),
+        # n % s != 0 with 2 cells of padding in all along the height: TensorFlow's total is not
+        # max(k - s, 0), the rule that holds only when s divides n.
+        ((2, 7, 6, 2), (3, 3), (2, 2), "same", -9.0, 12),
     ],
     "hidden": [
         ((2, 7, 7, 4), (2, 2), (2, 2), "same", 9.0, 5),

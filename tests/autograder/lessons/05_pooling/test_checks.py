@@ -343,6 +343,36 @@ def test_an_average_that_skips_real_zeros_is_caught_by_the_public_cases():
                 checks.check_average_pooling_matches_keras(NonzeroAveragePooling2D)
 
 
+def windows_divisible_rule(x, pool_size, strides, padding="valid", pad_value=0.0):
+    """Wrong: pads max(k - s, 0) cells in all for 'same' (and a stride's worth more after, so
+    that the last window fits), TensorFlow's total only when the stride divides the size:
+    otherwise every window starts a row or column early."""
+    (kh, kw), (sh, sw) = pool_size, strides
+    x = ops.convert_to_tensor(x)
+    _, height, width, _ = x.shape
+    out_h, out_w = (math.ceil(n / s) for n, s in ((height, sh), (width, sw)))
+    if padding == "valid":
+        out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
+    else:
+        top, left = max(kh - sh, 0) // 2, max(kw - sw, 0) // 2
+        widths = [(0, 0), (top, kh + sh), (left, kw + sw), (0, 0)]
+        x = ops.pad(x, widths, constant_values=pad_value)
+    taps = [
+        x[:, m : m + (out_h - 1) * sh + 1 : sh, n : n + (out_w - 1) * sw + 1 : sw, :]
+        for m in range(kh)
+        for n in range(kw)
+    ]
+    return ops.stack(taps, axis=3)
+
+
+def test_same_padding_by_the_divisible_rule_is_caught_by_the_public_windows():
+    """max(k - s, 0) is TensorFlow's total when s divides n; no stored pool_windows case told
+    them apart (their first windows started alike) until the public one with 7 rows, pool 3 and
+    stride 2."""
+    with pytest.raises(CheckFailed, match=r"x \(2, 7, 6, 2\)"):
+        checks.check_pool_windows(windows_divisible_rule)
+
+
 def test_output_sizes_agree_with_keras_on_a_large_grid():
     for n in range(1, 30):
         for k in range(1, 7):
