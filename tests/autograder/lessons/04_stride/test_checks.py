@@ -260,7 +260,7 @@ def test_conv2d_tolerance_holds_over_seeds(seed):
         kwargs = {"strides": tuple(int(v) for v in rng.integers(1, 5, size=2))}
     else:
         kwargs = {"dilation_rate": tuple(int(v) for v in rng.integers(1, 4, size=2))}
-    kwargs["padding"] = ("valid", "same")[seed % 4 // 2]
+    kwargs["padding"] = ("valid", "same", "full")[seed % 6 // 2]
     channels, filters = int(rng.integers(1, 9)), int(rng.integers(1, 6))
     shape = (int(rng.integers(1, 4)), h, w, channels)
     dh, dw = kwargs.get("dilation_rate", (1, 1))
@@ -269,7 +269,10 @@ def test_conv2d_tolerance_holds_over_seeds(seed):
         kwargs["padding"] = "same"
     case = cases.conv_case(shape, filters, (kh, kw), kwargs, seed)
     x, kernel, bias = case.inputs, case.weights["kernel"], case.weights["bias"]
-    expected = np.asarray(checks.CONV2D.reference(case.args, kwargs, shape, case.weights)(x))
+    if kwargs["padding"] == "full":  # not a Keras option: Keras on the input padded by hand
+        expected = cases.full_reference(x, (filters, (kh, kw)), kwargs, case.weights)
+    else:
+        expected = np.asarray(checks.CONV2D.reference(case.args, kwargs, shape, case.weights)(x))
     for cls in CONVS:
         layer = cls(filters, (kh, kw), **kwargs)
         layer.build(shape)
