@@ -137,7 +137,7 @@ check_conv2d_contract = Contract(
     ),
     how=CONV2D.how,
     output_shapes=tuple(
-        ((4, size), kwargs, ((2, 8, 7, 3), (None, None, 7, 3)))
+        ((4, size), kwargs, ((2, 8, 7, 3), (None, None, 7, 3), (None, 8, None, 3)))
         for size, kwargs in (
             (3, {"strides": 2}),
             ((3, 2), {"strides": (2, 3), "padding": "same"}),

@@ -134,7 +134,8 @@ CONTRACT_SETUPS = (
     ((2, 3), {"strides": (2, 1)}),
     (3, {"padding": "same"}),
 )
-CONTRACT_SHAPES = ((2, 9, 8, 3), (None, 7, 10, 1), (None, None, 8, 4))
+# Unknown sizes: the height, both, and the width alone (each must stay None).
+CONTRACT_SHAPES = ((2, 9, 8, 3), (None, 7, 10, 1), (None, None, 8, 4), (None, 6, None, 2))
 
 
 def _choice(rng, options):

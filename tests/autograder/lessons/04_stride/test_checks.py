@@ -251,6 +251,26 @@ def test_full_padding_treated_as_valid_is_caught():
             check(FullAsValidConv2D, hidden=True)
 
 
+class WidthKnownConv2D(ReferenceConv2D):
+    """Wrong: keeps an unknown height None, but not an unknown width."""
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.strides, self.dilation_rate
+        out_h = None if h is None else size_float(h, kh, sh, self.padding, dh)
+        span, added = dw * (kw - 1) + 1, 0 if self.padding == "valid" else 2 * dw * (kw - 1)
+        out_w = -(-w // sw) if self.padding == "same" else (w + added - span) // sw + 1
+        return (b, out_h, out_w, self.filters)
+
+
+WidthKnownConv2D.__name__ = "Conv2D"
+
+
+def test_an_unknown_width_must_stay_none():
+    with pytest.raises(CheckFailed, match=r"\(None, 8, None, 3\)"):
+        checks.check_conv2d_contract(WidthKnownConv2D)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_conv2d_tolerance_holds_over_seeds(seed):
     rng = np.random.default_rng(500 + seed)

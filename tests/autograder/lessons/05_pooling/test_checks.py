@@ -373,6 +373,21 @@ def test_same_padding_by_the_divisible_rule_is_caught_by_the_public_windows():
         checks.check_pool_windows(windows_divisible_rule)
 
 
+class WidthKnownMaxPooling2D(ReferenceMaxPooling2D):
+    """Wrong: keeps an unknown height None, but not an unknown width."""
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        (_, kw), (_, sw) = self.pool_size, self.strides
+        out_w = math.ceil(w / sw) if self.padding == "same" else (w - kw) // sw + 1
+        return (b, super().compute_output_shape((b, h, 1, c))[1], out_w, c)
+
+
+def test_an_unknown_width_must_stay_none():
+    with pytest.raises(CheckFailed, match=r"\(None, 6, None, 2\)"):
+        checks.check_pooling_contract(WidthKnownMaxPooling2D, ReferenceAveragePooling2D)
+
+
 def test_output_sizes_agree_with_keras_on_a_large_grid():
     for n in range(1, 30):
         for k in range(1, 7):
