@@ -12,6 +12,7 @@ from ...compare import Tolerance
 from ...contract import describe_call
 from ...harness import cases
 from ...judge import Case
+from ...keras_layers import pair
 from ...twin import LayerCase
 from . import mistakes as catalogue
 
@@ -96,6 +97,9 @@ STRIDE_CASES = {
         ((1, 4, 4, 2), 2, 4, 4, "valid", True, None, 9),
         ((1, 8, 8, 3), 2, 4, 2, "same", True, "relu", 10),
         ((1, 6, 9, 3), 3, (2, 3), (1, 2), "valid", True, "relu", 19),
+        # 'full' (no Keras option): answered by Keras on the input padded by hand.
+        ((1, 7, 6, 2), 2, 3, 2, "full", True, None, 20),
+        ((2, 5, 8, 3), 3, (2, 3), (3, 2), "full", False, "relu", 21),
     ],
 }
 # (input shape, filters, kernel size, dilation_rate, padding, use_bias, activation, seed).
@@ -110,6 +114,7 @@ DILATION_CASES = {
         ((2, 6, 6, 4), 3, 3, 2, "same", False, "tanh", 15),
         ((1, 11, 11, 1), 1, 4, 3, "same", True, None, 16),
         ((1, 7, 9, 3), 2, (1, 2), (1, 5), "valid", True, None, 17),
+        ((1, 6, 7, 2), 2, (3, 2), (2, 3), "full", True, "tanh", 22),
     ],
 }
 # stack of (kernel_size, stride, dilation) -> receptive field, worked by hand.
@@ -152,6 +157,10 @@ CONV2D_TOL = Tolerance(
 )
 GRADIENT_TOL = Tolerance(1e-3, 1e-3, "float32 gradients summed over batch and positions")
 SIZE_FORMULA = "floor((n + p - d(k - 1) - 1) / s) + 1, with ceil(n / s) for 'same'"
+FULL_ORACLE = (
+    "keras.layers.Conv2D(padding='valid') with the same weights on the inputs padded with "
+    "d(k - 1) zeros on every side"
+)
 
 # The oracles of fresh cases: the right rules of the catalogue.
 expected_padding = catalogue.amounts
@@ -287,21 +296,62 @@ def im2col(hidden: bool) -> list[Case]:
 
 def conv_case(input_shape, filters, size, kwargs, seed) -> LayerCase:
     """A Conv2D case: its arguments, inputs and weights drawn from `seed` (no bias without
-    one), answered by Keras."""
+    one), answered by Keras ('full', which Keras lacks, by Keras on the input padded by hand)."""
     kh, kw = (size, size) if isinstance(size, int) else size
     kernel = cases.normal((kh, kw, input_shape[-1], filters), seed + 100, scale=0.5)
     weights = {"kernel": kernel}
     if kwargs.get("use_bias", True):
         weights["bias"] = cases.normal((filters,), seed + 200)
+    x = cases.normal(input_shape, seed)
+    text = f"{describe_call('Conv2D', (filters, size), kwargs)} on inputs {input_shape}"
+    expected, formula = None, SIZE_FORMULA
+    if kwargs.get("padding") == "full":
+        expected = full_reference(x, (filters, (kh, kw)), kwargs, weights)
+        text += f", compared with {FULL_ORACLE}"
+        formula = f"{SIZE_FORMULA}; p = 2 d(k - 1) for 'full'"
     return LayerCase(
         (filters, size),
-        None,
-        f"{describe_call('Conv2D', (filters, size), kwargs)} on inputs {input_shape}",
-        f"each output size is {SIZE_FORMULA}",
+        expected,
+        text,
+        f"each output size is {formula}",
         layer_kwargs=kwargs,
-        inputs=cases.normal(input_shape, seed),
+        inputs=x,
         weights=weights,
     )
+
+
+def full_reference(x, args, kwargs, weights) -> np.ndarray:
+    """Conv2D(*args, padding='full', **kwargs) on `x`: Keras's 'valid' Conv2D with `weights`
+    on `x` padded with d(k - 1) zeros on every side."""
+    import keras
+
+    filters, (kh, kw) = args
+    dh, dw = pair(kwargs.get("dilation_rate", 1))
+    sides = ((dh * (kh - 1),) * 2, (dw * (kw - 1),) * 2)
+    padded = np.pad(x, ((0, 0), *sides, (0, 0)))
+    layer = keras.layers.Conv2D(filters, (kh, kw), **{**kwargs, "padding": "valid"})
+    layer.build(padded.shape)
+    layer.set_weights([weights[name] for name in ("kernel", "bias") if name in weights])
+    return np.asarray(layer(padded))
+
+
+def output_shape(args, kwargs, input_shape) -> tuple:
+    """Conv2D(*args, **kwargs)'s output shape for `input_shape`: Keras's, or for 'full' (which
+    Keras lacks) the formula's, None staying None."""
+    import keras
+
+    if kwargs.get("padding") != "full":
+        return tuple(keras.layers.Conv2D(*args, **kwargs).compute_output_shape(input_shape))
+    filters, size = args
+    geometry = zip(
+        input_shape[1:3],
+        pair(size),
+        pair(kwargs.get("strides", 1)),
+        pair(kwargs.get("dilation_rate", 1)),
+        strict=True,
+    )
+    sizes = (expected_size(n, k, s, "full", d) for n, k, s, d in geometry)
+    return (input_shape[0], *sizes, filters)
 
 
 def _draw_conv2d_case(rng, argument):
@@ -312,7 +362,7 @@ def _draw_conv2d_case(rng, argument):
     spans = (d * (k - 1) + 1 for k, d in zip(size, dilation, strict=True))
     height, width = (span + int(rng.integers(0, 8)) for span in spans)
     shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 6)))
-    padding = ("valid", "same")[int(rng.integers(2))]
+    padding = ("valid", "same", "full")[int(rng.integers(3))]
     activation = (None, "relu", "tanh")[int(rng.integers(3))]
     filters, use_bias = int(rng.integers(1, 6)), bool(rng.integers(4))
     return shape, filters, size, value, padding, use_bias, activation, 0

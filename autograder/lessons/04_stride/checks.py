@@ -137,16 +137,20 @@ check_conv2d_contract = Contract(
     ),
     how=CONV2D.how,
     output_shapes=tuple(
-        ((4, size), kwargs, ((2, 8, 7, 3), (None, None, 7, 3)))
+        ((4, size), kwargs, ((2, 8, 7, 3), (None, None, 7, 3), (None, 8, None, 3)))
         for size, kwargs in (
             (3, {"strides": 2}),
             ((3, 2), {"strides": (2, 3), "padding": "same"}),
             (3, {"dilation_rate": 2}),
             ((2, 3), {"dilation_rate": (3, 2), "padding": "same"}),
             (4, {"strides": 3, "padding": "same"}),
+            (3, {"strides": 2, "padding": "full"}),
+            ((2, 3), {"dilation_rate": (3, 2), "padding": "full"}),
         )
     ),
-    formula=f"(batch, out_h, out_w, filters), each size {cases.SIZE_FORMULA}",
+    output_shape=cases.output_shape,  # Keras's, and the formula's for 'full'
+    formula=f"(batch, out_h, out_w, filters), each size {cases.SIZE_FORMULA}; "
+    "p = 2 d(k - 1) for 'full'",
     config=(
         (4, 3),
         {"strides": (2, 1), "padding": "same"},

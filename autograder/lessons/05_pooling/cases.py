@@ -57,6 +57,9 @@ WINDOWS_CASES = {
         ((2, 5, 7, 3), (3, 2), (3, 2), "same", 9.0, 2),
         ((2, 6, 5, 2), (3, 3), (1, 1), "same", -9.0, 3),
         ((1, 9, 8, 2), (2, 3), (2, 1), "valid", 0.0, 4),
+        # n % s != 0 with 2 cells of padding in all along the height: TensorFlow's total is not
+        # max(k - s, 0), the rule that holds only when s divides n.
+        ((2, 7, 6, 2), (3, 3), (2, 2), "same", -9.0, 12),
     ],
     "hidden": [
         ((2, 7, 7, 4), (2, 2), (2, 2), "same", 9.0, 5),
@@ -68,28 +71,32 @@ WINDOWS_CASES = {
         ((2, 8, 8, 2), (1, 2), (2, 4), "same", -9.0, 11),
     ],
 }
-# (input shape, pool_size, strides, padding, negative inputs, seed) compared with Keras live.
+# (input shape, pool_size, strides, padding, inputs, seed) compared with Keras live; inputs are
+# normal values, "negative" ones (a zero in a padded cell beats them all) or "relu" ones
+# (about half of them exactly 0, as after a ReLU: a real 0 must count in an average).
 # The last two hidden ones have 'same' padding with a pool smaller than the stride (a pool of
 # 1 with stride 2, and (2, 1) with stride 3) where the padding formula is negative: no
 # padding, the first window starts at the first row and column.
 POOLING_CASES = {
     "public": [
-        ((2, 8, 8, 3), 2, None, "valid", False, 1),
-        ((2, 9, 7, 2), (3, 2), None, "same", False, 2),
-        ((1, 10, 9, 4), 3, (2, 1), "valid", False, 3),
-        ((3, 7, 8, 2), (2, 3), 2, "same", True, 4),
+        ((2, 8, 8, 3), 2, None, "valid", "normal", 1),
+        ((2, 9, 7, 2), (3, 2), None, "same", "normal", 2),
+        ((1, 10, 9, 4), 3, (2, 1), "valid", "normal", 3),
+        ((3, 7, 8, 2), (2, 3), 2, "same", "negative", 4),
+        ((2, 7, 9, 3), 3, 2, "same", "relu", 15),
     ],
     "hidden": [
-        ((1, 5, 5, 1), 5, None, "valid", False, 5),
-        ((2, 6, 11, 3), (1, 3), (1, 2), "same", False, 6),
-        ((2, 12, 12, 8), 4, 3, "same", True, 7),
-        ((1, 13, 6, 2), (3, 1), (4, 1), "valid", False, 8),
-        ((2, 4, 4, 5), 3, 1, "same", True, 9),
-        ((2, 3, 3, 2), 4, None, "same", True, 10),
-        ((4, 16, 16, 3), (2, 2), None, "same", False, 11),
-        ((1, 7, 9, 1), (3, 3), (2, 2), "same", True, 12),
-        ((2, 8, 9, 3), 1, 2, "same", True, 13),
-        ((1, 12, 12, 2), (2, 1), 3, "same", False, 14),
+        ((1, 5, 5, 1), 5, None, "valid", "normal", 5),
+        ((2, 6, 11, 3), (1, 3), (1, 2), "same", "normal", 6),
+        ((2, 12, 12, 8), 4, 3, "same", "negative", 7),
+        ((1, 13, 6, 2), (3, 1), (4, 1), "valid", "normal", 8),
+        ((2, 4, 4, 5), 3, 1, "same", "negative", 9),
+        ((2, 3, 3, 2), 4, None, "same", "negative", 10),
+        ((4, 16, 16, 3), (2, 2), None, "same", "normal", 11),
+        ((1, 7, 9, 1), (3, 3), (2, 2), "same", "negative", 12),
+        ((2, 8, 9, 3), 1, 2, "same", "negative", 13),
+        ((1, 12, 12, 2), (2, 1), 3, "same", "normal", 14),
+        ((2, 8, 10, 4), (3, 2), (1, 3), "same", "relu", 16),
     ],
 }
 # (input shape, keepdims, seed) compared with keras.layers.GlobalAveragePooling2D live.
@@ -127,7 +134,8 @@ CONTRACT_SETUPS = (
     ((2, 3), {"strides": (2, 1)}),
     (3, {"padding": "same"}),
 )
-CONTRACT_SHAPES = ((2, 9, 8, 3), (None, 7, 10, 1), (None, None, 8, 4))
+# Unknown sizes: the height, both, and the width alone (each must stay None).
+CONTRACT_SHAPES = ((2, 9, 8, 3), (None, 7, 10, 1), (None, None, 8, 4), (None, 6, None, 2))
 
 
 def _choice(rng, options):
@@ -299,7 +307,7 @@ def hand_examples():
 
 
 def _draw_pooling_case(rng):
-    """A fresh (input shape, pool_size, strides, padding, negative, seed) for grading, within
+    """A fresh (input shape, pool_size, strides, padding, inputs, seed) for grading, within
     the set-ups the tolerances are proven for (windows of at most 5x5)."""
     padding = _choice(rng, ("valid", "same"))
     height, width = (int(n) for n in rng.integers(1, 14, size=2))
@@ -310,7 +318,10 @@ def _draw_pooling_case(rng):
         int(rng.integers(3))
     ]
     shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 9)))
-    return shape, pool_size, strides, padding, bool(rng.integers(3) == 0), 0
+    return shape, pool_size, strides, padding, _choice(rng, ("normal", "negative", "relu")), 0
+
+
+INPUT_WORDS = {"normal": "", "negative": "negative ", "relu": "ReLU-like (half of them 0) "}
 
 
 def pooling(mode: str, hidden: bool) -> list[LayerCase]:
@@ -319,10 +330,10 @@ def pooling(mode: str, hidden: bool) -> list[LayerCase]:
     name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
     found = []
     rows = cases.rows(POOLING_CASES, hidden, _draw_pooling_case, EXTRA_HIDDEN)
-    for shape, pool_size, strides, padding, negative, seed in rows:
+    for shape, pool_size, strides, padding, inputs, seed in rows:
         kwargs = layer_kwargs(strides, padding)
         x = cases.normal(shape, seed)
-        x = -np.abs(x) - 0.1 if negative else x
+        x = {"normal": x, "negative": -np.abs(x) - 0.1, "relu": np.maximum(x, 0)}[inputs]
         expected = np.asarray(keras_layer(mode, pool_size, **kwargs)(x))
         (kh, kw), (sh, sw) = catalogue.pair(pool_size), catalogue.pair(strides or pool_size)
         found.append(
@@ -330,7 +341,7 @@ def pooling(mode: str, hidden: bool) -> list[LayerCase]:
                 (pool_size,),
                 expected,
                 f"{describe_call(name, (pool_size,), kwargs)} on "
-                f"{'negative ' if negative else ''}inputs {shape}",
+                f"{INPUT_WORDS[inputs]}inputs {shape}",
                 f"output shape = (batch, out_h, out_w, C) = {expected.shape} with "
                 f"{SHAPE_FORMULA}; here n = {shape[1]}, {shape[2]}, k = {kh}, {kw}, "
                 f"s = {sh}, {sw}",

@@ -219,6 +219,58 @@ def test_numpy_conv2d_gets_the_numbers_but_cannot_train():
         checks.check_conv2d_trains(NumpyConv2D)
 
 
+class FullAsValidConv2D(ReferenceConv2D):
+    """Wrong: pads for 'same' only, so padding='full' (which Keras lacks) is computed, and
+    sized, as 'valid'."""
+
+    def call(self, inputs):
+        pads = _pads(self, inputs) if self.padding == "same" else ((0, 0), (0, 0))
+        cols = im2col_positions(ZeroPadding2D(pads)(inputs), self.kernel_size, self.strides,
+                                self.dilation_rate)  # fmt: skip
+        out = ops.tensordot(cols, ops.reshape(self.kernel, (-1, self.filters)), axes=1)
+        return self.activation(out + self.bias if self.use_bias else out)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        mode = "same" if self.padding == "same" else "valid"
+        geometry = zip((h, w), self.kernel_size, self.strides, self.dilation_rate, strict=True)
+        return (b, *(size_float(n, k, s, mode, d) for n, k, s, d in geometry), self.filters)
+
+
+FullAsValidConv2D.__name__ = "Conv2D"
+
+
+def test_full_padding_treated_as_valid_is_caught():
+    """The notebook's Conv2D supports 'full'; before its contract shapes and hidden cases held
+    one, a Conv2D that took it for 'valid' got full marks."""
+    with pytest.raises(CheckFailed, match="padding='full'"):
+        checks.check_conv2d_contract(FullAsValidConv2D)
+    checks.check_conv2d_strides(FullAsValidConv2D)
+    for check in (checks.check_conv2d_strides, checks.check_conv2d_dilation):
+        with pytest.raises(CheckFailed, match="padding='full'"):
+            check(FullAsValidConv2D, hidden=True)
+
+
+class WidthKnownConv2D(ReferenceConv2D):
+    """Wrong: keeps an unknown height None, but not an unknown width."""
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, _ = input_shape
+        (kh, kw), (sh, sw), (dh, dw) = self.kernel_size, self.strides, self.dilation_rate
+        out_h = None if h is None else size_float(h, kh, sh, self.padding, dh)
+        span, added = dw * (kw - 1) + 1, 0 if self.padding == "valid" else 2 * dw * (kw - 1)
+        out_w = -(-w // sw) if self.padding == "same" else (w + added - span) // sw + 1
+        return (b, out_h, out_w, self.filters)
+
+
+WidthKnownConv2D.__name__ = "Conv2D"
+
+
+def test_an_unknown_width_must_stay_none():
+    with pytest.raises(CheckFailed, match=r"\(None, 8, None, 3\)"):
+        checks.check_conv2d_contract(WidthKnownConv2D)
+
+
 @pytest.mark.parametrize("seed", range(20))
 def test_conv2d_tolerance_holds_over_seeds(seed):
     rng = np.random.default_rng(500 + seed)
@@ -228,7 +280,7 @@ def test_conv2d_tolerance_holds_over_seeds(seed):
         kwargs = {"strides": tuple(int(v) for v in rng.integers(1, 5, size=2))}
     else:
         kwargs = {"dilation_rate": tuple(int(v) for v in rng.integers(1, 4, size=2))}
-    kwargs["padding"] = ("valid", "same")[seed % 4 // 2]
+    kwargs["padding"] = ("valid", "same", "full")[seed % 6 // 2]
     channels, filters = int(rng.integers(1, 9)), int(rng.integers(1, 6))
     shape = (int(rng.integers(1, 4)), h, w, channels)
     dh, dw = kwargs.get("dilation_rate", (1, 1))
@@ -237,7 +289,10 @@ def test_conv2d_tolerance_holds_over_seeds(seed):
         kwargs["padding"] = "same"
     case = cases.conv_case(shape, filters, (kh, kw), kwargs, seed)
     x, kernel, bias = case.inputs, case.weights["kernel"], case.weights["bias"]
-    expected = np.asarray(checks.CONV2D.reference(case.args, kwargs, shape, case.weights)(x))
+    if kwargs["padding"] == "full":  # not a Keras option: Keras on the input padded by hand
+        expected = cases.full_reference(x, (filters, (kh, kw)), kwargs, case.weights)
+    else:
+        expected = np.asarray(checks.CONV2D.reference(case.args, kwargs, shape, case.weights)(x))
     for cls in CONVS:
         layer = cls(filters, (kh, kw), **kwargs)
         layer.build(shape)

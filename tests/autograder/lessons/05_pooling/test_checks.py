@@ -5,6 +5,7 @@ use: loops over output positions, running maxima over shifted slices, NumPy slid
 windows clipped to the image instead of padded, float32 or float64, NumPy or keras.ops.
 """
 
+import contextlib
 import math
 
 import keras
@@ -23,6 +24,7 @@ from autograder.training import input_gradient
 from solutions.pooling import AveragePooling2D as ReferenceAveragePooling2D
 from solutions.pooling import GlobalAveragePooling2D as ReferenceGlobalAveragePooling2D
 from solutions.pooling import MaxPooling2D as ReferenceMaxPooling2D
+from solutions.pooling import pool_windows
 
 cases = lessons.module("05_pooling", "cases")
 
@@ -318,6 +320,72 @@ def test_same_padding_of_a_pool_smaller_than_the_stride_is_caught_by_stored_case
     checks.check_pool_windows(windows_unclamped)
     with pytest.raises(CheckFailed, match="pool_windows raised ValueError"):
         checks.check_pool_windows(windows_unclamped, hidden=True)
+
+
+class NonzeroAveragePooling2D(ReferenceAveragePooling2D):
+    """Wrong: with 'same' padding, counts the nonzero cells of a zero-padded window as its real
+    cells, so a real 0 (half the values after a ReLU) is left out of the average."""
+
+    def call(self, inputs):
+        windows = pool_windows(inputs, self.pool_size, self.strides, self.padding, 0.0)
+        totals = ops.sum(windows, axis=3)
+        if self.padding == "valid":
+            return totals / (self.pool_size[0] * self.pool_size[1])
+        return totals / ops.sum(ops.cast(ops.not_equal(windows, 0.0), windows.dtype), axis=3)
+
+
+def test_an_average_that_skips_real_zeros_is_caught_by_the_public_cases():
+    """Random normal inputs hold no 0, so only the inputs after a ReLU tell this average from
+    the right one; before them it lost only the training cell, to a NaN loss."""
+    for seed in (None, 0):
+        with drawn.fresh(seed) if seed is not None else contextlib.nullcontext():
+            with pytest.raises(CheckFailed, match="ReLU-like"):
+                checks.check_average_pooling_matches_keras(NonzeroAveragePooling2D)
+
+
+def windows_divisible_rule(x, pool_size, strides, padding="valid", pad_value=0.0):
+    """Wrong: pads max(k - s, 0) cells in all for 'same' (and a stride's worth more after, so
+    that the last window fits), TensorFlow's total only when the stride divides the size:
+    otherwise every window starts a row or column early."""
+    (kh, kw), (sh, sw) = pool_size, strides
+    x = ops.convert_to_tensor(x)
+    _, height, width, _ = x.shape
+    out_h, out_w = (math.ceil(n / s) for n, s in ((height, sh), (width, sw)))
+    if padding == "valid":
+        out_h, out_w = (height - kh) // sh + 1, (width - kw) // sw + 1
+    else:
+        top, left = max(kh - sh, 0) // 2, max(kw - sw, 0) // 2
+        widths = [(0, 0), (top, kh + sh), (left, kw + sw), (0, 0)]
+        x = ops.pad(x, widths, constant_values=pad_value)
+    taps = [
+        x[:, m : m + (out_h - 1) * sh + 1 : sh, n : n + (out_w - 1) * sw + 1 : sw, :]
+        for m in range(kh)
+        for n in range(kw)
+    ]
+    return ops.stack(taps, axis=3)
+
+
+def test_same_padding_by_the_divisible_rule_is_caught_by_the_public_windows():
+    """max(k - s, 0) is TensorFlow's total when s divides n; no stored pool_windows case told
+    them apart (their first windows started alike) until the public one with 7 rows, pool 3 and
+    stride 2."""
+    with pytest.raises(CheckFailed, match=r"x \(2, 7, 6, 2\)"):
+        checks.check_pool_windows(windows_divisible_rule)
+
+
+class WidthKnownMaxPooling2D(ReferenceMaxPooling2D):
+    """Wrong: keeps an unknown height None, but not an unknown width."""
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        (_, kw), (_, sw) = self.pool_size, self.strides
+        out_w = math.ceil(w / sw) if self.padding == "same" else (w - kw) // sw + 1
+        return (b, super().compute_output_shape((b, h, 1, c))[1], out_w, c)
+
+
+def test_an_unknown_width_must_stay_none():
+    with pytest.raises(CheckFailed, match=r"\(None, 6, None, 2\)"):
+        checks.check_pooling_contract(WidthKnownMaxPooling2D, ReferenceAveragePooling2D)
 
 
 def test_output_sizes_agree_with_keras_on_a_large_grid():
