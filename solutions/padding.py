@@ -43,7 +43,8 @@ class ZeroPadding2D(keras.layers.Layer):
         self.padding = tuple((p, p) if isinstance(p, int) else tuple(p) for p in pairs)
         ### END SOLUTION
         sides = [side for pair in self.padding for side in pair]
-        valid = all(isinstance(side, int) and side >= 0 for side in sides)
+        # NumPy's integers count as ints, as in Keras (they have __index__; floats do not)
+        valid = all(hasattr(side, "__index__") and side >= 0 for side in sides)
         if len(self.padding) != 2 or len(sides) != 4 or not valid:
             raise ValueError(
                 "`padding` must be an int, or a pair whose entries are each an int or a pair "
@@ -51,6 +52,7 @@ class ZeroPadding2D(keras.layers.Layer):
                 "of non-negative ints, stored as ((top, bottom), (left, right)); self.padding is "
                 f"{self.padding!r}. Received: padding={padding}"
             )
+        self.padding = tuple(tuple(side.__index__() for side in pair) for pair in self.padding)
         self.input_spec = keras.InputSpec(ndim=4)
 
     def call(self, inputs):

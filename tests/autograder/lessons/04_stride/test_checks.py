@@ -507,3 +507,17 @@ def test_a_stride_of_2_along_one_axis_only_has_its_case(strides, monkeypatch):
     with pytest.raises(CheckFailed):
         checks.check_conv2d_strides(Conv2D)
         checks.check_conv2d_strides(Conv2D, hidden=True)
+
+
+def test_padding_amounts_in_numpy_ints_reach_the_given_zero_padding(monkeypatch):
+    """A correct padding_amounts that answers in NumPy ints (divmod on arrays) lost the
+    Conv2D cells: the given ZeroPadding2D took only Python ints, where Keras's takes both."""
+    import solutions.stride
+
+    exact = solutions.stride.padding_amounts
+    numpy_ints = lambda *args: tuple(np.int64(v) for v in exact(*args))  # noqa: E731
+    monkeypatch.setattr(solutions.stride, "padding_amounts", numpy_ints)
+    checks.check_conv2d_strides(ReferenceConv2D, hidden=True)
+    checks.check_conv2d_dilation(ReferenceConv2D)
+    layer = ZeroPadding2D(((np.int64(1), np.int64(1)), (np.int64(0), 2)))
+    assert layer.padding == ((1, 1), (0, 2)) and type(layer.padding[0][0]) is int
