@@ -119,12 +119,13 @@ class Returns(Compare):
 
 
 def pair_of_ints(value) -> tuple[int, int] | None:
-    """A student's answer read as a pair of ints (a tuple, list or array of two), else None."""
+    """A student's answer read as a pair of whole numbers (a tuple, list or array of two, as
+    `whole_number` reads each: (1, 2.0) is (1, 2)), else None: (0.9, 1.2) is no pair of ints."""
     try:
-        pair = tuple(int(v) for v in np.asarray(value).reshape(-1))
+        pair = tuple(whole_number(v) for v in np.asarray(value, dtype=object).reshape(-1))
     except (TypeError, ValueError):
         return None
-    return pair if len(pair) == 2 else None
+    return pair if len(pair) == 2 and None not in pair else None
 
 
 def whole_number(value) -> int | None:
