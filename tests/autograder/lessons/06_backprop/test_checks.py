@@ -746,6 +746,15 @@ def test_variables_passed_to_the_custom_gradient_get_advice():
     source = CALL_TF_STYLE.replace("tf.identity(self.kernel)", "self.kernel")
     with pytest.raises(CheckFailed, match="ops.copy"):
         checks.check_conv2d_custom_gradient(layer_class(source, reference_conv2d_backward))
+    # ops.convert_to_tensor(self.kernel) is still the variable; a backward that takes **kwargs
+    # accepts TensorFlow's variables= and returns three gradients where TensorFlow unpacks two
+    # ("too many values to unpack"): the same advice.
+    source = CALL_KERAS_STYLE.replace("self.kernel * 1.0", "ops.convert_to_tensor(self.kernel)")
+    source = source.replace("def grad(*args, upstream=None):", "def grad(*args, **kwargs):")
+    source = source.replace("args[0] if upstream is None else upstream", "args[0]")
+    with pytest.raises(CheckFailed, match="ops.copy") as failure:
+        checks.check_conv2d_custom_gradient(layer_class(source, reference_conv2d_backward))
+    assert "unpack" not in str(failure.value)
 
 
 def test_a_numpy_backward_works_eagerly_but_not_in_model_fit():
@@ -773,6 +782,17 @@ def test_nan_is_named():
 
     with pytest.raises(CheckFailed, match="NaN"):
         checks.check_max_pool_backward_matches_tensorflow(nan_pool)
+
+
+def test_a_float32_gradient_is_refused():
+    """Its values pass the comparison (float32 keeps 6 to 7 digits); the notebook asks for
+    float64, the precision a referee of gradient checks needs."""
+
+    def float32_gradient(f, x, eps=1e-5):
+        return numerical_nditer(f, x, eps).astype(np.float32)
+
+    with pytest.raises(CheckFailed, match="returns float32 values"):
+        checks.check_numerical_gradient(float32_gradient)
 
 
 def test_a_flattened_x_is_refused_by_f():
