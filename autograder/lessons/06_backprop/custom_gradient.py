@@ -203,6 +203,11 @@ GRAPH_HINT = (
     "during model.fit the backward pass runs in a TensorFlow graph, where tensors have no "
     "values yet: compute conv2d_backward with keras.ops (NumPy cannot read them there)"
 )
+DTYPE_HINT = (
+    "TensorFlow needs each gradient in the dtype of the tensor it belongs to (float32 here): "
+    "return conv2d_backward's results in the dtype of x, e.g. ops.cast(grad_x, x.dtype), even "
+    "when you compute in float64 inside"
+)
 WEIGHT_NAMES = ("first kernel", "first bias", "second kernel", "second bias")
 WEIGHT_NAMES += ("dense kernel", "dense bias")
 
@@ -215,6 +220,13 @@ def _train_spec(conv):
         ("keras", "Flatten", (), {}),
         ("keras", "Dense", (1,), {}),
     ]
+
+
+def _dtypes_mixed(failure):
+    """Whether fit failed because a float64 gradient met float32 tensors (a conv2d_backward
+    computed in float64 and not cast back: eager gradients let it through, a graph does not)."""
+    words = failure.headline
+    return ("float64" in words and "float32" in words) or ("double" in words and "float" in words)
 
 
 def check_conv2d_trains(Conv2D):
@@ -244,7 +256,7 @@ def check_conv2d_trains(Conv2D):
         )
     except CheckFailed as failure:
         graph = any(word in failure.headline for word in ("symbolic", "NumPy", "numpy"))
-        hint = GRAPH_HINT if graph else failure.hint
+        hint = GRAPH_HINT if graph else DTYPE_HINT if _dtypes_mixed(failure) else failure.hint
         raise CheckFailed(failure.headline, failure.details, hint) from None
     mismatch = compare(ours["loss"], theirs["loss"], cases.FIT_TOL, name="loss per epoch")
     for name, got, wanted in zip(WEIGHT_NAMES, ours["weights"], theirs["weights"], strict=True):

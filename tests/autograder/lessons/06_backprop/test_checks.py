@@ -763,6 +763,17 @@ def test_a_numpy_backward_works_eagerly_but_not_in_model_fit():
     with pytest.raises(CheckFailed, match="keras.ops") as failure:
         checks.check_conv2d_trains(cls)
     assert "graph" in str(failure.value)
+    # float64 gradients for float32 tensors: eager gradients let them through, fit does not
+    # ("Input 'dy' of 'TanhGrad' Op has type float64 ..."); the hint says to cast them back.
+    cls = layer_class(CALL_TF_STYLE, conv_float64_results)
+    checks.check_conv2d_custom_gradient(cls)
+    with pytest.raises(CheckFailed, match=r"ops\.cast\(grad_x, x\.dtype\)"):
+        checks.check_conv2d_trains(cls)
+
+
+def conv_float64_results(x, kernel, grad_output):
+    """keras.ops in float64 throughout, never cast back: right values, wrong dtype for a layer."""
+    return reference_conv2d_backward(*(ops.cast(a, "float64") for a in (x, kernel, grad_output)))
 
 
 def conv_numpy_loops_float32(x, kernel, grad_output):
