@@ -7,10 +7,11 @@ import numpy as np
 
 from ...builtin_ops import DIFFERENTIATION_OPS
 from ...compare import compare
-from ...diagnosis import Diagnosis
+from ...diagnosis import DIAGNOSIS_TOLERANCE, Diagnosis
 from ...feedback import CheckFailed, fail, passed
 from ...harness import ops
 from ...mismatch_figure import weight_axes
+from ...oracles import correlate
 from ...student import perform
 from ...twin import Twin
 from . import cases
@@ -66,7 +67,14 @@ def _layer_on_probe(part):
             Conv2D, (4, (3, 2)), kwargs, p["x"].shape, weights, forbidden=BACKPROP
         )
         x, upstream = p["x"].astype("float32"), p["upstream"].astype("float32")
-        return _gradient(_probe(layer, "Conv2D", x, upstream, (1.0, 1.0, 1.0), ""), part)
+        found = _probe(layer, "Conv2D", x, upstream, (1.0, 1.0, 1.0), "")
+        # Every catalogued mistake of the layer is in its backward pass: a layer whose output
+        # is wrong (no activation at all, say, whose gradients are those of an activation
+        # inside the custom gradient) is named none of them.
+        forward = np.tanh(correlate(p["x"], p["kernel"]) + p["bias"])
+        if compare(found["output"], forward, DIAGNOSIS_TOLERANCE):
+            return None
+        return _gradient(found, part)
 
     return output
 

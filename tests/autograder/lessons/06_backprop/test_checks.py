@@ -795,6 +795,23 @@ def test_nan_is_named():
         checks.check_max_pool_backward_matches_tensorflow(nan_pool)
 
 
+def test_a_layer_without_its_activation_is_not_said_to_apply_it_inside():
+    """Its gradients are those of an activation inside the custom gradient (tanh's derivative
+    left out), but its output lacks the tanh: no catalogued mistake is named."""
+    source = CALL_TF_STYLE.replace(
+        "return self.activation(conv(inputs, kernel, bias))", "return conv(inputs, kernel, bias)"
+    )
+    layer_diagnosis = lessons.module("06_backprop", "custom_gradient")._diagnose_layer
+    assert layer_diagnosis(layer_class(source, reference_conv2d_backward)) is None
+    inside = source.replace(
+        "return conv2d_forward(x, kernel) + bias, grad",
+        "return self.activation(conv2d_forward(x, kernel) + bias), grad",
+    )
+    assert inside != source
+    found = layer_diagnosis(layer_class(inside, reference_conv2d_backward))
+    assert found is catalogue.ACTIVATION_INSIDE
+
+
 def test_a_float32_gradient_is_refused():
     """Its values pass the comparison (float32 keeps 6 to 7 digits); the notebook asks for
     float64, the precision a referee of gradient checks needs."""
