@@ -47,6 +47,30 @@ NUMERICAL_DIAGNOSIS = Diagnosis(
 )
 
 
+def _require_float64(gradient, case):
+    """Fail when the gradient is stored in a float type narrower than float64: its values pass
+    the comparison (float32 keeps 6 to 7 digits), but as the referee of gradient checks it
+    would cap every relative error near 1e-7 instead of 1e-10."""
+    try:
+        dtype = np.dtype(getattr(gradient, "dtype", "float64"))
+    except TypeError:
+        return
+    if not np.issubdtype(dtype, np.floating):
+        return
+    if dtype.itemsize < 8:
+        fail(
+            f"numerical_gradient returns {dtype.name} values; the gradient must be a "
+            "float64 array.",
+            [
+                f"{dtype.name} keeps about {np.finfo(dtype).precision} digits, float64 "
+                "about 15: a gradient check against it could not tell an error of 1e-7 from none"
+            ],
+            case=case,
+            hint="create the gradient as float64, e.g. np.zeros(x.shape) or np.zeros_like(x) "
+            "(x is float64), and store the differences in it",
+        )
+
+
 def check_numerical_gradient(numerical_gradient, hidden=False):
     """Central differences of cubic test functions, with the default and other steps; x is
     left as it was."""
@@ -72,6 +96,7 @@ def check_numerical_gradient(numerical_gradient, hidden=False):
                 if mismatch.kind == "shape"
                 else "gradient[i] = (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)",
             )
+        _require_float64(result["gradient"], case.text)
     passed(f"numerical_gradient gives central differences on {len(table)} cases and leaves x as is")
 
 

@@ -7,10 +7,11 @@ import numpy as np
 
 from ...builtin_ops import DIFFERENTIATION_OPS
 from ...compare import compare
-from ...diagnosis import Diagnosis
+from ...diagnosis import DIAGNOSIS_TOLERANCE, Diagnosis
 from ...feedback import CheckFailed, fail, passed
 from ...harness import ops
 from ...mismatch_figure import weight_axes
+from ...oracles import correlate
 from ...student import perform
 from ...twin import Twin
 from . import cases
@@ -66,7 +67,14 @@ def _layer_on_probe(part):
             Conv2D, (4, (3, 2)), kwargs, p["x"].shape, weights, forbidden=BACKPROP
         )
         x, upstream = p["x"].astype("float32"), p["upstream"].astype("float32")
-        return _gradient(_probe(layer, "Conv2D", x, upstream, (1.0, 1.0, 1.0), ""), part)
+        found = _probe(layer, "Conv2D", x, upstream, (1.0, 1.0, 1.0), "")
+        # Every catalogued mistake of the layer is in its backward pass: a layer whose output
+        # is wrong (no activation at all, say, whose gradients are those of an activation
+        # inside the custom gradient) is named none of them.
+        forward = np.tanh(correlate(p["x"], p["kernel"]) + p["bias"])
+        if compare(found["output"], forward, DIAGNOSIS_TOLERANCE):
+            return None
+        return _gradient(found, part)
 
     return output
 
@@ -203,6 +211,11 @@ GRAPH_HINT = (
     "during model.fit the backward pass runs in a TensorFlow graph, where tensors have no "
     "values yet: compute conv2d_backward with keras.ops (NumPy cannot read them there)"
 )
+DTYPE_HINT = (
+    "TensorFlow needs each gradient in the dtype of the tensor it belongs to (float32 here): "
+    "return conv2d_backward's results in the dtype of x, e.g. ops.cast(grad_x, x.dtype), even "
+    "when you compute in float64 inside"
+)
 WEIGHT_NAMES = ("first kernel", "first bias", "second kernel", "second bias")
 WEIGHT_NAMES += ("dense kernel", "dense bias")
 
@@ -215,6 +228,13 @@ def _train_spec(conv):
         ("keras", "Flatten", (), {}),
         ("keras", "Dense", (1,), {}),
     ]
+
+
+def _dtypes_mixed(failure):
+    """Whether fit failed because a float64 gradient met float32 tensors (a conv2d_backward
+    computed in float64 and not cast back: eager gradients let it through, a graph does not)."""
+    words = failure.headline
+    return ("float64" in words and "float32" in words) or ("double" in words and "float" in words)
 
 
 def check_conv2d_trains(Conv2D):
@@ -244,7 +264,7 @@ def check_conv2d_trains(Conv2D):
         )
     except CheckFailed as failure:
         graph = any(word in failure.headline for word in ("symbolic", "NumPy", "numpy"))
-        hint = GRAPH_HINT if graph else failure.hint
+        hint = GRAPH_HINT if graph else DTYPE_HINT if _dtypes_mixed(failure) else failure.hint
         raise CheckFailed(failure.headline, failure.details, hint) from None
     mismatch = compare(ours["loss"], theirs["loss"], cases.FIT_TOL, name="loss per epoch")
     for name, got, wanted in zip(WEIGHT_NAMES, ours["weights"], theirs["weights"], strict=True):

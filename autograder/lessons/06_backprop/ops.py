@@ -2,6 +2,7 @@
 
 __all__ = ["cubic_terms", "numerical_gradient_of", "backward_probe"]
 
+import traceback
 from contextlib import contextmanager
 
 import numpy as np
@@ -89,6 +90,26 @@ def _custom_gradients_counted():
         module.record = record
 
 
+VARIABLES_PASSED = (
+    "TensorFlow called backward with the keyword argument 'variables' (a variable is read "
+    "inside the function decorated with @ops.custom_gradient) and expected two results back, "
+    "the gradients of the arguments and those of the variables"
+)
+
+
+def _variables_unpacked(error: ValueError) -> bool:
+    """Whether `error` is TensorFlow unpacking (input gradients, variable gradients) from a
+    backward that accepted `variables=` (through **kwargs) and returned something else: a
+    variable was read inside the custom gradient, as `ops.convert_to_tensor(self.kernel)` (still
+    the variable) does. The plain message, "too many values to unpack", would not say so."""
+    frames = traceback.extract_tb(error.__traceback__)
+    return (
+        bool(frames)
+        and frames[-1].name == "actual_grad_fn"
+        and "variables" in (frames[-1].line or "")
+    )
+
+
 def backward_probe(
     layer, inputs, upstream, backward="conv2d_backward", factors=(1.0, 1.0, 1.0), allow=()
 ):
@@ -138,7 +159,12 @@ def backward_probe(
             loss = _loss(outputs, upstream, None)
         variables = list(layer.trainable_weights)
         with allowing(allow):
-            grads = tape.gradient(loss, [x, *variables])
+            try:
+                grads = tape.gradient(loss, [x, *variables])
+            except ValueError as error:
+                if _variables_unpacked(error):
+                    raise ValueError(VARIABLES_PASSED) from None
+                raise
     finally:
         if found:
             namespace[backward] = original

@@ -124,6 +124,16 @@ LARGE_GAMMA_HINT = (
 )
 
 
+# A layer whose weights are made with add_weight's default autocast=True reads them as float16
+# under mixed precision: its moving statistics then drift from Keras's by float16 rounding,
+# and only this hint says why (the formula can be right).
+MIXED_MOVING_HINT = (
+    "; under mixed precision, as here, also create the weights with add_weight(..., "
+    "autocast=False), as Keras does: with the default, call() reads them as float16 and the "
+    "moving statistics lose digits"
+)
+
+
 def check_training_mode(BatchNormalization, hidden=False):
     """With training=True the outputs equal keras.layers.BatchNormalization's (same weights):
     each channel normalized with the batch's own statistics, then scaled and shifted."""
@@ -162,7 +172,8 @@ def check_moving_statistics(BatchNormalization, hidden=False):
             (
                 "The moving statistics differ from Keras's.",
                 "after each training-mode call: moving = moving * momentum + batch statistic "
-                "* (1 - momentum), with the batch's biased variance",
+                "* (1 - momentum), with the batch's biased variance"
+                + (MIXED_MOVING_HINT if kwargs.get("dtype") == cases.MIXED else ""),
             ),
             label="after call",
         )

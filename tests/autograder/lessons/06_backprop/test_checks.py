@@ -746,6 +746,15 @@ def test_variables_passed_to_the_custom_gradient_get_advice():
     source = CALL_TF_STYLE.replace("tf.identity(self.kernel)", "self.kernel")
     with pytest.raises(CheckFailed, match="ops.copy"):
         checks.check_conv2d_custom_gradient(layer_class(source, reference_conv2d_backward))
+    # ops.convert_to_tensor(self.kernel) is still the variable; a backward that takes **kwargs
+    # accepts TensorFlow's variables= and returns three gradients where TensorFlow unpacks two
+    # ("too many values to unpack"): the same advice.
+    source = CALL_KERAS_STYLE.replace("self.kernel * 1.0", "ops.convert_to_tensor(self.kernel)")
+    source = source.replace("def grad(*args, upstream=None):", "def grad(*args, **kwargs):")
+    source = source.replace("args[0] if upstream is None else upstream", "args[0]")
+    with pytest.raises(CheckFailed, match="ops.copy") as failure:
+        checks.check_conv2d_custom_gradient(layer_class(source, reference_conv2d_backward))
+    assert "unpack" not in str(failure.value)
 
 
 def test_a_numpy_backward_works_eagerly_but_not_in_model_fit():
@@ -754,6 +763,17 @@ def test_a_numpy_backward_works_eagerly_but_not_in_model_fit():
     with pytest.raises(CheckFailed, match="keras.ops") as failure:
         checks.check_conv2d_trains(cls)
     assert "graph" in str(failure.value)
+    # float64 gradients for float32 tensors: eager gradients let them through, fit does not
+    # ("Input 'dy' of 'TanhGrad' Op has type float64 ..."); the hint says to cast them back.
+    cls = layer_class(CALL_TF_STYLE, conv_float64_results)
+    checks.check_conv2d_custom_gradient(cls)
+    with pytest.raises(CheckFailed, match=r"ops\.cast\(grad_x, x\.dtype\)"):
+        checks.check_conv2d_trains(cls)
+
+
+def conv_float64_results(x, kernel, grad_output):
+    """keras.ops in float64 throughout, never cast back: right values, wrong dtype for a layer."""
+    return reference_conv2d_backward(*(ops.cast(a, "float64") for a in (x, kernel, grad_output)))
 
 
 def conv_numpy_loops_float32(x, kernel, grad_output):
@@ -773,6 +793,34 @@ def test_nan_is_named():
 
     with pytest.raises(CheckFailed, match="NaN"):
         checks.check_max_pool_backward_matches_tensorflow(nan_pool)
+
+
+def test_a_layer_without_its_activation_is_not_said_to_apply_it_inside():
+    """Its gradients are those of an activation inside the custom gradient (tanh's derivative
+    left out), but its output lacks the tanh: no catalogued mistake is named."""
+    source = CALL_TF_STYLE.replace(
+        "return self.activation(conv(inputs, kernel, bias))", "return conv(inputs, kernel, bias)"
+    )
+    layer_diagnosis = lessons.module("06_backprop", "custom_gradient")._diagnose_layer
+    assert layer_diagnosis(layer_class(source, reference_conv2d_backward)) is None
+    inside = source.replace(
+        "return conv2d_forward(x, kernel) + bias, grad",
+        "return self.activation(conv2d_forward(x, kernel) + bias), grad",
+    )
+    assert inside != source
+    found = layer_diagnosis(layer_class(inside, reference_conv2d_backward))
+    assert found is catalogue.ACTIVATION_INSIDE
+
+
+def test_a_float32_gradient_is_refused():
+    """Its values pass the comparison (float32 keeps 6 to 7 digits); the notebook asks for
+    float64, the precision a referee of gradient checks needs."""
+
+    def float32_gradient(f, x, eps=1e-5):
+        return numerical_nditer(f, x, eps).astype(np.float32)
+
+    with pytest.raises(CheckFailed, match="returns float32 values"):
+        checks.check_numerical_gradient(float32_gradient)
 
 
 def test_a_flattened_x_is_refused_by_f():
