@@ -70,6 +70,7 @@ NOISE_CASES = {
         ((10, 64), (1, None), 0.4, 24),
         ((6, 5, 7, 8), (None, 5, 1, None), 0.7, 25),
         ((24, 12, 40), (None, None, 1), 0.5, 26),
+        ((4, 6, 5, 8), None, 0.35, 27),  # the default: no axis shared
     ],
 }
 # (input shape, data_format or None for the default, rate, seed).

@@ -206,6 +206,14 @@ def check_dropout_seed(Dropout):
                  case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
                  hint="create self.seed_generator = keras.random.SeedGenerator(seed) in "
                  "__init__ and draw with seed=self.seed_generator")  # fmt: skip
+    zero = describe_call("Dropout", (rate,), {"seed": 0})
+    first, second = (forbidden.run(zero, forbidden.layer(Dropout, (rate,), {"seed": 0}), x,
+                                   case=f"two layers {zero}", training=True) for _ in range(2))
+    mismatch = compare(second, to_numpy(first), cases.SEED_TOL)
+    if mismatch:
+        fail(f"Two layers {zero} draw different masks.", mismatch, case=f"two layers {zero}",
+             hint="0 is a seed like any other: pass the seed as given to "
+             "keras.random.SeedGenerator(seed) (test `seed is None`, not `not seed`)")  # fmt: skip
     mine = forbidden.run(call, twins[0], x, case=case, training=True)
     theirs = forbidden.run(f"Dropout({rate}, seed={seed + 1})", other, x, case=case, training=True)
     # Different seeds agree on all 1000 decisions with probability 0.52**1000.
@@ -233,6 +241,8 @@ def check_dropout_noise_shape(Dropout, hidden=False):
         wanted = cases.expected_mask_shape(shape, noise)
         reading.require_some_kept_and_dropped(out, rate, call, case, int(np.prod(wanted)))
         mask = out != 0
+        entries = noise or (None,) * len(shape)  # noise_shape None: one decision per value
+        has_none = "is None" if noise is None else "has None"
         for axis, (size, entry) in enumerate(zip(shape, wanted, strict=True)):
             if size > 1 and entry == 1 and not catalogue.constant_along(mask, axis):
                 fail(f"{call} drops different values along axis {axis}, where noise_shape "
@@ -243,11 +253,11 @@ def check_dropout_noise_shape(Dropout, hidden=False):
                      hint="draw the mask with shape mask_shape(ops.shape(inputs), "
                      "self.noise_shape) and let ops.where or * broadcast it")  # fmt: skip
             bound = cases.vary_bound(1 - rate, wanted, axis)
-            if size > 1 and noise[axis] is None and bound <= delta and (
+            if size > 1 and entries[axis] is None and bound <= delta and (
                 catalogue.constant_along(mask, axis)
             ):  # fmt: skip
                 fail(f"{call} drops the same values all along axis {axis}, where noise_shape "
-                     "has None.",
+                     f"{has_none}.",
                      [f"mask shape: {wanted} = {SHAPE_WORDS}",
                       f"a correct layer does this with probability {reading.chance(bound)}"],
                      case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
