@@ -207,8 +207,10 @@ def check_dropout_seed(Dropout):
                  hint="create self.seed_generator = keras.random.SeedGenerator(seed) in "
                  "__init__ and draw with seed=self.seed_generator")  # fmt: skip
     zero = describe_call("Dropout", (rate,), {"seed": 0})
-    first, second = (forbidden.run(zero, forbidden.layer(Dropout, (rate,), {"seed": 0}), x,
-                                   case=f"two layers {zero}", training=True) for _ in range(2))
+    zeros = [forbidden.layer(Dropout, (rate,), {"seed": 0}) for _ in range(2)]
+    first, second = (
+        forbidden.run(zero, z, x, case=f"two layers {zero}", training=True) for z in zeros
+    )
     mismatch = compare(second, to_numpy(first), cases.SEED_TOL)
     if mismatch:
         fail(f"Two layers {zero} draw different masks.", mismatch, case=f"two layers {zero}",
