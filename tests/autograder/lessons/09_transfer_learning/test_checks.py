@@ -207,6 +207,39 @@ def test_the_flip_count_bounds_hold_their_false_failure_rate():
         assert low > 0.1 * n and high < 0.9 * n  # a coin biased to 0.1 or 0.9 is caught
 
 
+def test_the_unchanged_bound_holds_and_catches_a_layer_that_always_flips():
+    """In mode "horizontal_and_vertical" an image is unchanged with probability 1/4 (each axis on
+    its own) or 1/2 (Keras 3): the lower bound holds for both, and is above 0 from 96 images
+    on (the public case has 128; at 64, (3/4)**64 = 1e-8 is too likely to fail on)."""
+    for n in (64, 96, 128, 160):
+        fewest = checks.flip_count_bounds(n, 0.25)[0]
+        assert binom.cdf(fewest - 1, n, 0.25) <= checks.FLIP_FALSE_FAILURE / 2
+        assert binom.cdf(fewest - 1, n, 0.5) <= checks.FLIP_FALSE_FAILURE / 2
+        assert fewest >= 1 or n < 96
+
+
+class NeverUnchangedRandomFlip(ReferenceRandomFlip):
+    """In mode "horizontal_and_vertical", exactly one axis per image: each axis is reversed in
+    half of the images, yet no image is left as it was. Its per-image coins are fair, so it
+    is not the batch-wide decision it was once diagnosed as."""
+
+    def call(self, inputs, training=True):
+        images = ops.cast(inputs, self.compute_dtype)
+        if not training or self.mode != "horizontal_and_vertical":
+            return super().call(inputs, training=training)
+        coin = keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.generator) < 0.5
+        return ops.where(coin, ops.flip(images, axis=2), ops.flip(images, axis=1))
+
+
+NeverUnchangedRandomFlip.__name__ = "RandomFlip"
+
+
+def test_a_flip_that_never_leaves_an_image_unchanged_is_caught():
+    with pytest.raises(CheckFailed, match="leaves 0 of 128 images unchanged"):
+        checks.check_random_flip_modes(NeverUnchangedRandomFlip)
+    checks.check_random_flip_per_image(NeverUnchangedRandomFlip)  # fair coins per image
+
+
 def test_keras_and_reference_agree_on_what_a_flip_is():
     x = np.random.default_rng(0).normal(size=(256, 4, 5, 2)).astype("float32")
     for mode in checks.MODES:
