@@ -63,15 +63,24 @@ def _trusted_layers():
     class MirrorInTraining(keras.layers.Layer):
         """Reverses the width axis when training is true or None (the default is True, as
         for Keras's RandomFlip); identity otherwise. A deterministic stand-in for an
-        augmentation that remembers, call by call, whether it mirrored (`flips()`)."""
+        augmentation that remembers, call by call, whether it mirrored (`flips()`).
+
+        Only calls that run eagerly are remembered: the first call of a model first traces
+        its `call` to build it (Keras's compute_output_spec, in a scratch graph), where a
+        layer called without `training` gets its own default, True, while the real call then
+        passes it the model's flag. `self.augmentation(x)` is correct Keras, and that
+        throwaway trace is no flip."""
 
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.mirrored = []
 
         def call(self, inputs, training=True):
+            import tensorflow as tf
+
             mirror = True if training is None else bool(training)
-            self.mirrored.append(mirror)
+            if tf.executing_eagerly():
+                self.mirrored.append(mirror)
             return keras.ops.flip(inputs, axis=2) if mirror else inputs
 
         def flips(self):

@@ -145,11 +145,29 @@ def check_freeze(freeze):
             [f"changed: {listing(changed)}"],
             catalogue.BASE_NOT_FROZEN,
         )
+    _check_freezes_a_whole_model(freeze)
     passed(
         f"freeze(base): 0 trainable and {cases.base_parameters():,} non-trainable parameters; "
         "base(images, training=True) and fitting a new head on it leave every weight of the "
-        "base as it was"
+        "base as it was; freeze(model) freezes a model with a head too"
     )
+
+
+def _check_freezes_a_whole_model(freeze):
+    """freeze works on any model: a transfer model, whose last layer (the Dense head) has
+    weights, unlike the base's last layer (a ReLU)."""
+    model = new_model(fresh_base(freeze, frozen=False), 55, "a model: a trainable base, a head")
+    what = "freeze(model)"
+    run(what, freeze, model, case=f"{what} on a transfer model: the base, pooling, a Dense head")
+    infos = weights_of(model, "the model")
+    trainable = [i["path"] for i in infos if i["trainable"]]
+    if trainable:
+        raise CheckFailed(
+            f"After {what} on a model with a Dense head, {len(trainable)} of its {len(infos)} "
+            "weights are still trainable.",
+            [f"still trainable: {listing(trainable)}"],
+            "freeze every layer of the model, the last one too: model.trainable = False does",
+        )
 
 
 # --- train_head ----------------------------------------------------------------------------------

@@ -124,7 +124,9 @@ class SequentialHeadTransferModel(keras.Model):
 
 
 class OpsTransferModel(keras.Model):
-    """Pooling with ops.mean, a linear Dense followed by ops.softmax."""
+    """Pooling with ops.mean, a linear Dense followed by ops.softmax; the augmentation called
+    without `training`, which Keras passes on from the model's call (its first call, a trace
+    that builds the model, gives it its own default training=True, to no effect)."""
 
     def __init__(self, base, num_classes, augmentation=None, **kwargs):
         super().__init__(**kwargs)
@@ -132,7 +134,7 @@ class OpsTransferModel(keras.Model):
         self.scores = keras.layers.Dense(num_classes)
 
     def call(self, images, training=False):
-        x = images if self.augmentation is None else self.augmentation(images, training=training)
+        x = images if self.augmentation is None else self.augmentation(images)
         maps = self.base((x - 0.5) / 0.5, training=False)
         return ops.softmax(self.scores(ops.mean(maps, axis=(1, 2))), axis=-1)
 
@@ -464,6 +466,19 @@ def test_freeze_and_unfreeze_from_must_return_what_they_were_given():
         checks.check_freeze(freeze)
     with pytest.raises(CheckFailed, match="does not return base"):
         checks.check_unfreeze_from(unfreeze_from)
+
+
+def test_freeze_must_freeze_the_last_layer_too():
+    """The base's last layer is a ReLU, without weights: freezing all layers but the last
+    passed on the base alone."""
+
+    def freeze(model):
+        for layer in model.layers[:-1]:
+            layer.trainable = False
+        return model
+
+    with pytest.raises(CheckFailed, match="on a model with a Dense head, 2 of its"):
+        checks.check_freeze(freeze)
 
 
 def test_unfreeze_from_must_refuse_an_unknown_layer():
