@@ -508,3 +508,25 @@ def test_fine_tune_must_honour_its_batch_size():
 
     with pytest.raises(CheckFailed, match="training steps"):
         checks.check_fine_tune(fine_tune)
+
+
+def test_the_loss_must_be_the_one_asked_for():
+    """from_logits=True on the softmax's probabilities trains well enough to pass the accuracy
+    threshold; it is named by its value on probe probabilities."""
+
+    def train_head(model, x, y, epochs=10, batch_size=16, learning_rate=1e-2):
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(keras.optimizers.Adam(learning_rate), loss, metrics=["accuracy"])
+        return model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+
+    with pytest.raises(CheckFailed, match="with from_logits=True"):
+        checks.check_train_head(train_head, hidden=True)
+
+
+def test_a_learning_rate_assigned_without_recompiling_is_named():
+    def fine_tune(model, x, y, epochs=10, batch_size=16, learning_rate=1e-4):
+        model.optimizer.learning_rate.assign(learning_rate)
+        return model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+
+    with pytest.raises(CheckFailed, match="Likely mistake: trainable changed without recompil"):
+        checks.check_fine_tune(fine_tune)
