@@ -168,10 +168,13 @@ def _require_some_unchanged(found, name, case):
 
 
 def _decisions(outputs, x, mode):
-    """Whether each image had the axis of `mode` reversed (the width, unless the mode is
-    "vertical"): one fair coin per image in every mode and reading of it."""
-    reverses = catalogue.REVERSES_HEIGHT if mode == "vertical" else catalogue.REVERSES_WIDTH
-    return [reverses.get(o, o != "unchanged") for o in catalogue.outcomes(outputs, x)]
+    """One fair coin per image, in every mode and reading of it: whether the image changed in
+    mode "horizontal" or "vertical" (which flip is the modes check's business), whether its
+    width was reversed in mode "horizontal_and_vertical" (it may also be unchanged otherwise)."""
+    found = catalogue.outcomes(outputs, x)
+    if mode != "horizontal_and_vertical":
+        return [o != "unchanged" for o in found]
+    return [catalogue.REVERSES_WIDTH.get(o, o != "unchanged") for o in found]
 
 
 def check_random_flip_per_image(RandomFlip, hidden=False):
@@ -187,7 +190,7 @@ def check_random_flip_per_image(RandomFlip, hidden=False):
         first = _flip(layer, name, x, True, case)
         _check_images(first, x, name, case)
         decisions = _decisions(first, x, mode)
-        flipped = "flipped top to bottom" if mode == "vertical" else "flipped left to right"
+        flipped = "flipped left to right" if mode == "horizontal_and_vertical" else "flipped"
         if len(set(decisions)) == 1:
             fail(
                 f"{name} treats the whole batch alike: "
