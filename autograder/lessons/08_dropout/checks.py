@@ -70,7 +70,26 @@ def check_mask_shape(mask_shape, hidden=False):
         if ignored and len(ignored) == len(wrong):
             details.append(catalogue.NOISE_SHAPE_IGNORED.feedback())
         raise CheckFailed("mask_shape gives the wrong shape.", details)
+    if hidden:
+        _check_traced_mask_shape(mask_shape)
     passed(f"mask_shape is right on {len(table)} cases")
+
+
+def _check_traced_mask_shape(mask_shape):
+    """Inside a compiled function the batch size of ops.shape(inputs) is a tensor: mask_shape
+    passes it on (the exercise says so)."""
+    for shape, noise in cases.TRACED_MASK_SHAPE_CASES:
+        call = f"mask_shape(ops.shape(inputs), {noise})"
+        case = (f"{call} inside a tf.function, inputs of shape {(None, *shape[1:])}: "
+                "ops.shape(inputs)[0] is a scalar tensor")  # fmt: skip
+        got = forbidden.perform(call, "traced_mask_shape", mask_shape, shape, noise, case=case)
+        expected = cases.expected_mask_shape((None, *shape[1:]), noise)
+        if tuple(got) != expected:
+            shown = tuple("a tensor" if v is None else v for v in got)
+            fail(f"{call} gives {shown} inside a compiled function; expected "
+                 f"{tuple('a tensor' if v is None else v for v in expected)}.",
+                 case=case, hint="pass an entry of input_shape on as it is, tensor or "
+                 "int")  # fmt: skip
 
 
 # --- the contracts -------------------------------------------------------------------------------

@@ -43,8 +43,19 @@ def mask_shape_loop(input_shape, noise_shape):
     return tuple(shape)
 
 
+def mask_shape_numpy_entries(input_shape, noise_shape):
+    """Returns NumPy integers where it fills in a size: whole numbers all the same."""
+    if noise_shape is None:
+        return tuple(input_shape)
+    return tuple(
+        size if wanted is None else np.int64(wanted)
+        for size, wanted in zip(input_shape, noise_shape, strict=True)
+    )
+
+
 def mask_shape_numpy(input_shape, noise_shape):
-    """Returns NumPy integers: whole numbers all the same."""
+    """Right on int sizes, but np.array cannot hold the scalar tensor that ops.shape gives for
+    the batch size inside a compiled function, which the exercise says to pass on."""
     sizes = np.array(input_shape)
     if noise_shape is None:
         return tuple(sizes)
@@ -52,7 +63,7 @@ def mask_shape_numpy(input_shape, noise_shape):
     return tuple(np.where(given < 0, sizes, given))
 
 
-MASK_SHAPES = [reference_mask_shape, mask_shape_loop, mask_shape_numpy]
+MASK_SHAPES = [reference_mask_shape, mask_shape_loop, mask_shape_numpy_entries]
 
 # --- independent layers --------------------------------------------------------------------------
 
@@ -598,6 +609,12 @@ class CounterSeedDropout(ReferenceDropout):
 PerSampleSpatialDropout2D.__name__ = "SpatialDropout2D"
 for cls in (MiddleSharedDropout, ZeroSeedDropout, CounterSeedDropout):
     cls.__name__ = "Dropout"
+
+
+def test_mask_shape_must_pass_a_tensor_size_on():
+    checks.check_mask_shape(mask_shape_numpy)
+    with pytest.raises(CheckFailed, match="inside a tf.function"):
+        checks.check_mask_shape(mask_shape_numpy, hidden=True)
 
 
 def test_wrong_code_the_checks_once_passed_fails():
