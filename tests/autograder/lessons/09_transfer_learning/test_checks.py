@@ -452,6 +452,21 @@ def test_an_augmentation_whose_output_is_dropped_is_caught():
         checks.check_transfer_model(TransferModel)
 
 
+def test_a_model_that_computes_otherwise_with_an_augmentation_is_caught():
+    """Preprocesses before the augmentation and again after it: right without one, and its
+    training outputs are not judged by value (a head may hold a Dropout)."""
+
+    class TransferModel(ReferenceTransferModel):
+        def call(self, images, training=False):
+            x = pretrained.preprocess_input(images)
+            if self.augmentation is not None:
+                x = pretrained.preprocess_input(self.augmentation(x, training=training))
+            return self.classifier(self.pool(self.base(x, training=False)))
+
+    with pytest.raises(CheckFailed, match="augmentation=mirror\\) with training=False does not"):
+        checks.check_transfer_model(TransferModel)
+
+
 # --- what the workflow's docstrings promise (each passed the checks before issue 16) -------------
 
 
