@@ -36,6 +36,9 @@ MASK_SHAPE_CASES = {
         ((9, 1, 4), None),
     ],
 }
+# (input shape, noise_shape) for mask_shape inside a compiled function, the batch size unknown
+# (the hidden check): its expected mask shape has None where the input's size is unknown.
+TRACED_MASK_SHAPE_CASES = (((8, 5, 6), (None, 1, None)), ((4, 7), None), ((3, 2, 9), (1, None, 1)))
 # (input shape, rate, seed): every output value is 0 or x / (1 - rate).
 KEPT_CASES = {
     "public": [((6, 200), 0.2, 1), ((4, 5, 6, 8), 0.5, 2), ((3, 150), 0.75, 3)],
@@ -70,6 +73,7 @@ NOISE_CASES = {
         ((10, 64), (1, None), 0.4, 24),
         ((6, 5, 7, 8), (None, 5, 1, None), 0.7, 25),
         ((24, 12, 40), (None, None, 1), 0.5, 26),
+        ((4, 6, 5, 8), None, 0.35, 27),  # the default: no axis shared
     ],
 }
 # (input shape, data_format or None for the default, rate, seed).

@@ -70,7 +70,26 @@ def check_mask_shape(mask_shape, hidden=False):
         if ignored and len(ignored) == len(wrong):
             details.append(catalogue.NOISE_SHAPE_IGNORED.feedback())
         raise CheckFailed("mask_shape gives the wrong shape.", details)
+    if hidden:
+        _check_traced_mask_shape(mask_shape)
     passed(f"mask_shape is right on {len(table)} cases")
+
+
+def _check_traced_mask_shape(mask_shape):
+    """Inside a compiled function the batch size of ops.shape(inputs) is a tensor: mask_shape
+    passes it on (the exercise says so)."""
+    for shape, noise in cases.TRACED_MASK_SHAPE_CASES:
+        call = f"mask_shape(ops.shape(inputs), {noise})"
+        case = (f"{call} inside a tf.function, inputs of shape {(None, *shape[1:])}: "
+                "ops.shape(inputs)[0] is a scalar tensor")  # fmt: skip
+        got = forbidden.perform(call, "traced_mask_shape", mask_shape, shape, noise, case=case)
+        expected = cases.expected_mask_shape((None, *shape[1:]), noise)
+        if tuple(got) != expected:
+            shown = tuple("a tensor" if v is None else v for v in got)
+            fail(f"{call} gives {shown} inside a compiled function; expected "
+                 f"{tuple('a tensor' if v is None else v for v in expected)}.",
+                 case=case, hint="pass an entry of input_shape on as it is, tensor or "
+                 "int")  # fmt: skip
 
 
 # --- the contracts -------------------------------------------------------------------------------
@@ -206,6 +225,16 @@ def check_dropout_seed(Dropout):
                  case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
                  hint="create self.seed_generator = keras.random.SeedGenerator(seed) in "
                  "__init__ and draw with seed=self.seed_generator")  # fmt: skip
+    zero = describe_call("Dropout", (rate,), {"seed": 0})
+    zeros = [forbidden.layer(Dropout, (rate,), {"seed": 0}) for _ in range(2)]
+    first, second = (
+        forbidden.run(zero, z, x, case=f"two layers {zero}", training=True) for z in zeros
+    )
+    mismatch = compare(second, to_numpy(first), cases.SEED_TOL)
+    if mismatch:
+        fail(f"Two layers {zero} draw different masks.", mismatch, case=f"two layers {zero}",
+             hint="0 is a seed like any other: pass the seed as given to "
+             "keras.random.SeedGenerator(seed) (test `seed is None`, not `not seed`)")  # fmt: skip
     mine = forbidden.run(call, twins[0], x, case=case, training=True)
     theirs = forbidden.run(f"Dropout({rate}, seed={seed + 1})", other, x, case=case, training=True)
     # Different seeds agree on all 1000 decisions with probability 0.52**1000.
@@ -233,6 +262,8 @@ def check_dropout_noise_shape(Dropout, hidden=False):
         wanted = cases.expected_mask_shape(shape, noise)
         reading.require_some_kept_and_dropped(out, rate, call, case, int(np.prod(wanted)))
         mask = out != 0
+        entries = noise or (None,) * len(shape)  # noise_shape None: one decision per value
+        has_none = "is None" if noise is None else "has None"
         for axis, (size, entry) in enumerate(zip(shape, wanted, strict=True)):
             if size > 1 and entry == 1 and not catalogue.constant_along(mask, axis):
                 fail(f"{call} drops different values along axis {axis}, where noise_shape "
@@ -243,11 +274,11 @@ def check_dropout_noise_shape(Dropout, hidden=False):
                      hint="draw the mask with shape mask_shape(ops.shape(inputs), "
                      "self.noise_shape) and let ops.where or * broadcast it")  # fmt: skip
             bound = cases.vary_bound(1 - rate, wanted, axis)
-            if size > 1 and noise[axis] is None and bound <= delta and (
+            if size > 1 and entries[axis] is None and bound <= delta and (
                 catalogue.constant_along(mask, axis)
             ):  # fmt: skip
                 fail(f"{call} drops the same values all along axis {axis}, where noise_shape "
-                     "has None.",
+                     f"{has_none}.",
                      [f"mask shape: {wanted} = {SHAPE_WORDS}",
                       f"a correct layer does this with probability {reading.chance(bound)}"],
                      case=case, mistake=DIAGNOSE_DROPOUT(Dropout),

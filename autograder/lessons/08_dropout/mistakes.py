@@ -76,10 +76,11 @@ NOISE_SHAPE_IGNORED = Mistake(
 )
 NUMPY_MASK = Mistake(
     "numpy_mask",
-    "mask drawn with NumPy inside call (frozen under tf.function)",
-    "NumPy runs once, while TensorFlow traces `call` into a graph (model.fit, tf.function): "
-    "the random numbers it draws become constants of the graph, so every training step drops "
-    "the same units, and with an unknown batch size it cannot draw at all. Draw the mask with "
+    "mask drawn with NumPy or Python state inside call (frozen under tf.function)",
+    "NumPy and Python code run once, while TensorFlow traces `call` into a graph (model.fit, "
+    "tf.function): the random numbers NumPy draws, or a seed your Python code computes (from "
+    "a call counter, say), become constants of the graph, so every training step drops the "
+    "same units; with an unknown batch size NumPy cannot draw at all. Draw the mask with "
     "keras.random.uniform(shape, seed=self.seed_generator), which becomes an op of the graph "
     "and draws anew at every step.",
 )

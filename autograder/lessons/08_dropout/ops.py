@@ -1,7 +1,7 @@
 """Operations added with lesson 08: refusals, repeated calls, masks recorded while training,
 and what a layer shows on one of the catalogue's probes."""
 
-__all__ = ["outcome", "repeated_calls", "fit_recording", "dropout_probe"]
+__all__ = ["outcome", "repeated_calls", "fit_recording", "dropout_probe", "traced_mask_shape"]
 
 import numpy as np
 
@@ -152,9 +152,33 @@ def dropout_probe(cls, probe):
     return stack([layer(x, training=True)])[0]  # noise, spatial, spatial_first
 
 
+def traced_mask_shape(mask_shape, input_shape, noise_shape):
+    """What `mask_shape(ops.shape(inputs), noise_shape)` gives inside a tf.function traced, as
+    model.fit traces a layer, for inputs of `input_shape` with the batch size unknown (so
+    ops.shape holds a scalar tensor for it): the entries as ints, None for a size known only
+    when data arrives."""
+    import tensorflow as tf
+    from keras import ops
+
+    found = {}
+
+    def trace(inputs):
+        shape = mask_shape(ops.shape(inputs), noise_shape)
+        values = [tf.get_static_value(v) if tf.is_tensor(v) else v for v in shape]
+        found["shape"] = [None if v is None else int(v) for v in values]
+        return inputs
+
+    spec = tf.TensorSpec((None, *input_shape[1:]), "float32")
+    # Without autograph, an error's traceback ends in the student's own line, not in code
+    # autograph generated (which feedback would show as theirs).
+    tf.function(trace, input_signature=[spec], autograph=False).get_concrete_function()
+    return found["shape"]
+
+
 OPERATIONS = (
     outcome,
     repeated_calls,
     fit_recording,
     dropout_probe,
+    traced_mask_shape,
 )

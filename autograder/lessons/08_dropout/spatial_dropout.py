@@ -61,6 +61,15 @@ def check_spatial_dropout_maps(SpatialDropout2D, hidden=False):
                     "0")  # fmt: skip
         maps = mask.any(axis=axes)  # (batch, channels): one decision each
         reading.require_some_kept_and_dropped(maps, rate, call, case)
+        # Checked before the fraction: a mask of one decision per sample keeps about the right
+        # fraction of maps, yet fails the band by chance only.
+        bound = statistics.all_equal(1 - rate, maps.shape[1], maps.shape[0])
+        if bound <= delta and catalogue.constant_along(maps, 1):
+            failing(f"{call} keeps or drops every channel of a sample together.",
+                    [f"a correct layer does this with probability {reading.chance(bound)}"], case,
+                    "one decision per sample and channel: the mask has shape (batch, 1, 1, "
+                    "channels) for channels_last inputs, (batch, channels, 1, 1) for "
+                    "channels_first")  # fmt: skip
         low, high = statistics.count_band(maps.size, 1 - rate, delta)
         count = int(maps.sum())
         if not low <= count <= high:

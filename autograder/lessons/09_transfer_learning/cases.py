@@ -102,13 +102,13 @@ def noise(shape, seed) -> np.ndarray:
     return np.random.default_rng(cases.seed(seed)).normal(size=shape).astype("float32")
 
 
-def flip_count_bounds(n: int) -> tuple[int, int]:
-    """The counts of flips (of n images, each flipped with probability 1/2) a correct layer
+def flip_count_bounds(n: int, p: float = 0.5) -> tuple[int, int]:
+    """The counts of flips (of n images, each flipped with probability p) a correct layer
     stays within but for a probability of FLIP_FALSE_FAILURE."""
     from scipy.stats import binom
 
-    low = int(binom.ppf(FLIP_FALSE_FAILURE / 2, n, 0.5))
-    high = int(binom.isf(FLIP_FALSE_FAILURE / 2, n, 0.5))
+    low = int(binom.ppf(FLIP_FALSE_FAILURE / 2, n, p))
+    high = int(binom.isf(FLIP_FALSE_FAILURE / 2, n, p))
     return low, high
 
 

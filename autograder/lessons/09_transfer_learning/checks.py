@@ -140,9 +140,41 @@ def check_random_flip_modes(RandomFlip, hidden=False):
                     catalogue.BATCH_FLIP if alike else None,
                     "flip where keras.random.uniform((batch, 1, 1, 1), seed=self.generator) < 0.5",
                 )
+        if mode == "horizontal_and_vertical":
+            _require_some_unchanged(found, name, case)
     passed(
         f"RandomFlip flips the axes each mode names, about half of the images ({len(table)} cases)"
     )
+
+
+def _require_some_unchanged(found, name, case):
+    """In mode "horizontal_and_vertical" an image is left as it was with probability 1/4 (each
+    axis on its own) or 1/2 (Keras 3's one decision for both): too few unchanged fails."""
+    fewest = cases.flip_count_bounds(len(found), 0.25)[0]
+    unchanged = found.count("unchanged")
+    if unchanged < fewest:
+        fail(
+            f"{name} leaves {unchanged} of {len(found)} images unchanged; each image should be "
+            "left as it was with probability 1/4 or more.",
+            [
+                f"case: {case}",
+                f"a correct layer leaves at least {fewest} (fails by chance less than once in "
+                f"{1 / cases.FLIP_FALSE_FAILURE:,.0f} runs)",
+            ],
+            None,
+            "flip the width where one draw per image is < 0.5, then the height where another "
+            "draw is < 0.5 (or, as Keras 3 does, both axes where one draw is < 0.5)",
+        )
+
+
+def _decisions(outputs, x, mode):
+    """One fair coin per image, in every mode and reading of it: whether the image changed in
+    mode "horizontal" or "vertical" (which flip is the modes check's business), whether its
+    width was reversed in mode "horizontal_and_vertical" (it may also be unchanged otherwise)."""
+    found = catalogue.outcomes(outputs, x)
+    if mode != "horizontal_and_vertical":
+        return [o != "unchanged" for o in found]
+    return [catalogue.REVERSES_WIDTH.get(o, o != "unchanged") for o in found]
 
 
 def check_random_flip_per_image(RandomFlip, hidden=False):
@@ -157,11 +189,12 @@ def check_random_flip_per_image(RandomFlip, hidden=False):
         layer = _flip_layer(RandomFlip, mode, layer_seed)
         first = _flip(layer, name, x, True, case)
         _check_images(first, x, name, case)
-        decisions = [outcome != "unchanged" for outcome in catalogue.outcomes(first, x)]
+        decisions = _decisions(first, x, mode)
+        flipped = "flipped left to right" if mode == "horizontal_and_vertical" else "flipped"
         if len(set(decisions)) == 1:
             fail(
                 f"{name} treats the whole batch alike: "
-                f"{'every' if decisions[0] else 'no'} image of {len(decisions)} was flipped.",
+                f"{'every' if decisions[0] else 'no'} image of {len(decisions)} was {flipped}.",
                 [
                     f"case: {case}",
                     f"a correct layer does this by chance with probability below 2^-{len(x) - 1}",
@@ -169,13 +202,13 @@ def check_random_flip_per_image(RandomFlip, hidden=False):
                 catalogue.BATCH_FLIP,
             )
         second = _flip(layer, name, x, True, case + ", called a second time")
-        again = [outcome != "unchanged" for outcome in catalogue.outcomes(second, x)]
+        again = _decisions(second, x, mode)
         if again == decisions:
             fail(
                 f"{name} flips the same images at every call.",
                 [
                     f"case: {case}, called twice on the same batch",
-                    f"both calls flipped exactly the images {_listing(decisions)}",
+                    f"both calls {flipped} exactly the images {_listing(decisions)}",
                 ],
                 catalogue.SAME_FLIPS_EVERY_CALL,
             )

@@ -16,6 +16,7 @@ from .workflow import (
     fresh_base,
     is_statistic,
     listing,
+    loss_problem,
     new_model,
     weights_of,
 )
@@ -45,19 +46,24 @@ def check_fine_tune(fine_tune):
     unfrozen = [i["path"] for i in before if i["trainable"]]
     frozen = [i["path"] for i in before if not i["trainable"]]
     if not changed & set(unfrozen):
+        # A new compile makes a new optimizer, counting from 0: more steps than the head's
+        # mean that fit went on with the head's compile (its learning rate perhaps assigned).
         ran = state["iterations"] > head_state["iterations"]
         same = np.isclose(state["learning_rate"], head_state["learning_rate"])
+        steps = state["iterations"] - head_state["iterations"]
         fail(
             f"{what} leaves the unfrozen weights of the base as they were.",
             [
                 f"unfrozen, unchanged: {listing(unfrozen)}",
-                "the optimizer took "
-                f"{state['iterations'] - head_state['iterations']} more steps with the head's "
-                f"learning rate {head_state['learning_rate']:g}"
+                f"the optimizer took {steps} more steps with the head's learning rate "
+                f"{head_state['learning_rate']:g}"
                 if ran and same
+                else f"the optimizer of the head's compile took {steps} more steps (at learning "
+                f"rate {state['learning_rate']:g}): the model was not compiled again"
+                if ran
                 else "the model did not train",
             ],
-            catalogue.NO_RECOMPILE if ran and same else None,
+            catalogue.NO_RECOMPILE if ran else None,
         )
     moved = sorted(changed & set(frozen))
     if moved:
@@ -80,6 +86,13 @@ def check_fine_tune(fine_tune):
             catalogue.FINE_TUNE_RATE_TOO_HIGH if too_high else None,
             "compile again with keras.optimizers.Adam(learning_rate), then fit with the given "
             "epochs and batch_size",
+        )
+    wrong_loss = loss_problem(model, what)
+    if wrong_loss:
+        raise CheckFailed(
+            f"{what} does not compile with the loss asked for.",
+            wrong_loss,
+            'compile with the loss of train_head, "sparse_categorical_crossentropy"',
         )
     after_score = accuracy(model, x_test, y_test, "the fine-tuned model")
     if after_score < before_score - cases.TUNE_MAX_DROP:

@@ -1,6 +1,7 @@
 """Operations added with lesson 09: the pretrained base and models around it, made and changed as
 trusted workflow steps, reported as data."""
 
+import re
 from functools import cache
 
 import numpy as np
@@ -63,15 +64,24 @@ def _trusted_layers():
     class MirrorInTraining(keras.layers.Layer):
         """Reverses the width axis when training is true or None (the default is True, as
         for Keras's RandomFlip); identity otherwise. A deterministic stand-in for an
-        augmentation that remembers, call by call, whether it mirrored (`flips()`)."""
+        augmentation that remembers, call by call, whether it mirrored (`flips()`).
+
+        Only calls that run eagerly are remembered: the first call of a model first traces
+        its `call` to build it (Keras's compute_output_spec, in a scratch graph), where a
+        layer called without `training` gets its own default, True, while the real call then
+        passes it the model's flag. `self.augmentation(x)` is correct Keras, and that
+        throwaway trace is no flip."""
 
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             self.mirrored = []
 
         def call(self, inputs, training=True):
+            import tensorflow as tf
+
             mirror = True if training is None else bool(training)
-            self.mirrored.append(mirror)
+            if tf.executing_eagerly():
+                self.mirrored.append(mirror)
             return keras.ops.flip(inputs, axis=2) if mirror else inputs
 
         def flips(self):
@@ -148,6 +158,26 @@ def optimizer_state(model) -> dict | None:
     }
 
 
+def compiled_loss(model, labels, probabilities) -> dict:
+    """The loss `model` was last compiled with, applied to (labels, probabilities):
+    {"value": its mean, or None when there is no loss or it raised, "error": what it raised,
+    or None}."""
+    import keras
+
+    loss = getattr(model, "loss", None)
+    if loss is None or getattr(model, "optimizer", None) is None:
+        return {"value": None, "error": None}
+    try:
+        values = keras.losses.get(loss)(np.asarray(labels), np.asarray(probabilities, "float32"))
+        return {"value": float(np.mean(keras.ops.convert_to_numpy(values))), "error": None}
+    except Exception as error:  # noqa: BLE001 - the student's loss failing is the data asked for
+        from ...harness.student_errors import describe
+
+        found = describe(error)
+        message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", found.message)  # TF's prefix
+        return {"value": None, "error": f"{found.type}: {message[:160]}"}
+
+
 def history_keys(history) -> list[str] | None:
     """The names `history` (what a training function returned) recorded per epoch, such as
     "loss" and "accuracy", when it is a `keras.callbacks.History`; None otherwise."""
@@ -200,6 +230,7 @@ OPERATIONS = (
     transfer_model,
     compile_fit,
     optimizer_state,
+    compiled_loss,
     history_keys,
     same_object,
     error_of,

@@ -130,6 +130,18 @@ def _check_augmentation(TransferModel, base, num_classes, x, base_paths):
         )
     kernel, bias, _ = _head_weights(model, base_paths, num_classes, call)
     plain = cases.head_output(cases.features(x), kernel, bias)
+    # At inference nothing is random and the augmentation passes the images on: the model
+    # with an augmentation computes what it computes without one.
+    mismatch = compare(outputs[False], plain, cases.OUTPUT_TOL, name="probabilities")
+    if mismatch:
+        fail(
+            f"{call} with training=False does not compute softmax(Dense(GlobalAveragePooling2D("
+            "base(preprocess_input(images))))).",
+            [note, *mismatch.lines],
+            _diagnose_output(outputs[False], x, kernel, bias),
+            "with an augmentation too: images -> augmentation -> preprocess_input -> base -> "
+            "pooling -> Dense",
+        )
     unused = compare(outputs[True], plain, cases.OUTPUT_TOL) is None
     if not any(seen[True]) or unused:
         detail = (

@@ -97,6 +97,41 @@ def compile_problem(state, what, rate, images, epochs, batch_size):
     return None
 
 
+def loss_problem(model, what):
+    """Lines saying what is wrong with the loss `what` compiled `model` with (sparse
+    categorical cross-entropy on the probabilities the model outputs), or None when nothing
+    is. Judged by its value on fixed probabilities, so that every spelling of the right loss
+    passes."""
+    labels = np.array([0, 2, 1, 2])
+    probabilities = np.array(
+        [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25], [0.6, 0.3, 0.1]], "float32"
+    )
+    found = perform(f"the loss {what} compiled", "compiled_loss", model, labels, probabilities)
+    value = found["value"]
+    picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
+    expected = float(np.mean(-np.log(picked)))
+    if value is not None and np.isclose(value, expected, rtol=1e-4):
+        return None
+    if found["error"]:
+        return [
+            f"on labels {labels.tolist()} (class numbers) and 4 rows of probabilities, your "
+            f"loss raised {found['error']}"
+        ]
+    if value is None:
+        return ["the model was compiled without a loss"]
+    lines = [
+        f"on 4 probe rows of probabilities your loss gives {value:.4f}; sparse categorical "
+        f"cross-entropy gives {expected:.4f}"
+    ]
+    as_logits = np.exp(probabilities) / np.exp(probabilities).sum(axis=1, keepdims=True)
+    if np.isclose(value, np.mean(-np.log(as_logits[np.arange(len(labels)), labels])), rtol=1e-4):
+        lines.append(
+            "that is the loss with from_logits=True: the model's outputs are probabilities "
+            "already (its Dense layer has a softmax), so they must not be taken for logits"
+        )
+    return lines
+
+
 # --- freeze --------------------------------------------------------------------------------------
 
 
@@ -145,11 +180,29 @@ def check_freeze(freeze):
             [f"changed: {listing(changed)}"],
             catalogue.BASE_NOT_FROZEN,
         )
+    _check_freezes_a_whole_model(freeze)
     passed(
         f"freeze(base): 0 trainable and {cases.base_parameters():,} non-trainable parameters; "
         "base(images, training=True) and fitting a new head on it leave every weight of the "
-        "base as it was"
+        "base as it was; freeze(model) freezes a model with a head too"
     )
+
+
+def _check_freezes_a_whole_model(freeze):
+    """freeze works on any model: a transfer model, whose last layer (the Dense head) has
+    weights, unlike the base's last layer (a ReLU)."""
+    model = new_model(fresh_base(freeze, frozen=False), 55, "a model: a trainable base, a head")
+    what = "freeze(model)"
+    run(what, freeze, model, case=f"{what} on a transfer model: the base, pooling, a Dense head")
+    infos = weights_of(model, "the model")
+    trainable = [i["path"] for i in infos if i["trainable"]]
+    if trainable:
+        raise CheckFailed(
+            f"After {what} on a model with a Dense head, {len(trainable)} of its {len(infos)} "
+            "weights are still trainable.",
+            [f"still trainable: {listing(trainable)}"],
+            "freeze every layer of the model, the last one too: model.trainable = False does",
+        )
 
 
 # --- train_head ----------------------------------------------------------------------------------
@@ -181,6 +234,14 @@ def check_train_head(train_head, hidden=False):
             [problem],
             "compile with keras.optimizers.Adam(learning_rate), then "
             "model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)",
+        )
+    wrong_loss = loss_problem(model, what)
+    if wrong_loss:
+        raise CheckFailed(
+            f"{what} does not compile with the loss asked for.",
+            wrong_loss,
+            'compile with loss="sparse_categorical_crossentropy": the labels are class '
+            "numbers, the model's outputs probabilities",
         )
     recorded = perform("what train_head returned", "history_keys", history)
     if recorded is None or "loss" not in recorded or not any("accuracy" in k for k in recorded):

@@ -43,8 +43,19 @@ def mask_shape_loop(input_shape, noise_shape):
     return tuple(shape)
 
 
+def mask_shape_numpy_entries(input_shape, noise_shape):
+    """Returns NumPy integers where it fills in a size: whole numbers all the same."""
+    if noise_shape is None:
+        return tuple(input_shape)
+    return tuple(
+        size if wanted is None else np.int64(wanted)
+        for size, wanted in zip(input_shape, noise_shape, strict=True)
+    )
+
+
 def mask_shape_numpy(input_shape, noise_shape):
-    """Returns NumPy integers: whole numbers all the same."""
+    """Right on int sizes, but np.array cannot hold the scalar tensor that ops.shape gives for
+    the batch size inside a compiled function, which the exercise says to pass on."""
     sizes = np.array(input_shape)
     if noise_shape is None:
         return tuple(sizes)
@@ -52,7 +63,7 @@ def mask_shape_numpy(input_shape, noise_shape):
     return tuple(np.where(given < 0, sizes, given))
 
 
-MASK_SHAPES = [reference_mask_shape, mask_shape_loop, mask_shape_numpy]
+MASK_SHAPES = [reference_mask_shape, mask_shape_loop, mask_shape_numpy_entries]
 
 # --- independent layers --------------------------------------------------------------------------
 
@@ -333,8 +344,11 @@ def test_the_spatial_bands_hold_and_have_power():
         assert statistics.tail_mass(maps, 1 - rate, low, high) <= delta
         wrong_low, wrong_high = statistics.count_band(maps, rate, 1e-12)
         assert wrong_high < low or wrong_low > high, (shape, rate)
-        # one mask for the whole batch is caught, not skipped
-        assert statistics.all_equal(1 - rate, shape[0], channels) <= delta
+        # one mask for the whole batch, or one decision per sample, is caught, not skipped; a
+        # correct layer fails either with these probabilities, which together fit the budget
+        batch_shared = statistics.all_equal(1 - rate, shape[0], channels)
+        sample_shared = statistics.all_equal(1 - rate, channels, shape[0])
+        assert batch_shared + sample_shared <= delta
 
 
 def test_a_band_calibrated_at_one_percent_fails_about_one_percent_of_the_time():
@@ -355,7 +369,7 @@ def test_the_noise_shape_checks_test_every_stored_none_axis():
         delta = statistics.FALSE_FAILURE / (2 * (len(table) + lesson_cases.EXTRA_HIDDEN))
         for shape, noise, rate, _ in table:
             wanted = lesson_cases.expected_mask_shape(shape, noise)
-            for axis, entry in enumerate(noise):
+            for axis, entry in enumerate(noise or (None,) * len(shape)):
                 if entry is None and shape[axis] > 1:
                     assert lesson_cases.vary_bound(1 - rate, wanted, axis) <= delta, (kind, shape)
 
@@ -540,3 +554,75 @@ def test_a_nan_gradient_at_rate_one_is_caught_and_named():
     message = str(failed.value)
     assert "The gradient through Dropout(1.0" in message
     assert "Likely mistake: rate=1 divides by zero." in message
+
+
+# --- wrong code the checks once passed -----------------------------------------------------------
+
+
+class PerSampleSpatialDropout2D(ReferenceSpatialDropout2D):
+    """channels_first masked as (batch, 1, 1, 1): whole samples dropped. It keeps about the
+    right fraction of maps, so only the band's luck used to catch it."""
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        super().__init__(rate, data_format=data_format, seed=seed, **kwargs)
+        if self.data_format == "channels_first":
+            self.noise_shape = (None, 1, 1, 1)
+
+
+class MiddleSharedDropout(ReferenceDropout):
+    """Without noise_shape, draws (batch, 1, ..., 1, features): right on 2-D inputs only."""
+
+    def call(self, inputs, training=None):
+        if self.noise_shape is not None or len(inputs.shape) < 3:
+            return super().call(inputs, training)
+        if not training:
+            return inputs
+        shape = ops.shape(inputs)
+        self.noise_shape = (None, *(1,) * (len(shape) - 2), None)
+        try:
+            return super().call(inputs, training)
+        finally:
+            self.noise_shape = None
+
+
+class ZeroSeedDropout(ReferenceDropout):
+    """`if seed:`: seed=0 gives a generator seeded at random."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+        self.seed_generator = keras.random.SeedGenerator(seed if seed else None)
+
+
+class CounterSeedDropout(ReferenceDropout):
+    """An integer seed from a Python call counter: new masks eagerly, one frozen when traced."""
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        self.calls = getattr(self, "calls", 0) + 1
+        shape = ops.shape(inputs)
+        keep = keras.random.uniform(shape, seed=(self.seed or 0) + self.calls) >= self.rate
+        return ops.where(keep, inputs / (1 - self.rate), ops.zeros_like(inputs))
+
+
+PerSampleSpatialDropout2D.__name__ = "SpatialDropout2D"
+for cls in (MiddleSharedDropout, ZeroSeedDropout, CounterSeedDropout):
+    cls.__name__ = "Dropout"
+
+
+def test_mask_shape_must_pass_a_tensor_size_on():
+    checks.check_mask_shape(mask_shape_numpy)
+    with pytest.raises(CheckFailed, match="inside a tf.function"):
+        checks.check_mask_shape(mask_shape_numpy, hidden=True)
+
+
+def test_wrong_code_the_checks_once_passed_fails():
+    with pytest.raises(CheckFailed, match="every channel of a sample together"):
+        checks.check_spatial_dropout_maps(PerSampleSpatialDropout2D)
+    with pytest.raises(CheckFailed, match="axis 1, where noise_shape is None"):
+        checks.check_dropout_noise_shape(MiddleSharedDropout, hidden=True)
+    with pytest.raises(CheckFailed, match=r"Two layers Dropout\(0.4, seed=0\) draw different"):
+        checks.check_dropout_seed(ZeroSeedDropout)
+    with pytest.raises(CheckFailed, match="NumPy or Python state inside call"):
+        checks.check_dropout_compiled(CounterSeedDropout)

@@ -124,7 +124,9 @@ class SequentialHeadTransferModel(keras.Model):
 
 
 class OpsTransferModel(keras.Model):
-    """Pooling with ops.mean, a linear Dense followed by ops.softmax."""
+    """Pooling with ops.mean, a linear Dense followed by ops.softmax; the augmentation called
+    without `training`, which Keras passes on from the model's call (its first call, a trace
+    that builds the model, gives it its own default training=True, to no effect)."""
 
     def __init__(self, base, num_classes, augmentation=None, **kwargs):
         super().__init__(**kwargs)
@@ -132,7 +134,7 @@ class OpsTransferModel(keras.Model):
         self.scores = keras.layers.Dense(num_classes)
 
     def call(self, images, training=False):
-        x = images if self.augmentation is None else self.augmentation(images, training=training)
+        x = images if self.augmentation is None else self.augmentation(images)
         maps = self.base((x - 0.5) / 0.5, training=False)
         return ops.softmax(self.scores(ops.mean(maps, axis=(1, 2))), axis=-1)
 
@@ -205,6 +207,39 @@ def test_the_flip_count_bounds_hold_their_false_failure_rate():
         outside = binom.cdf(low - 1, n, 0.5) + binom.sf(high, n, 0.5)
         assert outside <= checks.FLIP_FALSE_FAILURE
         assert low > 0.1 * n and high < 0.9 * n  # a coin biased to 0.1 or 0.9 is caught
+
+
+def test_the_unchanged_bound_holds_and_catches_a_layer_that_always_flips():
+    """In mode "horizontal_and_vertical" an image is unchanged with probability 1/4 (each axis on
+    its own) or 1/2 (Keras 3): the lower bound holds for both, and is above 0 from 96 images
+    on (the public case has 128; at 64, (3/4)**64 = 1e-8 is too likely to fail on)."""
+    for n in (64, 96, 128, 160):
+        fewest = checks.flip_count_bounds(n, 0.25)[0]
+        assert binom.cdf(fewest - 1, n, 0.25) <= checks.FLIP_FALSE_FAILURE / 2
+        assert binom.cdf(fewest - 1, n, 0.5) <= checks.FLIP_FALSE_FAILURE / 2
+        assert fewest >= 1 or n < 96
+
+
+class NeverUnchangedRandomFlip(ReferenceRandomFlip):
+    """In mode "horizontal_and_vertical", exactly one axis per image: each axis is reversed in
+    half of the images, yet no image is left as it was. Its per-image coins are fair, so it
+    is not the batch-wide decision it was once diagnosed as."""
+
+    def call(self, inputs, training=True):
+        images = ops.cast(inputs, self.compute_dtype)
+        if not training or self.mode != "horizontal_and_vertical":
+            return super().call(inputs, training=training)
+        coin = keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.generator) < 0.5
+        return ops.where(coin, ops.flip(images, axis=2), ops.flip(images, axis=1))
+
+
+NeverUnchangedRandomFlip.__name__ = "RandomFlip"
+
+
+def test_a_flip_that_never_leaves_an_image_unchanged_is_caught():
+    with pytest.raises(CheckFailed, match="leaves 0 of 128 images unchanged"):
+        checks.check_random_flip_modes(NeverUnchangedRandomFlip)
+    checks.check_random_flip_per_image(NeverUnchangedRandomFlip)  # fair coins per image
 
 
 def test_keras_and_reference_agree_on_what_a_flip_is():
@@ -417,6 +452,21 @@ def test_an_augmentation_whose_output_is_dropped_is_caught():
         checks.check_transfer_model(TransferModel)
 
 
+def test_a_model_that_computes_otherwise_with_an_augmentation_is_caught():
+    """Preprocesses before the augmentation and again after it: right without one, and its
+    training outputs are not judged by value (a head may hold a Dropout)."""
+
+    class TransferModel(ReferenceTransferModel):
+        def call(self, images, training=False):
+            x = pretrained.preprocess_input(images)
+            if self.augmentation is not None:
+                x = pretrained.preprocess_input(self.augmentation(x, training=training))
+            return self.classifier(self.pool(self.base(x, training=False)))
+
+    with pytest.raises(CheckFailed, match="augmentation=mirror\\) with training=False does not"):
+        checks.check_transfer_model(TransferModel)
+
+
 # --- what the workflow's docstrings promise (each passed the checks before issue 16) -------------
 
 
@@ -431,6 +481,19 @@ def test_freeze_and_unfreeze_from_must_return_what_they_were_given():
         checks.check_freeze(freeze)
     with pytest.raises(CheckFailed, match="does not return base"):
         checks.check_unfreeze_from(unfreeze_from)
+
+
+def test_freeze_must_freeze_the_last_layer_too():
+    """The base's last layer is a ReLU, without weights: freezing all layers but the last
+    passed on the base alone."""
+
+    def freeze(model):
+        for layer in model.layers[:-1]:
+            layer.trainable = False
+        return model
+
+    with pytest.raises(CheckFailed, match="on a model with a Dense head, 2 of its"):
+        checks.check_freeze(freeze)
 
 
 def test_unfreeze_from_must_refuse_an_unknown_layer():
@@ -459,4 +522,26 @@ def test_fine_tune_must_honour_its_batch_size():
         return fine_tune_directly(model, x, y, epochs=epochs, learning_rate=learning_rate)
 
     with pytest.raises(CheckFailed, match="training steps"):
+        checks.check_fine_tune(fine_tune)
+
+
+def test_the_loss_must_be_the_one_asked_for():
+    """from_logits=True on the softmax's probabilities trains well enough to pass the accuracy
+    threshold; it is named by its value on probe probabilities."""
+
+    def train_head(model, x, y, epochs=10, batch_size=16, learning_rate=1e-2):
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(keras.optimizers.Adam(learning_rate), loss, metrics=["accuracy"])
+        return model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+
+    with pytest.raises(CheckFailed, match="with from_logits=True"):
+        checks.check_train_head(train_head, hidden=True)
+
+
+def test_a_learning_rate_assigned_without_recompiling_is_named():
+    def fine_tune(model, x, y, epochs=10, batch_size=16, learning_rate=1e-4):
+        model.optimizer.learning_rate.assign(learning_rate)
+        return model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+
+    with pytest.raises(CheckFailed, match="Likely mistake: trainable changed without recompil"):
         checks.check_fine_tune(fine_tune)
