@@ -22,6 +22,9 @@ ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
 KERAS_WRAPPER = "Exception encountered when calling"
 KERAS_ARGUMENTS = "Arguments received by"
 AUTOGRAPH_TRACE = "in user code:"
+# TensorFlow's autograph rewrites a traced function into such a file: its lines are autograph's
+# (`ag__.converted_call(...)`), not the student's
+AUTOGRAPH_FILE = "__autograph_generated_file"
 ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): ?(.*)$")
 STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
 
@@ -50,7 +53,8 @@ def student_line(exc: BaseException) -> str:
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
         real = os.path.realpath(filename) if not filename.startswith("<") else filename
-        if not real.startswith(LIBRARY_FOLDERS) and "site-packages" not in real:
+        generated = os.path.basename(real).startswith(AUTOGRAPH_FILE)
+        if not real.startswith(LIBRARY_FOLDERS) and "site-packages" not in real and not generated:
             source = linecache.getline(filename, tb.tb_lineno).strip()
             if source:
                 found = f"line {tb.tb_lineno}: {source[:160]}"
