@@ -2,7 +2,7 @@
 
 Each check is declared on the shared harness (`judge.Returns`/`Compare`, `twin.MatchesKeras`,
 `contract.Contract`); the cases, their tolerances and how fresh ones are drawn are in
-`cases.py`, the catalogue that names a mistake in `mistakes.py`.
+`cases.py` (Conv2D's in `conv_cases.py`), the catalogue that names a mistake in `mistakes.py`.
 
 Built-in convolution, padding and patch extraction are refused inside the student's code.
 As in lesson 03, padding is refused in forward passes only: TensorFlow differentiates a
@@ -23,7 +23,7 @@ from ...judge import Compare, pair_of_ints, returns, whole_number
 from ...student import perform, run
 from ...training import GradientFeedback
 from ...twin import Twin, matches_keras
-from . import cases
+from . import cases, conv_cases
 from . import mistakes as catalogue
 from .cases import reference_outputs  # noqa: F401  (`cnn-course references` reads it here)
 
@@ -148,7 +148,7 @@ check_conv2d_contract = Contract(
             ((2, 3), {"dilation_rate": (3, 2), "padding": "full"}),
         )
     ),
-    output_shape=cases.output_shape,  # Keras's, and the formula's for 'full'
+    output_shape=conv_cases.output_shape,  # Keras's, and the formula's for 'full'
     formula=f"(batch, out_h, out_w, filters), each size {cases.SIZE_FORMULA}; "
     "p = 2 d(k - 1) for 'full'",
     config=(
@@ -167,8 +167,8 @@ def _matches_keras(argument, adjective, noun):
     return matches_keras(
         "Conv2D",
         CONV2D,
-        partial(cases.conv2d, argument),
-        cases.CONV2D_TOL,
+        partial(conv_cases.conv2d, argument),
+        conv_cases.CONV2D_TOL,
         FORBIDDEN,
         CONV2D_DIAGNOSIS,
         headline=f"Conv2D with {noun} does not match keras.layers.Conv2D with the same weights.",
@@ -193,8 +193,8 @@ def check_conv2d_trains(Conv2D):
     """Gradients through a strided and a dilated 'same' Conv2D equal Keras's."""
     import keras
 
-    for input_shape, filters, size, kwargs, seed in cases.TRAIN_CASES:
-        case = cases.conv_case(input_shape, filters, size, kwargs, seed)
+    for input_shape, filters, size, kwargs, seed in conv_cases.TRAIN_CASES:
+        case = conv_cases.conv_case(input_shape, filters, size, kwargs, seed)
         output_shape = keras.layers.Conv2D(filters, size, **kwargs).compute_output_shape(
             input_shape
         )
@@ -202,7 +202,7 @@ def check_conv2d_trains(Conv2D):
             Conv2D,
             case,
             drawn.normal(output_shape, seed + 1),
-            cases.GRADIENT_TOL,
+            conv_cases.GRADIENT_TOL,
             f"mean squared error of {describe_call('Conv2D', (filters, size), kwargs)}",
             forbidden=FORBIDDEN,
             inputs=True,

@@ -26,6 +26,7 @@ from solutions.padding import ZeroPadding2D
 from solutions.stride import Conv2D as ReferenceConv2D
 
 cases = lessons.module("04_stride", "cases")
+conv_cases = lessons.module("04_stride", "conv_cases")
 
 # --- independent conv_output_size and padding_amounts ------------------------------------------
 
@@ -287,17 +288,17 @@ def test_conv2d_tolerance_holds_over_seeds(seed):
     spans = [dh * (kh - 1) + 1, dw * (kw - 1) + 1]
     if kwargs["padding"] == "valid" and (spans[0] > h or spans[1] > w):
         kwargs["padding"] = "same"
-    case = cases.conv_case(shape, filters, (kh, kw), kwargs, seed)
+    case = conv_cases.conv_case(shape, filters, (kh, kw), kwargs, seed)
     x, kernel, bias = case.inputs, case.weights["kernel"], case.weights["bias"]
     if kwargs["padding"] == "full":  # not a Keras option: Keras on the input padded by hand
-        expected = cases.full_reference(x, (filters, (kh, kw)), kwargs, case.weights)
+        expected = conv_cases.full_reference(x, (filters, (kh, kw)), kwargs, case.weights)
     else:
         expected = np.asarray(checks.CONV2D.reference(case.args, kwargs, shape, case.weights)(x))
     for cls in CONVS:
         layer = cls(filters, (kh, kw), **kwargs)
         layer.build(shape)
         layer.set_weights([kernel, bias])
-        assert compare(layer(x), expected, cases.CONV2D_TOL) is None, (cls.__name__, kwargs)
+        assert compare(layer(x), expected, conv_cases.CONV2D_TOL) is None, (cls.__name__, kwargs)
 
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
@@ -498,10 +499,10 @@ def test_a_stride_of_2_along_one_axis_only_has_its_case(strides, monkeypatch):
     Conv2D = mutants.execute(mutant.source, "solutions.stride", "test")["Conv2D"]
     old = {
         kind: [row for row in rows if row[-1] not in (18, 19)]
-        for kind, rows in cases.STRIDE_CASES.items()
+        for kind, rows in conv_cases.STRIDE_CASES.items()
     }
     with monkeypatch.context() as patch:
-        patch.setattr(cases, "STRIDE_CASES", old)
+        patch.setattr(conv_cases, "STRIDE_CASES", old)
         checks.check_conv2d_strides(Conv2D)
         checks.check_conv2d_strides(Conv2D, hidden=True)
     with pytest.raises(CheckFailed):
