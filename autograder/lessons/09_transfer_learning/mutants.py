@@ -43,6 +43,12 @@ EQUIVALENT_MUTANTS = {
     "train_head: in `model.fit(x, y, epochs=epochs, batch_size=batch_size, ver...`: `0` -> `-1`": (
         _VERBOSE
     ),
+    "TransferModel.call: drop `training=` from `self.augmentation(...)`": (
+        "Keras 3 passes the model's training flag on to a layer called inside its call() "
+        "without one (its call context), so the augmentation flips in training and not at "
+        "inference either way; a student may write it so, and the check accepts it (a test "
+        "of lesson 09 calls the augmentation without training)"
+    ),
     "unfreeze_from: `raise ValueError(f'The base has no layer {layer_name!r}; ...` -> `pass`": (
         "for an unknown layer `names.index(layer_name)` two lines below raises ValueError "
         "itself, as the docstring promises; only the message is plainer"
