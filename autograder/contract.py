@@ -233,6 +233,11 @@ class Build:
 CONSTRAINTS = (("non_neg", "NonNeg"), ("unit_norm", "UnitNorm"), ("max_norm", "MaxNorm"))
 
 
+def _constraint(number: int) -> tuple[str, str]:
+    """(argument, class name) of the constraint WeightArguments gives weight `number` (from 1)."""
+    return CONSTRAINTS[(number - 1) % len(CONSTRAINTS)]
+
+
 @dataclass(frozen=True)
 class WeightArguments:
     """A construction whose weights must take the initializer, regularizer and constraint given
@@ -263,7 +268,7 @@ class WeightArguments:
         text = [*map(repr, self.args), *(f"{k}={v!r}" for k, v in self.kwargs.items())]
         for number, key in enumerate(map(self.prefix, self.weights), 1):
             kwargs[f"{key}_initializer"] = keras.initializers.Constant(float(number))
-            constraint = CONSTRAINTS[(number - 1) % len(CONSTRAINTS)][0]
+            constraint = _constraint(number)[0]
             kwargs[f"{key}_regularizer"] = keras.regularizers.L2(number / 2)
             kwargs[f"{key}_constraint"] = constraint
             text += [
@@ -289,7 +294,7 @@ class WeightArguments:
                 problems.append(
                     f"{prefix}_initializer is ignored: {key} does not start at {number}"
                 )
-            wanted = CONSTRAINTS[(number - 1) % len(CONSTRAINTS)][1]
+            wanted = _constraint(number)[1]
             if constraints[key] is None:
                 problems.append(f"{prefix}_constraint is ignored: {key} has no constraint")
             elif constraints[key] != wanted:

@@ -33,20 +33,15 @@ PADDING = ForbiddenOps(
     "add the zeros yourself: make blocks of zeros (ops.zeros_like of a slice of the inputs, "
     "ops.repeat) and join them to the images with ops.concatenate",
 )
+OWN_CONVOLUTION = "pad with your own ZeroPadding2D, then use im2col and one matmul as in lesson 02"
 CONVOLUTION_OR_PADDING = ForbiddenOps(
-    "a built-in convolution or padding function",
-    CONVOLUTION_OPS + PADDING_OPS,
-    "pad with your own ZeroPadding2D, then use im2col and one matmul as in lesson 02",
+    "a built-in convolution or padding function", CONVOLUTION_OPS + PADDING_OPS, OWN_CONVOLUTION
 )
 
 # model.fit differentiates the student's slices with TensorFlow's own pad (as check_gradients
 # allows in the backward pass), so a fit forbids built-in convolutions only; the other cells
 # refuse built-in padding in the forward pass.
-CONVOLUTION = ForbiddenOps(
-    "a built-in convolution",
-    CONVOLUTION_OPS,
-    "pad with your own ZeroPadding2D, then use im2col and one matmul as in lesson 02",
-)
+CONVOLUTION = ForbiddenOps("a built-in convolution", CONVOLUTION_OPS, OWN_CONVOLUTION)
 
 ZERO_PADDING = Twin("ZeroPadding2D")
 

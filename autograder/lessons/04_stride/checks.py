@@ -191,13 +191,9 @@ GRADIENTS = GradientFeedback(
 
 def check_conv2d_trains(Conv2D):
     """Gradients through a strided and a dilated 'same' Conv2D equal Keras's."""
-    import keras
-
     for input_shape, filters, size, kwargs, seed in conv_cases.TRAIN_CASES:
         case = conv_cases.conv_case(input_shape, filters, size, kwargs, seed)
-        output_shape = keras.layers.Conv2D(filters, size, **kwargs).compute_output_shape(
-            input_shape
-        )
+        output_shape = conv_cases.output_shape((filters, size), kwargs, input_shape)
         CONV2D.check_gradients(
             Conv2D,
             case,

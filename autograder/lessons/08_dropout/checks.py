@@ -75,6 +75,11 @@ def check_mask_shape(mask_shape, hidden=False):
     passed(f"mask_shape is right on {len(table)} cases")
 
 
+def _traced(shape) -> tuple:
+    """A mask shape found in a compiled function, its unknown sizes (None) shown as tensors."""
+    return tuple("a tensor" if v is None else v for v in shape)
+
+
 def _check_traced_mask_shape(mask_shape):
     """Inside a compiled function the batch size of ops.shape(inputs) is a tensor: mask_shape
     passes it on (the exercise says so)."""
@@ -85,9 +90,8 @@ def _check_traced_mask_shape(mask_shape):
         got = forbidden.perform(call, "traced_mask_shape", mask_shape, shape, noise, case=case)
         expected = cases.expected_mask_shape((None, *shape[1:]), noise)
         if tuple(got) != expected:
-            shown = tuple("a tensor" if v is None else v for v in got)
-            fail(f"{call} gives {shown} inside a compiled function; expected "
-                 f"{tuple('a tensor' if v is None else v for v in expected)}.",
+            fail(f"{call} gives {_traced(got)} inside a compiled function; expected "
+                 f"{_traced(expected)}.",
                  case=case, hint="pass an entry of input_shape on as it is, tensor or "
                  "int")  # fmt: skip
 

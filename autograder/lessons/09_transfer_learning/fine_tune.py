@@ -48,22 +48,23 @@ def check_fine_tune(fine_tune):
     if not changed & set(unfrozen):
         # A new compile makes a new optimizer, counting from 0: more steps than the head's
         # mean that fit went on with the head's compile (its learning rate perhaps assigned).
-        ran = state["iterations"] > head_state["iterations"]
-        same = np.isclose(state["learning_rate"], head_state["learning_rate"])
         steps = state["iterations"] - head_state["iterations"]
-        fail(
-            f"{what} leaves the unfrozen weights of the base as they were.",
-            [
-                f"unfrozen, unchanged: {listing(unfrozen)}",
+        if steps <= 0:
+            why = "the model did not train"
+        elif np.isclose(state["learning_rate"], head_state["learning_rate"]):
+            why = (
                 f"the optimizer took {steps} more steps with the head's learning rate "
                 f"{head_state['learning_rate']:g}"
-                if ran and same
-                else f"the optimizer of the head's compile took {steps} more steps (at learning "
+            )
+        else:
+            why = (
+                f"the optimizer of the head's compile took {steps} more steps (at learning "
                 f"rate {state['learning_rate']:g}): the model was not compiled again"
-                if ran
-                else "the model did not train",
-            ],
-            catalogue.NO_RECOMPILE if ran else None,
+            )
+        fail(
+            f"{what} leaves the unfrozen weights of the base as they were.",
+            [f"unfrozen, unchanged: {listing(unfrozen)}", why],
+            catalogue.NO_RECOMPILE if steps > 0 else None,
         )
     moved = sorted(changed & set(frozen))
     if moved:
