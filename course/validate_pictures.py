@@ -55,18 +55,23 @@ def trusted_png(data) -> bytes | None:
     return png
 
 
+def _bundles(cell, output_types: tuple[str, ...]):
+    """The data bundles (dicts) of a code cell's outputs of `output_types`, in order; anything
+    malformed is passed over."""
+    for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+        if isinstance(output, dict) and output.get("output_type") in output_types:
+            data = output.get("data")
+            if isinstance(data, dict):
+                yield data
+
+
 def cell_pictures(cell, limit: int = MAX_PICTURES_PER_CELL) -> list[bytes]:
     """The trusted PNGs among a code cell's displayed outputs, in order, at most `limit`."""
     pictures = []
-    for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+    for data in _bundles(cell, ("display_data", "execute_result")):
         if len(pictures) >= limit:
             break
-        if not isinstance(output, dict):
-            continue
-        if output.get("output_type") not in ("display_data", "execute_result"):
-            continue
-        data = output.get("data")
-        png = trusted_png(data.get("image/png")) if isinstance(data, dict) else None
+        png = trusted_png(data.get("image/png"))
         if png is not None:
             pictures.append(png)
     return pictures
@@ -84,12 +89,7 @@ def pictures_html(pictures: list[bytes]) -> str:
 def cell_fold(cell) -> str | None:
     """The plain text of the first fold (`autograder.feedback.fold`) among a code cell's
     displayed outputs, cut to `MAX_FOLD_CHARS`, or None."""
-    for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-        if not isinstance(output, dict) or output.get("output_type") != "display_data":
-            continue
-        data = output.get("data")
-        if not isinstance(data, dict):
-            continue
+    for data in _bundles(cell, ("display_data",)):
         text = data.get("text/plain")
         if isinstance(text, list) and all(isinstance(part, str) for part in text):
             text = "".join(text)  # nbformat's multi-line form
