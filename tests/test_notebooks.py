@@ -2,6 +2,8 @@
 before TensorFlow, which they quiet (tags: tests/autograder/authoring/test_sync.py)."""
 
 import ast
+import re
+import symtable
 from pathlib import Path
 
 import nbformat
@@ -39,39 +41,91 @@ def _exercise_names(cell) -> set[str]:
     }
 
 
-def _required(cell) -> set[str]:
-    """The names a cell's leading `ready.require("Exercise n", name, ...)` lines check."""
-    names = set()
+def _required(cell) -> dict[str, str]:
+    """The names a cell's leading `ready.require("Exercise n", name, ...)` lines check, each with
+    the exercise it is named under."""
+    names = {}
     for node in ast.parse(cell.source).body:
         call = node.value if isinstance(node, ast.Expr) else None
         if not (isinstance(call, ast.Call) and ast.unparse(call.func) == "ready.require"):
             break
-        names |= {arg.id for arg in call.args[1:] if isinstance(arg, ast.Name)}
+        names |= {arg.id: call.args[0].value for arg in call.args[1:] if isinstance(arg, ast.Name)}
     return names
 
 
-# lessons 01-05 do not ask yet (issue 15 covered lessons 06-09)
-@pytest.mark.parametrize("path", NOTEBOOKS[5:], ids=lambda p: p.parent.name)
+def _reads(source: str) -> set[str]:
+    """The notebook globals a cell reads: names its functions and comprehensions read as
+    globals, and names its top level reads before (or without) binding them."""
+    table = symtable.symtable(source, "cell", "exec")
+    names = set()
+    children = list(table.get_children())
+    while children:
+        child = children.pop()
+        names |= {s.get_name() for s in child.get_symbols() if s.is_global()}
+        children.extend(child.get_children())
+    first = {}  # name -> (line of its first load, line of its first store)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            load, store = first.get(node.id, (float("inf"), float("inf")))
+            if isinstance(node.ctx, ast.Store):
+                store = min(store, node.lineno)
+            else:
+                load = min(load, node.lineno)
+            first[node.id] = (load, store)
+    top = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
+    return names | {name for name in top if first.get(name, (0, 0))[0] <= first[name][1]}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
 def test_demonstrations_first_ask_for_the_exercises_they_use(path):
     """A demonstration or experiment that uses an exercise's code checks first that it is done
-    (`course.ready`), so that an unfinished one gives one line, not a traceback after work."""
+    (`course.ready`), so that an unfinished one gives one line, not a traceback after work.
+    "Uses" follows the notebook: an exercise whose solution calls another's, and a name an
+    earlier demonstration defines after its own checks (unbound if that one stopped), need the
+    exercises behind them too; each is named under its own exercise's number."""
     nb = nbformat.read(path, as_version=4)
-    exercises: set[str] = set()
-    missing = {}
+    exercise = None
+    numbered: dict[str, str] = {}  # exercise name -> "Exercise n"
+    needs: dict[str, set[str]] = {}  # notebook global -> the exercise names it depends on
+    wrong = {}
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
+        if cell.cell_type == "markdown":
+            heading = re.search(r"^#+ (Exercise \d+)", cell.source, re.M)
+            exercise = heading.group(1) if heading else exercise
             continue
         grading = cell.metadata.get("nbgrader", {})
+        depends = set().union(*(needs[name] for name in _reads(cell.source) & needs.keys()))
         if grading.get("solution"):
-            exercises |= _exercise_names(cell)
+            for name in _exercise_names(cell):
+                numbered[name] = exercise
+                needs[name] = {name} | depends
             continue
-        if grading.get("grade") or not exercises:
+        if grading.get("grade"):
             continue
-        used = {
-            node.id
-            for node in ast.walk(ast.parse(cell.source))
-            if isinstance(node, ast.Name) and node.id in exercises
-        }
-        if used - _required(cell):
-            missing[index] = sorted(used - _required(cell))
-    assert not missing, f"cells using exercises without ready.require first: {missing}"
+        tree = ast.parse(cell.source)
+        if all(isinstance(node, ast.FunctionDef | ast.ClassDef) for node in tree.body):
+            # a cell that only defines runs nothing yet: its definitions need what they read
+            for node in tree.body:
+                reads = _reads(ast.unparse(node)) & needs.keys()
+                needs.setdefault(node.name, set().union(*(needs[name] for name in reads)))
+            continue
+        required = _required(cell)
+        problems = sorted(depends - required.keys()) + [
+            f"{name} is {numbered[name]}, not {said}"
+            for name, said in required.items()
+            if name in numbered and numbered[name] != said
+        ]
+        if problems:
+            wrong[index] = problems
+        for node in tree.body:
+            stored = (
+                [node.name]
+                if isinstance(node, ast.FunctionDef | ast.ClassDef)
+                else [
+                    n.id
+                    for n in ast.walk(node)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                ]
+            )
+            needs |= {name: depends for name in stored if name not in needs}
+    assert not wrong, f"cells that do not first ask for the exercises they use: {wrong}"

@@ -1,14 +1,15 @@
 """A student's and an instructor's day in JupyterLab, in headless Chromium, offline.
 
 The student (a `pip install .` environment without the solutions) opens the released lesson
-02, runs all cells, reads a failing check with its picture of the mismatch, validates the
-notebook (the picture is in Validate's dialog too) and reads a passing check; then, in one
-JupyterLab, lessons 06-11: Run All on each untouched notebook (one-line notes where a
-demonstration needs an unfinished exercise), one wrong exercise and its check's message, and
-Validate of a solved copy ("Success", in the per-cell time the student install configures). The
-instructor (the test environment: cnn-course and cnn-course-solutions) grades a few
-submissions with `cnn-course grade` (in the bubblewrap sandbox), imports a roster and reads
-formgrader and a feedback page. Neither browser can reach anything but this machine.
+02, runs all cells (no traceback anywhere), reads a failing check with its picture of the
+mismatch, validates the notebook (the picture is in Validate's dialog too) and reads a passing
+check; then, in one JupyterLab, every other lesson: Run All on each untouched notebook
+(one-line notes where a demonstration needs an unfinished exercise), one wrong exercise and its
+check's message, and Validate of a solved copy ("Success", in the per-cell time the student
+install configures). The instructor (the test environment: cnn-course and
+cnn-course-solutions) grades a few submissions with `cnn-course grade` (in the bubblewrap
+sandbox), imports a roster and reads formgrader and a feedback page. Neither browser can reach
+anything but this machine.
 
 Screenshots of each step are kept under the pytest temp folder (`browser-artifacts/`).
 """
@@ -35,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT, NOTEBOOK = "02_convolution", "convolution"
 INSTRUCTOR_TOOLS = ("Formgrader", "Course List", "Create Assignment")
 MINUTE = 60_000
+# what a student should never see under a cell: tracebacks and the grader's frames
+NOISE = ("Traceback", "traceback_utils", 'File "', "site-packages", "autograder/")
 
 FLIPPED = """def cross_correlate2d(x, kernel):
     x = np.asarray(x, dtype=float)
@@ -240,6 +243,9 @@ def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
     step(student, artifacts, "2-run-all")
     unrun = [i for i in range(cells.count()) if not re.search(r"\d", execution_count(cells.nth(i)))]
     assert unrun == [], f"code cells not run by Run All: {unrun}"
+    for i in range(cells.count()):  # checks give their messages, demonstrations one line
+        text = output_text(cells.nth(i))
+        assert not any(noise in text for noise in NOISE), f"cell {i}:\n{text[:2000]}"
 
     # no TensorFlow start-up lines under the imports
     imports = code_cell(page, "from autograder.checks import convolution as checks")
@@ -417,11 +423,16 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
     assert all(MATHJAX_CDN.match(url) for url in instructor.blocked), instructor.blocked
 
 
-# --- lessons 06-11 as a student meets them -----------------------------------------------------
+# --- every other lesson as a student meets it -------------------------------------------------
 
 # per lesson: the exercise a student gets wrong first, and the catalogued mistake they make
-# (its wrong version from solutions/mistakes/, or the code given here)
-LATER_LESSONS = {
+# (its wrong version from solutions/mistakes/, or the code given here); lesson 02 is the
+# walk-through above
+LESSONS = {
+    "01_mlp_limits": ("mlp_limits", "dense_params", "bias_not_counted"),
+    "03_padding": ("padding", "padding_amounts", "symmetric_same"),
+    "04_stride": ("stride", "conv_output_size", "ceil_not_floor"),
+    "05_pooling": ("pooling", "pool_output_size", "valid_ceil"),
     "06_backprop": ("backprop", "numerical_gradient", "one_sided"),
     "07_batchnorm": ("batchnorm", "batch_statistics", "unbiased_variance"),
     "08_dropout": ("dropout", "mask_shape", "noise_shape_ignored"),
@@ -435,19 +446,18 @@ WRITTEN = {
         "test_mask_shape",
     )
 }
-NOISE = ("Traceback", "traceback_utils", 'File "', "site-packages", "autograder/")
 
 
 @pytest.fixture(scope="module")
-def later_lessons(tmp_path_factory):
-    """Lessons 06-11 released, each next to a solved copy (solved.ipynb) for Validate."""
+def lessons_released(tmp_path_factory):
+    """The lessons of LESSONS released, each next to a solved copy (solved.ipynb) for Validate."""
     from autograder.grading.submissions import perfect
 
-    tmp = tmp_path_factory.mktemp("later")
-    args = [a for assignment in LATER_LESSONS for a in ("--assignment", assignment)]
+    tmp = tmp_path_factory.mktemp("lessons")
+    args = [a for assignment in LESSONS for a in ("--assignment", assignment)]
     _cli("release", "--dir", tmp / "course", *args, cwd=tmp)
     home = tmp / "student"
-    for assignment, (notebook, *_) in LATER_LESSONS.items():
+    for assignment, (notebook, *_) in LESSONS.items():
         released = tmp / "course" / "release" / assignment / f"{notebook}.ipynb"
         source = tmp / "course" / "source" / assignment / f"{notebook}.ipynb"
         (home / assignment).mkdir(parents=True)
@@ -500,15 +510,13 @@ def _shut_down_kernels(lab):
         urllib.request.urlopen(request, timeout=60).close()
 
 
-def test_a_student_meets_lessons_06_to_11(
-    later_lessons, student_env, lab_server, person, artifacts
-):
+def test_a_student_meets_every_lesson(lessons_released, student_env, lab_server, person, artifacts):
     """For each lesson: Run All on the untouched notebook gives one-line notes, not tracebacks
     or empty figures; a wrong exercise shows its check's message; a solved copy validates."""
-    lab = lab_server(student_env, later_lessons)
+    lab = lab_server(student_env, lessons_released)
     student = person("student")
     page = student.page
-    for assignment, (notebook, exercise, mistake) in LATER_LESSONS.items():
+    for assignment, (notebook, exercise, mistake) in LESSONS.items():
         open_notebook(page, lab, f"{assignment}/{notebook}.ipynb", reset=True)
         open_menu(page, "Run").get_by_role("menuitem", name="Run All Cells", exact=True).click()
         cells = page.locator(".jp-Notebook .jp-CodeCell")
@@ -531,7 +539,7 @@ def test_a_student_meets_lessons_06_to_11(
 
         # one wrong exercise and its test cell: the check names the mistake
         code, grade_id, title = _wrong_answer(notebook, exercise, mistake)
-        released = nbformat.read(later_lessons / assignment / f"{notebook}.ipynb", 4)
+        released = nbformat.read(lessons_released / assignment / f"{notebook}.ipynb", 4)
         test_source = next(
             c.source.splitlines()[0]
             for c in released.cells
