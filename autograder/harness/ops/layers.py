@@ -8,6 +8,7 @@ __all__ = [
     "weight_values",
     "assign",
     "symbolic_output",
+    "traced_output_shape",
     "signature",
     "config_roundtrip",
     "gradients",
@@ -76,6 +77,26 @@ def symbolic_output(target, input_shape, args=(), kwargs=None):
 
     layer = _instance(target, args, kwargs)
     return layer(keras.Input(tuple(input_shape[1:]), batch_size=input_shape[0]))
+
+
+def traced_output_shape(target, input_shape, args=(), kwargs=None) -> tuple:
+    """The static output shape of the layer (or a new one of the class) called inside a
+    tf.function traced for `input_shape` with the batch size unknown, as model.fit traces it.
+    A symbolic keras.Input does not do this: Keras answers it from compute_output_shape
+    without running call() when the layer defines one."""
+    import tensorflow as tf
+
+    layer = _instance(target, args, kwargs)
+    found = {}
+
+    def trace(inputs):
+        outputs = layer(inputs)
+        found["shape"] = tuple(outputs.shape)
+        return outputs
+
+    spec = tf.TensorSpec((None, *input_shape[1:]), "float32")
+    tf.function(trace, input_signature=[spec]).get_concrete_function()
+    return found["shape"]
 
 
 def signature(target, method: str = "__init__") -> list[tuple]:
@@ -215,6 +236,7 @@ OPERATIONS = (
     weight_values,
     assign,
     symbolic_output,
+    traced_output_shape,
     signature,
     config_roundtrip,
     gradients,

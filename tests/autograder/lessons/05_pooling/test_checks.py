@@ -688,3 +688,22 @@ def test_layer_checks_pass_correct_code_on_fresh_cases(seed):
 def test_a_model_of_the_reference_layers_learns_on_fresh_data(seed):
     with drawn.fresh(seed):
         checks.check_pooling_trains(ReferenceMaxPooling2D, ReferenceAveragePooling2D)
+
+
+class StaticBatchGlobalAveragePooling2D(ReferenceGlobalAveragePooling2D):
+    """keepdims by reshaping to the static batch size: right on arrays, None inside a model."""
+
+    def call(self, inputs):
+        means = ops.mean(inputs, axis=(1, 2))
+        if self.keepdims:
+            return ops.reshape(means, (inputs.shape[0], 1, 1, inputs.shape[-1]))
+        return means
+
+
+def test_keepdims_by_the_static_batch_size_fails_the_contract():
+    checks.check_global_average_pooling_matches_keras(StaticBatchGlobalAveragePooling2D)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_global_average_pooling_contract(StaticBatchGlobalAveragePooling2D)
+    message = str(failure.value)
+    assert message.startswith("GlobalAveragePooling2D(keepdims=True) raised TypeError"), message
+    assert "the batch size is None until data arrives" in message
