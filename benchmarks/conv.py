@@ -65,8 +65,10 @@ def main():
 
     t_ours = median_seconds(step_function(ours), x, args.repeats)
     t_keras = median_seconds(step_function(theirs), x, args.repeats)
-    print(f"batch {shape}, Conv2D({args.filters}, {args.kernel}), forward + backward, "
-          f"median of {args.repeats}")
+    print(
+        f"batch {shape}, Conv2D({args.filters}, {args.kernel}), forward + backward, "
+        f"median of {args.repeats}"
+    )
     print(f"  keras.layers.Conv2D      {t_keras * 1e3:8.1f} ms")
     print(f"  solutions Conv2D (im2col) {t_ours * 1e3:8.1f} ms")
     print(f"  ratio ours / keras        {t_ours / t_keras:8.2f}x")

@@ -80,8 +80,7 @@ def cell_pictures(cell, limit: int = MAX_PICTURES_PER_CELL) -> list[bytes]:
 def pictures_html(pictures: list[bytes]) -> str:
     """The pictures as inline images, each on a line of its own (inside nbgrader's <pre>)."""
     return "".join(
-        f'\n<img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" '
-        f'alt="{ALT}">'
+        f'\n<img src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" alt="{ALT}">'
         for png in pictures
     )
 

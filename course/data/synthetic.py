@@ -206,9 +206,7 @@ def digits(
         `(x, y)`: `x` float32 `(n, size, size, 1)` in [0, 1], `y` int64 `(n,)` in [0, 9],
         balanced (round-robin, then shuffled).
     """
-    return _glyph_images(
-        n, DIGITS, size, seed, max_rotation, max_shift, scale, shear, noise, fonts
-    )
+    return _glyph_images(n, DIGITS, size, seed, max_rotation, max_shift, scale, shear, noise, fonts)
 
 
 def letters(

@@ -211,13 +211,13 @@ WRONG_VERSIONS = (
         "drops_at_inference",
         {"Dropout.call": f"{M}:call_drops_when_training_none"},
         ("test_dropout_inference", SPATIAL),
-    variant="training_none",
+        variant="training_none",
     ),
     WrongVersion(
         "drops_at_inference",
         {"Dropout.call": f"{M}:call_always_drops"},
         ("test_dropout_inference", SPATIAL),
-    variant="always",
+        variant="always",
     ),
     WrongVersion(
         "batch_shared_mask",
