@@ -335,6 +335,29 @@ class WeightArguments:
             )
 
 
+UNKNOWN_BATCH = (
+    "model.fit calls a layer inside a traced tf.function, where tensors have no values yet and "
+    "the batch size is None: use keras.ops throughout (no NumPy), and take the batch size from "
+    "ops.shape(inputs)[0], or avoid it (keepdims=, -1 in a reshape), not from inputs.shape[0]"
+)
+
+
+def check_unknown_batch(what, cls, args, kwargs, input_shape, forbidden: ForbiddenOps) -> None:
+    """A layer of `cls(*args, **kwargs)` runs when called as model.fit calls it: inside a
+    tf.function traced for `input_shape` with the batch size unknown. What it computes is left
+    to the checks that compare outputs."""
+    call = describe_call(what, args, kwargs)
+    layer = make_layer(cls, args, kwargs, forbidden=forbidden)
+    shape = (None, *input_shape[1:])
+    case = f"{call} inside a tf.function traced for inputs of shape {shape}, as model.fit does"
+    try:
+        perform(call, "traced_output_shape", layer, shape, forbidden=forbidden, case=case)
+    except CheckFailed as failure:
+        raise CheckFailed(
+            failure.headline, [*failure.details, UNKNOWN_BATCH], failure.hint
+        ) from None
+
+
 @dataclass(frozen=True)
 class Contract:
     """What makes the student's layer a drop-in for `keras.layers.<keras>`, declared:
@@ -346,6 +369,9 @@ class Contract:
       equals Keras's (`formula` is shown when it does not);
     - `config`: (args, kwargs, keys): get_config holds the keys and round-trips;
     - `symbolic`: (args, kwargs, input shape): called on a `keras.Input` it gives Keras's shape;
+    - `traced`: (args, kwargs, input shape) for each set-up: called inside a tf.function traced
+      for an unknown batch size, as model.fit calls it, the layer runs (a symbolic call does
+      not run `call` when the layer defines `compute_output_shape`);
     - `weight_arguments`: a `WeightArguments` construction, after the builds: the
       initializers, regularizers and constraints given to the constructor reach the weights;
     - `extra`: the lesson's own steps, called with the class, between builds and shapes;
@@ -368,6 +394,7 @@ class Contract:
     config: tuple | None = None
     symbolic: tuple | None = None
     symbolic_hint: str = ""
+    traced: tuple = ()
     weight_arguments: WeightArguments | None = None
     extra: Callable | None = None
     passed: str | None = "{what} has Keras's arguments, weights, output shape and config"
@@ -434,6 +461,8 @@ class Contract:
             check_config_roundtrip(layer, keys, forbidden=forbidden)
         if self.symbolic is not None:
             self._check_symbolic(cls, *self.symbolic)
+        for args, kwargs, input_shape in self.traced:
+            check_unknown_batch(self.what, cls, args, kwargs, input_shape, self.forbidden)
         if self.passed is not None:  # None: a check that runs several contracts says OK once
             passed(self.passed.format(what=self.what))
 

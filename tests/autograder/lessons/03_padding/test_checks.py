@@ -90,7 +90,6 @@ ZERO_PADDINGS = [
     ReferenceZeroPadding2D,
     SliceUpdateZeroPadding2D,
     EinsumZeroPadding2D,
-    NumpyZeroPadding2D,
     ParsingZeroPadding2D,
 ]
 
@@ -427,3 +426,27 @@ def test_a_zero_padding_that_reads_the_batch_size_fails_in_model_fit():
     StaticBatchConv2D.__name__ = "Conv2D"
     with pytest.raises(CheckFailed, match="batch size is None"):
         checks.check_conv2d_trains(StaticBatchConv2D)
+
+
+class StaticBatchZeroPadding2D(ReferenceZeroPadding2D):
+    """Zeros shaped with inputs.shape[0]: right on every array, None inside model.fit."""
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.padding
+        batch, height, width, channels = inputs.shape
+        zeros = ops.zeros((batch, top + height + bottom, left + width + right, channels))
+        return ops.slice_update(zeros, (0, top, left, 0), inputs)
+
+
+def test_a_zero_padding_that_reads_the_batch_size_fails_its_own_contract():
+    """Its own cell loses the point, not only the Conv2D that uses it (test_conv2d_trains)."""
+    checks.check_zero_padding(StaticBatchZeroPadding2D)
+    with pytest.raises(CheckFailed, match="the batch size is None: use keras.ops"):
+        checks.check_zero_padding_contract(StaticBatchZeroPadding2D)
+
+
+def test_a_numpy_zero_padding_gets_the_numbers_but_fails_its_contract():
+    """The notebook asks for keras.ops in call: NumPy cannot run inside model.fit at all."""
+    checks.check_zero_padding(NumpyZeroPadding2D, hidden=True)
+    with pytest.raises(CheckFailed, match="use keras.ops throughout"):
+        checks.check_zero_padding_contract(NumpyZeroPadding2D)

@@ -706,4 +706,4 @@ def test_keepdims_by_the_static_batch_size_fails_the_contract():
         checks.check_global_average_pooling_contract(StaticBatchGlobalAveragePooling2D)
     message = str(failure.value)
     assert message.startswith("GlobalAveragePooling2D(keepdims=True) raised TypeError"), message
-    assert "the batch size is None until data arrives" in message
+    assert "the batch size is None: use keras.ops" in message, message
