@@ -14,7 +14,7 @@ import numpy as np
 
 from .feedback import CheckFailed, fail, passed
 from .guard import ForbiddenOps
-from .student import label, perform, run
+from .student import NOT_IMPLEMENTED_HINT, Raised, label, perform, run
 
 
 def describe_call(name: str, args: tuple = (), kwargs: dict | None = None) -> str:
@@ -337,25 +337,32 @@ class WeightArguments:
 
 UNKNOWN_BATCH = (
     "model.fit calls a layer inside a traced tf.function, where tensors have no values yet and "
-    "the batch size is None: use keras.ops throughout (no NumPy), and take the batch size from "
-    "ops.shape(inputs)[0], or avoid it (keepdims=, -1 in a reshape), not from inputs.shape[0]"
+    "the batch size is None: use keras.ops throughout (no NumPy, no Python if on a tensor's "
+    "value: ops.where or ops.cond), and take the batch size from ops.shape(inputs)[0], or avoid "
+    "it (keepdims=, -1 in a reshape), not from inputs.shape[0]"
 )
+
+
+# A traced call is judged only on whether it runs: a built-in it calls is for the checks that
+# compare outputs to refuse, not a second time here.
+UNGUARDED = ForbiddenOps("nothing", (), "")
 
 
 def check_unknown_batch(what, cls, args, kwargs, input_shape, forbidden: ForbiddenOps) -> None:
     """A layer of `cls(*args, **kwargs)` runs when called as model.fit calls it: inside a
-    tf.function traced for `input_shape` with the batch size unknown. What it computes is left
-    to the checks that compare outputs."""
+    tf.function traced for `input_shape` with the batch size unknown. What it computes, a
+    built-in it calls and an unfinished `call` are left to the checks that compare outputs."""
     call = describe_call(what, args, kwargs)
     layer = make_layer(cls, args, kwargs, forbidden=forbidden)
     shape = (None, *input_shape[1:])
     case = f"{call} inside a tf.function traced for inputs of shape {shape}, as model.fit does"
     try:
-        perform(call, "traced_output_shape", layer, shape, forbidden=forbidden, case=case)
+        perform(call, "traced_output_shape", layer, shape, forbidden=UNGUARDED, case=case)
+    except Raised as failure:
+        raise Raised(failure.headline, [*failure.details, UNKNOWN_BATCH], failure.hint) from None
     except CheckFailed as failure:
-        raise CheckFailed(
-            failure.headline, [*failure.details, UNKNOWN_BATCH], failure.hint
-        ) from None
+        if failure.hint != NOT_IMPLEMENTED_HINT:
+            raise
 
 
 @dataclass(frozen=True)
@@ -368,10 +375,10 @@ class Contract:
     - `output_shapes`: for each (args, kwargs), `compute_output_shape` of each input shape
       equals Keras's (`formula` is shown when it does not);
     - `config`: (args, kwargs, keys): get_config holds the keys and round-trips;
-    - `symbolic`: (args, kwargs, input shape): called on a `keras.Input` it gives Keras's shape;
-    - `traced`: (args, kwargs, input shape) for each set-up: called inside a tf.function traced
-      for an unknown batch size, as model.fit calls it, the layer runs (a symbolic call does
-      not run `call` when the layer defines `compute_output_shape`);
+    - `symbolic`: (args, kwargs, input shape): called on a `keras.Input` it gives Keras's shape,
+      and it runs when called as model.fit calls it, inside a tf.function traced for an unknown
+      batch size (a symbolic call does not run `call` when the layer defines
+      `compute_output_shape`); `traced`: more such set-ups, traced only;
     - `weight_arguments`: a `WeightArguments` construction, after the builds: the
       initializers, regularizers and constraints given to the constructor reach the weights;
     - `extra`: the lesson's own steps, called with the class, between builds and shapes;
@@ -461,7 +468,8 @@ class Contract:
             check_config_roundtrip(layer, keys, forbidden=forbidden)
         if self.symbolic is not None:
             self._check_symbolic(cls, *self.symbolic)
-        for args, kwargs, input_shape in self.traced:
+        traced = ((self.symbolic,) if self.symbolic is not None else ()) + tuple(self.traced)
+        for args, kwargs, input_shape in traced:
             check_unknown_batch(self.what, cls, args, kwargs, input_shape, self.forbidden)
         if self.passed is not None:  # None: a check that runs several contracts says OK once
             passed(self.passed.format(what=self.what))

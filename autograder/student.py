@@ -90,6 +90,10 @@ def label(obj) -> str:
     return obj.__name__ if isinstance(obj, type) else type(obj).__name__
 
 
+class Raised(CheckFailed):
+    """Student code raised an exception: not the exercise's placeholder, not a time-out."""
+
+
 def _raised(what: str, error: StudentError, details: list[str]) -> CheckFailed:
     if error.stub:
         return CheckFailed(f"{what} is not implemented yet.", details, NOT_IMPLEMENTED_HINT)
@@ -104,4 +108,4 @@ def _raised(what: str, error: StudentError, details: list[str]) -> CheckFailed:
         if error.where
         else "run your function on a small input in a cell of its own to see where it fails"
     )
-    return CheckFailed(f"{what} raised {error.type}: {error.message}", details, hint)
+    return Raised(f"{what} raised {error.type}: {error.message}", details, hint)

@@ -19,11 +19,11 @@ def call_one_decision(self, inputs, training=True):
     if not training:
         return images
     if self.mode != "vertical":
-        if keras.random.uniform((), seed=self.generator) < 0.5:
-            images = images[:, :, ::-1, :]
+        flip = keras.random.uniform((), seed=self.generator) < 0.5
+        images = ops.where(flip, images[:, :, ::-1, :], images)
     if self.mode != "horizontal":
-        if keras.random.uniform((), seed=self.generator) < 0.5:
-            images = images[:, ::-1, :, :]
+        flip = keras.random.uniform((), seed=self.generator) < 0.5
+        images = ops.where(flip, images[:, ::-1, :, :], images)
     return images
 
 

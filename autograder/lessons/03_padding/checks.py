@@ -98,7 +98,6 @@ check_zero_padding_contract = Contract(
     formula="(batch, top + H + bottom, left + W + right, C)",
     config=((((1, 2), (3, 0)),), {}, ("padding", "data_format")),
     symbolic=((((1, 2), (3, 0)),), {}, (None, 5, 6, 3)),
-    traced=(((((1, 2), (3, 0)),), {}, (2, 5, 6, 3)),),
     passed="ZeroPadding2D has Keras's arguments, stored padding, output shape and config",
     each=_stored_padding,
     diagnosis=ZERO_PADDING2D_DIAGNOSIS,

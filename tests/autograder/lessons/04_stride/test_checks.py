@@ -88,7 +88,7 @@ def im2col_positions(x, kernel_size, strides=(1, 1), dilation_rate=(1, 1)):
         for j in range(ow):
             window = x[:, i * sh : i * sh + dh * (kh - 1) + 1 : dh]
             window = window[:, :, j * sw : j * sw + dw * (kw - 1) + 1 : dw]
-            row.append(ops.reshape(window, (b, kh * kw * c)))
+            row.append(ops.reshape(window, (-1, kh * kw * c)))  # b is None inside model.fit
         rows.append(ops.stack(row, axis=1))
     return ops.stack(rows, axis=1)
 

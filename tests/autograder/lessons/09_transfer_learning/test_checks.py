@@ -545,3 +545,49 @@ def test_a_learning_rate_assigned_without_recompiling_is_named():
 
     with pytest.raises(CheckFailed, match="Likely mistake: trainable changed without recompil"):
         checks.check_fine_tune(fine_tune)
+
+
+class StaticBatchRandomFlip(ReferenceRandomFlip):
+    """One draw per image, counted with images.shape[0]: right on every eager call, and None
+    inside model.fit, which traces the layer for any batch size."""
+
+    def call(self, inputs, training=True):
+        images = ops.cast(inputs, self.compute_dtype)
+        if not training:
+            return images
+        flip = keras.random.uniform((images.shape[0], 1, 1, 1), seed=self.generator) < 0.5
+        if self.mode != "vertical":
+            images = ops.where(flip, ops.flip(images, axis=2), images)
+        if self.mode != "horizontal":
+            flip = keras.random.uniform((images.shape[0], 1, 1, 1), seed=self.generator) < 0.5
+            images = ops.where(flip, ops.flip(images, axis=1), images)
+        return images
+
+
+StaticBatchRandomFlip.__name__ = "RandomFlip"
+
+
+def test_a_random_flip_that_counts_images_with_the_static_batch_size_fails_its_contract():
+    checks.check_random_flip_per_image(StaticBatchRandomFlip, hidden=True)  # eager: right
+    with pytest.raises(CheckFailed, match="the batch size is None"):
+        checks.check_random_flip_contract(StaticBatchRandomFlip)
+
+
+class PythonIfRandomFlip(ReferenceRandomFlip):
+    """One decision for the batch, taken with a Python `if` on a tensor: eager calls work,
+    model.fit cannot run it (a tensor there has no value to test)."""
+
+    def call(self, inputs, training=True):
+        images = ops.cast(inputs, self.compute_dtype)
+        if training and self.mode != "vertical":
+            if keras.random.uniform((), seed=self.generator) < 0.5:
+                images = images[:, :, ::-1, :]
+        return images
+
+
+PythonIfRandomFlip.__name__ = "RandomFlip"
+
+
+def test_a_random_flip_with_a_python_if_on_a_tensor_fails_its_contract():
+    with pytest.raises(CheckFailed, match="no Python if on a tensor's value"):
+        checks.check_random_flip_contract(PythonIfRandomFlip)

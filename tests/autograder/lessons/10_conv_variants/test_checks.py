@@ -441,3 +441,20 @@ def test_no_variant_matches_the_reference():
         for p in probes
     ]
     assert first_match(outputs, probes, catalogue.TRANSPOSE_VARIANTS) is None
+
+
+class StaticBatchDepthwiseConv2D(SlicedDepthwiseConv2D):
+    """Subtly wrong: reshapes to inputs.shape[0], which is None inside model.fit."""
+
+    def call(self, inputs):
+        out = super().call(inputs)
+        return ops.reshape(out, (inputs.shape[0], *out.shape[1:]))
+
+
+StaticBatchDepthwiseConv2D.__name__ = "DepthwiseConv2D"
+
+
+def test_a_depthwise_layer_that_reshapes_to_the_static_batch_size_fails_its_contract():
+    checks.check_depthwise_matches_keras(StaticBatchDepthwiseConv2D, hidden=True)  # eager: right
+    with pytest.raises(CheckFailed, match="the batch size is None"):
+        checks.check_depthwise_contract(StaticBatchDepthwiseConv2D)
