@@ -63,17 +63,14 @@ def _reads(source: str) -> set[str]:
         child = children.pop()
         names |= {s.get_name() for s in child.get_symbols() if s.is_global()}
         children.extend(child.get_children())
-    first = {}  # name -> (line of its first load, line of its first store)
+    first_load, first_store = {}, {}  # name -> the line where the cell first reads / binds it
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Name):
-            load, store = first.get(node.id, (float("inf"), float("inf")))
-            if isinstance(node.ctx, ast.Store):
-                store = min(store, node.lineno)
-            else:
-                load = min(load, node.lineno)
-            first[node.id] = (load, store)
+            first = first_store if isinstance(node.ctx, ast.Store) else first_load
+            first[node.id] = min(first.get(node.id, node.lineno), node.lineno)
     top = {s.get_name() for s in table.get_symbols() if s.is_referenced()}
-    return names | {name for name in top if first.get(name, (0, 0))[0] <= first[name][1]}
+    unbound = float("inf")
+    return names | {n for n in top if first_load.get(n, 0) <= first_store.get(n, unbound)}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.parent.name)
