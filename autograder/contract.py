@@ -348,23 +348,6 @@ UNKNOWN_BATCH = (
 UNGUARDED = ForbiddenOps("nothing", (), "")
 
 
-def check_unknown_batch(what, cls, args, kwargs, input_shape, forbidden: ForbiddenOps) -> None:
-    """A layer of `cls(*args, **kwargs)` runs when called as model.fit calls it: inside a
-    tf.function traced for `input_shape` with the batch size unknown. What it computes, a
-    built-in it calls and an unfinished `call` are left to the checks that compare outputs."""
-    call = describe_call(what, args, kwargs)
-    layer = make_layer(cls, args, kwargs, forbidden=forbidden)
-    shape = (None, *input_shape[1:])
-    case = f"{call} inside a tf.function traced for inputs of shape {shape}, as model.fit does"
-    try:
-        perform(call, "traced_output_shape", layer, shape, forbidden=UNGUARDED, case=case)
-    except Raised as failure:
-        raise Raised(failure.headline, [*failure.details, UNKNOWN_BATCH], failure.hint) from None
-    except CheckFailed as failure:
-        if failure.hint != NOT_IMPLEMENTED_HINT:
-            raise
-
-
 @dataclass(frozen=True)
 class Contract:
     """What makes the student's layer a drop-in for `keras.layers.<keras>`, declared:
@@ -469,10 +452,27 @@ class Contract:
         if self.symbolic is not None:
             self._check_symbolic(cls, *self.symbolic)
         traced = ((self.symbolic,) if self.symbolic is not None else ()) + tuple(self.traced)
-        for args, kwargs, input_shape in traced:
-            check_unknown_batch(self.what, cls, args, kwargs, input_shape, self.forbidden)
+        for setup in traced:
+            self._check_traced(cls, *setup)
         if self.passed is not None:  # None: a check that runs several contracts says OK once
             passed(self.passed.format(what=self.what))
+
+    def _check_traced(self, cls, args, kwargs, input_shape) -> None:
+        """The layer runs when called as model.fit calls it: inside a tf.function traced for
+        `input_shape` with the batch size unknown. What it computes, a built-in it calls and an
+        unfinished `call` are left to the checks that compare outputs."""
+        call = describe_call(self.what, args, kwargs)
+        layer = make_layer(cls, args, kwargs, forbidden=self.forbidden)
+        shape = (None, *input_shape[1:])
+        case = f"{call} inside a tf.function traced for inputs of shape {shape}, as model.fit does"
+        try:
+            perform(call, "traced_output_shape", layer, shape, forbidden=UNGUARDED, case=case)
+        except Raised as failure:
+            details = [*failure.details, UNKNOWN_BATCH]
+            raise Raised(failure.headline, details, failure.hint) from None
+        except CheckFailed as failure:
+            if failure.hint != NOT_IMPLEMENTED_HINT:
+                raise
 
     def _check_symbolic(self, cls, args, kwargs, input_shape) -> None:
         call = describe_call(self.what, args, kwargs)
