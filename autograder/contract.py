@@ -473,6 +473,23 @@ class Contract:
         except CheckFailed as failure:
             if failure.hint != NOT_IMPLEMENTED_HINT:
                 raise
+            self._check_stub_everywhere(call, layer, input_shape, case)
+
+    def _check_stub_everywhere(self, call, layer, input_shape, case) -> None:
+        """An unfinished `call` raises its placeholder eagerly too; one that raises it only
+        when traced would otherwise keep this contract's point for a layer model.fit cannot
+        run."""
+        x = np.zeros((2, *input_shape[1:]), np.float32)
+        try:
+            run(call, layer, x, forbidden=UNGUARDED)
+        except CheckFailed:
+            return  # unfinished or failing eagerly too: the checks that compare outputs say so
+        raise Raised(
+            f"{call} raised NotImplementedError inside a tf.function, yet runs when called "
+            "directly.",
+            [f"case: {case}", UNKNOWN_BATCH],
+            "the layer must run the same way in both: model.fit calls it only traced",
+        )
 
     def _check_symbolic(self, cls, args, kwargs, input_shape) -> None:
         call = describe_call(self.what, args, kwargs)

@@ -92,6 +92,8 @@ POOLING_OP_TYPES = (
     "AvgPool3D",
     "FractionalMaxPool",
     "FractionalAvgPool",
+    # morphological dilation with a flat zero filter is max pooling (tf.nn.erosion2d runs it too)
+    "Dilation2D",
 )
 PATCH_OP_TYPES = ("ExtractImagePatches", "ExtractVolumePatches")
 # The op types of TensorFlow's own backward passes of pooling.
@@ -104,6 +106,7 @@ POOLING_GRADIENT_OP_TYPES = (
     "MaxPool3DGrad",
     "AvgPoolGrad",
     "AvgPool3DGrad",
+    "Dilation2DBackpropInput",
 )
 OP_TYPES_BY_NAME = {
     "keras.ops.conv": CONVOLUTION_OP_TYPES,

@@ -213,7 +213,8 @@ def check_dropout_fresh_masks(Dropout):
 
 
 def check_dropout_seed(Dropout):
-    """Two layers with the same seed draw the same sequence of masks; another seed others."""
+    """Two layers with the same seed draw the same sequence of masks; another seed others, and
+    so do two layers without a seed."""
     rate, shape, calls = 0.4, (4, 250), 3
     x = cases.inputs(shape, 81)
     seed = cases.layer_seed(81)
@@ -239,6 +240,17 @@ def check_dropout_seed(Dropout):
         fail(f"Two layers {zero} draw different masks.", mismatch, case=f"two layers {zero}",
              hint="0 is a seed like any other: pass the seed as given to "
              "keras.random.SeedGenerator(seed) (test `seed is None`, not `not seed`)")  # fmt: skip
+    unseeded = describe_call("Dropout", (rate,), {})
+    pair = [forbidden.layer(Dropout, (rate,), {}) for _ in range(2)]
+    first, second = (
+        forbidden.run(unseeded, u, x, case=f"two layers {unseeded}", training=True) for u in pair
+    )
+    # Two unseeded layers agree on all 1000 decisions with probability 0.52**1000.
+    if np.array_equal(to_numpy(first) != 0, to_numpy(second) != 0):
+        fail(f"Two layers {unseeded} draw the same mask.", case=f"two layers {unseeded}",
+             hint="with seed=None, pass None on to keras.random.SeedGenerator(seed), which "
+             "then starts from a random state: a fixed default seed makes every unseeded "
+             "layer drop the same values")  # fmt: skip
     mine = forbidden.run(call, twins[0], x, case=case, training=True)
     theirs = forbidden.run(f"Dropout({rate}, seed={seed + 1})", other, x, case=case, training=True)
     # Different seeds agree on all 1000 decisions with probability 0.52**1000.

@@ -43,18 +43,20 @@ WHAT = {
     "other": "changed into something that is neither the image nor a flip of it",
 }
 
-# (mode, input shape, seed) of the modes check: batches of distinct random images.
+# (mode, input shape, seed) of the modes check: batches of distinct random images, small ones
+# but many: with 800 images or more, the band a fair coin stays in is within 0.39n..0.61n, so
+# a coin of 1/3 or 0.69 fails (with 64 images, anything from 0.3 to 0.7 usually passed).
 MODE_CASES = {
     "public": [
-        ("horizontal", (64, 5, 7, 2), 1),
-        ("vertical", (64, 6, 5, 1), 2),
-        ("horizontal_and_vertical", (128, 4, 6, 3), 3),
+        ("horizontal", (800, 5, 7, 2), 1),
+        ("vertical", (800, 6, 5, 1), 2),
+        ("horizontal_and_vertical", (1000, 4, 6, 3), 3),
     ],
     "hidden": [
-        ("horizontal", (96, 9, 4, 1), 4),
-        ("vertical", (96, 3, 8, 3), 5),
-        ("horizontal_and_vertical", (160, 7, 7, 1), 6),
-        ("horizontal_and_vertical", (64, 2, 3, 4), 7),
+        ("horizontal", (900, 9, 4, 1), 4),
+        ("vertical", (900, 3, 8, 3), 5),
+        ("horizontal_and_vertical", (1200, 7, 7, 1), 6),
+        ("horizontal_and_vertical", (800, 2, 3, 4), 7),
     ],
 }
 # (mode, input shape, seed) of the per-image check.
@@ -112,12 +114,13 @@ def flip_count_bounds(n: int, p: float = 0.5) -> tuple[int, int]:
     return low, high
 
 
-def _draw_flip_case(rng, min_channels=1):
-    """A fresh (mode, input shape, seed): 64 to 160 images of 2 to 11 pixels a side."""
+def _draw_flip_case(rng, min_channels=1, images=(64, 160)):
+    """A fresh (mode, input shape, seed): `images` (fewest, most) images of 2 to 11 pixels a
+    side."""
     mode = MODES[int(rng.integers(len(MODES)))]
     height, width = (int(v) for v in rng.integers(2, 12, size=2))
     channels = int(rng.integers(min_channels, 5))
-    return mode, (int(rng.integers(64, 161)), height, width, channels), 0
+    return mode, (int(rng.integers(images[0], images[1] + 1)), height, width, channels), 0
 
 
 def _draw_model_case(rng):
@@ -132,7 +135,9 @@ def _draw_layer_name(rng):
 
 # `*_cases(hidden)`: the stored public or hidden rows; when grading, hidden adds EXTRA_HIDDEN
 # drawn ones (`harness.cases.rows`).
-mode_cases = partial(cases.rows, MODE_CASES, draw=_draw_flip_case, extra=EXTRA_HIDDEN)
+mode_cases = partial(
+    cases.rows, MODE_CASES, draw=partial(_draw_flip_case, images=(800, 1200)), extra=EXTRA_HIDDEN
+)
 per_image_cases = partial(
     cases.rows, PER_IMAGE_CASES, draw=partial(_draw_flip_case, min_channels=2), extra=EXTRA_HIDDEN
 )

@@ -244,7 +244,9 @@ def check_train_head(train_head, hidden=False):
             "numbers, the model's outputs probabilities",
         )
     recorded = perform("what train_head returned", "history_keys", history)
-    if recorded is None or "loss" not in recorded or not any("accuracy" in k for k in recorded):
+    # "acc" is Keras's own short name for the metric "accuracy"
+    accuracy_keys = [k for k in recorded or () if "accuracy" in k or k in ("acc", "val_acc")]
+    if recorded is None or "loss" not in recorded or not accuracy_keys:
         raise CheckFailed(
             f"{what} does not return the History of a fit with the metric accuracy.",
             [

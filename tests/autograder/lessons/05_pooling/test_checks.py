@@ -474,6 +474,7 @@ def checks_reference_windows(x, pool_size, strides, padding, pad_value):
 # --- the guard ---------------------------------------------------------------------------------
 
 X = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32")
+FLAT = np.zeros((2, 2, 3), "float32")  # a flat filter: dilation by it is max pooling
 
 
 @pytest.mark.parametrize(
@@ -487,6 +488,8 @@ X = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32")
         lambda: tf.nn.avg_pool2d(X, 2, 2, "SAME"),
         lambda: tf.nn.pool(X, (2, 2), "AVG", strides=(2, 2), padding="VALID"),
         lambda: ops.image.extract_patches(X, 2),
+        lambda: tf.nn.dilation2d(X, FLAT, (1, 2, 2, 1), "SAME", "NHWC", (1, 1, 1, 1)),
+        lambda: tf.nn.erosion2d(X, FLAT, (1, 2, 2, 1), "SAME", "NHWC", (1, 1, 1, 1)),
     ],
     ids=[
         "ops.max_pool",
@@ -497,6 +500,8 @@ X = np.random.default_rng(0).normal(size=(2, 6, 6, 3)).astype("float32")
         "tf.nn.avg_pool2d",
         "tf.nn.pool",
         "extract_patches",
+        "tf.nn.dilation2d",
+        "tf.nn.erosion2d",
     ],
 )
 def test_guard_catches_builtin_pooling(builtin):
@@ -538,6 +543,21 @@ def test_keras_layers_themselves_are_refused():
         checks.check_average_pooling_matches_keras(AveragePooling2D)
     with pytest.raises(CheckFailed, match="built-in pooling op"):
         checks.check_global_average_pooling_matches_keras(GlobalAveragePooling2D)
+
+
+class DilationMaxPooling2D(ReferenceMaxPooling2D):
+    """Morphological dilation with a flat zero filter: max pooling by another name."""
+
+    def call(self, inputs):
+        (ph, pw), (sh, sw) = self.pool_size, self.strides
+        flat = tf.zeros((ph, pw, inputs.shape[-1]))
+        padding = self.padding.upper()
+        return tf.nn.dilation2d(inputs, flat, (1, sh, sw, 1), padding, "NHWC", (1, 1, 1, 1))
+
+
+def test_max_pooling_by_morphological_dilation_is_refused():
+    with pytest.raises(CheckFailed, match="built-in pooling op"):
+        checks.check_max_pooling_matches_keras(DilationMaxPooling2D)
 
 
 def test_a_builtin_inside_pool_windows_is_refused():
@@ -706,4 +726,22 @@ def test_keepdims_by_the_static_batch_size_fails_the_contract():
         checks.check_global_average_pooling_contract(StaticBatchGlobalAveragePooling2D)
     message = str(failure.value)
     assert message.startswith("GlobalAveragePooling2D(keepdims=True) raised TypeError"), message
+    assert "the batch size is None: use keras.ops" in message, message
+
+
+class StubWhenTracedGlobalAveragePooling2D(StaticBatchGlobalAveragePooling2D):
+    """The static-batch layer above, hiding its failure inside model.fit behind the
+    exercise's placeholder: it raises NotImplementedError only when traced."""
+
+    def call(self, inputs):
+        if inputs.shape[0] is None:
+            raise NotImplementedError()
+        return super().call(inputs)
+
+
+def test_a_placeholder_raised_only_when_traced_fails_the_contract():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_global_average_pooling_contract(StubWhenTracedGlobalAveragePooling2D)
+    message = str(failure.value)
+    assert "raised NotImplementedError inside a tf.function, yet runs" in message, message
     assert "the batch size is None: use keras.ops" in message, message

@@ -606,8 +606,17 @@ class CounterSeedDropout(ReferenceDropout):
         return ops.where(keep, inputs / (1 - self.rate), ops.zeros_like(inputs))
 
 
+class FixedDefaultSeedDropout(ReferenceDropout):
+    """`seed or 1337`: every unseeded layer drops the same values (and seed=0 is seed 1337)."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+        self.seed_generator = keras.random.SeedGenerator(seed or 1337)
+
+
 PerSampleSpatialDropout2D.__name__ = "SpatialDropout2D"
-for cls in (MiddleSharedDropout, ZeroSeedDropout, CounterSeedDropout):
+for cls in (MiddleSharedDropout, ZeroSeedDropout, CounterSeedDropout, FixedDefaultSeedDropout):
     cls.__name__ = "Dropout"
 
 
@@ -624,5 +633,7 @@ def test_wrong_code_the_checks_once_passed_fails():
         checks.check_dropout_noise_shape(MiddleSharedDropout, hidden=True)
     with pytest.raises(CheckFailed, match=r"Two layers Dropout\(0.4, seed=0\) draw different"):
         checks.check_dropout_seed(ZeroSeedDropout)
+    with pytest.raises(CheckFailed, match=r"Two layers Dropout\(0.4\) draw the same mask"):
+        checks.check_dropout_seed(FixedDefaultSeedDropout)
     with pytest.raises(CheckFailed, match="NumPy or Python state inside call"):
         checks.check_dropout_compiled(CounterSeedDropout)

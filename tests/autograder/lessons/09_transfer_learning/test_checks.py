@@ -207,6 +207,9 @@ def test_the_flip_count_bounds_hold_their_false_failure_rate():
         outside = binom.cdf(low - 1, n, 0.5) + binom.sf(high, n, 0.5)
         assert outside <= checks.FLIP_FALSE_FAILURE
         assert low > 0.1 * n and high < 0.9 * n  # a coin biased to 0.1 or 0.9 is caught
+    for n in (800, 1000, 1200):  # the modes check's batches
+        low, high = checks.flip_count_bounds(n)
+        assert low > 0.39 * n and high < 0.61 * n  # a coin biased to 0.35 or 0.65 is caught
 
 
 def test_the_unchanged_bound_holds_and_catches_a_layer_that_always_flips():
@@ -237,9 +240,50 @@ NeverUnchangedRandomFlip.__name__ = "RandomFlip"
 
 
 def test_a_flip_that_never_leaves_an_image_unchanged_is_caught():
-    with pytest.raises(CheckFailed, match="leaves 0 of 128 images unchanged"):
+    with pytest.raises(CheckFailed, match="leaves 0 of 1000 images unchanged"):
         checks.check_random_flip_modes(NeverUnchangedRandomFlip)
     checks.check_random_flip_per_image(NeverUnchangedRandomFlip)  # fair coins per image
+
+
+class NormalDrawRandomFlip(ReferenceRandomFlip):
+    """keras.random.normal where uniform was meant: each axis flips with probability 0.69."""
+
+    def call(self, inputs, training=True):
+        images = ops.cast(inputs, self.compute_dtype)
+        if not training:
+            return images
+        shape = (ops.shape(images)[0], 1, 1, 1)
+        if self.mode != "vertical":
+            coin = keras.random.normal(shape, seed=self.generator) < 0.5
+            images = ops.where(coin, ops.flip(images, axis=2), images)
+        if self.mode != "horizontal":
+            coin = keras.random.normal(shape, seed=self.generator) < 0.5
+            images = ops.where(coin, ops.flip(images, axis=1), images)
+        return images
+
+
+class OneOfThreeRandomFlip(ReferenceRandomFlip):
+    """Mode "horizontal_and_vertical" as one of {unchanged, horizontal, vertical}: each axis
+    flips in a third of the images, never both."""
+
+    def call(self, inputs, training=True):
+        images = ops.cast(inputs, self.compute_dtype)
+        if not training or self.mode != "horizontal_and_vertical":
+            return super().call(inputs, training=training)
+        pick = keras.random.randint((ops.shape(images)[0], 1, 1, 1), 0, 3, seed=self.generator)
+        images = ops.where(pick == 1, ops.flip(images, axis=2), images)
+        return ops.where(pick == 2, ops.flip(images, axis=1), images)
+
+
+NormalDrawRandomFlip.__name__ = OneOfThreeRandomFlip.__name__ = "RandomFlip"
+
+
+@pytest.mark.parametrize("cls", [NormalDrawRandomFlip, OneOfThreeRandomFlip])
+def test_a_flip_probability_other_than_one_half_is_caught(cls):
+    """Each case, public and hidden, has enough images to tell these coins from a fair one."""
+    for hidden in (False, True):
+        with pytest.raises(CheckFailed, match="should be flipped with probability 1/2"):
+            checks.check_random_flip_modes(cls, hidden=hidden)
 
 
 def test_keras_and_reference_agree_on_what_a_flip_is():
@@ -515,6 +559,15 @@ def test_train_head_must_record_accuracy():
 
     with pytest.raises(CheckFailed, match="metric accuracy"):
         checks.check_train_head(train_head, hidden=True)
+
+
+def test_train_head_may_record_accuracy_by_keras_s_short_name():
+    def train_head(model, x, y, epochs=10, batch_size=16, learning_rate=1e-2):
+        loss = "sparse_categorical_crossentropy"
+        model.compile(keras.optimizers.Adam(learning_rate), loss, metrics=["acc"])
+        return model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+
+    checks.check_train_head(train_head)
 
 
 def test_fine_tune_must_honour_its_batch_size():
