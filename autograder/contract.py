@@ -459,37 +459,36 @@ class Contract:
 
     def _check_traced(self, cls, args, kwargs, input_shape) -> None:
         """The layer runs when called as model.fit calls it: inside a tf.function traced for
-        `input_shape` with the batch size unknown. What it computes, a built-in it calls and an
-        unfinished `call` are left to the checks that compare outputs."""
+        `input_shape` with the batch size unknown. A layer that fails there is called once more,
+        directly: what fails both ways (an error in `call`, an unfinished `call`) is left to the
+        checks that compare outputs; only what runs directly but not traced fails here."""
         call = describe_call(self.what, args, kwargs)
         layer = make_layer(cls, args, kwargs, forbidden=self.forbidden)
         shape = (None, *input_shape[1:])
         case = f"{call} inside a tf.function traced for inputs of shape {shape}, as model.fit does"
         try:
             perform(call, "traced_output_shape", layer, shape, forbidden=UNGUARDED, case=case)
+            return
         except Raised as failure:
-            details = [*failure.details, UNKNOWN_BATCH]
-            raise Raised(failure.headline, details, failure.hint) from None
+            traced = failure
         except CheckFailed as failure:
             if failure.hint != NOT_IMPLEMENTED_HINT:
                 raise
-            self._check_stub_everywhere(call, layer, input_shape, case)
-
-    def _check_stub_everywhere(self, call, layer, input_shape, case) -> None:
-        """An unfinished `call` raises its placeholder eagerly too; one that raises it only
-        when traced would otherwise keep this contract's point for a layer model.fit cannot
-        run."""
+            traced = None  # the placeholder: unfinished, unless it runs directly
         x = np.zeros((2, *input_shape[1:]), np.float32)
+        fresh = make_layer(cls, args, kwargs, forbidden=self.forbidden)  # built outside a trace
         try:
-            run(call, layer, x, forbidden=UNGUARDED)
+            run(call, fresh, x, forbidden=UNGUARDED)
         except CheckFailed:
-            return  # unfinished or failing eagerly too: the checks that compare outputs say so
-        raise Raised(
-            f"{call} raised NotImplementedError inside a tf.function, yet runs when called "
-            "directly.",
-            [f"case: {case}", UNKNOWN_BATCH],
-            "the layer must run the same way in both: model.fit calls it only traced",
-        )
+            return
+        if traced is None:
+            raise Raised(
+                f"{call} raised NotImplementedError inside a tf.function, yet runs when called "
+                "directly.",
+                [f"case: {case}", UNKNOWN_BATCH],
+                "the layer must run the same way in both: model.fit calls it only traced",
+            )
+        raise Raised(traced.headline, [*traced.details, UNKNOWN_BATCH], traced.hint) from None
 
     def _check_symbolic(self, cls, args, kwargs, input_shape) -> None:
         call = describe_call(self.what, args, kwargs)

@@ -99,23 +99,37 @@ class Returns(Compare):
     ...), as `agrees(answer, expected)` judges it (an answer it cannot read disagrees).
 
     A failure's headline is `headline` formatted with `call` (the case's text), `got` (the
-    answer) and `expected`; under it come the lines `explain` (or `explain(case)`), then the
-    likely mistake.
+    answer) and `expected`; under it come the lines `explain` (or `explain(case)`), a line
+    saying the value is right but no int when `loosely(answer)` is `expected` (a reader such as
+    `whole_number`), then the likely mistake.
     """
 
     agrees: Callable[[object, object], bool] = _same
     explain: Callable[[Case], list[str]] | tuple[str, ...] = ()
+    loosely: Callable[[object], object] | None = None
 
     def judge(self, student, case: Case, output) -> None:
-        try:
-            if self.agrees(output, case.expected):
-                return
-        except (TypeError, ValueError):
-            pass
+        if self._agree(self.agrees, output, case.expected):
+            return
         headline = self.headline.format(call=case.text, got=output, expected=case.expected)
         lines = self.explain(case) if callable(self.explain) else self.explain
+        if self.loosely and self._agree(lambda a, e: self.loosely(a) == e, output, case.expected):
+            lines = [*lines, NOT_INTS]
         mistake = self.diagnosis(student) if self.diagnosis is not None else None
         fail(headline, lines, mistake=mistake, hint=self.hint)
+
+    @staticmethod
+    def _agree(agrees, output, expected) -> bool:
+        try:
+            return bool(agrees(output, expected))
+        except (TypeError, ValueError):
+            return False
+
+
+NOT_INTS = (
+    "the value is right, but not an int: the layers give it to shapes and ops.pad, which take "
+    "ints only; use // or int(...), not / or np.ceil, which give floats"
+)
 
 
 def pair_of_ints(value) -> tuple[int, int] | None:
@@ -125,6 +139,24 @@ def pair_of_ints(value) -> tuple[int, int] | None:
         pair = tuple(whole_number(v) for v in np.asarray(value, dtype=object).reshape(-1))
     except (TypeError, ValueError):
         return None
+    return pair if len(pair) == 2 and None not in pair else None
+
+
+def integer(value) -> int | None:
+    """A student's answer read as an int only when its type is an integer (28, np.int64(28));
+    None for 28.0, None or anything else: a size that a layer's shapes or ops.pad are given
+    must be an int."""
+    array = np.asarray(value)
+    if array.shape != () or not np.issubdtype(array.dtype, np.integer):
+        return None
+    return int(array)
+
+
+def pair_of_integers(value) -> tuple[int, int] | None:
+    """A student's answer read as a pair of ints (a tuple, list or array of two, each as
+    `integer` reads it), else None: (1, 2.0) is no pair of ints here."""
+    items = list(value) if isinstance(value, list | tuple | np.ndarray) else []
+    pair = tuple(integer(v) for v in items)
     return pair if len(pair) == 2 and None not in pair else None
 
 

@@ -237,7 +237,7 @@ WRONG_VERSIONS = (
     WrongVersion(
         "same_mask_every_call",
         {"Dropout.call": f"{M}:call_integer_seed"},
-        ("test_dropout_fresh_masks", "test_dropout_compiled"),
+        ("test_dropout_fresh_masks", "test_dropout_seed", "test_dropout_compiled"),
     ),
     WrongVersion(
         "seed_ignored",

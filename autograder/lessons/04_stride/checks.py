@@ -19,7 +19,7 @@ from ...diagnosis import Diagnosis, calls_table
 from ...feedback import fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
-from ...judge import Compare, pair_of_ints, returns, whole_number
+from ...judge import Compare, integer, pair_of_integers, pair_of_ints, returns, whole_number
 from ...student import perform, run
 from ...training import GradientFeedback
 from ...twin import Twin, matches_keras
@@ -83,7 +83,8 @@ check_conv_output_size = returns(
     FORBIDDEN,
     "conv_output_size gives the right size on {count} cases",
     diagnosis=SIZE_DIAGNOSIS,
-    agrees=lambda got, size: whole_number(got) == size and (got is None) == (size is None),
+    agrees=lambda got, size: integer(got) == size and (got is None) == (size is None),
+    loosely=whole_number,
     explain=lambda case: (
         ["an unknown size (None) stays unknown"]
         if case.expected is None
@@ -109,7 +110,8 @@ check_padding_amounts = returns(
     FORBIDDEN,
     "padding_amounts gives TensorFlow's padding on {count} cases",
     diagnosis=PADDING_DIAGNOSIS,
-    agrees=lambda got, expected: pair_of_ints(got) == expected,
+    agrees=lambda got, expected: pair_of_integers(got) == expected,
+    loosely=pair_of_ints,
     explain=_same_total,
 )
 check_im2col = Compare(

@@ -72,8 +72,9 @@ WINDOWS_CASES = {
     ],
 }
 # (input shape, pool_size, strides, padding, inputs, seed) compared with Keras live; inputs are
-# normal values, "negative" ones (a zero in a padded cell beats them all) or "relu" ones
-# (about half of them exactly 0, as after a ReLU: a real 0 must count in an average).
+# normal values, "negative" ones (a zero in a padded cell beats them all), "far" ones (-10,000
+# and below: so does a padded cell of -100 or -1,000 instead of -inf) or "relu" ones (about
+# half of them exactly 0, as after a ReLU: a real 0 must count in an average).
 # The last two hidden ones have 'same' padding with a pool smaller than the stride (a pool of
 # 1 with stride 2, and (2, 1) with stride 3) where the padding formula is negative: no
 # padding, the first window starts at the first row and column.
@@ -84,6 +85,7 @@ POOLING_CASES = {
         ((1, 10, 9, 4), 3, (2, 1), "valid", "normal", 3),
         ((3, 7, 8, 2), (2, 3), 2, "same", "negative", 4),
         ((2, 7, 9, 3), 3, 2, "same", "relu", 15),
+        ((2, 5, 6, 2), 2, None, "same", "far", 17),
     ],
     "hidden": [
         ((1, 5, 5, 1), 5, None, "valid", "normal", 5),
@@ -97,6 +99,7 @@ POOLING_CASES = {
         ((2, 8, 9, 3), 1, 2, "same", "negative", 13),
         ((1, 12, 12, 2), (2, 1), 3, "same", "normal", 14),
         ((2, 8, 10, 4), (3, 2), (1, 3), "same", "relu", 16),
+        ((1, 7, 7, 3), 3, 2, "same", "far", 18),
     ],
 }
 # (input shape, keepdims, seed) compared with keras.layers.GlobalAveragePooling2D live.
@@ -318,10 +321,22 @@ def _draw_pooling_case(rng):
         int(rng.integers(3))
     ]
     shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 9)))
-    return shape, pool_size, strides, padding, _choice(rng, ("normal", "negative", "relu")), 0
+    inputs = _choice(rng, ("normal", "negative", "far", "relu"))
+    return shape, pool_size, strides, padding, inputs, 0
 
 
-INPUT_WORDS = {"normal": "", "negative": "negative ", "relu": "ReLU-like (half of them 0) "}
+INPUT_WORDS = {
+    "normal": "",
+    "negative": "negative ",
+    "far": "far negative (-10,000 and below) ",
+    "relu": "ReLU-like (half of them 0) ",
+}
+INPUTS = {
+    "normal": lambda x: x,
+    "negative": lambda x: -np.abs(x) - 0.1,
+    "far": lambda x: -1e4 * (np.abs(x) + 1),
+    "relu": lambda x: np.maximum(x, 0),
+}
 
 
 def pooling(mode: str, hidden: bool) -> list[LayerCase]:
@@ -333,7 +348,7 @@ def pooling(mode: str, hidden: bool) -> list[LayerCase]:
     for shape, pool_size, strides, padding, inputs, seed in rows:
         kwargs = layer_kwargs(strides, padding)
         x = cases.normal(shape, seed)
-        x = {"normal": x, "negative": -np.abs(x) - 0.1, "relu": np.maximum(x, 0)}[inputs]
+        x = INPUTS[inputs](x).astype("float32")
         expected = np.asarray(keras_layer(mode, pool_size, **kwargs)(x))
         (kh, kw), (sh, sw) = catalogue.pair(pool_size), catalogue.pair(strides or pool_size)
         found.append(

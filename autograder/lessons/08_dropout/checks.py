@@ -51,11 +51,13 @@ DIAGNOSE_DROPOUT = Diagnosis(
 def check_mask_shape(mask_shape, hidden=False):
     """The mask's shape: the input's shape, or noise_shape with None entries filled in."""
     table = cases.mask_shape_cases(hidden)
-    wrong = []
+    wrong, as_input = [], []  # as_input: whether each answer with a noise_shape is the input's
     for shape, noise in table:
         call = f"mask_shape({shape}, {noise})"
         got = forbidden.run("mask_shape", mask_shape, shape, noise, case=call)
         expected = cases.expected_mask_shape(shape, noise)
+        if noise is not None:
+            as_input.append(reading.as_shape(got) == tuple(shape))
         if reading.as_shape(got) != expected:
             wrong.append((call, got, expected, shape, noise))
     if wrong:
@@ -66,8 +68,7 @@ def check_mask_shape(mask_shape, hidden=False):
             "rule: noise_shape None -> the input's shape; else noise_shape with each None "
             "replaced by the input's size on that axis",
         ]
-        ignored = [c for c in wrong if c[4] is not None and reading.as_shape(c[1]) == tuple(c[3])]
-        if ignored and len(ignored) == len(wrong):
+        if as_input and all(as_input):  # the input's shape whatever noise_shape says
             details.append(catalogue.NOISE_SHAPE_IGNORED.feedback())
         raise CheckFailed("mask_shape gives the wrong shape.", details)
     if hidden:
@@ -248,6 +249,7 @@ def check_dropout_seed(Dropout):
     # Two unseeded layers agree on all 1000 decisions with probability 0.52**1000.
     if np.array_equal(to_numpy(first) != 0, to_numpy(second) != 0):
         fail(f"Two layers {unseeded} draw the same mask.", case=f"two layers {unseeded}",
+             mistake=DIAGNOSE_DROPOUT(Dropout),
              hint="with seed=None, pass None on to keras.random.SeedGenerator(seed), which "
              "then starts from a random state: a fixed default seed makes every unseeded "
              "layer drop the same values")  # fmt: skip

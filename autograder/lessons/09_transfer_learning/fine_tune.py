@@ -42,9 +42,19 @@ def check_fine_tune(fine_tune):
     case = "the head trained, layers from block3_conv on unfrozen"
     run(what, fine_tune, model, x, y, learning_rate=cases.TUNE_RATE, case=case, **asked)
     state = perform("the model's optimizer", "optimizer_state", model)
-    changed = set(changed_paths(before, weights_of(base, "the base")))
+    after = weights_of(base, "the base")
+    changed = set(changed_paths(before, after))
     unfrozen = [i["path"] for i in before if i["trainable"]]
     frozen = [i["path"] for i in before if not i["trainable"]]
+    refrozen = [i["path"] for i in after if not i["trainable"] and i["path"] in unfrozen]
+    if refrozen and not changed & set(unfrozen):
+        fail(
+            f"{what} freezes weights that were unfrozen when it was called.",
+            [f"unfrozen before, frozen after: {listing(refrozen)}"],
+            hint="fine_tune trains the model as it is given (unfreeze_from has already chosen "
+            "what trains): compile it again with the small learning rate and fit, without "
+            "freezing anything",
+        )
     if not changed & set(unfrozen):
         # A new compile makes a new optimizer, counting from 0: more steps than the head's
         # mean that fit went on with the head's compile (its learning rate perhaps assigned).

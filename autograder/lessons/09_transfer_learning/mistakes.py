@@ -82,9 +82,10 @@ BASE_IN_TRAINING_MODE = Mistake(
     "Call the base with training=False: its BatchNormalization layers then normalise with the "
     "statistics learned on the source task, even when the base is unfrozen for fine-tuning. In "
     "training mode they normalise each batch by its own statistics and overwrite the moving "
-    "mean and variance with those of a few target images. (In a functional model Keras 3 "
-    "overrides base(x, training=False) with fit's training=True; inside a subclassed model's "
-    "call, as here, it holds.)",
+    "mean and variance with those of a few target images. If your code already says "
+    "base(x, training=False) inside a functional model (keras.Model(inputs, outputs), even one "
+    "built in __init__), Keras 3 overrides it with fit's training=True: call the base in the "
+    "subclassed model's own call, where training=False holds.",
 )
 AUGMENTATION_AT_INFERENCE = Mistake(
     "augmentation_at_inference",

@@ -9,7 +9,7 @@ from ...compare import compare, to_numpy
 from ...contract import Build, Contract, WeightArguments
 from ...diagnosis import Diagnosis, calls_table
 from ...feedback import fail, passed
-from ...judge import Compare, returns, whole_number
+from ...judge import Compare, integer, returns, whole_number
 from ...student import run
 from ...twin import Twin, matches_keras
 from . import cases
@@ -52,7 +52,8 @@ check_transpose_output_size = returns(
     FORBIDDEN,
     "transpose_output_size gives Keras's size on {count} cases",
     diagnosis=SIZE_DIAGNOSIS,
-    agrees=lambda got, size: whole_number(got) == size and (got is None) == (size is None),
+    agrees=lambda got, size: integer(got) == size and (got is None) == (size is None),
+    loosely=whole_number,
     explain=(
         "without output_padding: n * s for 'same', n * s + max(k - s, 0) for 'valid'",
         "with output_padding p: (n - 1) * s + k - 2 * pad + p, pad = k // 2 for 'same', 0 for "

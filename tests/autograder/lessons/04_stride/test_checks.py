@@ -390,10 +390,18 @@ def test_untouched_stubs_fail_with_advice():
             check(stub)
 
 
-def test_a_float_size_is_accepted_only_when_whole():
-    checks.check_conv_output_size(lambda *a: None if a[0] is None else float(size_float(*a)))
-    with pytest.raises(CheckFailed, match="returned 28.5"):
+def test_a_size_must_be_an_int_and_a_whole_float_is_told_so():
+    """The layers put these numbers into shapes and ops.pad, which refuse floats: a float that
+    passed here cost four Conv2D cells, with an error from inside the given ZeroPadding2D."""
+    checks.check_conv_output_size(lambda *a: None if a[0] is None else np.int64(size_float(*a)))
+    with pytest.raises(CheckFailed, match="the value is right, but not an int"):
+        checks.check_conv_output_size(lambda *a: None if a[0] is None else float(size_float(*a)))
+    with pytest.raises(CheckFailed, match="returned 28.5") as failure:
         checks.check_conv_output_size(lambda *a: None if a[0] is None else size_float(*a) + 0.5)
+    assert "not an int" not in str(failure.value)
+    checks.check_padding_amounts(lambda *a: np.array(amounts_needed(*a)))
+    with pytest.raises(CheckFailed, match="the value is right, but not an int"):
+        checks.check_padding_amounts(lambda *a: tuple(float(v) for v in amounts_needed(*a)))
 
 
 # --- fresh cases, as when grading ----------------------------------------------------------------

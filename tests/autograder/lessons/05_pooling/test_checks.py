@@ -598,10 +598,14 @@ def test_nan_output_is_named():
         checks.check_pool_windows(nan_windows)
 
 
-def test_float_sizes_are_accepted_and_strings_are_not():
-    checks.check_pool_output_size(lambda *args: float(size_with_math(*args)))
-    with pytest.raises(CheckFailed, match="counts the windows wrongly"):
+def test_sizes_must_be_ints_and_a_whole_float_is_told_so():
+    """A float size passed here, then cost six cells: pool_windows, the layers' shapes."""
+    checks.check_pool_output_size(lambda *args: np.int32(size_with_math(*args)))
+    with pytest.raises(CheckFailed, match="the value is right, but not an int"):
+        checks.check_pool_output_size(lambda *args: float(size_with_math(*args)))
+    with pytest.raises(CheckFailed, match="counts the windows wrongly") as failure:
         checks.check_pool_output_size(lambda *args: str(size_with_math(*args)))
+    assert "not an int" not in str(failure.value)
 
 
 # --- fresh cases, as when grading --------------------------------------------------------------
@@ -745,3 +749,46 @@ def test_a_placeholder_raised_only_when_traced_fails_the_contract():
     message = str(failure.value)
     assert "raised NotImplementedError inside a tf.function, yet runs" in message, message
     assert "the batch size is None: use keras.ops" in message, message
+
+
+class TypoGlobalAveragePooling2D(ReferenceGlobalAveragePooling2D):
+    """An error in call that has nothing to do with tracing: it fails eagerly too."""
+
+    def call(self, inputs):
+        return ops.mean(inputs, axis=(1, 2), keepdim=self.keepdims)
+
+
+def test_an_error_in_call_is_left_to_the_output_checks():
+    """The traced step blames tracing only for what runs directly: an error that happens both
+    ways costs the cells that compare outputs, not the contract, and says nothing of tracing."""
+    checks.check_global_average_pooling_contract(TypoGlobalAveragePooling2D)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_global_average_pooling_matches_keras(TypoGlobalAveragePooling2D)
+    message = str(failure.value)
+    assert "keepdim" in message and "batch size is None" not in message, message
+
+
+class FinitePadMaxPooling2D(ReferenceMaxPooling2D):
+    """'same' borders padded with -100, not -inf: right on every input above -100."""
+
+    def call(self, inputs):
+        (kh, kw), (sh, sw) = self.pool_size, self.strides
+        if self.padding == "same":
+            height, width = inputs.shape[1], inputs.shape[2]
+            extra_h = max((-(-height // sh) - 1) * sh + kh - height, 0)
+            extra_w = max((-(-width // sw) - 1) * sw + kw - width, 0)
+            pads = [(0, 0), (extra_h // 2, extra_h - extra_h // 2)]
+            pads += [(extra_w // 2, extra_w - extra_w // 2), (0, 0)]
+            inputs = ops.pad(inputs, pads, constant_values=-100.0)
+        windows = [
+            inputs[:, i :: sh, j :: sw, :][:, : (inputs.shape[1] - kh) // sh + 1]
+            for i in range(kh)
+            for j in range(kw)
+        ]
+        width_out = (inputs.shape[2] - kw) // sw + 1
+        return ops.max(ops.stack([w[:, :, :width_out] for w in windows]), axis=0)
+
+
+def test_a_finite_pad_value_in_max_pooling_is_caught_by_the_public_cases():
+    with pytest.raises(CheckFailed, match="far negative"):
+        checks.check_max_pooling_matches_keras(FinitePadMaxPooling2D)

@@ -637,3 +637,23 @@ def test_wrong_code_the_checks_once_passed_fails():
         checks.check_dropout_seed(FixedDefaultSeedDropout)
     with pytest.raises(CheckFailed, match="NumPy or Python state inside call"):
         checks.check_dropout_compiled(CounterSeedDropout)
+
+
+def mask_shape_batch_from_input(input_shape, noise_shape):
+    """Honours noise_shape except on the batch axis, which always takes the input's size."""
+    if noise_shape is None:
+        return tuple(input_shape)
+    rest = zip(input_shape[1:], noise_shape[1:], strict=True)
+    return (input_shape[0], *(size if noise is None else noise for size, noise in rest))
+
+
+def mask_shape_ignoring_noise(input_shape, noise_shape):
+    return tuple(input_shape)
+
+
+def test_noise_shape_ignored_is_named_only_when_it_is_ignored():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_mask_shape(mask_shape_batch_from_input, hidden=True)
+    assert "noise_shape ignored" not in str(failure.value)
+    with pytest.raises(CheckFailed, match="noise_shape ignored"):
+        checks.check_mask_shape(mask_shape_ignoring_noise)

@@ -578,6 +578,18 @@ def test_fine_tune_must_honour_its_batch_size():
         checks.check_fine_tune(fine_tune)
 
 
+def test_a_fine_tune_that_freezes_the_base_again_is_told_so():
+    """It trains the head a little more: "the model did not train" would be wrong."""
+
+    def fine_tune(model, x, y, epochs=10, batch_size=16, learning_rate=1e-4):
+        model.base.trainable = False
+        return fine_tune_directly(model, x, y, epochs, batch_size, learning_rate)
+
+    with pytest.raises(CheckFailed, match="freezes weights that were unfrozen") as failure:
+        checks.check_fine_tune(fine_tune)
+    assert "did not train" not in str(failure.value)
+
+
 def test_the_loss_must_be_the_one_asked_for():
     """from_logits=True on the softmax's probabilities trains well enough to pass the accuracy
     threshold; it is named by its value on probe probabilities."""
