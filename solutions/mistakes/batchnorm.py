@@ -221,6 +221,34 @@ def backward_gamma_raw(x, gamma, grad_output, epsilon=1e-3):
     return grad_x, np.sum(g * x, axis=axes), np.sum(g, axis=axes)
 
 
+def backward_unbiased(x, gamma, grad_output, epsilon=1e-3):
+    """The compact formula, with the variance divided by n - 1 (np.var(ddof=1), torch.var)."""
+    x, g = np.asarray(x, float), np.asarray(grad_output, float)
+    axes = tuple(range(x.ndim - 1))
+    std = np.sqrt(x.var(axis=axes, ddof=1) + epsilon)
+    x_hat = (x - x.mean(axis=axes)) / std
+    dx_hat = g * gamma
+    grad_x = (dx_hat - dx_hat.mean(axis=axes) - x_hat * (dx_hat * x_hat).mean(axis=axes)) / std
+    return grad_x, np.sum(g * x_hat, axis=axes), np.sum(g, axis=axes)
+
+
+def backward_epsilon_outside(x, gamma, grad_output, epsilon=1e-3):
+    """The staged derivation through the standard deviation, with std = sqrt(var) + eps."""
+    x, g = np.asarray(x, float), np.asarray(grad_output, float)
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    centred = x - x.mean(axis=axes)
+    root = np.sqrt(np.mean(centred**2, axis=axes))
+    std = root + epsilon
+    x_hat = centred / std
+    dx_hat = g * gamma
+    dstd = -np.sum(dx_hat * centred, axis=axes) / std**2
+    dvar = dstd * 0.5 / root
+    dcentred = dx_hat / std + dvar * 2.0 * centred / m
+    grad_x = dcentred - dcentred.mean(axis=axes)
+    return grad_x, np.sum(g * x_hat, axis=axes), np.sum(g, axis=axes)
+
+
 M = "solutions.mistakes.batchnorm"
 TRAINING = ("test_training_mode", "test_moving_statistics", "test_batchnorm_trains")
 STATISTICS = ("test_batch_statistics", *TRAINING)
@@ -289,6 +317,16 @@ WRONG_VERSIONS = (
     WrongVersion(
         "gamma_gradient_raw",
         {"batchnorm_backward": f"{M}:backward_gamma_raw"},
+        ("test_batchnorm_backward",),
+    ),
+    WrongVersion(
+        "unbiased_variance",
+        {"batchnorm_backward": f"{M}:backward_unbiased"},
+        ("test_batchnorm_backward",),
+    ),
+    WrongVersion(
+        "epsilon_outside",
+        {"batchnorm_backward": f"{M}:backward_epsilon_outside"},
         ("test_batchnorm_backward",),
     ),
 )

@@ -610,6 +610,8 @@ def test_wrong_functions_fail_on_fresh_cases(seed):
             wrong.backward_constant_statistics,
             wrong.backward_constant_variance,
             wrong.backward_gamma_raw,
+            wrong.backward_unbiased,
+            wrong.backward_epsilon_outside,
         ):
             for hidden in (False, True):
                 with pytest.raises(CheckFailed, match="Likely mistake"):
@@ -960,3 +962,47 @@ def _passes_without_large_gamma(cls):
         checks.check_inference_mode(cls, hidden=True)
     finally:
         cases.LARGE_GAMMA_CASES.update(saved)
+
+
+# --- gaps a third review found: partial batches, float64 statistics, blame, backward names ----
+
+
+def backward_unbiased_staged(x, gamma, grad_output, epsilon=1e-3):
+    """cs231n's staged derivation, every step right, for a variance divided by m - 1."""
+    x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    centred = x - x.mean(axis=axes)
+    std = np.sqrt((centred**2).sum(axis=axes) / (m - 1) + epsilon)
+    x_hat = centred / std
+    dx_hat = g * gamma
+    dvar = (dx_hat * centred).sum(axis=axes) * -0.5 * std**-3
+    dmean = -dx_hat.sum(axis=axes) / std
+    grad_x = dx_hat / std + dvar * 2.0 * centred / (m - 1) + dmean / m
+    return grad_x, (g * x_hat).sum(axis=axes), g.sum(axis=axes)
+
+
+def backward_epsilon_outside_ops(x, gamma, grad_output, epsilon=1e-3):
+    """keras.ops, the compact formula, with sqrt(var) + eps for the spread."""
+    x, g = ops.convert_to_tensor(x, "float64"), ops.convert_to_tensor(grad_output, "float64")
+    axes = tuple(range(len(x.shape) - 1))
+    mean, variance = ops.moments(x, axes)
+    spread = ops.sqrt(variance) + epsilon
+    x_hat = (x - mean) / spread
+    h = g * ops.convert_to_tensor(gamma, "float64")
+    grad_x = (h - ops.mean(h, axis=axes) - x_hat * ops.mean(h * x_hat, axis=axes)) / spread
+    return grad_x, ops.sum(g * x_hat, axis=axes), ops.sum(g, axis=axes)
+
+
+@pytest.mark.parametrize(
+    ("fn", "mistake"),
+    [
+        (backward_unbiased_staged, "unbiased (n - 1) variance"),
+        (backward_epsilon_outside_ops, "epsilon outside the square root"),
+    ],
+)
+def test_the_layer_s_mistakes_are_named_in_the_backward_pass(fn, mistake):
+    for hidden in (False, True):
+        with pytest.raises(CheckFailed, match="gives the wrong grad_x") as failure:
+            checks.check_batchnorm_backward(fn, hidden=hidden)
+        assert f"Likely mistake: {mistake}." in str(failure.value)
