@@ -967,6 +967,40 @@ def _passes_without_large_gamma(cls):
 # --- gaps a third review found: partial batches, float64 statistics, blame, backward names ----
 
 
+class InferenceEpsilonOutsideBatchNormalization(ReferenceBatchNormalization):
+    """Tests `training and self.trainable` right, but divides by sqrt(var) + eps in inference
+    mode."""
+
+    def call(self, inputs, training=None, mask=None):
+        if training and self.trainable:
+            return super().call(inputs, training=True, mask=mask)
+        inputs = ops.cast(inputs, "float32")
+        spread = ops.sqrt(self.moving_variance) + self.epsilon
+        outputs = (inputs - self.moving_mean) / spread
+        outputs = outputs if self.gamma is None else outputs * self.gamma
+        outputs = outputs if self.beta is None else outputs + self.beta
+        return ops.cast(outputs, self.compute_dtype)
+
+
+class TrainableIgnoredBatchNormalization(ReferenceBatchNormalization):
+    def call(self, inputs, training=None, mask=None):
+        frozen, self.trainable = self.trainable, True
+        try:
+            return super().call(inputs, training=training, mask=mask)
+        finally:
+            self.trainable = frozen
+
+
+def test_a_wrong_inference_output_is_not_blamed_on_the_mode_of_a_frozen_layer():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_trainable_false(InferenceEpsilonOutsideBatchNormalization)
+    assert "runs in inference mode, but its inference-mode output" in failure.value.headline
+    assert "training and self.trainable" not in str(failure.value)
+    with pytest.raises(CheckFailed, match="does not run in inference mode") as failure:
+        checks.check_trainable_false(TrainableIgnoredBatchNormalization)
+    assert "training and self.trainable" in str(failure.value)
+
+
 def backward_unbiased_staged(x, gamma, grad_output, epsilon=1e-3):
     """cs231n's staged derivation, every step right, for a variance divided by m - 1."""
     x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
