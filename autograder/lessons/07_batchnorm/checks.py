@@ -16,7 +16,7 @@ from ...compare import compare, to_numpy
 from ...contract import Build, Contract
 from ...feedback import CheckFailed, passed
 from ...harness import ops  # noqa: F401  (tests read the harness's operations here)
-from ...student import perform, run
+from ...student import Raised, perform, run
 from ...training import check_gradients, require_learning
 from . import cases
 from . import mistakes as catalogue
@@ -41,6 +41,7 @@ from .layers import (
     fit_both,
     judge_steps,
     keras_layer,
+    noted_dtypes,
     steps,
     student_layer,
     wrong,
@@ -80,7 +81,45 @@ def check_batch_statistics(batch_statistics, hidden=False):
                         f"axes {tuple(range(x.ndim - 1))}"
                     )
                 wrong("batch_statistics", name, mismatch, case, hint, batch_statistics)
+    _check_statistics_dtype(batch_statistics, examples[1][0].astype("float32"))
     passed(f"batch_statistics is right on {len(examples)} batches, the worked example included")
+
+
+STATISTICS_DTYPE_HINT = (
+    "cast them back to the dtype of x: return ops.cast(mean, x.dtype), ops.cast(variance, "
+    "x.dtype), even when you compute in float64 inside. BatchNormalization combines them with "
+    "its float32 weights, and TensorFlow does not add a float64 tensor to a float32 one"
+)
+
+
+def _check_statistics_dtype(batch_statistics, x):
+    """The statistics of a float32 tensor are float32 tensors: the layer mixes them with its
+    float32 weights. NumPy results are left alone (a NumPy batch_statistics is right on its
+    own; inside the layer it cannot be traced, which the layer's checks say)."""
+    case = f"a random float32 batch {x.shape}, as a tensor, as BatchNormalization passes it"
+    try:
+        dtypes = perform(
+            "batch_statistics",
+            "statistics_dtypes",
+            batch_statistics,
+            x,
+            forbidden=BATCHNORM,
+            case=case,
+        )
+    except Raised:  # fails on a tensor only: the layer's checks show the line
+        return
+    found = [
+        f"{name} is {dtype}"
+        for name, dtype in zip(("mean", "variance"), dtypes, strict=False)
+        if dtype is not None and dtype != str(x.dtype)
+    ]
+    if found:
+        raise CheckFailed(
+            f"batch_statistics returns {' and '.join(n.split()[0] for n in found)} in another "
+            f"dtype than its input's ({x.dtype}).",
+            [f"case: {case}", *(f"{line}; x is {x.dtype}" for line in found)],
+            STATISTICS_DTYPE_HINT,
+        )
 
 
 # --- BatchNormalization: the contract ------------------------------------------------------------
@@ -289,6 +328,32 @@ def check_trainable_false(BatchNormalization):
     passed("trainable=False freezes the layer as in Keras, alone and inside fit")
 
 
+def _gradients(BatchNormalization, kwargs, shape, weights, x, upstream, case):
+    """The gradients of the student's layer in training mode equal Keras's."""
+    check_gradients(
+        student_layer(BatchNormalization, kwargs, shape, weights),
+        keras_layer(kwargs, shape, weights),
+        x,
+        None,
+        cases.GRADIENT_TOL,
+        case,
+        forbidden=BATCHNORM,
+        name=described(kwargs),
+        upstream=upstream,
+        training=True,
+        inputs=partial(
+            check_input_gradient,
+            BatchNormalization,
+            kwargs,
+            case,
+            x,
+            weights["gamma"],
+            upstream,
+        ),
+        diagnose=lambda: LAYER_DIAGNOSIS(BatchNormalization),
+    )
+
+
 def check_batchnorm_trains(BatchNormalization):
     """In training mode the gradients equal Keras's (through the batch statistics too), and a
     model with the layer trains under fit exactly like the same model with Keras's layer."""
@@ -297,28 +362,10 @@ def check_batchnorm_trains(BatchNormalization):
         upstream = np.random.default_rng(cases.drawn.seed(seed + 100)).normal(size=shape)
         upstream = upstream.astype("float32")
         case = f"{described(kwargs)} on inputs {shape}, training=True, loss sum(output * u)"
-        check_gradients(
-            student_layer(BatchNormalization, kwargs, shape, weights),
-            keras_layer(kwargs, shape, weights),
-            x,
-            None,
-            cases.GRADIENT_TOL,
-            case,
-            forbidden=BATCHNORM,
-            name=described(kwargs),
-            upstream=upstream,
-            training=True,
-            inputs=partial(
-                check_input_gradient,
-                BatchNormalization,
-                kwargs,
-                case,
-                x,
-                weights["gamma"],
-                upstream,
-            ),
-            diagnose=lambda: LAYER_DIAGNOSIS(BatchNormalization),
-        )
+        try:
+            _gradients(BatchNormalization, kwargs, shape, weights, x, upstream, case)
+        except CheckFailed as failure:
+            raise noted_dtypes(failure) from None
     kwargs = {"momentum": 0.8}
     ours, theirs, case = fit_both(
         BatchNormalization, kwargs, 63, "keras.Model.fit with your BatchNormalization"

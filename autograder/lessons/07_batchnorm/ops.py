@@ -1,8 +1,10 @@
 """Operations added with lesson 07: stateful calls step by step, training and reporting every
-layer."""
+layer, the dtypes of batch_statistics."""
 
-__all__ = ["call_steps", "train_model"]
+__all__ = ["call_steps", "train_model", "statistics_dtypes"]
 
+
+import numpy as np
 
 from ...harness.ops.layers import assign, build_model, short_name, weight_values
 
@@ -68,4 +70,21 @@ def train_model(
     }
 
 
-OPERATIONS = (call_steps, train_model)
+def statistics_dtypes(fn, x) -> list:
+    """`fn(x)` (a batch_statistics) with `x` as a tensor, as BatchNormalization passes it: for
+    each result, its dtype if it is a tensor, None if it is a NumPy value or anything else (a
+    result that is not a tuple or list gives [])."""
+    import keras
+
+    result = fn(keras.ops.convert_to_tensor(x))
+    if not isinstance(result, tuple | list):
+        return []
+    return [
+        None
+        if isinstance(value, np.ndarray | np.generic) or not hasattr(value, "dtype")
+        else keras.backend.standardize_dtype(value.dtype)
+        for value in result
+    ]
+
+
+OPERATIONS = (call_steps, train_model, statistics_dtypes)

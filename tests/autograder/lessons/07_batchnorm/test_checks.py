@@ -967,6 +967,34 @@ def _passes_without_large_gamma(cls):
 # --- gaps a third review found: partial batches, float64 statistics, blame, backward names ----
 
 
+def statistics_float64_tf(x):
+    """Right values, computed in float64 with tf and returned so."""
+    x64 = tf.cast(x, tf.float64)
+    axes = list(range(len(x64.shape) - 1))
+    return tf.reduce_mean(x64, axis=axes), tf.math.reduce_variance(x64, axis=axes)
+
+
+class Float64StatisticsBatchNormalization(ReferenceBatchNormalization):
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable) or mask is not None:
+            return super().call(inputs, training=training, mask=mask)
+        mean, variance = statistics_float64_tf(inputs)
+        keep = self.momentum
+        self.moving_mean.assign(self.moving_mean * keep + mean * (1.0 - keep))
+        self.moving_variance.assign(self.moving_variance * keep + variance * (1.0 - keep))
+        return (inputs - mean) / tf.sqrt(variance + self.epsilon)
+
+
+def test_statistics_returned_in_float64_fail_their_own_check_and_are_named_in_the_layer():
+    with pytest.raises(CheckFailed, match="another dtype than its input") as failure:
+        checks.check_batch_statistics(statistics_float64_tf)
+    assert "ops.cast(mean, x.dtype)" in str(failure.value)
+    assert "mean is float64" in str(failure.value)
+    with pytest.raises(CheckFailed, match="training=True raised") as failure:
+        checks.check_training_mode(Float64StatisticsBatchNormalization)
+    assert "a float64 tensor met a float32 one: batch_statistics" in str(failure.value)
+
+
 class InferenceEpsilonOutsideBatchNormalization(ReferenceBatchNormalization):
     """Tests `training and self.trainable` right, but divides by sqrt(var) + eps in inference
     mode."""
