@@ -19,7 +19,8 @@ def batch_statistics_unbiased(x):
     axes = list(range(len(x.shape) - 1))
     count = 1
     for axis in axes:
-        count *= x.shape[axis]
+        count *= ops.shape(x)[axis]
+    count = ops.cast(count, x.dtype)
     mean = ops.sum(x, axis=axes) / count
     variance = ops.sum((x - mean) ** 2, axis=axes) / (count - 1)
     return mean, variance
@@ -146,8 +147,9 @@ def call_unbiased_moving_variance(self, inputs, training=None, mask=None):
             batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
         )
         count = 1
-        for size in inputs.shape[:-1]:
+        for size in ops.shape(inputs)[:-1]:
             count *= size
+        count = ops.cast(count, variance.dtype)
         unbiased = variance * count / (count - 1)
         self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
         self.moving_variance.assign(

@@ -26,6 +26,7 @@ from .contract_steps import (
     CONFIG,
     CONFIG_KEYS,
     SUPPORTED_ARGUMENTS,
+    check_traced_training,
     contract_steps,
     weight_names,
 )
@@ -125,7 +126,7 @@ def _check_statistics_dtype(batch_statistics, x):
 # --- BatchNormalization: the contract ------------------------------------------------------------
 
 # (constructor arguments, input shape) of the layers whose weights the contract checks.
-check_batchnorm_contract = Contract(
+CONTRACT = Contract(
     "BatchNormalization",
     "BatchNormalization",
     SUPPORTED_ARGUMENTS,
@@ -149,7 +150,16 @@ check_batchnorm_contract = Contract(
     formula="the output has the shape of the input",
     config=((), CONFIG, CONFIG_KEYS),
     symbolic=((), {}, (None, 7, 7, 3)),
+    passed=None,
 )
+
+
+def check_batchnorm_contract(BatchNormalization):
+    """Keras's arguments, weights, output shape and config; called as model.fit calls it (the
+    batch size unknown) in inference mode and, with batch statistics, in training mode."""
+    CONTRACT(BatchNormalization)
+    check_traced_training(BatchNormalization)
+    passed("BatchNormalization has Keras's arguments, weights, output shape and config")
 
 
 # --- BatchNormalization: training mode, moving statistics, inference mode ----------------------
