@@ -21,9 +21,11 @@ def batch_statistics(x):
         x: tensor of shape (N, C) or (N, H, W, C), channels last.
 
     Returns:
-        A pair `(mean, variance)` of tensors of shape (C,). The variance is the biased one,
-        the mean of the squared deviations (divided by the number of values, not by that
-        number minus one), as Keras computes it.
+        A pair `(mean, variance)` of tensors of shape (C,), in the dtype of `x` (float32 in,
+        float32 out: the layer adds them to its float32 weights; if you compute in float64,
+        cast back with `ops.cast(..., x.dtype)`). The variance is the biased one, the mean of
+        the squared deviations (divided by the number of values, not by that number minus
+        one), as Keras computes it.
     """
     ### BEGIN SOLUTION
     axes = tuple(range(len(x.shape) - 1))

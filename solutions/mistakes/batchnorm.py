@@ -19,7 +19,8 @@ def batch_statistics_unbiased(x):
     axes = list(range(len(x.shape) - 1))
     count = 1
     for axis in axes:
-        count *= x.shape[axis]
+        count *= ops.shape(x)[axis]
+    count = ops.cast(count, x.dtype)
     mean = ops.sum(x, axis=axes) / count
     variance = ops.sum((x - mean) ** 2, axis=axes) / (count - 1)
     return mean, variance
@@ -146,8 +147,9 @@ def call_unbiased_moving_variance(self, inputs, training=None, mask=None):
             batch_statistics(inputs) if mask is None else masked_statistics(inputs, mask)
         )
         count = 1
-        for size in inputs.shape[:-1]:
+        for size in ops.shape(inputs)[:-1]:
             count *= size
+        count = ops.cast(count, variance.dtype)
         unbiased = variance * count / (count - 1)
         self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1 - self.momentum))
         self.moving_variance.assign(
@@ -221,6 +223,34 @@ def backward_gamma_raw(x, gamma, grad_output, epsilon=1e-3):
     return grad_x, np.sum(g * x, axis=axes), np.sum(g, axis=axes)
 
 
+def backward_unbiased(x, gamma, grad_output, epsilon=1e-3):
+    """The compact formula, with the variance divided by n - 1 (np.var(ddof=1), torch.var)."""
+    x, g = np.asarray(x, float), np.asarray(grad_output, float)
+    axes = tuple(range(x.ndim - 1))
+    std = np.sqrt(x.var(axis=axes, ddof=1) + epsilon)
+    x_hat = (x - x.mean(axis=axes)) / std
+    dx_hat = g * gamma
+    grad_x = (dx_hat - dx_hat.mean(axis=axes) - x_hat * (dx_hat * x_hat).mean(axis=axes)) / std
+    return grad_x, np.sum(g * x_hat, axis=axes), np.sum(g, axis=axes)
+
+
+def backward_epsilon_outside(x, gamma, grad_output, epsilon=1e-3):
+    """The staged derivation through the standard deviation, with std = sqrt(var) + eps."""
+    x, g = np.asarray(x, float), np.asarray(grad_output, float)
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    centred = x - x.mean(axis=axes)
+    root = np.sqrt(np.mean(centred**2, axis=axes))
+    std = root + epsilon
+    x_hat = centred / std
+    dx_hat = g * gamma
+    dstd = -np.sum(dx_hat * centred, axis=axes) / std**2
+    dvar = dstd * 0.5 / root
+    dcentred = dx_hat / std + dvar * 2.0 * centred / m
+    grad_x = dcentred - dcentred.mean(axis=axes)
+    return grad_x, np.sum(g * x_hat, axis=axes), np.sum(g, axis=axes)
+
+
 M = "solutions.mistakes.batchnorm"
 TRAINING = ("test_training_mode", "test_moving_statistics", "test_batchnorm_trains")
 STATISTICS = ("test_batch_statistics", *TRAINING)
@@ -289,6 +319,16 @@ WRONG_VERSIONS = (
     WrongVersion(
         "gamma_gradient_raw",
         {"batchnorm_backward": f"{M}:backward_gamma_raw"},
+        ("test_batchnorm_backward",),
+    ),
+    WrongVersion(
+        "unbiased_variance",
+        {"batchnorm_backward": f"{M}:backward_unbiased"},
+        ("test_batchnorm_backward",),
+    ),
+    WrongVersion(
+        "epsilon_outside",
+        {"batchnorm_backward": f"{M}:backward_epsilon_outside"},
         ("test_batchnorm_backward",),
     ),
 )

@@ -124,7 +124,8 @@ def check_conv2d_custom_gradient(Conv2D, hidden=False):
             if wanted is not None and (
                 got is None or compare(got, factor * np.asarray(wanted), cases.LAYER_TOL)
             ):
-                _not_scaled(call, part, factor, spied["custom"], case)
+                inside = _inside(spied, np.shape(wanted)) if part == "bias" else True
+                _not_scaled(call, part, factor, spied["custom"] and inside, case)
     passed(
         f"Conv2D's gradients come from conv2d_backward and match keras.layers.Conv2D in "
         f"{len(table)} cases"
@@ -154,14 +155,22 @@ def _not_called(call, custom, case):
     )
 
 
+def _inside(found, shape):
+    """Whether a function decorated with custom_gradient took a tensor of `shape` (the bias's):
+    the bias was added inside it."""
+    return any(tuple(s) == tuple(shape) for call in found["custom_inputs"] for s in call)
+
+
 def _not_scaled(call, part, factor, custom, case):
-    """Fail: the gradient with respect to `part` did not follow conv2d_backward's results."""
+    """Fail: the gradient with respect to `part` did not follow conv2d_backward's results.
+    `custom`: a backward function of the student's ran, and for the bias, the function
+    decorated with custom_gradient took the bias (so the bias is not added outside it)."""
     lines = [
         f"when conv2d_backward's results were multiplied by {FACTORS}, the gradient with "
         f"respect to {part} should have been {factor:g} times larger; it was not"
     ]
     mistake = catalogue.BIAS_OUTSIDE if part == "bias" else catalogue.AUTODIFF
-    if custom and part != "bias":  # a backward function ran: this is not automatic differentiation
+    if custom:  # a backward function ran: this is not automatic differentiation
         lines.append(
             f"your custom gradient's backward function ran and called conv2d_backward, but "
             f"returned another gradient with respect to {part} than its {LAYER_PART[part]}"

@@ -59,11 +59,12 @@ def _call_guarded_again(fn, *args, **kwargs):
 
 
 @contextmanager
-def _custom_gradients_counted():
+def _custom_gradients_counted(shapes=None):
     """While open, the backward function of every function decorated with `custom_gradient`
     (tf.custom_gradient, which keras.ops.custom_gradient is) counts its runs in the list it
-    yields: TensorFlow records each such function with `record.record_operation`, which is
-    wrapped here for that module only. Yields None where TensorFlow has no such module."""
+    yields, and `shapes` (a list, if given) gets the input shapes of each such function called:
+    TensorFlow records each such function with `record.record_operation`, which is wrapped here
+    for that module only. Yields None where TensorFlow has no such module."""
     from tensorflow.python.ops import custom_gradient as module
 
     record, count = getattr(module, "record", None), [0]
@@ -77,6 +78,9 @@ def _custom_gradients_counted():
 
         @staticmethod
         def record_operation(op_type, outputs, inputs, backward, *args, **kwargs):
+            if shapes is not None:
+                shapes.append([tuple(getattr(t, "shape", ())) for t in inputs])
+
             def counted(*grads, **grad_kwargs):
                 count[0] += 1
                 return backward(*grads, **grad_kwargs)
@@ -125,7 +129,9 @@ def backward_probe(
     Returns {"output", "inputs", "weights": {name: gradient or None}, "calls": how many times
     the spy ran, "found": whether `call` can see a function of that name at all (when it
     cannot, nothing is replaced), "custom": how many times a backward function given with
-    `custom_gradient` ran (None if this TensorFlow does not tell)}.
+    `custom_gradient` ran (None if this TensorFlow does not tell), "custom_inputs": the shapes
+    of the tensors each function decorated with `custom_gradient` was called with (a bias of
+    shape (filters,) among them was added inside)}.
     """
     import tensorflow as tf
 
@@ -134,7 +140,7 @@ def backward_probe(
     namespace = getattr(getattr(type(layer), "call", None), "__globals__", None)
     found = isinstance(namespace, dict) and callable(namespace.get(backward))
     original = namespace[backward] if found else None
-    calls = [0]
+    calls, shapes = [0], []
 
     def spy(*args, **kwargs):
         calls[0] += 1
@@ -153,7 +159,7 @@ def backward_probe(
         namespace[backward] = spy
     try:
         x = tf.convert_to_tensor(inputs)
-        with tf.GradientTape() as tape, _custom_gradients_counted() as custom:
+        with tf.GradientTape() as tape, _custom_gradients_counted(shapes) as custom:
             tape.watch(x)
             outputs = layer(x)
             loss = _loss(outputs, upstream, None)
@@ -175,6 +181,7 @@ def backward_probe(
         "calls": calls[0],
         "found": found,
         "custom": None if custom is None else custom[0],
+        "custom_inputs": shapes,
     }
 
 

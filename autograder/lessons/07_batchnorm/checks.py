@@ -12,11 +12,11 @@ from functools import partial
 
 import numpy as np
 
-from ...compare import compare
+from ...compare import compare, to_numpy
 from ...contract import Build, Contract
 from ...feedback import CheckFailed, passed
 from ...harness import ops  # noqa: F401  (tests read the harness's operations here)
-from ...student import perform, run
+from ...student import Raised, perform, run
 from ...training import check_gradients, require_learning
 from . import cases
 from . import mistakes as catalogue
@@ -26,6 +26,7 @@ from .contract_steps import (
     CONFIG,
     CONFIG_KEYS,
     SUPPORTED_ARGUMENTS,
+    check_traced_training,
     contract_steps,
     weight_names,
 )
@@ -41,6 +42,7 @@ from .layers import (
     fit_both,
     judge_steps,
     keras_layer,
+    noted_dtypes,
     steps,
     student_layer,
     wrong,
@@ -80,13 +82,51 @@ def check_batch_statistics(batch_statistics, hidden=False):
                         f"axes {tuple(range(x.ndim - 1))}"
                     )
                 wrong("batch_statistics", name, mismatch, case, hint, batch_statistics)
+    _check_statistics_dtype(batch_statistics, examples[1][0].astype("float32"))
     passed(f"batch_statistics is right on {len(examples)} batches, the worked example included")
+
+
+STATISTICS_DTYPE_HINT = (
+    "cast them back to the dtype of x: return ops.cast(mean, x.dtype), ops.cast(variance, "
+    "x.dtype), even when you compute in float64 inside. BatchNormalization combines them with "
+    "its float32 weights, and TensorFlow does not add a float64 tensor to a float32 one"
+)
+
+
+def _check_statistics_dtype(batch_statistics, x):
+    """The statistics of a float32 tensor are float32 tensors: the layer mixes them with its
+    float32 weights. NumPy results are left alone (a NumPy batch_statistics is right on its
+    own; inside the layer it cannot be traced, which the layer's checks say)."""
+    case = f"a random float32 batch {x.shape}, as a tensor, as BatchNormalization passes it"
+    try:
+        dtypes = perform(
+            "batch_statistics",
+            "statistics_dtypes",
+            batch_statistics,
+            x,
+            forbidden=BATCHNORM,
+            case=case,
+        )
+    except Raised:  # fails on a tensor only: the layer's checks show the line
+        return
+    found = [
+        f"{name} is {dtype}"
+        for name, dtype in zip(("mean", "variance"), dtypes, strict=False)
+        if dtype is not None and dtype != str(x.dtype)
+    ]
+    if found:
+        raise CheckFailed(
+            f"batch_statistics returns {' and '.join(n.split()[0] for n in found)} in another "
+            f"dtype than its input's ({x.dtype}).",
+            [f"case: {case}", *(f"{line}; x is {x.dtype}" for line in found)],
+            STATISTICS_DTYPE_HINT,
+        )
 
 
 # --- BatchNormalization: the contract ------------------------------------------------------------
 
 # (constructor arguments, input shape) of the layers whose weights the contract checks.
-check_batchnorm_contract = Contract(
+CONTRACT = Contract(
     "BatchNormalization",
     "BatchNormalization",
     SUPPORTED_ARGUMENTS,
@@ -110,7 +150,16 @@ check_batchnorm_contract = Contract(
     formula="the output has the shape of the input",
     config=((), CONFIG, CONFIG_KEYS),
     symbolic=((), {}, (None, 7, 7, 3)),
+    passed=None,
 )
+
+
+def check_batchnorm_contract(BatchNormalization):
+    """Keras's arguments, weights, output shape and config; called as model.fit calls it (the
+    batch size unknown) in inference mode and, with batch statistics, in training mode."""
+    CONTRACT(BatchNormalization)
+    check_traced_training(BatchNormalization)
+    passed("BatchNormalization has Keras's arguments, weights, output shape and config")
 
 
 # --- BatchNormalization: training mode, moving statistics, inference mode ----------------------
@@ -215,6 +264,32 @@ def check_inference_mode(BatchNormalization, hidden=False):
 # --- BatchNormalization: trainable=False, gradients and fit ------------------------------------
 
 
+FROZEN_MODE = (
+    "A frozen BatchNormalization (trainable=False) does not run in inference mode.",
+    "Keras runs a BatchNormalization layer with trainable=False in inference mode "
+    "even when training=True: test `training and self.trainable`",
+)
+# A frozen layer whose training=True outputs are its own training=False outputs does run in
+# inference mode: its inference-mode output itself is what differs from Keras's.
+FROZEN_INFERENCE = (
+    "A frozen BatchNormalization (trainable=False) runs in inference mode, but its "
+    "inference-mode output does not match keras.layers.BatchNormalization.",
+    "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, "
+    "whatever the batch holds (test_inference_mode checks it alone)",
+)
+
+
+def _runs_own_inference(cls, kwargs, shape, weights, batches, ours):
+    """Whether the student's frozen layer gave with training=True (`ours`) what the same
+    layer gives with training=False; False if that call raises."""
+    try:
+        own = steps(student_layer(cls, kwargs, shape, weights), batches, False, "", kwargs)
+    except CheckFailed:
+        return False
+    pairs = zip(ours["outputs"], own["outputs"], strict=True)
+    return all(compare(got, to_numpy(wanted), cases.OUTPUT_TOL) is None for got, wanted in pairs)
+
+
 def check_trainable_false(BatchNormalization):
     """A frozen layer (trainable=False, given to the constructor or set later) runs in
     inference mode even with training=True, changes nothing, and stays frozen inside fit."""
@@ -233,22 +308,21 @@ def check_trainable_false(BatchNormalization):
                 f"{described(kwargs)} built, then layer.trainable = False; 2 calls with "
                 f"training=True on batches {shape}"
             )
-        judge_steps(
-            BatchNormalization,
-            steps(layer, batches, True, case, kwargs),
-            expected,
-            case,
-            (
-                "A frozen BatchNormalization (trainable=False) does not run in inference mode.",
-                "Keras runs a BatchNormalization layer with trainable=False in inference mode "
-                "even when training=True: test `training and self.trainable`",
-            ),
-            (
-                "A frozen BatchNormalization (trainable=False) changes its weights.",
-                "a layer with trainable=False keeps its moving statistics as they are",
-            ),
-            kept=weights,
+        ours = steps(layer, batches, True, case, kwargs)
+        kept = (
+            "A frozen BatchNormalization (trainable=False) changes its weights.",
+            "a layer with trainable=False keeps its moving statistics as they are",
         )
+        try:
+            judge_steps(BatchNormalization, ours, expected, case, FROZEN_MODE, kept, kept=weights)
+        except CheckFailed as failure:
+            if failure.headline != FROZEN_MODE[0]:
+                raise
+            if _runs_own_inference(BatchNormalization, frozen, shape, weights, batches, ours):
+                judge_steps(
+                    BatchNormalization, ours, expected, case, FROZEN_INFERENCE, kept, kept=weights
+                )
+            raise
     ours, theirs, case = fit_both(
         BatchNormalization, frozen, 52, "keras.Model.fit with your frozen BatchNormalization"
     )
@@ -264,6 +338,32 @@ def check_trainable_false(BatchNormalization):
     passed("trainable=False freezes the layer as in Keras, alone and inside fit")
 
 
+def _gradients(BatchNormalization, kwargs, shape, weights, x, upstream, case):
+    """The gradients of the student's layer in training mode equal Keras's."""
+    check_gradients(
+        student_layer(BatchNormalization, kwargs, shape, weights),
+        keras_layer(kwargs, shape, weights),
+        x,
+        None,
+        cases.GRADIENT_TOL,
+        case,
+        forbidden=BATCHNORM,
+        name=described(kwargs),
+        upstream=upstream,
+        training=True,
+        inputs=partial(
+            check_input_gradient,
+            BatchNormalization,
+            kwargs,
+            case,
+            x,
+            weights["gamma"],
+            upstream,
+        ),
+        diagnose=lambda: LAYER_DIAGNOSIS(BatchNormalization),
+    )
+
+
 def check_batchnorm_trains(BatchNormalization):
     """In training mode the gradients equal Keras's (through the batch statistics too), and a
     model with the layer trains under fit exactly like the same model with Keras's layer."""
@@ -272,28 +372,10 @@ def check_batchnorm_trains(BatchNormalization):
         upstream = np.random.default_rng(cases.drawn.seed(seed + 100)).normal(size=shape)
         upstream = upstream.astype("float32")
         case = f"{described(kwargs)} on inputs {shape}, training=True, loss sum(output * u)"
-        check_gradients(
-            student_layer(BatchNormalization, kwargs, shape, weights),
-            keras_layer(kwargs, shape, weights),
-            x,
-            None,
-            cases.GRADIENT_TOL,
-            case,
-            forbidden=BATCHNORM,
-            name=described(kwargs),
-            upstream=upstream,
-            training=True,
-            inputs=partial(
-                check_input_gradient,
-                BatchNormalization,
-                kwargs,
-                case,
-                x,
-                weights["gamma"],
-                upstream,
-            ),
-            diagnose=lambda: LAYER_DIAGNOSIS(BatchNormalization),
-        )
+        try:
+            _gradients(BatchNormalization, kwargs, shape, weights, x, upstream, case)
+        except CheckFailed as failure:
+            raise noted_dtypes(failure) from None
     kwargs = {"momentum": 0.8}
     ours, theirs, case = fit_both(
         BatchNormalization, kwargs, 63, "keras.Model.fit with your BatchNormalization"

@@ -1,13 +1,14 @@
 """The contract's own steps of lesson 07's layer, beyond the shared `Contract`: the weights in
-Keras's order, built from the constructor's initializers, regularizers and constraints, and the
-config values Keras stores (a regularizer given by name or as its config compares equal).
+Keras's order, built from the constructor's initializers, regularizers and constraints, the
+config values Keras stores (a regularizer given by name or as its config compares equal), and a
+training-mode call traced as model.fit traces it.
 """
 
 import numpy as np
 
-from ...contract import build_layer, make_layer
+from ...contract import UNGUARDED, UNKNOWN_BATCH, build_layer, make_layer
 from ...feedback import CheckFailed
-from ...student import perform, run
+from ...student import Raised, perform, run
 from .forbidden import BATCHNORM
 from .layers import WEIGHT_ORDER, described
 
@@ -145,3 +146,50 @@ def contract_steps(cls):
         check_weight_order(cls, kwargs, shape)
     check_weight_arguments(cls)
     check_config_values(cls)
+
+
+# Input shapes of the training-mode calls traced with the batch size unknown.
+TRACED_TRAINING = ((None, 7, 7, 3), (None, 5))
+PARTIAL_BATCH = (
+    "model.fit calls the layer with training=True, and so batch_statistics, on every batch; a "
+    "last batch smaller than the others (1000 images in batches of 64 leave 40) makes it trace "
+    "that call again with the batch size None: count the values of a channel with ops.mean, "
+    "or from ops.shape(x), not from x.shape"
+)
+
+
+def check_traced_training(cls):
+    """The layer runs in training mode when called as model.fit calls it: inside a tf.function
+    traced with the batch size unknown (the shared contract traces inference mode only). A
+    layer that fails in training mode when called directly too is left to the checks that
+    compare its outputs."""
+    for shape in TRACED_TRAINING:
+        what = "BatchNormalization() called with training=True"
+        case = f"{what} inside a tf.function traced for inputs of shape {shape}, as model.fit does"
+        layer = make_layer(cls, (), {}, forbidden=BATCHNORM)
+        try:
+            perform(what, "traced_training_shape", layer, shape, forbidden=UNGUARDED, case=case)
+        except Raised as failure:
+            batch = np.linspace(-2.0, 3.0, 2 * int(np.prod(shape[1:]))).astype("float32")
+            eager = make_layer(cls, (), {}, forbidden=BATCHNORM)
+            try:
+                perform(
+                    what,
+                    "call_steps",
+                    eager,
+                    [batch.reshape((2, *shape[1:]))],
+                    training=True,
+                    forbidden=UNGUARDED,
+                )
+            except CheckFailed:
+                return
+            raise Raised(
+                failure.headline,
+                [
+                    *failure.details,
+                    "it runs when called directly on a batch of 2: the unknown batch size stops it",
+                    PARTIAL_BATCH,
+                    UNKNOWN_BATCH,
+                ],
+                failure.hint,
+            ) from None

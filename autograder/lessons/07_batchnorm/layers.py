@@ -32,6 +32,24 @@ MIXED_HINT = (
 )
 
 
+# TensorFlow's words when a float64 tensor meets a float32 one (a batch_statistics that
+# computes in float64 and returns that, say): the line it names is where they met.
+FLOAT64_NOTE = (
+    "a float64 tensor met a float32 one: batch_statistics must return its statistics in the "
+    "dtype of its input (ops.cast(mean, x.dtype), ops.cast(variance, x.dtype)), and call() "
+    "computes in float32"
+)
+
+
+def noted_dtypes(error: CheckFailed) -> CheckFailed:
+    """`error` with FLOAT64_NOTE added when it is TensorFlow refusing to mix float64 with
+    float32; `error` itself otherwise."""
+    text = error.headline
+    if "double tensor" not in text and not ("float64" in text and "float32" in text):
+        return error
+    return type(error)(error.headline, [*error.details, FLOAT64_NOTE], error.hint)
+
+
 def described(kwargs):
     return describe_call("BatchNormalization", (), kwargs)
 
@@ -86,9 +104,10 @@ def steps(layer, batches, training, case, kwargs=None, mask=None):
             case=case,
             **given,
         )
-    except CheckFailed as error:
+    except CheckFailed as failure:
+        error = noted_dtypes(failure)
         if kwargs.get("dtype") != cases.MIXED:
-            raise
+            raise error from None
         note = (
             "under mixed precision call() reads a weight made with add_weight(..., "
             "autocast=True), the default, as float16; Keras's weights use autocast=False"

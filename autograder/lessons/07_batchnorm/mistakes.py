@@ -286,12 +286,22 @@ def backward(
     constant_statistics=False,
     constant_variance=False,
     raw_gamma=False,
+    unbiased=False,
+    epsilon_outside=False,
+    exact=False,
 ):
-    """(grad_x, grad_gamma, grad_beta) in float64, right unless a flag says otherwise."""
+    """(grad_x, grad_gamma, grad_beta) in float64, right unless a flag says otherwise.
+
+    `unbiased` and `epsilon_outside` normalize with the layer's mistakes and keep the right
+    formula's shape for grad_x; with `exact` too, grad_x is the exact derivative of that wrong
+    normalization (what a staged derivation through dvar and dmean gives)."""
     x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
     axes = tuple(range(x.ndim - 1))
-    mean, variance = statistics(x)
-    spread = np.sqrt(variance + epsilon)
+    mean, variance = statistics(x, unbiased=unbiased)
+    if epsilon_outside:
+        spread = np.sqrt(variance) + epsilon
+    else:
+        spread = np.sqrt(variance + epsilon)
     x_hat = (x - mean) / spread
     grad_beta = g.sum(axis=axes)
     grad_gamma = (g * (x if raw_gamma else x_hat)).sum(axis=axes)
@@ -301,9 +311,13 @@ def backward(
     elif constant_variance:
         grad_x = (upstream - upstream.mean(axis=axes)) / spread
     else:
-        grad_x = (
-            upstream - upstream.mean(axis=axes) - x_hat * (upstream * x_hat).mean(axis=axes)
-        ) / spread
+        term = (upstream * x_hat).mean(axis=axes)
+        if exact and unbiased:
+            count = x.size // x.shape[-1]
+            term = term * count / (count - 1)
+        if exact and epsilon_outside:
+            term = term * spread / np.sqrt(variance)
+        grad_x = (upstream - upstream.mean(axis=axes) - x_hat * term) / spread
     return grad_x, grad_gamma, grad_beta
 
 
@@ -341,6 +355,10 @@ BACKWARD_VARIANTS = (
     Variant(CONSTANT_VARIANCE, _backward(constant_variance=True)),
     Variant(CONSTANT_VARIANCE, _backward(constant_variance=True, raw_gamma=True)),
     Variant(GAMMA_GRADIENT_RAW, _backward(raw_gamma=True)),
+    Variant(UNBIASED_VARIANCE, _backward(unbiased=True)),
+    Variant(UNBIASED_VARIANCE, _backward(unbiased=True, exact=True)),
+    Variant(EPSILON_OUTSIDE, _backward(epsilon_outside=True)),
+    Variant(EPSILON_OUTSIDE, _backward(epsilon_outside=True, exact=True)),
 )
 
 

@@ -1,10 +1,12 @@
 """Operations added with lesson 07: stateful calls step by step, training and reporting every
-layer."""
+layer, a training-mode call traced as model.fit traces it, the dtypes of batch_statistics."""
 
-__all__ = ["call_steps", "train_model"]
+__all__ = ["call_steps", "train_model", "traced_training_shape", "statistics_dtypes"]
 
 
-from ...harness.ops.layers import assign, build_model, short_name, weight_values
+import numpy as np
+
+from ...harness.ops.layers import _instance, assign, build_model, short_name, weight_values
 
 
 def call_steps(layer, batches, training=None, mask=None):
@@ -68,4 +70,41 @@ def train_model(
     }
 
 
-OPERATIONS = (call_steps, train_model)
+def traced_training_shape(target, input_shape, args=(), kwargs=None) -> tuple:
+    """The static output shape of the layer (or a new one of the class) called with
+    training=True inside a tf.function traced for `input_shape` with the batch size unknown,
+    as model.fit calls it (a last batch smaller than the others makes fit trace it so): the
+    shared `traced_output_shape` calls it in inference mode only."""
+    import tensorflow as tf
+
+    layer = _instance(target, args, kwargs)
+    found = {}
+
+    def trace(inputs):
+        outputs = layer(inputs, training=True)
+        found["shape"] = tuple(outputs.shape)
+        return outputs
+
+    spec = tf.TensorSpec((None, *input_shape[1:]), "float32")
+    tf.function(trace, input_signature=[spec]).get_concrete_function()
+    return found["shape"]
+
+
+def statistics_dtypes(fn, x) -> list:
+    """`fn(x)` (a batch_statistics) with `x` as a tensor, as BatchNormalization passes it: for
+    each result, its dtype if it is a tensor, None if it is a NumPy value or anything else (a
+    result that is not a tuple or list gives [])."""
+    import keras
+
+    result = fn(keras.ops.convert_to_tensor(x))
+    if not isinstance(result, tuple | list):
+        return []
+    return [
+        None
+        if isinstance(value, np.ndarray | np.generic) or not hasattr(value, "dtype")
+        else keras.backend.standardize_dtype(value.dtype)
+        for value in result
+    ]
+
+
+OPERATIONS = (call_steps, train_model, traced_training_shape, statistics_dtypes)

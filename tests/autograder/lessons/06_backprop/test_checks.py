@@ -715,6 +715,39 @@ def test_a_backward_that_replaces_one_of_conv2d_backward_s_results_is_told_so():
     assert "automatic differentiation" not in str(failure.value)
 
 
+# The bias goes into the decorated function with x and the kernel, but backward sums upstream
+# itself for the bias instead of taking conv2d_backward's third result.
+CALL_OWN_BIAS_GRADIENT = """
+def call(self, inputs):
+    bias = tf.identity(self.bias) if self.use_bias else tf.zeros((self.filters,))
+
+    @tf.custom_gradient
+    def forward(x, w, b):
+        def backward(dy):
+            dx, dw, _unused = conv2d_backward(x, w, dy)
+            return dx, dw, tf.reduce_sum(dy, axis=[0, 1, 2])
+        return tf.nn.bias_add(conv2d_forward(x, w), b), backward
+
+    return self.activation(forward(inputs, tf.identity(self.kernel), bias))
+"""
+
+
+def test_a_bias_added_inside_with_its_own_gradient_is_not_said_to_be_outside():
+    own_bias = layer_class(CALL_OWN_BIAS_GRADIENT, reference_conv2d_backward)
+    with pytest.raises(CheckFailed, match="its bias does not come from conv2d_backward") as failure:
+        checks.check_conv2d_custom_gradient(own_bias)
+    message = str(failure.value)
+    assert "another gradient with respect to bias than its grad_bias" in message
+    assert "outside the custom gradient" not in message
+    assert "Likely mistake" not in message
+    # A bias really added outside is still named so.
+    from solutions.mistakes import backprop as wrong
+
+    outside = type("Conv2D", (ReferenceConv2D,), {"call": wrong.call_bias_outside})
+    with pytest.raises(CheckFailed, match="bias added outside the custom gradient"):
+        checks.check_conv2d_custom_gradient(outside)
+
+
 # --- what a student may get wrong on the way ---------------------------------------------------
 
 

@@ -7,6 +7,8 @@ for the backward pass the staged cs231n derivation, keras.ops in float32, and ex
 per-channel Jacobian matrices in loops.
 """
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -148,8 +150,10 @@ class FusedBatchNormalization(ReferenceBatchNormalization):
         inputs = ops.cast(inputs, "float32")
         axes = list(range(len(inputs.shape) - 1))
         if learning:
+            # (the mask given one more axis without inputs.shape: its batch size is None when
+            # model.fit traces a last, smaller batch)
             kept = ops.ones_like(inputs[..., :1]) if mask is None else ops.cast(mask, "float32")
-            kept = ops.reshape(kept, (*inputs.shape[:-1], 1))
+            kept = kept if mask is None else ops.expand_dims(kept, -1)
             count = ops.sum(kept)
             mean = ops.sum(inputs * kept, axis=axes) / count
             variance = ops.sum(inputs * inputs * kept, axis=axes) / count - mean * mean
@@ -221,7 +225,7 @@ class ScratchBatchNormalization(keras.layers.Layer):
         if training and self.trainable:
             axes = tuple(range(len(inputs.shape) - 1))
             if mask is None:
-                mask = ops.ones(inputs.shape[:-1], "bool")
+                mask = ops.ones_like(inputs[..., 0], dtype="bool")  # not inputs.shape: None in fit
             kept = ops.expand_dims(ops.cast(mask, "bool"), -1)
             count = ops.sum(ops.cast(kept, "float32"), axis=axes, keepdims=True)
             mean = ops.sum(ops.where(kept, inputs, 0.0), axis=axes, keepdims=True) / count
@@ -610,6 +614,8 @@ def test_wrong_functions_fail_on_fresh_cases(seed):
             wrong.backward_constant_statistics,
             wrong.backward_constant_variance,
             wrong.backward_gamma_raw,
+            wrong.backward_unbiased,
+            wrong.backward_epsilon_outside,
         ):
             for hidden in (False, True):
                 with pytest.raises(CheckFailed, match="Likely mistake"):
@@ -960,3 +966,152 @@ def _passes_without_large_gamma(cls):
         checks.check_inference_mode(cls, hidden=True)
     finally:
         cases.LARGE_GAMMA_CASES.update(saved)
+
+
+# --- gaps a third review found: partial batches, float64 statistics, blame, backward names ----
+
+
+class StaticCountBatchNormalization(ReferenceBatchNormalization):
+    """Counts a channel's values from the static shape (math.prod of inputs.shape): right on
+    every batch it is given, but model.fit traces a smaller last batch with the batch size
+    None."""
+
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable) or mask is not None:
+            return super().call(inputs, training=training, mask=mask)
+        inputs = ops.cast(inputs, "float32")
+        axes = tuple(range(len(inputs.shape) - 1))
+        count = math.prod(inputs.shape[:-1])
+        mean = ops.sum(inputs, axis=axes) / count
+        variance = ops.sum(ops.square(inputs - mean), axis=axes) / count
+        for variable, value in ((self.moving_mean, mean), (self.moving_variance, variance)):
+            variable.assign(variable * self.momentum + value * (1 - self.momentum))
+        outputs = (inputs - mean) * ops.rsqrt(variance + self.epsilon)
+        outputs = outputs if self.gamma is None else outputs * self.gamma
+        outputs = outputs if self.beta is None else outputs + self.beta
+        return ops.cast(outputs, self.compute_dtype)
+
+
+def test_a_count_from_the_static_shape_fails_as_model_fit_would():
+    checks.check_training_mode(StaticCountBatchNormalization)
+    with pytest.raises(CheckFailed, match="with training=True raised") as failure:
+        checks.check_batchnorm_contract(StaticCountBatchNormalization)
+    text = str(failure.value)
+    assert "batch size None" in text and "last batch smaller" in text
+    assert "runs when called directly" in text
+
+
+def test_a_layer_that_fails_in_training_mode_anyway_is_left_to_the_output_checks():
+    class BatchNormalization(ReferenceBatchNormalization):
+        def call(self, inputs, training=None, mask=None):
+            if training:
+                raise ValueError("no training mode here")
+            return super().call(inputs, training=training, mask=mask)
+
+    checks.check_batchnorm_contract(BatchNormalization)
+    with pytest.raises(CheckFailed, match="no training mode here") as failure:
+        checks.check_training_mode(BatchNormalization)
+    assert "batch size None" not in str(failure.value)
+
+
+def statistics_float64_tf(x):
+    """Right values, computed in float64 with tf and returned so."""
+    x64 = tf.cast(x, tf.float64)
+    axes = list(range(len(x64.shape) - 1))
+    return tf.reduce_mean(x64, axis=axes), tf.math.reduce_variance(x64, axis=axes)
+
+
+class Float64StatisticsBatchNormalization(ReferenceBatchNormalization):
+    def call(self, inputs, training=None, mask=None):
+        if not (training and self.trainable) or mask is not None:
+            return super().call(inputs, training=training, mask=mask)
+        mean, variance = statistics_float64_tf(inputs)
+        keep = self.momentum
+        self.moving_mean.assign(self.moving_mean * keep + mean * (1.0 - keep))
+        self.moving_variance.assign(self.moving_variance * keep + variance * (1.0 - keep))
+        return (inputs - mean) / tf.sqrt(variance + self.epsilon)
+
+
+def test_statistics_returned_in_float64_fail_their_own_check_and_are_named_in_the_layer():
+    with pytest.raises(CheckFailed, match="another dtype than its input") as failure:
+        checks.check_batch_statistics(statistics_float64_tf)
+    assert "ops.cast(mean, x.dtype)" in str(failure.value)
+    assert "mean is float64" in str(failure.value)
+    with pytest.raises(CheckFailed, match="training=True raised") as failure:
+        checks.check_training_mode(Float64StatisticsBatchNormalization)
+    assert "a float64 tensor met a float32 one: batch_statistics" in str(failure.value)
+
+
+class InferenceEpsilonOutsideBatchNormalization(ReferenceBatchNormalization):
+    """Tests `training and self.trainable` right, but divides by sqrt(var) + eps in inference
+    mode."""
+
+    def call(self, inputs, training=None, mask=None):
+        if training and self.trainable:
+            return super().call(inputs, training=True, mask=mask)
+        inputs = ops.cast(inputs, "float32")
+        spread = ops.sqrt(self.moving_variance) + self.epsilon
+        outputs = (inputs - self.moving_mean) / spread
+        outputs = outputs if self.gamma is None else outputs * self.gamma
+        outputs = outputs if self.beta is None else outputs + self.beta
+        return ops.cast(outputs, self.compute_dtype)
+
+
+class TrainableIgnoredBatchNormalization(ReferenceBatchNormalization):
+    def call(self, inputs, training=None, mask=None):
+        frozen, self.trainable = self.trainable, True
+        try:
+            return super().call(inputs, training=training, mask=mask)
+        finally:
+            self.trainable = frozen
+
+
+def test_a_wrong_inference_output_is_not_blamed_on_the_mode_of_a_frozen_layer():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_trainable_false(InferenceEpsilonOutsideBatchNormalization)
+    assert "runs in inference mode, but its inference-mode output" in failure.value.headline
+    assert "training and self.trainable" not in str(failure.value)
+    with pytest.raises(CheckFailed, match="does not run in inference mode") as failure:
+        checks.check_trainable_false(TrainableIgnoredBatchNormalization)
+    assert "training and self.trainable" in str(failure.value)
+
+
+def backward_unbiased_staged(x, gamma, grad_output, epsilon=1e-3):
+    """cs231n's staged derivation, every step right, for a variance divided by m - 1."""
+    x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    centred = x - x.mean(axis=axes)
+    std = np.sqrt((centred**2).sum(axis=axes) / (m - 1) + epsilon)
+    x_hat = centred / std
+    dx_hat = g * gamma
+    dvar = (dx_hat * centred).sum(axis=axes) * -0.5 * std**-3
+    dmean = -dx_hat.sum(axis=axes) / std
+    grad_x = dx_hat / std + dvar * 2.0 * centred / (m - 1) + dmean / m
+    return grad_x, (g * x_hat).sum(axis=axes), g.sum(axis=axes)
+
+
+def backward_epsilon_outside_ops(x, gamma, grad_output, epsilon=1e-3):
+    """keras.ops, the compact formula, with sqrt(var) + eps for the spread."""
+    x, g = ops.convert_to_tensor(x, "float64"), ops.convert_to_tensor(grad_output, "float64")
+    axes = tuple(range(len(x.shape) - 1))
+    mean, variance = ops.moments(x, axes)
+    spread = ops.sqrt(variance) + epsilon
+    x_hat = (x - mean) / spread
+    h = g * ops.convert_to_tensor(gamma, "float64")
+    grad_x = (h - ops.mean(h, axis=axes) - x_hat * ops.mean(h * x_hat, axis=axes)) / spread
+    return grad_x, ops.sum(g * x_hat, axis=axes), ops.sum(g, axis=axes)
+
+
+@pytest.mark.parametrize(
+    ("fn", "mistake"),
+    [
+        (backward_unbiased_staged, "unbiased (n - 1) variance"),
+        (backward_epsilon_outside_ops, "epsilon outside the square root"),
+    ],
+)
+def test_the_layer_s_mistakes_are_named_in_the_backward_pass(fn, mistake):
+    for hidden in (False, True):
+        with pytest.raises(CheckFailed, match="gives the wrong grad_x") as failure:
+            checks.check_batchnorm_backward(fn, hidden=hidden)
+        assert f"Likely mistake: {mistake}." in str(failure.value)
