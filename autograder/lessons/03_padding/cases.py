@@ -29,6 +29,9 @@ ZERO_PADDING_CASES = {
         ((2, 4, 4, 2), ((0, 1), (1, 0)), 6),
         ((1, 1, 1, 5), 3, 7),
         ((2, 5, 5, 3), (1, (0, 2)), 8),
+        # Keras's other mix, ((top, bottom), pw), and lists, which Keras reads as pairs.
+        ((2, 3, 4, 2), ((2, 0), 1), 9),
+        ((1, 4, 3, 2), [[1, 0], [2, 3]], 10),
     ],
 }
 # (kernel size, mode, expected (before, after)) of padding_amounts, by TensorFlow's rule.
@@ -81,7 +84,15 @@ FULL_CASES = {
         ((3, 2, 2, 1), 2, 3, True, 6),
     ],
 }
-# The padding arguments of the ZeroPadding2D contract: every form Keras accepts.
+# Keras's forms of padding besides the plain three, with why Keras reads each so: the other mix
+# (((1, 2), 3) is ((1, 2), (3, 3)), as (1, (0, 2)) is ((1, 1), (0, 2))), and pairs as lists.
+OTHER_FORMS = (
+    (((1, 2), 3), "each entry of the pair is an int (the same zeros on both sides) or a pair"),
+    ([1, 2], "a list is read as a tuple"),
+    ([[1, 2], [3, 0]], "lists are read as tuples"),
+)
+# The padding arguments of the ZeroPadding2D contract: the plain forms and the first mix, then
+# OTHER_FORMS (checked after the rest of the contract), every form Keras accepts.
 CONTRACT_PADDINGS = (2, (1, 3), ((1, 2), (3, 0)), (0, (2, 1)))
 
 # When grading, hidden checks add this many cases drawn at random.

@@ -11,17 +11,19 @@ passes only: TensorFlow computes the gradient of a slice with tf.pad, so backwar
 are guarded against built-in convolutions alone.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from ...builtin_ops import CONVOLUTION_OPS, PADDING_OPS
-from ...contract import Build, Contract
+from ...contract import Build, Contract, make_layer
 from ...diagnosis import Diagnosis, calls_table
 from ...feedback import CheckFailed, fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import pair_of_ints, returns
 from ...keras_layers import CONV2D, CONV2D_ARGUMENTS
-from ...student import run
+from ...student import Raised, run
 from ...training import GradientFeedback, fit_losses
 from ...twin import Twin, matches_keras
 from . import cases
@@ -87,7 +89,7 @@ def _stored_padding(layer, args, kwargs):
         )
 
 
-check_zero_padding_contract = Contract(
+ZERO_PADDING_CONTRACT = Contract(
     "ZeroPadding2D",
     "ZeroPadding2D",
     ("padding", "data_format"),
@@ -98,10 +100,33 @@ check_zero_padding_contract = Contract(
     formula="(batch, top + H + bottom, left + W + right, C)",
     config=((((1, 2), (3, 0)),), {}, ("padding", "data_format")),
     symbolic=((((1, 2), (3, 0)),), {}, (None, 5, 6, 3)),
-    passed="ZeroPadding2D has Keras's arguments, stored padding, output shape and config",
+    passed=None,
     each=_stored_padding,
     diagnosis=ZERO_PADDING2D_DIAGNOSIS,
 )
+# Keras's other forms of padding, after the rest: stored padding and output shapes.
+OTHER_FORMS_CONTRACT = replace(
+    ZERO_PADDING_CONTRACT,
+    output_shapes=tuple(((p,), {}, ((2, 5, 6, 3),)) for p, _ in cases.OTHER_FORMS),
+    config=None,
+    symbolic=None,
+)
+
+
+def check_zero_padding_contract(ZeroPadding2D):
+    """Keras's arguments, stored padding, output shapes, config and symbolic call, then the
+    forms of padding a parser of the plain ones can miss, each named with Keras's reading."""
+    ZERO_PADDING_CONTRACT(ZeroPadding2D)
+    for padding, why in cases.OTHER_FORMS:
+        try:
+            make_layer(ZeroPadding2D, (padding,), {}, forbidden=PADDING)
+        except Raised as failure:
+            reading = f"Keras reads {padding!r} as {catalogue.keras_pairs(padding)}: {why}"
+            raise Raised(failure.headline, [*failure.details, reading], failure.hint) from None
+    OTHER_FORMS_CONTRACT(ZeroPadding2D)
+    passed("ZeroPadding2D has Keras's arguments, stored padding, output shape and config")
+
+
 check_zero_padding = matches_keras(
     "ZeroPadding2D",
     ZERO_PADDING,

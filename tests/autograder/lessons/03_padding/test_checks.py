@@ -450,3 +450,73 @@ def test_a_numpy_zero_padding_gets_the_numbers_but_fails_its_contract():
     checks.check_zero_padding(NumpyZeroPadding2D, hidden=True)
     with pytest.raises(CheckFailed, match="use keras.ops throughout"):
         checks.check_zero_padding_contract(NumpyZeroPadding2D)
+
+
+def _keep_only_valid(layer, padding):
+    """The notebook's given code after the student's reading of `padding`: refuse what is not
+    ((top, bottom), (left, right)) of non-negative ints."""
+    sides = [side for pair in layer.padding for side in pair]
+    valid = all(hasattr(side, "__index__") and side >= 0 for side in sides)
+    if len(layer.padding) != 2 or len(sides) != 4 or not valid:
+        raise ValueError(f"self.padding is {layer.padding!r}. Received: padding={padding}")
+    layer.padding = tuple(tuple(side.__index__() for side in pair) for pair in layer.padding)
+
+
+class FirstEntryDecidesZeroPadding2D(ReferenceZeroPadding2D):
+    """Decides the form by the first entry alone: a pair there means a pair of pairs, so Keras's
+    ((top, bottom), pw) reaches tuple(pw) on an int."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.data_format = "channels_last"
+        if not hasattr(padding, "__len__"):
+            self.padding = ((padding, padding), (padding, padding))
+        elif hasattr(padding[0], "__len__"):
+            self.padding = (tuple(padding[0]), tuple(padding[1]))
+        elif hasattr(padding[1], "__len__"):
+            self.padding = ((padding[0], padding[0]), tuple(padding[1]))
+        else:
+            self.padding = ((padding[0], padding[0]), (padding[1], padding[1]))
+        _keep_only_valid(self, padding)
+
+
+class TupleTypedZeroPadding2D(ReferenceZeroPadding2D):
+    """Takes only tuples for pairs: a list, which Keras reads as a tuple, is taken for an int."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.data_format = "channels_last"
+        both = padding if type(padding) is tuple else (padding, padding)
+        self.padding = tuple(p if type(p) is tuple else (p, p) for p in both)
+        _keep_only_valid(self, padding)
+
+
+for cls in (FirstEntryDecidesZeroPadding2D, TupleTypedZeroPadding2D):
+    cls.__name__ = "ZeroPadding2D"
+
+
+def test_a_parser_that_misses_keras_other_mix_fails_its_contract_and_a_stored_case():
+    """((1, 2), 3) is ((1, 2), (3, 3)) in Keras; random hidden cases drew it only by chance."""
+    checks.check_zero_padding(FirstEntryDecidesZeroPadding2D)
+    with pytest.raises(CheckFailed) as raised:
+        checks.check_zero_padding_contract(FirstEntryDecidesZeroPadding2D)
+    assert raised.value.headline.startswith("ZeroPadding2D(((1, 2), 3)) raised TypeError")
+    assert raised.value.details[-1] == (
+        "Keras reads ((1, 2), 3) as ((1, 2), (3, 3)): each entry of the pair is an int (the "
+        "same zeros on both sides) or a pair"
+    )
+    with pytest.raises(CheckFailed, match=r"ZeroPadding2D\(\(\(2, 0\), 1\)\) raised TypeError"):
+        checks.check_zero_padding(FirstEntryDecidesZeroPadding2D, hidden=True)
+
+
+def test_a_parser_of_tuples_only_fails_on_padding_given_as_lists():
+    """Keras reads ZeroPadding2D([1, 2]) as ZeroPadding2D((1, 2)); no case used a list."""
+    checks.check_zero_padding(TupleTypedZeroPadding2D)
+    with pytest.raises(CheckFailed) as raised:
+        checks.check_zero_padding_contract(TupleTypedZeroPadding2D)
+    assert raised.value.headline.startswith("ZeroPadding2D([1, 2]) raised ValueError")
+    assert raised.value.details[-1] == (
+        "Keras reads [1, 2] as ((1, 1), (2, 2)): a list is read as a tuple"
+    )
+    with pytest.raises(CheckFailed, match=r"ZeroPadding2D\(\[\[1, 0\], \[2, 3\]\]\) raised"):
+        checks.check_zero_padding(TupleTypedZeroPadding2D, hidden=True)
