@@ -115,7 +115,11 @@ check_conv2d_contract = Contract(
     weight_arguments=WeightArguments(
         (3, (2, 2)), (None, 5, 4, 2), {"kernel": (2, 2, 2, 3), "bias": (3,)}
     ),
-    output_shapes=(((4, (3, 2)), {"activation": "relu"}, ((2, 9, 8, 3), (None, None, 8, 3))),),
+    output_shapes=(
+        ((4, (3, 2)), {"activation": "relu"}, ((2, 9, 8, 3), (None, None, 8, 3))),
+        # then an unknown width: any size but the channels may be None, and stays None
+        ((4, (3, 2)), {"activation": "relu"}, ((None, 9, None, 3), (None, None, None, 3))),
+    ),
     formula="(batch, H - kh + 1, W - kw + 1, filters)",
     config=(
         (4, (3, 2)),

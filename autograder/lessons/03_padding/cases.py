@@ -94,6 +94,9 @@ OTHER_FORMS = (
 # The padding arguments of the ZeroPadding2D contract: the plain forms and the first mix, then
 # OTHER_FORMS (checked after the rest of the contract), every form Keras accepts.
 CONTRACT_PADDINGS = (2, (1, 3), ((1, 2), (3, 0)), (0, (2, 1)))
+# Input shapes of unknown width that the contracts' compute_output_shape meets after the known
+# ones: any size but the channels may be None, the width as well as the height, and stays None.
+UNKNOWN_WIDTHS = ((None, 7, None, 3), (None, None, None, 3))
 
 # When grading, hidden checks add this many cases drawn at random.
 EXTRA_HIDDEN = 4

@@ -96,7 +96,8 @@ ZERO_PADDING_CONTRACT = Contract(
     PADDING,
     output_shapes=tuple(
         ((p,), {}, ((2, 5, 6, 3), (None, None, 6, 3))) for p in cases.CONTRACT_PADDINGS
-    ),
+    )
+    + tuple(((p,), {}, cases.UNKNOWN_WIDTHS) for p in cases.CONTRACT_PADDINGS),
     formula="(batch, top + H + bottom, left + W + right, C)",
     config=((((1, 2), (3, 0)),), {}, ("padding", "data_format")),
     symbolic=((((1, 2), (3, 0)),), {}, (None, 5, 6, 3)),
@@ -107,7 +108,9 @@ ZERO_PADDING_CONTRACT = Contract(
 # Keras's other forms of padding, after the rest: stored padding and output shapes.
 OTHER_FORMS_CONTRACT = replace(
     ZERO_PADDING_CONTRACT,
-    output_shapes=tuple(((p,), {}, ((2, 5, 6, 3),)) for p, _ in cases.OTHER_FORMS),
+    output_shapes=tuple(
+        ((p,), {}, ((2, 5, 6, 3), *cases.UNKNOWN_WIDTHS)) for p, _ in cases.OTHER_FORMS
+    ),
     config=None,
     symbolic=None,
 )
@@ -166,7 +169,8 @@ check_conv2d_contract = Contract(
     ),
     how=CONV2D.how,
     output_shapes=tuple(
-        ((4, size), {"padding": padding}, ((2, 7, 6, 3), (None, None, 6, 3)))
+        ((4, size), {"padding": padding}, shapes)
+        for shapes in (((2, 7, 6, 3), (None, None, 6, 3)), cases.UNKNOWN_WIDTHS)
         for padding, size in (("valid", (4, 3)), ("same", (4, 3)), ("same", 2), ("full", (2, 3)))
     ),
     formula="(batch, top + H + bottom - kh + 1, left + W + right - kw + 1, filters)",

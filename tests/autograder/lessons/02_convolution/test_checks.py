@@ -286,3 +286,23 @@ def test_conv2d_contract_catches_the_kernel_s_arguments_given_to_the_bias():
     details = "\n".join(failure.value.details)
     assert "bias_constraint does not reach bias" in details
     assert "do not each reach their own weight" in details
+
+
+def test_an_output_shape_that_keeps_only_an_unknown_height_fails_the_contract():
+    """The notebook says any size may be None and stays None: every contract shape had a known
+    width, so code that subtracts from the width unconditionally kept full marks, and a model
+    on keras.Input((None, None, C)) could not even be built with it."""
+
+    class Conv2D(ReferenceConv2D):
+        def compute_output_shape(self, input_shape):
+            kh, kw = self.kernel_size
+            sides = list(input_shape[1:3])
+            if sides[0] is not None:
+                sides[0] -= kh - 1
+            return (input_shape[0], sides[0], sides[1] - kw + 1, self.filters)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv2d_contract(Conv2D)
+    assert failure.value.headline.startswith(
+        "Conv2D.compute_output_shape((None, 9, None, 3)) raised TypeError"
+    )

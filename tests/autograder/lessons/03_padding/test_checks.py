@@ -520,3 +520,29 @@ def test_a_parser_of_tuples_only_fails_on_padding_given_as_lists():
     )
     with pytest.raises(CheckFailed, match=r"ZeroPadding2D\(\[\[1, 0\], \[2, 3\]\]\) raised"):
         checks.check_zero_padding(TupleTypedZeroPadding2D, hidden=True)
+
+
+def test_output_shapes_that_assume_a_known_width_fail_the_contracts():
+    """An unknown width must stay None, as an unknown height does; every contract shape had a
+    known width, so these kept full marks."""
+
+    class WidthKnownZeroPadding2D(ReferenceZeroPadding2D):
+        def compute_output_shape(self, input_shape):
+            (top, bottom), (left, right) = self.padding
+            batch, height, width, channels = input_shape
+            height = height and height + top + bottom
+            return (batch, height, width + left + right, channels)
+
+    class WidthKnownConv2D(ReferenceConv2D):
+        def compute_output_shape(self, input_shape):
+            grows = {"valid": 0, "same": 1, "full": 2}[self.padding]
+            kh, kw = self.kernel_size
+            height = None if input_shape[1] is None else input_shape[1] + (grows - 1) * (kh - 1)
+            return (input_shape[0], height, input_shape[2] + (grows - 1) * (kw - 1), self.filters)
+
+    WidthKnownZeroPadding2D.__name__ = "ZeroPadding2D"
+    WidthKnownConv2D.__name__ = "Conv2D"
+    with pytest.raises(CheckFailed, match=r"compute_output_shape\(\(None, 7, None, 3\)\) raised"):
+        checks.check_zero_padding_contract(WidthKnownZeroPadding2D)
+    with pytest.raises(CheckFailed, match=r"compute_output_shape\(\(None, 7, None, 3\)\) raised"):
+        checks.check_conv2d_contract(WidthKnownConv2D)
