@@ -43,7 +43,7 @@ MLP_PARAMS_CASES = {
         (((480, 640), (100, 100, 1)), {"use_bias": False}, 30_730_100),
         (((480, 640), (100, 100, 1)), {}, 30_730_301),
         (((32, 32, 3), (100, 100, 1)), {}, 317_501),
-        (((28, 28), (64, 4)), {}, 50_500),
+        (((28, 28), [64, 4]), {}, 50_500),  # a list, as the notebook's own cells pass
     ],
     "hidden": [
         (((1536, 2048), (100, 100, 1)), {"use_bias": False}, 314_582_900),
@@ -51,7 +51,7 @@ MLP_PARAMS_CASES = {
         (((32, 32, 3), (100, 100, 1)), {"use_bias": False}, 317_300),
         (((8, 5, 2), (7,)), {}, 567),
         (((28, 28, 1), (200, 10)), {}, 159_010),
-        (((6, 4, 3), (10, 8, 6, 4)), {}, 900),
+        (((6, 4, 3), [10, 8, 6, 4]), {}, 900),
     ],
 }
 CONV2D_PARAMS_CASES = {
@@ -60,15 +60,30 @@ CONV2D_PARAMS_CASES = {
         ((5, 4, 8), {}, 808),
         (((4, 4), 8, 12), {}, 1_548),
         ((3, 3, 16), {"use_bias": False}, 432),
-        (((3, 2), 3, 5), {}, 95),
+        (([3, 2], 3, 5), {}, 95),  # a pair as a list, which Keras accepts too
     ],
     "hidden": [
         ((1, 1, 1), {}, 2),
         ((3, 1, 100), {}, 1_000),
         (((1, 7), 6, 2), {"use_bias": False}, 84),
         ((7, 3, 64), {}, 9_472),
-        (((2, 5), 4, 3), {"use_bias": True}, 123),
+        (([2, 5], 4, 3), {"use_bias": True}, 123),
     ],
+}
+
+# What a count's feedback adds when the student's code raises on an argument given as a list:
+# {what: (the argument's position, the line)}.
+LIST_NOTES = {
+    "mlp_params": (
+        1,
+        "units is a list here, {value}: it may be a list or a tuple, [100, 100, 1] or "
+        "(100, 100, 1), as the notebook's own cells pass it",
+    ),
+    "conv2d_params": (
+        0,
+        "kernel_size is a list here, {value}: a pair (kh, kw) may be a list or a tuple, as "
+        "Keras's Conv2D takes it",
+    ),
 }
 
 # When grading, hidden checks add this many cases drawn at random.
@@ -163,10 +178,10 @@ def _wide(rng, low, high) -> int:
 
 
 def _like(rng, stored, high):
-    """Fresh sizes for stored ones, a tuple of sizes staying a tuple: 1 stays 1 (a case about a
-    single unit or channel), any other size is drawn in [2, high]."""
-    if isinstance(stored, tuple):
-        return tuple(_like(rng, size, high) for size in stored)
+    """Fresh sizes for stored ones, a tuple of sizes staying a tuple and a list a list: 1 stays 1
+    (a case about a single unit or channel), any other size is drawn in [2, high]."""
+    if isinstance(stored, tuple | list):
+        return type(stored)(_like(rng, size, high) for size in stored)
     return 1 if stored == 1 else _wide(rng, 2, high)
 
 
@@ -219,6 +234,12 @@ def count_cases(table, redraw, draw, oracle, hidden):
         bias = BIAS_ARGUMENTS[int(rng.integers(len(BIAS_ARGUMENTS)))]
         found.append(fresh(lambda b=bias: (draw(rng), b)))
     return found
+
+
+def list_note(what, args) -> str:
+    """The line LIST_NOTES gives `what` when its argument there is a list, else ""."""
+    index, note = LIST_NOTES.get(what, (None, ""))
+    return note.format(value=args[index]) if note and isinstance(args[index], list) else ""
 
 
 def _counts(what, table, redraw, draw, oracle):

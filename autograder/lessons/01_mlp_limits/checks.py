@@ -18,7 +18,7 @@ from ...feedback import CheckFailed, fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare
-from ...student import perform, run
+from ...student import Raised, perform, run
 from ...training import GradientFeedback, check_gradients, fit_losses, require_learning
 from ...twin import Twin, matches_keras
 from . import cases
@@ -83,7 +83,16 @@ class _Counts(Compare):
     and the headline (formatted with the call and both counts) says how far off it is."""
 
     def run(self, student, case):
-        return run(case.text, student, *case.args, forbidden=self.forbidden, **case.kwargs)
+        try:
+            return run(case.text, student, *case.args, forbidden=self.forbidden, **case.kwargs)
+        except Raised as failure:
+            note = cases.list_note(self.what, case.args)
+            if not note:
+                raise
+            # the same call with tuples: code that raises on them too is told so, as before
+            tuples = [tuple(a) if isinstance(a, list) else a for a in case.args]
+            run(case.text, student, *tuples, forbidden=self.forbidden, **case.kwargs)
+            raise Raised(failure.headline, [*failure.details, note], failure.hint) from None
 
     def judge(self, student, case, output):
         got = _as_count(output, case.text)
@@ -272,7 +281,16 @@ def _shape_problem(matrix, k, n, padding):
 def check_conv1d_matrix_example(conv1d_matrix):
     """The lecture's same-size 5x5 matrix of the 3-tap kernel [w1, w2, w3] = [1, 2, 3]."""
     kernel, expected, case = cases.example()
-    matrix = _matrix(conv1d_matrix, kernel, 5, "same")
+    try:  # the taps as a list, as the notebook's own cells give them
+        matrix = _matrix(conv1d_matrix, kernel.tolist(), 5, "same")
+    except Raised as failure:
+        _matrix(conv1d_matrix, kernel, 5, "same")  # code that raises on an array is told so
+        note = (
+            f"the kernel is a list here, {kernel.tolist()}: your code works on the same taps as "
+            "a 1-D array, but the notebook's own cells pass a list "
+            "(conv1d_matrix([1.0, 2.0, 3.0], 12, padding='same'))"
+        )
+        raise Raised(failure.headline, [*failure.details, note], failure.hint) from None
     mismatch = compare(matrix, expected, cases.EXACT_MATRIX_TOL, name="T")
     if mismatch:
         fail(
