@@ -130,8 +130,15 @@ EXAMPLE_MATRIX = np.array(
     ],
     dtype=float,
 )
+# A padding of None is not passed: the case relies on the default, "valid".
 CONV1D_CASES = {
-    "public": [(3, 8, "valid", 1), (3, 8, "same", 2), (4, 9, "same", 3), (5, 5, "valid", 4)],
+    "public": [
+        (3, 8, "valid", 1),
+        (3, 8, "same", 2),
+        (4, 9, "same", 3),
+        (5, 5, "valid", 4),
+        (4, 7, None, 12),
+    ],
     "hidden": [
         (1, 6, "valid", 5),
         (1, 6, "same", 6),
@@ -307,10 +314,20 @@ def dense(hidden: bool) -> list[LayerCase]:
 # --- conv1d_matrix -----------------------------------------------------------------------------
 
 
+DEFAULT_PADDING = "valid"  # conv1d_matrix's, as its docstring says
+
+
 def matrix_call(kernel, n, padding) -> str:
-    """`conv1d_matrix([1, 2, 3], 5, padding='same')`, for feedback."""
+    """`conv1d_matrix([1, 2, 3], 5, padding='same')`, for feedback (no padding: None)."""
     taps = ", ".join(f"{v:.3g}" for v in kernel)
-    return f"conv1d_matrix([{taps}], {n}, padding={padding!r})"
+    return (
+        f"conv1d_matrix([{taps}], {n}" + ("" if padding is None else f", padding={padding!r}") + ")"
+    )
+
+
+def padding_kwargs(padding) -> dict:
+    """The keyword arguments that pass `padding` (none for None: the default)."""
+    return {} if padding is None else {"padding": padding}
 
 
 def correlate1d(x, kernel, n_out, start):
@@ -331,8 +348,9 @@ def correlate1d(x, kernel, n_out, start):
 
 
 def layout(k, n, padding):
-    """(n_out, start) of a Keras 1-D cross-correlation: output length and first input index."""
-    if padding == "valid":
+    """(n_out, start) of a Keras 1-D cross-correlation: output length and first input index
+    (padding None: the default)."""
+    if (padding or DEFAULT_PADDING) == "valid":
         return n - k + 1, 0
     return n, -((k - 1) // 2)
 
@@ -375,7 +393,7 @@ def conv1d_matrix(hidden: bool) -> list[Case]:
         n_out, start = layout(k, n, padding)
         expected = correlate1d(signals, kernel, n_out, start)
         text = f"T = {matrix_call(kernel, n, padding)}, x = 4 random signals of length {n}"
-        found.append(Case((kernel, n, signals), expected, text, kwargs={"padding": padding}))
+        found.append(Case((kernel, n, signals), expected, text, kwargs=padding_kwargs(padding)))
     return found
 
 

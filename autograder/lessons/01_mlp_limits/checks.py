@@ -256,7 +256,8 @@ def check_dense_trains(Dense):
 def _matrix(fn, kernel, n, padding):
     """The student's matrix for `kernel`, `n` and `padding`, as a NumPy array."""
     call = cases.matrix_call(kernel, n, padding)
-    return to_numpy(run(call, fn, kernel.copy(), n, padding=padding, forbidden=BANDED))
+    kwargs = cases.padding_kwargs(padding)
+    return to_numpy(run(call, fn, kernel.copy(), n, forbidden=BANDED, **kwargs))
 
 
 CONV1D_MATRIX_DIAGNOSIS = Diagnosis(
@@ -272,10 +273,13 @@ def _shape_problem(matrix, k, n, padding):
         return None
     formula = (
         f"(n - k + 1, n) = ({n} - {k} + 1, {n}) = ({n_out}, {n})"
-        if padding == "valid"
+        if (padding or cases.DEFAULT_PADDING) == "valid"
         else f"(n, n) = ({n}, {n}) for padding='same'"
     )
-    return [f"matrix has shape {matrix.shape}; expected {formula}"]
+    lines = [f"matrix has shape {matrix.shape}; expected {formula}"]
+    if padding is None:
+        lines.append("padding is not given here: it defaults to 'valid', as the docstring says")
+    return lines
 
 
 def check_conv1d_matrix_example(conv1d_matrix):
@@ -307,7 +311,7 @@ def check_conv1d_matrix_example(conv1d_matrix):
 def _product(fn, case):
     """T @ x of the student's matrix T, once T has the right shape."""
     kernel, n, signals = case.args
-    padding = case.kwargs["padding"]
+    padding = case.kwargs.get("padding")
     matrix = _matrix(fn, kernel, n, padding)
     problem = _shape_problem(matrix, len(kernel), n, padding)
     if problem:

@@ -34,7 +34,8 @@ ZERO_PADDING_CASES = {
         ((1, 4, 3, 2), [[1, 0], [2, 3]], 10),
     ],
 }
-# (kernel size, mode, expected (before, after)) of padding_amounts, by TensorFlow's rule.
+# (kernel size, mode, expected (before, after)) of padding_amounts, by TensorFlow's rule; a mode
+# of None is not passed: the case relies on the default, "valid".
 PADDING_AMOUNTS_CASES = {
     "public": [
         (3, "valid", (0, 0)),
@@ -43,6 +44,7 @@ PADDING_AMOUNTS_CASES = {
         (2, "same", (0, 1)),
         (3, "full", (2, 2)),
         (1, "same", (0, 0)),
+        (4, None, (0, 0)),
     ],
     "hidden": [
         (5, "same", (2, 2)),
@@ -107,7 +109,13 @@ CONV2D_TOL = Tolerance(
 )
 GRADIENT_TOL = Tolerance(1e-3, 1e-3, "float32 gradients summed over batch and positions")
 
-expected_amounts = catalogue.amounts  # TensorFlow's rule, the oracle of fresh cases
+DEFAULT_MODE = "valid"  # padding_amounts's, as its docstring says
+
+
+def expected_amounts(k, mode):
+    """TensorFlow's rule (`catalogue.amounts`), the oracle of fresh cases; mode None: the
+    default."""
+    return catalogue.amounts(k, mode or DEFAULT_MODE)
 
 
 def random_conv(input_shape, filters, size, seed):
@@ -157,8 +165,14 @@ def amounts_rows(kind: str) -> list[tuple]:
 
 
 def padding_amounts(hidden: bool) -> list[Case]:
+    """The cases of padding_amounts: a mode of None is left out of the call (the default)."""
     rows = amounts_rows("hidden" if hidden else "public")
-    return [Case((k, mode), answer, f"padding_amounts({k}, {mode!r})") for k, mode, answer in rows]
+    return [
+        Case((k,), answer, f"padding_amounts({k})")
+        if mode is None
+        else Case((k, mode), answer, f"padding_amounts({k}, {mode!r})")
+        for k, mode, answer in rows
+    ]
 
 
 def _draw_conv2d_case(rng, full=False):

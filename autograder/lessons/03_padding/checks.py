@@ -142,6 +142,18 @@ check_zero_padding = matches_keras(
 
 # --- padding_amounts ---------------------------------------------------------------------------
 
+
+def _amounts_rule(case) -> list[str]:
+    """The rule, and that the mode defaults to 'valid' when the case leaves it out."""
+    lines = [
+        "valid: (0, 0); same: k - 1 zeros in all, (k - 1) // 2 before and the rest after; "
+        "full: (k - 1, k - 1)"
+    ]
+    if len(case.args) == 1:
+        lines.append("padding is not given here: it defaults to 'valid', as the docstring says")
+    return lines
+
+
 check_padding_amounts = returns(
     "padding_amounts",
     cases.padding_amounts,
@@ -149,10 +161,7 @@ check_padding_amounts = returns(
     "padding_amounts gives TensorFlow's amounts on {count} cases",
     diagnosis=PADDING_AMOUNTS_DIAGNOSIS,
     agrees=lambda got, expected: pair_of_ints(got) == expected,
-    explain=(
-        "valid: (0, 0); same: k - 1 zeros in all, (k - 1) // 2 before and the rest after; "
-        "full: (k - 1, k - 1)",
-    ),
+    explain=_amounts_rule,
 )
 
 # --- Conv2D ------------------------------------------------------------------------------------

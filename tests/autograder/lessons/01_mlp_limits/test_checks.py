@@ -697,3 +697,21 @@ def test_code_that_raises_on_tuples_too_is_not_told_about_lists():
         "conv2d_params([3, 2], 3, 5) raised ValueError: only square kernels"
     )
     assert not any("is a list here" in line for line in failure.value.details)
+
+
+def test_a_wrong_default_padding_fails_the_matrix_check():
+    """Every case passed its padding, so a default of "same" instead of "valid" kept full
+    marks; a stored case now leaves it out."""
+
+    def conv1d_matrix_same_by_default(kernel, n, padding="same"):
+        return matrix_loops(kernel, n, padding)
+
+    checks.check_conv1d_matrix_example(conv1d_matrix_same_by_default)
+    checks.check_conv1d_matrix_sparsity(conv1d_matrix_same_by_default)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv1d_matrix(conv1d_matrix_same_by_default)
+    assert failure.value.headline.endswith(", 7) has the wrong shape.")
+    assert failure.value.details[:2] == [
+        "matrix has shape (7, 7); expected (n - k + 1, n) = (7 - 4 + 1, 7) = (4, 7)",
+        "padding is not given here: it defaults to 'valid', as the docstring says",
+    ]

@@ -202,7 +202,7 @@ def test_fresh_kernel_sizes_keep_the_parity_of_the_stored_ones(seed):
             for (k, mode, _), (fresh_k, fresh_mode, _) in zip(stored, drawn, strict=False):
                 assert fresh_mode == mode and fresh_k % 2 == k % 2 and (k == 1) == (fresh_k == 1)
             for k, mode, expected in drawn:
-                assert expected == tuple(amounts_arithmetic(k, mode))
+                assert expected == tuple(amounts_arithmetic(k, mode or "valid"))
 
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
@@ -546,3 +546,21 @@ def test_output_shapes_that_assume_a_known_width_fail_the_contracts():
         checks.check_zero_padding_contract(WidthKnownZeroPadding2D)
     with pytest.raises(CheckFailed, match=r"compute_output_shape\(\(None, 7, None, 3\)\) raised"):
         checks.check_conv2d_contract(WidthKnownConv2D)
+
+
+def test_a_wrong_default_mode_fails_padding_amounts():
+    """Every case passed its mode, so a default of "same" instead of "valid" kept full marks; a
+    stored case now leaves it out."""
+
+    def amounts_same_by_default(kernel_size, padding="same"):
+        if padding == "valid":
+            return 0, 0
+        if padding == "full":
+            return kernel_size - 1, kernel_size - 1
+        return (kernel_size - 1) // 2, kernel_size // 2
+
+    checks.check_padding_amounts(amounts_same_by_default, hidden=True)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_padding_amounts(amounts_same_by_default)
+    assert failure.value.headline == "padding_amounts(4) returned (1, 2); expected (0, 0)."
+    assert "padding is not given here: it defaults to 'valid'" in failure.value.details[-1]
