@@ -715,3 +715,22 @@ def test_a_wrong_default_padding_fails_the_matrix_check():
         "matrix has shape (7, 7); expected (n - k + 1, n) = (7 - 4 + 1, 7) = (4, 7)",
         "padding is not given here: it defaults to 'valid', as the docstring says",
     ]
+
+
+def test_a_dense_that_computes_in_float64_is_told_to_cast_back():
+    """Right values in float64, where keras.layers.Dense (and the layer's own symbolic output)
+    give float32: a model of it mixes dtypes."""
+
+    class Float64Dense(ReferenceDense):
+        def call(self, inputs):
+            x = np.asarray(inputs, np.float64)
+            out = np.tensordot(x, np.asarray(self.kernel, np.float64), axes=1)
+            if self.use_bias:
+                out = out + np.asarray(self.bias, np.float64)
+            return self.activation(ops.convert_to_tensor(out))
+
+    Float64Dense.__name__ = "Dense"
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_dense_matches_keras(Float64Dense)
+    assert failure.value.headline == "Dense returns float64; Keras's Dense returns float32."
+    assert failure.value.hint == "cast back with ops.cast(..., self.compute_dtype)"

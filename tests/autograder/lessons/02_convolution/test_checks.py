@@ -306,3 +306,22 @@ def test_an_output_shape_that_keeps_only_an_unknown_height_fails_the_contract():
     assert failure.value.headline.startswith(
         "Conv2D.compute_output_shape((None, 9, None, 3)) raised TypeError"
     )
+
+
+def test_a_conv2d_that_computes_in_float64_is_told_to_cast_back():
+    """Right values in float64, where keras.layers.Conv2D gives float32."""
+
+    class Conv2D(ReferenceConv2D):
+        def call(self, inputs):
+            x = ops.cast(inputs, "float64")
+            kh, kw = self.kernel_size
+            patches = reference_im2col(x, (kh, kw))
+            kernel = ops.cast(ops.reshape(self.kernel, (kh * kw * x.shape[-1], -1)), "float64")
+            out = ops.matmul(patches, kernel)
+            if self.use_bias:
+                out = out + ops.cast(self.bias, "float64")
+            return self.activation(out)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv2d_matches_keras(Conv2D)
+    assert failure.value.headline == "Conv2D returns float64; Keras's Conv2D returns float32."

@@ -564,3 +564,27 @@ def test_a_wrong_default_mode_fails_padding_amounts():
         checks.check_padding_amounts(amounts_same_by_default)
     assert failure.value.headline == "padding_amounts(4) returned (1, 2); expected (0, 0)."
     assert "padding is not given here: it defaults to 'valid'" in failure.value.details[-1]
+
+
+def test_a_conv2d_that_computes_in_float64_is_told_to_cast_back():
+    """Right values in float64, where Keras's Conv2D gives float32, in both checks of outputs."""
+
+    class Float64Conv2D(ReferenceConv2D):
+        def call(self, inputs):
+            kh, kw = self.kernel_size
+            pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
+            padded = ops.cast(ReferenceZeroPadding2D(pads)(inputs), "float64")
+            weights = ops.cast(self.kernel, "float64")
+            rows, columns = padded.shape[1] - kh + 1, padded.shape[2] - kw + 1
+            out = ops.cast(self.bias, "float64")
+            for i in range(kh):
+                for j in range(kw):
+                    window = padded[:, i : i + rows, j : j + columns, :]
+                    out = out + ops.einsum("bhwc,cf->bhwf", window, weights[i, j])
+            return self.activation(out)
+
+    Float64Conv2D.__name__ = "Conv2D"
+    for check in (checks.check_conv2d_matches_keras, checks.check_conv2d_full):
+        with pytest.raises(CheckFailed) as failure:
+            check(Float64Conv2D)
+        assert failure.value.headline == "Conv2D returns float64; Keras's Conv2D returns float32."
