@@ -183,7 +183,7 @@ def conv1d_matrix(kernel, n, padding="valid"):
     elsewhere: a band along the diagonal.
 
     Args:
-        kernel: 1-D array `(k,)`.
+        kernel: 1-D array `(k,)`, or a list of its k taps.
         n: length of the input signal.
         padding: `"valid"` (output length n - k + 1, no padding) or `"same"` (output length n,
             zeros padded as Keras does: (k - 1) // 2 on the left, the rest on the right).

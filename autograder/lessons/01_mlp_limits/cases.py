@@ -43,7 +43,7 @@ MLP_PARAMS_CASES = {
         (((480, 640), (100, 100, 1)), {"use_bias": False}, 30_730_100),
         (((480, 640), (100, 100, 1)), {}, 30_730_301),
         (((32, 32, 3), (100, 100, 1)), {}, 317_501),
-        (((28, 28), (64, 4)), {}, 50_500),
+        (((28, 28), [64, 4]), {}, 50_500),  # a list, as the notebook's own cells pass
     ],
     "hidden": [
         (((1536, 2048), (100, 100, 1)), {"use_bias": False}, 314_582_900),
@@ -51,7 +51,7 @@ MLP_PARAMS_CASES = {
         (((32, 32, 3), (100, 100, 1)), {"use_bias": False}, 317_300),
         (((8, 5, 2), (7,)), {}, 567),
         (((28, 28, 1), (200, 10)), {}, 159_010),
-        (((6, 4, 3), (10, 8, 6, 4)), {}, 900),
+        (((6, 4, 3), [10, 8, 6, 4]), {}, 900),
     ],
 }
 CONV2D_PARAMS_CASES = {
@@ -60,15 +60,30 @@ CONV2D_PARAMS_CASES = {
         ((5, 4, 8), {}, 808),
         (((4, 4), 8, 12), {}, 1_548),
         ((3, 3, 16), {"use_bias": False}, 432),
-        (((3, 2), 3, 5), {}, 95),
+        (([3, 2], 3, 5), {}, 95),  # a pair as a list, which Keras accepts too
     ],
     "hidden": [
         ((1, 1, 1), {}, 2),
         ((3, 1, 100), {}, 1_000),
         (((1, 7), 6, 2), {"use_bias": False}, 84),
         ((7, 3, 64), {}, 9_472),
-        (((2, 5), 4, 3), {"use_bias": True}, 123),
+        (([2, 5], 4, 3), {"use_bias": True}, 123),
     ],
+}
+
+# What a count's feedback adds when the student's code raises on an argument given as a list:
+# {what: (the argument's position, the line)}.
+LIST_NOTES = {
+    "mlp_params": (
+        1,
+        "units is a list here, {value}: it may be a list or a tuple, [100, 100, 1] or "
+        "(100, 100, 1), as the notebook's own cells pass it",
+    ),
+    "conv2d_params": (
+        0,
+        "kernel_size is a list here, {value}: a pair (kh, kw) may be a list or a tuple, as "
+        "Keras's Conv2D takes it",
+    ),
 }
 
 # When grading, hidden checks add this many cases drawn at random.
@@ -115,8 +130,15 @@ EXAMPLE_MATRIX = np.array(
     ],
     dtype=float,
 )
+# A padding of None is not passed: the case relies on the default, "valid".
 CONV1D_CASES = {
-    "public": [(3, 8, "valid", 1), (3, 8, "same", 2), (4, 9, "same", 3), (5, 5, "valid", 4)],
+    "public": [
+        (3, 8, "valid", 1),
+        (3, 8, "same", 2),
+        (4, 9, "same", 3),
+        (5, 5, "valid", 4),
+        (4, 7, None, 12),
+    ],
     "hidden": [
         (1, 6, "valid", 5),
         (1, 6, "same", 6),
@@ -163,10 +185,10 @@ def _wide(rng, low, high) -> int:
 
 
 def _like(rng, stored, high):
-    """Fresh sizes for stored ones, a tuple of sizes staying a tuple: 1 stays 1 (a case about a
-    single unit or channel), any other size is drawn in [2, high]."""
-    if isinstance(stored, tuple):
-        return tuple(_like(rng, size, high) for size in stored)
+    """Fresh sizes for stored ones, a tuple of sizes staying a tuple and a list a list: 1 stays 1
+    (a case about a single unit or channel), any other size is drawn in [2, high]."""
+    if isinstance(stored, tuple | list):
+        return type(stored)(_like(rng, size, high) for size in stored)
     return 1 if stored == 1 else _wide(rng, 2, high)
 
 
@@ -219,6 +241,12 @@ def count_cases(table, redraw, draw, oracle, hidden):
         bias = BIAS_ARGUMENTS[int(rng.integers(len(BIAS_ARGUMENTS)))]
         found.append(fresh(lambda b=bias: (draw(rng), b)))
     return found
+
+
+def list_note(what, args) -> str:
+    """The line LIST_NOTES gives `what` when its argument there is a list, else ""."""
+    index, note = LIST_NOTES.get(what, (None, ""))
+    return note.format(value=args[index]) if note and isinstance(args[index], list) else ""
 
 
 def _counts(what, table, redraw, draw, oracle):
@@ -286,10 +314,20 @@ def dense(hidden: bool) -> list[LayerCase]:
 # --- conv1d_matrix -----------------------------------------------------------------------------
 
 
+DEFAULT_PADDING = "valid"  # conv1d_matrix's, as its docstring says
+
+
 def matrix_call(kernel, n, padding) -> str:
-    """`conv1d_matrix([1, 2, 3], 5, padding='same')`, for feedback."""
+    """`conv1d_matrix([1, 2, 3], 5, padding='same')`, for feedback (no padding: None)."""
     taps = ", ".join(f"{v:.3g}" for v in kernel)
-    return f"conv1d_matrix([{taps}], {n}, padding={padding!r})"
+    return (
+        f"conv1d_matrix([{taps}], {n}" + ("" if padding is None else f", padding={padding!r}") + ")"
+    )
+
+
+def padding_kwargs(padding) -> dict:
+    """The keyword arguments that pass `padding` (none for None: the default)."""
+    return {} if padding is None else {"padding": padding}
 
 
 def correlate1d(x, kernel, n_out, start):
@@ -310,8 +348,9 @@ def correlate1d(x, kernel, n_out, start):
 
 
 def layout(k, n, padding):
-    """(n_out, start) of a Keras 1-D cross-correlation: output length and first input index."""
-    if padding == "valid":
+    """(n_out, start) of a Keras 1-D cross-correlation: output length and first input index
+    (padding None: the default)."""
+    if (padding or DEFAULT_PADDING) == "valid":
         return n - k + 1, 0
     return n, -((k - 1) // 2)
 
@@ -354,7 +393,7 @@ def conv1d_matrix(hidden: bool) -> list[Case]:
         n_out, start = layout(k, n, padding)
         expected = correlate1d(signals, kernel, n_out, start)
         text = f"T = {matrix_call(kernel, n, padding)}, x = 4 random signals of length {n}"
-        found.append(Case((kernel, n, signals), expected, text, kwargs={"padding": padding}))
+        found.append(Case((kernel, n, signals), expected, text, kwargs=padding_kwargs(padding)))
     return found
 
 

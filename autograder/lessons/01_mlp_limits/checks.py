@@ -7,6 +7,7 @@ names a mistake in `mistakes.py`. Parameter counts are exact integers. A failing
 """
 
 import numbers
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -18,9 +19,9 @@ from ...feedback import CheckFailed, fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare
-from ...student import perform, run
+from ...student import Raised, perform, run
 from ...training import GradientFeedback, check_gradients, fit_losses, require_learning
-from ...twin import Twin, matches_keras
+from ...twin import MatchesKeras, Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
 
@@ -83,7 +84,16 @@ class _Counts(Compare):
     and the headline (formatted with the call and both counts) says how far off it is."""
 
     def run(self, student, case):
-        return run(case.text, student, *case.args, forbidden=self.forbidden, **case.kwargs)
+        try:
+            return run(case.text, student, *case.args, forbidden=self.forbidden, **case.kwargs)
+        except Raised as failure:
+            note = cases.list_note(self.what, case.args)
+            if not note:
+                raise
+            # the same call with tuples: code that raises on them too is told so, as before
+            tuples = [tuple(a) if isinstance(a, list) else a for a in case.args]
+            run(case.text, student, *tuples, forbidden=self.forbidden, **case.kwargs)
+            raise Raised(failure.headline, [*failure.details, note], failure.hint) from None
 
     def judge(self, student, case, output):
         got = _as_count(output, case.text)
@@ -152,6 +162,30 @@ def _dense_on_probe(Dense, probe):
 DENSE_DIAGNOSIS = Diagnosis(catalogue.dense_probes, catalogue.DENSE_VARIANTS, _dense_on_probe)
 
 
+@dataclass(frozen=True)
+class InKerasDtype(MatchesKeras):
+    """`MatchesKeras`, and the output comes in the layer's compute dtype, as Keras's does
+    (float32): a layer that computes in float64 must cast back."""
+
+    def judge(self, student, case, output) -> None:
+        super().judge(student, case, output)
+        import keras
+
+        expected, got = keras.config.dtype_policy().compute_dtype, np.asarray(output).dtype
+        if got != np.dtype(expected):
+            fail(
+                f"{self.what} returns {got}; Keras's {self.twin.keras} returns {expected}.",
+                ["the values match; only their dtype differs"],
+                case=case.text,
+                hint="cast back with ops.cast(..., self.compute_dtype)",
+            )
+
+
+def in_keras_dtype(check: MatchesKeras) -> InKerasDtype:
+    """The same check, that also wants the output in the layer's compute dtype."""
+    return InKerasDtype(**{f.name: getattr(check, f.name) for f in fields(check)})
+
+
 def _check_bias_is_none(Dense):
     """Without a bias, build sets `self.bias = None`, as the lesson asks and Keras's Dense does."""
     layer = DENSE_TWIN.student(Dense, (4,), {"use_bias": False}, (None, 6), forbidden=DENSE)
@@ -196,8 +230,8 @@ check_dense_contract = Contract(
     symbolic=((4,), {}, (None, 5, 6)),
     symbolic_hint=cases.ANY_RANK_HINT,
 )
-check_dense_matches_keras = matches_keras(
-    "Dense", DENSE_TWIN, cases.dense, cases.DENSE_TOL, DENSE, DENSE_DIAGNOSIS
+check_dense_matches_keras = in_keras_dtype(
+    matches_keras("Dense", DENSE_TWIN, cases.dense, cases.DENSE_TOL, DENSE, DENSE_DIAGNOSIS)
 )
 
 
@@ -247,7 +281,8 @@ def check_dense_trains(Dense):
 def _matrix(fn, kernel, n, padding):
     """The student's matrix for `kernel`, `n` and `padding`, as a NumPy array."""
     call = cases.matrix_call(kernel, n, padding)
-    return to_numpy(run(call, fn, kernel.copy(), n, padding=padding, forbidden=BANDED))
+    kwargs = cases.padding_kwargs(padding)
+    return to_numpy(run(call, fn, kernel.copy(), n, forbidden=BANDED, **kwargs))
 
 
 CONV1D_MATRIX_DIAGNOSIS = Diagnosis(
@@ -263,16 +298,28 @@ def _shape_problem(matrix, k, n, padding):
         return None
     formula = (
         f"(n - k + 1, n) = ({n} - {k} + 1, {n}) = ({n_out}, {n})"
-        if padding == "valid"
+        if (padding or cases.DEFAULT_PADDING) == "valid"
         else f"(n, n) = ({n}, {n}) for padding='same'"
     )
-    return [f"matrix has shape {matrix.shape}; expected {formula}"]
+    lines = [f"matrix has shape {matrix.shape}; expected {formula}"]
+    if padding is None:
+        lines.append("padding is not given here: it defaults to 'valid', as the docstring says")
+    return lines
 
 
 def check_conv1d_matrix_example(conv1d_matrix):
     """The lecture's same-size 5x5 matrix of the 3-tap kernel [w1, w2, w3] = [1, 2, 3]."""
     kernel, expected, case = cases.example()
-    matrix = _matrix(conv1d_matrix, kernel, 5, "same")
+    try:  # the taps as a list, as the notebook's own cells give them
+        matrix = _matrix(conv1d_matrix, kernel.tolist(), 5, "same")
+    except Raised as failure:
+        _matrix(conv1d_matrix, kernel, 5, "same")  # code that raises on an array is told so
+        note = (
+            f"the kernel is a list here, {kernel.tolist()}: your code works on the same taps as "
+            "a 1-D array, but the notebook's own cells pass a list "
+            "(conv1d_matrix([1.0, 2.0, 3.0], 12, padding='same'))"
+        )
+        raise Raised(failure.headline, [*failure.details, note], failure.hint) from None
     mismatch = compare(matrix, expected, cases.EXACT_MATRIX_TOL, name="T")
     if mismatch:
         fail(
@@ -289,7 +336,7 @@ def check_conv1d_matrix_example(conv1d_matrix):
 def _product(fn, case):
     """T @ x of the student's matrix T, once T has the right shape."""
     kernel, n, signals = case.args
-    padding = case.kwargs["padding"]
+    padding = case.kwargs.get("padding")
     matrix = _matrix(fn, kernel, n, padding)
     problem = _shape_problem(matrix, len(kernel), n, padding)
     if problem:

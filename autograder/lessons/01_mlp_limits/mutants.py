@@ -19,10 +19,6 @@ EQUIVALENT_MUTANTS = {
     ),
     "mlp_params: drop `strict=` from `zip(...)`": _STRICT,
     "mlp_params: in `zip(sizes[:-1], sizes[1:], strict=True)`: `True` -> `False`": _STRICT,
-    "conv1d_matrix: `kernel = np.asarray(kernel, dtype=float)` -> `pass`": (
-        "kernel is a 1-D NumPy array (the docstring's contract): len() and kernel[index] work "
-        "on it as they are, and np.where with 0.0 gives float64 values, integer kernels included"
-    ),
     "conv1d_matrix: drop `dtype=` from `np.asarray(...)`": (
         "an integer kernel stays integer, but np.where(inside, kernel[...], 0.0) promotes it to "
         "float64: the same values, exactly"

@@ -29,9 +29,13 @@ ZERO_PADDING_CASES = {
         ((2, 4, 4, 2), ((0, 1), (1, 0)), 6),
         ((1, 1, 1, 5), 3, 7),
         ((2, 5, 5, 3), (1, (0, 2)), 8),
+        # Keras's other mix, ((top, bottom), pw), and lists, which Keras reads as pairs.
+        ((2, 3, 4, 2), ((2, 0), 1), 9),
+        ((1, 4, 3, 2), [[1, 0], [2, 3]], 10),
     ],
 }
-# (kernel size, mode, expected (before, after)) of padding_amounts, by TensorFlow's rule.
+# (kernel size, mode, expected (before, after)) of padding_amounts, by TensorFlow's rule; a mode
+# of None is not passed: the case relies on the default, "valid".
 PADDING_AMOUNTS_CASES = {
     "public": [
         (3, "valid", (0, 0)),
@@ -40,6 +44,7 @@ PADDING_AMOUNTS_CASES = {
         (2, "same", (0, 1)),
         (3, "full", (2, 2)),
         (1, "same", (0, 0)),
+        (4, None, (0, 0)),
     ],
     "hidden": [
         (5, "same", (2, 2)),
@@ -81,8 +86,19 @@ FULL_CASES = {
         ((3, 2, 2, 1), 2, 3, True, 6),
     ],
 }
-# The padding arguments of the ZeroPadding2D contract: every form Keras accepts.
+# Keras's forms of padding besides the plain three, with why Keras reads each so: the other mix
+# (((1, 2), 3) is ((1, 2), (3, 3)), as (1, (0, 2)) is ((1, 1), (0, 2))), and pairs as lists.
+OTHER_FORMS = (
+    (((1, 2), 3), "each entry of the pair is an int (the same zeros on both sides) or a pair"),
+    ([1, 2], "a list is read as a tuple"),
+    ([[1, 2], [3, 0]], "lists are read as tuples"),
+)
+# The padding arguments of the ZeroPadding2D contract: the plain forms and the first mix, then
+# OTHER_FORMS (checked after the rest of the contract), every form Keras accepts.
 CONTRACT_PADDINGS = (2, (1, 3), ((1, 2), (3, 0)), (0, (2, 1)))
+# Input shapes of unknown width that the contracts' compute_output_shape meets after the known
+# ones: any size but the channels may be None, the width as well as the height, and stays None.
+UNKNOWN_WIDTHS = ((None, 7, None, 3), (None, None, None, 3))
 
 # When grading, hidden checks add this many cases drawn at random.
 EXTRA_HIDDEN = 4
@@ -93,7 +109,13 @@ CONV2D_TOL = Tolerance(
 )
 GRADIENT_TOL = Tolerance(1e-3, 1e-3, "float32 gradients summed over batch and positions")
 
-expected_amounts = catalogue.amounts  # TensorFlow's rule, the oracle of fresh cases
+DEFAULT_MODE = "valid"  # padding_amounts's, as its docstring says
+
+
+def expected_amounts(k, mode):
+    """TensorFlow's rule (`catalogue.amounts`), the oracle of fresh cases; mode None: the
+    default."""
+    return catalogue.amounts(k, mode or DEFAULT_MODE)
 
 
 def random_conv(input_shape, filters, size, seed):
@@ -143,8 +165,14 @@ def amounts_rows(kind: str) -> list[tuple]:
 
 
 def padding_amounts(hidden: bool) -> list[Case]:
+    """The cases of padding_amounts: a mode of None is left out of the call (the default)."""
     rows = amounts_rows("hidden" if hidden else "public")
-    return [Case((k, mode), answer, f"padding_amounts({k}, {mode!r})") for k, mode, answer in rows]
+    return [
+        Case((k,), answer, f"padding_amounts({k})")
+        if mode is None
+        else Case((k, mode), answer, f"padding_amounts({k}, {mode!r})")
+        for k, mode, answer in rows
+    ]
 
 
 def _draw_conv2d_case(rng, full=False):

@@ -11,19 +11,21 @@ passes only: TensorFlow computes the gradient of a slice with tf.pad, so backwar
 are guarded against built-in convolutions alone.
 """
 
+from dataclasses import dataclass, fields, replace
+
 import numpy as np
 
 from ...builtin_ops import CONVOLUTION_OPS, PADDING_OPS
-from ...contract import Build, Contract
+from ...contract import Build, Contract, make_layer
 from ...diagnosis import Diagnosis, calls_table
 from ...feedback import CheckFailed, fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import pair_of_ints, returns
 from ...keras_layers import CONV2D, CONV2D_ARGUMENTS
-from ...student import run
+from ...student import Raised, run
 from ...training import GradientFeedback, fit_losses
-from ...twin import Twin, matches_keras
+from ...twin import MatchesKeras, Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
 
@@ -68,6 +70,31 @@ PADDING_AMOUNTS_DIAGNOSIS = Diagnosis(
 )
 CONV2D_DIAGNOSIS = Diagnosis(catalogue.conv2d_probes, catalogue.CONV2D_VARIANTS, _conv_probe)
 
+
+@dataclass(frozen=True)
+class InKerasDtype(MatchesKeras):
+    """`MatchesKeras`, and the output comes in the layer's compute dtype, as Keras's does
+    (float32): a layer that computes in float64 must cast back."""
+
+    def judge(self, student, case, output) -> None:
+        super().judge(student, case, output)
+        import keras
+
+        expected, got = keras.config.dtype_policy().compute_dtype, np.asarray(output).dtype
+        if got != np.dtype(expected):
+            fail(
+                f"{self.what} returns {got}; Keras's {self.twin.keras} returns {expected}.",
+                ["the values match; only their dtype differs"],
+                case=case.text,
+                hint="cast back with ops.cast(..., self.compute_dtype)",
+            )
+
+
+def in_keras_dtype(check: MatchesKeras) -> InKerasDtype:
+    """The same check, that also wants the output in the layer's compute dtype."""
+    return InKerasDtype(**{f.name: getattr(check, f.name) for f in fields(check)})
+
+
 # --- ZeroPadding2D -----------------------------------------------------------------------------
 
 
@@ -87,21 +114,47 @@ def _stored_padding(layer, args, kwargs):
         )
 
 
-check_zero_padding_contract = Contract(
+ZERO_PADDING_CONTRACT = Contract(
     "ZeroPadding2D",
     "ZeroPadding2D",
     ("padding", "data_format"),
     PADDING,
     output_shapes=tuple(
         ((p,), {}, ((2, 5, 6, 3), (None, None, 6, 3))) for p in cases.CONTRACT_PADDINGS
-    ),
+    )
+    + tuple(((p,), {}, cases.UNKNOWN_WIDTHS) for p in cases.CONTRACT_PADDINGS),
     formula="(batch, top + H + bottom, left + W + right, C)",
     config=((((1, 2), (3, 0)),), {}, ("padding", "data_format")),
     symbolic=((((1, 2), (3, 0)),), {}, (None, 5, 6, 3)),
-    passed="ZeroPadding2D has Keras's arguments, stored padding, output shape and config",
+    passed=None,
     each=_stored_padding,
     diagnosis=ZERO_PADDING2D_DIAGNOSIS,
 )
+# Keras's other forms of padding, after the rest: stored padding and output shapes.
+OTHER_FORMS_CONTRACT = replace(
+    ZERO_PADDING_CONTRACT,
+    output_shapes=tuple(
+        ((p,), {}, ((2, 5, 6, 3), *cases.UNKNOWN_WIDTHS)) for p, _ in cases.OTHER_FORMS
+    ),
+    config=None,
+    symbolic=None,
+)
+
+
+def check_zero_padding_contract(ZeroPadding2D):
+    """Keras's arguments, stored padding, output shapes, config and symbolic call, then the
+    forms of padding a parser of the plain ones can miss, each named with Keras's reading."""
+    ZERO_PADDING_CONTRACT(ZeroPadding2D)
+    for padding, why in cases.OTHER_FORMS:
+        try:
+            make_layer(ZeroPadding2D, (padding,), {}, forbidden=PADDING)
+        except Raised as failure:
+            reading = f"Keras reads {padding!r} as {catalogue.keras_pairs(padding)}: {why}"
+            raise Raised(failure.headline, [*failure.details, reading], failure.hint) from None
+    OTHER_FORMS_CONTRACT(ZeroPadding2D)
+    passed("ZeroPadding2D has Keras's arguments, stored padding, output shape and config")
+
+
 check_zero_padding = matches_keras(
     "ZeroPadding2D",
     ZERO_PADDING,
@@ -114,6 +167,18 @@ check_zero_padding = matches_keras(
 
 # --- padding_amounts ---------------------------------------------------------------------------
 
+
+def _amounts_rule(case) -> list[str]:
+    """The rule, and that the mode defaults to 'valid' when the case leaves it out."""
+    lines = [
+        "valid: (0, 0); same: k - 1 zeros in all, (k - 1) // 2 before and the rest after; "
+        "full: (k - 1, k - 1)"
+    ]
+    if len(case.args) == 1:
+        lines.append("padding is not given here: it defaults to 'valid', as the docstring says")
+    return lines
+
+
 check_padding_amounts = returns(
     "padding_amounts",
     cases.padding_amounts,
@@ -121,10 +186,7 @@ check_padding_amounts = returns(
     "padding_amounts gives TensorFlow's amounts on {count} cases",
     diagnosis=PADDING_AMOUNTS_DIAGNOSIS,
     agrees=lambda got, expected: pair_of_ints(got) == expected,
-    explain=(
-        "valid: (0, 0); same: k - 1 zeros in all, (k - 1) // 2 before and the rest after; "
-        "full: (k - 1, k - 1)",
-    ),
+    explain=_amounts_rule,
 )
 
 # --- Conv2D ------------------------------------------------------------------------------------
@@ -141,7 +203,8 @@ check_conv2d_contract = Contract(
     ),
     how=CONV2D.how,
     output_shapes=tuple(
-        ((4, size), {"padding": padding}, ((2, 7, 6, 3), (None, None, 6, 3)))
+        ((4, size), {"padding": padding}, shapes)
+        for shapes in (((2, 7, 6, 3), (None, None, 6, 3)), cases.UNKNOWN_WIDTHS)
         for padding, size in (("valid", (4, 3)), ("same", (4, 3)), ("same", 2), ("full", (2, 3)))
     ),
     formula="(batch, top + H + bottom - kh + 1, left + W + right - kw + 1, filters)",
@@ -152,18 +215,22 @@ check_conv2d_contract = Contract(
     describe_layer=True,
     diagnosis=CONV2D_DIAGNOSIS,
 )
-check_conv2d_matches_keras = matches_keras(
-    "Conv2D", CONV2D, cases.conv2d, cases.CONV2D_TOL, CONVOLUTION_OR_PADDING, CONV2D_DIAGNOSIS
+check_conv2d_matches_keras = in_keras_dtype(
+    matches_keras(
+        "Conv2D", CONV2D, cases.conv2d, cases.CONV2D_TOL, CONVOLUTION_OR_PADDING, CONV2D_DIAGNOSIS
+    )
 )
-check_conv2d_full = matches_keras(
-    "Conv2D",
-    CONV2D,
-    cases.conv2d_full,
-    cases.CONV2D_TOL,
-    CONVOLUTION_OR_PADDING,
-    CONV2D_DIAGNOSIS,
-    headline="Conv2D(padding='full') does not match scipy.signal.correlate2d(mode='full').",
-    passed="Conv2D(padding='full') matches SciPy on {count} cases",
+check_conv2d_full = in_keras_dtype(
+    matches_keras(
+        "Conv2D",
+        CONV2D,
+        cases.conv2d_full,
+        cases.CONV2D_TOL,
+        CONVOLUTION_OR_PADDING,
+        CONV2D_DIAGNOSIS,
+        headline="Conv2D(padding='full') does not match scipy.signal.correlate2d(mode='full').",
+        passed="Conv2D(padding='full') matches SciPy on {count} cases",
+    )
 )
 
 GRADIENTS = GradientFeedback(

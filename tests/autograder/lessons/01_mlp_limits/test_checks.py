@@ -511,7 +511,7 @@ def test_drawn_counts_are_fresh_and_below_the_limit(seed):
                 assert [kw for _, kw, _ in drawn[: len(stored)]] == [kw for _, kw, _ in stored]
                 for args, kwargs, count in drawn:
                     assert count == oracle(*args, **kwargs) <= cases.COUNT_LIMIT
-                assert {args for args, _, _ in drawn} != {args for args, _, _ in stored}
+                assert {repr(args) for args, _, _ in drawn} != {repr(a) for a, _, _ in stored}
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -646,3 +646,91 @@ def test_dense_checks_pass_correct_code_on_fresh_cases(seed):
 def test_an_mlp_of_the_reference_dense_learns_on_fresh_data(seed):
     with fresh(seed):
         checks.check_dense_trains(ReferenceDense)
+
+
+def mlp_params_tuple_joined(input_shape, units, use_bias=True):
+    widths = (int(np.prod(input_shape)),) + units
+    return sum(a * b + b * use_bias for a, b in zip(widths, widths[1:], strict=False))
+
+
+def conv2d_params_tuple_typed(kernel_size, channels, filters, use_bias=True):
+    kh, kw = kernel_size if type(kernel_size) is tuple else (kernel_size,) * 2
+    return filters * (kh * kw * channels + int(use_bias))
+
+
+def conv1d_matrix_by_shape(kernel, n, padding="valid"):
+    k = kernel.shape[0]
+    n_out, left = _layout(k, n, padding)
+    return sum(kernel[m] * np.eye(n_out, n, k=m - left) for m in range(k))
+
+
+def test_code_for_tuples_or_arrays_only_fails_on_the_notebook_s_lists():
+    """The notebook's own cells pass lists (mlp_params((28, 28), [100, 100, 1]),
+    conv1d_matrix([1.0, 2.0, 3.0], 12, padding="same")), and Keras takes a kernel size as a
+    list; code that works on tuples or arrays only kept full marks and crashed in those cells."""
+    assert mlp_params_tuple_joined((28, 28), (64, 4)) == 50_500
+    assert conv2d_params_tuple_typed((3, 2), 3, 5) == 95
+    checks.check_conv1d_matrix(conv1d_matrix_by_shape)
+    for check, fn, line in (
+        (checks.check_mlp_params, mlp_params_tuple_joined, "units is a list here, [64, 4]"),
+        (checks.check_conv2d_params, conv2d_params_tuple_typed, "kernel_size is a list here"),
+        (checks.check_conv1d_matrix_example, conv1d_matrix_by_shape, "the kernel is a list"),
+    ):
+        with pytest.raises(CheckFailed) as failure:
+            check(fn)
+        assert " raised " in failure.value.headline
+        assert failure.value.details[-1].startswith(line), failure.value.details
+
+
+def test_code_that_raises_on_tuples_too_is_not_told_about_lists():
+    """The note about lists comes only when the same call with tuples runs."""
+
+    def conv2d_params_square_only(kernel_size, channels, filters, use_bias=True):
+        kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size
+        if kh != kw:
+            raise ValueError("only square kernels")
+        return (kh * kw * channels + use_bias) * filters
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv2d_params(conv2d_params_square_only)
+    assert failure.value.headline == (
+        "conv2d_params([3, 2], 3, 5) raised ValueError: only square kernels"
+    )
+    assert not any("is a list here" in line for line in failure.value.details)
+
+
+def test_a_wrong_default_padding_fails_the_matrix_check():
+    """Every case passed its padding, so a default of "same" instead of "valid" kept full
+    marks; a stored case now leaves it out."""
+
+    def conv1d_matrix_same_by_default(kernel, n, padding="same"):
+        return matrix_loops(kernel, n, padding)
+
+    checks.check_conv1d_matrix_example(conv1d_matrix_same_by_default)
+    checks.check_conv1d_matrix_sparsity(conv1d_matrix_same_by_default)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv1d_matrix(conv1d_matrix_same_by_default)
+    assert failure.value.headline.endswith(", 7) has the wrong shape.")
+    assert failure.value.details[:2] == [
+        "matrix has shape (7, 7); expected (n - k + 1, n) = (7 - 4 + 1, 7) = (4, 7)",
+        "padding is not given here: it defaults to 'valid', as the docstring says",
+    ]
+
+
+def test_a_dense_that_computes_in_float64_is_told_to_cast_back():
+    """Right values in float64, where keras.layers.Dense (and the layer's own symbolic output)
+    give float32: a model of it mixes dtypes."""
+
+    class Float64Dense(ReferenceDense):
+        def call(self, inputs):
+            x = np.asarray(inputs, np.float64)
+            out = np.tensordot(x, np.asarray(self.kernel, np.float64), axes=1)
+            if self.use_bias:
+                out = out + np.asarray(self.bias, np.float64)
+            return self.activation(ops.convert_to_tensor(out))
+
+    Float64Dense.__name__ = "Dense"
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_dense_matches_keras(Float64Dense)
+    assert failure.value.headline == "Dense returns float64; Keras's Dense returns float32."
+    assert failure.value.hint == "cast back with ops.cast(..., self.compute_dtype)"

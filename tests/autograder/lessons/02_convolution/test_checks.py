@@ -286,3 +286,42 @@ def test_conv2d_contract_catches_the_kernel_s_arguments_given_to_the_bias():
     details = "\n".join(failure.value.details)
     assert "bias_constraint does not reach bias" in details
     assert "do not each reach their own weight" in details
+
+
+def test_an_output_shape_that_keeps_only_an_unknown_height_fails_the_contract():
+    """The notebook says any size may be None and stays None: every contract shape had a known
+    width, so code that subtracts from the width unconditionally kept full marks, and a model
+    on keras.Input((None, None, C)) could not even be built with it."""
+
+    class Conv2D(ReferenceConv2D):
+        def compute_output_shape(self, input_shape):
+            kh, kw = self.kernel_size
+            sides = list(input_shape[1:3])
+            if sides[0] is not None:
+                sides[0] -= kh - 1
+            return (input_shape[0], sides[0], sides[1] - kw + 1, self.filters)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv2d_contract(Conv2D)
+    assert failure.value.headline.startswith(
+        "Conv2D.compute_output_shape((None, 9, None, 3)) raised TypeError"
+    )
+
+
+def test_a_conv2d_that_computes_in_float64_is_told_to_cast_back():
+    """Right values in float64, where keras.layers.Conv2D gives float32."""
+
+    class Conv2D(ReferenceConv2D):
+        def call(self, inputs):
+            x = ops.cast(inputs, "float64")
+            kh, kw = self.kernel_size
+            patches = reference_im2col(x, (kh, kw))
+            kernel = ops.cast(ops.reshape(self.kernel, (kh * kw * x.shape[-1], -1)), "float64")
+            out = ops.matmul(patches, kernel)
+            if self.use_bias:
+                out = out + ops.cast(self.bias, "float64")
+            return self.activation(out)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv2d_matches_keras(Conv2D)
+    assert failure.value.headline == "Conv2D returns float64; Keras's Conv2D returns float32."

@@ -202,7 +202,7 @@ def test_fresh_kernel_sizes_keep_the_parity_of_the_stored_ones(seed):
             for (k, mode, _), (fresh_k, fresh_mode, _) in zip(stored, drawn, strict=False):
                 assert fresh_mode == mode and fresh_k % 2 == k % 2 and (k == 1) == (fresh_k == 1)
             for k, mode, expected in drawn:
-                assert expected == tuple(amounts_arithmetic(k, mode))
+                assert expected == tuple(amounts_arithmetic(k, mode or "valid"))
 
 
 @pytest.mark.parametrize("kind", ["public", "hidden"])
@@ -450,3 +450,141 @@ def test_a_numpy_zero_padding_gets_the_numbers_but_fails_its_contract():
     checks.check_zero_padding(NumpyZeroPadding2D, hidden=True)
     with pytest.raises(CheckFailed, match="use keras.ops throughout"):
         checks.check_zero_padding_contract(NumpyZeroPadding2D)
+
+
+def _keep_only_valid(layer, padding):
+    """The notebook's given code after the student's reading of `padding`: refuse what is not
+    ((top, bottom), (left, right)) of non-negative ints."""
+    sides = [side for pair in layer.padding for side in pair]
+    valid = all(hasattr(side, "__index__") and side >= 0 for side in sides)
+    if len(layer.padding) != 2 or len(sides) != 4 or not valid:
+        raise ValueError(f"self.padding is {layer.padding!r}. Received: padding={padding}")
+    layer.padding = tuple(tuple(side.__index__() for side in pair) for pair in layer.padding)
+
+
+class FirstEntryDecidesZeroPadding2D(ReferenceZeroPadding2D):
+    """Decides the form by the first entry alone: a pair there means a pair of pairs, so Keras's
+    ((top, bottom), pw) reaches tuple(pw) on an int."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.data_format = "channels_last"
+        if not hasattr(padding, "__len__"):
+            self.padding = ((padding, padding), (padding, padding))
+        elif hasattr(padding[0], "__len__"):
+            self.padding = (tuple(padding[0]), tuple(padding[1]))
+        elif hasattr(padding[1], "__len__"):
+            self.padding = ((padding[0], padding[0]), tuple(padding[1]))
+        else:
+            self.padding = ((padding[0], padding[0]), (padding[1], padding[1]))
+        _keep_only_valid(self, padding)
+
+
+class TupleTypedZeroPadding2D(ReferenceZeroPadding2D):
+    """Takes only tuples for pairs: a list, which Keras reads as a tuple, is taken for an int."""
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        keras.layers.Layer.__init__(self, **kwargs)
+        self.data_format = "channels_last"
+        both = padding if type(padding) is tuple else (padding, padding)
+        self.padding = tuple(p if type(p) is tuple else (p, p) for p in both)
+        _keep_only_valid(self, padding)
+
+
+for cls in (FirstEntryDecidesZeroPadding2D, TupleTypedZeroPadding2D):
+    cls.__name__ = "ZeroPadding2D"
+
+
+def test_a_parser_that_misses_keras_other_mix_fails_its_contract_and_a_stored_case():
+    """((1, 2), 3) is ((1, 2), (3, 3)) in Keras; random hidden cases drew it only by chance."""
+    checks.check_zero_padding(FirstEntryDecidesZeroPadding2D)
+    with pytest.raises(CheckFailed) as raised:
+        checks.check_zero_padding_contract(FirstEntryDecidesZeroPadding2D)
+    assert raised.value.headline.startswith("ZeroPadding2D(((1, 2), 3)) raised TypeError")
+    assert raised.value.details[-1] == (
+        "Keras reads ((1, 2), 3) as ((1, 2), (3, 3)): each entry of the pair is an int (the "
+        "same zeros on both sides) or a pair"
+    )
+    with pytest.raises(CheckFailed, match=r"ZeroPadding2D\(\(\(2, 0\), 1\)\) raised TypeError"):
+        checks.check_zero_padding(FirstEntryDecidesZeroPadding2D, hidden=True)
+
+
+def test_a_parser_of_tuples_only_fails_on_padding_given_as_lists():
+    """Keras reads ZeroPadding2D([1, 2]) as ZeroPadding2D((1, 2)); no case used a list."""
+    checks.check_zero_padding(TupleTypedZeroPadding2D)
+    with pytest.raises(CheckFailed) as raised:
+        checks.check_zero_padding_contract(TupleTypedZeroPadding2D)
+    assert raised.value.headline.startswith("ZeroPadding2D([1, 2]) raised ValueError")
+    assert raised.value.details[-1] == (
+        "Keras reads [1, 2] as ((1, 1), (2, 2)): a list is read as a tuple"
+    )
+    with pytest.raises(CheckFailed, match=r"ZeroPadding2D\(\[\[1, 0\], \[2, 3\]\]\) raised"):
+        checks.check_zero_padding(TupleTypedZeroPadding2D, hidden=True)
+
+
+def test_output_shapes_that_assume_a_known_width_fail_the_contracts():
+    """An unknown width must stay None, as an unknown height does; every contract shape had a
+    known width, so these kept full marks."""
+
+    class WidthKnownZeroPadding2D(ReferenceZeroPadding2D):
+        def compute_output_shape(self, input_shape):
+            (top, bottom), (left, right) = self.padding
+            batch, height, width, channels = input_shape
+            height = height and height + top + bottom
+            return (batch, height, width + left + right, channels)
+
+    class WidthKnownConv2D(ReferenceConv2D):
+        def compute_output_shape(self, input_shape):
+            grows = {"valid": 0, "same": 1, "full": 2}[self.padding]
+            kh, kw = self.kernel_size
+            height = None if input_shape[1] is None else input_shape[1] + (grows - 1) * (kh - 1)
+            return (input_shape[0], height, input_shape[2] + (grows - 1) * (kw - 1), self.filters)
+
+    WidthKnownZeroPadding2D.__name__ = "ZeroPadding2D"
+    WidthKnownConv2D.__name__ = "Conv2D"
+    with pytest.raises(CheckFailed, match=r"compute_output_shape\(\(None, 7, None, 3\)\) raised"):
+        checks.check_zero_padding_contract(WidthKnownZeroPadding2D)
+    with pytest.raises(CheckFailed, match=r"compute_output_shape\(\(None, 7, None, 3\)\) raised"):
+        checks.check_conv2d_contract(WidthKnownConv2D)
+
+
+def test_a_wrong_default_mode_fails_padding_amounts():
+    """Every case passed its mode, so a default of "same" instead of "valid" kept full marks; a
+    stored case now leaves it out."""
+
+    def amounts_same_by_default(kernel_size, padding="same"):
+        if padding == "valid":
+            return 0, 0
+        if padding == "full":
+            return kernel_size - 1, kernel_size - 1
+        return (kernel_size - 1) // 2, kernel_size // 2
+
+    checks.check_padding_amounts(amounts_same_by_default, hidden=True)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_padding_amounts(amounts_same_by_default)
+    assert failure.value.headline == "padding_amounts(4) returned (1, 2); expected (0, 0)."
+    assert "padding is not given here: it defaults to 'valid'" in failure.value.details[-1]
+
+
+def test_a_conv2d_that_computes_in_float64_is_told_to_cast_back():
+    """Right values in float64, where Keras's Conv2D gives float32, in both checks of outputs."""
+
+    class Float64Conv2D(ReferenceConv2D):
+        def call(self, inputs):
+            kh, kw = self.kernel_size
+            pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
+            padded = ops.cast(ReferenceZeroPadding2D(pads)(inputs), "float64")
+            weights = ops.cast(self.kernel, "float64")
+            rows, columns = padded.shape[1] - kh + 1, padded.shape[2] - kw + 1
+            out = ops.cast(self.bias, "float64")
+            for i in range(kh):
+                for j in range(kw):
+                    window = padded[:, i : i + rows, j : j + columns, :]
+                    out = out + ops.einsum("bhwc,cf->bhwf", window, weights[i, j])
+            return self.activation(out)
+
+    Float64Conv2D.__name__ = "Conv2D"
+    for check in (checks.check_conv2d_matches_keras, checks.check_conv2d_full):
+        with pytest.raises(CheckFailed) as failure:
+            check(Float64Conv2D)
+        assert failure.value.headline == "Conv2D returns float64; Keras's Conv2D returns float32."
