@@ -7,7 +7,6 @@ names a mistake in `mistakes.py`. Parameter counts are exact integers. A failing
 """
 
 import numbers
-from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -21,7 +20,7 @@ from ...harness import cases as drawn
 from ...judge import Compare
 from ...student import Raised, perform, run
 from ...training import GradientFeedback, check_gradients, fit_losses, require_learning
-from ...twin import MatchesKeras, Twin, matches_keras
+from ...twin import Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
 
@@ -162,30 +161,6 @@ def _dense_on_probe(Dense, probe):
 DENSE_DIAGNOSIS = Diagnosis(catalogue.dense_probes, catalogue.DENSE_VARIANTS, _dense_on_probe)
 
 
-@dataclass(frozen=True)
-class InKerasDtype(MatchesKeras):
-    """`MatchesKeras`, and the output comes in the layer's compute dtype, as Keras's does
-    (float32): a layer that computes in float64 must cast back."""
-
-    def judge(self, student, case, output) -> None:
-        super().judge(student, case, output)
-        import keras
-
-        expected, got = keras.config.dtype_policy().compute_dtype, np.asarray(output).dtype
-        if got != np.dtype(expected):
-            fail(
-                f"{self.what} returns {got}; Keras's {self.twin.keras} returns {expected}.",
-                ["the values match; only their dtype differs"],
-                case=case.text,
-                hint="cast back with ops.cast(..., self.compute_dtype)",
-            )
-
-
-def in_keras_dtype(check: MatchesKeras) -> InKerasDtype:
-    """The same check, that also wants the output in the layer's compute dtype."""
-    return InKerasDtype(**{f.name: getattr(check, f.name) for f in fields(check)})
-
-
 def _check_bias_is_none(Dense):
     """Without a bias, build sets `self.bias = None`, as the lesson asks and Keras's Dense does."""
     layer = DENSE_TWIN.student(Dense, (4,), {"use_bias": False}, (None, 6), forbidden=DENSE)
@@ -230,8 +205,8 @@ check_dense_contract = Contract(
     symbolic=((4,), {}, (None, 5, 6)),
     symbolic_hint=cases.ANY_RANK_HINT,
 )
-check_dense_matches_keras = in_keras_dtype(
-    matches_keras("Dense", DENSE_TWIN, cases.dense, cases.DENSE_TOL, DENSE, DENSE_DIAGNOSIS)
+check_dense_matches_keras = matches_keras(
+    "Dense", DENSE_TWIN, cases.dense, cases.DENSE_TOL, DENSE, DENSE_DIAGNOSIS, same_dtype=True
 )
 
 

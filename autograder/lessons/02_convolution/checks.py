@@ -6,22 +6,20 @@ names a mistake in `mistakes.py`. A failing check raises `CheckFailed` with feed
 lesson's terms; a passing one prints one OK line.
 """
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from functools import partial
-
-import numpy as np
 
 from ... import keras_layers
 from ...builtin_ops import CONVOLUTION_OPS
 from ...contract import Build, Contract, WeightArguments
 from ...diagnosis import Diagnosis
-from ...feedback import fail, passed
+from ...feedback import passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare
 from ...student import run
 from ...training import check_gradients, fit_losses, require_learning
-from ...twin import MatchesKeras, matches_keras
+from ...twin import matches_keras
 from . import cases
 from . import mistakes as catalogue
 from .cases import reference_outputs  # noqa: F401  (`cnn-course references` reads it here)
@@ -59,30 +57,6 @@ IM2COL_DIAGNOSIS = Diagnosis(
     lambda fn, p: run("im2col", fn, p["x"], p["kernel_size"], forbidden=CONVOLUTION),
 )
 CONV2D_DIAGNOSIS = Diagnosis(catalogue.conv2d_probes, catalogue.CONV2D_VARIANTS, _conv2d_on_probe)
-
-
-@dataclass(frozen=True)
-class InKerasDtype(MatchesKeras):
-    """`MatchesKeras`, and the output comes in the layer's compute dtype, as Keras's does
-    (float32): a layer that computes in float64 must cast back."""
-
-    def judge(self, student, case, output) -> None:
-        super().judge(student, case, output)
-        import keras
-
-        expected, got = keras.config.dtype_policy().compute_dtype, np.asarray(output).dtype
-        if got != np.dtype(expected):
-            fail(
-                f"{self.what} returns {got}; Keras's {self.twin.keras} returns {expected}.",
-                ["the values match; only their dtype differs"],
-                case=case.text,
-                hint="cast back with ops.cast(..., self.compute_dtype)",
-            )
-
-
-def in_keras_dtype(check: MatchesKeras) -> InKerasDtype:
-    """The same check, that also wants the output in the layer's compute dtype."""
-    return InKerasDtype(**{f.name: getattr(check, f.name) for f in fields(check)})
 
 
 # --- cross_correlate2d and im2col -----------------------------------------------------------
@@ -156,8 +130,8 @@ check_conv2d_contract = Contract(
     symbolic=((4, (3, 2)), {}, (None, 9, 8, 3)),
     passed="Conv2D has Keras's arguments, weights, output shape and config",
 )
-check_conv2d_matches_keras = in_keras_dtype(
-    matches_keras("Conv2D", CONV2D, cases.conv2d, cases.CONV2D_TOL, CONVOLUTION, CONV2D_DIAGNOSIS)
+check_conv2d_matches_keras = matches_keras(
+    "Conv2D", CONV2D, cases.conv2d, cases.CONV2D_TOL, CONVOLUTION, CONV2D_DIAGNOSIS, same_dtype=True
 )
 
 

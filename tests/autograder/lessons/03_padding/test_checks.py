@@ -588,3 +588,15 @@ def test_a_conv2d_that_computes_in_float64_is_told_to_cast_back():
         with pytest.raises(CheckFailed) as failure:
             check(Float64Conv2D)
         assert failure.value.headline == "Conv2D returns float64; Keras's Conv2D returns float32."
+
+
+def test_padding_amounts_must_be_ints_and_a_whole_float_is_told_so():
+    """ZeroPadding2D refuses floats: a float pair that passed here cost the Conv2D cells, with
+    an error from inside the layer."""
+    from solutions.padding import padding_amounts
+
+    def as_floats(*args, **kwargs):
+        return tuple(float(v) for v in padding_amounts(*args, **kwargs))
+
+    with pytest.raises(CheckFailed, match="the value is right, but not an int"):
+        checks.check_padding_amounts(as_floats)
