@@ -16,10 +16,9 @@ from ...compare import compare, to_numpy
 from ...contract import Build, Contract
 from ...feedback import CheckFailed, passed
 from ...harness import ops  # noqa: F401  (tests read the harness's operations here)
-from ...student import Raised, perform, run
+from ...student import perform
 from ...training import check_gradients, require_learning
 from . import cases
-from . import mistakes as catalogue
 from . import ops as own_ops
 from .contract_steps import (
     BUILDS,
@@ -30,7 +29,11 @@ from .contract_steps import (
     contract_steps,
     weight_names,
 )
-from .forbidden import BACKWARD, BATCHNORM
+from .forbidden import BACKWARD, BATCHNORM  # noqa: F401  (tests read BACKWARD here)
+from .function_checks import (  # noqa: F401  (the notebook's test cells call them here)
+    check_batch_statistics,
+    check_batchnorm_backward,
+)
 from .layers import (
     LAYER_DIAGNOSIS,
     WEIGHT_FORMULAS,
@@ -45,83 +48,9 @@ from .layers import (
     noted_dtypes,
     steps,
     student_layer,
-    wrong,
 )
 
 ASSIGNMENT = "07_batchnorm"
-
-# --- batch_statistics ----------------------------------------------------------------------------
-
-
-def check_batch_statistics(batch_statistics, hidden=False):
-    """Mean and biased variance of each channel, over every other axis, on 2-D and 4-D inputs."""
-    x, mean, variance, words = cases.hand_example()
-    examples = [(x, mean, variance, f"the worked example{words}: x = {x.tolist()}", cases.HAND_TOL)]
-    for shape, seed in cases.statistics(hidden):
-        rng = np.random.default_rng(cases.drawn.seed(seed))
-        batch = cases.draw_batches(rng, shape, 1, cases.channel_spread(rng, shape[-1]))[0]
-        examples.append(
-            (batch, *catalogue.statistics(batch), f"a random batch {shape}", cases.STATISTICS_TOL)
-        )
-    for x, mean, variance, case, tolerance in examples:
-        result = run("batch_statistics", batch_statistics, x.copy(), forbidden=BATCHNORM, case=case)
-        if not (isinstance(result, tuple | list) and len(result) == 2):
-            raise CheckFailed(
-                f"batch_statistics(x of shape {x.shape}) returned {type(result).__name__}; "
-                "expected a pair (mean, variance).",
-                [],
-                "return mean, variance",
-            )
-        for name, got, wanted in zip(("mean", "variance"), result, (mean, variance), strict=True):
-            mismatch = compare(got, wanted, tolerance, name=name)
-            if mismatch:
-                hint = ""
-                if mismatch.kind == "shape":
-                    hint = (
-                        f"one {name} per channel: shape (C,) = ({x.shape[-1]},), reduced over "
-                        f"axes {tuple(range(x.ndim - 1))}"
-                    )
-                wrong("batch_statistics", name, mismatch, case, hint, batch_statistics)
-    _check_statistics_dtype(batch_statistics, examples[1][0].astype("float32"))
-    passed(f"batch_statistics is right on {len(examples)} batches, the worked example included")
-
-
-STATISTICS_DTYPE_HINT = (
-    "cast them back to the dtype of x: return ops.cast(mean, x.dtype), ops.cast(variance, "
-    "x.dtype), even when you compute in float64 inside. BatchNormalization combines them with "
-    "its float32 weights, and TensorFlow does not add a float64 tensor to a float32 one"
-)
-
-
-def _check_statistics_dtype(batch_statistics, x):
-    """The statistics of a float32 tensor are float32 tensors: the layer mixes them with its
-    float32 weights. NumPy results are left alone (a NumPy batch_statistics is right on its
-    own; inside the layer it cannot be traced, which the layer's checks say)."""
-    case = f"a random float32 batch {x.shape}, as a tensor, as BatchNormalization passes it"
-    try:
-        dtypes = perform(
-            "batch_statistics",
-            "statistics_dtypes",
-            batch_statistics,
-            x,
-            forbidden=BATCHNORM,
-            case=case,
-        )
-    except Raised:  # fails on a tensor only: the layer's checks show the line
-        return
-    found = [
-        f"{name} is {dtype}"
-        for name, dtype in zip(("mean", "variance"), dtypes, strict=False)
-        if dtype is not None and dtype != str(x.dtype)
-    ]
-    if found:
-        raise CheckFailed(
-            f"batch_statistics returns {' and '.join(n.split()[0] for n in found)} in another "
-            f"dtype than its input's ({x.dtype}).",
-            [f"case: {case}", *(f"{line}; x is {x.dtype}" for line in found)],
-            STATISTICS_DTYPE_HINT,
-        )
-
 
 # --- BatchNormalization: the contract ------------------------------------------------------------
 
@@ -397,48 +326,3 @@ def check_batchnorm_trains(BatchNormalization):
         f"gradients match Keras and the model trains like Keras's, loss {losses[0]:.3f} -> "
         f"{losses[-1]:.3f}"
     )
-
-
-# --- batchnorm_backward --------------------------------------------------------------------------
-
-
-def check_batchnorm_backward(batchnorm_backward, hidden=False):
-    """grad_x, grad_gamma and grad_beta equal TensorFlow's autodiff of Keras's layer in
-    training mode (float64), on 2-D and 4-D inputs."""
-    table = cases.backward(hidden)
-    for shape, epsilon, seed in table:
-        x, gamma, grad_output = cases.backward_data(shape, seed)
-        case = f"inputs {shape}, epsilon={epsilon}, a random grad_output"
-        result = run(
-            "batchnorm_backward",
-            batchnorm_backward,
-            x.copy(),
-            gamma.copy(),
-            grad_output.copy(),
-            epsilon,
-            forbidden=BACKWARD,
-            case=case,
-        )
-        grads = tuple(result) if isinstance(result, tuple | list) else ()
-        if len(grads) != 3:
-            raise CheckFailed(
-                f"batchnorm_backward returned {type(result).__name__}; expected a triple "
-                "(grad_x, grad_gamma, grad_beta).",
-                [f"case: {case}"],
-                "return grad_x, grad_gamma, grad_beta",
-            )
-        expected = cases.autodiff_backward(x, gamma, grad_output, epsilon)
-        shapes = {"grad_x": shape, "grad_gamma": (shape[-1],), "grad_beta": (shape[-1],)}
-        for name, got, wanted in zip(shapes, grads, expected, strict=True):
-            mismatch = compare(got, wanted, cases.BACKWARD_TOL, name=name)
-            if mismatch:
-                hint = ""
-                if mismatch.kind == "shape":
-                    hint = f"{name} has shape {shapes[name]}: summed over every axis but the last"
-                elif name == "grad_x":
-                    hint = (
-                        "grad_x = gamma / sqrt(var + eps) * (g - mean(g) - x_hat * "
-                        "mean(g * x_hat)), means over every axis but the last"
-                    )
-                wrong("batchnorm_backward", name, mismatch, case, hint, batchnorm_backward)
-    passed(f"batchnorm_backward matches automatic differentiation on {len(table)} cases")
