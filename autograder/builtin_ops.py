@@ -98,6 +98,7 @@ POOLING_OPS = (
     "tensorflow.python.ops.gen_nn_ops.max_pool_v2",
     "tensorflow.python.ops.gen_nn_ops.avg_pool",
     "tensorflow.python.ops.gen_nn_ops.max_pool_with_argmax",
+    "tensorflow.python.ops.gen_array_ops.extract_image_patches",
     # a flat zero filter makes morphological dilation max pooling, and erosion min pooling
     "tensorflow.nn.dilation2d",
     "tensorflow.nn.erosion2d",
