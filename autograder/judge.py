@@ -135,8 +135,18 @@ NOT_INTS = (
 def pair_of_ints(value) -> tuple[int, int] | None:
     """A student's answer read as a pair of whole numbers (a tuple, list or array of two, as
     `whole_number` reads each: (1, 2.0) is (1, 2)), else None: (0.9, 1.2) is no pair of ints."""
+    return _pair(value, whole_number)
+
+
+def pair_of_integers(value) -> tuple[int, int] | None:
+    """A student's answer read as a pair of ints (a tuple, list or array of two, each as
+    `integer` reads it), else None: (1, 2.0) is no pair of ints here."""
+    return _pair(value, integer)
+
+
+def _pair(value, read) -> tuple[int, int] | None:
     try:
-        pair = tuple(whole_number(v) for v in np.asarray(value, dtype=object).reshape(-1))
+        pair = tuple(read(v) for v in np.asarray(value, dtype=object).reshape(-1))
     except (TypeError, ValueError):
         return None
     return pair if len(pair) == 2 and None not in pair else None
@@ -150,14 +160,6 @@ def integer(value) -> int | None:
     if array.shape != () or not np.issubdtype(array.dtype, np.integer):
         return None
     return int(array)
-
-
-def pair_of_integers(value) -> tuple[int, int] | None:
-    """A student's answer read as a pair of ints (a tuple, list or array of two, each as
-    `integer` reads it), else None: (1, 2.0) is no pair of ints here."""
-    items = list(value) if isinstance(value, list | tuple | np.ndarray) else []
-    pair = tuple(integer(v) for v in items)
-    return pair if len(pair) == 2 and None not in pair else None
 
 
 def whole_number(value) -> int | None:

@@ -245,8 +245,8 @@ def check_train_head(train_head, hidden=False):
         )
     recorded = perform("what train_head returned", "history_keys", history)
     # "acc" is Keras's own short name for the metric "accuracy"
-    accuracy_keys = [k for k in recorded or () if "accuracy" in k or k in ("acc", "val_acc")]
-    if recorded is None or "loss" not in recorded or not accuracy_keys:
+    has_accuracy = any("accuracy" in k or k in ("acc", "val_acc") for k in recorded or ())
+    if recorded is None or "loss" not in recorded or not has_accuracy:
         raise CheckFailed(
             f"{what} does not return the History of a fit with the metric accuracy.",
             [
