@@ -1,10 +1,7 @@
-"""Lesson 01's cases: the stored parameter counts and how fresh ones are drawn, the Dense
-cases compared with Keras live, the lecture's banded matrix and the conv1d_matrix cases, and
-their tolerances.
-
-Parameter counts are exact integers. Array tables hold (shapes..., seed); the seed draws the
-values. tests/autograder prove that correct implementations written in several styles pass
-these tolerances over 20 seeds. When grading, every check draws fresh cases.
+"""Lesson 01's cases: parameter counts (exact integers), Dense cases compared with Keras live,
+the lecture's banded matrix and the conv1d_matrix cases, their tolerances, and how fresh cases
+are drawn when grading. tests/autograder prove that correct code in several styles passes
+these tolerances over 20 seeds.
 """
 
 import math
@@ -69,21 +66,6 @@ CONV2D_PARAMS_CASES = {
         ((7, 3, 64), {}, 9_472),
         (([2, 5], 4, 3), {"use_bias": True}, 123),
     ],
-}
-
-# What a count's feedback adds when the student's code raises on an argument given as a list:
-# {what: (the argument's position, the line)}.
-LIST_NOTES = {
-    "mlp_params": (
-        1,
-        "units is a list here, {value}: it may be a list or a tuple, [100, 100, 1] or "
-        "(100, 100, 1), as the notebook's own cells pass it",
-    ),
-    "conv2d_params": (
-        0,
-        "kernel_size is a list here, {value}: a pair (kh, kw) may be a list or a tuple, as "
-        "Keras's Conv2D takes it",
-    ),
 }
 
 # When grading, hidden checks add this many cases drawn at random.
@@ -241,12 +223,6 @@ def count_cases(table, redraw, draw, oracle, hidden):
         bias = BIAS_ARGUMENTS[int(rng.integers(len(BIAS_ARGUMENTS)))]
         found.append(fresh(lambda b=bias: (draw(rng), b)))
     return found
-
-
-def list_note(what, args) -> str:
-    """The line LIST_NOTES gives `what` when its argument there is a list, else ""."""
-    index, note = LIST_NOTES.get(what, (None, ""))
-    return note.format(value=args[index]) if note and isinstance(args[index], list) else ""
 
 
 def _counts(what, table, redraw, draw, oracle):

@@ -1,12 +1,8 @@
-"""Checks of lesson 01 (limits of fully connected layers), called from the notebook's test cells.
-
-Each check is declared on the shared harness (`judge.Compare`, `twin.MatchesKeras`,
-`contract.Contract`); the cases and their tolerances are in `cases.py`, the catalogue that
-names a mistake in `mistakes.py`. Parameter counts are exact integers. A failing check raises
-`CheckFailed` with feedback in the lesson's terms; a passing one prints one OK line.
-"""
+"""Checks of lesson 01 (limits of fully connected layers), declared on the shared harness;
+the cases and tolerances are in `cases.py`, the catalogue of mistakes in `mistakes.py`."""
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,20 +74,26 @@ def _as_count(value, call):
     )
 
 
+@dataclass(frozen=True)
 class _Counts(Compare):
     """Exact counts: each call is named by its arguments, the answer must be a whole number,
-    and the headline (formatted with the call and both counts) says how far off it is."""
+    and the headline (formatted with the call and both counts) says how far off it is.
+    `list_note` is (an argument's position, the line feedback adds when the code raises on
+    that argument given as a list)."""
+
+    list_note: tuple[int, str] = (0, "")
 
     def run(self, student, case):
         try:
             return run(case.text, student, *case.args, forbidden=self.forbidden, **case.kwargs)
         except Raised as failure:
-            note = cases.list_note(self.what, case.args)
-            if not note:
+            index, note = self.list_note
+            if not note or not isinstance(case.args[index], list):
                 raise
             # the same call with tuples: code that raises on them too is told so, as before
             tuples = [tuple(a) if isinstance(a, list) else a for a in case.args]
             run(case.text, student, *tuples, forbidden=self.forbidden, **case.kwargs)
+            note = note.format(value=case.args[index])
             raise Raised(failure.headline, [*failure.details, note], failure.hint) from None
 
     def judge(self, student, case, output):
@@ -105,7 +107,7 @@ class _Counts(Compare):
             )
 
 
-def _counts(what, hint, passed):
+def _counts(what, hint, passed, list_note=(0, "")):
     """The check of the counting function `what`, diagnosed on the catalogue's `{what}_probes`
     (each asks with one use_bias) and `{WHAT}_VARIANTS`."""
 
@@ -123,6 +125,7 @@ def _counts(what, hint, passed):
         passed,
         Diagnosis(getattr(catalogue, f"{what}_probes"), variants, on_probe),
         hint,
+        list_note=list_note,
     )
 
 
@@ -135,11 +138,21 @@ check_mlp_params = _counts(
     "mlp_params",
     "Flatten gives H * W * C inputs; then add dense_params of each consecutive pair of sizes",
     "mlp_params gives the exact count on {count} networks",
+    (
+        1,
+        "units is a list here, {value}: it may be a list or a tuple, [100, 100, 1] or "
+        "(100, 100, 1), as the notebook's own cells pass it",
+    ),
 )
 check_conv2d_params = _counts(
     "conv2d_params",
     "each filter holds kh * kw * channels weights and, with use_bias, one bias",
     "conv2d_params gives the exact count on {count} layers",
+    (
+        0,
+        "kernel_size is a list here, {value}: a pair (kh, kw) may be a list or a tuple, as "
+        "Keras's Conv2D takes it",
+    ),
 )
 
 # --- Dense -------------------------------------------------------------------------------------
