@@ -1,10 +1,7 @@
-"""Lesson 02's cases: the worked example, the stored case tables, their tolerances, and how
-fresh cases are drawn when grading.
-
-Tables hold (shapes..., seed); the seed draws the values. Stored reference outputs exist for
-cross_correlate2d and im2col (written by `cnn-course references` from `reference_outputs`);
-Conv2D is compared with Keras live.
-"""
+"""Lesson 02's cases: the worked example, the stored case tables (shapes..., seed: the seed
+draws the values), their tolerances, and how fresh cases are drawn when grading.
+cross_correlate2d and im2col have stored outputs (`reference_outputs`); Conv2D is compared
+with Keras live."""
 
 import numpy as np
 

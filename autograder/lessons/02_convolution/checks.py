@@ -1,10 +1,5 @@
-"""Checks of lesson 02 (convolution), called from the notebook's test cells.
-
-Each check is declared on the shared harness (`judge.Compare`, `twin.MatchesKeras`,
-`contract.Contract`); the cases and their tolerances are in `cases.py`, the catalogue that
-names a mistake in `mistakes.py`. A failing check raises `CheckFailed` with feedback in the
-lesson's terms; a passing one prints one OK line.
-"""
+"""Checks of lesson 02 (convolution), declared on the shared harness; the cases and
+tolerances are in `cases.py`, the catalogue of mistakes in `mistakes.py`."""
 
 from dataclasses import replace
 from functools import partial
@@ -128,7 +123,6 @@ check_conv2d_contract = Contract(
         ("filters", "kernel_size", "activation", "use_bias"),
     ),
     symbolic=((4, (3, 2)), {}, (None, 9, 8, 3)),
-    passed="Conv2D has Keras's arguments, weights, output shape and config",
 )
 check_conv2d_matches_keras = matches_keras(
     "Conv2D", CONV2D, cases.conv2d, cases.CONV2D_TOL, CONVOLUTION, CONV2D_DIAGNOSIS, same_dtype=True

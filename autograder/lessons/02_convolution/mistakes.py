@@ -5,6 +5,8 @@ square kernel (so flipping and transposing both show), distinct sizes for height
 channels and filters (so axis mix-ups show), and a non-zero bias.
 """
 
+from functools import partial
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -95,12 +97,8 @@ def _spatial_offset(output, probe, delta):
     return delta in offsets and all(o in (0, delta) for o in offsets)
 
 
-def one_short(output, probe):
-    return _spatial_offset(output, probe, -1)
-
-
-def one_long(output, probe):
-    return _spatial_offset(output, probe, +1)
+one_short = partial(_spatial_offset, delta=-1)
+one_long = partial(_spatial_offset, delta=+1)
 
 
 # --- cross_correlate2d: one channel ----------------------------------------------------------
