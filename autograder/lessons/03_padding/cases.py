@@ -1,15 +1,13 @@
 """Lesson 03's cases: the stored case tables, their tolerances, and how fresh cases are drawn
-when grading (new values, new kernel sizes for padding_amounts, random shapes added to the
-hidden checks).
-
-Expected outputs come from Keras run live (ZeroPadding2D, Conv2D with "valid" and "same"),
-from scipy.signal.correlate2d(mode="full") for "full", and from TensorFlow's documented rule
-for the padding amounts (`mistakes.amounts`, confirmed against Keras by the tests).
+when grading. The answers are Keras's, run live (ZeroPadding2D, Conv2D "valid" and "same"),
+scipy.signal.correlate2d(mode="full")'s for "full", and TensorFlow's documented rule for the
+padding amounts (`mistakes.amounts`, confirmed against Keras by the tests).
 """
 
 import numpy as np
 
 from ...compare import Tolerance
+from ...contract import describe_call
 from ...harness import cases
 from ...judge import Case
 from ...keras_layers import layer_case, pair
@@ -167,12 +165,8 @@ def amounts_rows(kind: str) -> list[tuple]:
 def padding_amounts(hidden: bool) -> list[Case]:
     """The cases of padding_amounts: a mode of None is left out of the call (the default)."""
     rows = amounts_rows("hidden" if hidden else "public")
-    return [
-        Case((k,), answer, f"padding_amounts({k})")
-        if mode is None
-        else Case((k, mode), answer, f"padding_amounts({k}, {mode!r})")
-        for k, mode, answer in rows
-    ]
+    calls = [((k,) if mode is None else (k, mode), answer) for k, mode, answer in rows]
+    return [Case(args, answer, describe_call("padding_amounts", args)) for args, answer in calls]
 
 
 def _draw_conv2d_case(rng, full=False):

@@ -1,15 +1,7 @@
-"""Checks of lesson 03 (padding), called from the notebook's test cells.
-
-Each check is declared on the shared harness (`judge.Compare`/`Returns`, `twin.MatchesKeras`,
-`contract.Contract`); the cases and their tolerances are in `cases.py`, the catalogue that
-names a mistake in `mistakes.py`.
-
-Built-in padding (keras.ops.pad, tf.pad, np.pad, keras.layers.ZeroPadding2D) is refused
-inside the student's ZeroPadding2D and Conv2D, and so is a built-in convolution: the
-student's Conv2D pads with the student's own ZeroPadding2D. Padding is refused in forward
-passes only: TensorFlow computes the gradient of a slice with tf.pad, so backward passes
-are guarded against built-in convolutions alone.
-"""
+"""Checks of lesson 03 (padding), declared on the shared harness; the cases and tolerances are
+in `cases.py`, the catalogue of mistakes in `mistakes.py`. Built-in padding is refused in the
+student's ZeroPadding2D and Conv2D, and so is a built-in convolution: the student's Conv2D
+pads with the student's own ZeroPadding2D."""
 
 from dataclasses import replace
 
@@ -40,9 +32,9 @@ CONVOLUTION_OR_PADDING = ForbiddenOps(
     "a built-in convolution or padding function", CONVOLUTION_OPS + PADDING_OPS, OWN_CONVOLUTION
 )
 
-# model.fit differentiates the student's slices with TensorFlow's own pad (as check_gradients
-# allows in the backward pass), so a fit forbids built-in convolutions only; the other cells
-# refuse built-in padding in the forward pass.
+# Padding is refused in forward passes only: TensorFlow differentiates the student's slices
+# with its own tf.pad (check_gradients allows it in the backward pass), so a model.fit forbids
+# built-in convolutions only.
 CONVOLUTION = ForbiddenOps("a built-in convolution", CONVOLUTION_OPS, OWN_CONVOLUTION)
 
 ZERO_PADDING = Twin("ZeroPadding2D")
@@ -96,9 +88,10 @@ ZERO_PADDING_CONTRACT = Contract(
     ("padding", "data_format"),
     PADDING,
     output_shapes=tuple(
-        ((p,), {}, ((2, 5, 6, 3), (None, None, 6, 3))) for p in cases.CONTRACT_PADDINGS
-    )
-    + tuple(((p,), {}, cases.UNKNOWN_WIDTHS) for p in cases.CONTRACT_PADDINGS),
+        ((p,), {}, shapes)
+        for shapes in (((2, 5, 6, 3), (None, None, 6, 3)), cases.UNKNOWN_WIDTHS)
+        for p in cases.CONTRACT_PADDINGS
+    ),
     formula="(batch, top + H + bottom, left + W + right, C)",
     config=((((1, 2), (3, 0)),), {}, ("padding", "data_format")),
     symbolic=((((1, 2), (3, 0)),), {}, (None, 5, 6, 3)),

@@ -176,11 +176,8 @@ ZERO_PADDING2D_VARIANTS = (
 
 
 def conv2d_probes():
-    """A 'same' probe with a (4, 2) kernel and a 'full' probe with a (3, 2) kernel.
-
-    Both kernels are even along the width and the first is even along the height too, so
-    every way of placing the extra zero gives a different output.
-    """
+    """A 'same' probe with a (4, 2) kernel and a 'full' probe with a (3, 2) kernel: both even
+    along the width, the first along the height too, so each placing of the extra zero shows."""
     rng = np.random.default_rng(12)
     return [
         {
