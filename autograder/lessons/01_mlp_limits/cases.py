@@ -296,9 +296,8 @@ DEFAULT_PADDING = "valid"  # conv1d_matrix's, as its docstring says
 def matrix_call(kernel, n, padding) -> str:
     """`conv1d_matrix([1, 2, 3], 5, padding='same')`, for feedback (no padding: None)."""
     taps = ", ".join(f"{v:.3g}" for v in kernel)
-    return (
-        f"conv1d_matrix([{taps}], {n}" + ("" if padding is None else f", padding={padding!r}") + ")"
-    )
+    mode = "" if padding is None else f", padding={padding!r}"
+    return f"conv1d_matrix([{taps}], {n}{mode})"
 
 
 def padding_kwargs(padding) -> dict:
@@ -307,11 +306,8 @@ def padding_kwargs(padding) -> dict:
 
 
 def correlate1d(x, kernel, n_out, start):
-    """out[i] = sum over m of kernel[m] * x[i + m + start], with x zero outside [0, n).
-
-    `x` may hold several signals as columns, shape (n, signals). A Keras cross-correlation is
-    start = 0 for "valid" and start = -((k - 1) // 2) for "same".
-    """
+    """out[i] = sum over m of kernel[m] * x[i + m + start], with x zero outside [0, n); `x` may
+    hold several signals as columns, shape (n, signals). `layout` gives Keras's n_out and start."""
     x = np.asarray(x, float)
     n, k = len(x), len(kernel)
     out = np.zeros((n_out, *x.shape[1:]))

@@ -191,11 +191,8 @@ def _band(p, kernel_order=1, shift=0):
 
 
 def _shifted(output, probe):
-    """The right matrix, or its band moved by one column either way.
-
-    Consulted only once some probe is wrong (the right matrix is matched first), so at least
-    one probe is moved.
-    """
+    """The right matrix, or its band moved by one column either way: consulted only once some
+    probe is wrong (the right matrix is matched first), so at least one probe is moved."""
     return any(same_as(lambda p, s=s: _band(p, shift=s))(output, probe) for s in (-1, 0, 1))
 
 
