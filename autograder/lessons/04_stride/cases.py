@@ -1,9 +1,6 @@
-"""Lesson 04's cases: the tables worked by hand (sizes, padding amounts and receptive fields
-from the formulas, the digit network's from the lecture notes; the tests confirm them against
-Keras), the stored im2col cases, tolerances, and how fresh cases are drawn when grading: new
-arguments of each stored case's character, their answers from the catalogue's right rules; new
-values; random cases added to the hidden checks; the digit network with a multiple of its
-filters. The Conv2D cases, compared with Keras live, are in `conv_cases.py`.
+"""Lesson 04's cases: the tables worked by hand (the tests confirm them against Keras), the
+stored im2col cases, tolerances, and how fresh cases are drawn when grading, answered by the
+catalogue's right rules. The Conv2D cases, compared with Keras live, are in `conv_cases.py`.
 """
 
 import numpy as np

@@ -1,9 +1,5 @@
-"""Checks of lesson 05 (pooling), called from the notebook's test cells: pool_output_size,
-pool_windows, MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D.
-
-Each check is declared on the shared harness (`judge.Compare`, `contract.Contract`,
-`diagnosis.Diagnosis`); the cases and their tolerances are in `cases.py`, the catalogue that
-names a mistake in `mistakes.py`. A built-in pooling op is refused in every check.
+"""Checks of lesson 05 (pooling), declared on the shared harness; the cases are in `cases.py`,
+the catalogue of mistakes in `mistakes.py`. A built-in pooling op is refused in every check.
 """
 
 from dataclasses import replace
