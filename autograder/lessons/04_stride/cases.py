@@ -174,8 +174,7 @@ def draw_geometry(rng, unknown=False):
 
 
 def _geometry(name, table, hidden, oracle, unknown=False) -> list[Case]:
-    """The stored cases of `table`; when grading, each redrawn with its character, then
-    random cases (hidden), the answers from `oracle`."""
+    """The stored cases of `table`; when grading, redrawn by character, plus random (hidden)."""
     rows = table["hidden" if hidden else "public"]
     if cases.drawing():
         rng = cases.generator()
@@ -211,8 +210,7 @@ def _draw_im2col_case(rng):
 
 
 def im2col(hidden: bool) -> list[Case]:
-    """The stored inputs and windows; when grading, fresh values (and random cases, hidden),
-    the windows from NumPy."""
+    """The stored inputs and windows; when grading, fresh ones (more, hidden) from NumPy."""
     found = []
     for (_, size, strides, dilation, *_), (x,), expected in cases.stored_or_fresh(
         ASSIGNMENT,
@@ -250,8 +248,7 @@ def draw_layer(rng):
 
 
 def receptive_field(hidden: bool) -> list[Case]:
-    """The stored stacks; when grading, each layer redrawn with the same entries above 1, then
-    random stacks (hidden), the answers from `expected_field`."""
+    """The stored stacks; when grading, redrawn layer by layer, plus random stacks (hidden)."""
     rows = RECEPTIVE_FIELD_CASES["hidden" if hidden else "public"]
     if cases.drawing():
         rng = cases.generator()

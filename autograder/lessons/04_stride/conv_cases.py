@@ -137,8 +137,7 @@ def _draw_conv2d_case(rng, argument):
 
 
 def conv2d(argument: str, hidden: bool) -> list[LayerCase]:
-    """The stored cases of `argument` ("strides" or "dilation_rate"), with fresh values (and
-    random cases, hidden) when grading."""
+    """The stored cases of `argument` ("strides" or "dilation_rate"), fresh when grading."""
     table = STRIDE_CASES if argument == "strides" else DILATION_CASES
     found = []
     for shape, filters, size, value, padding, use_bias, activation, seed in cases.rows(

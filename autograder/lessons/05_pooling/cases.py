@@ -209,13 +209,10 @@ def _draw_output_size(rng):
 def output_sizes(hidden: bool) -> list[tuple]:
     """The stored cases; when grading, the public ones redrawn from a wide range and, after the
     hidden grid of small cases, EXTRA_HIDDEN drawn ones, so a table of answers is worthless."""
-    table = OUTPUT_SIZE_CASES["hidden" if hidden else "public"]
-    if not cases.drawing():
-        return table
-    rng = cases.generator()
-    if not hidden:
-        return [_redraw_output_size(rng, case) for case in table]
-    return [*table, *(_draw_output_size(rng) for _ in range(EXTRA_HIDDEN))]
+    rows = cases.rows(OUTPUT_SIZE_CASES, hidden, _draw_output_size, EXTRA_HIDDEN)
+    if hidden or not cases.drawing():
+        return rows
+    return [_redraw_output_size(cases.generator(), case) for case in rows]
 
 
 # --- pool_windows ------------------------------------------------------------------------------
@@ -240,8 +237,7 @@ def _draw_windows_case(rng):
 
 
 def windows(hidden: bool) -> list[Case]:
-    """The stored cases and their references; when grading, fresh inputs (and, hidden,
-    EXTRA_HIDDEN drawn cases) with `expected_windows`."""
+    """The stored cases and references; when grading, fresh inputs (and cases, hidden)."""
     found = []
     for (_, *args, _), (x,), expected in cases.stored_or_fresh(
         ASSIGNMENT,
@@ -301,8 +297,7 @@ def _disguise(x, outputs, negative):
 
 
 def hand_examples():
-    """(mode, kwargs, x, expected, what, disguise) of the worked examples, in disguise when
-    grading."""
+    """(mode, kwargs, x, expected, what, disguise) of the worked examples, disguised if grading."""
     examples = []
     for x, outputs, kwargs, what, negative in (
         (HAND_X, (HAND_MAX, HAND_AVERAGE), {}, "the worked 4x4 example", False),
@@ -337,8 +332,7 @@ INPUTS = {
 
 
 def pooling(mode: str, hidden: bool) -> list[LayerCase]:
-    """The stored layer cases with Keras's outputs, fresh values (and, hidden, more shapes)
-    when grading."""
+    """The stored layer cases with Keras's outputs; fresh ones (more, hidden) when grading."""
     name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
     found = []
     rows = cases.rows(POOLING_CASES, hidden, _draw_pooling_case, EXTRA_HIDDEN)

@@ -237,8 +237,7 @@ def check_hand_example(MaxPooling2D, AveragePooling2D):
 
 
 def _matches_keras(name, table, tolerance, diagnosis):
-    """Outputs equal keras.layers.<name>'s on the cases `table(hidden)`: the student's class is
-    constructed with each case's arguments and called on its inputs."""
+    """Outputs equal keras.layers.<name>'s: the student's class built with each case's arguments."""
 
     def call(cls, case):
         layer = make_layer(cls, case.args, case.layer_kwargs, forbidden=POOLING)
