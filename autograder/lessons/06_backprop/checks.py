@@ -39,9 +39,7 @@ def _require_float64(gradient, case):
         dtype = np.dtype(getattr(gradient, "dtype", "float64"))
     except TypeError:
         return
-    if not np.issubdtype(dtype, np.floating):
-        return
-    if dtype.itemsize < 8:
+    if np.issubdtype(dtype, np.floating) and dtype.itemsize < 8:
         fail(
             f"numerical_gradient returns {dtype.name} values; the gradient must be a "
             "float64 array.",
@@ -143,13 +141,9 @@ class Backward(Compare):
             self.judge_part(student, case, part, output[part])
 
     def judge_part(self, student, case, part, value) -> None:
-        mismatch = compare(
-            value,
-            case.expected[part],
-            self.tolerance,
-            name=part,
-            axes=weight_axes(part, np.shape(case.expected[part])),
-        )
+        expected = case.expected[part]
+        axes = weight_axes(part, np.shape(expected))
+        mismatch = compare(value, expected, self.tolerance, name=part, axes=axes)
         if mismatch:
             hint = _shape_hint(part, case) if mismatch.kind == "shape" else RULES[part]
             self.fail(student, case, part, self.headline.format(part=part), mismatch, hint)
@@ -157,14 +151,8 @@ class Backward(Compare):
     def fail(self, student, case, part, headline, lines, hint="", picture=None):
         """Fail on `part`, naming the catalogued mistake its output shows, if any."""
         mistake = PART_DIAGNOSES[part](student)
-        fail(
-            headline,
-            lines,
-            case=case.text,
-            mistake=mistake,
-            hint=hint or RULES[part],
-            picture=picture,
-        )
+        hint = hint or RULES[part]
+        fail(headline, lines, case=case.text, mistake=mistake, hint=hint, picture=picture)
 
 
 check_conv2d_backward_hand_example = Backward(

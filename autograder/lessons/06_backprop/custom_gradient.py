@@ -34,18 +34,9 @@ def _gradient(found, part):
 def _probe(layer, call, x, g, factors, case):
     """The layer's output and gradients through `ops.backward_probe`."""
     try:
-        return perform(
-            f"the gradient through {call}",
-            "backward_probe",
-            layer,
-            x,
-            g,
-            "conv2d_backward",
-            factors,
-            DIFFERENTIATION_OPS,
-            forbidden=BACKPROP,
-            case=case,
-        )
+        what = f"the gradient through {call}"
+        args = (layer, x, g, "conv2d_backward", factors, DIFFERENTIATION_OPS)
+        return perform(what, "backward_probe", *args, forbidden=BACKPROP, case=case)
     except CheckFailed as failure:
         if "keyword argument 'variables'" in failure.headline:
             headline = failure.headline.split(":")[0] + "."
@@ -251,15 +242,9 @@ def check_conv2d_trains(Conv2D):
     )
     theirs = ops.fit(_train_spec(("keras", "Conv2D")), *args, **kwargs)
     try:
-        ours = perform(
-            "keras.Model.fit with two of your Conv2D layers",
-            "fit",
-            _train_spec((Conv2D,)),
-            *args,
-            forbidden=TRAINING,
-            case=case,
-            **kwargs,
-        )
+        what = "keras.Model.fit with two of your Conv2D layers"
+        spec = _train_spec((Conv2D,))
+        ours = perform(what, "fit", spec, *args, forbidden=TRAINING, case=case, **kwargs)
     except CheckFailed as failure:
         graph = any(word in failure.headline for word in ("symbolic", "NumPy", "numpy"))
         hint = GRAPH_HINT if graph else DTYPE_HINT if _dtypes_mixed(failure) else failure.hint

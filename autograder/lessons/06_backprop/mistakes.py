@@ -201,13 +201,11 @@ def conv_probes():
 def _permuted_kernel_gradient(output, probe):
     """The right kernel gradient laid out in another order of its axes, then reshaped."""
     right = kernel_gradients(probe["x"], probe["g"]).sum(axis=0)
-    for order in permutations(range(4)):
-        if order == (0, 1, 2, 3):
-            continue
-        wrong = right.transpose(order).reshape(right.shape)
-        if compare(output, wrong, DIAGNOSIS_TOLERANCE) is None:
-            return True
-    return False
+    wrong_orders = list(permutations(range(4)))[1:]  # the first is (0, 1, 2, 3)
+    return any(
+        compare(output, right.transpose(order).reshape(right.shape), DIAGNOSIS_TOLERANCE) is None
+        for order in wrong_orders
+    )
 
 
 def _input(g="g", **flags):
