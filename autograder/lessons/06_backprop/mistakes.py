@@ -142,8 +142,7 @@ CATALOGUE = tuple(value for value in dict(globals()).values() if isinstance(valu
 
 
 def differences(spec, x, eps, kind) -> np.ndarray:
-    """Finite differences of the cubic test function, entry by entry: "forward",
-    "backward" or "central"."""
+    """Finite differences ("forward", "backward" or "central") of the cubic test function."""
     return finite_differences(lambda v: cubic_terms(spec, v), [x], 0, eps, kind)
 
 
