@@ -59,7 +59,8 @@ def _call_guarded_again(fn, *args, **kwargs):
 def _custom_gradients_counted(shapes=None):
     """While open, backward functions given with tf.custom_gradient (which keras.ops's is) count
     their runs in the list yielded, and `shapes` gets the input shapes of each decorated call,
-    by wrapping the `record.record_operation` TensorFlow records them with (None if it has none)."""
+    by wrapping, for that module only, the `record.record_operation` TensorFlow records them
+    with (yields None if it has none)."""
     from tensorflow.python.ops import custom_gradient as module
 
     record, count = getattr(module, "record", None), [0]
