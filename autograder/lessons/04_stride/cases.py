@@ -1,9 +1,6 @@
-"""Lesson 04's cases: the tables worked by hand (sizes, padding amounts and receptive fields
-from the formulas, the digit network's from the lecture notes; the tests confirm them against
-Keras), the stored im2col cases, tolerances, and how fresh cases are drawn when grading: new
-arguments of each stored case's character, their answers from the catalogue's right rules; new
-values; random cases added to the hidden checks; the digit network with a multiple of its
-filters. The Conv2D cases, compared with Keras live, are in `conv_cases.py`.
+"""Lesson 04's cases: the tables worked by hand (the tests confirm them against Keras), the
+stored im2col cases, tolerances, and how fresh cases are drawn when grading, answered by the
+catalogue's right rules. The Conv2D cases, compared with Keras live, are in `conv_cases.py`.
 """
 
 import numpy as np
@@ -177,8 +174,7 @@ def draw_geometry(rng, unknown=False):
 
 
 def _geometry(name, table, hidden, oracle, unknown=False) -> list[Case]:
-    """The stored cases of `table`; when grading, each redrawn with its character, then
-    random cases (hidden), the answers from `oracle`."""
+    """The stored cases of `table`; when grading, redrawn by character, plus random (hidden)."""
     rows = table["hidden" if hidden else "public"]
     if cases.drawing():
         rng = cases.generator()
@@ -214,8 +210,7 @@ def _draw_im2col_case(rng):
 
 
 def im2col(hidden: bool) -> list[Case]:
-    """The stored inputs and windows; when grading, fresh values (and random cases, hidden),
-    the windows from NumPy."""
+    """The stored inputs and windows; when grading, fresh ones (more, hidden) from NumPy."""
     found = []
     for (_, size, strides, dilation, *_), (x,), expected in cases.stored_or_fresh(
         ASSIGNMENT,
@@ -253,8 +248,7 @@ def draw_layer(rng):
 
 
 def receptive_field(hidden: bool) -> list[Case]:
-    """The stored stacks; when grading, each layer redrawn with the same entries above 1, then
-    random stacks (hidden), the answers from `expected_field`."""
+    """The stored stacks; when grading, redrawn layer by layer, plus random stacks (hidden)."""
     rows = RECEPTIVE_FIELD_CASES["hidden" if hidden else "public"]
     if cases.drawing():
         rng = cases.generator()

@@ -1,12 +1,8 @@
-"""Checks of lesson 04 (stride and dilation), called from the notebook's test cells.
+"""Checks of lesson 04 (stride and dilation), declared on the shared harness; the cases are in
+`cases.py` and `conv_cases.py`, the catalogue of mistakes in `mistakes.py`.
 
-Each check is declared on the shared harness (`judge.Returns`/`Compare`, `twin.MatchesKeras`,
-`contract.Contract`); the cases, their tolerances and how fresh ones are drawn are in
-`cases.py` (Conv2D's in `conv_cases.py`), the catalogue that names a mistake in `mistakes.py`.
-
-Built-in convolution, padding and patch extraction are refused inside the student's code.
-As in lesson 03, padding is refused in forward passes only: TensorFlow differentiates a
-slice with tf.pad.
+Built-in convolution, padding and patch extraction are refused inside the student's code,
+padding in forward passes only (as in lesson 03): TensorFlow differentiates a slice with tf.pad.
 """
 
 from functools import partial
@@ -20,9 +16,10 @@ from ...feedback import fail, passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare, integer, pair_of_integers, pair_of_ints, returns, whole_number
+from ...keras_layers import CONV2D, CONV2D_ARGUMENTS
 from ...student import perform, run
 from ...training import GradientFeedback
-from ...twin import Twin, matches_keras
+from ...twin import matches_keras
 from . import cases, conv_cases
 from . import mistakes as catalogue
 from .cases import reference_outputs  # noqa: F401  (`cnn-course references` reads it here)
@@ -38,7 +35,6 @@ FORBIDDEN = ForbiddenOps(
     "gather the windows yourself with strided slices (x[:, a:b:s, c:d:s, :]) and pad with "
     "the given ZeroPadding2D",
 )
-CONV2D = Twin("Conv2D", how={"kernel": "(kh, kw, input channels, filters)", "bias": "(filters,)"})
 
 
 def _conv_probe(cls, p):
@@ -129,10 +125,7 @@ check_im2col = Compare(
 check_conv2d_contract = Contract(
     "Conv2D",
     "Conv2D",
-    tuple(
-        "filters kernel_size strides padding data_format dilation_rate activation use_bias "
-        "kernel_initializer bias_initializer".split()
-    ),
+    CONV2D_ARGUMENTS,
     FORBIDDEN,
     builds=(
         Build((4, (3, 2)), {"strides": 2}, (2, 8, 7, 3), {"kernel": (3, 2, 3, 4), "bias": (4,)}),
@@ -230,12 +223,9 @@ check_receptive_field = returns(
 
 
 def digit_network(Conv2D, scale=1):
-    """The model spec (see `harness.ops`) of the lecture's classifier of 28x28 digits, with
-    `Conv2D` (every filter count times `scale`) and Keras's Dense layers.
-
-    The model is built with the functional API: a Sequential model would swallow a
-    NotImplementedError of the student's compute_output_shape and stay unbuilt.
-    """
+    """The model spec (see `harness.ops`) of the lecture's digit classifier with `Conv2D`, every
+    filter count times `scale`. It is built with the functional API: a Sequential model would
+    swallow a NotImplementedError of the student's compute_output_shape and stay unbuilt."""
     same = {"padding": "same", "activation": "relu"}
     convs = [
         (Conv2D, (filters * scale, size), {"strides": stride, **same})

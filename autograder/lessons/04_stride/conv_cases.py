@@ -1,15 +1,15 @@
-"""Lesson 04's Conv2D cases, compared with Keras live: the strided and dilated tables, the two
-layers whose gradients are compared, their tolerances, and how fresh cases are drawn when
-grading. 'full' padding, which Keras lacks, is answered by Keras's 'valid' Conv2D on the input
-padded by hand. The other tables of the lesson are in `cases.py`.
+"""Lesson 04's Conv2D cases, compared with Keras live ('full' padding, which Keras lacks, by
+Keras's 'valid' Conv2D on the input padded by hand): the strided and dilated tables, the two
+layers whose gradients are compared, their tolerances, and how fresh cases are drawn.
 """
+
+from dataclasses import replace
 
 import numpy as np
 
 from ...compare import Tolerance
-from ...contract import describe_call
 from ...harness import cases
-from ...keras_layers import pair
+from ...keras_layers import layer_case, pair
 from ...twin import LayerCase
 from .cases import EXTRA_HIDDEN, SIZE_FORMULA, expected_size
 
@@ -73,27 +73,19 @@ FULL_ORACLE = (
 def conv_case(input_shape, filters, size, kwargs, seed) -> LayerCase:
     """A Conv2D case: its arguments, inputs and weights drawn from `seed` (no bias without
     one), answered by Keras ('full', which Keras lacks, by Keras on the input padded by hand)."""
-    kh, kw = (size, size) if isinstance(size, int) else size
-    kernel = cases.normal((kh, kw, input_shape[-1], filters), seed + 100, scale=0.5)
-    weights = {"kernel": kernel}
-    if kwargs.get("use_bias", True):
-        weights["bias"] = cases.normal((filters,), seed + 200)
+    kernel = cases.normal((*pair(size), input_shape[-1], filters), seed + 100, scale=0.5)
+    bias = cases.normal((filters,), seed + 200) if kwargs.get("use_bias", True) else None
     x = cases.normal(input_shape, seed)
-    text = f"{describe_call('Conv2D', (filters, size), kwargs)} on inputs {input_shape}"
-    expected, formula = None, SIZE_FORMULA
-    if kwargs.get("padding") == "full":
-        expected = full_reference(x, (filters, (kh, kw)), kwargs, weights)
-        text += f", compared with {FULL_ORACLE}"
-        formula = f"{SIZE_FORMULA}; p = 2 d(k - 1) for 'full'"
-    return LayerCase(
-        (filters, size),
-        expected,
-        text,
-        f"each output size is {formula}",
-        layer_kwargs=kwargs,
-        inputs=x,
-        weights=weights,
+    full = kwargs.get("padding") == "full"
+    formula = f"{SIZE_FORMULA}; p = 2 d(k - 1) for 'full'" if full else SIZE_FORMULA
+    weights = {"kernel": kernel, "bias": bias}
+    case = layer_case(
+        "Conv2D", (filters, size), kwargs, x, weights, f"each output size is {formula}"
     )
+    if not full:
+        return case
+    expected = full_reference(x, (filters, pair(size)), kwargs, case.weights)
+    return replace(case, expected=expected, text=f"{case.text}, compared with {FULL_ORACLE}")
 
 
 def full_reference(x, args, kwargs, weights) -> np.ndarray:
@@ -145,8 +137,7 @@ def _draw_conv2d_case(rng, argument):
 
 
 def conv2d(argument: str, hidden: bool) -> list[LayerCase]:
-    """The stored cases of `argument` ("strides" or "dilation_rate"), with fresh values (and
-    random cases, hidden) when grading."""
+    """The stored cases of `argument` ("strides" or "dilation_rate"), fresh when grading."""
     table = STRIDE_CASES if argument == "strides" else DILATION_CASES
     found = []
     for shape, filters, size, value, padding, use_bias, activation, seed in cases.rows(

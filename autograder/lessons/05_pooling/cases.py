@@ -1,9 +1,6 @@
-"""Lesson 05's cases: the worked examples, the stored case tables, their tolerances, and how
-fresh cases are drawn when grading.
-
-Tables hold (shapes..., seed); the seed draws the values. Stored reference outputs exist for
-pool_windows (written by `cnn-course references` from `reference_outputs`); pool_output_size
-and the layers are compared with Keras live.
+"""Lesson 05's cases: the worked examples, the stored case tables (the seed of a row draws its
+values), their tolerances, and how fresh cases are drawn when grading. Only pool_windows has
+stored reference outputs; pool_output_size and the layers are compared with Keras live.
 """
 
 import numpy as np
@@ -12,6 +9,7 @@ from ...compare import Tolerance
 from ...contract import describe_call
 from ...harness import cases
 from ...judge import Case
+from ...keras_layers import layer_case, pair
 from ...twin import LayerCase
 from . import mistakes as catalogue
 
@@ -211,32 +209,35 @@ def _draw_output_size(rng):
 def output_sizes(hidden: bool) -> list[tuple]:
     """The stored cases; when grading, the public ones redrawn from a wide range and, after the
     hidden grid of small cases, EXTRA_HIDDEN drawn ones, so a table of answers is worthless."""
-    table = OUTPUT_SIZE_CASES["hidden" if hidden else "public"]
-    if not cases.drawing():
-        return table
-    rng = cases.generator()
-    if not hidden:
-        return [_redraw_output_size(rng, case) for case in table]
-    return [*table, *(_draw_output_size(rng) for _ in range(EXTRA_HIDDEN))]
+    rows = cases.rows(OUTPUT_SIZE_CASES, hidden, _draw_output_size, EXTRA_HIDDEN)
+    if hidden or not cases.drawing():
+        return rows
+    return [_redraw_output_size(cases.generator(), case) for case in rows]
 
 
 # --- pool_windows ------------------------------------------------------------------------------
 
 
-def _draw_windows_case(rng):
-    """A fresh (input shape, pool_size, strides, padding, pad_value, seed) for grading."""
+def _draw_geometry(rng, top):
+    """A fresh padding, input height and width below `top`, and pool size: at most 5x5, within
+    the input for 'valid'."""
     padding = _choice(rng, ("valid", "same"))
-    height, width = (int(n) for n in rng.integers(1, 12, size=2))
+    height, width = (int(n) for n in rng.integers(1, top, size=2))
     limits = (height, width) if padding == "valid" else (5, 5)
     size = tuple(int(rng.integers(1, min(limit, 5) + 1)) for limit in limits)
+    return padding, height, width, size
+
+
+def _draw_windows_case(rng):
+    """A fresh (input shape, pool_size, strides, padding, pad_value, seed) for grading."""
+    padding, height, width, size = _draw_geometry(rng, 12)
     strides = tuple(int(s) for s in rng.integers(1, 5, size=2))
     shape = (int(rng.integers(1, 4)), height, width, int(rng.integers(1, 5)))
     return shape, size, strides, padding, _choice(rng, (0.0, 9.0, -9.0)), 0
 
 
 def windows(hidden: bool) -> list[Case]:
-    """The stored cases and their references; when grading, fresh inputs (and, hidden,
-    EXTRA_HIDDEN drawn cases) with `expected_windows`."""
+    """The stored cases and references; when grading, fresh inputs (and cases, hidden)."""
     found = []
     for (_, *args, _), (x,), expected in cases.stored_or_fresh(
         ASSIGNMENT,
@@ -296,8 +297,7 @@ def _disguise(x, outputs, negative):
 
 
 def hand_examples():
-    """(mode, kwargs, x, expected, what, disguise) of the worked examples, in disguise when
-    grading."""
+    """(mode, kwargs, x, expected, what, disguise) of the worked examples, disguised if grading."""
     examples = []
     for x, outputs, kwargs, what, negative in (
         (HAND_X, (HAND_MAX, HAND_AVERAGE), {}, "the worked 4x4 example", False),
@@ -312,10 +312,7 @@ def hand_examples():
 def _draw_pooling_case(rng):
     """A fresh (input shape, pool_size, strides, padding, inputs, seed) for grading, within
     the set-ups the tolerances are proven for (windows of at most 5x5)."""
-    padding = _choice(rng, ("valid", "same"))
-    height, width = (int(n) for n in rng.integers(1, 14, size=2))
-    limits = (height, width) if padding == "valid" else (5, 5)
-    kh, kw = (int(rng.integers(1, min(limit, 5) + 1)) for limit in limits)
+    padding, height, width, (kh, kw) = _draw_geometry(rng, 14)
     pool_size = kh if kh == kw and rng.integers(2) else (kh, kw)
     strides = [None, int(rng.integers(1, 5)), tuple(int(s) for s in rng.integers(1, 5, size=2))][
         int(rng.integers(3))
@@ -325,38 +322,31 @@ def _draw_pooling_case(rng):
     return shape, pool_size, strides, padding, inputs, 0
 
 
-INPUT_WORDS = {
-    "normal": "",
-    "negative": "negative ",
-    "far": "far negative (-10,000 and below) ",
-    "relu": "ReLU-like (half of them 0) ",
-}
+# Each kind of inputs: its words in the case line, and how it is made from normal values.
 INPUTS = {
-    "normal": lambda x: x,
-    "negative": lambda x: -np.abs(x) - 0.1,
-    "far": lambda x: -1e4 * (np.abs(x) + 1),
-    "relu": lambda x: np.maximum(x, 0),
+    "normal": ("", lambda x: x),
+    "negative": ("negative ", lambda x: -np.abs(x) - 0.1),
+    "far": ("far negative (-10,000 and below) ", lambda x: -1e4 * (np.abs(x) + 1)),
+    "relu": ("ReLU-like (half of them 0) ", lambda x: np.maximum(x, 0)),
 }
 
 
 def pooling(mode: str, hidden: bool) -> list[LayerCase]:
-    """The stored layer cases with Keras's outputs, fresh values (and, hidden, more shapes)
-    when grading."""
+    """The stored layer cases with Keras's outputs; fresh ones (more, hidden) when grading."""
     name = "MaxPooling2D" if mode == "max" else "AveragePooling2D"
     found = []
     rows = cases.rows(POOLING_CASES, hidden, _draw_pooling_case, EXTRA_HIDDEN)
     for shape, pool_size, strides, padding, inputs, seed in rows:
         kwargs = layer_kwargs(strides, padding)
-        x = cases.normal(shape, seed)
-        x = INPUTS[inputs](x).astype("float32")
+        words, make = INPUTS[inputs]
+        x = make(cases.normal(shape, seed)).astype("float32")
         expected = np.asarray(keras_layer(mode, pool_size, **kwargs)(x))
-        (kh, kw), (sh, sw) = catalogue.pair(pool_size), catalogue.pair(strides or pool_size)
+        (kh, kw), (sh, sw) = pair(pool_size), pair(strides or pool_size)
         found.append(
             LayerCase(
                 (pool_size,),
                 expected,
-                f"{describe_call(name, (pool_size,), kwargs)} on "
-                f"{INPUT_WORDS[inputs]}inputs {shape}",
+                f"{describe_call(name, (pool_size,), kwargs)} on {words}inputs {shape}",
                 f"output shape = (batch, out_h, out_w, C) = {expected.shape} with "
                 f"{SHAPE_FORMULA}; here n = {shape[1]}, {shape[2]}, k = {kh}, {kw}, "
                 f"s = {sh}, {sw}",
@@ -386,14 +376,8 @@ def global_pooling(hidden: bool) -> list[LayerCase]:
         kwargs = {"keepdims": keepdims}
         x = cases.normal(shape, seed)
         expected = np.asarray(keras.layers.GlobalAveragePooling2D(**kwargs)(x))
+        hint = f"output shape = {'(batch, 1, 1, C)' if keepdims else '(batch, C)'}"
         found.append(
-            LayerCase(
-                (),
-                expected,
-                f"{describe_call('GlobalAveragePooling2D', (), kwargs)} on inputs {shape}",
-                f"output shape = {'(batch, 1, 1, C)' if keepdims else '(batch, C)'}",
-                layer_kwargs=kwargs,
-                inputs=x,
-            )
+            layer_case("GlobalAveragePooling2D", (), kwargs, x, {}, hint, expected=expected)
         )
     return found

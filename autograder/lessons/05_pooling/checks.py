@@ -1,9 +1,5 @@
-"""Checks of lesson 05 (pooling), called from the notebook's test cells: pool_output_size,
-pool_windows, MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D.
-
-Each check is declared on the shared harness (`judge.Compare`, `contract.Contract`,
-`diagnosis.Diagnosis`); the cases and their tolerances are in `cases.py`, the catalogue that
-names a mistake in `mistakes.py`. A built-in pooling op is refused in every check.
+"""Checks of lesson 05 (pooling), declared on the shared harness; the cases are in `cases.py`,
+the catalogue of mistakes in `mistakes.py`. A built-in pooling op is refused in every check.
 """
 
 from dataclasses import replace
@@ -241,8 +237,7 @@ def check_hand_example(MaxPooling2D, AveragePooling2D):
 
 
 def _matches_keras(name, table, tolerance, diagnosis):
-    """Outputs equal keras.layers.<name>'s on the cases `table(hidden)`: the student's class is
-    constructed with each case's arguments and called on its inputs."""
+    """Outputs equal keras.layers.<name>'s: the student's class built with each case's arguments."""
 
     def call(cls, case):
         layer = make_layer(cls, case.args, case.layer_kwargs, forbidden=POOLING)

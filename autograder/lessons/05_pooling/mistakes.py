@@ -11,6 +11,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ...compare import compare
 from ...diagnosis import DIAGNOSIS_TOLERANCE, Mistake, Variant, same_as
+from ...keras_layers import pair
 
 PAD_COUNTED = Mistake(
     "pad_counted",
@@ -161,15 +162,9 @@ def _sizes(**flags):
     return same_as(lambda p: np.array([output_size(*case, **flags) for case in p["cases"]]))
 
 
-OUTPUT_SIZE_VARIANTS = (
-    Variant(VALID_CEIL, _sizes(ceil_valid=True)),
-    Variant(SAME_KEEPS_SIZE, _sizes(same_keeps_size=True)),
-)
-
-
-def pair(value) -> tuple:
-    """(v, v) for a whole number v, else the pair as a tuple."""
-    return (value, value) if isinstance(value, int) else tuple(value)
+# The output-size mistakes and the flags of `output_size` that make them.
+SIZE_MISTAKES = ((VALID_CEIL, {"ceil_valid": True}), (SAME_KEEPS_SIZE, {"same_keeps_size": True}))
+OUTPUT_SIZE_VARIANTS = tuple(Variant(mistake, _sizes(**flags)) for mistake, flags in SIZE_MISTAKES)
 
 
 def output_shape_mistake(pool_size, kwargs, input_shape, expected, found):
@@ -177,10 +172,7 @@ def output_shape_mistake(pool_size, kwargs, input_shape, expected, found):
     (kh, kw), (sh, sw) = pair(pool_size), pair(kwargs.get("strides") or pool_size)
     batch, height, width, channels = input_shape
     padding = kwargs.get("padding", "valid")
-    for mistake, flags in (
-        (VALID_CEIL, {"ceil_valid": True}),
-        (SAME_KEEPS_SIZE, {"same_keeps_size": True}),
-    ):
+    for mistake, flags in SIZE_MISTAKES:
         sizes = [
             None if n is None else output_size(n, k, s, padding, **flags)
             for n, k, s in ((height, kh, sh), (width, kw, sw))

@@ -1,11 +1,9 @@
-"""Lesson 06's cases: the worked examples, the stored case tables, their tolerances, how fresh
-cases are drawn when grading, and the expected values. Those of max_pool_backward are in
-`pool_cases.py` (read here too), how a table is read in `tables.py`.
+"""Lesson 06's cases: worked examples, stored tables, tolerances, fresh draws and expected values
+(max_pool_backward's are in `pool_cases.py`).
 
-Expected values come from TensorFlow (`tf.GradientTape` on Keras's own layers with the same
-weights), from exact formulas, or from float64 finite differences computed here; never from
-the reference solutions. Tables hold shapes and a seed; the seed draws the values (a fresh one
-when grading).
+Expected values come from TensorFlow (`tf.GradientTape` on Keras's layers with the same weights),
+exact formulas or float64 finite differences computed here, never from the reference solutions.
+A table row holds shapes and a seed; the seed draws the values (a fresh one when grading).
 """
 
 import numpy as np
@@ -13,26 +11,12 @@ import numpy as np
 from ...compare import Tolerance
 from ...harness import cases, ops
 from ...judge import Case
+from ...keras_layers import pair
 from ...oracles import correlate
-from .pool_cases import (  # noqa: F401  (read here by the checks and the tests)
-    HAND_POOL_G,
-    HAND_POOL_GRAD,
-    HAND_POOL_X,
-    POOL_CASES,
-    POOL_TOL,
-    POOL_VALUES,
-    TIED_POOL_G,
-    TIED_POOL_GRAD,
-    TIED_POOL_X,
-    draw_pool_case,
-    hand_pool,
-    hand_pool_examples,
-    keras_max_pool_gradient,
-    pool,
-    pool_input,
-)
 from .rules import PARTS
-from .tables import EXTRA_HIDDEN, pair, pick, signs  # noqa: F401
+
+# When grading, hidden checks add this many cases drawn at random.
+EXTRA_HIDDEN = 3
 
 # The lecture's 4x3 input a..l and 2x2 kernel w1..w4 (output 3x2), with numbers.
 HAND_CONV_X = np.array([[1, 2, 0], [3, 1, 1], [0, 2, 1], [1, 0, 2]])
@@ -124,7 +108,9 @@ RELATIVE_ERROR_REASON = (
 )
 
 
-# --- numerical_gradient ------------------------------------------------------------------------
+def signs(rng, size):
+    """Whole numbers 2 to 5, each of a random sign (to disguise a worked example)."""
+    return [int(v) * int(rng.choice([-1, 1])) for v in rng.integers(2, 6, size=size)]
 
 
 def cubic_spec(shape, rng) -> dict:
@@ -133,16 +119,15 @@ def cubic_spec(shape, rng) -> dict:
 
 
 def cubic_gradient(spec, x) -> np.ndarray:
-    """The exact gradient of the cubic test function (`ops.cubic_terms`) at x:
-    3 a x^2 + 2 b x + c + 2 (w . x) w."""
+    """The exact gradient of `ops.cubic_terms` at x: 3 a x^2 + 2 b x + c + 2 (w . x) w."""
     x = np.asarray(x, np.float64)
     a, b, c, w = (np.asarray(spec[key], np.float64) for key in "abcw")
     return 3 * a * x**2 + 2 * b * x + c + 2 * np.sum(w * x) * w
 
 
 def expected_numerical_gradient(spec, x, eps) -> np.ndarray:
-    """The exact central difference of the cubic test function with step eps: the gradient
-    plus a eps^2 (the other terms are differenced exactly)."""
+    """The exact central difference with step eps: the gradient plus a eps^2 (the other terms
+    are differenced exactly)."""
     return cubic_gradient(spec, x) + np.asarray(spec["a"], np.float64) * eps**2
 
 
@@ -156,7 +141,7 @@ def draw_numerical_case(rng):
 def numerical(hidden: bool) -> list[Case]:
     """Cases of args (spec, x), kwargs {eps} if not the default, expected the gradient."""
     found = []
-    for shape, eps, seed in pick(NUMERICAL_CASES, draw_numerical_case, hidden):
+    for shape, eps, seed in cases.rows(NUMERICAL_CASES, hidden, draw_numerical_case, EXTRA_HIDDEN):
         rng = np.random.default_rng(cases.seed(100 + seed))
         spec = cubic_spec(shape, rng)
         x = rng.normal(size=shape)
@@ -168,11 +153,8 @@ def numerical(hidden: bool) -> list[Case]:
     return found
 
 
-# --- conv2d_backward ---------------------------------------------------------------------------
-
-
 def hand_conv_example():
-    """(x, kernel, g, expected parts, words) of the worked example; when grading, in disguise:
+    """(x, kernel, g, expected parts, words) of the worked example; when grading, disguised:
     maybe transposed, the three arrays times whole numbers."""
     x, kernel, g = HAND_CONV_X, HAND_CONV_KERNEL, HAND_CONV_G
     gx, gk, gb = HAND_CONV_GRAD_X, HAND_CONV_GRAD_KERNEL, HAND_CONV_GRAD_BIAS
@@ -217,8 +199,7 @@ def conv_arrays(x_shape, size, filters, seed, dtype="float32"):
 
 
 def keras_conv_gradients(x, kernel, bias, g) -> dict:
-    """grad_x, grad_kernel, grad_bias of sum(Conv2D(x) * g) for keras.layers.Conv2D with these
-    weights, by tf.GradientTape."""
+    """The three gradients of sum(Conv2D(x) * g), by tf.GradientTape on keras.layers.Conv2D."""
     import keras
 
     layer = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2])
@@ -239,7 +220,7 @@ def draw_conv_case(rng):
 def _conv_cases(table, draw, hidden, dtype, words, expected) -> list[Case]:
     """Cases of args (x, kernel, g), expected `expected(x, kernel, bias, g)` by part."""
     found = []
-    for x_shape, size, filters, seed in pick(table, draw, hidden):
+    for x_shape, size, filters, seed in cases.rows(table, hidden, draw, EXTRA_HIDDEN):
         arrays = conv_arrays(x_shape, size, filters, seed, dtype)
         x, kernel, _, g = arrays
         text = f"x {x.shape}, kernel {kernel.shape}, upstream gradient {g.shape} (random), {words}"
@@ -313,9 +294,6 @@ def gradient_check(hidden: bool) -> list[Case]:
     return _conv_cases(table, draw, hidden, "float64", words, numerical_gradients)
 
 
-# --- Conv2D with a custom gradient -------------------------------------------------------------
-
-
 def layer_kwargs(activation, use_bias):
     kwargs = {} if activation is None else {"activation": activation}
     return kwargs if use_bias else {**kwargs, "use_bias": False}
@@ -332,8 +310,8 @@ def draw_layer_case(rng):
 def layer(hidden: bool) -> list[tuple]:
     """(x, constructor args, kwargs, weights, upstream gradient) of each Conv2D case."""
     found = []
-    for x_shape, filters, size, activation, use_bias, seed in pick(
-        LAYER_CASES, draw_layer_case, hidden
+    for x_shape, filters, size, activation, use_bias, seed in cases.rows(
+        LAYER_CASES, hidden, draw_layer_case, EXTRA_HIDDEN
     ):
         x, kernel, bias, _ = conv_arrays(x_shape, size, filters, 400 + seed)
         weights = {"kernel": kernel, "bias": bias} if use_bias else {"kernel": kernel}

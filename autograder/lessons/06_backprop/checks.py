@@ -1,12 +1,5 @@
-"""Checks of lesson 06 (backpropagation), called from the notebook's test cells.
-
-Each check is declared on the shared harness (`judge.Compare`, `diagnosis.Diagnosis`); the
-cases, their expected values and tolerances are in `cases.py`, the catalogue that names a
-mistake in `mistakes.py`, what the lesson forbids and the rule of each gradient in `rules.py`.
-This module holds the checks of the backward passes written by hand (numerical_gradient,
-conv2d_backward with its float64 gradient check, max_pool_backward); those of the Conv2D layer
-with a custom gradient and its training run are in `custom_gradient.py`. A failing check raises
-`CheckFailed` with feedback in the lesson's terms; a passing one prints one OK line.
+"""Checks of lesson 06 (backpropagation): the backward passes written by hand; those of the
+Conv2D layer with a custom gradient and its training run are in `custom_gradient.py`.
 """
 
 from dataclasses import dataclass, replace
@@ -19,25 +12,16 @@ from ...feedback import CheckFailed, fail, passed
 from ...judge import Compare
 from ...mismatch_figure import MapMismatch, map_axes, weight_axes
 from ...student import perform, run
-from . import cases
+from . import cases, pool_cases
 from . import mistakes as catalogue
 from .custom_gradient import CONV2D, check_conv2d_custom_gradient, check_conv2d_trains  # noqa: F401
 from .rules import BACKPROP, PARTS, ROUTING_RULE, RULES
 
-# --- numerical_gradient ------------------------------------------------------------------------
-
 
 def _numerical(fn, args, kwargs, case=""):
     """What `numerical_gradient_of` reports of fn(f, x, **kwargs) (args: (spec, x))."""
-    return perform(
-        "numerical_gradient",
-        "numerical_gradient_of",
-        fn,
-        *args,
-        forbidden=BACKPROP,
-        case=case,
-        **kwargs,
-    )
+    op = "numerical_gradient_of"
+    return perform("numerical_gradient", op, fn, *args, forbidden=BACKPROP, case=case, **kwargs)
 
 
 NUMERICAL_DIAGNOSIS = Diagnosis(
@@ -55,9 +39,7 @@ def _require_float64(gradient, case):
         dtype = np.dtype(getattr(gradient, "dtype", "float64"))
     except TypeError:
         return
-    if not np.issubdtype(dtype, np.floating):
-        return
-    if dtype.itemsize < 8:
+    if np.issubdtype(dtype, np.floating) and dtype.itemsize < 8:
         fail(
             f"numerical_gradient returns {dtype.name} values; the gradient must be a "
             "float64 array.",
@@ -98,9 +80,6 @@ def check_numerical_gradient(numerical_gradient, hidden=False):
             )
         _require_float64(result["gradient"], case.text)
     passed(f"numerical_gradient gives central differences on {len(table)} cases and leaves x as is")
-
-
-# --- conv2d_backward ---------------------------------------------------------------------------
 
 
 def _as_parts(what, result, case):
@@ -162,13 +141,9 @@ class Backward(Compare):
             self.judge_part(student, case, part, output[part])
 
     def judge_part(self, student, case, part, value) -> None:
-        mismatch = compare(
-            value,
-            case.expected[part],
-            self.tolerance,
-            name=part,
-            axes=weight_axes(part, np.shape(case.expected[part])),
-        )
+        expected = case.expected[part]
+        axes = weight_axes(part, np.shape(expected))
+        mismatch = compare(value, expected, self.tolerance, name=part, axes=axes)
         if mismatch:
             hint = _shape_hint(part, case) if mismatch.kind == "shape" else RULES[part]
             self.fail(student, case, part, self.headline.format(part=part), mismatch, hint)
@@ -176,14 +151,8 @@ class Backward(Compare):
     def fail(self, student, case, part, headline, lines, hint="", picture=None):
         """Fail on `part`, naming the catalogued mistake its output shows, if any."""
         mistake = PART_DIAGNOSES[part](student)
-        fail(
-            headline,
-            lines,
-            case=case.text,
-            mistake=mistake,
-            hint=hint or RULES[part],
-            picture=picture,
-        )
+        hint = hint or RULES[part]
+        fail(headline, lines, case=case.text, mistake=mistake, hint=hint, picture=picture)
 
 
 check_conv2d_backward_hand_example = Backward(
@@ -259,12 +228,10 @@ def _gradient_check_picture(part, yours, numerical, limit, where) -> MapMismatch
     return MapMismatch(yours, numerical, allowed, tuple(where), axes, part)
 
 
-# --- max_pool_backward -------------------------------------------------------------------------
-
 check_max_pool_backward_matches_tensorflow = Compare(
     "max_pool_backward",
-    cases.pool,
-    cases.POOL_TOL,
+    pool_cases.pool,
+    pool_cases.POOL_TOL,
     BACKPROP,
     headline="max_pool_backward differs from TensorFlow's gradient of MaxPooling2D.",
     passed="max_pool_backward matches tf.GradientTape on MaxPooling2D in {count} cases",
@@ -282,7 +249,7 @@ check_max_pool_backward_matches_tensorflow = Compare(
 
 def check_max_pool_backward_hand_example(max_pool_backward):
     """2x2 max pooling of lesson 05's 4x4 example, and of windows whose maxima tie."""
-    for case, what, expected in cases.hand_pool():
+    for case, what, expected in pool_cases.hand_pool():
         check = replace(
             check_max_pool_backward_matches_tensorflow,
             tolerance=cases.HAND_TOL,

@@ -1,7 +1,4 @@
-"""Checks of lesson 06's Conv2D layer with a custom gradient: its output and gradients equal
-keras.layers.Conv2D's and come from conv2d_backward (scaled when conv2d_backward's results are),
-and model.fit trains it like Keras's layer.
-"""
+"""Checks of lesson 06's Conv2D layer with a custom gradient, and of model.fit training it."""
 
 import numpy as np
 
@@ -17,8 +14,6 @@ from ...twin import Twin
 from . import cases
 from . import mistakes as catalogue
 from .rules import BACKPROP, RULES, TRAINING
-
-# --- Conv2D with a custom gradient -------------------------------------------------------------
 
 CONV2D = Twin("Conv2D")
 FACTORS = (2.0, 3.0, 5.0)
@@ -37,21 +32,11 @@ def _gradient(found, part):
 
 
 def _probe(layer, call, x, g, factors, case):
-    """The layer's output and gradients through backward_probe; CheckFailed with advice when
-    the student's code raises."""
+    """The layer's output and gradients through `ops.backward_probe`."""
     try:
-        return perform(
-            f"the gradient through {call}",
-            "backward_probe",
-            layer,
-            x,
-            g,
-            "conv2d_backward",
-            factors,
-            DIFFERENTIATION_OPS,
-            forbidden=BACKPROP,
-            case=case,
-        )
+        what = f"the gradient through {call}"
+        args = (layer, x, g, "conv2d_backward", factors, DIFFERENTIATION_OPS)
+        return perform(what, "backward_probe", *args, forbidden=BACKPROP, case=case)
     except CheckFailed as failure:
         if "keyword argument 'variables'" in failure.headline:
             headline = failure.headline.split(":")[0] + "."
@@ -90,9 +75,8 @@ def _diagnose_layer(Conv2D):
 
 
 def check_conv2d_custom_gradient(Conv2D, hidden=False):
-    """Output and gradients equal keras.layers.Conv2D's, and the gradients are those
-    conv2d_backward returns: when it is made to return 2, 3 and 5 times its results, the
-    layer's gradients with respect to input, kernel and bias follow."""
+    """Output and gradients equal keras.layers.Conv2D's, and follow conv2d_backward's results
+    when it is made to return them times FACTORS."""
     table = cases.layer(hidden)
     for x, args, kwargs, weights, g in table:
         call = CONV2D.call(args, kwargs)
@@ -133,8 +117,8 @@ def check_conv2d_custom_gradient(Conv2D, hidden=False):
 
 
 def _not_called(call, custom, case):
-    """Fail: conv2d_backward never ran. Either a backward function of the student's own ran
-    (`custom`: a custom gradient written by hand), or TensorFlow differentiated the layer."""
+    """Fail: conv2d_backward never ran; `custom`: a backward function of the student's own
+    ran instead (else TensorFlow differentiated the layer)."""
     headline = f"{call}'s gradient does not come from conv2d_backward: "
     if custom:
         fail(
@@ -163,8 +147,7 @@ def _inside(found, shape):
 
 def _not_scaled(call, part, factor, custom, case):
     """Fail: the gradient with respect to `part` did not follow conv2d_backward's results.
-    `custom`: a backward function of the student's ran, and for the bias, the function
-    decorated with custom_gradient took the bias (so the bias is not added outside it)."""
+    `custom`: a backward function of the student's ran (and, for the bias, took the bias)."""
     lines = [
         f"when conv2d_backward's results were multiplied by {FACTORS}, the gradient with "
         f"respect to {part} should have been {factor:g} times larger; it was not"
@@ -214,8 +197,6 @@ def _check_layer_gradients(Conv2D, call, found, expected, case):
             )
 
 
-# --- training ----------------------------------------------------------------------------------
-
 GRAPH_HINT = (
     "during model.fit the backward pass runs in a TensorFlow graph, where tensors have no "
     "values yet: compute conv2d_backward with keras.ops (NumPy cannot read them there)"
@@ -247,9 +228,8 @@ def _dtypes_mixed(failure):
 
 
 def check_conv2d_trains(Conv2D):
-    """Two of the layers in a model, trained by model.fit (Keras's compiled training step, so
-    the backward pass runs in a TensorFlow graph): the same losses and final weights as the
-    same model of keras.layers.Conv2D."""
+    """Two of the layers in a model trained by model.fit (the backward pass runs in a graph):
+    the same losses and final weights as with keras.layers.Conv2D."""
     x, y, weights = cases.training_data()
     args = ((None, *cases.TRAIN_SHAPE[1:]), x, y, "mse")
     # Plain SGD from the same weights, batches in order: both models take the same steps.
@@ -262,15 +242,9 @@ def check_conv2d_trains(Conv2D):
     )
     theirs = ops.fit(_train_spec(("keras", "Conv2D")), *args, **kwargs)
     try:
-        ours = perform(
-            "keras.Model.fit with two of your Conv2D layers",
-            "fit",
-            _train_spec((Conv2D,)),
-            *args,
-            forbidden=TRAINING,
-            case=case,
-            **kwargs,
-        )
+        what = "keras.Model.fit with two of your Conv2D layers"
+        spec = _train_spec((Conv2D,))
+        ours = perform(what, "fit", spec, *args, forbidden=TRAINING, case=case, **kwargs)
     except CheckFailed as failure:
         graph = any(word in failure.headline for word in ("symbolic", "NumPy", "numpy"))
         hint = GRAPH_HINT if graph else DTYPE_HINT if _dtypes_mixed(failure) else failure.hint

@@ -1,11 +1,5 @@
-"""Known mistakes of lesson 06 (backpropagation) and the probes that tell them apart.
-
-Every wrong answer is recomputed here in float64 NumPy, independently of the solutions.
-The convolution probes have a batch of 2, 3 input and 4 output channels and a 3x2 kernel on a
-6x5 input, so that every axis mix-up changes the numbers; the upstream gradient is random
-(with all ones, a kernel used unflipped can still give the right input gradient). The
-max-pooling probes hold whole numbers from a small range, so windows tie, and zero blocks,
-as after a ReLU.
+"""Known mistakes of lesson 06 (backpropagation) and the probes that tell them apart; every
+wrong answer is recomputed here in float64 NumPy, independently of the solutions.
 """
 
 from itertools import permutations
@@ -18,8 +12,6 @@ from ...diagnosis import DIAGNOSIS_TOLERANCE, Mistake, Variant, same_as
 from ...oracles import correlate
 from .cases import cubic_gradient, cubic_spec, finite_differences, pair
 from .ops import cubic_terms
-
-# --- numerical_gradient ------------------------------------------------------------------------
 
 ONE_SIDED = Mistake(
     "one_sided",
@@ -47,8 +39,6 @@ X_NOT_RESTORED = Mistake(
     "(x[i] = saved): the caller's array must hold its original values when the function "
     "returns, and every later entry must be differentiated at the original point.",
 )
-
-# --- conv2d_backward ---------------------------------------------------------------------------
 
 UNFLIPPED_KERNEL = Mistake(
     "unflipped_kernel",
@@ -94,8 +84,6 @@ RESHAPED_NOT_TRANSPOSED = Mistake(
     "gradient, the kernel gradient's axes into (kh, kw, C, F)).",
 )
 
-# --- max_pool_backward -------------------------------------------------------------------------
-
 EVERY_CELL = Mistake(
     "every_cell",
     "gradient sent to every cell of the window",
@@ -122,8 +110,6 @@ TIES_LAST = Mistake(
     "With ties TensorFlow keeps the first maximum, reading the window row by row: a loop "
     "must replace its best cell only on a strictly larger value (>, not >=).",
 )
-
-# --- Conv2D with a custom gradient -------------------------------------------------------------
 
 AUTODIFF = Mistake(
     "autodiff",
@@ -155,12 +141,8 @@ ACTIVATION_INSIDE = Mistake(
 CATALOGUE = tuple(value for value in dict(globals()).values() if isinstance(value, Mistake))
 
 
-# --- numerical gradients, right and wrong ------------------------------------------------------
-
-
 def differences(spec, x, eps, kind) -> np.ndarray:
-    """Finite differences of the cubic test function, entry by entry: "forward",
-    "backward" or "central"."""
+    """Finite differences ("forward", "backward" or "central") of the cubic test function."""
     return finite_differences(lambda v: cubic_terms(spec, v), [x], 0, eps, kind)
 
 
@@ -184,9 +166,6 @@ NUMERICAL_GRADIENT_VARIANTS = (
 )
 
 
-# --- convolution backward, right and wrong -----------------------------------------------------
-
-
 def input_gradient(kernel, g, flip=True, full=True, reshaped=False) -> np.ndarray:
     """grad_x: G ('full': padded by k - 1 on every side) cross-correlated with the kernel
     (flipped, its channel axes swapped by a transpose, or by a reshape when `reshaped`)."""
@@ -208,7 +187,9 @@ def kernel_gradients(x, g) -> np.ndarray:
 
 
 def conv_probes():
-    """Batch of 2, 3 channels in, 4 out, a 3x2 kernel on 6x5 images, a random upstream."""
+    """Batch of 2, 3 channels in, 4 out, a 3x2 kernel on 6x5 images, so that every axis mix-up
+    changes the numbers; a random upstream (with all ones, an unflipped kernel can still give
+    the right input gradient)."""
     rng = np.random.default_rng(62)
     x = rng.normal(size=(2, 6, 5, 3))
     kernel = rng.normal(size=(3, 2, 3, 4))
@@ -219,25 +200,23 @@ def conv_probes():
 def _permuted_kernel_gradient(output, probe):
     """The right kernel gradient laid out in another order of its axes, then reshaped."""
     right = kernel_gradients(probe["x"], probe["g"]).sum(axis=0)
-    for order in permutations(range(4)):
-        if order == (0, 1, 2, 3):
-            continue
-        wrong = right.transpose(order).reshape(right.shape)
-        if compare(output, wrong, DIAGNOSIS_TOLERANCE) is None:
-            return True
-    return False
+    wrong_orders = list(permutations(range(4)))[1:]  # the first is (0, 1, 2, 3)
+    return any(
+        compare(output, right.transpose(order).reshape(right.shape), DIAGNOSIS_TOLERANCE) is None
+        for order in wrong_orders
+    )
 
 
-def _input(**flags):
-    return same_as(lambda p: input_gradient(p["kernel"], p["g"], **flags))
+def _input(g="g", **flags):
+    return same_as(lambda p: input_gradient(p["kernel"], p[g], **flags))
 
 
-def _per_image(reduce):
-    return same_as(lambda p: reduce(kernel_gradients(p["x"], p["g"])))
+def _per_image(reduce, g="g"):
+    return same_as(lambda p: reduce(kernel_gradients(p["x"], p[g])))
 
 
-def _bias(reduce):
-    return same_as(lambda p: reduce(np.asarray(p["g"], np.float64)))
+def _bias(reduce, g="g"):
+    return same_as(lambda p: reduce(np.asarray(p[g], np.float64)))
 
 
 GRAD_X_VARIANTS = (
@@ -261,9 +240,6 @@ GRAD_BIAS_VARIANTS = (
     Variant(BIAS_NOT_SUMMED, _bias(lambda g: g.sum(axis=(1, 2)))),
     Variant(BIAS_NOT_SUMMED, _bias(lambda g: g[0].sum(axis=(0, 1)))),
 )
-
-
-# --- max pooling backward, right and wrong -----------------------------------------------------
 
 
 def route(x, g, pool_size, rule="first") -> np.ndarray:
@@ -326,9 +302,6 @@ MAX_POOL_VARIANTS = (
 )
 
 
-# --- the Conv2D layer: the same mistakes seen through its gradients ----------------------------
-
-
 def layer_probes():
     """A tanh Conv2D(4, (3, 2)) on the convolution probe. "upstream" is the gradient of the
     layer's output; "g" the gradient of its pre-activation output, upstream * tanh'(z), which
@@ -342,22 +315,14 @@ def layer_probes():
     return probes
 
 
-def _raw(part):
-    """The gradient `part` computed from the layer's upstream gradient, as if the activation
-    were part of the convolution's backward pass."""
-
-    def wrong(p):
-        if part == "inputs":
-            return input_gradient(p["kernel"], p["upstream"])
-        if part == "kernel":
-            return kernel_gradients(p["x"], p["upstream"]).sum(axis=0)
-        return np.asarray(p["upstream"]).sum(axis=(0, 1, 2))
-
-    return same_as(wrong)
-
-
 LAYER_VARIANTS = {
-    "inputs": (Variant(ACTIVATION_INSIDE, _raw("inputs")), *GRAD_X_VARIANTS),
-    "kernel": (Variant(ACTIVATION_INSIDE, _raw("kernel")), *GRAD_KERNEL_VARIANTS),
-    "bias": (Variant(ACTIVATION_INSIDE, _raw("bias")), *GRAD_BIAS_VARIANTS),
+    "inputs": (Variant(ACTIVATION_INSIDE, _input("upstream")), *GRAD_X_VARIANTS),
+    "kernel": (
+        Variant(ACTIVATION_INSIDE, _per_image(lambda k: k.sum(axis=0), "upstream")),
+        *GRAD_KERNEL_VARIANTS,
+    ),
+    "bias": (
+        Variant(ACTIVATION_INSIDE, _bias(lambda g: g.sum(axis=(0, 1, 2)), "upstream")),
+        *GRAD_BIAS_VARIANTS,
+    ),
 }

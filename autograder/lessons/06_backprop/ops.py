@@ -19,12 +19,9 @@ def cubic_terms(spec, x):
 
 
 def numerical_gradient_of(target, spec, x, **kwargs):
-    """`target(f, x, **kwargs)`: a student's numerical-gradient function, called on the cubic
-    test function f of `spec` (see `cubic_terms`) at a float64 copy of `x`.
-
-    f accepts only arrays of x's shape. Returns {"gradient": what target returned,
-    "x_after": the array x as the call left it, "calls": how many times f was evaluated}.
-    """
+    """`target(f, x, **kwargs)` on the cubic f of `spec` (which takes only arrays of x's shape)
+    at a float64 copy of `x`: {"gradient": what it returned, "x_after": x as the call left it,
+    "calls": how many times f was evaluated}."""
     x = np.array(x, dtype=np.float64)
     shape, calls = x.shape, [0]
 
@@ -60,11 +57,10 @@ def _call_guarded_again(fn, *args, **kwargs):
 
 @contextmanager
 def _custom_gradients_counted(shapes=None):
-    """While open, the backward function of every function decorated with `custom_gradient`
-    (tf.custom_gradient, which keras.ops.custom_gradient is) counts its runs in the list it
-    yields, and `shapes` (a list, if given) gets the input shapes of each such function called:
-    TensorFlow records each such function with `record.record_operation`, which is wrapped here
-    for that module only. Yields None where TensorFlow has no such module."""
+    """While open, backward functions given with tf.custom_gradient (which keras.ops's is) count
+    their runs in the list yielded, and `shapes` gets the input shapes of each decorated call,
+    by wrapping, for that module only, the `record.record_operation` TensorFlow records them
+    with (yields None if it has none)."""
     from tensorflow.python.ops import custom_gradient as module
 
     record, count = getattr(module, "record", None), [0]
@@ -103,9 +99,9 @@ VARIABLES_PASSED = (
 
 def _variables_unpacked(error: ValueError) -> bool:
     """Whether `error` is TensorFlow unpacking (input gradients, variable gradients) from a
-    backward that accepted `variables=` (through **kwargs) and returned something else: a
-    variable was read inside the custom gradient, as `ops.convert_to_tensor(self.kernel)` (still
-    the variable) does. The plain message, "too many values to unpack", would not say so."""
+    backward that took `variables=` (through **kwargs): a variable was read inside the custom
+    gradient (`ops.convert_to_tensor(self.kernel)` is still one), which TensorFlow's "too many
+    values to unpack" would not say."""
     frames = traceback.extract_tb(error.__traceback__)
     return (
         bool(frames)
@@ -118,20 +114,14 @@ def backward_probe(
     layer, inputs, upstream, backward="conv2d_backward", factors=(1.0, 1.0, 1.0), allow=()
 ):
     """Gradients of sum(layer(inputs) * upstream) with respect to the inputs and the trainable
-    weights, while the function named `backward` in the globals of the layer's `call` (the
-    notebook's) is replaced by a spy that calls it and multiplies its i-th result by
-    `factors[i]`.
-
-    A layer whose gradient comes from that function shows the factors in its gradients; one
-    differentiated by TensorFlow does not. The forward pass and the student's function run
-    under the full guard; `allow` names forbidden functions (automatic differentiation) that
-    only the operation's own `tape.gradient` may call around them.
-    Returns {"output", "inputs", "weights": {name: gradient or None}, "calls": how many times
-    the spy ran, "found": whether `call` can see a function of that name at all (when it
-    cannot, nothing is replaced), "custom": how many times a backward function given with
-    `custom_gradient` ran (None if this TensorFlow does not tell), "custom_inputs": the shapes
-    of the tensors each function decorated with `custom_gradient` was called with (a bias of
-    shape (filters,) among them was added inside)}.
+    weights, while the function named `backward` in the globals of the layer's `call` is
+    replaced by a spy that multiplies its i-th result by `factors[i]` (a layer whose gradient
+    comes from it shows the factors). `allow`: forbidden functions (automatic differentiation)
+    that only this operation's own `tape.gradient` may call.
+    Returns {"output", "inputs", "weights": {name: gradient or None}, "calls": the spy's runs,
+    "found": whether `call` sees such a function, "custom": runs of backward functions given
+    with custom_gradient (None if TensorFlow does not tell), "custom_inputs": the input shapes
+    of each decorated call (a bias's shape among them: it was added inside)}.
     """
     import tensorflow as tf
 

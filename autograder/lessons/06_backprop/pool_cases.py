@@ -1,6 +1,5 @@
-"""Lesson 06's cases of max_pool_backward: the worked examples (lesson 05's 4x4 example and
-windows that tie), the stored table, its tolerance, how fresh cases are drawn when grading, and
-the expected values (tf.GradientTape on keras.layers.MaxPooling2D).
+"""Lesson 06's cases of max_pool_backward: worked examples, the stored table, its tolerance,
+fresh draws, and the expected values (tf.GradientTape on keras.layers.MaxPooling2D).
 """
 
 import numpy as np
@@ -8,7 +7,7 @@ import numpy as np
 from ...compare import Tolerance
 from ...harness import cases, ops
 from ...judge import Case
-from .tables import pair, pick, signs
+from .cases import EXTRA_HIDDEN, pair, signs
 
 # Lesson 05's 4x4 example pooled 2x2; and windows that tie (zeros, as after a ReLU).
 HAND_POOL_X = np.array([[1, 3, 2, 4], [5, 6, 1, 2], [7, 2, 3, 0], [1, 0, 4, 8]])
@@ -63,8 +62,8 @@ def _pool_case(x, g, pool_size, expected, text) -> Case:
 
 
 def hand_pool_examples():
-    """(x, g, expected, what, words) of the two worked examples; when grading, in disguise:
-    maybe transposed, x times a positive whole number plus another, g times a whole number."""
+    """(x, g, expected, what, words) of the two worked examples; when grading, disguised: maybe
+    transposed, x times a positive whole number plus another, g times a whole number."""
     examples = [
         (HAND_POOL_X, HAND_POOL_G, HAND_POOL_GRAD, "the 4x4 example of lesson 05", ""),
         (TIED_POOL_X, TIED_POOL_G, TIED_POOL_GRAD, "the tied windows", " (zeros, as after a ReLU)"),
@@ -108,7 +107,8 @@ def draw_pool_case(rng):
 def pool(hidden: bool) -> list[Case]:
     """Cases of args (x, g, pool_size), expected TensorFlow's gradient of MaxPooling2D."""
     found = []
-    for shape, pool_size, values, seed in pick(POOL_CASES, draw_pool_case, hidden):
+    table = cases.rows(POOL_CASES, hidden, draw_pool_case, EXTRA_HIDDEN)
+    for shape, pool_size, values, seed in table:
         rng = np.random.default_rng(cases.seed(300 + seed))
         x = pool_input(shape, values, rng)
         kh, kw = pair(pool_size)

@@ -27,6 +27,7 @@ from solutions.backprop import numerical_gradient as reference_numerical_gradien
 
 catalogue = lessons.module("06_backprop", "mistakes")
 lesson_cases = lessons.module("06_backprop", "cases")
+pool_cases = lessons.module("06_backprop", "pool_cases")
 own_ops = lessons.module("06_backprop", "ops")
 
 # --- independent numerical_gradient ------------------------------------------------------------
@@ -431,14 +432,14 @@ def test_relative_errors_are_far_below_the_limit_and_mistakes_far_above(seed):
 @pytest.mark.parametrize("seed", range(20))
 def test_pool_gradients_are_tensorflow_s_over_seeds(seed):
     rng = np.random.default_rng(1000 + seed)
-    shape, pool_size, values, _ = lesson_cases.draw_pool_case(rng)
-    x = lesson_cases.pool_input(shape, values, rng)
+    shape, pool_size, values, _ = pool_cases.draw_pool_case(rng)
+    x = pool_cases.pool_input(shape, values, rng)
     kh, kw = lesson_cases.pair(pool_size)
     g = rng.normal(size=(shape[0], shape[1] // kh, shape[2] // kw, shape[3])).astype("float32")
-    expected = lesson_cases.keras_max_pool_gradient(x, g, pool_size)
+    expected = pool_cases.keras_max_pool_gradient(x, g, pool_size)
     np.testing.assert_array_equal(catalogue.route(x, g, pool_size, "first"), expected)
     for fn in POOL:
-        assert compare(fn(x, g, pool_size), expected, lesson_cases.POOL_TOL) is None, fn.__name__
+        assert compare(fn(x, g, pool_size), expected, pool_cases.POOL_TOL) is None, fn.__name__
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -480,10 +481,10 @@ def test_hand_examples_are_tensorflow_s_answers():
     )
     np.testing.assert_array_equal(found["grad_bias"], lesson_cases.HAND_CONV_GRAD_BIAS)
     for x, g, expected in (
-        (lesson_cases.HAND_POOL_X, lesson_cases.HAND_POOL_G, lesson_cases.HAND_POOL_GRAD),
-        (lesson_cases.TIED_POOL_X, lesson_cases.TIED_POOL_G, lesson_cases.TIED_POOL_GRAD),
+        (pool_cases.HAND_POOL_X, pool_cases.HAND_POOL_G, pool_cases.HAND_POOL_GRAD),
+        (pool_cases.TIED_POOL_X, pool_cases.TIED_POOL_G, pool_cases.TIED_POOL_GRAD),
     ):
-        got = lesson_cases.keras_max_pool_gradient(
+        got = pool_cases.keras_max_pool_gradient(
             x[None, :, :, None].astype("float32"), g[None, :, :, None].astype("float32"), 2
         )
         np.testing.assert_array_equal(got[0, :, :, 0], expected)
@@ -539,7 +540,7 @@ def test_the_lecture_s_statements_about_pooling_hold():
     average = harness_ops.gradients(keras.layers.AveragePooling2D(2), x, upstream=g)["inputs"]
     spread = np.repeat(np.repeat(g, 2, axis=1), 2, axis=2) / 4
     np.testing.assert_allclose(average, spread, rtol=1e-6)
-    maximum = lesson_cases.keras_max_pool_gradient(x, g, 2)
+    maximum = pool_cases.keras_max_pool_gradient(x, g, 2)
     assert (np.count_nonzero(maximum.reshape(2, 3, 2, 4, 2, 3), axis=(2, 4)) == 1).all()
     np.testing.assert_array_equal(maximum, catalogue.route(x, g, 2, "first"))
 
@@ -548,7 +549,7 @@ def test_the_lecture_s_statements_about_pooling_hold():
 def test_disguised_hand_examples_are_tensorflow_s_answers(seed):
     with cases.fresh(seed):
         x, kernel, g, expected, words = lesson_cases.hand_conv_example()
-        pools = lesson_cases.hand_pool_examples()
+        pools = pool_cases.hand_pool_examples()
     assert "times" in words
     found = lesson_cases.keras_conv_gradients(
         x[None, :, :, None].astype("float32"),
@@ -560,7 +561,7 @@ def test_disguised_hand_examples_are_tensorflow_s_answers(seed):
         np.testing.assert_allclose(found[part], expected[part], atol=1e-3)
     for x, g, expected, _, words in pools:
         assert "times" in words
-        got = lesson_cases.keras_max_pool_gradient(
+        got = pool_cases.keras_max_pool_gradient(
             x[None, :, :, None].astype("float32"), g[None, :, :, None].astype("float32"), 2
         )
         np.testing.assert_array_equal(got[0, :, :, 0], expected)
