@@ -49,8 +49,6 @@ LARGE_GAMMA_HINT = (
     "gamma does not fit in a float16: keep every weight float32 (add_weight(..., "
     "autocast=False)) and compute in float32, as Keras does under mixed precision"
 )
-
-
 # A layer whose weights are made with add_weight's default autocast=True reads them as float16
 # under mixed precision: its moving statistics then drift from Keras's by float16 rounding,
 # and only this hint says why (the formula can be right).

@@ -1,6 +1,5 @@
-"""What lesson 07 forbids in graded code: a built-in batch normalization (or another
-normalization that standardizes per channel) everywhere, and automatic differentiation in the
-hand-written backward pass."""
+"""What lesson 07 forbids: built-in (batch) normalizations everywhere, and automatic
+differentiation in the hand-written backward pass too."""
 
 from ...guard import ForbiddenOps
 

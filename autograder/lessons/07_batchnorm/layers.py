@@ -28,8 +28,6 @@ MIXED_HINT = (
     "under mixed precision compute in float32 (cast the inputs up) and return the output in "
     "self.compute_dtype, as the given code around the exercise does"
 )
-
-
 # TensorFlow's words when a float64 tensor meets a float32 one (a batch_statistics that
 # computes in float64 and returns that, say): the line it names is where they met.
 FLOAT64_NOTE = (
@@ -37,8 +35,6 @@ FLOAT64_NOTE = (
     "dtype of its input (ops.cast(mean, x.dtype), ops.cast(variance, x.dtype)), and call() "
     "computes in float32"
 )
-
-
 AUTOCAST_NOTE = (
     "under mixed precision call() reads a weight made with add_weight(..., autocast=True), the "
     "default, as float16; Keras's weights use autocast=False"
@@ -87,8 +83,7 @@ def keras_layer(kwargs, shape, weights):
 
 
 def both(cls, kwargs, shape, weights, batches, training, case, mask=None):
-    """(the student's steps, Keras's): both layers made alike with `weights`, called on
-    `batches` in turn."""
+    """(the student's steps, Keras's) on `batches`, both layers made alike with `weights`."""
     ours = steps(student_layer(cls, kwargs, shape, weights), batches, training, case, kwargs, mask)
     return ours, own_ops.call_steps(keras_layer(kwargs, shape, weights), batches, training, mask)
 
@@ -197,8 +192,7 @@ LAYER_NAMES = ("Conv2D", "BatchNormalization", "Activation", "GlobalAveragePooli
 
 
 def fit_both(cls, kwargs, seed, what):
-    """Train the small model with the student's layer and with Keras's, from the same weights
-    on the same batches; return (ours, theirs, description)."""
+    """(ours, theirs, case): the small model fitted with each layer from the same start."""
     x, y, initial = cases.fit_case(seed)
     settings, data = cases.FIT_SETTINGS, ((None, 6, 6, 2), x, y)
     extra = {"initial": initial, "evaluate": cases.fit_evaluation(x), "seed": cases.drawn.seed(0)}
@@ -242,8 +236,7 @@ def compare_fits(ours, theirs, case, cls, headline, hint):
 
 
 def check_input_gradient(cls, kwargs, case, x, gamma, upstream, ours, theirs):
-    """The gradient with respect to the inputs equals Keras's (it flows through the batch
-    statistics too)."""
+    """The gradient with respect to the inputs (through the batch statistics too) is Keras's."""
     if ours["inputs"] is None:
         fail(
             f"No gradient flows back through {described(kwargs)}.",
