@@ -266,9 +266,8 @@ def draw_kwargs(rng, momentum=False):
     if rng.integers(4) == 0:
         kwargs["scale"] = False
     if momentum:
-        kwargs["momentum"] = (
-            0.0 if rng.integers(4) == 0 else round(float(rng.uniform(0.7, 0.999)), 3)
-        )
+        zero = rng.integers(4) == 0  # drawn first, the momentum itself only when not 0
+        kwargs["momentum"] = 0.0 if zero else round(float(rng.uniform(0.7, 0.999)), 3)
     return kwargs
 
 

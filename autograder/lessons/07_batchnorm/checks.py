@@ -49,6 +49,10 @@ LARGE_GAMMA_HINT = (
     "gamma does not fit in a float16: keep every weight float32 (add_weight(..., "
     "autocast=False)) and compute in float32, as Keras does under mixed precision"
 )
+INFERENCE_FORMULA = (
+    "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, "
+    "whatever the batch holds"
+)
 # A layer whose weights are made with add_weight's default autocast=True reads them as float16
 # under mixed precision: its moving statistics then drift from Keras's by float16 rounding,
 # and only this hint says why (the formula can be right).
@@ -123,10 +127,7 @@ def check_inference_mode(BatchNormalization, hidden=False):
                 (
                     "In inference mode BatchNormalization does not match keras.layers."
                     "BatchNormalization.",
-                    LARGE_GAMMA_HINT
-                    if large
-                    else "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance"
-                    " + epsilon) + beta, whatever the batch holds",
+                    LARGE_GAMMA_HINT if large else INFERENCE_FORMULA,
                 ),
                 (
                     "BatchNormalization changes its weights in inference mode.",
@@ -147,8 +148,7 @@ FROZEN_MODE = (
 FROZEN_INFERENCE = (
     "A frozen BatchNormalization (trainable=False) runs in inference mode, but its "
     "inference-mode output does not match keras.layers.BatchNormalization.",
-    "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, "
-    "whatever the batch holds (test_inference_mode checks it alone)",
+    INFERENCE_FORMULA + " (test_inference_mode checks it alone)",
 )
 
 
