@@ -1,5 +1,5 @@
-"""What lesson 07 forbids: built-in (batch) normalizations everywhere, and automatic
-differentiation in the hand-written backward pass too."""
+"""What lesson 07 forbids: a built-in batch normalization (or another per-channel
+standardization) everywhere, and automatic differentiation in the hand-written backward pass."""
 
 from ...guard import ForbiddenOps
 
