@@ -79,18 +79,18 @@ def symbolic_output(target, input_shape, args=(), kwargs=None):
     return layer(keras.Input(tuple(input_shape[1:]), batch_size=input_shape[0]))
 
 
-def traced_output_shape(target, input_shape, args=(), kwargs=None) -> tuple:
+def traced_output_shape(target, input_shape, args=(), kwargs=None, training=None) -> tuple:
     """The static output shape of the layer (or a new one of the class) called inside a
-    tf.function traced for `input_shape` with the batch size unknown, as model.fit traces it.
-    A symbolic keras.Input does not do this: Keras answers it from compute_output_shape
-    without running call() when the layer defines one."""
+    tf.function traced for `input_shape` with the batch size unknown, as model.fit traces it
+    (with `training` passed on unless None). A symbolic keras.Input does not do this: Keras
+    answers it from compute_output_shape without running call() when the layer defines one."""
     import tensorflow as tf
 
     layer = _instance(target, args, kwargs)
     found = {}
 
     def trace(inputs):
-        outputs = layer(inputs)
+        outputs = layer(inputs) if training is None else layer(inputs, training=training)
         found["shape"] = tuple(outputs.shape)
         return outputs
 

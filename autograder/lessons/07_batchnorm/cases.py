@@ -1,12 +1,5 @@
-"""Lesson 07's cases: the worked example, the stored case tables, their tolerances (each with
-why it holds), how inputs, weights and masks are drawn from a seed, and fresh cases drawn when
-grading.
-
-Tables hold (shape, constructor arguments, ..., seed); the seed draws the values through
-`harness.cases.seed`, so when grading every stored case gets fresh values and hidden checks add
-`EXTRA_HIDDEN` cases of drawn shapes. The layer is compared with Keras live, the backward pass
-with TensorFlow's autodiff of Keras's layer in float64 (`autodiff_backward`).
-"""
+"""Lesson 07's cases: the worked example, the case tables (each row's seed draws its values
+through `harness.cases.seed`, fresh when grading), their tolerances and the fresh cases."""
 
 import numpy as np
 
@@ -159,9 +152,8 @@ FIT_TOL = Tolerance(
 
 
 def pick(table: dict, hidden: bool, draw, masked: dict | None = None) -> list:
-    """The rows of `table` for a public or hidden check (hidden ones followed, when grading, by
-    `EXTRA_HIDDEN` rows made by `draw`); with `masked`, each row ends in whether it is called
-    with a mask, and the rows of `masked` follow."""
+    """`drawn.rows` of `table` (and `EXTRA_HIDDEN` drawn); with `masked`, each row ends in
+    whether it is called with a mask, and the rows of `masked` follow."""
     rows = drawn.rows(table, hidden, draw, EXTRA_HIDDEN)
     if masked is None:
         return rows
@@ -274,9 +266,8 @@ def draw_kwargs(rng, momentum=False):
     if rng.integers(4) == 0:
         kwargs["scale"] = False
     if momentum:
-        kwargs["momentum"] = (
-            0.0 if rng.integers(4) == 0 else round(float(rng.uniform(0.7, 0.999)), 3)
-        )
+        zero = rng.integers(4) == 0  # drawn first, the momentum itself only when not 0
+        kwargs["momentum"] = 0.0 if zero else round(float(rng.uniform(0.7, 0.999)), 3)
     return kwargs
 
 

@@ -1,34 +1,18 @@
-"""Checks of lesson 07 (batch normalization), called from the notebook's test cells.
-
-Every check raises `CheckFailed` with feedback in the lesson's terms, or prints one OK line.
-The student's layer is compared with `keras.layers.BatchNormalization` holding the same
-weights, step by step, in training mode (with and without a mask), in inference mode, frozen,
-under mixed precision and inside `fit`; the backward pass with TensorFlow's automatic
-differentiation of Keras's layer in float64. The cases and their tolerances are in `cases.py`,
-the catalogue that names a mistake in `mistakes.py`.
-"""
+"""Checks of lesson 07 (batch normalization), called from the notebook's test cells: the layer
+against keras.layers.BatchNormalization with the same weights, step by step."""
 
 from functools import partial
 
 import numpy as np
 
 from ...compare import compare, to_numpy
-from ...contract import Build, Contract
 from ...feedback import CheckFailed, passed
 from ...harness import ops  # noqa: F401  (tests read the harness's operations here)
 from ...student import perform
 from ...training import check_gradients, require_learning
 from . import cases
 from . import ops as own_ops
-from .contract_steps import (
-    BUILDS,
-    CONFIG,
-    CONFIG_KEYS,
-    SUPPORTED_ARGUMENTS,
-    check_traced_training,
-    contract_steps,
-    weight_names,
-)
+from .contract_steps import CONTRACT, check_traced_training
 from .forbidden import BACKWARD, BATCHNORM  # noqa: F401  (tests read BACKWARD here)
 from .function_checks import (  # noqa: F401  (the notebook's test cells call them here)
     check_batch_statistics,
@@ -36,7 +20,6 @@ from .function_checks import (  # noqa: F401  (the notebook's test cells call th
 )
 from .layers import (
     LAYER_DIAGNOSIS,
-    WEIGHT_FORMULAS,
     both,
     check_input_gradient,
     compare_fits,
@@ -50,38 +33,6 @@ from .layers import (
     student_layer,
 )
 
-ASSIGNMENT = "07_batchnorm"
-
-# --- BatchNormalization: the contract ------------------------------------------------------------
-
-# (constructor arguments, input shape) of the layers whose weights the contract checks.
-CONTRACT = Contract(
-    "BatchNormalization",
-    "BatchNormalization",
-    SUPPORTED_ARGUMENTS,
-    BATCHNORM,
-    builds=tuple(
-        Build(
-            (),
-            kwargs,
-            shape,
-            dict.fromkeys(weight_names(kwargs), (shape[-1],)),
-            ("moving_mean", "moving_variance"),
-        )
-        for kwargs, shape in BUILDS
-    ),
-    how=WEIGHT_FORMULAS,
-    extra=contract_steps,
-    output_shapes=(
-        ((), {}, ((2, 6, 6, 3), (None, None, None, 3))),
-        ((), {"momentum": 0.9, "epsilon": 0.01}, ((None, 5),)),
-    ),
-    formula="the output has the shape of the input",
-    config=((), CONFIG, CONFIG_KEYS),
-    symbolic=((), {}, (None, 7, 7, 3)),
-    passed=None,
-)
-
 
 def check_batchnorm_contract(BatchNormalization):
     """Keras's arguments, weights, output shape and config; called as model.fit calls it (the
@@ -91,8 +42,6 @@ def check_batchnorm_contract(BatchNormalization):
     passed("BatchNormalization has Keras's arguments, weights, output shape and config")
 
 
-# --- BatchNormalization: training mode, moving statistics, inference mode ----------------------
-
 TRAINING_HEADLINE = (
     "In training mode BatchNormalization does not match keras.layers.BatchNormalization."
 )
@@ -100,8 +49,10 @@ LARGE_GAMMA_HINT = (
     "gamma does not fit in a float16: keep every weight float32 (add_weight(..., "
     "autocast=False)) and compute in float32, as Keras does under mixed precision"
 )
-
-
+INFERENCE_FORMULA = (
+    "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, "
+    "whatever the batch holds"
+)
 # A layer whose weights are made with add_weight's default autocast=True reads them as float16
 # under mixed precision: its moving statistics then drift from Keras's by float16 rounding,
 # and only this hint says why (the formula can be right).
@@ -176,10 +127,7 @@ def check_inference_mode(BatchNormalization, hidden=False):
                 (
                     "In inference mode BatchNormalization does not match keras.layers."
                     "BatchNormalization.",
-                    LARGE_GAMMA_HINT
-                    if large
-                    else "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance"
-                    " + epsilon) + beta, whatever the batch holds",
+                    LARGE_GAMMA_HINT if large else INFERENCE_FORMULA,
                 ),
                 (
                     "BatchNormalization changes its weights in inference mode.",
@@ -188,9 +136,6 @@ def check_inference_mode(BatchNormalization, hidden=False):
                 kept=weights,
             )
     passed(f"inference mode matches Keras on {len(table)} cases and changes nothing")
-
-
-# --- BatchNormalization: trainable=False, gradients and fit ------------------------------------
 
 
 FROZEN_MODE = (
@@ -203,8 +148,7 @@ FROZEN_MODE = (
 FROZEN_INFERENCE = (
     "A frozen BatchNormalization (trainable=False) runs in inference mode, but its "
     "inference-mode output does not match keras.layers.BatchNormalization.",
-    "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, "
-    "whatever the batch holds (test_inference_mode checks it alone)",
+    INFERENCE_FORMULA + " (test_inference_mode checks it alone)",
 )
 
 
@@ -226,17 +170,15 @@ def check_trainable_false(BatchNormalization):
     batches, weights = cases.case_data(shape, kwargs, 51, 2)
     frozen = {"momentum": 0.9, "trainable": False}
     expected = own_ops.call_steps(keras_layer(frozen, shape, weights), batches, True)
+    calls = f"2 calls with training=True on batches {shape}"
     for how in ("constructor", "attribute"):
         if how == "constructor":
             layer = student_layer(BatchNormalization, frozen, shape, weights)
-            case = f"{described(frozen)}, 2 calls with training=True on batches {shape}"
+            case = f"{described(frozen)}, {calls}"
         else:
             layer = student_layer(BatchNormalization, kwargs, shape, weights)
             perform("layer.trainable = False", "set_trainable", layer, False, forbidden=BATCHNORM)
-            case = (
-                f"{described(kwargs)} built, then layer.trainable = False; 2 calls with "
-                f"training=True on batches {shape}"
-            )
+            case = f"{described(kwargs)} built, then layer.trainable = False; {calls}"
         ours = steps(layer, batches, True, case, kwargs)
         kept = (
             "A frozen BatchNormalization (trainable=False) changes its weights.",
@@ -267,32 +209,6 @@ def check_trainable_false(BatchNormalization):
     passed("trainable=False freezes the layer as in Keras, alone and inside fit")
 
 
-def _gradients(BatchNormalization, kwargs, shape, weights, x, upstream, case):
-    """The gradients of the student's layer in training mode equal Keras's."""
-    check_gradients(
-        student_layer(BatchNormalization, kwargs, shape, weights),
-        keras_layer(kwargs, shape, weights),
-        x,
-        None,
-        cases.GRADIENT_TOL,
-        case,
-        forbidden=BATCHNORM,
-        name=described(kwargs),
-        upstream=upstream,
-        training=True,
-        inputs=partial(
-            check_input_gradient,
-            BatchNormalization,
-            kwargs,
-            case,
-            x,
-            weights["gamma"],
-            upstream,
-        ),
-        diagnose=lambda: LAYER_DIAGNOSIS(BatchNormalization),
-    )
-
-
 def check_batchnorm_trains(BatchNormalization):
     """In training mode the gradients equal Keras's (through the batch statistics too), and a
     model with the layer trains under fit exactly like the same model with Keras's layer."""
@@ -301,8 +217,22 @@ def check_batchnorm_trains(BatchNormalization):
         upstream = np.random.default_rng(cases.drawn.seed(seed + 100)).normal(size=shape)
         upstream = upstream.astype("float32")
         case = f"{described(kwargs)} on inputs {shape}, training=True, loss sum(output * u)"
+        inputs = (BatchNormalization, kwargs, case, x, weights["gamma"], upstream)
         try:
-            _gradients(BatchNormalization, kwargs, shape, weights, x, upstream, case)
+            check_gradients(
+                student_layer(BatchNormalization, kwargs, shape, weights),
+                keras_layer(kwargs, shape, weights),
+                x,
+                None,
+                cases.GRADIENT_TOL,
+                case,
+                forbidden=BATCHNORM,
+                name=described(kwargs),
+                upstream=upstream,
+                training=True,
+                inputs=partial(check_input_gradient, *inputs),
+                diagnose=lambda: LAYER_DIAGNOSIS(BatchNormalization),
+            )
         except CheckFailed as failure:
             raise noted_dtypes(failure) from None
     kwargs = {"momentum": 0.8}

@@ -1,16 +1,13 @@
-"""The contract's own steps of lesson 07's layer, beyond the shared `Contract`: the weights in
-Keras's order, built from the constructor's initializers, regularizers and constraints, the
-config values Keras stores (a regularizer given by name or as its config compares equal), and a
-training-mode call traced as model.fit traces it.
-"""
+"""Lesson 07's layer contract: the shared `Contract` with the lesson's own steps, and a
+training-mode call traced as model.fit traces it."""
 
 import numpy as np
 
-from ...contract import UNGUARDED, UNKNOWN_BATCH, build_layer, make_layer
+from ...contract import UNGUARDED, UNKNOWN_BATCH, Build, Contract, build_layer, make_layer
 from ...feedback import CheckFailed
 from ...student import Raised, perform, run
 from .forbidden import BATCHNORM
-from .layers import WEIGHT_ORDER, described
+from .layers import WEIGHT_FORMULAS, WEIGHT_ORDER, described
 
 SUPPORTED_ARGUMENTS = (
     "axis",
@@ -27,7 +24,7 @@ SUPPORTED_ARGUMENTS = (
     "beta_constraint",
     "gamma_constraint",
 )
-CONFIG_KEYS = SUPPORTED_ARGUMENTS
+# (constructor arguments, input shape) of the layers whose weights the contract checks.
 BUILDS = (
     ({}, (None, 6, 6, 3)),
     ({}, (None, 5)),
@@ -41,6 +38,7 @@ WEIGHT_ARGUMENTS = (
     "gamma_regularizer=L2(0.5), beta_regularizer=L1(0.25), gamma_constraint='non_neg', "
     "beta_constraint='non_neg') built for inputs (None, 4, 4, 2)"
 )
+NON_TRAINABLE = ("moving_mean", "moving_variance")
 CONFIG = {"momentum": 0.9, "epsilon": 0.01, "center": False, "gamma_regularizer": "l2"}
 
 
@@ -82,10 +80,9 @@ def check_weight_arguments(cls):
     layer = build_layer(
         make_layer(cls, (), kwargs, forbidden=BATCHNORM), (None, 4, 4, 2), forbidden=BATCHNORM
     )
-    values = perform("BatchNormalization.weights", "weight_values", layer, forbidden=BATCHNORM)
-    constraints = perform(
-        "BatchNormalization.weights", "weight_constraints", layer, forbidden=BATCHNORM
-    )
+    what = "BatchNormalization.weights"
+    values = perform(what, "weight_values", layer, forbidden=BATCHNORM)
+    constraints = perform(what, "weight_constraints", layer, forbidden=BATCHNORM)
     starts = {"gamma": 2.0, "beta": 1.0, "moving_mean": 0.5, "moving_variance": 3.0}
     problems = [
         f"{name}_initializer is ignored: {name} does not start at {start:g}"
@@ -148,6 +145,28 @@ def contract_steps(cls):
     check_config_values(cls)
 
 
+CONTRACT = Contract(
+    "BatchNormalization",
+    "BatchNormalization",
+    SUPPORTED_ARGUMENTS,
+    BATCHNORM,
+    builds=tuple(
+        Build((), kwargs, shape, dict.fromkeys(weight_names(kwargs), (shape[-1],)), NON_TRAINABLE)
+        for kwargs, shape in BUILDS
+    ),
+    how=WEIGHT_FORMULAS,
+    extra=contract_steps,
+    output_shapes=(
+        ((), {}, ((2, 6, 6, 3), (None, None, None, 3))),
+        ((), {"momentum": 0.9, "epsilon": 0.01}, ((None, 5),)),
+    ),
+    formula="the output has the shape of the input",
+    config=((), CONFIG, SUPPORTED_ARGUMENTS),
+    symbolic=((), {}, (None, 7, 7, 3)),
+    passed=None,
+)
+
+
 # Input shapes of the training-mode calls traced with the batch size unknown.
 TRACED_TRAINING = ((None, 7, 7, 3), (None, 5))
 PARTIAL_BATCH = (
@@ -167,20 +186,15 @@ def check_traced_training(cls):
         what = "BatchNormalization() called with training=True"
         case = f"{what} inside a tf.function traced for inputs of shape {shape}, as model.fit does"
         layer = make_layer(cls, (), {}, forbidden=BATCHNORM)
+        traced = {"training": True, "forbidden": UNGUARDED, "case": case}
         try:
-            perform(what, "traced_training_shape", layer, shape, forbidden=UNGUARDED, case=case)
+            perform(what, "traced_output_shape", layer, shape, **traced)
         except Raised as failure:
             batch = np.linspace(-2.0, 3.0, 2 * int(np.prod(shape[1:]))).astype("float32")
+            batch = batch.reshape((2, *shape[1:]))
             eager = make_layer(cls, (), {}, forbidden=BATCHNORM)
             try:
-                perform(
-                    what,
-                    "call_steps",
-                    eager,
-                    [batch.reshape((2, *shape[1:]))],
-                    training=True,
-                    forbidden=UNGUARDED,
-                )
+                perform(what, "call_steps", eager, [batch], training=True, forbidden=UNGUARDED)
             except CheckFailed:
                 return
             raise Raised(

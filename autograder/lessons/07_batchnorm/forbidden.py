@@ -1,6 +1,5 @@
-"""What lesson 07 forbids in graded code: a built-in batch normalization (or another
-normalization that standardizes per channel) everywhere, and automatic differentiation in the
-hand-written backward pass."""
+"""What lesson 07 forbids: a built-in batch normalization (or another per-channel
+standardization) everywhere, and automatic differentiation in the hand-written backward pass."""
 
 from ...guard import ForbiddenOps
 

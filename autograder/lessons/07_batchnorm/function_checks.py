@@ -1,6 +1,5 @@
-"""Checks of lesson 07's two functions: batch_statistics (the forward statistics, in the input's
-dtype) and batchnorm_backward (against TensorFlow's autodiff of Keras's layer in float64).
-`checks.py` offers them to the notebook's test cells with the layer's checks."""
+"""Checks of lesson 07's functions batch_statistics and batchnorm_backward (`checks.py` offers
+them to the notebook's test cells)."""
 
 import numpy as np
 
@@ -11,8 +10,6 @@ from . import cases
 from . import mistakes as catalogue
 from .forbidden import BACKWARD, BATCHNORM
 from .layers import wrong
-
-# --- batch_statistics ----------------------------------------------------------------------------
 
 
 def check_batch_statistics(batch_statistics, hidden=False):
@@ -55,19 +52,14 @@ STATISTICS_DTYPE_HINT = (
 )
 
 
-def _check_statistics_dtype(batch_statistics, x):
+def _check_statistics_dtype(fn, x):
     """The statistics of a float32 tensor are float32 tensors: the layer mixes them with its
     float32 weights. NumPy results are left alone (a NumPy batch_statistics is right on its
     own; inside the layer it cannot be traced, which the layer's checks say)."""
     case = f"a random float32 batch {x.shape}, as a tensor, as BatchNormalization passes it"
     try:
         dtypes = perform(
-            "batch_statistics",
-            "statistics_dtypes",
-            batch_statistics,
-            x,
-            forbidden=BATCHNORM,
-            case=case,
+            "batch_statistics", "statistics_dtypes", fn, x, forbidden=BATCHNORM, case=case
         )
     except Raised:  # fails on a tensor only: the layer's checks show the line
         return
@@ -85,9 +77,6 @@ def _check_statistics_dtype(batch_statistics, x):
         )
 
 
-# --- batchnorm_backward --------------------------------------------------------------------------
-
-
 def check_batchnorm_backward(batchnorm_backward, hidden=False):
     """grad_x, grad_gamma and grad_beta equal TensorFlow's autodiff of Keras's layer in
     training mode (float64), on 2-D and 4-D inputs."""
@@ -95,16 +84,8 @@ def check_batchnorm_backward(batchnorm_backward, hidden=False):
     for shape, epsilon, seed in table:
         x, gamma, grad_output = cases.backward_data(shape, seed)
         case = f"inputs {shape}, epsilon={epsilon}, a random grad_output"
-        result = run(
-            "batchnorm_backward",
-            batchnorm_backward,
-            x.copy(),
-            gamma.copy(),
-            grad_output.copy(),
-            epsilon,
-            forbidden=BACKWARD,
-            case=case,
-        )
+        args = (x.copy(), gamma.copy(), grad_output.copy(), epsilon)
+        result = run("batchnorm_backward", batchnorm_backward, *args, forbidden=BACKWARD, case=case)
         grads = tuple(result) if isinstance(result, tuple | list) else ()
         if len(grads) != 3:
             raise CheckFailed(

@@ -1,7 +1,5 @@
-"""Lesson 07's layer, side by side with Keras's: both built alike with the same weights, called
-step by step (with a mask, under mixed precision), compared step by step, diagnosed with the
-catalogue, trained inside a small model. The contract's own steps are in `contract_steps.py`.
-"""
+"""Lesson 07's layer beside Keras's: built alike with the same weights, called and compared
+step by step, diagnosed with the catalogue, trained inside a small model."""
 
 import numpy as np
 
@@ -30,8 +28,6 @@ MIXED_HINT = (
     "under mixed precision compute in float32 (cast the inputs up) and return the output in "
     "self.compute_dtype, as the given code around the exercise does"
 )
-
-
 # TensorFlow's words when a float64 tensor meets a float32 one (a batch_statistics that
 # computes in float64 and returns that, say): the line it names is where they met.
 FLOAT64_NOTE = (
@@ -39,15 +35,21 @@ FLOAT64_NOTE = (
     "dtype of its input (ops.cast(mean, x.dtype), ops.cast(variance, x.dtype)), and call() "
     "computes in float32"
 )
+AUTOCAST_NOTE = (
+    "under mixed precision call() reads a weight made with add_weight(..., autocast=True), the "
+    "default, as float16; Keras's weights use autocast=False"
+)
 
 
-def noted_dtypes(error: CheckFailed) -> CheckFailed:
+def noted_dtypes(error: CheckFailed, mixed: bool = False) -> CheckFailed:
     """`error` with FLOAT64_NOTE added when it is TensorFlow refusing to mix float64 with
-    float32; `error` itself otherwise."""
+    float32, and (as a CheckFailed) AUTOCAST_NOTE when `mixed`."""
     text = error.headline
-    if "double tensor" not in text and not ("float64" in text and "float32" in text):
-        return error
-    return type(error)(error.headline, [*error.details, FLOAT64_NOTE], error.hint)
+    if "double tensor" in text or ("float64" in text and "float32" in text):
+        error = type(error)(error.headline, [*error.details, FLOAT64_NOTE], error.hint)
+    if mixed:
+        error = CheckFailed(error.headline, [*error.details, AUTOCAST_NOTE], error.hint)
+    return error
 
 
 def described(kwargs):
@@ -81,8 +83,7 @@ def keras_layer(kwargs, shape, weights):
 
 
 def both(cls, kwargs, shape, weights, batches, training, case, mask=None):
-    """(the student's steps, Keras's): both layers made alike with `weights`, called on
-    `batches` in turn."""
+    """(the student's steps, Keras's) on `batches`, both layers made alike with `weights`."""
     ours = steps(student_layer(cls, kwargs, shape, weights), batches, training, case, kwargs, mask)
     return ours, own_ops.call_steps(keras_layer(kwargs, shape, weights), batches, training, mask)
 
@@ -92,27 +93,11 @@ def steps(layer, batches, training, case, kwargs=None, mask=None):
     kwargs = kwargs or {}
     mode = "no training argument" if training is None else f"training={training}"
     what = f"{described(kwargs)} called with {mode}" + ("" if mask is None else " and a mask")
-    given = {} if mask is None else {"mask": mask}
+    options = {"training": training, "mask": mask, "forbidden": BATCHNORM, "case": case}
     try:
-        return perform(
-            what,
-            "call_steps",
-            layer,
-            batches,
-            training=training,
-            forbidden=BATCHNORM,
-            case=case,
-            **given,
-        )
+        return perform(what, "call_steps", layer, batches, **options)
     except CheckFailed as failure:
-        error = noted_dtypes(failure)
-        if kwargs.get("dtype") != cases.MIXED:
-            raise error from None
-        note = (
-            "under mixed precision call() reads a weight made with add_weight(..., "
-            "autocast=True), the default, as float16; Keras's weights use autocast=False"
-        )
-        raise CheckFailed(error.headline, [*error.details, note], error.hint) from None
+        raise noted_dtypes(failure, kwargs.get("dtype") == cases.MIXED) from None
 
 
 def _layer_on_probe(cls, probe):
@@ -180,13 +165,6 @@ def compare_outputs(got, expected, case, cls, headline, hint=MODE_HINT):
         fail(headline, mismatch, case=case, mistake=LAYER_DIAGNOSIS(cls), hint=shape_hint)
 
 
-def compare_state(got, expected, names, case, cls, headline, hint):
-    for name in names:
-        mismatch = compare(got.get(name), np.asarray(expected[name]), cases.MOVING_TOL, name=name)
-        if mismatch:
-            fail(headline, mismatch, case=case, mistake=LAYER_DIAGNOSIS(cls), hint=hint)
-
-
 def judge_steps(cls, ours, theirs, case, outputs, state, kept=None, label="call"):
     """After each step, the student's outputs and then weights equal Keras's (or `kept`, the
     weights the layer must keep); `outputs` and `state` are the (headline, hint) of each."""
@@ -196,48 +174,32 @@ def judge_steps(cls, ours, theirs, case, outputs, state, kept=None, label="call"
             ours["outputs"][step], expected, f"{case}; {label} {step + 1}", cls, *outputs
         )
         wanted = theirs["weights"][step] if kept is None else kept
-        names = ("moving_mean", "moving_variance") if kept is None else tuple(kept)
-        compare_state(ours["weights"][step], wanted, names, where, cls, *state)
+        for name in ("moving_mean", "moving_variance") if kept is None else tuple(kept):
+            got = ours["weights"][step].get(name)
+            mismatch = compare(got, np.asarray(wanted[name]), cases.MOVING_TOL, name=name)
+            if mismatch:
+                fail(state[0], mismatch, case=where, mistake=LAYER_DIAGNOSIS(cls), hint=state[1])
 
 
 def wrong(function, name, mismatch, case, hint, student):
     """Fail: `function` gives the wrong `name` (the mistake named by the function's catalogue)."""
     diagnosis = STATISTICS_DIAGNOSIS if function == "batch_statistics" else BACKWARD_DIAGNOSIS
-    fail(
-        f"{function} gives the wrong {name}.",
-        mismatch,
-        case=case,
-        mistake=diagnosis(student),
-        hint=hint,
-    )
+    headline = f"{function} gives the wrong {name}."
+    fail(headline, mismatch, case=case, mistake=diagnosis(student), hint=hint)
 
 
 LAYER_NAMES = ("Conv2D", "BatchNormalization", "Activation", "GlobalAveragePooling2D", "Dense")
 
 
 def fit_both(cls, kwargs, seed, what):
-    """Train the small model with the student's layer and with Keras's, from the same weights
-    on the same batches; return (ours, theirs, description)."""
+    """(ours, theirs, case): the small model fitted with each layer from the same start."""
     x, y, initial = cases.fit_case(seed)
-    settings = {k: v for k, v in cases.FIT_SETTINGS.items() if k != "loss"}
-    common = ((None, 6, 6, 2), x, y, cases.FIT_SETTINGS["loss"])
-    extra = {
-        "initial": initial,
-        "evaluate": cases.fit_evaluation(x),
-        "seed": cases.drawn.seed(0),
-        **settings,
-    }
-    ours = perform(
-        what,
-        "train_model",
-        cases.fit_spec((cls, (), kwargs)),
-        *common,
-        forbidden=BATCHNORM,
-        **extra,
-    )
-    theirs = own_ops.train_model(
-        cases.fit_spec(("keras", "BatchNormalization", (), kwargs)), *common, **extra
-    )
+    settings, data = cases.FIT_SETTINGS, ((None, 6, 6, 2), x, y)
+    extra = {"initial": initial, "evaluate": cases.fit_evaluation(x), "seed": cases.drawn.seed(0)}
+    spec = cases.fit_spec((cls, (), kwargs))
+    ours = perform(what, "train_model", spec, *data, forbidden=BATCHNORM, **extra, **settings)
+    keras_spec = cases.fit_spec(("keras", "BatchNormalization", (), kwargs))
+    theirs = own_ops.train_model(keras_spec, *data, **extra, **settings)
     case = (
         f"Conv2D(4, 3) -> {described(kwargs)} -> ReLU -> GlobalAveragePooling2D -> Dense(1), "
         f"{settings['epochs']} epochs of SGD(learning_rate={settings['learning_rate']}) "
@@ -252,11 +214,8 @@ def compare_fits(ours, theirs, case, cls, headline, hint):
     for index, expected in enumerate(theirs["layers"]):
         for name, value in expected.items():
             got = ours["layers"][index].get(name)
-            pairs.append(
-                (np.zeros(0), value, name)
-                if got is None
-                else (got, value, f"{LAYER_NAMES[index]}.{name}")
-            )
+            label = name if got is None else f"{LAYER_NAMES[index]}.{name}"
+            pairs.append((np.zeros(0) if got is None else got, value, label))
     pairs.append((ours["predictions"], theirs["predictions"], "predictions after fit"))
     for got, expected, name in pairs:
         mismatch = compare(got, expected, cases.FIT_TOL, name=name)
@@ -277,8 +236,7 @@ def compare_fits(ours, theirs, case, cls, headline, hint):
 
 
 def check_input_gradient(cls, kwargs, case, x, gamma, upstream, ours, theirs):
-    """The gradient with respect to the inputs equals Keras's (it flows through the batch
-    statistics too)."""
+    """The gradient with respect to the inputs (through the batch statistics too) is Keras's."""
     if ours["inputs"] is None:
         fail(
             f"No gradient flows back through {described(kwargs)}.",

@@ -1,11 +1,7 @@
-"""Known mistakes of lesson 07 (batch normalization) and the probes that tell them apart.
-
-Batch normalization is simulated here in float64 NumPy, right and wrong: `simulate` runs a
-sequence of calls (training or inference mode) through a layer with the catalogued mistakes
-switched on by flags, and `backward` computes the backward pass with the catalogued shortcuts.
-The probes use channels of very different scales (so the axes and epsilon show), small
-batches (so n - 1 against n shows), a momentum far from 0.5 (so the two momentum conventions
-differ) and moving statistics that differ from every batch's (so the mode shows).
+"""Known mistakes of lesson 07, simulated in float64 NumPy (`simulate`, `backward`), and the
+probes that tell them apart: channels of very different scales (so the axes and epsilon show),
+small batches (so n - 1 against n shows), a momentum far from 0.5 (so the two momentum
+conventions differ) and moving statistics unlike every batch's (so the mode shows).
 """
 
 import numpy as np
@@ -93,22 +89,7 @@ GAMMA_GRADIENT_RAW = Mistake(
     "axis but the last, not the sum of g * x.",
 )
 
-CATALOGUE = (
-    UNBIASED_VARIANCE,
-    PER_SAMPLE,
-    ACROSS_CHANNELS,
-    PYTORCH_MOMENTUM,
-    EPSILON_OUTSIDE,
-    BATCH_AT_INFERENCE,
-    NEVER_UPDATED,
-    TRAINABLE_IGNORED,
-    CONSTANT_STATISTICS,
-    CONSTANT_VARIANCE,
-    GAMMA_GRADIENT_RAW,
-)
-
-
-# --- float64 NumPy batch normalization, right and wrong ------------------------------------------
+CATALOGUE = tuple(m for m in tuple(globals().values()) if isinstance(m, Mistake))
 
 
 def statistics(x, axes="batch", unbiased=False):
@@ -141,12 +122,8 @@ def simulate(
     never_updated=False,
     trainable_ignored=False,
 ):
-    """Run `steps` [(x, training), ...] through a batch normalization layer with `weights`
-    ({"gamma", "beta", "moving_mean", "moving_variance"}, any of gamma/beta may be missing).
-
-    Returns a list with, per step, (output, moving_mean, moving_variance) after the step.
-    The keyword flags switch on the catalogued mistakes.
-    """
+    """Per step of `steps` [(x, training), ...], (output, moving_mean, moving_variance) after
+    it, of a layer holding `weights` (gamma or beta may be missing); the flags are mistakes."""
     gamma = np.asarray(weights.get("gamma", 1.0), np.float64)
     beta = np.asarray(weights.get("beta", 0.0), np.float64)
     moving_mean = np.asarray(weights["moving_mean"], np.float64)
@@ -185,9 +162,6 @@ def pack(results) -> np.ndarray:
     return np.concatenate(parts)
 
 
-# --- batch_statistics ----------------------------------------------------------------------------
-
-
 def statistics_probes():
     """A 4-D batch whose channels differ in mean and scale, and a small 2-D one."""
     rng = np.random.default_rng(71)
@@ -219,9 +193,6 @@ STATISTICS_VARIANTS = (
     Variant(ACROSS_CHANNELS, _statistics("all")),
     Variant(ACROSS_CHANNELS, _statistics("all", unbiased=True)),
 )
-
-
-# --- BatchNormalization --------------------------------------------------------------------------
 
 
 def layer_probes():
@@ -275,9 +246,6 @@ LAYER_VARIANTS = (
 )
 
 
-# --- the backward pass ---------------------------------------------------------------------------
-
-
 def backward(
     x,
     gamma,
@@ -298,10 +266,7 @@ def backward(
     x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
     axes = tuple(range(x.ndim - 1))
     mean, variance = statistics(x, unbiased=unbiased)
-    if epsilon_outside:
-        spread = np.sqrt(variance) + epsilon
-    else:
-        spread = np.sqrt(variance + epsilon)
+    spread = np.sqrt(variance) + epsilon if epsilon_outside else np.sqrt(variance + epsilon)
     x_hat = (x - mean) / spread
     grad_beta = g.sum(axis=axes)
     grad_gamma = (g * (x if raw_gamma else x_hat)).sum(axis=axes)
