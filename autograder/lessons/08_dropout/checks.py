@@ -1,23 +1,12 @@
-"""Checks of lesson 08 (dropout), called from the notebook's test cells.
+"""Checks of lesson 08 (dropout), called from the notebook's test cells; SpatialDropout2D's
+are in `spatial_dropout.py` and re-exported.
 
-Every check raises `CheckFailed` with feedback in the lesson's terms, or prints one OK line.
-Dropout is random, so the checks are of two kinds:
-
-- exact ones, which hold for every draw: each value of an output is 0 or x / (1 - rate); the
-  inputs come back unchanged at inference; the gradient is the mask's; a mask is constant
-  along the axes where noise_shape has a 1; two layers with the same seed draw the same masks.
-  Inputs never hold a zero (|x| in [0.5, 2]), so a zero in an output is a dropped value.
-- statistical ones, which a correct layer fails with a probability that is stated and
-  bounded: at most `statistics.FALSE_FAILURE` (1e-9) per check call, whatever the seed. The
-  bands are exact binomial quantiles; events such as "two independent masks are identical"
-  have their probability computed and kept far below the budget.
-
-They are hand-written judges on the shared pieces (`contract.Contract`, `diagnosis.Diagnosis`,
-`feedback.fail`): the judged output is the student's own draw, not a table's. The cases,
-tolerances and draws are in `cases.py`, the catalogue in `mistakes.py`, how an output is read
-in `reading.py`, the Keras contract of both layers in `layer_contract.py`, the guard in
-`forbidden.py`. Here are mask_shape's and Dropout's checks; SpatialDropout2D's are in
-`spatial_dropout.py` and re-exported.
+Dropout is random, so a check is either exact, holding for every draw (each value 0 or
+x / (1 - rate); the inputs unchanged at inference; the mask's gradient; a mask constant where
+noise_shape has a 1; the same masks for the same seed), or statistical: exact binomial bands
+and coincidence probabilities that a correct layer fails with probability at most
+`statistics.FALSE_FAILURE` (1e-9) per check call, whatever the seed. Inputs never hold a zero
+(|x| in [0.5, 2]), so a zero in an output is a dropped value.
 """
 
 import numpy as np
@@ -44,8 +33,6 @@ RATE_ONE_HINT = "rate=1 drops everything: return zeros"
 DIAGNOSE_DROPOUT = Diagnosis(
     catalogue.dropout_probes, catalogue.DROPOUT_VARIANTS, reading.probe_output, catalogue.usable
 )
-
-# --- mask_shape ----------------------------------------------------------------------------------
 
 
 def check_mask_shape(mask_shape, hidden=False):
@@ -97,9 +84,6 @@ def _check_traced_mask_shape(mask_shape):
                  "int")  # fmt: skip
 
 
-# --- the contracts -------------------------------------------------------------------------------
-
-
 def check_dropout_contract(Dropout):
     """Constructor, refusal of invalid rates, config and output shapes behave like Keras's."""
     keys = ("rate", "noise_shape", "seed")
@@ -108,18 +92,12 @@ def check_dropout_contract(Dropout):
                             (None, 5, 3), passed_line)(Dropout)  # fmt: skip
 
 
-# --- inference -----------------------------------------------------------------------------------
-
-
 def check_dropout_inference(Dropout):
     """With training False or not given (also inside a tf.function) the inputs come back
     unchanged."""
     x = cases.inputs((6, 50), 41)
     layer_contract.check_identity(Dropout, x, 0.4, DIAGNOSE_DROPOUT)
     passed("Dropout returns its inputs unchanged at inference (training None or False)")
-
-
-# --- kept values ---------------------------------------------------------------------------------
 
 
 def check_dropout_kept_values(Dropout, hidden=False):
@@ -148,9 +126,6 @@ def check_dropout_kept_values(Dropout, hidden=False):
     passed(f"Dropout keeps values as x / (1 - rate) and zeroes the others on {len(table)} cases")
 
 
-# --- keep rate -----------------------------------------------------------------------------------
-
-
 def check_dropout_keep_rate(Dropout, hidden=False):
     """The fraction of kept values is 1 - rate, within an exact binomial band that a correct
     layer leaves with probability at most 1e-9 (for the whole check)."""
@@ -176,9 +151,6 @@ def check_dropout_keep_rate(Dropout, hidden=False):
             )  # fmt: skip
     passed(f"Dropout keeps a fraction 1 - rate of the values on {len(table)} cases "
            f"(false-failure probability below {statistics.FALSE_FAILURE:.0e})")  # fmt: skip
-
-
-# --- fresh masks and seeds -----------------------------------------------------------------------
 
 
 def check_dropout_fresh_masks(Dropout):
@@ -213,6 +185,14 @@ def check_dropout_fresh_masks(Dropout):
     passed("Dropout draws a new mask at every call and for every sample")
 
 
+def _two_layers(Dropout, rate, kwargs, x):
+    """(call, first output, second output) of two fresh layers, each called once training."""
+    call = describe_call("Dropout", (rate,), kwargs)
+    pair = [forbidden.layer(Dropout, (rate,), kwargs) for _ in range(2)]
+    outputs = [forbidden.run(call, p, x, case=f"two layers {call}", training=True) for p in pair]
+    return call, *outputs
+
+
 def check_dropout_seed(Dropout):
     """Two layers with the same seed draw the same sequence of masks; another seed others, and
     so do two layers without a seed."""
@@ -231,21 +211,13 @@ def check_dropout_seed(Dropout):
                  case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
                  hint="create self.seed_generator = keras.random.SeedGenerator(seed) in "
                  "__init__ and draw with seed=self.seed_generator")  # fmt: skip
-    zero = describe_call("Dropout", (rate,), {"seed": 0})
-    zeros = [forbidden.layer(Dropout, (rate,), {"seed": 0}) for _ in range(2)]
-    first, second = (
-        forbidden.run(zero, z, x, case=f"two layers {zero}", training=True) for z in zeros
-    )
+    zero, first, second = _two_layers(Dropout, rate, {"seed": 0}, x)
     mismatch = compare(second, to_numpy(first), cases.SEED_TOL)
     if mismatch:
         fail(f"Two layers {zero} draw different masks.", mismatch, case=f"two layers {zero}",
              hint="0 is a seed like any other: pass the seed as given to "
              "keras.random.SeedGenerator(seed) (test `seed is None`, not `not seed`)")  # fmt: skip
-    unseeded = describe_call("Dropout", (rate,), {})
-    pair = [forbidden.layer(Dropout, (rate,), {}) for _ in range(2)]
-    first, second = (
-        forbidden.run(unseeded, u, x, case=f"two layers {unseeded}", training=True) for u in pair
-    )
+    unseeded, first, second = _two_layers(Dropout, rate, {}, x)
     # Two unseeded layers agree on all 1000 decisions with probability 0.52**1000.
     if np.array_equal(to_numpy(first) != 0, to_numpy(second) != 0):
         fail(f"Two layers {unseeded} draw the same mask.", case=f"two layers {unseeded}",
@@ -261,9 +233,6 @@ def check_dropout_seed(Dropout):
              mistake=catalogue.SEED_IGNORED,
              hint="pass the constructor's seed to keras.random.SeedGenerator(seed)")  # fmt: skip
     passed("the same seed gives the same sequence of masks; another seed gives others")
-
-
-# --- noise_shape ---------------------------------------------------------------------------------
 
 
 def check_dropout_noise_shape(Dropout, hidden=False):
@@ -303,9 +272,6 @@ def check_dropout_noise_shape(Dropout, hidden=False):
                      hint="None in noise_shape takes the input's size on that axis: one "
                      "decision per position along it")  # fmt: skip
     passed(f"Dropout follows noise_shape on {len(table)} cases")
-
-
-# --- gradient ------------------------------------------------------------------------------------
 
 
 def check_dropout_gradient(Dropout):
@@ -352,9 +318,6 @@ def check_dropout_gradient(Dropout):
     passed(
         "the gradient is 1 / (1 - rate) where your layer kept a value and 0 where it dropped one"
     )
-
-
-# --- compiled ------------------------------------------------------------------------------------
 
 
 def _masks_differ(outputs, x, rate, call, case, what, Dropout):

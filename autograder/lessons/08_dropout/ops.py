@@ -5,7 +5,7 @@ __all__ = ["outcome", "repeated_calls", "fit_recording", "dropout_probe", "trace
 
 import numpy as np
 
-from ...harness.ops.layers import gradients, spec_layer
+from ...harness.ops.layers import fit, gradients
 
 
 def outcome(target, *args, **kwargs) -> dict:
@@ -54,58 +54,40 @@ def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_
         logger.setLevel(level)
 
 
-def _recorder(shape):
-    """An identity layer that keeps a copy of its inputs of the last training step."""
-    import keras
-
-    class Recorder(keras.layers.Layer):
-        def __init__(self):
-            super().__init__(trainable=False)
-            self.seen = self.add_weight(
-                shape=shape, initializer="zeros", trainable=False, name="seen"
-            )
-
-        def call(self, inputs, training=None):
-            if training:
-                self.seen.assign(inputs)
-            return inputs
-
-    return Recorder()
-
-
 def fit_recording(
     spec, input_shape, x, y, loss, watch=0, epochs=3, learning_rate=0.01, seed=0
 ) -> dict:
-    """Train the model of `spec` with Adam on all of `x` at once (one step per epoch), and
-    record what layer number `watch` of `spec` outputs inside Keras's compiled training
+    """Train the model of `spec` (the `fit` operation) on all of `x` at once, one step per epoch,
+    and record what layer number `watch` of `spec` outputs inside Keras's compiled training
     step, step by step.
 
     Returns {"loss": loss per epoch, "recorded": [that layer's output at each training step]}.
     """
     import keras
 
-    keras.utils.set_random_seed(seed)
-    x = np.asarray(x)
-    inputs = keras.Input(tuple(input_shape[1:]))
-    outputs = inputs
-    recorder = None
-    for index, entry in enumerate(spec):
-        outputs = spec_layer(entry)(outputs)
-        if index == watch:
-            recorder = _recorder((len(x), *outputs.shape[1:]))
-            outputs = recorder(outputs)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    class Recorder(keras.layers.Layer):
+        """An identity layer that keeps a copy of its inputs of the last training step."""
+
+        def build(self, input_shape):
+            shape = (len(x), *input_shape[1:])
+            self.seen = self.add_weight(shape=shape, initializer="zeros", trainable=False)
+
+        def call(self, inputs, training=None):
+            if training:
+                self.seen.assign(inputs)
+            return inputs
+
+    recorder = Recorder(trainable=False)
     steps = []
 
     def keep(batch, logs=None):
         steps.append(keras.ops.convert_to_numpy(recorder.seen))
 
+    spec = [*spec[: watch + 1], (recorder, (), {}), *spec[watch + 1 :]]
     record = keras.callbacks.LambdaCallback(on_train_batch_end=keep)
-    history = model.fit(
-        x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0, callbacks=[record]
-    )
-    return {"loss": [float(v) for v in history.history["loss"]], "recorded": steps}
+    result = fit(spec, input_shape, x, y, loss, learning_rate=learning_rate, epochs=epochs,
+                 batch_size=len(x), seed=seed, shuffle=False, callbacks=[record])  # fmt: skip
+    return {"loss": result["loss"], "recorded": steps}
 
 
 def dropout_probe(cls, probe):
