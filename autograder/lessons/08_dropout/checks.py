@@ -105,9 +105,7 @@ def check_dropout_kept_values(Dropout, hidden=False):
     and rate=1 gives zeros."""
     table = cases.pick(cases.KEPT_CASES, hidden, cases.draw_kept_case)
     for index, (shape, rate, seed) in enumerate(table):
-        seed = seed or 50 + index
-        x = cases.inputs(shape, seed)
-        call, case, out = reading.training_call(Dropout, rate, {"seed": cases.layer_seed(seed)}, x)
+        x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 50 + index)
         out = reading.finite(out, x, call, case, lambda: DIAGNOSE_DROPOUT(Dropout), RATE_ONE_HINT)
         if rate == 1:
             expected, rule = np.zeros(shape), "rate=1 drops every value: all zeros"
@@ -132,23 +130,18 @@ def check_dropout_keep_rate(Dropout, hidden=False):
     table = cases.pick(cases.RATE_CASES, hidden, cases.draw_rate_case)
     delta = statistics.FALSE_FAILURE / len(table)
     for index, (shape, rate, seed) in enumerate(table):
-        seed = seed or 60 + index
-        x = cases.inputs(shape, seed)
-        call, case, out = reading.training_call(Dropout, rate, {"seed": cases.layer_seed(seed)}, x)
+        x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 60 + index)
         out, _ = reading.as_array(out, x, call, case)
         n, count = out.size, int(np.count_nonzero(out))
         low, high = statistics.count_band(n, 1 - rate, delta)
         if not low <= count <= high:
-            fail(
-                f"{call} keeps {count / n:.1%} of the values; it should keep 1 - rate = "
-                f"{1 - rate:.0%}.",
-                [f"kept {count} of {n}; a correct layer keeps between {low} and {high} "
-                 f"(it falls outside with probability below {delta:.0e}: exact binomial "
-                 "tails)"],
-                case=case,
-                mistake=DIAGNOSE_DROPOUT(Dropout),
-                hint="keep a value when keras.random.uniform(...) >= rate",
-            )  # fmt: skip
+            fail(f"{call} keeps {count / n:.1%} of the values; it should keep 1 - rate = "
+                 f"{1 - rate:.0%}.",
+                 [f"kept {count} of {n}; a correct layer keeps between {low} and {high} "
+                  f"(it falls outside with probability below {delta:.0e}: exact binomial "
+                  "tails)"],
+                 case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
+                 hint="keep a value when keras.random.uniform(...) >= rate")  # fmt: skip
     passed(f"Dropout keeps a fraction 1 - rate of the values on {len(table)} cases "
            f"(false-failure probability below {statistics.FALSE_FAILURE:.0e})")  # fmt: skip
 
@@ -241,10 +234,8 @@ def check_dropout_noise_shape(Dropout, hidden=False):
     table = cases.pick(cases.NOISE_CASES, hidden, cases.draw_noise_case)
     delta = statistics.FALSE_FAILURE / (2 * len(table))
     for index, (shape, noise, rate, seed) in enumerate(table):
-        seed = seed or 90 + index
-        x = cases.inputs(shape, seed)
-        kwargs = {"noise_shape": noise, "seed": cases.layer_seed(seed)}
-        call, case, out = reading.training_call(Dropout, rate, kwargs, x)
+        kwargs = {"noise_shape": noise}
+        x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 90 + index, kwargs)
         out = reading.finite(out, x, call, case)
         wanted = cases.expected_mask_shape(shape, noise)
         reading.require_some_kept_and_dropped(out, rate, call, case, int(np.prod(wanted)))
@@ -303,18 +294,12 @@ def check_dropout_gradient(Dropout):
         expected = upstream * np.where(out != 0, scale, 0.0)  # no input is 0: a kept value isn't
         mismatch = compare(gradient, expected, cases.GRADIENT_TOL, name="d loss / d inputs")
         if mismatch:
-            fail(
-                f"The gradient through {call} is not 1 / (1 - rate) where a value was kept "
-                "and 0 where it was dropped.",
-                mismatch,
-                case=case,
-                mistake=diagnose(),
-                hint=f"{RATE_ONE_HINT}, before any division by 1 - rate = 0 (ops.where's "
-                "gradient still multiplies the branch it drops: 0 * inf is NaN)"
-                if rate == 1
-                else "scale the kept values by 1 / (1 - rate) and build the output from the "
-                "inputs with keras.ops (ops.where, *), the mask a constant",
-            )
+            fail(f"The gradient through {call} is not 1 / (1 - rate) where a value was kept "
+                 "and 0 where it was dropped.", mismatch, case=case, mistake=diagnose(),
+                 hint=f"{RATE_ONE_HINT}, before any division by 1 - rate = 0 (ops.where's "
+                 "gradient still multiplies the branch it drops: 0 * inf is NaN)" if rate == 1
+                 else "scale the kept values by 1 / (1 - rate) and build the output from the "
+                 "inputs with keras.ops (ops.where, *), the mask a constant")  # fmt: skip
     passed(
         "the gradient is 1 / (1 - rate) where your layer kept a value and 0 where it dropped one"
     )

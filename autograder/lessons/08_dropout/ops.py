@@ -9,10 +9,9 @@ from ...harness.ops.layers import fit, gradients
 
 
 def outcome(target, *args, **kwargs) -> dict:
-    """How `target(*args, **kwargs)` ends, as data, for checks that expect student code to
-    refuse bad arguments: {"raised": None} when it returns, else {"raised": the exception's
-    type name, "message": its first line, "stub": whether it is an exercise's
-    `raise NotImplementedError()` placeholder}. What it returns is dropped."""
+    """How `target(*args, **kwargs)` ends, for checks of refusals: {"raised": None} if it returns,
+    else the exception's type name ("raised"), its first line ("message") and whether it is an
+    exercise's placeholder ("stub")."""
     from ...harness.student_errors import describe
 
     try:
@@ -24,13 +23,10 @@ def outcome(target, *args, **kwargs) -> dict:
 
 
 def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_known=True):
-    """The outputs of `times` calls of `layer` on the same inputs, in order.
-
-    `training` is passed to the layer unless it is None. With `compiled`, every call goes
-    through one `tf.function`, traced once as `model.fit` traces its step: for the inputs'
-    shape or, when `batch_known` is False, with the batch size unknown while tracing. What
-    a layer draws with its own Python or NumPy code is then frozen into the traced graph.
-    """
+    """The outputs of `times` calls of `layer` on the same inputs (`training` passed unless None).
+    With `compiled`, the calls go through one `tf.function` traced as model.fit traces its step
+    (unless `batch_known`, for an unknown batch size): what the layer draws with its own Python
+    or NumPy code is then frozen into the graph."""
     import tensorflow as tf
 
     x = tf.convert_to_tensor(inputs)
@@ -135,10 +131,9 @@ def dropout_probe(cls, probe):
 
 
 def traced_mask_shape(mask_shape, input_shape, noise_shape):
-    """What `mask_shape(ops.shape(inputs), noise_shape)` gives inside a tf.function traced, as
-    model.fit traces a layer, for inputs of `input_shape` with the batch size unknown (so
-    ops.shape holds a scalar tensor for it): the entries as ints, None for a size known only
-    when data arrives."""
+    """What `mask_shape(ops.shape(inputs), noise_shape)` gives inside a tf.function traced as
+    model.fit traces a layer, the batch size unknown (a scalar tensor in ops.shape): ints, and
+    None for a size known only when data arrives."""
     import tensorflow as tf
     from keras import ops
 
@@ -157,10 +152,4 @@ def traced_mask_shape(mask_shape, input_shape, noise_shape):
     return found["shape"]
 
 
-OPERATIONS = (
-    outcome,
-    repeated_calls,
-    fit_recording,
-    dropout_probe,
-    traced_mask_shape,
-)
+OPERATIONS = (outcome, repeated_calls, fit_recording, dropout_probe, traced_mask_shape)

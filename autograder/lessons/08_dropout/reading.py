@@ -1,7 +1,5 @@
-"""What a student's dropout output shows, read the same way by every check of lesson 08: how
-it is obtained (a fresh layer called while training, or a probe of the catalogue); an array of
-the inputs' shape, finite, with some values kept and some dropped; masks that repeat; and the
-chance of a coincidence in words. Each reading fails with feedback when it must."""
+"""How every check of lesson 08 obtains and reads a student's dropout output, failing with
+feedback when it must: its shape, finiteness, kept and dropped values, repeated masks."""
 
 import numpy as np
 
@@ -10,15 +8,18 @@ from ...compare import to_numpy
 from ...contract import describe_call
 from ...feedback import fail
 from ...student import label
-from . import forbidden
+from . import cases, forbidden
 
 
-def training_call(cls, rate, kwargs, x, name="Dropout"):
-    """(call, case, output) of a fresh `cls(rate, **kwargs)` called on x with training=True."""
+def training_call(cls, shape, rate, seed, kwargs=None, name="Dropout"):
+    """(x, call, case, output): inputs x of `shape` drawn from `seed`, and what a fresh
+    `cls(rate, **kwargs, seed=...)` (its seed drawn from `seed` too) gives on x while training."""
+    x = cases.inputs(shape, seed)
+    kwargs = {**(kwargs or {}), "seed": cases.layer_seed(seed)}
     call = describe_call(name, (rate,), kwargs)
     case = f"{call} on inputs {x.shape}, training=True"
     layer = forbidden.layer(cls, (rate,), kwargs)
-    return call, case, forbidden.run(call, layer, x, case=case, training=True)
+    return x, call, case, forbidden.run(call, layer, x, case=case, training=True)
 
 
 def layer_kwargs(noise_shape=None, seed=None, data_format=None):
