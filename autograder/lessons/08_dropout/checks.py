@@ -93,16 +93,14 @@ def check_dropout_contract(Dropout):
 
 
 def check_dropout_inference(Dropout):
-    """With training False or not given (also inside a tf.function) the inputs come back
-    unchanged."""
+    """At inference (training False or not given, also in a tf.function) the inputs come back."""
     x = cases.inputs((6, 50), 41)
     layer_contract.check_identity(Dropout, x, 0.4, DIAGNOSE_DROPOUT)
     passed("Dropout returns its inputs unchanged at inference (training None or False)")
 
 
 def check_dropout_kept_values(Dropout, hidden=False):
-    """While training, every value is 0 or x / (1 - rate); rate=0 keeps everything unchanged
-    and rate=1 gives zeros."""
+    """While training each value is 0 or x / (1 - rate); rate=0 keeps all, rate=1 drops all."""
     table = cases.pick(cases.KEPT_CASES, hidden, cases.draw_kept_case)
     for index, (shape, rate, seed) in enumerate(table):
         x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 50 + index)
@@ -187,8 +185,7 @@ def _two_layers(Dropout, rate, kwargs, x):
 
 
 def check_dropout_seed(Dropout):
-    """Two layers with the same seed draw the same sequence of masks; another seed others, and
-    so do two layers without a seed."""
+    """Equal seeds draw equal sequences of masks; another seed, or none, draws others."""
     rate, shape, calls = 0.4, (4, 250), 3
     x = cases.inputs(shape, 81)
     seed = cases.layer_seed(81)
@@ -229,8 +226,7 @@ def check_dropout_seed(Dropout):
 
 
 def check_dropout_noise_shape(Dropout, hidden=False):
-    """The mask is shared along the axes where noise_shape is 1 and drawn anew along the others
-    (None entries take the input's size)."""
+    """The mask is shared along the axes where noise_shape is 1, drawn anew along the others."""
     table = cases.pick(cases.NOISE_CASES, hidden, cases.draw_noise_case)
     delta = statistics.FALSE_FAILURE / (2 * len(table))
     for index, (shape, noise, rate, seed) in enumerate(table):
@@ -266,8 +262,7 @@ def check_dropout_noise_shape(Dropout, hidden=False):
 
 
 def check_dropout_gradient(Dropout):
-    """While training, the gradient flows through the kept values only, scaled like them (and
-    is 0 everywhere at rate=1)."""
+    """While training the gradient is the mask's, scaled like the kept values (0 at rate=1)."""
     for shape, noise, rate, seed in cases.GRADIENT_CASES:
         x = cases.inputs(shape, seed)
         upstream = np.random.default_rng(drawn.seed(seed)).normal(size=shape).astype("float32")
@@ -330,8 +325,7 @@ def _performed(Dropout, notes, what, op, *args, **kwargs):
 
 
 def check_dropout_compiled(Dropout):
-    """Inside a tf.function traced for any batch size, and inside model.fit, every step
-    draws a new mask."""
+    """Each step of a tf.function traced for any batch size, and of model.fit, draws a new mask."""
     rate, seed = 0.35, cases.layer_seed(111)
     x = cases.inputs((8, 200), 111)
     call = describe_call("Dropout", (rate,), {"seed": seed})

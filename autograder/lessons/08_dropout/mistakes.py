@@ -227,15 +227,13 @@ def calls_differ(output, probe) -> bool:
 
 @dataclass(frozen=True)
 class KindVariant(Variant):
-    """A variant that needs the outputs of the probe kinds `kinds` (its matcher accepts the
-    outputs of every other kind)."""
+    """A variant that needs the outputs of the probe kinds `kinds` (and accepts any other's)."""
 
     kinds: tuple[str, ...] = ()
 
 
 def variant(mistake: Mistake, **predicates) -> KindVariant:
-    """A variant whose matcher applies `predicates[kind](output, probe)` to the probes of
-    those kinds."""
+    """A variant matching `predicates[kind](output, probe)` on the probes of those kinds."""
 
     def matches(output, probe):
         predicate = predicates.get(probe.get("kind"))

@@ -53,12 +53,9 @@ def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_
 def fit_recording(
     spec, input_shape, x, y, loss, watch=0, epochs=3, learning_rate=0.01, seed=0
 ) -> dict:
-    """Train the model of `spec` (the `fit` operation) on all of `x` at once, one step per epoch,
-    and record what layer number `watch` of `spec` outputs inside Keras's compiled training
-    step, step by step.
-
-    Returns {"loss": loss per epoch, "recorded": [that layer's output at each training step]}.
-    """
+    """Train the model of `spec` (the `fit` operation) on all of `x` at once, one step per epoch:
+    {"loss": loss per epoch, "recorded": [what layer number `watch` of `spec` outputs inside
+    Keras's compiled training step, at each step]}."""
     import keras
 
     class Recorder(keras.layers.Layer):

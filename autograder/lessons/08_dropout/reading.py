@@ -71,8 +71,7 @@ def chance(probability):
 
 
 def as_shape(value):
-    """The student's answer as a tuple of ints, or None when it is not a sequence of whole
-    numbers."""
+    """The student's answer as a tuple of ints, or None unless it is a sequence of whole numbers."""
     try:
         numbers = [to_numpy(v) for v in list(value)]
     except Exception:
