@@ -129,7 +129,7 @@ def check_dropout_keep_rate(Dropout, hidden=False):
     delta = statistics.FALSE_FAILURE / len(table)
     for index, (shape, rate, seed) in enumerate(table):
         x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 60 + index)
-        out, _ = reading.as_array(out, x, call, case)
+        out = reading.as_array(out, x, call, case)
         n, count = out.size, int(np.count_nonzero(out))
         low, high = statistics.count_band(n, 1 - rate, delta)
         if not low <= count <= high:
@@ -155,7 +155,7 @@ def check_dropout_fresh_masks(Dropout):
     masks = []
     for _ in range(calls):
         out = forbidden.run(call, layer, x, case=case, training=True)
-        out, _ = reading.as_array(out, x, call, case)
+        out = reading.as_array(out, x, call, case)
         reading.require_some_kept_and_dropped(out, rate, call, case)
         masks.append(out != 0)
     # A correct layer fails below with probability <= 3 * 0.58**2400 (two calls alike) plus

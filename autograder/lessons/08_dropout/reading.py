@@ -35,8 +35,7 @@ def probe_output(cls, probe):
 
 
 def as_array(out, x, call, case):
-    """The student's output as a float64 array of x's shape (else feedback), and a note on its
-    NaNs or infs (None when it has none)."""
+    """The student's output as a float64 array of x's shape, else feedback."""
     array = to_numpy(out)
     if array.shape != x.shape:
         fail(f"{call} changes the shape of its inputs.",
@@ -44,18 +43,16 @@ def as_array(out, x, call, case):
              hint="dropout returns an array of the inputs' shape")  # fmt: skip
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         fail(f"{call} returns {array.dtype} values; expected numbers.", case=case)
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        return array, f"the output holds NaN or inf, first at output{list(where)}"
-    return array, None
+    return array.astype(np.float64)
 
 
 def finite(out, x, call, case, diagnose=None, hint="", what=""):
     """`as_array`, failing on NaN or inf (naming the mistake `diagnose()` finds, if given)."""
-    array, nonfinite = as_array(out, x, call, case)
-    if nonfinite:
-        fail(f"{call} gives NaN or inf{what}.", [nonfinite], case=case,
+    array = as_array(out, x, call, case)
+    if not np.isfinite(array).all():
+        where = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
+        fail(f"{call} gives NaN or inf{what}.",
+             [f"the output holds NaN or inf, first at output{where}"], case=case,
              mistake=diagnose() if diagnose else None, hint=hint)  # fmt: skip
     return array
 
