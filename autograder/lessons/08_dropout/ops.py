@@ -24,9 +24,9 @@ def outcome(target, *args, **kwargs) -> dict:
 
 def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_known=True):
     """The outputs of `times` calls of `layer` on the same inputs (`training` passed unless None).
-    With `compiled`, the calls go through one `tf.function` traced as model.fit traces its step
-    (unless `batch_known`, for an unknown batch size): what the layer draws with its own Python
-    or NumPy code is then frozen into the graph."""
+    With `compiled`, the calls go through one `tf.function` traced as model.fit traces its step,
+    for the inputs' shape (or, unless `batch_known`, an unknown batch size): what the layer draws
+    with its own Python or NumPy code is then frozen into the graph."""
     import tensorflow as tf
 
     x = tf.convert_to_tensor(inputs)
