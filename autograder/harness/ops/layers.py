@@ -199,12 +199,13 @@ def fit(
     weights=None,
     optimizer="adam",
     shuffle=True,
+    callbacks=None,
 ):
     """Train the model of `spec` with Adam; return its loss per epoch and its final weights.
 
     Optional: `weights` to start from (in the order of `model.weights`), `optimizer="sgd"` for
     plain SGD, `shuffle=False` to take the batches in order (two models given the same weights
-    then take the same steps)."""
+    then take the same steps), `callbacks` for model.fit (from another operation)."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -213,7 +214,9 @@ def fit(
         model.set_weights([np.asarray(w) for w in weights])
     optimizers = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
     model.compile(optimizer=optimizers[optimizer](learning_rate), loss=loss)
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, verbose=0)
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, verbose=0, callbacks=callbacks
+    )
     return {
         "loss": [float(v) for v in history.history["loss"]],
         "weights": [keras.ops.convert_to_numpy(w) for w in model.weights],

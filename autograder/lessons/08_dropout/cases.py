@@ -1,10 +1,6 @@
-"""Lesson 08's cases: the stored case tables, their tolerances, and how fresh cases are drawn
-when grading.
-
-Tables hold (shapes..., rate, seed); the seed draws the inputs, which never hold a zero
-(|x| in [0.5, 2]), so a zero in an output is a dropped value. A drawn case has seed 0: the
-check gives it one from its position. Dropout is compared with no stored reference output:
-what a correct output is follows from the output itself (which values it kept).
+"""Lesson 08's case tables, tolerances and fresh draws. A row's seed draws inputs that never
+hold a zero; a drawn row has seed 0 and the check gives it one from its position. No output is
+stored: what a correct output is follows from the output itself (which values it kept).
 """
 
 from functools import partial
@@ -15,8 +11,6 @@ from ... import statistics
 from ...compare import Tolerance
 from ...harness import cases
 from . import mistakes as catalogue
-
-ASSIGNMENT = "08_dropout"
 
 # (input shape, noise_shape) -> expected mask shape, for mask_shape.
 MASK_SHAPE_CASES = {
@@ -110,8 +104,6 @@ INVALID_RATES = (1.5, -0.1)
 
 # When grading, hidden checks add this many cases drawn at random.
 EXTRA_HIDDEN = 3
-# pick(tables, hidden, draw): the stored cases of `tables`; when grading, the hidden ones gain
-# EXTRA_HIDDEN drawn by `draw(generator)` (`harness.cases.rows`).
 pick = partial(cases.rows, extra=EXTRA_HIDDEN)
 
 KEPT_TOL = Tolerance(
@@ -159,9 +151,6 @@ def _far_from_half(rng):
     return float(np.round(rng.choice([rng.uniform(0.1, 0.4), rng.uniform(0.6, 0.9)]), 2))
 
 
-# --- mask_shape --------------------------------------------------------------------------------
-
-
 def _redraw_mask_case(rng, case):
     """Fresh sizes for a stored case, with the same rank and the same pattern of None, 1 and
     explicit sizes in noise_shape."""
@@ -189,9 +178,6 @@ def mask_shape_cases(hidden):
         return pick(MASK_SHAPE_CASES, hidden, _draw_mask_case)
     rng = cases.generator()
     return [_redraw_mask_case(rng, case) for case in MASK_SHAPE_CASES["public"]]
-
-
-# --- Dropout and SpatialDropout2D ---------------------------------------------------------------
 
 
 def draw_kept_case(rng):

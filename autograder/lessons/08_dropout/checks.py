@@ -1,23 +1,12 @@
-"""Checks of lesson 08 (dropout), called from the notebook's test cells.
+"""Checks of lesson 08 (dropout), called from the notebook's test cells; SpatialDropout2D's
+are in `spatial_dropout.py` and re-exported.
 
-Every check raises `CheckFailed` with feedback in the lesson's terms, or prints one OK line.
-Dropout is random, so the checks are of two kinds:
-
-- exact ones, which hold for every draw: each value of an output is 0 or x / (1 - rate); the
-  inputs come back unchanged at inference; the gradient is the mask's; a mask is constant
-  along the axes where noise_shape has a 1; two layers with the same seed draw the same masks.
-  Inputs never hold a zero (|x| in [0.5, 2]), so a zero in an output is a dropped value.
-- statistical ones, which a correct layer fails with a probability that is stated and
-  bounded: at most `statistics.FALSE_FAILURE` (1e-9) per check call, whatever the seed. The
-  bands are exact binomial quantiles; events such as "two independent masks are identical"
-  have their probability computed and kept far below the budget.
-
-They are hand-written judges on the shared pieces (`contract.Contract`, `diagnosis.Diagnosis`,
-`feedback.fail`): the judged output is the student's own draw, not a table's. The cases,
-tolerances and draws are in `cases.py`, the catalogue in `mistakes.py`, how an output is read
-in `reading.py`, the Keras contract of both layers in `layer_contract.py`, the guard in
-`forbidden.py`. Here are mask_shape's and Dropout's checks; SpatialDropout2D's are in
-`spatial_dropout.py` and re-exported.
+Dropout is random, so a check is either exact, holding for every draw (each value 0 or
+x / (1 - rate); the inputs unchanged at inference; the mask's gradient; a mask constant where
+noise_shape has a 1; the same masks for the same seed), or statistical: exact binomial bands
+and coincidence probabilities that a correct layer fails with probability at most
+`statistics.FALSE_FAILURE` (1e-9) per check call, whatever the seed. Inputs never hold a zero
+(|x| in [0.5, 2]), so a zero in an output is a dropped value.
 """
 
 import numpy as np
@@ -44,8 +33,6 @@ RATE_ONE_HINT = "rate=1 drops everything: return zeros"
 DIAGNOSE_DROPOUT = Diagnosis(
     catalogue.dropout_probes, catalogue.DROPOUT_VARIANTS, reading.probe_output, catalogue.usable
 )
-
-# --- mask_shape ----------------------------------------------------------------------------------
 
 
 def check_mask_shape(mask_shape, hidden=False):
@@ -97,9 +84,6 @@ def _check_traced_mask_shape(mask_shape):
                  "int")  # fmt: skip
 
 
-# --- the contracts -------------------------------------------------------------------------------
-
-
 def check_dropout_contract(Dropout):
     """Constructor, refusal of invalid rates, config and output shapes behave like Keras's."""
     keys = ("rate", "noise_shape", "seed")
@@ -108,28 +92,18 @@ def check_dropout_contract(Dropout):
                             (None, 5, 3), passed_line)(Dropout)  # fmt: skip
 
 
-# --- inference -----------------------------------------------------------------------------------
-
-
 def check_dropout_inference(Dropout):
-    """With training False or not given (also inside a tf.function) the inputs come back
-    unchanged."""
+    """At inference (training False or not given, also in a tf.function) the inputs come back."""
     x = cases.inputs((6, 50), 41)
     layer_contract.check_identity(Dropout, x, 0.4, DIAGNOSE_DROPOUT)
     passed("Dropout returns its inputs unchanged at inference (training None or False)")
 
 
-# --- kept values ---------------------------------------------------------------------------------
-
-
 def check_dropout_kept_values(Dropout, hidden=False):
-    """While training, every value is 0 or x / (1 - rate); rate=0 keeps everything unchanged
-    and rate=1 gives zeros."""
+    """While training each value is 0 or x / (1 - rate); rate=0 keeps all, rate=1 drops all."""
     table = cases.pick(cases.KEPT_CASES, hidden, cases.draw_kept_case)
     for index, (shape, rate, seed) in enumerate(table):
-        seed = seed or 50 + index
-        x = cases.inputs(shape, seed)
-        call, case, out = reading.training_call(Dropout, rate, {"seed": cases.layer_seed(seed)}, x)
+        x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 50 + index)
         out = reading.finite(out, x, call, case, lambda: DIAGNOSE_DROPOUT(Dropout), RATE_ONE_HINT)
         if rate == 1:
             expected, rule = np.zeros(shape), "rate=1 drops every value: all zeros"
@@ -148,37 +122,26 @@ def check_dropout_kept_values(Dropout, hidden=False):
     passed(f"Dropout keeps values as x / (1 - rate) and zeroes the others on {len(table)} cases")
 
 
-# --- keep rate -----------------------------------------------------------------------------------
-
-
 def check_dropout_keep_rate(Dropout, hidden=False):
     """The fraction of kept values is 1 - rate, within an exact binomial band that a correct
     layer leaves with probability at most 1e-9 (for the whole check)."""
     table = cases.pick(cases.RATE_CASES, hidden, cases.draw_rate_case)
     delta = statistics.FALSE_FAILURE / len(table)
     for index, (shape, rate, seed) in enumerate(table):
-        seed = seed or 60 + index
-        x = cases.inputs(shape, seed)
-        call, case, out = reading.training_call(Dropout, rate, {"seed": cases.layer_seed(seed)}, x)
-        out, _ = reading.as_array(out, x, call, case)
+        x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 60 + index)
+        out = reading.as_array(out, x, call, case)
         n, count = out.size, int(np.count_nonzero(out))
         low, high = statistics.count_band(n, 1 - rate, delta)
         if not low <= count <= high:
-            fail(
-                f"{call} keeps {count / n:.1%} of the values; it should keep 1 - rate = "
-                f"{1 - rate:.0%}.",
-                [f"kept {count} of {n}; a correct layer keeps between {low} and {high} "
-                 f"(it falls outside with probability below {delta:.0e}: exact binomial "
-                 "tails)"],
-                case=case,
-                mistake=DIAGNOSE_DROPOUT(Dropout),
-                hint="keep a value when keras.random.uniform(...) >= rate",
-            )  # fmt: skip
+            fail(f"{call} keeps {count / n:.1%} of the values; it should keep 1 - rate = "
+                 f"{1 - rate:.0%}.",
+                 [f"kept {count} of {n}; a correct layer keeps between {low} and {high} "
+                  f"(it falls outside with probability below {delta:.0e}: exact binomial "
+                  "tails)"],
+                 case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
+                 hint="keep a value when keras.random.uniform(...) >= rate")  # fmt: skip
     passed(f"Dropout keeps a fraction 1 - rate of the values on {len(table)} cases "
            f"(false-failure probability below {statistics.FALSE_FAILURE:.0e})")  # fmt: skip
-
-
-# --- fresh masks and seeds -----------------------------------------------------------------------
 
 
 def check_dropout_fresh_masks(Dropout):
@@ -192,7 +155,7 @@ def check_dropout_fresh_masks(Dropout):
     masks = []
     for _ in range(calls):
         out = forbidden.run(call, layer, x, case=case, training=True)
-        out, _ = reading.as_array(out, x, call, case)
+        out = reading.as_array(out, x, call, case)
         reading.require_some_kept_and_dropped(out, rate, call, case)
         masks.append(out != 0)
     # A correct layer fails below with probability <= 3 * 0.58**2400 (two calls alike) plus
@@ -213,9 +176,16 @@ def check_dropout_fresh_masks(Dropout):
     passed("Dropout draws a new mask at every call and for every sample")
 
 
+def _two_layers(Dropout, rate, kwargs, x):
+    """(call, first output, second output) of two fresh layers, each called once training."""
+    call = describe_call("Dropout", (rate,), kwargs)
+    pair = [forbidden.layer(Dropout, (rate,), kwargs) for _ in range(2)]
+    outputs = [forbidden.run(call, p, x, case=f"two layers {call}", training=True) for p in pair]
+    return call, *outputs
+
+
 def check_dropout_seed(Dropout):
-    """Two layers with the same seed draw the same sequence of masks; another seed others, and
-    so do two layers without a seed."""
+    """Equal seeds draw equal sequences of masks; another seed, or none, draws others."""
     rate, shape, calls = 0.4, (4, 250), 3
     x = cases.inputs(shape, 81)
     seed = cases.layer_seed(81)
@@ -231,21 +201,13 @@ def check_dropout_seed(Dropout):
                  case=case, mistake=DIAGNOSE_DROPOUT(Dropout),
                  hint="create self.seed_generator = keras.random.SeedGenerator(seed) in "
                  "__init__ and draw with seed=self.seed_generator")  # fmt: skip
-    zero = describe_call("Dropout", (rate,), {"seed": 0})
-    zeros = [forbidden.layer(Dropout, (rate,), {"seed": 0}) for _ in range(2)]
-    first, second = (
-        forbidden.run(zero, z, x, case=f"two layers {zero}", training=True) for z in zeros
-    )
+    zero, first, second = _two_layers(Dropout, rate, {"seed": 0}, x)
     mismatch = compare(second, to_numpy(first), cases.SEED_TOL)
     if mismatch:
         fail(f"Two layers {zero} draw different masks.", mismatch, case=f"two layers {zero}",
              hint="0 is a seed like any other: pass the seed as given to "
              "keras.random.SeedGenerator(seed) (test `seed is None`, not `not seed`)")  # fmt: skip
-    unseeded = describe_call("Dropout", (rate,), {})
-    pair = [forbidden.layer(Dropout, (rate,), {}) for _ in range(2)]
-    first, second = (
-        forbidden.run(unseeded, u, x, case=f"two layers {unseeded}", training=True) for u in pair
-    )
+    unseeded, first, second = _two_layers(Dropout, rate, {}, x)
     # Two unseeded layers agree on all 1000 decisions with probability 0.52**1000.
     if np.array_equal(to_numpy(first) != 0, to_numpy(second) != 0):
         fail(f"Two layers {unseeded} draw the same mask.", case=f"two layers {unseeded}",
@@ -263,19 +225,13 @@ def check_dropout_seed(Dropout):
     passed("the same seed gives the same sequence of masks; another seed gives others")
 
 
-# --- noise_shape ---------------------------------------------------------------------------------
-
-
 def check_dropout_noise_shape(Dropout, hidden=False):
-    """The mask is shared along the axes where noise_shape is 1 and drawn anew along the others
-    (None entries take the input's size)."""
+    """The mask is shared along the axes where noise_shape is 1, drawn anew along the others."""
     table = cases.pick(cases.NOISE_CASES, hidden, cases.draw_noise_case)
     delta = statistics.FALSE_FAILURE / (2 * len(table))
     for index, (shape, noise, rate, seed) in enumerate(table):
-        seed = seed or 90 + index
-        x = cases.inputs(shape, seed)
-        kwargs = {"noise_shape": noise, "seed": cases.layer_seed(seed)}
-        call, case, out = reading.training_call(Dropout, rate, kwargs, x)
+        kwargs = {"noise_shape": noise}
+        x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 90 + index, kwargs)
         out = reading.finite(out, x, call, case)
         wanted = cases.expected_mask_shape(shape, noise)
         reading.require_some_kept_and_dropped(out, rate, call, case, int(np.prod(wanted)))
@@ -305,12 +261,8 @@ def check_dropout_noise_shape(Dropout, hidden=False):
     passed(f"Dropout follows noise_shape on {len(table)} cases")
 
 
-# --- gradient ------------------------------------------------------------------------------------
-
-
 def check_dropout_gradient(Dropout):
-    """While training, the gradient flows through the kept values only, scaled like them (and
-    is 0 everywhere at rate=1)."""
+    """While training the gradient is the mask's, scaled like the kept values (0 at rate=1)."""
     for shape, noise, rate, seed in cases.GRADIENT_CASES:
         x = cases.inputs(shape, seed)
         upstream = np.random.default_rng(drawn.seed(seed)).normal(size=shape).astype("float32")
@@ -337,24 +289,15 @@ def check_dropout_gradient(Dropout):
         expected = upstream * np.where(out != 0, scale, 0.0)  # no input is 0: a kept value isn't
         mismatch = compare(gradient, expected, cases.GRADIENT_TOL, name="d loss / d inputs")
         if mismatch:
-            fail(
-                f"The gradient through {call} is not 1 / (1 - rate) where a value was kept "
-                "and 0 where it was dropped.",
-                mismatch,
-                case=case,
-                mistake=diagnose(),
-                hint=f"{RATE_ONE_HINT}, before any division by 1 - rate = 0 (ops.where's "
-                "gradient still multiplies the branch it drops: 0 * inf is NaN)"
-                if rate == 1
-                else "scale the kept values by 1 / (1 - rate) and build the output from the "
-                "inputs with keras.ops (ops.where, *), the mask a constant",
-            )
+            fail(f"The gradient through {call} is not 1 / (1 - rate) where a value was kept "
+                 "and 0 where it was dropped.", mismatch, case=case, mistake=diagnose(),
+                 hint=f"{RATE_ONE_HINT}, before any division by 1 - rate = 0 (ops.where's "
+                 "gradient still multiplies the branch it drops: 0 * inf is NaN)" if rate == 1
+                 else "scale the kept values by 1 / (1 - rate) and build the output from the "
+                 "inputs with keras.ops (ops.where, *), the mask a constant")  # fmt: skip
     passed(
         "the gradient is 1 / (1 - rate) where your layer kept a value and 0 where it dropped one"
     )
-
-
-# --- compiled ------------------------------------------------------------------------------------
 
 
 def _masks_differ(outputs, x, rate, call, case, what, Dropout):
@@ -382,8 +325,7 @@ def _performed(Dropout, notes, what, op, *args, **kwargs):
 
 
 def check_dropout_compiled(Dropout):
-    """Inside a tf.function traced for any batch size, and inside model.fit, every step
-    draws a new mask."""
+    """Each step of a tf.function traced for any batch size, and of model.fit, draws a new mask."""
     rate, seed = 0.35, cases.layer_seed(111)
     x = cases.inputs((8, 200), 111)
     call = describe_call("Dropout", (rate,), {"seed": seed})

@@ -1,13 +1,10 @@
 """Known mistakes of lesson 08 (dropout) and the probes that tell them apart.
 
-Dropout is random, so a wrong variant cannot be recognised by recomputing its output. It is
-recognised by what every output of it shows whatever the draw: which values are zero, what
-the others are divided by, which axes share one decision, whether two calls differ. Probe
-inputs never hold a zero (|x| in [0.5, 2]), so a zero in an output is a dropped value.
-
-A probe is a dict with a "kind" (how the checks run it, see `checks._probe_output`) and
-its output is an array: for kinds that call a layer several times, the calls stacked on a new
-first axis. A variant lists the probe kinds it needs and a predicate for each.
+Dropout is random, so a wrong variant is recognised not by recomputing its output but by what
+every output of it shows whatever the draw: which values are zero (probe inputs never hold a
+zero), what the others are divided by, which axes share one decision, whether two calls differ.
+A probe is a dict with a "kind" (how `ops.dropout_probe` runs it); a variant lists the probe
+kinds it needs and a predicate for each.
 """
 
 from dataclasses import dataclass
@@ -121,7 +118,6 @@ RATE_NOT_VALIDATED = Mistake(
     'between 0 and 1. Received: rate=...").',
 )
 
-# Every mistake above, in the order written.
 CATALOGUE = tuple(v for v in tuple(globals().values()) if isinstance(v, Mistake))
 
 # The probes' own false-failure budget: a correct layer is taken for a wrong variant with
@@ -131,15 +127,13 @@ RATIO_TOL = 1e-3  # loose on purpose: it only tells scalings apart
 
 
 def probe_input(shape, seed) -> np.ndarray:
-    """Values with random signs and |x| in [0.5, 2]: never zero, so zeros in an output are
-    dropped values."""
+    """Values with random signs and |x| in [0.5, 2]: never zero."""
     rng = np.random.default_rng(seed)
     magnitude = rng.uniform(0.5, 2.0, size=shape)
     return (magnitude * rng.choice([-1.0, 1.0], size=shape)).astype("float32")
 
 
 def dropout_probes() -> list[dict]:
-    """The probes of a Dropout class, each run by the checks (see the module docstring)."""
     x = probe_input((16, 250), 81)
     return [
         {"kind": "train", "x": x, "rate": 0.2, "seed": 1},
@@ -153,16 +147,12 @@ def dropout_probes() -> list[dict]:
 
 
 def spatial_probes() -> list[dict]:
-    """The probes of a SpatialDropout2D class."""
     return [
         {"kind": "spatial", "x": probe_input((24, 3, 3, 50), 83), "rate": 0.2, "seed": 7},
         {"kind": "spatial_first", "x": probe_input((24, 50, 3, 3), 84), "rate": 0.2, "seed": 8},
         {"kind": "spatial_infer", "x": probe_input((4, 3, 3, 8), 85), "rate": 0.2, "seed": 9},
         {"kind": "spatial_noise_shape"},
     ]
-
-
-# --- what an output shows ------------------------------------------------------------------------
 
 
 def _array(output, x):
@@ -200,16 +190,15 @@ def looks_dropped(output, x) -> bool:
     return bool(ratios.min() > 0 and np.ptp(ratios) <= RATIO_TOL * ratios.max())
 
 
-def keep_fraction_is(output, x, p, decisions=None) -> bool:
-    """The number of kept values (or of kept decisions, when `decisions` reduces the mask to
-    one entry per decision) is inside the DIAGNOSIS_DELTA band of keep probability p."""
+def keep_fraction_is(output, x, p, maps=()) -> bool:
+    """The number of kept values (of kept feature maps, whole along the axes `maps`) is inside
+    the DIAGNOSIS_DELTA band of keep probability p."""
     mask = kept(output, x)
     if mask is None:
         return False
-    if decisions is not None:
-        mask = decisions(mask)
-    low, high = count_band(mask.size, p, DIAGNOSIS_DELTA)
-    return low <= int(mask.sum()) <= high
+    decisions = mask.any(axis=maps)
+    low, high = count_band(decisions.size, p, DIAGNOSIS_DELTA)
+    return low <= int(decisions.sum()) <= high
 
 
 def constant_along(mask, axes) -> bool:
@@ -236,20 +225,15 @@ def calls_differ(output, probe) -> bool:
     return out is not None and bool(np.any((out[0] != 0) != (out[1] != 0)))
 
 
-# --- the variants --------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class KindVariant(Variant):
-    """A variant that needs the outputs of the probe kinds `kinds` (its matcher accepts the
-    outputs of every other kind)."""
+    """A variant that needs the outputs of the probe kinds `kinds` (and accepts any other's)."""
 
     kinds: tuple[str, ...] = ()
 
 
 def variant(mistake: Mistake, **predicates) -> KindVariant:
-    """A variant whose matcher applies `predicates[kind](output, probe)` to the probes of
-    those kinds."""
+    """A variant matching `predicates[kind](output, probe)` on the probes of those kinds."""
 
     def matches(output, probe):
         predicate = predicates.get(probe.get("kind"))
@@ -264,29 +248,36 @@ def usable(variants, probes) -> list[KindVariant]:
     return [v for v in variants if set(v.kinds) <= present]
 
 
-def _first_call(output, probe):
-    out = _calls(output, probe)
-    return None if out is None else out[0]
+def _on_calls(predicate, first_only=False):
+    """A predicate on a probe's stacked calls: `predicate` holds on the first (a training probe)
+    or on either (the inference calls: training absent, training=False)."""
 
+    def shows(output, probe):
+        out = _calls(output, probe)
+        if out is None:
+            return False
+        return any(predicate(o, probe) for o in (out[:1] if first_only else out))
 
-def _train(predicate):
-    """A predicate on the first of the stacked calls of a probe."""
-
-    def on_first(output, probe):
-        first = _first_call(output, probe)
-        return first is not None and predicate(first, probe)
-
-    return on_first
+    return shows
 
 
 def _no_rescaling(out, probe):
     return scaled_by(out, probe["x"], 1.0)
 
 
-def _rate_as_keep(out, probe):
-    rate, x = probe["rate"], probe["x"]
-    scale = scaled_by(out, x, 1 / (1 - rate)) or scaled_by(out, x, 1 / rate)
-    return scale and keep_fraction_is(out, x, rate)
+def _rate_as_keep(maps=()):
+    """A predicate: the kept values scaled by 1 / (1 - rate) or 1 / rate, a fraction `rate` of
+    them kept (of feature maps kept whole along the axes `maps`, when given)."""
+
+    def shows(out, probe):
+        rate, x = probe["rate"], probe["x"]
+        mask = kept(out, x)
+        if mask is None or not constant_along(mask, maps):
+            return False
+        scale = scaled_by(out, x, 1 / (1 - rate)) or scaled_by(out, x, 1 / rate)
+        return scale and keep_fraction_is(out, x, rate, maps)
+
+    return shows
 
 
 def _pattern(shared=None, varies=None):
@@ -306,16 +297,6 @@ def _pattern(shared=None, varies=None):
 
 def _noise_ones(probe):
     return tuple(i for i, n in enumerate(probe["noise_shape"]) if n == 1)
-
-
-def _inference(predicate):
-    """Either of the two inference outputs (training absent, training=False) shows it."""
-
-    def on_either(output, probe):
-        out = _calls(output, probe)
-        return out is not None and any(predicate(o, probe) for o in out)
-
-    return on_either
 
 
 def _rescaled(out, probe):
@@ -338,29 +319,16 @@ def _nan(out, probe):
 DROPOUT_VARIANTS = (
     variant(NUMPY_MASK, train=calls_differ, compiled=calls_identical),
     variant(SAME_MASK_EVERY_CALL, train=lambda o, p: calls_identical(o, p)
-            and looks_dropped(_first_call(o, p), p["x"])),
+            and looks_dropped(_calls(o, p)[0], p["x"])),
     variant(SEED_IGNORED, seed=calls_differ),
     variant(RATE_ONE_NAN, rate_one=_nan),
-    variant(DROPS_AT_INFERENCE, infer=_inference(_dropped)),
-    variant(RESCALED_AT_INFERENCE, infer=_inference(_rescaled)),
-    variant(RATE_AS_KEEP, train=_train(_rate_as_keep)),
-    variant(NO_RESCALING, train=_train(_no_rescaling)),
-    variant(BATCH_SHARED_MASK, train=_train(_pattern(shared=0))),
+    variant(DROPS_AT_INFERENCE, infer=_on_calls(_dropped)),
+    variant(RESCALED_AT_INFERENCE, infer=_on_calls(_rescaled)),
+    variant(RATE_AS_KEEP, train=_on_calls(_rate_as_keep(), first_only=True)),
+    variant(NO_RESCALING, train=_on_calls(_no_rescaling, first_only=True)),
+    variant(BATCH_SHARED_MASK, train=_on_calls(_pattern(shared=0), first_only=True)),
     variant(NOISE_SHAPE_IGNORED, noise=_pattern(varies=_noise_ones)),
 )  # fmt: skip
-
-
-# --- SpatialDropout2D ----------------------------------------------------------------------------
-
-
-def _spatial_rate_as_keep(out, probe):
-    rate, x = probe["rate"], probe["x"]
-    mask = kept(out, x)
-    if mask is None or not constant_along(mask, (1, 2)):
-        return False
-    scale = scaled_by(out, x, 1 / (1 - rate)) or scaled_by(out, x, 1 / rate)
-    # the fraction of kept maps, one decision per (sample, channel)
-    return scale and keep_fraction_is(out, x, rate, lambda m: m.any(axis=(1, 2)))
 
 
 def _asks_for_whole_maps(output, probe):
@@ -370,14 +338,14 @@ def _asks_for_whole_maps(output, probe):
 
 
 SPATIAL_VARIANTS = (
-    variant(DROPS_AT_INFERENCE, spatial_infer=_inference(_dropped)),
-    variant(RESCALED_AT_INFERENCE, spatial_infer=_inference(_rescaled)),
+    variant(DROPS_AT_INFERENCE, spatial_infer=_on_calls(_dropped)),
+    variant(RESCALED_AT_INFERENCE, spatial_infer=_on_calls(_rescaled)),
     variant(NOISE_SHAPE_IGNORED, spatial=_pattern(varies=(1, 2)),
             spatial_noise_shape=_asks_for_whole_maps),
     variant(SPATIAL_DROPS_ELEMENTS, spatial=_pattern(varies=(1, 2))),
     variant(BATCH_SHARED_MASK, spatial=_pattern(shared=(0, 1, 2))),
     # on (batch, C, H, W) inputs: decisions shared over C and H, but not over H and W
     variant(DATA_FORMAT_IGNORED, spatial_first=_pattern(shared=(1, 2), varies=(2, 3))),
-    variant(RATE_AS_KEEP, spatial=_spatial_rate_as_keep),
+    variant(RATE_AS_KEEP, spatial=_rate_as_keep(maps=(1, 2))),
     variant(NO_RESCALING, spatial=_no_rescaling),
 )  # fmt: skip

@@ -5,14 +5,13 @@ __all__ = ["outcome", "repeated_calls", "fit_recording", "dropout_probe", "trace
 
 import numpy as np
 
-from ...harness.ops.layers import gradients, spec_layer
+from ...harness.ops.layers import fit, gradients
 
 
 def outcome(target, *args, **kwargs) -> dict:
-    """How `target(*args, **kwargs)` ends, as data, for checks that expect student code to
-    refuse bad arguments: {"raised": None} when it returns, else {"raised": the exception's
-    type name, "message": its first line, "stub": whether it is an exercise's
-    `raise NotImplementedError()` placeholder}. What it returns is dropped."""
+    """How `target(*args, **kwargs)` ends, for checks of refusals: {"raised": None} if it returns,
+    else the exception's type name ("raised"), its first line ("message") and whether it is an
+    exercise's placeholder ("stub")."""
     from ...harness.student_errors import describe
 
     try:
@@ -24,13 +23,10 @@ def outcome(target, *args, **kwargs) -> dict:
 
 
 def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_known=True):
-    """The outputs of `times` calls of `layer` on the same inputs, in order.
-
-    `training` is passed to the layer unless it is None. With `compiled`, every call goes
-    through one `tf.function`, traced once as `model.fit` traces its step: for the inputs'
-    shape or, when `batch_known` is False, with the batch size unknown while tracing. What
-    a layer draws with its own Python or NumPy code is then frozen into the traced graph.
-    """
+    """The outputs of `times` calls of `layer` on the same inputs (`training` passed unless None).
+    With `compiled`, the calls go through one `tf.function` traced as model.fit traces its step,
+    for the inputs' shape (or, unless `batch_known`, an unknown batch size): what the layer draws
+    with its own Python or NumPy code is then frozen into the graph."""
     import tensorflow as tf
 
     x = tf.convert_to_tensor(inputs)
@@ -54,58 +50,37 @@ def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_
         logger.setLevel(level)
 
 
-def _recorder(shape):
-    """An identity layer that keeps a copy of its inputs of the last training step."""
+def fit_recording(
+    spec, input_shape, x, y, loss, watch=0, epochs=3, learning_rate=0.01, seed=0
+) -> dict:
+    """Train the model of `spec` (the `fit` operation) on all of `x` at once, one step per epoch:
+    {"loss": loss per epoch, "recorded": [what layer number `watch` of `spec` outputs inside
+    Keras's compiled training step, at each step]}."""
     import keras
 
     class Recorder(keras.layers.Layer):
-        def __init__(self):
-            super().__init__(trainable=False)
-            self.seen = self.add_weight(
-                shape=shape, initializer="zeros", trainable=False, name="seen"
-            )
+        """An identity layer that keeps a copy of its inputs of the last training step."""
+
+        def build(self, input_shape):
+            shape = (len(x), *input_shape[1:])
+            self.seen = self.add_weight(shape=shape, initializer="zeros", trainable=False)
 
         def call(self, inputs, training=None):
             if training:
                 self.seen.assign(inputs)
             return inputs
 
-    return Recorder()
-
-
-def fit_recording(
-    spec, input_shape, x, y, loss, watch=0, epochs=3, learning_rate=0.01, seed=0
-) -> dict:
-    """Train the model of `spec` with Adam on all of `x` at once (one step per epoch), and
-    record what layer number `watch` of `spec` outputs inside Keras's compiled training
-    step, step by step.
-
-    Returns {"loss": loss per epoch, "recorded": [that layer's output at each training step]}.
-    """
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    x = np.asarray(x)
-    inputs = keras.Input(tuple(input_shape[1:]))
-    outputs = inputs
-    recorder = None
-    for index, entry in enumerate(spec):
-        outputs = spec_layer(entry)(outputs)
-        if index == watch:
-            recorder = _recorder((len(x), *outputs.shape[1:]))
-            outputs = recorder(outputs)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss)
+    recorder = Recorder(trainable=False)
     steps = []
 
     def keep(batch, logs=None):
         steps.append(keras.ops.convert_to_numpy(recorder.seen))
 
+    spec = [*spec[: watch + 1], (recorder, (), {}), *spec[watch + 1 :]]
     record = keras.callbacks.LambdaCallback(on_train_batch_end=keep)
-    history = model.fit(
-        x, y, batch_size=len(x), epochs=epochs, shuffle=False, verbose=0, callbacks=[record]
-    )
-    return {"loss": [float(v) for v in history.history["loss"]], "recorded": steps}
+    result = fit(spec, input_shape, x, y, loss, learning_rate=learning_rate, epochs=epochs,
+                 batch_size=len(x), seed=seed, shuffle=False, callbacks=[record])  # fmt: skip
+    return {"loss": result["loss"], "recorded": steps}
 
 
 def dropout_probe(cls, probe):
@@ -153,10 +128,9 @@ def dropout_probe(cls, probe):
 
 
 def traced_mask_shape(mask_shape, input_shape, noise_shape):
-    """What `mask_shape(ops.shape(inputs), noise_shape)` gives inside a tf.function traced, as
-    model.fit traces a layer, for inputs of `input_shape` with the batch size unknown (so
-    ops.shape holds a scalar tensor for it): the entries as ints, None for a size known only
-    when data arrives."""
+    """What `mask_shape(ops.shape(inputs), noise_shape)` gives inside a tf.function traced as
+    model.fit traces a layer, the batch size unknown (a scalar tensor in ops.shape): ints, and
+    None for a size known only when data arrives."""
     import tensorflow as tf
     from keras import ops
 
@@ -175,10 +149,4 @@ def traced_mask_shape(mask_shape, input_shape, noise_shape):
     return found["shape"]
 
 
-OPERATIONS = (
-    outcome,
-    repeated_calls,
-    fit_recording,
-    dropout_probe,
-    traced_mask_shape,
-)
+OPERATIONS = (outcome, repeated_calls, fit_recording, dropout_probe, traced_mask_shape)

@@ -1,7 +1,5 @@
-"""What a student's dropout output shows, read the same way by every check of lesson 08: how
-it is obtained (a fresh layer called while training, or a probe of the catalogue); an array of
-the inputs' shape, finite, with some values kept and some dropped; masks that repeat; and the
-chance of a coincidence in words. Each reading fails with feedback when it must."""
+"""How every check of lesson 08 obtains and reads a student's dropout output, failing with
+feedback when it must: its shape, finiteness, kept and dropped values, repeated masks."""
 
 import numpy as np
 
@@ -10,15 +8,18 @@ from ...compare import to_numpy
 from ...contract import describe_call
 from ...feedback import fail
 from ...student import label
-from . import forbidden
+from . import cases, forbidden
 
 
-def training_call(cls, rate, kwargs, x, name="Dropout"):
-    """(call, case, output) of a fresh `cls(rate, **kwargs)` called on x with training=True."""
+def training_call(cls, shape, rate, seed, kwargs=None, name="Dropout"):
+    """(x, call, case, output): inputs x of `shape` drawn from `seed`, and what a fresh
+    `cls(rate, **kwargs, seed=...)` (its seed drawn from `seed` too) gives on x while training."""
+    x = cases.inputs(shape, seed)
+    kwargs = {**(kwargs or {}), "seed": cases.layer_seed(seed)}
     call = describe_call(name, (rate,), kwargs)
     case = f"{call} on inputs {x.shape}, training=True"
     layer = forbidden.layer(cls, (rate,), kwargs)
-    return call, case, forbidden.run(call, layer, x, case=case, training=True)
+    return x, call, case, forbidden.run(call, layer, x, case=case, training=True)
 
 
 def layer_kwargs(noise_shape=None, seed=None, data_format=None):
@@ -34,8 +35,7 @@ def probe_output(cls, probe):
 
 
 def as_array(out, x, call, case):
-    """The student's output as a float64 array of x's shape (else feedback), and a note on its
-    NaNs or infs (None when it has none)."""
+    """The student's output as a float64 array of x's shape, else feedback."""
     array = to_numpy(out)
     if array.shape != x.shape:
         fail(f"{call} changes the shape of its inputs.",
@@ -43,18 +43,16 @@ def as_array(out, x, call, case):
              hint="dropout returns an array of the inputs' shape")  # fmt: skip
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         fail(f"{call} returns {array.dtype} values; expected numbers.", case=case)
-    array = array.astype(np.float64)
-    if not np.isfinite(array).all():
-        where = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        return array, f"the output holds NaN or inf, first at output{list(where)}"
-    return array, None
+    return array.astype(np.float64)
 
 
 def finite(out, x, call, case, diagnose=None, hint="", what=""):
     """`as_array`, failing on NaN or inf (naming the mistake `diagnose()` finds, if given)."""
-    array, nonfinite = as_array(out, x, call, case)
-    if nonfinite:
-        fail(f"{call} gives NaN or inf{what}.", [nonfinite], case=case,
+    array = as_array(out, x, call, case)
+    if not np.isfinite(array).all():
+        where = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
+        fail(f"{call} gives NaN or inf{what}.",
+             [f"the output holds NaN or inf, first at output{where}"], case=case,
              mistake=diagnose() if diagnose else None, hint=hint)  # fmt: skip
     return array
 
@@ -70,8 +68,7 @@ def chance(probability):
 
 
 def as_shape(value):
-    """The student's answer as a tuple of ints, or None when it is not a sequence of whole
-    numbers."""
+    """The student's answer as a tuple of ints, or None unless it is a sequence of whole numbers."""
     try:
         numbers = [to_numpy(v) for v in list(value)]
     except Exception:

@@ -1,7 +1,5 @@
-"""Checks of lesson 08's SpatialDropout2D, re-exported by `checks.py`: its Keras contract, and
-while training whole feature maps kept or dropped (the fraction kept judged in an exact
-binomial band, false-failure probability at most 1e-9 per check), the identity at inference.
-Dropout's checks are in `checks.py`."""
+"""Checks of lesson 08's SpatialDropout2D, re-exported by `checks.py`: its Keras contract, whole
+feature maps kept or dropped while training, and the identity at inference."""
 
 import numpy as np
 
@@ -38,11 +36,9 @@ def check_spatial_dropout_maps(SpatialDropout2D, hidden=False):
         fail(headline, lines, case=case, mistake=DIAGNOSE_SPATIAL(SpatialDropout2D), hint=hint)
 
     for index, (shape, data_format, rate, seed) in enumerate(table):
-        seed = seed or 120 + index
-        x = cases.inputs(shape, seed)
-        kwargs = reading.layer_kwargs(seed=cases.layer_seed(seed), data_format=data_format)
-        call, case, out = reading.training_call(
-            SpatialDropout2D, rate, kwargs, x, "SpatialDropout2D"
+        kwargs = reading.layer_kwargs(data_format=data_format)
+        x, call, case, out = reading.training_call(
+            SpatialDropout2D, shape, rate, seed or 120 + index, kwargs, "SpatialDropout2D"
         )
         out = reading.finite(out, x, call, case, lambda: DIAGNOSE_SPATIAL(SpatialDropout2D))
         axes = (2, 3) if data_format == "channels_first" else (1, 2)
