@@ -16,8 +16,8 @@ from .workflow import (
     fresh_base,
     is_statistic,
     listing,
-    loss_problem,
     new_model,
+    require_loss,
     weights_of,
 )
 
@@ -98,13 +98,9 @@ def check_fine_tune(fine_tune):
             "compile again with keras.optimizers.Adam(learning_rate), then fit with the given "
             "epochs and batch_size",
         )
-    wrong_loss = loss_problem(model, what)
-    if wrong_loss:
-        raise CheckFailed(
-            f"{what} does not compile with the loss asked for.",
-            wrong_loss,
-            'compile with the loss of train_head, "sparse_categorical_crossentropy"',
-        )
+    require_loss(
+        model, what, 'compile with the loss of train_head, "sparse_categorical_crossentropy"'
+    )
     after_score = accuracy(model, x_test, y_test, "the fine-tuned model")
     if after_score < before_score - cases.TUNE_MAX_DROP:
         fail(

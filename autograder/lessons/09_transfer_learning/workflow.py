@@ -1,10 +1,9 @@
-"""Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from; fine_tune is in
-`fine_tune.py`), and what they share with the TransferModel check.
+"""Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from), and helpers
+shared with the TransferModel and fine_tune checks.
 
-Each step is judged on its own, with the other steps done by trusted operations (the lesson's
-`ops.py`): the student's function gets a fresh copy of the shipped pretrained base or a correct
-model around it, and the check reads back the weights, the optimizer and the outputs. When
-grading, every check draws fresh data, seeds and (hidden) cases.
+Each step is judged on its own, the other steps done by trusted operations (`ops.py`): the
+student's function gets a fresh copy of the pretrained base or a correct model around it, and
+the check reads back the weights, the optimizer and the outputs.
 """
 
 import numpy as np
@@ -33,7 +32,6 @@ def new_model(base, seed, what="a new model on the frozen base"):
 
 def fit_head(model, x, y, epochs, seed, what):
     """Train `model` as a correct train_head would, at the head's rate and batch size."""
-    # compile_fit(model, x, y, learning_rate, epochs, batch_size, seed)
     perform(what, "compile_fit", model, x, y, cases.HEAD_RATE, epochs, cases.HEAD_BATCH, seed)
 
 
@@ -97,11 +95,9 @@ def compile_problem(state, what, rate, images, epochs, batch_size):
     return None
 
 
-def loss_problem(model, what):
-    """Lines saying what is wrong with the loss `what` compiled `model` with (sparse
-    categorical cross-entropy on the probabilities the model outputs), or None when nothing
-    is. Judged by its value on fixed probabilities, so that every spelling of the right loss
-    passes."""
+def require_loss(model, what, hint):
+    """`what` compiled `model` with sparse categorical cross-entropy on probabilities, judged
+    by its value on fixed probabilities, so that every spelling of the right loss passes."""
     labels = np.array([0, 2, 1, 2])
     probabilities = np.array(
         [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25], [0.6, 0.3, 0.1]], "float32"
@@ -111,25 +107,27 @@ def loss_problem(model, what):
     picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
     expected = float(np.mean(-np.log(picked)))
     if value is not None and np.isclose(value, expected, rtol=1e-4):
-        return None
+        return
     if found["error"]:
-        return [
+        lines = [
             f"on labels {labels.tolist()} (class numbers) and 4 rows of probabilities, your "
             f"loss raised {found['error']}"
         ]
-    if value is None:
-        return ["the model was compiled without a loss"]
-    lines = [
-        f"on 4 probe rows of probabilities your loss gives {value:.4f}; sparse categorical "
-        f"cross-entropy gives {expected:.4f}"
-    ]
-    as_logits = np.exp(probabilities) / np.exp(probabilities).sum(axis=1, keepdims=True)
-    if np.isclose(value, np.mean(-np.log(as_logits[np.arange(len(labels)), labels])), rtol=1e-4):
-        lines.append(
-            "that is the loss with from_logits=True: the model's outputs are probabilities "
-            "already (its Dense layer has a softmax), so they must not be taken for logits"
-        )
-    return lines
+    elif value is None:
+        lines = ["the model was compiled without a loss"]
+    else:
+        lines = [
+            f"on 4 probe rows of probabilities your loss gives {value:.4f}; sparse categorical "
+            f"cross-entropy gives {expected:.4f}"
+        ]
+        as_logits = np.exp(probabilities) / np.exp(probabilities).sum(axis=1, keepdims=True)
+        picked = as_logits[np.arange(len(labels)), labels]
+        if np.isclose(value, np.mean(-np.log(picked)), rtol=1e-4):
+            lines.append(
+                "that is the loss with from_logits=True: the model's outputs are probabilities "
+                "already (its Dense layer has a softmax), so they must not be taken for logits"
+            )
+    raise CheckFailed(f"{what} does not compile with the loss asked for.", lines, hint)
 
 
 # --- freeze --------------------------------------------------------------------------------------
@@ -235,14 +233,12 @@ def check_train_head(train_head, hidden=False):
             "compile with keras.optimizers.Adam(learning_rate), then "
             "model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)",
         )
-    wrong_loss = loss_problem(model, what)
-    if wrong_loss:
-        raise CheckFailed(
-            f"{what} does not compile with the loss asked for.",
-            wrong_loss,
-            'compile with loss="sparse_categorical_crossentropy": the labels are class '
-            "numbers, the model's outputs probabilities",
-        )
+    require_loss(
+        model,
+        what,
+        'compile with loss="sparse_categorical_crossentropy": the labels are class numbers, '
+        "the model's outputs probabilities",
+    )
     recorded = perform("what train_head returned", "history_keys", history)
     # "acc" is Keras's own short name for the metric "accuracy"
     has_accuracy = any("accuracy" in k or k in ("acc", "val_acc") for k in recorded or ())
