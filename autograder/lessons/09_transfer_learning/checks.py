@@ -25,11 +25,13 @@ from .cases import (  # noqa: F401  (the tests read them here)
     perform,
     run,
 )
-from .fine_tune import check_fine_tune  # noqa: F401
 from .transfer_model import check_transfer_model  # noqa: F401
-from .workflow import check_freeze, check_train_head, check_unfreeze_from  # noqa: F401
-
-# --- RandomFlip ----------------------------------------------------------------------------------
+from .workflow import (  # noqa: F401
+    check_fine_tune,
+    check_freeze,
+    check_train_head,
+    check_unfreeze_from,
+)
 
 
 def _flip_layer(RandomFlip, mode, seed):
