@@ -144,8 +144,8 @@ def optimizer_state(model) -> dict | None:
 
 
 def compiled_loss(model, labels, probabilities) -> dict:
-    """The mean of the loss `model` was compiled with on (labels, probabilities), or None
-    (no loss, or it raised: then "error" says what it raised)."""
+    """{"value": the mean of the loss `model` was compiled with on (labels, probabilities), or
+    None (no loss, or it raised), "error": what it raised, or None}."""
     import keras
 
     loss = getattr(model, "loss", None)

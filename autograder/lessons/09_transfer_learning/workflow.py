@@ -116,8 +116,8 @@ def require_loss(model, what, hint):
             f"cross-entropy gives {expected:.4f}"
         ]
         as_logits = np.exp(probabilities) / np.exp(probabilities).sum(axis=1, keepdims=True)
-        picked = as_logits[np.arange(len(labels)), labels]
-        if np.isclose(value, np.mean(-np.log(picked)), rtol=1e-4):
+        picked_as_logits = as_logits[np.arange(len(labels)), labels]
+        if np.isclose(value, np.mean(-np.log(picked_as_logits)), rtol=1e-4):
             lines.append(
                 "that is the loss with from_logits=True: the model's outputs are probabilities "
                 "already (its Dense layer has a softmax), so they must not be taken for logits"
