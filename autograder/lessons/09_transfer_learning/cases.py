@@ -1,6 +1,5 @@
-"""Lesson 09's cases: the RandomFlip tables and their false-failure bound, the transfer
-workflow's data and thresholds (each with how it was measured), and the oracle of the
-pretrained base's features."""
+"""Lesson 09's cases: the RandomFlip tables and their false-failure bound, the workflow's data
+and thresholds (each with how it was measured), the pretrained base's features as oracle."""
 
 from functools import cache, partial
 
@@ -29,7 +28,6 @@ FLIPS = ForbiddenOps(
     "this lesson asks you to flip with ops.flip (or a reversed slice such as x[:, :, ::-1]) and "
     "to draw each image's decision yourself with keras.random.uniform",
 )
-# The lesson's checks call student code through these, FLIPS forbidden.
 perform = partial(student.perform, forbidden=FLIPS)
 run = partial(student.run, forbidden=FLIPS)
 
@@ -59,8 +57,7 @@ MODE_CASES = {
         ("horizontal_and_vertical", (800, 2, 3, 4), 7),
     ],
 }
-# (mode, input shape, seed) of the per-image check.
-# Two channels or more, so that reversing the channels is a change too.
+# (mode, input shape, seed) of the per-image check: 2+ channels, so reversing them is a change.
 PER_IMAGE_CASES = {
     "public": [("horizontal", (64, 6, 6, 2), 11), ("horizontal_and_vertical", (64, 5, 4, 3), 12)],
     "hidden": [("vertical", (64, 8, 5, 2), 13), ("horizontal", (80, 3, 9, 3), 14)],
@@ -115,8 +112,7 @@ def flip_count_bounds(n: int, p: float = 0.5) -> tuple[int, int]:
 
 
 def _draw_flip_case(rng, min_channels=1, images=(64, 160)):
-    """A fresh (mode, input shape, seed): `images` (fewest, most) images of 2 to 11 pixels a
-    side."""
+    """A fresh (mode, input shape, seed): `images` (fewest, most) images, 2 to 11 pixels a side."""
     mode = MODES[int(rng.integers(len(MODES)))]
     height, width = (int(v) for v in rng.integers(2, 12, size=2))
     channels = int(rng.integers(min_channels, 5))
@@ -133,8 +129,7 @@ def _draw_layer_name(rng):
     return names[int(rng.integers(len(names)))]
 
 
-# `*_cases(hidden)`: the stored public or hidden rows; when grading, hidden adds EXTRA_HIDDEN
-# drawn ones (`harness.cases.rows`).
+# `*_cases(hidden)`: the stored rows; when grading, hidden adds EXTRA_HIDDEN drawn ones.
 mode_cases = partial(
     cases.rows, MODE_CASES, draw=partial(_draw_flip_case, images=(800, 1200)), extra=EXTRA_HIDDEN
 )
@@ -150,9 +145,6 @@ def target(n, seed):
     from course import pretrained
 
     return pretrained.target_data(n, seed=cases.seed(seed))
-
-
-# --- the oracle: the pretrained base, in the grader --------------------------------------------
 
 
 @cache

@@ -25,11 +25,13 @@ from .cases import (  # noqa: F401  (the tests read them here)
     perform,
     run,
 )
-from .fine_tune import check_fine_tune  # noqa: F401
 from .transfer_model import check_transfer_model  # noqa: F401
-from .workflow import check_freeze, check_train_head, check_unfreeze_from  # noqa: F401
-
-# --- RandomFlip ----------------------------------------------------------------------------------
+from .workflow import (  # noqa: F401
+    check_fine_tune,
+    check_freeze,
+    check_train_head,
+    check_unfreeze_from,
+)
 
 
 def _flip_layer(RandomFlip, mode, seed):
@@ -61,9 +63,8 @@ def _call_and_dtype(RandomFlip):
     """The steps of the contract Keras's own test of RandomFlip adds: call() defaults to
     training=True, and both modes keep the layer's float32 dtype."""
     params = perform(f"{label(RandomFlip)}.call", "signature", RandomFlip, "call")
-    defaults = {name: default for name, _kind, default in params}
-    if defaults.get("training", "<missing>") is not True:
-        found = defaults.get("training", "<missing>")
+    found = {name: default for name, _kind, default in params}.get("training", "<missing>")
+    if found is not True:
         raise CheckFailed(
             f"{label(RandomFlip)}.call has training={found!r}; Keras's RandomFlip.call has "
             "training=True.",

@@ -123,10 +123,7 @@ FINE_TUNE_RATE_TOO_HIGH = Mistake(
     "average here; at 1e-4 it gains one.",
 )
 
-# Every mistake above, in the order written.
 CATALOGUE = tuple(v for v in tuple(globals().values()) if isinstance(v, Mistake))
-
-# --- flips ---------------------------------------------------------------------------------------
 
 # What a flip layer may do to one image (batch axis dropped: axes are height, width, channels).
 FLIPS = {
@@ -170,11 +167,8 @@ def outcomes(outputs: np.ndarray, images: np.ndarray) -> list[str]:
 
 def mode_mistake(mode: str, found: list[str]) -> Mistake | None:
     """The catalogued mistake that explains the outcomes `found` of a call in `mode`."""
-    seen = set(found)
-    if "channels" in seen and seen <= {"unchanged", "channels"}:
-        return CHANNELS_FLIPPED
-    if mode == "horizontal" and "vertical" in seen and seen <= {"unchanged", "vertical"}:
-        return AXES_SWAPPED
-    if mode == "vertical" and "horizontal" in seen and seen <= {"unchanged", "horizontal"}:
-        return AXES_SWAPPED
+    swapped = {"horizontal": "vertical", "vertical": "horizontal"}.get(mode)
+    for wrong, mistake in (("channels", CHANNELS_FLIPPED), (swapped, AXES_SWAPPED)):
+        if wrong in found and set(found) <= {"unchanged", wrong}:
+            return mistake
     return None

@@ -1,5 +1,4 @@
-"""Operations added with lesson 09: the pretrained base and models around it, made and changed as
-trusted workflow steps, reported as data."""
+"""Lesson 09's operations: the pretrained base and models around it, trusted workflow steps."""
 
 import re
 from functools import cache
@@ -8,25 +7,18 @@ import numpy as np
 
 
 def pretrained_base(near=None):
-    """A new copy of the course's pretrained base (`course.pretrained.load_base()`).
-
-    `near` is any student object, unused: it only makes the check's request go where the
-    student's objects live (an operation without a student object would run in the grader,
-    and a Keras model sent on from there would arrive as its config, without its weights).
-    """
+    """A new copy of the course's pretrained base. `near`, any student object, is unused: it
+    sends the request where the student's objects live (a model made in the grader would arrive
+    there as its config, without its weights)."""
     from course import pretrained
 
     return pretrained.load_base()
 
 
 def variables(target, values: bool = True) -> list[dict]:
-    """Every weight of `target` (a layer or model), in order, with its full path.
-
-    Each entry: {"path", "shape", "trainable", "flag"} and, when `values`, "value" (a NumPy
-    copy). "trainable" says whether training `target` would update the weight: it is among
-    `target.trainable_weights`, which is empty when `target` or a layer around the weight is
-    frozen, whatever the weight's own flag ("flag") says. Unlike `weights`, the path tells
-    apart the many "kernel"s of a model.
+    """Every weight of `target`, in order: {"path", "shape", "trainable", "flag"} and, when
+    `values`, "value" (a copy). "trainable": whether training `target` would update it (frozen
+    layers around it hide it, whatever its own "flag"). The path tells the many "kernel"s apart.
     """
     import keras
 
@@ -57,20 +49,16 @@ def set_trainable(model, trainable: bool, from_layer: str | None = None) -> None
 
 @cache
 def _trusted_layers():
-    """The layer classes of this module's trusted models (defined on first use: keras is
-    imported lazily here)."""
+    """The trusted layer classes, defined on first use (keras is imported lazily here)."""
     import keras
 
     class MirrorInTraining(keras.layers.Layer):
-        """Reverses the width axis when training is true or None (the default is True, as
-        for Keras's RandomFlip); identity otherwise. A deterministic stand-in for an
-        augmentation that remembers, call by call, whether it mirrored (`flips()`).
+        """Reverses the width when training is true or None (default True, as RandomFlip's),
+        else passes the images on; `flips()` lists, call by call, whether it mirrored.
 
-        Only calls that run eagerly are remembered: the first call of a model first traces
-        its `call` to build it (Keras's compute_output_spec, in a scratch graph), where a
-        layer called without `training` gets its own default, True, while the real call then
-        passes it the model's flag. `self.augmentation(x)` is correct Keras, and that
-        throwaway trace is no flip."""
+        Only eager calls count: a model's first call is traced in a scratch graph to build it
+        (compute_output_spec), where a layer called without `training` gets its default, True,
+        whatever the model's flag. `self.augmentation(x)` is correct Keras: that is no flip."""
 
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
@@ -109,9 +97,7 @@ def _trusted_layers():
 
 
 def mirror_layer(near=None):
-    """A layer that mirrors images left to right when called with training true (by default)
-    and passes them through otherwise, and whose method `flips()` lists, call by call, whether
-    it mirrored: a predictable augmentation for checking models. `near`: as for
+    """A predictable augmentation for checking models (`MirrorInTraining`). `near`: as for
     `pretrained_base`."""
     return _trusted_layers()["mirror"]()
 
@@ -127,9 +113,9 @@ def transfer_model(base, num_classes: int, seed: int = 0, input_shape=(28, 28, 1
     return model
 
 
-def compile_fit(model, x, y, learning_rate=1e-2, epochs=5, batch_size=16, seed=0) -> dict:
+def compile_fit(model, x, y, learning_rate=1e-2, epochs=5, batch_size=16, seed=0) -> None:
     """Compile `model` (Adam, sparse categorical cross-entropy, accuracy) and fit it on (x, y),
-    as a correct training step would; return its loss per epoch."""
+    as a correct training step would."""
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -138,8 +124,7 @@ def compile_fit(model, x, y, learning_rate=1e-2, epochs=5, batch_size=16, seed=0
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
-    return {"loss": [float(v) for v in history.history["loss"]]}
+    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
 
 
 def optimizer_state(model) -> dict | None:
@@ -159,9 +144,8 @@ def optimizer_state(model) -> dict | None:
 
 
 def compiled_loss(model, labels, probabilities) -> dict:
-    """The loss `model` was last compiled with, applied to (labels, probabilities):
-    {"value": its mean, or None when there is no loss or it raised, "error": what it raised,
-    or None}."""
+    """{"value": the mean of the loss `model` was compiled with on (labels, probabilities), or
+    None (no loss, or it raised), "error": what it raised, or None}."""
     import keras
 
     loss = getattr(model, "loss", None)
@@ -215,13 +199,6 @@ def predict_through_model(layer, x, batch_size: int = 32):
     return model.predict(np.asarray(x), batch_size=batch_size, verbose=0)
 
 
-def set_seed(seed: int) -> None:
-    """`keras.utils.set_random_seed(seed)` where the student's code runs."""
-    import keras
-
-    keras.utils.set_random_seed(int(seed))
-
-
 OPERATIONS = (
     pretrained_base,
     variables,
@@ -235,7 +212,6 @@ OPERATIONS = (
     same_object,
     error_of,
     predict_through_model,
-    set_seed,
 )
 
 

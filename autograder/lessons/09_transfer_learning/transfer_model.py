@@ -13,8 +13,6 @@ from . import mistakes as catalogue
 from .cases import perform, run
 from .workflow import changed_paths, count_parameters, fresh_base, is_statistic, listing, weights_of
 
-# --- TransferModel -------------------------------------------------------------------------------
-
 
 def _head_weights(model, base_paths, num_classes, what):
     """The (kernel, bias) of the model's new Dense head, and all its weights outside the base."""

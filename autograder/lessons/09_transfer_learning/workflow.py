@@ -1,11 +1,7 @@
-"""Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from; fine_tune is in
-`fine_tune.py`), and what they share with the TransferModel check.
-
-Each step is judged on its own, with the other steps done by trusted operations (the lesson's
-`ops.py`): the student's function gets a fresh copy of the shipped pretrained base or a correct
-model around it, and the check reads back the weights, the optimizer and the outputs. When
-grading, every check draws fresh data, seeds and (hidden) cases.
-"""
+"""Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from, fine_tune) and
+helpers shared with the TransferModel check. Each step is judged on its own, the others done by
+trusted operations (`ops.py`) on a fresh copy of the pretrained base or a correct model around
+it; the check reads back the weights, the optimizer and the outputs."""
 
 import numpy as np
 
@@ -14,8 +10,6 @@ from ...harness import cases as drawn
 from . import cases
 from . import mistakes as catalogue
 from .cases import perform, run
-
-# --- the pretrained base and models around it ----------------------------------------------------
 
 
 def fresh_base(near, frozen=True):
@@ -33,7 +27,6 @@ def new_model(base, seed, what="a new model on the frozen base"):
 
 def fit_head(model, x, y, epochs, seed, what):
     """Train `model` as a correct train_head would, at the head's rate and batch size."""
-    # compile_fit(model, x, y, learning_rate, epochs, batch_size, seed)
     perform(what, "compile_fit", model, x, y, cases.HEAD_RATE, epochs, cases.HEAD_BATCH, seed)
 
 
@@ -97,11 +90,9 @@ def compile_problem(state, what, rate, images, epochs, batch_size):
     return None
 
 
-def loss_problem(model, what):
-    """Lines saying what is wrong with the loss `what` compiled `model` with (sparse
-    categorical cross-entropy on the probabilities the model outputs), or None when nothing
-    is. Judged by its value on fixed probabilities, so that every spelling of the right loss
-    passes."""
+def require_loss(model, what, hint):
+    """`what` compiled `model` with sparse categorical cross-entropy on probabilities, judged
+    by its value on fixed probabilities, so that every spelling of the right loss passes."""
     labels = np.array([0, 2, 1, 2])
     probabilities = np.array(
         [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25], [0.6, 0.3, 0.1]], "float32"
@@ -111,28 +102,27 @@ def loss_problem(model, what):
     picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
     expected = float(np.mean(-np.log(picked)))
     if value is not None and np.isclose(value, expected, rtol=1e-4):
-        return None
+        return
     if found["error"]:
-        return [
+        lines = [
             f"on labels {labels.tolist()} (class numbers) and 4 rows of probabilities, your "
             f"loss raised {found['error']}"
         ]
-    if value is None:
-        return ["the model was compiled without a loss"]
-    lines = [
-        f"on 4 probe rows of probabilities your loss gives {value:.4f}; sparse categorical "
-        f"cross-entropy gives {expected:.4f}"
-    ]
-    as_logits = np.exp(probabilities) / np.exp(probabilities).sum(axis=1, keepdims=True)
-    if np.isclose(value, np.mean(-np.log(as_logits[np.arange(len(labels)), labels])), rtol=1e-4):
-        lines.append(
-            "that is the loss with from_logits=True: the model's outputs are probabilities "
-            "already (its Dense layer has a softmax), so they must not be taken for logits"
-        )
-    return lines
-
-
-# --- freeze --------------------------------------------------------------------------------------
+    elif value is None:
+        lines = ["the model was compiled without a loss"]
+    else:
+        lines = [
+            f"on 4 probe rows of probabilities your loss gives {value:.4f}; sparse categorical "
+            f"cross-entropy gives {expected:.4f}"
+        ]
+        as_logits = np.exp(probabilities) / np.exp(probabilities).sum(axis=1, keepdims=True)
+        picked_as_logits = as_logits[np.arange(len(labels)), labels]
+        if np.isclose(value, np.mean(-np.log(picked_as_logits)), rtol=1e-4):
+            lines.append(
+                "that is the loss with from_logits=True: the model's outputs are probabilities "
+                "already (its Dense layer has a softmax), so they must not be taken for logits"
+            )
+    raise CheckFailed(f"{what} does not compile with the loss asked for.", lines, hint)
 
 
 def check_freeze(freeze):
@@ -205,9 +195,6 @@ def _check_freezes_a_whole_model(freeze):
         )
 
 
-# --- train_head ----------------------------------------------------------------------------------
-
-
 def check_train_head(train_head, hidden=False):
     """A new head trained on 10 labelled letters per class beats HEAD_THRESHOLD on the test
     set; the model is compiled and fitted as asked; the frozen base does not change."""
@@ -235,14 +222,12 @@ def check_train_head(train_head, hidden=False):
             "compile with keras.optimizers.Adam(learning_rate), then "
             "model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)",
         )
-    wrong_loss = loss_problem(model, what)
-    if wrong_loss:
-        raise CheckFailed(
-            f"{what} does not compile with the loss asked for.",
-            wrong_loss,
-            'compile with loss="sparse_categorical_crossentropy": the labels are class '
-            "numbers, the model's outputs probabilities",
-        )
+    require_loss(
+        model,
+        what,
+        'compile with loss="sparse_categorical_crossentropy": the labels are class numbers, '
+        "the model's outputs probabilities",
+    )
     recorded = perform("what train_head returned", "history_keys", history)
     # "acc" is Keras's own short name for the metric "accuracy"
     has_accuracy = any("accuracy" in k or k in ("acc", "val_acc") for k in recorded or ())
@@ -283,9 +268,6 @@ def check_train_head(train_head, hidden=False):
         f"train_head: the head scores {score:.2f} on {cases.TEST_IMAGES} test images after "
         f"{epochs} epochs on {images} labels; the base is unchanged"
     )
-
-
-# --- unfreeze_from -------------------------------------------------------------------------------
 
 
 def check_unfreeze_from(unfreeze_from, hidden=False):
@@ -335,4 +317,96 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
     passed(
         f"unfreeze_from makes exactly the layers from the given one on trainable ({len(table)} "
         "cases), returns the base and refuses an unknown layer"
+    )
+
+
+def check_fine_tune(fine_tune):
+    """After the head is trained and block 3 unfrozen, fine_tune recompiles at the given low
+    rate, trains the unfrozen weights only, and keeps the accuracy."""
+    base = fresh_base(fine_tune)
+    model = new_model(base, 71)
+    x, y = cases.target(cases.HEAD_IMAGES, 72)
+    x_test, y_test = cases.target(cases.TEST_IMAGES, 73)
+    fit_head(model, x, y, cases.TUNE_HEAD_EPOCHS, drawn.seed(74), "training the head")
+    before_score = accuracy(model, x_test, y_test, "the model with a trained head")
+    perform("unfreezing block 3", "set_trainable", base, True, from_layer="block3_conv")
+    head_state = perform("the model's optimizer", "optimizer_state", model)
+    before = weights_of(base, "the base")
+    asked = {"epochs": cases.TUNE_EPOCHS, "batch_size": cases.TUNE_BATCH}
+    what = (
+        f"fine_tune(model, x, y, epochs={cases.TUNE_EPOCHS}, batch_size={cases.TUNE_BATCH}, "
+        f"learning_rate={cases.TUNE_RATE:g})"
+    )
+    case = "the head trained, layers from block3_conv on unfrozen"
+    run(what, fine_tune, model, x, y, learning_rate=cases.TUNE_RATE, case=case, **asked)
+    state = perform("the model's optimizer", "optimizer_state", model)
+    after = weights_of(base, "the base")
+    changed = set(changed_paths(before, after))
+    unfrozen = [i["path"] for i in before if i["trainable"]]
+    frozen = [i["path"] for i in before if not i["trainable"]]
+    refrozen = [i["path"] for i in after if not i["trainable"] and i["path"] in unfrozen]
+    if refrozen and not changed & set(unfrozen):
+        fail(
+            f"{what} freezes weights that were unfrozen when it was called.",
+            [f"unfrozen before, frozen after: {listing(refrozen)}"],
+            hint="fine_tune trains the model as it is given (unfreeze_from has already chosen "
+            "what trains): compile it again with the small learning rate and fit, without "
+            "freezing anything",
+        )
+    if not changed & set(unfrozen):
+        # A new compile makes a new optimizer, counting from 0: more steps than the head's
+        # mean that fit went on with the head's compile (its learning rate perhaps assigned).
+        steps = state["iterations"] - head_state["iterations"]
+        if steps <= 0:
+            why = "the model did not train"
+        elif np.isclose(state["learning_rate"], head_state["learning_rate"]):
+            why = (
+                f"the optimizer took {steps} more steps with the head's learning rate "
+                f"{head_state['learning_rate']:g}"
+            )
+        else:
+            why = (
+                f"the optimizer of the head's compile took {steps} more steps (at learning "
+                f"rate {state['learning_rate']:g}): the model was not compiled again"
+            )
+        fail(
+            f"{what} leaves the unfrozen weights of the base as they were.",
+            [f"unfrozen, unchanged: {listing(unfrozen)}", why],
+            catalogue.NO_RECOMPILE if steps > 0 else None,
+        )
+    moved = sorted(changed & set(frozen))
+    if moved:
+        raise CheckFailed(
+            f"{what} changed weights that were frozen.",
+            [f"changed: {listing(moved)}"],
+            "BatchNormalization statistics moved: do not call the model in training mode "
+            "outside fit"
+            if any(is_statistic(p) for p in moved)
+            else "fine_tune only recompiles and fits; it does not change what is trainable",
+        )
+    problem = compile_problem(state, what, cases.TUNE_RATE, cases.HEAD_IMAGES, **asked)
+    if problem:
+        too_high = (
+            state["learning_rate"] is not None and state["learning_rate"] > cases.TUNE_RATE * 1.01
+        )
+        fail(
+            f"{what} does not fine-tune as asked.",
+            [problem],
+            catalogue.FINE_TUNE_RATE_TOO_HIGH if too_high else None,
+            "compile again with keras.optimizers.Adam(learning_rate), then fit with the given "
+            "epochs and batch_size",
+        )
+    require_loss(
+        model, what, 'compile with the loss of train_head, "sparse_categorical_crossentropy"'
+    )
+    after_score = accuracy(model, x_test, y_test, "the fine-tuned model")
+    if after_score < before_score - cases.TUNE_MAX_DROP:
+        fail(
+            f"{what} drops the test accuracy from {before_score:.2f} to {after_score:.2f}.",
+            [f"a correct fine-tuning moves it by less than {cases.TUNE_MAX_DROP:.2f}"],
+            catalogue.FINE_TUNE_RATE_TOO_HIGH,
+        )
+    passed(
+        f"fine_tune: recompiled at {cases.TUNE_RATE:g}, block 3 trained, the rest unchanged; test "
+        f"accuracy {before_score:.2f} -> {after_score:.2f}"
     )
