@@ -193,17 +193,30 @@ def check_config_roundtrip(layer, keys: Iterable[str], *, forbidden: ForbiddenOp
             )
 
 
+# A None in a shape is a size not known yet (the batch; the height and width of a model built
+# for images of any size); arithmetic on it raises TypeError.
+NONE_SIZE = (
+    "None in a shape is a size not known yet: compute an output size only from a known input "
+    "size, and give None where the input size is None"
+)
+
+
 def check_output_shape(
     layer, input_shape, expected, formula: str = "", *, forbidden: ForbiddenOps
 ) -> None:
     """compute_output_shape(input_shape) == expected (with None for unknown sizes)."""
     name = label(layer)
-    shape = run(
-        f"{name}.compute_output_shape({tuple(input_shape)})",
-        layer.compute_output_shape,
-        tuple(input_shape),
-        forbidden=forbidden,
-    )
+    try:
+        shape = run(
+            f"{name}.compute_output_shape({tuple(input_shape)})",
+            layer.compute_output_shape,
+            tuple(input_shape),
+            forbidden=forbidden,
+        )
+    except Raised as failure:
+        if "NoneType" not in failure.headline or None not in tuple(input_shape):
+            raise
+        raise Raised(failure.headline, failure.details, f"{NONE_SIZE}; {failure.hint}") from None
     try:
         shape = tuple(None if d is None else int(d) for d in shape)
     except TypeError:
