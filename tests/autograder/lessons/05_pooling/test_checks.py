@@ -781,7 +781,7 @@ class FinitePadMaxPooling2D(ReferenceMaxPooling2D):
             pads += [(extra_w // 2, extra_w - extra_w // 2), (0, 0)]
             inputs = ops.pad(inputs, pads, constant_values=-100.0)
         windows = [
-            inputs[:, i :: sh, j :: sw, :][:, : (inputs.shape[1] - kh) // sh + 1]
+            inputs[:, i::sh, j::sw, :][:, : (inputs.shape[1] - kh) // sh + 1]
             for i in range(kh)
             for j in range(kw)
         ]
