@@ -11,7 +11,14 @@ from ...student import label
 from . import cases
 from . import mistakes as catalogue
 from .cases import perform, run
-from .workflow import changed_paths, count_parameters, fresh_base, is_statistic, listing, weights_of
+from .model_state import (
+    changed_paths,
+    count_parameters,
+    fresh_base,
+    is_statistic,
+    listing,
+    weights_of,
+)
 
 
 def _head_weights(model, base_paths, num_classes, what):

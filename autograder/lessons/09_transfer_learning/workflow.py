@@ -1,7 +1,7 @@
-"""Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from, fine_tune) and
-helpers shared with the TransferModel check. Each step is judged on its own, the others done by
-trusted operations (`ops.py`) on a fresh copy of the pretrained base or a correct model around
-it; the check reads back the weights, the optimizer and the outputs."""
+"""Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from, fine_tune). Each
+step is judged on its own, the others done by trusted operations (`ops.py`) on a fresh copy of
+the pretrained base or a correct model around it; the check reads back the weights
+(`model_state.py`), the optimizer and the outputs."""
 
 import numpy as np
 
@@ -10,14 +10,14 @@ from ...harness import cases as drawn
 from . import cases
 from . import mistakes as catalogue
 from .cases import perform, run
-
-
-def fresh_base(near, frozen=True):
-    """A new copy of the pretrained base where the student's object `near` lives."""
-    base = perform("loading the pretrained base", "pretrained_base", near)
-    if frozen:
-        perform("freezing the base", "set_trainable", base, False)
-    return base
+from .model_state import (
+    changed_paths,
+    count_parameters,
+    fresh_base,
+    is_statistic,
+    listing,
+    weights_of,
+)
 
 
 def new_model(base, seed, what="a new model on the frozen base"):
@@ -28,29 +28,6 @@ def new_model(base, seed, what="a new model on the frozen base"):
 def fit_head(model, x, y, epochs, seed, what):
     """Train `model` as a correct train_head would, at the head's rate and batch size."""
     perform(what, "compile_fit", model, x, y, cases.HEAD_RATE, epochs, cases.HEAD_BATCH, seed)
-
-
-def weights_of(target, what, values=True) -> list[dict]:
-    return perform(f"the weights of {what}", "variables", target, values=values)
-
-
-def count_parameters(infos, trainable) -> int:
-    return int(sum(np.prod(i["shape"]) for i in infos if i["trainable"] == trainable))
-
-
-def changed_paths(before, after) -> list[str]:
-    """Paths of the weights whose values differ between two `variables` listings."""
-    pairs = zip(before, after, strict=True)
-    return [b["path"] for b, a in pairs if not np.array_equal(b["value"], a["value"])]
-
-
-def listing(paths, limit=4) -> str:
-    more = f" and {len(paths) - limit} more" if len(paths) > limit else ""
-    return ", ".join(paths[:limit]) + more
-
-
-def is_statistic(path: str) -> bool:
-    return path.endswith(("moving_mean", "moving_variance"))
 
 
 def accuracy(model, x, y, what) -> float:
