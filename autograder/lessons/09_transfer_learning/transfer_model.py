@@ -10,20 +10,13 @@ from ...feedback import CheckFailed, fail, passed
 from ...student import label
 from . import cases
 from . import mistakes as catalogue
+from . import model_state as state
 from .cases import perform, run
-from .model_state import (
-    changed_paths,
-    count_parameters,
-    fresh_base,
-    is_statistic,
-    listing,
-    weights_of,
-)
 
 
 def _head_weights(model, base_paths, num_classes, what):
     """The (kernel, bias) of the model's new Dense head, and all its weights outside the base."""
-    infos = weights_of(model, what)
+    infos = state.weights_of(model, what)
     outside = [i for i in infos if i["path"] not in base_paths]
     width = cases.local_base().output.shape[-1]
     kernels = [i for i in outside if tuple(i["shape"]) == (width, num_classes)]
@@ -61,9 +54,9 @@ def check_transfer_model(TransferModel, hidden=False):
     """The head sits on the pooled features of the preprocessed images; only it is trainable
     on a frozen base; augmentation runs in training only; the base stays in inference mode."""
     table = cases.model_cases(hidden)
-    base_paths = {i["path"] for i in weights_of(cases.local_base(), "the base", values=False)}
+    base_paths = {i["path"] for i in state.weights_of(cases.local_base(), "the base", values=False)}
     for num_classes, n, seed in table:
-        base = fresh_base(TransferModel)
+        base = state.fresh_base(TransferModel)
         call = f"{label(TransferModel)}(base, {num_classes})"
         model = run(call, TransferModel, base, num_classes)
         x, _ = cases.target(n, seed)
@@ -86,7 +79,7 @@ def check_transfer_model(TransferModel, hidden=False):
                 _diagnose_output(out, x, kernel, bias),
             )
         head = int(np.prod(kernel.shape) + np.prod(bias.shape))
-        trainable, frozen = count_parameters(infos, True), count_parameters(infos, False)
+        trainable, frozen = (state.count_parameters(infos, flag) for flag in (True, False))
         if (trainable, frozen) != (head, cases.base_parameters()):
             raise CheckFailed(
                 f"{call} on a frozen base has {trainable:,} trainable and {frozen:,} "
@@ -165,14 +158,15 @@ def _check_augmentation(TransferModel, base, num_classes, x, base_paths):
 def _check_base_mode(model, base, call, x):
     """With the base unfrozen, a training call leaves its BatchNormalization statistics alone."""
     perform("unfreezing the base", "set_trainable", base, True)
-    before = weights_of(base, "the base")
+    before = state.weights_of(base, "the base")
     case = f"{call} on {len(x)} images, training=True, base unfrozen as for fine-tuning"
     run(f"{call}(images, training=True)", model, x, training=True, case=case)
-    moved = [p for p in changed_paths(before, weights_of(base, "the base")) if is_statistic(p)]
+    after = state.weights_of(base, "the base")
+    moved = [p for p in state.changed_paths(before, after) if state.is_statistic(p)]
     if moved:
         fail(
             f"{call} runs the base's BatchNormalization in training mode.",
-            [f"case: {case}", f"BatchNormalization statistics changed: {listing(moved)}"],
+            [f"case: {case}", f"BatchNormalization statistics changed: {state.listing(moved)}"],
             catalogue.BASE_IN_TRAINING_MODE,
             "call the base as self.base(x, training=False), whatever the model's training flag",
         )
