@@ -320,9 +320,7 @@ def cmd_sync(args) -> int:
         try:
             drifts += sync_notebook(path, write=not args.check)
         except LookupError as exc:
-            raise CourseError(
-                f"{path}: {exc}; install it with `pip install -e ./solutions`"
-            ) from exc
+            raise CourseError(f"{path}: {exc}") from exc
     if args.check:
         for drift in drifts:
             print(f"{drift}; run `cnn-course sync`")

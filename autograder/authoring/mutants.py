@@ -332,7 +332,7 @@ def lesson_mutants(
     try:
         path = module_path(module)
     except LookupError as exc:
-        raise CourseError(f"{exc}; pip install -e ./solutions") from exc
+        raise CourseError(str(exc)) from exc
     found = make_mutants(path.read_text(), f"solutions/{path.name}")
     if only:
         owners = {m.owner for m in found}

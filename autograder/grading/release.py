@@ -58,9 +58,7 @@ def check_in_sync(paths: Iterable[Path]) -> None:
         try:
             drifts += sync_notebook(path, write=False)
         except LookupError as exc:
-            raise CourseError(
-                f"{display_path(path)}: {exc}; install it with `pip install -e ./solutions`"
-            ) from exc
+            raise CourseError(f"{display_path(path)}: {exc}") from exc
     if drifts:
         first = drifts[0]
         names = ", ".join(first.objects)
