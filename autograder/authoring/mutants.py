@@ -327,7 +327,7 @@ def lesson_mutants(
     from .sources import module_path
 
     if lesson not in lessons.names():
-        raise CourseError(f"no lesson named {lesson!r}; lessons: {', '.join(lessons.names())}")
+        raise CourseError(lessons.not_found(lesson))
     module = f"solutions.{lessons.topic(lesson)}"
     try:
         path = module_path(module)
