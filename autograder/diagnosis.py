@@ -99,6 +99,30 @@ class Diagnosis:
         return first_match(outputs, ran, self.usable(self.variants, ran))
 
 
+def naming(check: Callable, diagnosis: "Diagnosis") -> Callable:
+    """`check`, whose failure also names the catalogued mistake `diagnosis` finds in the
+    student's code when it names none itself: for a check that does not consult a catalogue,
+    such as a `Contract` failing on a wrong default in the signature. The mistake is attached
+    as `fail` attaches it (its line, the fold, the class report's count)."""
+
+    def named(student, *args, **kwargs):
+        try:
+            return check(student, *args, **kwargs)
+        except CheckFailed as failure:
+            if failure.mistake is not None:
+                raise
+            mistake = diagnosis(student)
+            if mistake is None:
+                raise
+            details = [*failure.details, mistake.feedback()]
+            raise CheckFailed(
+                failure.headline, details, failure.hint, failure.picture, mistake, folds=True
+            ) from None
+
+    named.__doc__ = getattr(check, "__doc__", None)
+    return named
+
+
 def calls_table(
     what: str,
     read: Callable[[object], object],

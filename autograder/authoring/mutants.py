@@ -327,12 +327,12 @@ def lesson_mutants(
     from .sources import module_path
 
     if lesson not in lessons.names():
-        raise CourseError(f"no lesson named {lesson!r}; lessons: {', '.join(lessons.names())}")
+        raise CourseError(lessons.not_found(lesson))
     module = f"solutions.{lessons.topic(lesson)}"
     try:
         path = module_path(module)
     except LookupError as exc:
-        raise CourseError(f"{exc}; pip install -e ./solutions") from exc
+        raise CourseError(str(exc)) from exc
     found = make_mutants(path.read_text(), f"solutions/{path.name}")
     if only:
         owners = {m.owner for m in found}

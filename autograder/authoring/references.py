@@ -1,8 +1,9 @@
 """Produce the stored reference outputs of each lesson from the `solutions` package.
 
 By convention, lesson `NN_topic` has its checks in `autograder/lessons/NN_topic/checks.py` and
-its reference code in `solutions.topic`; a checks module that needs stored outputs defines
-`reference_outputs(solution_module) -> dict[str, np.ndarray]`.
+its reference code in `solutions.topic`; a lesson that needs stored outputs defines
+`reference_outputs(solution_module) -> dict[str, np.ndarray]` in its `cases.py` (or its
+`checks.py`).
 """
 
 import importlib
@@ -17,24 +18,29 @@ from .sync import lesson_notebooks, topic
 
 
 def generators(notebooks_dir: Path) -> dict[str, str]:
-    """{assignment: topic} for every lesson whose checks module stores reference outputs."""
+    """{assignment: topic} for every lesson that stores reference outputs."""
     found = {}
     for notebook in lesson_notebooks(notebooks_dir):
         assignment = notebook.parent.name
-        try:
-            checks = lessons.module(assignment, "checks")
-        except ModuleNotFoundError:
-            continue
-        if hasattr(checks, "reference_outputs"):
+        if assignment in lessons.names() and outputs_of(assignment) is not None:
             found[assignment] = topic(assignment)
     return found
 
 
+def outputs_of(assignment: str):
+    """The lesson's `reference_outputs`, from its cases.py or its checks.py; None if neither
+    defines one (the lesson stores no outputs)."""
+    for part in ("cases", "checks"):
+        module = lessons.optional(assignment, part)
+        if hasattr(module, "reference_outputs"):
+            return module.reference_outputs
+    return None
+
+
 def reference_arrays(assignment: str) -> dict[str, np.ndarray]:
     """The reference arrays of one lesson, computed from its solutions module."""
-    name = topic(assignment)
-    checks = lessons.module(assignment, "checks")
-    return checks.reference_outputs(importlib.import_module(f"solutions.{name}"))
+    solution = importlib.import_module(f"solutions.{topic(assignment)}")
+    return outputs_of(assignment)(solution)
 
 
 def serialize(arrays: dict[str, np.ndarray]) -> bytes:

@@ -10,11 +10,33 @@ SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
 
 def module_path(module: str) -> Path:
-    """The file of `module` (e.g. "solutions.convolution"), found without importing it."""
-    spec = importlib.util.find_spec(module)
-    if spec is None or spec.origin is None:
-        raise LookupError(f"cannot find module {module!r}; is the solutions package installed?")
-    return Path(spec.origin)
+    """The file of `module` (e.g. "solutions.convolution"), found without importing it.
+
+    LookupError says which is missing: the package (not installed) or only the module in an
+    installed package (a lesson's reference module not written yet)."""
+    spec = _spec(module)
+    if spec is not None and spec.origin is not None:
+        return Path(spec.origin)
+    package, _, name = module.rpartition(".")
+    found = _spec(package) if package else None
+    if found is None or not found.submodule_search_locations:
+        top = module.split(".")[0]
+        install = "; install it with `pip install -e ./solutions`" if top == "solutions" else ""
+        raise LookupError(
+            f"cannot find module {module!r}: package {top!r} is not installed{install}"
+        )
+    where = Path(next(iter(found.submodule_search_locations))) / f"{name}.py"
+    raise LookupError(
+        f"cannot find module {module!r}: there is no {where} (a lesson's reference code is "
+        "solutions/<topic>.py, see docs/authoring.md)"
+    )
+
+
+def _spec(module: str):
+    try:
+        return importlib.util.find_spec(module)
+    except ModuleNotFoundError:  # a parent package is missing
+        return None
 
 
 def object_source(ref: str) -> str:

@@ -49,6 +49,20 @@ def find_assignments(notebooks_dir: Path) -> dict[str, list[Path]]:
     return found
 
 
+def _unknown(assignment: str, notebooks_dir: Path, found) -> str:
+    """Why `assignment` cannot be released: a lesson of the course without its notebook yet,
+    or a name the notebooks folder does not have."""
+    from .. import lessons
+
+    known = ", ".join(sorted(found))
+    if assignment in lessons.names():
+        expected = Path(notebooks_dir) / assignment / f"{lessons.topic(assignment)}.ipynb"
+        return (
+            f"lesson {assignment!r} has no notebook: expected {expected} (notebooks has: {known})"
+        )
+    return f"unknown assignment {assignment!r} (notebooks has: {known}); check the name"
+
+
 def check_in_sync(paths: Iterable[Path]) -> None:
     """Raise CourseError naming the first generated cell that differs from `solutions/`."""
     from ..authoring.sync import sync_notebook
@@ -58,9 +72,7 @@ def check_in_sync(paths: Iterable[Path]) -> None:
         try:
             drifts += sync_notebook(path, write=False)
         except LookupError as exc:
-            raise CourseError(
-                f"{display_path(path)}: {exc}; install it with `pip install -e ./solutions`"
-            ) from exc
+            raise CourseError(f"{display_path(path)}: {exc}") from exc
     if drifts:
         first = drifts[0]
         names = ", ".join(first.objects)
@@ -200,10 +212,7 @@ def release(
     wanted = list(assignments) if assignments else sorted(found)
     unknown = [a for a in wanted if a not in found]
     if unknown:
-        raise CourseError(
-            f"unknown assignment {unknown[0]!r} (notebooks has: {', '.join(sorted(found))}); "
-            "check the name"
-        )
+        raise CourseError(_unknown(unknown[0], notebooks_dir, found))
     check_in_sync(path for a in wanted for path in found[a])
     course.root.mkdir(parents=True, exist_ok=True)
     write_config(course.root, settings or Settings())

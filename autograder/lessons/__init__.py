@@ -43,10 +43,27 @@ def by_topic(name: str) -> str | None:
     return next((lesson for lesson in names() if topic(lesson) == name), None)
 
 
+def not_found(assignment: str) -> str:
+    """Why `assignment` is not a lesson here, for an error message: a folder that lacks its
+    checks module or is misnamed is named, else the lessons there are."""
+    folder = FOLDER / assignment
+    if not assignment or not folder.is_dir():
+        return f"no lesson named {assignment!r}; lessons: {', '.join(names())}"
+    if not NAME.fullmatch(assignment):
+        return (
+            f"{folder} is not named like a lesson (NN_topic: two digits, '_', a lowercase "
+            "topic), so it is not found"
+        )
+    return (
+        f"{folder} has no checks.py, so it is not found as a lesson (a lesson is a folder "
+        "with a checks.py, see docs/authoring.md)"
+    )
+
+
 def module(assignment: str, part: str = "checks") -> ModuleType:
     """A part of a lesson (`checks`, `mistakes`, ...); ModuleNotFoundError if it has none."""
     if assignment not in names():
-        raise ModuleNotFoundError(f"no lesson named {assignment!r}", name=assignment)
+        raise ModuleNotFoundError(not_found(assignment), name=assignment)
     return importlib.import_module(f"{__name__}.{assignment}.{part}")
 
 

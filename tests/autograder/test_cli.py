@@ -54,6 +54,14 @@ def test_user_errors_are_one_line(argv, expected, tmp_path, capsys):
     assert _error_line(capsys).startswith(expected)
 
 
+def test_references_of_a_lesson_that_stores_none_is_a_note_not_an_error(capsys):
+    assert main(["references", "--check", "01_mlp_limits"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        out == "01_mlp_limits stores no reference outputs (no reference_outputs in its cases.py)\n"
+    )
+
+
 def test_mutants_list_names_each_mutant_of_the_chosen_object(capsys):
     assert main(["mutants", "02_convolution", "--list", "--only", "Conv2D.call"]) == 0
     *lines, total = capsys.readouterr().out.splitlines()

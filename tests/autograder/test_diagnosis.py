@@ -39,3 +39,40 @@ def test_with_usable_the_probes_that_ran_decide():
     assert seen == [["small"]]
     assert diagnosis(lambda x: x) is None
     assert Diagnosis(lambda: PROBES, VARIANTS, _output, lambda v, ran: [])(lambda x: -x) is None
+
+
+def test_naming_adds_the_mistake_to_a_check_that_names_none():
+    from autograder.diagnosis import naming
+
+    def contract(student):
+        raise CheckFailed("not a drop-in.", ["argument 'x' defaults to 2; Keras's is 1"])
+
+    diagnosis = Diagnosis(lambda: PROBES[:1], VARIANTS, lambda student, p: student(p["x"]))
+    check = naming(contract, diagnosis)
+    try:
+        check(lambda x: 2 * x)
+    except CheckFailed as failure:
+        assert failure.mistake is DOUBLED and failure.folds
+        assert failure.details == ["argument 'x' defaults to 2; Keras's is 1", DOUBLED.feedback()]
+    else:
+        raise AssertionError("the check passed")
+    try:  # code that shows no catalogued mistake fails as the check failed
+        check(lambda x: x)
+    except CheckFailed as failure:
+        assert failure.mistake is None and len(failure.details) == 1
+
+
+def test_naming_leaves_a_check_that_passes_or_names_its_own_mistake():
+    from autograder.diagnosis import naming
+
+    def named_already(student):
+        raise CheckFailed("wrong.", [NEGATED.feedback()], mistake=NEGATED)
+
+    diagnosis = Diagnosis(lambda: PROBES[:1], VARIANTS, lambda student, p: student(p["x"]))
+    assert naming(lambda student: "ok", diagnosis)(abs) == "ok"
+    try:
+        naming(named_already, diagnosis)(lambda x: 2 * x)
+    except CheckFailed as failure:
+        assert failure.mistake is NEGATED
+    else:
+        raise AssertionError("the check passed")

@@ -427,8 +427,9 @@ def test_an_instructor_grades_and_reads_formgrader_and_feedback(
 
 # per lesson: the exercise a student gets wrong first, and the catalogued mistake they make
 # (its wrong version from solutions/mistakes/, or the code given here); lesson 02 is the
-# walk-through above
-LESSONS = {
+# walk-through above. A lesson not chosen here (a new one) is met with its first wrong
+# version that replaces a single object (`first_wrong_answer`).
+CHOSEN = {
     "01_mlp_limits": ("mlp_limits", "dense_params", "bias_not_counted"),
     "03_padding": ("padding", "padding_amounts", "symmetric_same"),
     "04_stride": ("stride", "conv_output_size", "ceil_not_floor"),
@@ -439,6 +440,27 @@ LESSONS = {
     "09_transfer_learning": ("transfer_learning", "freeze", "weights_frozen_layers_not"),
     "10_conv_variants": ("conv_variants", "depthwise_conv", "channel_order"),
     "11_capstone": ("capstone", "ResidualBlock.call", "skip_after_relu"),
+}
+
+
+def first_wrong_answer(assignment):
+    """(notebook, exercise, mistake) of the lesson's first wrong version with one replacement."""
+    from solutions.mistakes import wrong_versions
+
+    single = [v for v in wrong_versions(assignment) if len(v.replacements) == 1]
+    if not single:
+        raise LookupError(
+            f"{assignment} has no wrong version that replaces a single object: choose its "
+            "exercise and mistake in CHOSEN"
+        )
+    (exercise,) = single[0].replacements
+    return lessons.topic(assignment), exercise, single[0].mistake
+
+
+LESSONS = {
+    lesson: CHOSEN.get(lesson) or first_wrong_answer(lesson)
+    for lesson in lessons.names()
+    if lesson != "02_convolution"
 }
 WRITTEN = {
     "noise_shape_ignored": (
@@ -495,6 +517,14 @@ def _wrong_answer(notebook, exercise, mistake):
     return code.replace(f"def {name}(", f"def {exercise}(", 1), version.breaks[0], title
 
 
+def demonstrations(notebook) -> int:
+    """How many code cells of the notebook start by asking for an exercise (`ready.require`)."""
+    return sum(
+        cell.cell_type == "code" and cell.source.lstrip().startswith("ready.require(")
+        for cell in notebook.cells
+    )
+
+
 def _definition_line(exercise):
     """How the exercise's cell starts its definition: `def name(`, or `class Name(` for a
     method (the student rewrites the class's cell)."""
@@ -535,11 +565,14 @@ def test_a_student_meets_every_lesson(lessons_released, student_env, lab_server,
                 notes += 1
                 assert text.strip().count("\n") == 0, text  # one line
                 assert cell.locator(".jp-OutputArea img").count() == 0, "a figure was drawn"
-        assert notes >= 3, f"{assignment}: only {notes} demonstrations said what to finish"
+        released = nbformat.read(lessons_released / assignment / f"{notebook}.ipynb", 4)
+        asking = demonstrations(released)  # a short lesson may have fewer than 3
+        assert notes >= min(3, asking) > 0, (
+            f"{assignment}: only {notes} of {asking} demonstrations said what to finish"
+        )
 
         # one wrong exercise and its test cell: the check names the mistake
         code, grade_id, title = _wrong_answer(notebook, exercise, mistake)
-        released = nbformat.read(lessons_released / assignment / f"{notebook}.ipynb", 4)
         test_source = next(
             c.source.splitlines()[0]
             for c in released.cells
@@ -574,6 +607,19 @@ def test_a_student_meets_every_lesson(lessons_released, student_env, lab_server,
         assert "Success! Your notebook passes all the tests." in text, text[:3000]
         dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
     assert student.blocked == [], student.blocked
+
+
+def test_every_lesson_but_02_is_met_with_a_catalogued_wrong_answer():
+    """LESSONS covers every lesson found (02 has its walk-through), each with wrong code for
+    one exercise whose test cell is in the notebook, and demonstrations that ask for it."""
+    assert set(LESSONS) == set(lessons.names()) - {"02_convolution"}
+    for assignment, (notebook, exercise, mistake) in LESSONS.items():
+        code, grade_id, title = _wrong_answer(notebook, exercise, mistake)
+        source = ROOT / "notebooks" / assignment / f"{notebook}.ipynb"
+        nb = nbformat.read(source, 4)
+        grade_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+        assert grade_id in grade_ids and _definition_line(exercise) in code, assignment
+        assert title and demonstrations(nb) > 0, assignment
 
 
 # --- hostile HTML in formgrader and in a feedback page -----------------------------------------

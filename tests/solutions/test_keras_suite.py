@@ -147,9 +147,28 @@ class SubstitutedLayers(types.ModuleType):
         return getattr(self._real, name)
 
 
+def substitute_imports(module: types.ModuleType) -> dict[str, str]:
+    """In a loaded Keras test module, put ours in place of what it imported other than by
+    `from keras.src import layers`: a layer's own module (`from keras.src.layers.activations
+    import leaky_relu`, used as `leaky_relu.LeakyReLU`) becomes a `SubstitutedLayers` of it,
+    a namesake class imported by name becomes ours. Returns how its code now names ours
+    ({"leaky_relu.LeakyReLU": "LeakyReLU", "Dense": "Dense"})."""
+    reached = {}
+    for name, value in list(vars(module).items()):
+        if isinstance(value, type) and value in keras_namesakes():
+            setattr(module, name, OURS[value.__name__])
+            reached[name] = value.__name__
+        elif isinstance(value, types.ModuleType) and value.__name__.startswith("keras.src.layers."):
+            held = [n for n in OURS if getattr(value, n, None) is getattr(keras.layers, n)]
+            if held:
+                setattr(module, name, SubstitutedLayers(value))
+                reached.update({f"{name}.{n}": n for n in held})
+    return reached
+
+
 def load_substituted(path: Path) -> types.ModuleType:
     """Execute the Keras test module at `path`; its `from keras.src import layers` gives
-    `SubstitutedLayers`."""
+    `SubstitutedLayers`, and so does a layer's module it imports (`substitute_imports`)."""
     import keras.src
 
     name = f"_keras_suite.{path.stem}"
@@ -165,8 +184,12 @@ def load_substituted(path: Path) -> types.ModuleType:
             spec.loader.exec_module(module)
     finally:
         keras.src.layers = real
-    if not isinstance(getattr(module, "layers", None), SubstitutedLayers):
-        raise RuntimeError(f"{path} does not use `from keras.src import layers`")
+    module._reached = substitute_imports(module)
+    if not isinstance(getattr(module, "layers", None), SubstitutedLayers) and not module._reached:
+        raise RuntimeError(
+            f"{path} imports neither `keras.src.layers` nor the module of a layer of ours: "
+            "name another Keras test module in the lesson's LIBRARY, or None for no namesake"
+        )
     return module
 
 
@@ -273,13 +296,17 @@ def layer_classes_in_parameters(test) -> set[type]:
     return {v for v in values if isinstance(v, type) and issubclass(v, keras.layers.Layer)}
 
 
-def runs_on_ours(test, names) -> bool:
-    """Whether `test` is a 2-D case: it tests one of our classes `names`."""
+def runs_on_ours(test, names, reached=None) -> bool:
+    """Whether `test` is a 2-D case: it tests one of our classes `names`, named as
+    `layers.Conv2D` or as the test module reaches ours otherwise (`reached`, from
+    `substitute_imports`: `leaky_relu.LeakyReLU`)."""
     classes = layer_classes_in_parameters(test)
     if classes:
         return bool(classes & {OURS[n] for n in names})
     source = inspect.getsource(inspect.unwrap(test))
-    return any(re.search(rf"\blayers\.{n}\b", source) for n in names)
+    spellings = [f"layers.{n}" for n in names]
+    spellings += [spelling for spelling, n in (reached or {}).items() if n in names]
+    return any(re.search(rf"\b{re.escape(s)}\b", source) for s in spellings)
 
 
 def features_used(module_stem, test_name, test) -> tuple[Unsupported, ...]:
@@ -311,7 +338,7 @@ def collect(file_name, names):
             continue
         for test_name in unittest.TestLoader().getTestCaseNames(cls):
             test = getattr(cls, test_name)
-            if runs_on_ours(test, names):
+            if runs_on_ours(test, names, module._reached):
                 prepared = proving(test, features_used(stem, test_name, test))
             else:
                 prepared = pytest.mark.skip(reason=f"not a case of {', '.join(names)}")(test)
@@ -384,3 +411,49 @@ def test_a_keras_wheel_without_a_test_module_skips_it_and_says_why():
     (skipped,) = collect("no_such_test.py", ("Dense",)).values()
     with pytest.raises(pytest.skip.Exception, match=f"keras {keras.__version__} does not ship"):
         skipped()
+
+
+# --- Keras test modules that import a layer's own module or class --------------------------------
+
+IMPORTS_THE_MODULE = """\
+from keras.src.layers.core import dense
+
+
+def make():
+    return dense.Dense(2)
+"""
+IMPORTS_THE_CLASS = """\
+from keras.src.layers.core.dense import Dense
+
+
+def make():
+    return Dense(2)
+"""
+IMPORTS_NEITHER = "import keras\n"
+
+
+@pytest.mark.parametrize("source", [IMPORTS_THE_MODULE, IMPORTS_THE_CLASS], ids=["module", "class"])
+def test_a_test_module_that_imports_the_layer_s_module_or_class_gets_ours(source, tmp_path):
+    path = tmp_path / "imports_test.py"
+    path.write_text(source)
+    module = load_substituted(path)
+    assert type(module.make()) is OURS["Dense"]
+    assert keras.src.layers.core.dense.Dense is keras.layers.Dense  # Keras itself untouched
+
+
+def test_a_test_reaching_ours_through_a_substituted_module_runs():
+    def test_through_the_module(self):
+        self.layer = dense.Dense(2)  # noqa: F821  (only read as source here)
+
+    assert runs_on_ours(test_through_the_module, ("Dense",), {"dense.Dense": "Dense"})
+    assert not runs_on_ours(test_through_the_module, ("Dense",))
+    assert not runs_on_ours(test_through_the_module, ("Conv2D",), {"dense.Dense": "Dense"})
+
+
+def test_a_test_module_that_reaches_none_of_ours_says_what_to_do(tmp_path):
+    path = tmp_path / "unrelated_test.py"
+    path.write_text(IMPORTS_NEITHER)
+    with pytest.raises(
+        RuntimeError, match="name another Keras test module in the lesson's LIBRARY"
+    ):
+        load_substituted(path)

@@ -28,3 +28,23 @@ def test_references_are_reproducible_byte_for_byte(assignment, tmp_path):
 def test_references_hold_finite_arrays(assignment):
     for key, value in references.load(assignment).items():
         assert np.isfinite(value).all(), key
+
+
+def test_reference_outputs_are_read_from_cases_py_as_the_docs_put_them(monkeypatch):
+    from types import SimpleNamespace
+
+    from autograder import lessons
+    from autograder.authoring import references as authoring
+
+    def outputs(solution):
+        return {}
+
+    parts = {"cases": SimpleNamespace(reference_outputs=outputs), "checks": SimpleNamespace()}
+    monkeypatch.setattr(lessons, "optional", lambda assignment, part: parts[part])
+    assert authoring.outputs_of("01_mlp_limits") is outputs
+    parts["cases"] = SimpleNamespace()
+    assert authoring.outputs_of("01_mlp_limits") is None
+
+
+def test_a_lesson_without_stored_outputs_is_not_among_them():
+    assert "01_mlp_limits" not in ASSIGNMENTS

@@ -96,6 +96,16 @@ def test_release_names_unknown_assignments_and_missing_folders(fixture_repo, tmp
         release(tmp_path / "empty", course)
 
 
+def test_a_lesson_without_its_notebook_yet_is_named_with_the_path_expected(fixture_repo, tmp_path):
+    # 02_convolution is a lesson of the course; the fixture's notebooks folder lacks it
+    with pytest.raises(CourseError) as missing:
+        release(fixture_repo.notebooks, CourseDir(tmp_path / "course"), ["02_convolution"])
+    message = str(missing.value)
+    assert message.startswith("lesson '02_convolution' has no notebook: expected ")
+    assert message.split(" (")[0].endswith("02_convolution/convolution.ipynb")
+    assert "01_fixture" in message and "check the name" not in message
+
+
 def test_nbgrader_failure_is_one_clear_error(fixture_repo, tmp_path):
     notebooks = tmp_path / "notebooks"
     (notebooks / ASSIGNMENT).mkdir(parents=True)

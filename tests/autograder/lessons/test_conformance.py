@@ -78,9 +78,21 @@ class Lesson:
     def __repr__(self) -> str:
         return self.name
 
+    @property
+    def parts(self) -> dict[str, Path]:
+        """What a lesson has outside its folder, where docs/authoring.md puts it."""
+        return {
+            "notebook": ROOT / "notebooks" / self.name / f"{self.topic}.ipynb",
+            "reference code": ROOT / "solutions" / f"{self.topic}.py",
+            "wrong versions": ROOT / "solutions" / "mistakes" / f"{self.topic}.py",
+        }
+
     @cached_property
     def cells(self) -> dict[str, str]:
-        return read_test_cells(ROOT / "notebooks" / self.name / f"{self.topic}.ipynb")
+        notebook = self.parts["notebook"]
+        if not notebook.is_file():
+            pytest.fail(f"{self}: no notebook {notebook.relative_to(ROOT)}", pytrace=False)
+        return read_test_cells(notebook)
 
     @cached_property
     def checks(self):
@@ -122,6 +134,18 @@ def by_lesson(test):
 
 
 @by_lesson
+def test_the_lesson_has_all_its_parts(lesson):
+    """Its notebook, reference code and wrong versions are where docs/authoring.md puts them
+    (its folder, with checks.py, is how it was found)."""
+    missing = [
+        f"{part} {path.relative_to(ROOT)}"
+        for part, path in lesson.parts.items()
+        if not path.is_file()
+    ]
+    assert not missing, f"{lesson} lacks: {'; '.join(missing)} (see docs/authoring.md)"
+
+
+@by_lesson
 def test_every_test_cell_calls_the_lesson_s_checks(lesson):
     """The notebook (notebooks/NN_topic/topic.ipynb) has test cells, and each calls checks
     that the lesson's checks module defines."""
@@ -142,10 +166,15 @@ def test_every_test_cell_calls_the_lesson_s_checks(lesson):
 def test_every_catalogued_mistake_has_a_wrong_version(lesson):
     versions = wrong_versions(lesson.name)
     catalogued = {mistake.id for mistake in lesson.catalogue.CATALOGUE}
-    assert catalogued <= {version.mistake for version in versions}
-    assert {version.mistake for version in versions} <= catalogued
+    made = {version.mistake for version in versions}
+    unmade, unknown = sorted(catalogued - made), sorted(made - catalogued)
+    where = f"WRONG_VERSIONS of solutions/mistakes/{lesson.topic}.py"
+    assert not unmade, f"catalogued mistakes with no wrong version in {where}: {unmade}"
+    assert not unknown, f"{where} makes mistakes its mistakes.py lacks: {unknown}"
     for version in versions:
-        assert version.breaks and set(version.breaks) <= set(lesson.cells), version.name
+        unknown_cells = sorted(set(version.breaks) - set(lesson.cells))
+        assert version.breaks, f"{version.name}: `breaks` names no test cell"
+        assert not unknown_cells, f"{version.name} breaks cells the notebook lacks: {unknown_cells}"
 
 
 @by_lesson
