@@ -91,12 +91,9 @@ def expect_weights(
             details = [
                 f"expected {key} shape {tuple(shape)}" + (f" = {how[key]}" if key in how else "")
             ]
-            hint = ""
-            if shape_mistake is not None:
-                mistake = shape_mistake(key, actual, tuple(shape))
-                if mistake is not None:
-                    details.append(mistake.feedback())
-            _fail(f"{name}.{key} has shape {actual}.", details, hint)
+            mistake = shape_mistake(key, actual, tuple(shape)) if shape_mistake else None
+            details += [mistake.feedback()] if mistake else []
+            _fail(f"{name}.{key} has shape {actual}.", details, mistake=mistake)
     if non_trainable is None:
         return found
     frozen = set(non_trainable)
@@ -112,8 +109,8 @@ def expect_weights(
     return found
 
 
-def _fail(headline, details, hint=""):
-    raise CheckFailed(headline, details, hint)
+def _fail(headline, details, hint="", mistake=None):
+    raise CheckFailed(headline, details, hint, mistake=mistake)
 
 
 def assign_weights(
@@ -433,7 +430,9 @@ class Contract:
             details = [layer_line] if self.describe_layer else []
             mistake = self.diagnosis(cls) if self.diagnosis is not None else None
             details += [*failure.details, *([mistake.feedback()] if mistake else [])]
-            raise CheckFailed(failure.headline, details, failure.hint) from None
+            raise CheckFailed(
+                failure.headline, details, failure.hint, mistake=mistake, folds=failure.folds
+            ) from None
 
     def __call__(self, cls) -> None:
         import keras

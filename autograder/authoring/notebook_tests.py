@@ -40,9 +40,22 @@ def run_test_cell(source: str, objects: dict, checks) -> None:
         exec(compile(source, "<test cell>", "exec"), namespace)
 
 
+class Feedback(str):
+    """A failing cell's feedback, and the id of the catalogued mistake it carries (None if it
+    names none): the one the grader counts in the class report."""
+
+    mistake: str | None = None
+
+
+def _feedback(failure: CheckFailed) -> Feedback:
+    found = Feedback(str(failure))
+    found.mistake = failure.mistake.id if failure.mistake is not None else None
+    return found
+
+
 def grade_test_cells(
     cells: dict[str, str], objects: dict, checks, across: bool = False, fresh_seed: int = 0
-) -> dict[str, str | None]:
+) -> dict[str, Feedback | None]:
     """{grade id: feedback, or None when the cell passes} for every cell."""
     fresh = contextlib.nullcontext()
     if across:
@@ -55,5 +68,5 @@ def grade_test_cells(
                 run_test_cell(source, objects, checks)
                 results[grade_id] = None
             except CheckFailed as failure:
-                results[grade_id] = str(failure)
+                results[grade_id] = _feedback(failure)
     return results

@@ -153,7 +153,9 @@ def _check_output_shapes(call, layer, shapes, expected_of, formula, mistake_of):
                 *failure.details,
                 *([mistake.feedback()] if mistake else []),
             ]
-            raise CheckFailed(failure.headline, details, failure.hint) from None
+            raise CheckFailed(
+                failure.headline, details, failure.hint, mistake=mistake, folds=failure.folds
+            ) from None
 
 
 def _setups(name, mode):
@@ -169,12 +171,15 @@ def _setups(name, mode):
                 ours, keras_value = config.get(key), theirs.get_config()[key]
                 if (tuple(ours) if isinstance(ours, list) else ours) != keras_value:
                     details = [f"yours: {key}={ours!r}; Keras: {key}={keras_value!r}"]
+                    mistake = None
                     if key == "strides" and "strides" not in kwargs and ours in ((1, 1), [1, 1]):
-                        details.append(catalogue.STRIDES_DEFAULT_ONE.feedback())
+                        mistake = catalogue.STRIDES_DEFAULT_ONE
+                        details.append(mistake.feedback())
                     raise CheckFailed(
                         f"{call}.get_config() differs from keras.layers.{call}'s.",
                         details,
                         "store every constructor argument as Keras does (pairs as tuples)",
+                        mistake=mistake,
                     )
             _check_output_shapes(
                 call,

@@ -55,9 +55,10 @@ def check_mask_shape(mask_shape, hidden=False):
             "rule: noise_shape None -> the input's shape; else noise_shape with each None "
             "replaced by the input's size on that axis",
         ]
-        if as_input and all(as_input):  # the input's shape whatever noise_shape says
-            details.append(catalogue.NOISE_SHAPE_IGNORED.feedback())
-        raise CheckFailed("mask_shape gives the wrong shape.", details)
+        # every answer the input's shape, whatever noise_shape says
+        mistake = catalogue.NOISE_SHAPE_IGNORED if as_input and all(as_input) else None
+        details += [mistake.feedback()] if mistake else []
+        raise CheckFailed("mask_shape gives the wrong shape.", details, mistake=mistake)
     if hidden:
         _check_traced_mask_shape(mask_shape)
     passed(f"mask_shape is right on {len(table)} cases")

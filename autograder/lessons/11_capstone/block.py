@@ -222,4 +222,7 @@ def require_block(ResidualBlock) -> None:
             f"The network is not trained until its ResidualBlock passes: {failure.headline}",
             failure.details,
             failure.hint,
+            failure.picture,
+            failure.mistake,
+            folds=failure.folds,
         ) from failure

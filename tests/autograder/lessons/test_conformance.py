@@ -220,6 +220,10 @@ def test_wrong_version_fails_exactly_its_cells_and_is_named(lesson, version, acr
         for cell, feedback in results.items():
             if feedback and "Likely mistake:" in feedback:
                 assert f"Likely mistake: {title}." in feedback, (cell, feedback)
+    # a cell that names a mistake also carries it: the class report counts it, its text folds
+    for cell, feedback in results.items():
+        if feedback and f"Likely mistake: {title}." in feedback:
+            assert feedback.mistake == version.mistake, (cell, feedback)
 
 
 @ACROSS

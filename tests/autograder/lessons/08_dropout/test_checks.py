@@ -655,5 +655,6 @@ def test_noise_shape_ignored_is_named_only_when_it_is_ignored():
     with pytest.raises(CheckFailed) as failure:
         checks.check_mask_shape(mask_shape_batch_from_input, hidden=True)
     assert "noise_shape ignored" not in str(failure.value)
-    with pytest.raises(CheckFailed, match="noise_shape ignored"):
+    with pytest.raises(CheckFailed, match="noise_shape ignored") as failure:
         checks.check_mask_shape(mask_shape_ignoring_noise)
+    assert failure.value.mistake.id == "noise_shape_ignored"  # counted in the class report
