@@ -42,7 +42,6 @@ STRIDE_SKIP_ONLY = Mistake(
 CATALOGUE = (SKIP_AFTER_RELU, PROJECTION_MISSING, BN_ALWAYS_TRAINING, STRIDE_SKIP_ONLY)
 
 SUBLAYERS = ("conv1", "bn1", "conv2", "bn2", "projection", "projection_bn")
-PROJECTION = ("projection", "projection_bn")
 
 
 def reference_block(
