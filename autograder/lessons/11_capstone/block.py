@@ -167,7 +167,7 @@ def _check_config(name, sub, have, want, found, text) -> None:
 
 def block_output(ResidualBlock, row, training: bool):
     """The student's block and the trusted one on the row's inputs, same weights: (theirs,
-    expected, the sublayer weights, the inputs, the case's text)."""
+    expected, the sublayer weights, the inputs, the case's text, the student's block)."""
     model, layers, values = trusted(row)
     layer = built_block(ResidualBlock, row)
     check_structure(ResidualBlock, layer, row, layers)
@@ -177,7 +177,7 @@ def block_output(ResidualBlock, row, training: bool):
     name = f"{label(ResidualBlock)}(...)(x, training={training})"
     out = run(name, layer, x, training=training, case=text, forbidden=NOTHING)
     expected = np.asarray(model(x, training=training))
-    return out, expected, values, x, text
+    return out, expected, values, x, text, layer
 
 
 def _mistake(row, values, x, out, training):
@@ -192,10 +192,30 @@ def _mistake(row, values, x, out, training):
     return None
 
 
+def _judge_without_flag(ResidualBlock, layer, row, values, x, expected) -> None:
+    """Called without `training` (`block(x)`, `model(x)` outside fit), a Keras layer runs in
+    inference mode: the block must give its inference output then too."""
+    text = f"{cases.describe(row)}, no training argument"
+    out = run(f"{label(ResidualBlock)}(...)(x)", layer, x, case=text, forbidden=NOTHING)
+    mismatch = compare(out, expected, cases.BLOCK_TOL)
+    if mismatch:
+        model, _, _ = trusted(row, values)
+        batch = compare(out, np.asarray(model(x, training=True)), DIAGNOSIS_TOLERANCE) is None
+        fail(
+            "ResidualBlock called without `training` does not give its inference-mode output.",
+            mismatch,
+            catalogue.TRAINING_BY_DEFAULT if batch else None,
+            "keep `training=None` as the default of call: a Keras layer called without "
+            "`training` runs in inference mode",
+            case=text,
+        )
+
+
 def judge_rows(ResidualBlock, rows, training: bool) -> None:
-    """Fail on the first row whose output differs from the trusted block's."""
+    """Fail on the first row whose output differs from the trusted block's (at inference, also
+    when the block is called without `training`)."""
     for row in rows:
-        out, expected, values, x, text = block_output(ResidualBlock, row, training)
+        out, expected, values, x, text, layer = block_output(ResidualBlock, row, training)
         mismatch = compare(out, expected, cases.BLOCK_TOL)
         if mismatch:
             mode = "training" if training else "inference"
@@ -208,6 +228,8 @@ def judge_rows(ResidualBlock, rows, training: bool) -> None:
                 "= ReLU(main + skip); pass `training` on to every batch normalization",
                 case=text,
             )
+        if not training:
+            _judge_without_flag(ResidualBlock, layer, row, values, x, expected)
 
 
 def require_block(ResidualBlock) -> None:

@@ -39,7 +39,21 @@ STRIDE_SKIP_ONLY = Mistake(
     "of the main path and the 1x1 projection of the skip path both take `strides`. Yours "
     "gives the stride to the projection only, so the two paths have different sizes.",
 )
-CATALOGUE = (SKIP_AFTER_RELU, PROJECTION_MISSING, BN_ALWAYS_TRAINING, STRIDE_SKIP_ONLY)
+TRAINING_BY_DEFAULT = Mistake(
+    "training_by_default",
+    "batch statistics when the block is called without `training`",
+    "Called without a `training` argument (`block(x)`, or `model(x)` outside `fit`), a Keras "
+    "layer runs in inference mode: its batch normalizations use their moving mean and variance. "
+    "Yours uses the statistics of the batch then: keep `training=None` as the default of `call` "
+    "and pass `training` on to each batch normalization as it is.",
+)
+CATALOGUE = (
+    SKIP_AFTER_RELU,
+    PROJECTION_MISSING,
+    BN_ALWAYS_TRAINING,
+    STRIDE_SKIP_ONLY,
+    TRAINING_BY_DEFAULT,
+)
 
 SUBLAYERS = ("conv1", "bn1", "conv2", "bn2", "projection", "projection_bn")
 

@@ -117,6 +117,33 @@ class ShapeByFirstStride(reference.ResidualBlock):
         return (batch, *sizes, self.filters)
 
 
+class TrainingByDefault(reference.ResidualBlock):
+    """Subtly wrong: batch statistics when called without `training` (Keras layers then run
+    in inference mode); every check passed the flag, so it kept full marks."""
+
+    def call(self, inputs, training=True):
+        return super().call(inputs, training=training)
+
+
+class NoTrainingArgument(reference.ResidualBlock):
+    """Right: no `training` parameter at all; Keras hands the mode on to the sublayers."""
+
+    def call(self, inputs):
+        main = keras.ops.relu(self.bn1(self.conv1(inputs)))
+        main = self.bn2(self.conv2(main))
+        skip = inputs
+        if self.projection is not None:
+            skip = self.projection_bn(self.projection(inputs))
+        return keras.ops.relu(main + skip)
+
+
+class InferenceByDefault(reference.ResidualBlock):
+    """Right: `training=False` as call's default is inference mode too."""
+
+    def call(self, inputs, training=False):
+        return super().call(inputs, training=training)
+
+
 BLOCK_CHECKS = (
     checks.check_residual_block_training,
     checks.check_residual_block_inference,
@@ -152,6 +179,23 @@ def test_subtly_wrong_blocks_fail(wrong, check, says):
         check(wrong)
     assert says in str(failure.value)
     assert "Likely mistake" not in str(failure.value)
+
+
+def test_a_block_in_training_mode_by_default_fails_and_is_named():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_inference(TrainingByDefault)
+    message = str(failure.value)
+    assert "called without `training`" in message
+    assert "Likely mistake: batch statistics when the block is called without `training`" in (
+        message
+    )
+
+
+@pytest.mark.parametrize("right", [NoTrainingArgument, InferenceByDefault])
+def test_blocks_that_default_to_inference_pass(right):
+    for check in BLOCK_CHECKS:
+        check(right)
+        check(right, hidden=True)
 
 
 def _worst(rows) -> float:
