@@ -7,6 +7,7 @@ The independent block builds its sublayers in a loop over a table, picks the pro
 another test, and computes the skip path first, with `keras.ops.add` and `keras.ops.maximum`.
 """
 
+import json
 import re
 import time
 from pathlib import Path
@@ -196,6 +197,14 @@ def test_blocks_that_default_to_inference_pass(right):
     for check in BLOCK_CHECKS:
         check(right)
         check(right, hidden=True)
+
+
+def test_the_exercise_says_unknown_sizes_stay_none():
+    """The contract asks compute_output_shape for inputs (None, None, None, C): the exercise
+    says so (a block written to the notebook's formula alone, failing on None, lost a point)."""
+    notebook = json.loads((ROOT / "notebooks" / "11_capstone" / "capstone.ipynb").read_text())
+    text = " ".join("".join(cell["source"]) for cell in notebook["cells"]).split()
+    assert "must stay `None`." in " ".join(text)
 
 
 def _worst(rows) -> float:
