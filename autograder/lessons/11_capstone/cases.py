@@ -105,3 +105,6 @@ PROBABILITY_TOL = 0.01
 TRAIN_SEED, TEST_SEED = 1101, 1102
 MIN_ACCURACY = 0.98
 MAX_SECONDS = 60.0
+# build_network's arguments, exercised after the training: another number of classes and
+# another input shape (colour images of 32x32), on which the model predicts two images.
+OTHER_NETWORK = {"num_classes": 4, "input_shape": (32, 32, 3)}

@@ -326,6 +326,63 @@ def test_a_network_without_the_residual_block_fails():
     assert "without any ResidualBlock" in str(failure.value)
 
 
+def fit_briefly(model, x, y):
+    return model.fit(x[:100], y[:100], epochs=1, batch_size=50, verbose=0)
+
+
+def tiny_with_accuracy(num_classes=10, input_shape=(28, 28, 1)):
+    inputs = keras.Input(input_shape)
+    x = reference.ResidualBlock(4, strides=4)(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_small_network_that_keeps_every_promise_passes_at_zero_accuracy(monkeypatch):
+    """The checks after the accuracy's (what train returns, build_network's arguments) pass a
+    network that does what the docstrings say."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+    checks.check_network(tiny_with_accuracy, fit_briefly, reference.ResidualBlock)
+
+
+def test_train_must_return_the_history(monkeypatch):
+    """The notebook's comparison reads `history.epoch`: a train that returned nothing passed
+    (independent review of lesson 11)."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(tiny_with_accuracy, no_training, reference.ResidualBlock)
+    assert "train(model, x, y) returns None; expected the History" in str(failure.value)
+
+
+def test_the_network_must_be_compiled_with_the_accuracy_metric(monkeypatch):
+    """The notebook's cells read `model.evaluate(...)[1]`: a network compiled without metrics
+    passed (independent review of lesson 11)."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(tiny_network, fit_briefly, reference.ResidualBlock)
+    assert "without the accuracy metric" in str(failure.value)
+    assert "recorded only: loss" in str(failure.value)
+
+
+@pytest.mark.parametrize("ignored", ["num_classes", "input_shape"])
+def test_build_network_must_use_its_arguments(monkeypatch, ignored):
+    """build_network's documented arguments were never passed: a network that ignored them
+    passed (independent review of lesson 11)."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+
+    def ignoring(num_classes=10, input_shape=(28, 28, 1)):
+        if ignored == "num_classes":
+            return tiny_with_accuracy(input_shape=input_shape)
+        return tiny_with_accuracy(num_classes)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(ignoring, fit_briefly, reference.ResidualBlock)
+    message = str(failure.value)
+    assert "build_network(num_classes=4, input_shape=(32, 32, 3))" in message
+    assert "keras.Input(input_shape) first" in message
+
+
 def test_the_held_out_digits_are_new_at_every_grading_and_never_drawn_by_the_notebook():
     notebook = (ROOT / "notebooks" / "11_capstone" / "capstone.ipynb").read_text()
     used = {int(seed) for seed in re.findall(r"digits\([^)]*seed=(\d+)", notebook)}
