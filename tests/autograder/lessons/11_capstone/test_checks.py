@@ -126,6 +126,13 @@ class TrainingByDefault(reference.ResidualBlock):
         return super().call(inputs, training=training)
 
 
+class BatchOfOneAtInference(reference.ResidualBlock):
+    """Subtly wrong: a single image is always run in inference mode."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=training and inputs.shape[0] != 1)
+
+
 class NoTrainingArgument(reference.ResidualBlock):
     """Right: no `training` parameter at all; Keras hands the mode on to the sublayers."""
 
@@ -190,6 +197,13 @@ def test_a_block_in_training_mode_by_default_fails_and_is_named():
     assert "Likely mistake: batch statistics when the block is called without `training`" in (
         message
     )
+
+
+def test_a_block_that_treats_a_single_image_apart_fails_the_hidden_training_check():
+    checks.check_residual_block_training(BatchOfOneAtInference)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_training(BatchOfOneAtInference, hidden=True)
+    assert "on inputs (1, 5, 7, 2), training=True" in str(failure.value)
 
 
 @pytest.mark.parametrize("right", [NoTrainingArgument, InferenceByDefault])
