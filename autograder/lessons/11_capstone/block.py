@@ -129,11 +129,13 @@ def check_structure(ResidualBlock, layer, row, layers) -> None:
 
 def _stride_on_skip_only(found, strides) -> bool:
     """The projection has the block's strides and neither main-path convolution has any."""
-    projection, conv2 = found.get("projection"), found.get("conv2")
+    projection, conv1, conv2 = (found.get(name) for name in ("projection", "conv1", "conv2"))
     return (
         isinstance(projection, dict)
+        and isinstance(conv1, dict)
         and isinstance(conv2, dict)
         and tuple(projection["config"].get("strides") or ()) == strides
+        and tuple(conv1["config"].get("strides") or ()) == (1, 1)
         and tuple(conv2["config"].get("strides") or ()) == (1, 1)
     )
 

@@ -81,6 +81,16 @@ class StrideOnSecondConv(reference.ResidualBlock):
         self.conv2.build(self.conv1.compute_output_shape(input_shape))
 
 
+class StridesTransposed(reference.ResidualBlock):
+    """Subtly wrong: conv1 strides (sw, sh); the projection right. Named as the stride on the
+    skip path only until that mistake asked conv1 to have no stride at all."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.conv1 = self._conv(self.kernel_size, self.strides[::-1], "conv1")
+        self.conv1.build(input_shape)
+
+
 class NoReluInside(reference.ResidualBlock):
     """Subtly wrong: no ReLU between the two convolutions."""
 
@@ -169,6 +179,7 @@ def test_an_independent_block_passes_every_block_check():
     ("wrong", "check", "says"),
     [
         (StrideOnSecondConv, checks.check_residual_block_contract, "conv1 has strides=(1, 1)"),
+        (StridesTransposed, checks.check_residual_block_contract, "(2, 1); expected (1, 2)"),
         (NoReluInside, checks.check_residual_block_training, "in training mode"),
         (DefaultMomentum, checks.check_residual_block_contract, "momentum=0.99; expected 0.9"),
         (ProjectionByFirstStride, checks.check_residual_block_training, "has no projection"),
@@ -176,6 +187,7 @@ def test_an_independent_block_passes_every_block_check():
     ],
     ids=[
         "stride-on-conv2",
+        "strides-transposed",
         "no-relu-inside",
         "default-momentum",
         "projection-by-strides[0]",
