@@ -29,6 +29,16 @@ def call_bn_always_training(self, inputs, training=None):
     return keras.ops.relu(main + skip)
 
 
+def call_bn_always_inference(self, inputs, training=None):
+    """Every batch normalization told training=False: "the block is not what is trained"."""
+    main = keras.ops.relu(self.bn1(self.conv1(inputs), training=False))
+    main = self.bn2(self.conv2(main), training=False)
+    skip = inputs
+    if self.projection is not None:
+        skip = self.projection_bn(self.projection(inputs), training=False)
+    return keras.ops.relu(main + skip)
+
+
 def call_training_by_default(self, inputs, training=True):
     """Batch statistics unless told otherwise: training defaults to True."""
     main = keras.ops.relu(self.bn1(self.conv1(inputs), training=training))
@@ -100,6 +110,11 @@ WRONG_VERSIONS = (
         "bn_always_training",
         {"ResidualBlock.call": f"{M}:call_bn_always_training"},
         ("test_residual_block_inference", NETWORK),
+    ),
+    WrongVersion(
+        "bn_always_inference",
+        {"ResidualBlock.call": f"{M}:call_bn_always_inference"},
+        ("test_residual_block_training", NETWORK),
     ),
     WrongVersion(
         "training_by_default",

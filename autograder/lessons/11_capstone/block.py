@@ -187,10 +187,9 @@ def _mistake(row, values, x, out, training):
     wrong, _, _ = trusted(row, values, skip_after_relu=True)
     if compare(out, np.asarray(wrong(x, training=training)), DIAGNOSIS_TOLERANCE) is None:
         return catalogue.SKIP_AFTER_RELU
-    if not training:
-        model, _, _ = trusted(row, values)
-        if compare(out, np.asarray(model(x, training=True)), DIAGNOSIS_TOLERANCE) is None:
-            return catalogue.BN_ALWAYS_TRAINING
+    model, _, _ = trusted(row, values)
+    if compare(out, np.asarray(model(x, training=not training)), DIAGNOSIS_TOLERANCE) is None:
+        return catalogue.BN_ALWAYS_INFERENCE if training else catalogue.BN_ALWAYS_TRAINING
     return None
 
 

@@ -32,6 +32,14 @@ BN_ALWAYS_TRAINING = Mistake(
     "calls the batch normalizations with training=True whatever the block is called with: "
     "pass the block's own `training` argument on to each of them.",
 )
+BN_ALWAYS_INFERENCE = Mistake(
+    "bn_always_inference",
+    "batch normalization in the wrong mode while training",
+    "In training (training=True, model.fit) batch normalization must normalize with the "
+    "statistics of the batch in front of it, and update its moving ones. Yours uses the moving "
+    "mean and variance then, as at evaluation: pass the block's own `training` argument on to "
+    "each batch normalization, as it is.",
+)
 STRIDE_SKIP_ONLY = Mistake(
     "stride_skip_only",
     "the stride applied to the skip path but not to the main path",
@@ -51,6 +59,7 @@ CATALOGUE = (
     SKIP_AFTER_RELU,
     PROJECTION_MISSING,
     BN_ALWAYS_TRAINING,
+    BN_ALWAYS_INFERENCE,
     STRIDE_SKIP_ONLY,
     TRAINING_BY_DEFAULT,
 )

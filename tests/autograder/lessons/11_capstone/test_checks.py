@@ -143,6 +143,13 @@ class BatchOfOneAtInference(reference.ResidualBlock):
         return super().call(inputs, training=training and inputs.shape[0] != 1)
 
 
+class FlagInverted(reference.ResidualBlock):
+    """Subtly wrong: the batch normalizations told `not training`."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=not training)
+
+
 class NoTrainingArgument(reference.ResidualBlock):
     """Right: no `training` parameter at all; Keras hands the mode on to the sublayers."""
 
@@ -208,6 +215,15 @@ def test_a_block_in_training_mode_by_default_fails_and_is_named():
     assert "called without `training`" in message
     assert "Likely mistake: batch statistics when the block is called without `training`" in (
         message
+    )
+
+
+def test_a_block_with_its_training_flag_inverted_is_named_in_training_mode():
+    """Told training=True it used the moving statistics; the training check named nothing."""
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_training(FlagInverted)
+    assert "Likely mistake: batch normalization in the wrong mode while training." in (
+        str(failure.value)
     )
 
 
