@@ -31,7 +31,8 @@ def check_network(build_network, train, ResidualBlock):
     """build_network() uses ResidualBlock; build_network() and train(model, x, y) on
     TRAIN_IMAGES digits take at most MAX_SECONDS together and leave at least MIN_ACCURACY of
     TEST_IMAGES held-out digits right; train returns the History, with the accuracy metric;
-    build_network builds what other arguments (OTHER_NETWORK) ask for."""
+    the loss reads the softmax outputs as probabilities; build_network builds what other
+    arguments (OTHER_NETWORK) ask for."""
     require_block(ResidualBlock)
     start = time.perf_counter()
     model = run("build_network()", build_network, forbidden=NOTHING)
@@ -107,6 +108,14 @@ def check_network(build_network, train, ResidualBlock):
             "statistics catch up",
         )
     check_history(history)
+    if perform("reading the model's loss", "loss_from_logits", model, forbidden=NOTHING):
+        fail(
+            "build_network() compiles the loss with from_logits=True, but the network ends in "
+            "softmax: its outputs are probabilities already, not logits.",
+            [result],
+            hint="compile with loss='sparse_categorical_crossentropy' (from_logits=False, the "
+            "default)",
+        )
     check_arguments(build_network)
     passed(result)
 

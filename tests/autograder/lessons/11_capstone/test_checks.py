@@ -407,6 +407,22 @@ def test_the_network_must_be_compiled_with_the_accuracy_metric(monkeypatch):
     assert "recorded only: loss" in str(failure.value)
 
 
+def test_a_loss_that_takes_the_softmax_outputs_for_logits_fails(monkeypatch):
+    """from_logits=True on a softmax network trains (Keras only warns) and reached 98% in an
+    independent review: the check reads the compiled loss."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+
+    def on_logits(num_classes=10, input_shape=(28, 28, 1)):
+        model = tiny_with_accuracy(num_classes, input_shape)
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+        return model
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(on_logits, fit_briefly, reference.ResidualBlock)
+    assert "compiles the loss with from_logits=True" in str(failure.value)
+
+
 @pytest.mark.parametrize("ignored", ["num_classes", "input_shape"])
 def test_build_network_must_use_its_arguments(monkeypatch, ignored):
     """build_network's documented arguments were never passed: a network that ignored them
