@@ -29,8 +29,8 @@ BN_ALWAYS_TRAINING = Mistake(
     "batch normalization in the wrong mode at evaluation",
     "At evaluation (training=False, model.predict, model.evaluate) batch normalization must "
     "use its moving mean and variance, not the statistics of the batch in front of it. Yours "
-    "calls the batch normalizations with training=True whatever the block is called with: "
-    "pass the block's own `training` argument on to each of them.",
+    "runs the batch normalizations in training mode when the block is called with "
+    "training=False: pass the block's own `training` argument on to each of them, as it is.",
 )
 BN_ALWAYS_INFERENCE = Mistake(
     "bn_always_inference",

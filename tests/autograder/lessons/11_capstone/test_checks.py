@@ -227,6 +227,16 @@ def test_a_block_with_its_training_flag_inverted_is_named_in_training_mode():
     )
 
 
+def test_a_block_with_its_training_flag_inverted_is_told_what_it_does_at_inference():
+    """The inference-mode mistake's explanation said training=True "whatever the block is
+    called with", which an inverted flag does not do."""
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_inference(FlagInverted)
+    message = " ".join(str(failure.value).split())
+    assert "Likely mistake: batch normalization in the wrong mode at evaluation." in message
+    assert "in training mode when the block is called with training=False" in message
+
+
 def test_a_block_that_treats_a_single_image_apart_fails_the_hidden_training_check():
     checks.check_residual_block_training(BatchOfOneAtInference)
     with pytest.raises(CheckFailed) as failure:
