@@ -85,7 +85,7 @@ class ResidualBlock(keras.layers.Layer):
         ### END SOLUTION
 
     def compute_output_shape(self, input_shape):
-        """(batch, H, W, C) -> (batch, ceil(H / sh), ceil(W / sw), filters)."""
+        """(batch, H, W, C) -> (batch, ceil(H / sh), ceil(W / sw), filters); None stays None."""
         ### BEGIN SOLUTION
         batch, height, width, _ = input_shape
         sizes = [

@@ -29,6 +29,26 @@ def call_bn_always_training(self, inputs, training=None):
     return keras.ops.relu(main + skip)
 
 
+def call_bn_always_inference(self, inputs, training=None):
+    """Every batch normalization told training=False: "the block is not what is trained"."""
+    main = keras.ops.relu(self.bn1(self.conv1(inputs), training=False))
+    main = self.bn2(self.conv2(main), training=False)
+    skip = inputs
+    if self.projection is not None:
+        skip = self.projection_bn(self.projection(inputs), training=False)
+    return keras.ops.relu(main + skip)
+
+
+def call_training_by_default(self, inputs, training=True):
+    """Batch statistics unless told otherwise: training defaults to True."""
+    main = keras.ops.relu(self.bn1(self.conv1(inputs), training=training))
+    main = self.bn2(self.conv2(main), training=training)
+    skip = inputs
+    if self.projection is not None:
+        skip = self.projection_bn(self.projection(inputs), training=training)
+    return keras.ops.relu(main + skip)
+
+
 def build_projection_for_stride_only(self, input_shape):
     """A projection only when the stride changes: a change of channels alone keeps x."""
     self.conv1 = self._conv(self.kernel_size, self.strides, "conv1")
@@ -89,6 +109,16 @@ WRONG_VERSIONS = (
     WrongVersion(
         "bn_always_training",
         {"ResidualBlock.call": f"{M}:call_bn_always_training"},
+        ("test_residual_block_inference", NETWORK),
+    ),
+    WrongVersion(
+        "bn_always_inference",
+        {"ResidualBlock.call": f"{M}:call_bn_always_inference"},
+        ("test_residual_block_training", NETWORK),
+    ),
+    WrongVersion(
+        "training_by_default",
+        {"ResidualBlock.call": f"{M}:call_training_by_default"},
         ("test_residual_block_inference", NETWORK),
     ),
     WrongVersion(

@@ -129,11 +129,13 @@ def check_structure(ResidualBlock, layer, row, layers) -> None:
 
 def _stride_on_skip_only(found, strides) -> bool:
     """The projection has the block's strides and neither main-path convolution has any."""
-    projection, conv2 = found.get("projection"), found.get("conv2")
+    projection, conv1, conv2 = (found.get(name) for name in ("projection", "conv1", "conv2"))
     return (
         isinstance(projection, dict)
+        and isinstance(conv1, dict)
         and isinstance(conv2, dict)
         and tuple(projection["config"].get("strides") or ()) == strides
+        and tuple(conv1["config"].get("strides") or ()) == (1, 1)
         and tuple(conv2["config"].get("strides") or ()) == (1, 1)
     )
 
@@ -167,7 +169,7 @@ def _check_config(name, sub, have, want, found, text) -> None:
 
 def block_output(ResidualBlock, row, training: bool):
     """The student's block and the trusted one on the row's inputs, same weights: (theirs,
-    expected, the sublayer weights, the inputs, the case's text)."""
+    expected, the sublayer weights, the inputs, the case's text, the student's block)."""
     model, layers, values = trusted(row)
     layer = built_block(ResidualBlock, row)
     check_structure(ResidualBlock, layer, row, layers)
@@ -177,7 +179,7 @@ def block_output(ResidualBlock, row, training: bool):
     name = f"{label(ResidualBlock)}(...)(x, training={training})"
     out = run(name, layer, x, training=training, case=text, forbidden=NOTHING)
     expected = np.asarray(model(x, training=training))
-    return out, expected, values, x, text
+    return out, expected, values, x, text, layer
 
 
 def _mistake(row, values, x, out, training):
@@ -185,17 +187,36 @@ def _mistake(row, values, x, out, training):
     wrong, _, _ = trusted(row, values, skip_after_relu=True)
     if compare(out, np.asarray(wrong(x, training=training)), DIAGNOSIS_TOLERANCE) is None:
         return catalogue.SKIP_AFTER_RELU
-    if not training:
-        model, _, _ = trusted(row, values)
-        if compare(out, np.asarray(model(x, training=True)), DIAGNOSIS_TOLERANCE) is None:
-            return catalogue.BN_ALWAYS_TRAINING
+    model, _, _ = trusted(row, values)
+    if compare(out, np.asarray(model(x, training=not training)), DIAGNOSIS_TOLERANCE) is None:
+        return catalogue.BN_ALWAYS_INFERENCE if training else catalogue.BN_ALWAYS_TRAINING
     return None
 
 
+def _judge_without_flag(ResidualBlock, layer, row, values, x, expected) -> None:
+    """Called without `training` (`block(x)`, `model(x)` outside fit), a Keras layer runs in
+    inference mode: the block must give its inference output then too."""
+    text = f"{cases.describe(row)}, no training argument"
+    out = run(f"{label(ResidualBlock)}(...)(x)", layer, x, case=text, forbidden=NOTHING)
+    mismatch = compare(out, expected, cases.BLOCK_TOL)
+    if mismatch:
+        model, _, _ = trusted(row, values)
+        batch = compare(out, np.asarray(model(x, training=True)), DIAGNOSIS_TOLERANCE) is None
+        fail(
+            "ResidualBlock called without `training` does not give its inference-mode output.",
+            mismatch,
+            catalogue.TRAINING_BY_DEFAULT if batch else None,
+            "keep `training=None` as the default of call: a Keras layer called without "
+            "`training` runs in inference mode",
+            case=text,
+        )
+
+
 def judge_rows(ResidualBlock, rows, training: bool) -> None:
-    """Fail on the first row whose output differs from the trusted block's."""
+    """Fail on the first row whose output differs from the trusted block's (at inference, also
+    when the block is called without `training`)."""
     for row in rows:
-        out, expected, values, x, text = block_output(ResidualBlock, row, training)
+        out, expected, values, x, text, layer = block_output(ResidualBlock, row, training)
         mismatch = compare(out, expected, cases.BLOCK_TOL)
         if mismatch:
             mode = "training" if training else "inference"
@@ -208,6 +229,8 @@ def judge_rows(ResidualBlock, rows, training: bool) -> None:
                 "= ReLU(main + skip); pass `training` on to every batch normalization",
                 case=text,
             )
+        if not training:
+            _judge_without_flag(ResidualBlock, layer, row, values, x, expected)
 
 
 def require_block(ResidualBlock) -> None:

@@ -16,7 +16,8 @@ NOTHING = ForbiddenOps("nothing", (), "every keras layer may be used here")
 # channels, of stride, and of both; the last public row strides along the width alone, with
 # the same channels, so that a block which reads only strides[0] (for its projection or its
 # output shape) fails it. The batches hold 4 or more images so that batch statistics
-# differ from the moving ones.
+# differ from the moving ones, but for the last hidden row's single image (its statistics are
+# those of its 3 * 4 positions), which a block treating a batch of one apart fails.
 BLOCK_CASES = {
     "public": [
         ((4, 6, 6, 4), 4, {}, 1),
@@ -30,6 +31,7 @@ BLOCK_CASES = {
         ((4, 9, 8, 1), 4, {"kernel_size": (3, 1)}, 6),
         ((6, 8, 9, 5), 3, {"strides": (2, 1)}, 7),
         ((4, 5, 5, 3), 8, {"strides": 3, "momentum": 0.9, "epsilon": 0.01}, 8),
+        ((1, 5, 7, 2), 4, {"strides": 2}, 10),
     ],
 }
 # When grading, hidden block checks add this many rows drawn at random.
@@ -105,3 +107,6 @@ PROBABILITY_TOL = 0.01
 TRAIN_SEED, TEST_SEED = 1101, 1102
 MIN_ACCURACY = 0.98
 MAX_SECONDS = 60.0
+# build_network's arguments, exercised after the training: another number of classes and
+# another input shape (colour images of 32x32), on which the model predicts two images.
+OTHER_NETWORK = {"num_classes": 4, "input_shape": (32, 32, 3)}

@@ -29,8 +29,16 @@ BN_ALWAYS_TRAINING = Mistake(
     "batch normalization in the wrong mode at evaluation",
     "At evaluation (training=False, model.predict, model.evaluate) batch normalization must "
     "use its moving mean and variance, not the statistics of the batch in front of it. Yours "
-    "calls the batch normalizations with training=True whatever the block is called with: "
-    "pass the block's own `training` argument on to each of them.",
+    "runs the batch normalizations in training mode when the block is called with "
+    "training=False: pass the block's own `training` argument on to each of them, as it is.",
+)
+BN_ALWAYS_INFERENCE = Mistake(
+    "bn_always_inference",
+    "batch normalization in the wrong mode while training",
+    "In training (training=True, model.fit) batch normalization must normalize with the "
+    "statistics of the batch in front of it, and update its moving ones. Yours uses the moving "
+    "mean and variance then, as at evaluation: pass the block's own `training` argument on to "
+    "each batch normalization, as it is.",
 )
 STRIDE_SKIP_ONLY = Mistake(
     "stride_skip_only",
@@ -39,10 +47,24 @@ STRIDE_SKIP_ONLY = Mistake(
     "of the main path and the 1x1 projection of the skip path both take `strides`. Yours "
     "gives the stride to the projection only, so the two paths have different sizes.",
 )
-CATALOGUE = (SKIP_AFTER_RELU, PROJECTION_MISSING, BN_ALWAYS_TRAINING, STRIDE_SKIP_ONLY)
+TRAINING_BY_DEFAULT = Mistake(
+    "training_by_default",
+    "batch statistics when the block is called without `training`",
+    "Called without a `training` argument (`block(x)`, or `model(x)` outside `fit`), a Keras "
+    "layer runs in inference mode: its batch normalizations use their moving mean and variance. "
+    "Yours uses the statistics of the batch then: keep `training=None` as the default of `call` "
+    "and pass `training` on to each batch normalization as it is.",
+)
+CATALOGUE = (
+    SKIP_AFTER_RELU,
+    PROJECTION_MISSING,
+    BN_ALWAYS_TRAINING,
+    BN_ALWAYS_INFERENCE,
+    STRIDE_SKIP_ONLY,
+    TRAINING_BY_DEFAULT,
+)
 
 SUBLAYERS = ("conv1", "bn1", "conv2", "bn2", "projection", "projection_bn")
-PROJECTION = ("projection", "projection_bn")
 
 
 def reference_block(

@@ -11,9 +11,10 @@ import time
 
 import numpy as np
 
+from ...contract import describe_call
 from ...feedback import CheckFailed, fail, passed
 from ...harness import cases as drawn
-from ...student import label, perform, run
+from ...student import error_hint, label, perform, run
 from . import cases
 from .block import require_block
 from .cases import NOTHING
@@ -29,7 +30,9 @@ def digits(n: int, stored_seed: int):
 def check_network(build_network, train, ResidualBlock):
     """build_network() uses ResidualBlock; build_network() and train(model, x, y) on
     TRAIN_IMAGES digits take at most MAX_SECONDS together and leave at least MIN_ACCURACY of
-    TEST_IMAGES held-out digits right."""
+    TEST_IMAGES held-out digits right; train returns the History, with the accuracy metric;
+    the loss reads the softmax outputs as probabilities; build_network builds what other
+    arguments (OTHER_NETWORK) ask for."""
     require_block(ResidualBlock)
     start = time.perf_counter()
     model = run("build_network()", build_network, forbidden=NOTHING)
@@ -50,7 +53,7 @@ def check_network(build_network, train, ResidualBlock):
     x_test, y_test = digits(cases.TEST_IMAGES, cases.TEST_SEED)
     what = f"train(model, x, y) on {cases.TRAIN_IMAGES:,} digits"
     start = time.perf_counter()
-    run(what, train, model, x, y, forbidden=NOTHING)
+    history = run(what, train, model, x, y, forbidden=NOTHING)
     seconds += time.perf_counter() - start
     probabilities = perform(
         f"model.predict on {cases.TEST_IMAGES:,} held-out digits",
@@ -104,4 +107,62 @@ def check_network(build_network, train, ResidualBlock):
             "with few training steps a batch normalization momentum of 0.9 lets the moving "
             "statistics catch up",
         )
+    check_history(history)
+    if perform("reading the model's loss", "loss_from_logits", model, forbidden=NOTHING):
+        fail(
+            "build_network() compiles the loss with from_logits=True, but the network ends in "
+            "softmax: its outputs are probabilities already, not logits.",
+            [result],
+            hint="compile with loss='sparse_categorical_crossentropy' (from_logits=False, the "
+            "default)",
+        )
+    check_arguments(build_network)
     passed(result)
+
+
+def check_history(history) -> None:
+    """train returns model.fit's History, which recorded the accuracy metric: the notebook's
+    cells read the epochs from it, and the accuracy from model.evaluate."""
+    found = perform(
+        "reading what train(model, x, y) returned", "history_summary", history, forbidden=NOTHING
+    )
+    if not found["history"]:
+        fail(
+            f"train(model, x, y) returns {found['what']}; expected the History that model.fit "
+            "returns.",
+            hint="end train with `return model.fit(...)`: the notebook reads the epochs from it",
+        )
+    if not any("acc" in name for name in found["recorded"]):
+        fail(
+            "build_network() compiles the model without the accuracy metric.",
+            [f"model.fit recorded only: {', '.join(found['recorded']) or 'nothing'}"],
+            hint="compile with metrics=['accuracy']: the notebook's cells read the accuracy from "
+            "model.evaluate",
+        )
+
+
+def check_arguments(build_network) -> None:
+    """build_network(num_classes, input_shape) builds the network its arguments ask for."""
+    kwargs = dict(cases.OTHER_NETWORK)
+    call = describe_call("build_network", (), kwargs)
+    x = drawn.normal((2, *kwargs["input_shape"]), cases.TEST_SEED)
+    expected = (2, kwargs["num_classes"])
+    hint = (
+        "build the network from the arguments: keras.Input(input_shape) first, "
+        "Dense(num_classes, activation='softmax') last"
+    )
+    with error_hint(hint):
+        model = run(call, build_network, forbidden=NOTHING, **kwargs)
+        found = perform(
+            f"model.predict on 2 images of shape {kwargs['input_shape']}",
+            "class_probabilities",
+            model,
+            x,
+            case=call,
+            forbidden=NOTHING,
+        )
+    if np.shape(found) != expected:
+        fail(
+            f"{call} predicts shape {np.shape(found)} for 2 images; expected {expected}.",
+            hint=hint,
+        )

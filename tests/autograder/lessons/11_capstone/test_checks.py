@@ -7,6 +7,7 @@ The independent block builds its sublayers in a loop over a table, picks the pro
 another test, and computes the skip path first, with `keras.ops.add` and `keras.ops.maximum`.
 """
 
+import json
 import re
 import time
 from pathlib import Path
@@ -80,6 +81,16 @@ class StrideOnSecondConv(reference.ResidualBlock):
         self.conv2.build(self.conv1.compute_output_shape(input_shape))
 
 
+class StridesTransposed(reference.ResidualBlock):
+    """Subtly wrong: conv1 strides (sw, sh); the projection right. Named as the stride on the
+    skip path only until that mistake asked conv1 to have no stride at all."""
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.conv1 = self._conv(self.kernel_size, self.strides[::-1], "conv1")
+        self.conv1.build(input_shape)
+
+
 class NoReluInside(reference.ResidualBlock):
     """Subtly wrong: no ReLU between the two convolutions."""
 
@@ -117,6 +128,47 @@ class ShapeByFirstStride(reference.ResidualBlock):
         return (batch, *sizes, self.filters)
 
 
+class TrainingByDefault(reference.ResidualBlock):
+    """Subtly wrong: batch statistics when called without `training` (Keras layers then run
+    in inference mode); every check passed the flag, so it kept full marks."""
+
+    def call(self, inputs, training=True):
+        return super().call(inputs, training=training)
+
+
+class BatchOfOneAtInference(reference.ResidualBlock):
+    """Subtly wrong: a single image is always run in inference mode."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=training and inputs.shape[0] != 1)
+
+
+class FlagInverted(reference.ResidualBlock):
+    """Subtly wrong: the batch normalizations told `not training`."""
+
+    def call(self, inputs, training=None):
+        return super().call(inputs, training=not training)
+
+
+class NoTrainingArgument(reference.ResidualBlock):
+    """Right: no `training` parameter at all; Keras hands the mode on to the sublayers."""
+
+    def call(self, inputs):
+        main = keras.ops.relu(self.bn1(self.conv1(inputs)))
+        main = self.bn2(self.conv2(main))
+        skip = inputs
+        if self.projection is not None:
+            skip = self.projection_bn(self.projection(inputs))
+        return keras.ops.relu(main + skip)
+
+
+class InferenceByDefault(reference.ResidualBlock):
+    """Right: `training=False` as call's default is inference mode too."""
+
+    def call(self, inputs, training=False):
+        return super().call(inputs, training=training)
+
+
 BLOCK_CHECKS = (
     checks.check_residual_block_training,
     checks.check_residual_block_inference,
@@ -134,6 +186,7 @@ def test_an_independent_block_passes_every_block_check():
     ("wrong", "check", "says"),
     [
         (StrideOnSecondConv, checks.check_residual_block_contract, "conv1 has strides=(1, 1)"),
+        (StridesTransposed, checks.check_residual_block_contract, "(2, 1); expected (1, 2)"),
         (NoReluInside, checks.check_residual_block_training, "in training mode"),
         (DefaultMomentum, checks.check_residual_block_contract, "momentum=0.99; expected 0.9"),
         (ProjectionByFirstStride, checks.check_residual_block_training, "has no projection"),
@@ -141,6 +194,7 @@ def test_an_independent_block_passes_every_block_check():
     ],
     ids=[
         "stride-on-conv2",
+        "strides-transposed",
         "no-relu-inside",
         "default-momentum",
         "projection-by-strides[0]",
@@ -152,6 +206,57 @@ def test_subtly_wrong_blocks_fail(wrong, check, says):
         check(wrong)
     assert says in str(failure.value)
     assert "Likely mistake" not in str(failure.value)
+
+
+def test_a_block_in_training_mode_by_default_fails_and_is_named():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_inference(TrainingByDefault)
+    message = str(failure.value)
+    assert "called without `training`" in message
+    assert "Likely mistake: batch statistics when the block is called without `training`" in (
+        message
+    )
+
+
+def test_a_block_with_its_training_flag_inverted_is_named_in_training_mode():
+    """Told training=True it used the moving statistics; the training check named nothing."""
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_training(FlagInverted)
+    assert "Likely mistake: batch normalization in the wrong mode while training." in (
+        str(failure.value)
+    )
+
+
+def test_a_block_with_its_training_flag_inverted_is_told_what_it_does_at_inference():
+    """The inference-mode mistake's explanation said training=True "whatever the block is
+    called with", which an inverted flag does not do."""
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_inference(FlagInverted)
+    message = " ".join(str(failure.value).split())
+    assert "Likely mistake: batch normalization in the wrong mode at evaluation." in message
+    assert "in training mode when the block is called with training=False" in message
+
+
+def test_a_block_that_treats_a_single_image_apart_fails_the_hidden_training_check():
+    checks.check_residual_block_training(BatchOfOneAtInference)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_training(BatchOfOneAtInference, hidden=True)
+    assert "on inputs (1, 5, 7, 2), training=True" in str(failure.value)
+
+
+@pytest.mark.parametrize("right", [NoTrainingArgument, InferenceByDefault])
+def test_blocks_that_default_to_inference_pass(right):
+    for check in BLOCK_CHECKS:
+        check(right)
+        check(right, hidden=True)
+
+
+def test_the_exercise_says_unknown_sizes_stay_none():
+    """The contract asks compute_output_shape for inputs (None, None, None, C): the exercise
+    says so (a block written to the notebook's formula alone, failing on None, lost a point)."""
+    notebook = json.loads((ROOT / "notebooks" / "11_capstone" / "capstone.ipynb").read_text())
+    text = " ".join("".join(cell["source"]) for cell in notebook["cells"]).split()
+    assert "must stay `None`." in " ".join(text)
 
 
 def _worst(rows) -> float:
@@ -271,6 +376,79 @@ def test_a_network_without_the_residual_block_fails():
     with pytest.raises(CheckFailed) as failure:
         checks.check_network(plain, no_training, reference.ResidualBlock)
     assert "without any ResidualBlock" in str(failure.value)
+
+
+def fit_briefly(model, x, y):
+    return model.fit(x[:100], y[:100], epochs=1, batch_size=50, verbose=0)
+
+
+def tiny_with_accuracy(num_classes=10, input_shape=(28, 28, 1)):
+    inputs = keras.Input(input_shape)
+    x = reference.ResidualBlock(4, strides=4)(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(num_classes, activation="softmax")(x))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_small_network_that_keeps_every_promise_passes_at_zero_accuracy(monkeypatch):
+    """The checks after the accuracy's (what train returns, build_network's arguments) pass a
+    network that does what the docstrings say."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+    checks.check_network(tiny_with_accuracy, fit_briefly, reference.ResidualBlock)
+
+
+def test_train_must_return_the_history(monkeypatch):
+    """The notebook's comparison reads `history.epoch`: a train that returned nothing passed
+    (independent review of lesson 11)."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(tiny_with_accuracy, no_training, reference.ResidualBlock)
+    assert "train(model, x, y) returns None; expected the History" in str(failure.value)
+
+
+def test_the_network_must_be_compiled_with_the_accuracy_metric(monkeypatch):
+    """The notebook's cells read `model.evaluate(...)[1]`: a network compiled without metrics
+    passed (independent review of lesson 11)."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(tiny_network, fit_briefly, reference.ResidualBlock)
+    assert "without the accuracy metric" in str(failure.value)
+    assert "recorded only: loss" in str(failure.value)
+
+
+def test_a_loss_that_takes_the_softmax_outputs_for_logits_fails(monkeypatch):
+    """from_logits=True on a softmax network trains (Keras only warns) and reached 98% in an
+    independent review: the check reads the compiled loss."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+
+    def on_logits(num_classes=10, input_shape=(28, 28, 1)):
+        model = tiny_with_accuracy(num_classes, input_shape)
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+        return model
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(on_logits, fit_briefly, reference.ResidualBlock)
+    assert "compiles the loss with from_logits=True" in str(failure.value)
+
+
+@pytest.mark.parametrize("ignored", ["num_classes", "input_shape"])
+def test_build_network_must_use_its_arguments(monkeypatch, ignored):
+    """build_network's documented arguments were never passed: a network that ignored them
+    passed (independent review of lesson 11)."""
+    monkeypatch.setattr(cases, "MIN_ACCURACY", 0.0)
+
+    def ignoring(num_classes=10, input_shape=(28, 28, 1)):
+        if ignored == "num_classes":
+            return tiny_with_accuracy(input_shape=input_shape)
+        return tiny_with_accuracy(num_classes)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_network(ignoring, fit_briefly, reference.ResidualBlock)
+    message = str(failure.value)
+    assert "build_network(num_classes=4, input_shape=(32, 32, 3))" in message
+    assert "keras.Input(input_shape) first" in message
 
 
 def test_the_held_out_digits_are_new_at_every_grading_and_never_drawn_by_the_notebook():
