@@ -25,6 +25,10 @@ AUTOGRAPH_TRACE = "in user code:"
 # TensorFlow's autograph rewrites a traced function into such a file: its lines are autograph's
 # (`ag__.converted_call(...)`), not the student's
 AUTOGRAPH_FILE = "__autograph_generated_file"
+# TensorFlow's eager errors wrap the message: "{{function_node __wrapped__AddV2_device_...}}
+# Incompatible shapes: [2,4] vs. [2,3] [Op:AddV2] name: "; only the middle is for a student.
+TF_OP_PREFIX = re.compile(r"^\{\{function_node [^}]*\}\}\s*")
+TF_OP_SUFFIX = re.compile(r"\s*\[Op:\w+\](?: name: ?\S*)?\s*$")
 ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): ?(.*)$")
 STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
 
@@ -84,7 +88,7 @@ def error_message(exc: BaseException) -> str:
         lines = lines[1:]
         if lines and lines[0].startswith(KERAS_ARGUMENTS):  # the original message was empty
             return ""
-    line = lines[0] if lines else ""
+    line = TF_OP_SUFFIX.sub("", TF_OP_PREFIX.sub("", lines[0])) if lines else ""
     return line if len(line) <= 500 else line[:497] + "..."
 
 

@@ -1,6 +1,5 @@
 """Lesson 09's operations: the pretrained base and models around it, trusted workflow steps."""
 
-import re
 from functools import cache
 
 import numpy as np
@@ -158,8 +157,7 @@ def compiled_loss(model, labels, probabilities) -> dict:
         from ...harness.student_errors import describe
 
         found = describe(error)
-        message = re.sub(r"\{\{function_node [^}]*\}\}\s*", "", found.message)  # TF's prefix
-        return {"value": None, "error": f"{found.type}: {message[:160]}"}
+        return {"value": None, "error": f"{found.type}: {found.message[:160]}"}
 
 
 def history_keys(history) -> list[str] | None:

@@ -34,3 +34,9 @@ def test_autograph_s_generated_code_is_never_called_the_student_s():
     error = _raised(traced, tf.zeros((2, 3)))
     assert "ag__" not in student_line(error)
     assert "ag__" not in describe(error).where
+
+
+def test_tensorflow_s_op_wrapping_is_taken_off_the_message():
+    error = _raised(tf.add, tf.ones((2, 4)), tf.ones((2, 3)))
+    assert str(error).startswith("{{function_node")
+    assert describe(error).message == "Incompatible shapes: [2,4] vs. [2,3]"
