@@ -458,3 +458,48 @@ def test_a_depthwise_layer_that_reshapes_to_the_static_batch_size_fails_its_cont
     checks.check_depthwise_matches_keras(StaticBatchDepthwiseConv2D, hidden=True)  # eager: right
     with pytest.raises(CheckFailed, match="the batch size is None"):
         checks.check_depthwise_contract(StaticBatchDepthwiseConv2D)
+
+
+# --- found by the review of lesson 10 by independent implementations ---------------------------
+
+
+class Float64DepthwiseConv2D(SlicedDepthwiseConv2D):
+    """Subtly wrong: computes in float64 and returns it; Keras's layer returns float32."""
+
+    def call(self, inputs):
+        kernel, bias = ops.cast(self.kernel, "float64"), ops.cast(self.bias, "float64")
+        x = ops.cast(inputs, "float64")
+        out = depthwise_conv(x, kernel, self.strides, self.padding, self.dilation_rate)
+        return self.activation(out + bias if self.use_bias else out)
+
+
+class Float64SeparableConv2D(SlicedSeparableConv2D):
+    def call(self, inputs):
+        kernel = ops.cast(self.depthwise_kernel, "float64")
+        x, dilation = ops.cast(inputs, "float64"), self.dilation_rate
+        middle = depthwise_conv(x, kernel, self.strides, self.padding, dilation)
+        out = ops.tensordot(middle, ops.cast(self.pointwise_kernel[0, 0], "float64"), axes=1)
+        return self.activation(out + ops.cast(self.bias, "float64") if self.use_bias else out)
+
+
+class Float64Conv2DTranspose(ScatterConv2DTranspose):
+    def call(self, inputs):
+        return ops.cast(super().call(inputs), "float64")
+
+
+for cls, name in (
+    (Float64DepthwiseConv2D, "DepthwiseConv2D"),
+    (Float64SeparableConv2D, "SeparableConv2D"),
+    (Float64Conv2DTranspose, "Conv2DTranspose"),
+):
+    cls.__name__ = name
+
+
+def test_layers_that_return_float64_fail():
+    for layer, check in (
+        (Float64DepthwiseConv2D, checks.check_depthwise_matches_keras),
+        (Float64SeparableConv2D, checks.check_separable_matches_keras),
+        (Float64Conv2DTranspose, checks.check_conv_transpose_matches_keras),
+    ):
+        with pytest.raises(CheckFailed, match="returns float64; Keras's"):
+            check(layer)
