@@ -503,3 +503,46 @@ def test_layers_that_return_float64_fail():
     ):
         with pytest.raises(CheckFailed, match="returns float64; Keras's"):
             check(layer)
+
+
+class BiasOnlyActivatedDepthwiseConv2D(SlicedDepthwiseConv2D):
+    """Subtly wrong: the activation applied only when there is a bias."""
+
+    def call(self, inputs):
+        out = depthwise_conv(inputs, self.kernel, self.strides, self.padding, self.dilation_rate)
+        return self.activation(out + self.bias) if self.use_bias else out
+
+
+class BiasOnlyActivatedSeparableConv2D(SlicedSeparableConv2D):
+    def call(self, inputs):
+        kernel, strides, padding = self.depthwise_kernel, self.strides, self.padding
+        middle = depthwise_conv(inputs, kernel, strides, padding, self.dilation_rate)
+        out = ops.tensordot(middle, self.pointwise_kernel[0, 0], axes=1)
+        return self.activation(out + self.bias) if self.use_bias else out
+
+
+class BiasOnlyActivatedConv2DTranspose(ScatterConv2DTranspose):
+    def call(self, inputs):
+        sizes = self._output_sizes(*inputs.shape[1:3])
+        out = conv_transpose(inputs, self.kernel, sizes, self.strides, self.padding)
+        return self.activation(out + self.bias) if self.use_bias else out
+
+
+for cls, name in (
+    (BiasOnlyActivatedDepthwiseConv2D, "DepthwiseConv2D"),
+    (BiasOnlyActivatedSeparableConv2D, "SeparableConv2D"),
+    (BiasOnlyActivatedConv2DTranspose, "Conv2DTranspose"),
+):
+    cls.__name__ = name
+
+
+def test_layers_that_skip_the_activation_without_bias_fail_the_hidden_cases():
+    """Every use_bias=False row had no activation: a hidden row now has both."""
+    for layer, check in (
+        (BiasOnlyActivatedDepthwiseConv2D, checks.check_depthwise_matches_keras),
+        (BiasOnlyActivatedSeparableConv2D, checks.check_separable_matches_keras),
+        (BiasOnlyActivatedConv2DTranspose, checks.check_conv_transpose_matches_keras),
+    ):
+        check(layer)
+        with pytest.raises(CheckFailed, match="does not match keras.layers"):
+            check(layer, hidden=True)
