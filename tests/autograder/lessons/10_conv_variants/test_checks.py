@@ -546,3 +546,28 @@ def test_layers_that_skip_the_activation_without_bias_fail_the_hidden_cases():
         check(layer)
         with pytest.raises(CheckFailed, match="does not match keras.layers"):
             check(layer, hidden=True)
+
+
+def _transpose_cropped_as_without_output_padding(x, kernel, output_size, strides, padding):
+    """Subtly wrong: 'same' crops from max(k - s, 0) // 2, the start without output_padding,
+    rather than from the sizes at hand."""
+    if padding == "valid":
+        return conv_transpose(x, kernel, output_size, strides, padding)
+    geometry = zip(x.shape[1:3], kernel.shape[:2], strides, strict=True)
+    sizes = [(n - 1) * s + k for n, k, s in geometry]
+    full = ops.pad(
+        conv_transpose(x, kernel, sizes, strides, "valid"),
+        ((0, 0), (0, output_size[0]), (0, output_size[1]), (0, 0)),
+    )
+    top, left = (max(k - s, 0) // 2 for k, s in zip(kernel.shape[:2], strides, strict=True))
+    return full[:, top : top + output_size[0], left : left + output_size[1]]
+
+
+def test_transpose_cropped_as_without_output_padding_fails_the_hidden_cases():
+    """The one hidden 'same' row with output_padding started at 0 either way."""
+    wrong = _transpose_cropped_as_without_output_padding
+    checks.check_conv_transpose(wrong)
+    with pytest.raises(CheckFailed, match="conv_transpose gives the wrong output"):
+        checks.check_conv_transpose(wrong, hidden=True)
+    with pytest.raises(CheckFailed, match="not the adjoint"):
+        checks.check_conv_transpose_adjoint(wrong, hidden=True)
