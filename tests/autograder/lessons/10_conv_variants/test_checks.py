@@ -22,6 +22,7 @@ from autograder.checks import conv_variants as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.harness import cases as harness_cases
+from autograder.harness.remote import LoopbackSession
 from solutions import conv_variants as reference
 
 cases = lessons.module("10_conv_variants", "cases")
@@ -571,3 +572,29 @@ def test_transpose_cropped_as_without_output_padding_fails_the_hidden_cases():
         checks.check_conv_transpose(wrong, hidden=True)
     with pytest.raises(CheckFailed, match="not the adjoint"):
         checks.check_conv_transpose_adjoint(wrong, hidden=True)
+
+
+def _fraction_ratio(kernel_size, in_channels, filters, depth_multiplier=1):
+    return Fraction(depth_multiplier, filters) + Fraction(depth_multiplier, math.prod(kernel_size))
+
+
+def _float32_ratio(kernel_size, in_channels, filters, depth_multiplier=1):
+    """The ratio as keras.ops computes it by default: in float32."""
+    m, taps = np.float32(depth_multiplier), np.float32(math.prod(kernel_size))
+    return m / np.float32(filters) + m / taps
+
+
+def _across(fn, name):
+    """`fn` as the grader hands it to a check: a Ref across a loopback agent."""
+    return LoopbackSession({name: fn}).globals([name])[name]
+
+
+@pytest.mark.parametrize("ratio", [_fraction_ratio, _float32_ratio])
+def test_a_ratio_as_a_fraction_or_in_float32_passes_as_graded(ratio):
+    """A Fraction crossed the sandbox as an object ("<student Fraction>") and failed; a float32
+    ratio missed the old absolute 1e-9 by a float32 rounding (0.1267361 for 73/576)."""
+    checks.check_cost_ratio(ratio)
+    checks.check_cost_ratio(ratio, hidden=True)
+    for seed in range(3):
+        with harness_cases.fresh(seed):
+            checks.check_cost_ratio(_across(ratio, "cost_ratio"), hidden=True)
