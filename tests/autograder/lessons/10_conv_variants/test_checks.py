@@ -598,3 +598,32 @@ def test_a_ratio_as_a_fraction_or_in_float32_passes_as_graded(ratio):
     for seed in range(3):
         with harness_cases.fresh(seed):
             checks.check_cost_ratio(_across(ratio, "cost_ratio"), hidden=True)
+
+
+def _depthwise_padded(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1), how=""):
+    """Subtly wrong 'same' padding: `how` "before" puts the odd zero first, "height" pads the
+    width as the height (right for square inputs and kernels)."""
+    kh, kw = kernel.shape[:2]
+    geometry = zip(x.shape[1:3], (kh, kw), strides, dilation_rate, strict=True)
+    pads = [_pads(n, k, s, d, padding)[:: -1 if how == "before" else 1] for n, k, s, d in geometry]
+    if how == "height":
+        pads[1] = pads[0]
+    x = ops.pad(ops.convert_to_tensor(x), ((0, 0), *pads, (0, 0)))
+    return depthwise_conv(x, kernel, strides, "valid", dilation_rate)
+
+
+def test_same_padding_with_its_odd_zero_before_is_named():
+    """Also what stride 1 then every s-th output gives for 3x3 kernels and stride 2; the width
+    padded as the height fails without being named so."""
+    before = lambda *args: _depthwise_padded(*args, how="before")  # noqa: E731
+    with pytest.raises(CheckFailed, match="Likely mistake: 'same' padding with its odd zero"):
+        checks.check_depthwise_conv(before)
+    for layer, check in (
+        (SubsampledDepthwiseConv2D, checks.check_depthwise_matches_keras),
+        (SubsampledSeparableConv2D, checks.check_separable_matches_keras),
+    ):
+        with pytest.raises(CheckFailed, match="Likely mistake: 'same' padding with its odd zero"):
+            check(layer, hidden=True)
+    with pytest.raises(CheckFailed, match="depthwise_conv gives the wrong output") as failure:
+        checks.check_depthwise_conv(lambda *args: _depthwise_padded(*args, how="height"))
+    assert "Likely mistake" not in str(failure.value)
