@@ -10,6 +10,7 @@ The hand-worked tables are confirmed against Keras here.
 
 import contextlib
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import keras
@@ -578,6 +579,11 @@ def _fraction_ratio(kernel_size, in_channels, filters, depth_multiplier=1):
     return Fraction(depth_multiplier, filters) + Fraction(depth_multiplier, math.prod(kernel_size))
 
 
+def _decimal_ratio(kernel_size, in_channels, filters, depth_multiplier=1):
+    m = Decimal(depth_multiplier)
+    return m / Decimal(filters) + m / Decimal(math.prod(kernel_size))
+
+
 def _float32_ratio(kernel_size, in_channels, filters, depth_multiplier=1):
     """The ratio as keras.ops computes it by default: in float32."""
     m, taps = np.float32(depth_multiplier), np.float32(math.prod(kernel_size))
@@ -589,9 +595,10 @@ def _across(fn, name):
     return LoopbackSession({name: fn}).globals([name])[name]
 
 
-@pytest.mark.parametrize("ratio", [_fraction_ratio, _float32_ratio])
+@pytest.mark.parametrize("ratio", [_fraction_ratio, _decimal_ratio, _float32_ratio])
 def test_a_ratio_as_a_fraction_or_in_float32_passes_as_graded(ratio):
-    """A Fraction crossed the sandbox as an object ("<student Fraction>") and failed; a float32
+    """A Fraction or a Decimal crossed the sandbox as an object ("<student Fraction>") and
+    failed; a float32
     ratio missed the old absolute 1e-9 by a float32 rounding (0.1267361 for 73/576)."""
     checks.check_cost_ratio(ratio)
     checks.check_cost_ratio(ratio, hidden=True)
