@@ -185,7 +185,9 @@ def depthwise_conv(hidden: bool) -> list[Case]:
 # --- conv_transpose --------------------------------------------------------------------------
 # (input shape, (kh, kw, filters), strides, padding, output_padding, seed): the output size
 # is Keras's for these arguments. The last has kernels smaller than the strides under 'same':
-# the forward convolution then pads nothing, (n - 1) s + k - n s < 0.
+# the forward convolution then pads nothing, (n - 1) s + k - n s < 0. The last hidden one is
+# 'same' with output_padding where the crop starts elsewhere than without it (at 1, not at
+# (k - s) // 2 = 0, along the height): the first such row starts at 0 either way.
 TRANSPOSE_CASES = {
     "public": [
         ((1, 3, 3, 1), (2, 2, 1), (2, 2), "valid", None, 1),
@@ -199,6 +201,7 @@ TRANSPOSE_CASES = {
         ((1, 2, 3, 4), (5, 3, 2), (3, 1), "valid", (2, 0), 7),
         ((2, 5, 4, 1), (1, 1, 3), (2, 2), "valid", None, 8),
         ((1, 3, 4, 2), (2, 1, 2), (3, 2), "same", None, 9),
+        ((1, 5, 4, 2), (3, 3, 2), (2, 2), "same", (0, 1), 10),
     ],
 }
 

@@ -141,6 +141,7 @@ check_depthwise_matches_keras = matches_keras(
     LAYER_TOL,
     FORBIDDEN,
     DEPTHWISE_LAYER_DIAGNOSIS,
+    same_dtype=True,
 )
 
 check_separable_contract = Contract(
@@ -205,6 +206,7 @@ check_separable_matches_keras = matches_keras(
     LAYER_TOL,
     FORBIDDEN,
     SEPARABLE_DIAGNOSIS,
+    same_dtype=True,
 )
 check_pointwise_is_dense = matches_keras(
     "SeparableConv2D",
@@ -216,4 +218,5 @@ check_pointwise_is_dense = matches_keras(
     headline="SeparableConv2D(units, 1) with a depthwise kernel of ones is not a Dense layer "
     "applied at every pixel.",
     passed="a 1x1 SeparableConv2D equals Dense at every pixel on {count} cases",
+    same_dtype=True,
 )

@@ -7,8 +7,15 @@ from fractions import Fraction
 
 import numpy as np
 
+from ...compare import Tolerance
 from ...harness import cases
 from ...judge import Case
+
+# cost_ratio's answers are exact fractions. A ratio computed in float32 (keras.ops's default) is
+# off by a few roundings of 6e-8 (relative) at most; a formula that drops a term or the multiplier
+# is off by far more: the smaller term, M / N or M / (kh kw), is at least 1 / 3482 of the ratio
+# on every case, stored or drawn (N below 600, kh and kw below 60).
+RATIO_TOL = Tolerance(1e-9, 1e-6, "float32 ratios, a few roundings of 6e-8 relative each")
 
 # (kernel_size, in_channels, filters[, use_bias]) -> parameters of a standard convolution. The
 # lecture's digit network (5x5x1 -> 4, 5x5x4 -> 8, 4x4x8 -> 12) and its fully connected layer

@@ -8,6 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from ...judge import returns, whole_number
+from ...student import perform
 from . import cost_cases as cases
 from .forbidden import FORBIDDEN
 
@@ -49,7 +50,23 @@ check_spatial_multiplications = _count(
 
 
 def _same_ratio(got, expected: Fraction) -> bool:
-    return abs(float(np.asarray(got, float).reshape(())) - float(expected)) <= 1e-9
+    value, exact = float(np.asarray(got, float).reshape(())), float(expected)
+    return abs(value - exact) <= cases.RATIO_TOL.atol + cases.RATIO_TOL.rtol * abs(exact)
+
+
+def _ratio(cost_ratio, case):
+    """The student's ratio on `case`, a Fraction as a float (`ops.call_as_number`)."""
+    return perform(
+        "cost_ratio", "call_as_number", cost_ratio, *case.args, forbidden=FORBIDDEN, case=case.text
+    )
+
+
+def _ratio_lines(case) -> list[str]:
+    return [
+        f"{case.expected.numerator} / {case.expected.denominator} = {float(case.expected):.10g}",
+        "ratio = separable multiplications / standard multiplications = M / filters + "
+        "M / (kh * kw): the positions cancel",
+    ]
 
 
 check_cost_ratio = returns(
@@ -57,11 +74,8 @@ check_cost_ratio = returns(
     cases.cost_ratio,
     FORBIDDEN,
     "cost_ratio gives 1/N + 1/K^2 (times the multiplier) on {count} cases",
-    headline="{call} returned {got!r}; expected {expected} = " + "{expected.numerator} / "
-    "{expected.denominator}.",
+    headline="{call} returned {got!r}; expected {expected.numerator} / {expected.denominator}.",
     agrees=_same_ratio,
-    explain=(
-        "ratio = separable multiplications / standard multiplications = M / filters + "
-        "M / (kh * kw): the positions cancel",
-    ),
+    call=_ratio,
+    explain=_ratio_lines,
 )

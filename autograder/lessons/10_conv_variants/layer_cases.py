@@ -17,7 +17,9 @@ LAYER_TOL = Tolerance(1e-4, 1e-4, "float32 sums of up to 150 products, in anothe
 # along both axes: TensorFlow's depthwise convolution (hence Keras's) takes no other. The last
 # hidden case (here and for SeparableConv2D) is strided 'same' on even sizes, where the padding
 # differs from stride 1's: a layer that filters at stride 1 and keeps every other output
-# passes every other case.
+# passes every other case. The row before it (and Conv2DTranspose's last) has an activation
+# and no bias: every other use_bias=False row has no activation, and a layer that activates
+# only inside `if self.use_bias:` passed them all.
 DEPTHWISE_LAYER_CASES = {
     "public": [
         ((2, 7, 6, 3), 3, {}, 1),
@@ -30,6 +32,7 @@ DEPTHWISE_LAYER_CASES = {
         ((2, 9, 8, 3), (4, 3), {"strides": 3, "depth_multiplier": 2, "activation": "tanh"}, 6),
         ((1, 5, 5, 6), 1, {"depth_multiplier": 4}, 7),
         ((1, 12, 6, 1), (5, 2), {"dilation_rate": (2, 1), "use_bias": False}, 8),
+        ((2, 6, 5, 3), 3, {"activation": "relu", "use_bias": False}, 10),
         ((1, 8, 6, 2), 3, {"strides": 2, "padding": "same", "depth_multiplier": 2}, 9),
     ],
 }
@@ -48,6 +51,7 @@ SEPARABLE_LAYER_CASES = {
         ((2, 9, 8, 3), 7, (4, 3), {"strides": 3, "depth_multiplier": 2}, 16),
         ((1, 5, 5, 6), 2, 1, {"activation": "sigmoid"}, 17),
         ((1, 8, 8, 3), 1, (2, 2), {"depth_multiplier": 2, "use_bias": False}, 18),
+        ((2, 6, 5, 2), 4, 3, {"activation": "relu", "use_bias": False}, 20),
         ((2, 8, 6, 2), 3, 3, {"strides": 2, "padding": "same"}, 19),
     ],
 }
@@ -66,6 +70,7 @@ TRANSPOSE_LAYER_CASES = {
         ((2, 3, 3, 4), 1, 1, {"strides": 3, "activation": "tanh"}, 28),
         ((1, 4, 4, 2), 2, 3, {"strides": (2, 3), "padding": "same", "output_padding": (1, 2)}, 29),
         ((1, 6, 5, 1), 3, (2, 3), {"padding": "same"}, 30),
+        ((2, 3, 4, 2), 2, 3, {"strides": 2, "activation": "relu", "use_bias": False}, 31),
     ],
 }
 

@@ -51,6 +51,15 @@ OUTPUT_PADDING_IGNORED = Mistake(
     "'valid' and k // 2 for 'same': several output sizes convolve back to n, and p picks "
     "one. Yours gives the size without output_padding whatever p is.",
 )
+SAME_PADDING_BEFORE = Mistake(
+    "same_padding_before",
+    "'same' padding with its odd zero before the input",
+    "When 'same' padding needs an odd number of zeros, TensorFlow (hence Keras) puts the extra "
+    "one after the input, at the bottom and right: padding_amounts(n, k, s, padding, d) gives "
+    "(total // 2, total - total // 2), in that order. Yours pads as if it went before, which "
+    "is also what padding for stride 1 and keeping every s-th output gives: pad for the "
+    "stride at hand, with padding_amounts's pair as it is.",
+)
 UNFLIPPED_KERNEL = Mistake(
     "unflipped_kernel",
     "the transposed convolution computed with the unflipped kernel",
@@ -63,6 +72,7 @@ UNFLIPPED_KERNEL = Mistake(
 CATALOGUE = (
     MIXES_CHANNELS,
     CHANNEL_ORDER,
+    SAME_PADDING_BEFORE,
     POINTWISE_MISSING,
     WRONG_SAME_SIZE,
     OUTPUT_PADDING_IGNORED,
@@ -82,12 +92,13 @@ def amounts(n, k, s=1, mode="valid", d=1):
     return (total // 2, total - total // 2)
 
 
-def windows(x, kernel_size, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
-    """(b, oh, ow, C, kh, kw) float64 windows of a padded, strided, dilated convolution."""
+def windows(x, kernel_size, strides=(1, 1), padding="valid", dilation_rate=(1, 1), before=False):
+    """(b, oh, ow, C, kh, kw) float64 windows of a padded, strided, dilated convolution;
+    `before` swaps each axis's (before, after) padding, its odd zero first."""
     x = np.asarray(x, float)
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, strides, dilation_rate
     pads = [
-        amounts(n, k, s, padding, d)
+        amounts(n, k, s, padding, d)[:: -1 if before else 1]
         for n, k, s, d in zip(x.shape[1:3], (kh, kw), strides, dilation_rate, strict=True)
     ]
     x = np.pad(x, ((0, 0), *pads, (0, 0)))
@@ -101,10 +112,11 @@ def windows(x, kernel_size, strides=(1, 1), padding="valid", dilation_rate=(1, 1
 
 def depthwise(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1), mistake=None):
     """The depthwise convolution in float64, Keras's channel order; `mistake` "mixes" sums over
-    the input channels, "order" puts the multiplier first."""
+    the input channels, "order" puts the multiplier first, "before" pads 'same' with its odd
+    zero before."""
     kernel = np.asarray(kernel, float)
     kh, kw, channels, multiplier = kernel.shape
-    w = windows(x, (kh, kw), strides, padding, dilation_rate)
+    w = windows(x, (kh, kw), strides, padding, dilation_rate, mistake == "before")
     if mistake == "mixes":
         out = np.einsum("bhwcmn,mnkj->bhwkj", w, kernel)
     else:
@@ -221,7 +233,10 @@ def _normal(rng, shape):
 
 
 def depthwise_probes():
-    """Two probes with 3 channels and depth_multiplier 2: one 'valid', one strided 'same'."""
+    """Three probes with 3 channels and depth_multiplier 2: one 'valid', two strided 'same',
+    the odd zero of 'same' along the width in one and along the height in the other (so that
+    padding with its odd zero before, which the two show, is not confused with padding the
+    width as the height)."""
     rng = np.random.default_rng(101)
     return [
         {
@@ -233,6 +248,13 @@ def depthwise_probes():
         },
         {
             "x": _normal(rng, (1, 7, 6, 3)),
+            "kernel": _normal(rng, (3, 3, 3, 2)),
+            "strides": (2, 2),
+            "padding": "same",
+            "dilation_rate": (1, 1),
+        },
+        {
+            "x": _normal(rng, (1, 6, 7, 3)),
             "kernel": _normal(rng, (3, 3, 3, 2)),
             "strides": (2, 2),
             "padding": "same",
@@ -252,6 +274,7 @@ def _depthwise(mistake):
 DEPTHWISE_VARIANTS = (
     Variant(MIXES_CHANNELS, _depthwise("mixes")),
     Variant(CHANNEL_ORDER, _depthwise("order")),
+    Variant(SAME_PADDING_BEFORE, _depthwise("before")),
 )
 
 
@@ -273,6 +296,7 @@ def _depthwise_layer(mistake):
 DEPTHWISE_LAYER_VARIANTS = (
     Variant(MIXES_CHANNELS, _depthwise_layer("mixes")),
     Variant(CHANNEL_ORDER, _depthwise_layer("order")),
+    Variant(SAME_PADDING_BEFORE, _depthwise_layer("before")),
 )
 
 
@@ -310,6 +334,7 @@ SEPARABLE_VARIANTS = (
     Variant(POINTWISE_MISSING, _separable("pointwise")),
     Variant(MIXES_CHANNELS, _separable("mixes")),
     Variant(CHANNEL_ORDER, _separable("order")),
+    Variant(SAME_PADDING_BEFORE, _separable("before")),
 )
 
 SIZE_CALLS = [

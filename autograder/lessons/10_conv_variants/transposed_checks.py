@@ -157,4 +157,5 @@ check_conv_transpose_matches_keras = matches_keras(
     LAYER_TOL,
     FORBIDDEN,
     TRANSPOSE_LAYER_DIAGNOSIS,
+    same_dtype=True,
 )

@@ -10,6 +10,7 @@ The hand-worked tables are confirmed against Keras here.
 
 import contextlib
 import math
+from decimal import Decimal
 from fractions import Fraction
 
 import keras
@@ -22,6 +23,7 @@ from autograder.checks import conv_variants as checks
 from autograder.compare import compare
 from autograder.feedback import CheckFailed
 from autograder.harness import cases as harness_cases
+from autograder.harness.remote import LoopbackSession
 from solutions import conv_variants as reference
 
 cases = lessons.module("10_conv_variants", "cases")
@@ -458,3 +460,201 @@ def test_a_depthwise_layer_that_reshapes_to_the_static_batch_size_fails_its_cont
     checks.check_depthwise_matches_keras(StaticBatchDepthwiseConv2D, hidden=True)  # eager: right
     with pytest.raises(CheckFailed, match="the batch size is None"):
         checks.check_depthwise_contract(StaticBatchDepthwiseConv2D)
+
+
+# --- found by the review of lesson 10 by independent implementations ---------------------------
+
+
+class Float64DepthwiseConv2D(SlicedDepthwiseConv2D):
+    """Subtly wrong: computes in float64 and returns it; Keras's layer returns float32."""
+
+    def call(self, inputs):
+        kernel, bias = ops.cast(self.kernel, "float64"), ops.cast(self.bias, "float64")
+        x = ops.cast(inputs, "float64")
+        out = depthwise_conv(x, kernel, self.strides, self.padding, self.dilation_rate)
+        return self.activation(out + bias if self.use_bias else out)
+
+
+class Float64SeparableConv2D(SlicedSeparableConv2D):
+    def call(self, inputs):
+        kernel = ops.cast(self.depthwise_kernel, "float64")
+        x, dilation = ops.cast(inputs, "float64"), self.dilation_rate
+        middle = depthwise_conv(x, kernel, self.strides, self.padding, dilation)
+        out = ops.tensordot(middle, ops.cast(self.pointwise_kernel[0, 0], "float64"), axes=1)
+        return self.activation(out + ops.cast(self.bias, "float64") if self.use_bias else out)
+
+
+class Float64Conv2DTranspose(ScatterConv2DTranspose):
+    def call(self, inputs):
+        return ops.cast(super().call(inputs), "float64")
+
+
+for cls, name in (
+    (Float64DepthwiseConv2D, "DepthwiseConv2D"),
+    (Float64SeparableConv2D, "SeparableConv2D"),
+    (Float64Conv2DTranspose, "Conv2DTranspose"),
+):
+    cls.__name__ = name
+
+
+def test_layers_that_return_float64_fail():
+    for layer, check in (
+        (Float64DepthwiseConv2D, checks.check_depthwise_matches_keras),
+        (Float64SeparableConv2D, checks.check_separable_matches_keras),
+        (Float64Conv2DTranspose, checks.check_conv_transpose_matches_keras),
+    ):
+        with pytest.raises(CheckFailed, match="returns float64; Keras's"):
+            check(layer)
+
+
+class BiasOnlyActivatedDepthwiseConv2D(SlicedDepthwiseConv2D):
+    """Subtly wrong: the activation applied only when there is a bias."""
+
+    def call(self, inputs):
+        out = depthwise_conv(inputs, self.kernel, self.strides, self.padding, self.dilation_rate)
+        return self.activation(out + self.bias) if self.use_bias else out
+
+
+class BiasOnlyActivatedSeparableConv2D(SlicedSeparableConv2D):
+    def call(self, inputs):
+        kernel, strides, padding = self.depthwise_kernel, self.strides, self.padding
+        middle = depthwise_conv(inputs, kernel, strides, padding, self.dilation_rate)
+        out = ops.tensordot(middle, self.pointwise_kernel[0, 0], axes=1)
+        return self.activation(out + self.bias) if self.use_bias else out
+
+
+class BiasOnlyActivatedConv2DTranspose(ScatterConv2DTranspose):
+    def call(self, inputs):
+        sizes = self._output_sizes(*inputs.shape[1:3])
+        out = conv_transpose(inputs, self.kernel, sizes, self.strides, self.padding)
+        return self.activation(out + self.bias) if self.use_bias else out
+
+
+for cls, name in (
+    (BiasOnlyActivatedDepthwiseConv2D, "DepthwiseConv2D"),
+    (BiasOnlyActivatedSeparableConv2D, "SeparableConv2D"),
+    (BiasOnlyActivatedConv2DTranspose, "Conv2DTranspose"),
+):
+    cls.__name__ = name
+
+
+def test_layers_that_skip_the_activation_without_bias_fail_the_hidden_cases():
+    """Every use_bias=False row had no activation: a hidden row now has both."""
+    for layer, check in (
+        (BiasOnlyActivatedDepthwiseConv2D, checks.check_depthwise_matches_keras),
+        (BiasOnlyActivatedSeparableConv2D, checks.check_separable_matches_keras),
+        (BiasOnlyActivatedConv2DTranspose, checks.check_conv_transpose_matches_keras),
+    ):
+        check(layer)
+        with pytest.raises(CheckFailed, match="does not match keras.layers"):
+            check(layer, hidden=True)
+
+
+def _transpose_cropped_as_without_output_padding(x, kernel, output_size, strides, padding):
+    """Subtly wrong: 'same' crops from max(k - s, 0) // 2, the start without output_padding,
+    rather than from the sizes at hand."""
+    if padding == "valid":
+        return conv_transpose(x, kernel, output_size, strides, padding)
+    geometry = zip(x.shape[1:3], kernel.shape[:2], strides, strict=True)
+    sizes = [(n - 1) * s + k for n, k, s in geometry]
+    full = ops.pad(
+        conv_transpose(x, kernel, sizes, strides, "valid"),
+        ((0, 0), (0, output_size[0]), (0, output_size[1]), (0, 0)),
+    )
+    top, left = (max(k - s, 0) // 2 for k, s in zip(kernel.shape[:2], strides, strict=True))
+    return full[:, top : top + output_size[0], left : left + output_size[1]]
+
+
+def test_transpose_cropped_as_without_output_padding_fails_the_hidden_cases():
+    """The one hidden 'same' row with output_padding started at 0 either way."""
+    wrong = _transpose_cropped_as_without_output_padding
+    checks.check_conv_transpose(wrong)
+    with pytest.raises(CheckFailed, match="conv_transpose gives the wrong output"):
+        checks.check_conv_transpose(wrong, hidden=True)
+    with pytest.raises(CheckFailed, match="not the adjoint"):
+        checks.check_conv_transpose_adjoint(wrong, hidden=True)
+
+
+def _fraction_ratio(kernel_size, in_channels, filters, depth_multiplier=1):
+    return Fraction(depth_multiplier, filters) + Fraction(depth_multiplier, math.prod(kernel_size))
+
+
+def _decimal_ratio(kernel_size, in_channels, filters, depth_multiplier=1):
+    m = Decimal(depth_multiplier)
+    return m / Decimal(filters) + m / Decimal(math.prod(kernel_size))
+
+
+def _float32_ratio(kernel_size, in_channels, filters, depth_multiplier=1):
+    """The ratio as keras.ops computes it by default: in float32."""
+    m, taps = np.float32(depth_multiplier), np.float32(math.prod(kernel_size))
+    return m / np.float32(filters) + m / taps
+
+
+def _across(fn, name):
+    """`fn` as the grader hands it to a check: a Ref across a loopback agent."""
+    return LoopbackSession({name: fn}).globals([name])[name]
+
+
+@pytest.mark.parametrize("ratio", [_fraction_ratio, _decimal_ratio, _float32_ratio])
+def test_a_ratio_as_a_fraction_or_in_float32_passes_as_graded(ratio):
+    """A Fraction or a Decimal crossed the sandbox as an object ("<student Fraction>") and
+    failed; a float32
+    ratio missed the old absolute 1e-9 by a float32 rounding (0.1267361 for 73/576)."""
+    checks.check_cost_ratio(ratio)
+    checks.check_cost_ratio(ratio, hidden=True)
+    for seed in range(3):
+        with harness_cases.fresh(seed):
+            checks.check_cost_ratio(_across(ratio, "cost_ratio"), hidden=True)
+
+
+def _depthwise_padded(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1), how=""):
+    """Subtly wrong 'same' padding: `how` "before" puts the odd zero first, "height" pads the
+    width as the height (right for square inputs and kernels)."""
+    kh, kw = kernel.shape[:2]
+    geometry = zip(x.shape[1:3], (kh, kw), strides, dilation_rate, strict=True)
+    pads = [_pads(n, k, s, d, padding)[:: -1 if how == "before" else 1] for n, k, s, d in geometry]
+    if how == "height":
+        pads[1] = pads[0]
+    x = ops.pad(ops.convert_to_tensor(x), ((0, 0), *pads, (0, 0)))
+    return depthwise_conv(x, kernel, strides, "valid", dilation_rate)
+
+
+def test_same_padding_with_its_odd_zero_before_is_named():
+    """Also what stride 1 then every s-th output gives for 3x3 kernels and stride 2; the width
+    padded as the height fails without being named so."""
+    before = lambda *args: _depthwise_padded(*args, how="before")  # noqa: E731
+    with pytest.raises(CheckFailed, match="Likely mistake: 'same' padding with its odd zero"):
+        checks.check_depthwise_conv(before)
+    for layer, check in (
+        (SubsampledDepthwiseConv2D, checks.check_depthwise_matches_keras),
+        (SubsampledSeparableConv2D, checks.check_separable_matches_keras),
+    ):
+        with pytest.raises(CheckFailed, match="Likely mistake: 'same' padding with its odd zero"):
+            check(layer, hidden=True)
+    with pytest.raises(CheckFailed, match="depthwise_conv gives the wrong output") as failure:
+        checks.check_depthwise_conv(lambda *args: _depthwise_padded(*args, how="height"))
+    assert "Likely mistake" not in str(failure.value)
+
+
+def test_the_grader_s_own_answers_and_numpy_windows_are_refused():
+    """The notebook's `checks` reaches the lesson's oracles in the student's kernel (in the
+    sandbox too): a depthwise_conv returning checks.catalogue.depthwise(...) kept its points
+    on fresh cases, a transpose_output_size returning checks.catalogue.transpose_size(...) all
+    of them; NumPy's window view is patch extraction, which the notebook forbids."""
+    refused = "the grader's own answers"
+
+    def oracle(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+        return checks.catalogue.depthwise(x, kernel, strides, padding, dilation_rate)
+
+    def windowed(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+        np.lib.stride_tricks.sliding_window_view(np.asarray(x), (1, 1), axis=(1, 2))
+        return depthwise_conv(x, kernel, strides, padding, dilation_rate)
+
+    with pytest.raises(CheckFailed, match=f"{refused} .*mistakes.depthwise"):
+        checks.check_depthwise_conv(oracle)
+    with pytest.raises(CheckFailed, match=f"{refused} .*sliding_window_view"):
+        checks.check_depthwise_conv(windowed)
+    with pytest.raises(CheckFailed, match=f"{refused} .*mistakes.transpose_size"):
+        checks.check_transpose_output_size(checks.catalogue.transpose_size)
+    with pytest.raises(CheckFailed, match=f"{refused} .*cost_ratio_formula"):
+        checks.check_cost_ratio(cost_cases.cost_ratio_formula)
