@@ -119,7 +119,7 @@ def check_double(double, hidden=False):
             details = [f"case: {case}", *(mismatch.lines if mismatch else [])]
             if mistake is not None:
                 details.append(mistake.feedback())
-            raise CheckFailed("double gives the wrong output.", details)
+            raise CheckFailed("double gives the wrong output.", details, mistake=mistake)
     passed(f"double matches 2 * x on {len(CASES[kind])} cases")
 '''
 
