@@ -17,6 +17,7 @@ __all__ = [
     "model_summary",
     "fit",
     "weight_constraints",
+    "history_summary",
 ]
 
 import inspect
@@ -232,6 +233,17 @@ def weight_constraints(layer) -> dict:
     return found
 
 
+def history_summary(history) -> dict:
+    """What a training function returned: its type's name, and the names its History recorded
+    per epoch ("loss", "accuracy", ...), or None when it is no keras.callbacks.History."""
+    import keras
+
+    recorded = None
+    if isinstance(history, keras.callbacks.History):
+        recorded = [str(key) for key in history.history]
+    return {"type": type(history).__name__, "recorded": recorded}
+
+
 OPERATIONS = (
     call,
     value,
@@ -246,4 +258,5 @@ OPERATIONS = (
     model_summary,
     fit,
     weight_constraints,
+    history_summary,
 )

@@ -160,16 +160,6 @@ def compiled_loss(model, labels, probabilities) -> dict:
         return {"value": None, "error": f"{found.type}: {found.message[:160]}"}
 
 
-def history_keys(history) -> list[str] | None:
-    """The names `history` (what a training function returned) recorded per epoch, such as
-    "loss" and "accuracy", when it is a `keras.callbacks.History`; None otherwise."""
-    import keras
-
-    if not isinstance(history, keras.callbacks.History):
-        return None
-    return sorted(str(key) for key in history.history)
-
-
 def same_object(value, expected) -> dict:
     """Whether `value` (what a function returned) is the object `expected`, and its type."""
     return {"same": value is expected, "type": type(value).__name__}
@@ -206,7 +196,6 @@ OPERATIONS = (
     compile_fit,
     optimizer_state,
     compiled_loss,
-    history_keys,
     same_object,
     error_of,
     predict_through_model,

@@ -205,7 +205,8 @@ def check_train_head(train_head, hidden=False):
         'compile with loss="sparse_categorical_crossentropy": the labels are class numbers, '
         "the model's outputs probabilities",
     )
-    recorded = perform("what train_head returned", "history_keys", history)
+    recorded = perform("what train_head returned", "history_summary", history)["recorded"]
+    recorded = None if recorded is None else sorted(recorded)
     # "acc" is Keras's own short name for the metric "accuracy"
     has_accuracy = any("accuracy" in k or k in ("acc", "val_acc") for k in recorded or ())
     if recorded is None or "loss" not in recorded or not has_accuracy:

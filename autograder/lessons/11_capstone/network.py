@@ -126,10 +126,10 @@ def check_history(history) -> None:
     found = perform(
         "reading what train(model, x, y) returned", "history_summary", history, forbidden=NOTHING
     )
-    if not found["history"]:
+    if found["recorded"] is None:
+        what = "None" if found["type"] == "NoneType" else f"a {found['type']}"
         fail(
-            f"train(model, x, y) returns {found['what']}; expected the History that model.fit "
-            "returns.",
+            f"train(model, x, y) returns {what}; expected the History that model.fit returns.",
             hint="end train with `return model.fit(...)`: the notebook reads the epochs from it",
         )
     if not any("acc" in name for name in found["recorded"]):

@@ -67,17 +67,6 @@ def residual_blocks_in(model, cls) -> int:
     return sum(isinstance(layer, cls) for layer in model._flatten_layers(include_self=False))
 
 
-def history_summary(history) -> dict:
-    """What `train` returned: whether it is a `keras.callbacks.History` (else what it is), and
-    the names of what it recorded (loss and metrics)."""
-    import keras
-
-    if not isinstance(history, keras.callbacks.History):
-        what = "None" if history is None else f"a {type(history).__name__}"
-        return {"history": False, "what": what, "recorded": []}
-    return {"history": True, "what": "a History", "recorded": [str(k) for k in history.history]}
-
-
 def loss_from_logits(model) -> bool:
     """Whether the loss `model` was compiled with takes its inputs for logits
     (`from_logits=True` in a `keras.losses.Loss`'s configuration)."""
@@ -96,7 +85,6 @@ OPERATIONS = (
     assign_sublayers,
     save_and_load,
     residual_blocks_in,
-    history_summary,
     loss_from_logits,
     class_probabilities,
 )

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from autograder.harness.ops.layers import fit, traced_output_shape
+from autograder.harness.ops.layers import fit, history_summary, traced_output_shape
 
 
 class ShapeByMode(keras.layers.Layer):
@@ -37,3 +37,12 @@ def test_fit_passes_callbacks_on_and_trains_as_without_them():
     assert seen["loss"] == plain["loss"]
     for ours, theirs in zip(seen["weights"], plain["weights"], strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_history_summary_names_what_was_returned_and_what_a_history_recorded():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    history = model.fit(np.zeros((4, 2)), np.zeros((4, 1)), epochs=1, verbose=0)
+    assert history_summary(history) == {"type": "History", "recorded": ["loss", "mae"]}
+    assert history_summary(history.history)["recorded"] is None
+    assert history_summary(None) == {"type": "NoneType", "recorded": None}
