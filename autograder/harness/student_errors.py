@@ -28,7 +28,7 @@ AUTOGRAPH_FILE = "__autograph_generated_file"
 # TensorFlow's eager errors wrap the message: "{{function_node __wrapped__AddV2_device_...}}
 # Incompatible shapes: [2,4] vs. [2,3] [Op:AddV2] name: "; only the middle is for a student.
 TF_OP_PREFIX = re.compile(r"^\{\{function_node [^}]*\}\}\s*")
-TF_OP_SUFFIX = re.compile(r"\s*\[Op:\w+\](?: name: ?\S*)?\s*$")
+TF_OP_SUFFIX = re.compile(r"\[Op:\w+\](?: name: ?\S*)?\s*")
 ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): ?(.*)$")
 STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
 
@@ -88,8 +88,18 @@ def error_message(exc: BaseException) -> str:
         lines = lines[1:]
         if lines and lines[0].startswith(KERAS_ARGUMENTS):  # the original message was empty
             return ""
-    line = TF_OP_SUFFIX.sub("", TF_OP_PREFIX.sub("", lines[0])) if lines else ""
+    line = _without_op_wrapping(lines[0]) if lines else ""
     return line if len(line) <= 500 else line[:497] + "..."
+
+
+def _without_op_wrapping(line: str) -> str:
+    """The line without TensorFlow's prefix and suffix; the suffix is looked for at the last
+    "[Op:" only, so that a long line of the student's costs linear time."""
+    line = TF_OP_PREFIX.sub("", line)
+    at = line.rfind("[Op:")
+    if at >= 0 and TF_OP_SUFFIX.fullmatch(line, at):
+        line = line[:at].rstrip()
+    return line
 
 
 def is_stub(exc: NotImplementedError) -> bool:
