@@ -42,7 +42,6 @@ def test_tensorflow_s_op_wrapping_is_taken_off_the_message():
     assert describe(error).message == "Incompatible shapes: [2,4] vs. [2,3]"
 
 
-
 def test_only_a_trailing_op_suffix_is_taken_off():
     assert describe(ValueError("kept [Op:Foo] here")).message == "kept [Op:Foo] here"
     assert describe(ValueError("cut [Op:Foo] name: ")).message == "cut"
