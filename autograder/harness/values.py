@@ -13,6 +13,8 @@ import base64
 import io
 import json
 from dataclasses import dataclass
+from decimal import Decimal
+from numbers import Integral, Rational
 
 import numpy as np
 
@@ -100,6 +102,10 @@ def to_plain(value, depth: int = 0, budget: list | None = None):
         return tuple(items) if kind is tuple else items
     if kind is dict:
         return {_plain_key(k): _plain_item(v, depth, budget) for k, v in value.items()}
+    if isinstance(value, Decimal) or (
+        isinstance(value, Rational) and not isinstance(value, Integral)
+    ):
+        return float(value)  # an exact fraction or decimal (`fractions.Fraction`): a number
     return _tensor_to_numpy(value)
 
 

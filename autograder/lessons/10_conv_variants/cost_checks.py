@@ -8,7 +8,7 @@ from fractions import Fraction
 import numpy as np
 
 from ...judge import returns, whole_number
-from ...student import perform
+from ...student import run
 from . import cost_cases as cases
 from .forbidden import FORBIDDEN
 
@@ -55,10 +55,8 @@ def _same_ratio(got, expected: Fraction) -> bool:
 
 
 def _ratio(cost_ratio, case):
-    """The student's ratio on `case`, a Fraction as a float (`ops.call_as_number`)."""
-    return perform(
-        "cost_ratio", "call_as_number", cost_ratio, *case.args, forbidden=FORBIDDEN, case=case.text
-    )
+    """The student's ratio on `case` (a Fraction or a Decimal crosses as a float)."""
+    return run("cost_ratio", cost_ratio, *case.args, forbidden=FORBIDDEN, case=case.text)
 
 
 def _ratio_lines(case) -> list[str]:

@@ -45,6 +45,15 @@ def test_objects_inside_results_become_opaque_and_objects_alone_are_not_data():
         to_plain(np.array([object()]))
 
 
+def test_exact_fractions_and_decimals_become_floats_and_integers_stay():
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert to_plain(Fraction(73, 576)) == 73 / 576 and type(to_plain(Fraction(1, 2))) is float
+    assert to_plain(Decimal("0.125")) == 0.125
+    assert to_plain(5) == 5 and type(to_plain(5)) is int
+
+
 def test_tensors_and_shapes_become_numpy_and_tuples():
     import keras
     import tensorflow as tf
