@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ...compare import compare
 from ...judge import returns, whole_number
 from ...student import run
 from . import cost_cases as cases
@@ -50,8 +51,8 @@ check_spatial_multiplications = _count(
 
 
 def _same_ratio(got, expected: Fraction) -> bool:
-    value, exact = float(np.asarray(got, float).reshape(())), float(expected)
-    return abs(value - exact) <= cases.RATIO_TOL.atol + cases.RATIO_TOL.rtol * abs(exact)
+    value = float(np.asarray(got, float).reshape(()))
+    return compare(value, float(expected), cases.RATIO_TOL) is None
 
 
 def _ratio(cost_ratio, case):
