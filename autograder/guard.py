@@ -14,7 +14,9 @@ the graph itself: the type of every op in it and in the functions it calls, and 
 stack each op was created from (TensorFlow keeps it), where a forbidden function shows however
 long ago it ran.
 
-Each lesson's checks say what they forbid (`ForbiddenOps`); there is no default. In the grading
+Each lesson's checks say what they forbid (`ForbiddenOps`); there is no default. In every lesson
+the grader's own code that no operation runs (a check's cases, catalogue and NumPy answers,
+which the notebook's `checks` reaches) counts as forbidden too (`grader_modules`). In the grading
 sandbox, `prepare()` resolves every lesson's names before any student code runs, so rebinding
 `scipy.signal.correlate2d` or a TensorFlow entry point later changes nothing the guard watches.
 Across the sandbox the guard is one of several witnesses: removing it (`sys.setprofile(None)`)
@@ -34,6 +36,8 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
+
+from . import grader_modules
 
 _getprofile, _setprofile = sys.getprofile, sys.setprofile
 
@@ -213,6 +217,7 @@ def prepare(forbidden: Iterable["ForbiddenOps"] = ()) -> None:
     The grading kernel calls this before any student code runs.
     """
     global _PREPARED
+    grader_modules.fix()
     chosen = list(forbidden) or list(REGISTERED)
     _PREPARED = MappingProxyType({name: _import_and_walk(name) for name in _all_names(chosen)})
     _WATCHLISTS.clear()
@@ -411,7 +416,8 @@ def _op_type(value) -> str:
 
 @contextmanager
 def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
-    """Record, in the yielded list, every forbidden function entered inside the block.
+    """Record, in the yielded list, every forbidden function entered inside the block, and
+    the first function of each grader-only module entered ("the grader's own code (...)").
 
     `op_types` (default: those `names` imply, and the unwatchable ones) are TensorFlow op
     types whose execution or tracing counts as a call of the forbidden functions; a hit is
@@ -426,6 +432,8 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
     tf_op_codes, fast_paths = watch.tf_op_codes, watch.tf_fast_paths
     function_codes = watch.tf_function_codes
     first_lines = watch.first_lines
+    grader, identity = grader_modules.namespaces(), grader_modules.identity
+    grader_entered: set[str] = set()
     hits: list[str] = []
     inspected: set[int] = set()
     fast_path_hits: dict = {}  # code of a caller of the fast path -> what its constants name
@@ -436,6 +444,10 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
 
     def profile(frame, event, arg):
         if event == "call":
+            module = grader.get(identity(frame.f_globals))
+            if module is not None and module[0] not in grader_entered:
+                grader_entered.add(module[0])  # f_code is read once per module
+                hit(f"{grader_modules.GRADER_CODE} ({module[0]}.{frame.f_code.co_qualname})")
             if frame.f_lineno not in first_lines:  # a watched function enters on its first line
                 return
             code = frame.f_code

@@ -9,6 +9,7 @@ operations and give the same feedback.
 from contextlib import contextmanager
 
 from .feedback import CheckFailed
+from .grader_modules import GRADER_CODE
 from .guard import ForbiddenOps
 from .harness.execution import execute
 from .harness.remote import session_of
@@ -54,6 +55,13 @@ def perform(what: str, op: str, *args, forbidden: ForbiddenOps, case="", **kwarg
         )
     if result.error is not None:
         raise _raised(what, result.error, details)
+    if result.forbidden and result.forbidden[0].startswith(GRADER_CODE):
+        raise CheckFailed(
+            f"{what} calls {result.forbidden[0]}, which graded code may not call.",
+            details,
+            "compute the answer with your own code: the grader's modules hold the answers "
+            "the checks compare against",
+        )
     if result.forbidden:
         raise CheckFailed(
             f"{what} calls {forbidden.label} ({result.forbidden[0]}), which this lesson forbids.",

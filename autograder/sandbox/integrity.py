@@ -8,7 +8,8 @@ audit event, so the witness takes a `Snapshot` of all of them when the kernel is
 the first cell) and compares identities before every operation; what changed is reported to
 the grader, outside the kernel, and fails the check.
 
-Recorded: every module of the `autograder` package that the kernel's operations run (its
+Recorded: every module of the `autograder` package that the kernel's operations run (all
+but `grader_modules.grader_only`: its
 namespace, the classes and functions defined in it with their code, defaults and closures, its
 containers and the instances of its classes they hold), the `sys`, `_thread`, `threading` and
 `builtins` entries the guard and witness rely on, the objects the guard resolved for every
@@ -20,20 +21,9 @@ import sys
 import types
 from operator import is_not
 
+from autograder.grader_modules import grader_only
+
 PACKAGE = "autograder"
-# Parts of the package that only the grader's side runs (the checks, their catalogues, the
-# nbgrader integration): the kernel imports some of them, but no operation calls them.
-GRADER_ONLY = (
-    "autograder.checks",
-    "autograder.grading",
-    "autograder.authoring",
-    "autograder.references",
-)
-# A lesson's own modules are the grader's too (`autograder.lessons.NN_topic.checks`, its
-# cases, catalogue, samples), except its operations (`ops`): they run in the kernel and are
-# watched.
-LESSONS = PACKAGE + ".lessons."
-KERNEL_SIDE = ".ops"
 # Library functions the guard and the witness call, by module: rebinding one (restoring the
 # thread starter the witness wraps, say) would blind them.
 LIBRARY_NAMES = {
@@ -190,9 +180,7 @@ def take(kernel=None) -> Snapshot:
     modules = {
         name: module
         for name, module in list(sys.modules.items())
-        if (name == PACKAGE or name.startswith(PACKAGE + "."))
-        and not name.startswith(GRADER_ONLY)
-        and not (name.startswith(LESSONS) and not name.endswith(KERNEL_SIDE))
+        if (name == PACKAGE or name.startswith(PACKAGE + ".")) and not grader_only(name)
     }
     registry = sys.modules
     recorded_modules = dict(modules)

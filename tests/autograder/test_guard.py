@@ -166,7 +166,7 @@ def test_python_run_by_tensorflow_is_never_allowed():
 def test_prepared_names_hold_when_a_module_is_rebound():
     import scipy.signal
 
-    from autograder import guard
+    from autograder import grader_modules, guard
 
     original = scipy.signal.correlate2d
     guard.prepare([guard.ForbiddenOps("test", ("scipy.signal.correlate2d",), "")])
@@ -179,6 +179,7 @@ def test_prepared_names_hold_when_a_module_is_rebound():
         scipy.signal.correlate2d = original
         guard._PREPARED = None
         guard._WATCHLISTS.clear()
+        grader_modules._FIXED = None
 
 
 def test_a_scipy_1d_correlation_row_by_row_is_caught():

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from autograder import guard
+from autograder import grader_modules, guard
 from autograder.harness import execution, ops
 from autograder.sandbox import integrity
 
@@ -17,6 +17,7 @@ def snapshot():
     finally:
         guard._PREPARED = None
         guard._WATCHLISTS.clear()
+        grader_modules._FIXED = None
 
 
 def test_an_untouched_interpreter_has_nothing_to_report(snapshot):
@@ -31,6 +32,7 @@ def test_an_untouched_interpreter_has_nothing_to_report(snapshot):
         ((threading, "_start_new_thread", print), "threading._start_new_thread"),
         ((guard.Watchlist, "traced_hits", lambda *a: []), "Watchlist"),
         ((guard, "_PREPARED", {}), "autograder.guard._PREPARED"),
+        ((grader_modules, "_FIXED", None), "autograder.grader_modules._FIXED"),
     ],
 )
 def test_a_rebound_name_is_reported(snapshot, change, seen):
