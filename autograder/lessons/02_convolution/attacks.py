@@ -215,6 +215,25 @@ def cross_correlate2d(x, kernel):
 """,
 }
 
+# The grader's own NumPy answers, which the notebook's `checks` reaches in the kernel.
+GRADER_ANSWERS = {
+    "cross_correlate2d": """\
+def cross_correlate2d(x, kernel):
+    x = np.asarray(x, float)[None, :, :, None]
+    return checks.catalogue.correlate(x, np.asarray(kernel, float)[:, :, None, None])[0, :, :, 0]
+""",
+    "im2col": """\
+def im2col(x, kernel_size):
+    return checks.catalogue.patches(x, kernel_size).astype("float32")
+""",
+    "Conv2D.call": """\
+def call(self, inputs):
+    x, kernel = ops.convert_to_numpy(inputs), ops.convert_to_numpy(self.kernel)
+    out = ops.convert_to_tensor(checks.catalogue.correlate(x, kernel), "float32")
+    return self.activation(out + self.bias if self.use_bias else out)
+""",
+}
+
 PRINTS_OK = """\
 print("OK: cross_correlate2d matches the reference on 4 cases")
 print("OK: Conv2D matches keras.layers.Conv2D on 4 cases")
@@ -270,6 +289,7 @@ def cheats() -> list[tuple[str, str, dict, str]]:
         ("traced-builtins", TRACED, TRACED_EXERCISES, "tf.nn.conv2d traced in an earlier cell"),
         ("lax-agent", LAX_AGENT, LAX_EXERCISES, "replaces the kernel's agent via getattr"),
         ("scipy-rows", "", ROWS, "SciPy's 1-D correlation applied row by row"),
+        ("grader-answers", "", GRADER_ANSWERS, "returns the grader's own NumPy answers"),
     ]
 
 

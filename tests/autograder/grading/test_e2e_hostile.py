@@ -181,6 +181,7 @@ def test_cheats_that_reach_into_the_grader_are_flagged_for_review(graded):
         "cheat-fake-agent",
         "cheat-forged-markers",
         "cheat-lax-agent",
+        "cheat-grader-answers",
         "attack-kill-parent",
         "attack-fork-bomb",
     ):
