@@ -111,9 +111,10 @@ def _raised(what: str, error: StudentError, details: list[str]) -> CheckFailed:
             details,
             "look for a loop that never ends, or for work far larger than the exercise needs",
         )
-    hint = (
-        f"it happened in your code at {error.where}"
-        if error.where
-        else "run your function on a small input in a cell of its own to see where it fails"
-    )
+    if error.called_from:  # the innermost line may be given code: it is not called yours
+        hint = f"it happened at {error.where}, called from your code at {error.called_from}"
+    elif error.where:
+        hint = f"it happened in your code at {error.where}"
+    else:
+        hint = "run your function on a small input in a cell of its own to see where it fails"
     return Raised(f"{what} raised {error.type}: {error.message}", details, hint)

@@ -116,7 +116,11 @@ def decode_result(session, data: bytes) -> Result:
         error = answer.get("error")
         if error is not None:
             result.error = StudentError(
-                str(error[0]), str(error[1]), bool(error[2]), str(error[3])[:300]
+                str(error[0]),
+                str(error[1]),
+                bool(error[2]),
+                str(error[3])[:300],
+                str(error[4])[:300] if len(error) > 4 else "",
             )
     except (DecodeError, AttributeError, KeyError, TypeError, IndexError) as exc:
         return Result(error=StudentError("MalformedAnswer", f"the kernel's answer: {exc}"))
@@ -205,7 +209,7 @@ class Agent:
         answer = {"forbidden": result.forbidden, "value": None}
         if result.error is not None:
             e = result.error
-            answer["error"] = [e.type, e.message, e.stub, e.where]
+            answer["error"] = [e.type, e.message, e.stub, e.where, e.called_from]
         elif result.is_object:
             ident = self._next
             self._next += 1

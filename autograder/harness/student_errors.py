@@ -15,7 +15,10 @@ class StudentError:
     type: str
     message: str
     stub: bool = False
-    where: str = ""  # "line 7: out = ops.matmul(a, b)", the student's line that raised
+    where: str = ""  # "line 7 of call: out = ops.matmul(a, b)", the notebook's line that raised
+    # the notebook's line that the grader's call entered, when it is not `where` ("line 4 of
+    # call: windows = im2col(x, size)", where a given function raised)
+    called_from: str = ""
 
 
 ANSI_CODES = re.compile(r"\x1b\[[0-9;]*m")
@@ -35,7 +38,7 @@ STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
 
 def describe(exc: BaseException) -> StudentError:
     stub = isinstance(exc, NotImplementedError) and is_stub(exc)
-    return StudentError(type(exc).__name__, error_message(exc), stub, student_line(exc))
+    return StudentError(type(exc).__name__, error_message(exc), stub, *raised_where(exc))
 
 
 LIBRARY_FOLDERS = tuple(
@@ -49,21 +52,32 @@ LIBRARY_FOLDERS = tuple(
 )
 
 
-def student_line(exc: BaseException) -> str:
-    """The line "line N: <source>" of the innermost frame of the traceback in the student's own code
-    (not in Python's library, an installed package or the autograder), or ""."""
-    found = ""
+# Frames of a comprehension are reported as the function they are written in (its line there
+# is the same).
+COMPREHENSIONS = frozenset({"<listcomp>", "<dictcomp>", "<setcomp>", "<genexpr>"})
+
+
+def raised_where(exc: BaseException) -> tuple[str, str]:
+    """("line N of f: <source>" of the innermost frame of the traceback in the notebook's own
+    code, not in Python's library, an installed package or the autograder; the same of the
+    outermost such frame when it is another function, else ""); ("", "") when there is none."""
+    found: list[tuple[tuple, str]] = []
     tb = exc.__traceback__
     while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
+        code = tb.tb_frame.f_code
+        filename = code.co_filename
         real = os.path.realpath(filename) if not filename.startswith("<") else filename
         generated = os.path.basename(real).startswith(AUTOGRAPH_FILE)
         if not real.startswith(LIBRARY_FOLDERS) and "site-packages" not in real and not generated:
             source = linecache.getline(filename, tb.tb_lineno).strip()
-            if source:
-                found = f"line {tb.tb_lineno}: {source[:160]}"
+            if source and code.co_name not in COMPREHENSIONS:
+                function = (filename, code.co_name, code.co_firstlineno)
+                found.append((function, f"line {tb.tb_lineno} of {code.co_name}: {source[:160]}"))
         tb = tb.tb_next
-    return found
+    if not found:
+        return "", ""
+    (outer, entered), (inner, where) = found[0], found[-1]
+    return where, entered if outer != inner else ""
 
 
 def error_message(exc: BaseException) -> str:

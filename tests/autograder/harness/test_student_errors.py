@@ -2,7 +2,8 @@
 
 import tensorflow as tf
 
-from autograder.harness.student_errors import describe, student_line
+from autograder.harness.execution import execute
+from autograder.harness.student_errors import describe, raised_where
 
 
 def _raised(fn, *args) -> BaseException:
@@ -18,9 +19,51 @@ def mask_size(shape):
     return sizes
 
 
+def _error(fn, *args):
+    """What the harness describes when `fn(*args)` raises (it catches in the autograder)."""
+    return execute("call", (fn, *args), {}).error
+
+
 def test_the_line_is_the_student_s_own():
-    where = student_line(_raised(mask_size, [2, None]))
-    assert where.startswith("line ") and ": sizes = [int(size) for size in shape]" in where
+    """A comprehension's frame is named as the function it is written in."""
+    error = _error(mask_size, [2, None])
+    assert error.where.startswith("line ") and "of mask_size: sizes = [int(size)" in error.where
+    assert error.called_from == ""
+
+
+def given_window(x, size):  # a helper the notebook gives
+    return x.reshape(-1, size * size)
+
+
+def student_conv(x, size):
+    windows = given_window(x, size)
+    return windows.sum(axis=1)
+
+
+def test_a_given_function_that_raises_names_the_student_s_call_of_it():
+    """Given code that raised was called "your code"; the line of the student's function that
+    called it is named now, and the hint no longer calls the given line the student's."""
+    import numpy as np
+    import pytest
+
+    from autograder.builtin_ops import CONVOLUTION_OPS
+    from autograder.feedback import CheckFailed
+    from autograder.guard import ForbiddenOps
+    from autograder.harness.remote import LoopbackSession
+    from autograder.student import run
+
+    error = _error(student_conv, np.ones(5), 2)
+    assert error.where.startswith("line ") and "of given_window: return x.reshape(" in error.where
+    assert "of student_conv: windows = given_window(x, size)" in error.called_from
+    forbidden = ForbiddenOps("a convolution", CONVOLUTION_OPS, "")
+    local = {"student_conv": student_conv}
+    remote = LoopbackSession(local).globals(local)
+    for conv in (student_conv, remote["student_conv"]):
+        with pytest.raises(CheckFailed) as failure:
+            run("conv", conv, np.ones(5), 2, forbidden=forbidden)
+        hint = failure.value.hint
+        assert hint.startswith("it happened at line ") and "of given_window" in hint, hint
+        assert ", called from your code at line " in hint and "of student_conv" in hint, hint
 
 
 def test_autograph_s_generated_code_is_never_called_the_student_s():
@@ -32,7 +75,7 @@ def test_autograph_s_generated_code_is_never_called_the_student_s():
         return mask_size(x.shape)
 
     error = _raised(traced, tf.zeros((2, 3)))
-    assert "ag__" not in student_line(error)
+    assert "ag__" not in raised_where(error)[0]
     assert "ag__" not in describe(error).where
 
 
