@@ -10,11 +10,15 @@ and the guard counts it as a forbidden call in every lesson (`GRADER_CODE`).
 The guard knows that code by the namespace it runs in (a frame's globals are its module's
 dictionary, which no code can swap for another), not by a name a student could rebind. It
 tells namespaces apart by identity with `object.__hash__`, a bijection of the object's address:
-`id()` would do the same, but it is an audited event, and the guard looks at every call.
+`id()` would do the same, but it is an audited event. It looks only at a call that enters on
+the first line of some function of these modules (`first_lines`, read from their source), as it
+does for the forbidden functions: most calls are then one lookup. A generator of the grader's
+resumed inside a check enters elsewhere and is not seen; none of them answers for an input.
 """
 
 import sys
-from types import MappingProxyType
+from functools import cache
+from types import CodeType, MappingProxyType
 
 PACKAGE = "autograder"
 # Parts of the package that only the grader's side runs (the checks, their catalogues and
@@ -44,24 +48,45 @@ def grader_only(name: str) -> bool:
 
 identity = object.__hash__  # of a dict too, whose own __hash__ is None
 
-# identity of a module's namespace -> (module name, the namespace, kept alive so that no other
-# object takes its address), fixed by `fix()` in the grading kernel
-_FIXED: MappingProxyType | None = None
-_seen: list = [-1, MappingProxyType({})]  # (len(sys.modules) when found, what was found)
+# (identity of a module's namespace -> (module name, the module, kept alive so that no other
+# object takes its namespace's address); the first lines of their functions), fixed by `fix()`
+# in the grading kernel. Modules, not their namespaces: the sandbox's integrity record, which
+# checks this module before every operation, does not walk into a module.
+_FIXED: tuple[MappingProxyType, frozenset] | None = None
+_seen: list = [-1, (MappingProxyType({}), frozenset())]  # len(sys.modules) when found, found
 
 
-def _find() -> MappingProxyType:
-    found = {}
+@cache
+def _first_lines(filename: str) -> frozenset:
+    """The first line of every function, lambda and comprehension of the module `filename`."""
+    lines, pending = set(), []
+    try:
+        with open(filename, encoding="utf-8") as source:
+            pending.append(compile(source.read(), filename, "exec"))
+    except (OSError, SyntaxError, ValueError):
+        pass
+    while pending:
+        code = pending.pop()
+        lines.add(code.co_firstlineno)
+        pending += [c for c in code.co_consts if type(c) is CodeType]
+    return frozenset(lines)
+
+
+def _find() -> tuple[MappingProxyType, frozenset]:
+    found, lines = {}, set()
     for name, module in list(sys.modules.items()):
         namespace = getattr(module, "__dict__", None)
         if type(name) is str and grader_only(name) and type(namespace) is dict:
-            found[identity(namespace)] = (name, namespace)
-    return MappingProxyType(found)
+            found[identity(namespace)] = (name, module)
+            filename = namespace.get("__file__")
+            if type(filename) is str and filename.endswith(".py"):
+                lines |= _first_lines(filename)
+    return MappingProxyType(found), frozenset(lines)
 
 
-def namespaces() -> MappingProxyType:
-    """The namespaces of the grader-only modules imported here: as `fix()` found them, or (in
-    the student's own kernel) as they are now."""
+def namespaces() -> tuple[MappingProxyType, frozenset]:
+    """The namespaces of the grader-only modules imported here and the first lines of their
+    functions: as `fix()` found them, or (in the student's own kernel) as they are now."""
     if _FIXED is not None:
         return _FIXED
     if _seen[0] != len(sys.modules):

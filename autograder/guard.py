@@ -414,6 +414,9 @@ def _op_type(value) -> str:
     return value if isinstance(value, str) else ""
 
 
+WATCHED, GRADER = 1, 2  # what starts on a line: a watched function, a grader's function
+
+
 @contextmanager
 def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
     """Record, in the yielded list, every forbidden function entered inside the block, and
@@ -431,9 +434,15 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
     codes, builtins, forbidden_types = watch.codes, watch.builtins, watch.op_types
     tf_op_codes, fast_paths = watch.tf_op_codes, watch.tf_fast_paths
     function_codes = watch.tf_function_codes
-    first_lines = watch.first_lines
-    grader_module = dict(grader_modules.namespaces()).get  # a dict's own get is the fastest
+    grader, grader_lines = grader_modules.namespaces()
+    grader_module = dict(grader).get  # a dict's own get is the fastest
     identity = grader_modules.identity
+    # first line -> WATCHED (a watched function starts there), GRADER (a function of the
+    # grader's modules does) or both
+    line_kinds = dict.fromkeys(grader_lines, GRADER)
+    for line in watch.first_lines:
+        line_kinds[line] = line_kinds.get(line, 0) | WATCHED
+    kind_of = line_kinds.get
     grader_entered: set[str] = set()
     hits: list[str] = []
     inspected: set[int] = set()
@@ -445,11 +454,18 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
 
     def profile(frame, event, arg):
         if event == "call":
-            module = grader_module(identity(frame.f_globals))
-            if module is not None and module[0] not in grader_entered:
-                grader_entered.add(module[0])  # f_code is read once per module
-                hit(f"{grader_modules.GRADER_CODE} ({module[0]}.{frame.f_code.co_qualname})")
-            if frame.f_lineno not in first_lines:  # a watched function enters on its first line
+            kind = kind_of(frame.f_lineno)  # a function is entered on its first line
+            if kind is None:
+                return
+            if kind & GRADER:
+                module = grader_module(identity(frame.f_globals))
+                if module is not None:
+                    name = module[0]
+                    if name not in grader_entered:  # f_code is read once per module
+                        grader_entered.add(name)
+                        hit(f"{grader_modules.GRADER_CODE} ({name}.{frame.f_code.co_qualname})")
+                    return
+            if not kind & WATCHED:
                 return
             code = frame.f_code
             name = codes.get(code)
