@@ -8,12 +8,12 @@ audit event, so the witness takes a `Snapshot` of all of them when the kernel is
 the first cell) and compares identities before every operation; what changed is reported to
 the grader, outside the kernel, and fails the check.
 
-Recorded: every module of the `autograder` package that the kernel's operations run (all
-but `grader_modules.grader_only`: its
-namespace, the classes and functions defined in it with their code, defaults and closures, its
-containers and the instances of its classes they hold), the `sys`, `_thread`, `threading` and
-`builtins` entries the guard and witness rely on, the objects the guard resolved for every
-lesson (`guard.prepared_bindings`), and the kernel's agent and its handler.
+Recorded: every module of the `autograder` package that the kernel's operations run (all but
+those `grader_modules.grader_only` names: its namespace, the classes and functions defined in it
+with their code, defaults and closures, its containers and the instances of its classes they
+hold), the `sys`, `_thread`, `threading` and `builtins` entries the guard and witness rely on,
+the objects the guard resolved for every lesson (`guard.prepared_bindings`), and the kernel's
+agent and its handler.
 """
 
 import builtins
@@ -21,9 +21,8 @@ import sys
 import types
 from operator import is_not
 
-from autograder.grader_modules import grader_only
+from autograder.grader_modules import PACKAGE, grader_only
 
-PACKAGE = "autograder"
 # Library functions the guard and the witness call, by module: rebinding one (restoring the
 # thread starter the witness wraps, say) would blind them.
 LIBRARY_NAMES = {
