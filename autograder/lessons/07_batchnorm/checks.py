@@ -134,6 +134,7 @@ def check_inference_mode(BatchNormalization, hidden=False):
                     "only training-mode calls update the moving statistics",
                 ),
                 kept=weights,
+                weights_first=True,
             )
     passed(f"inference mode matches Keras on {len(table)} cases and changes nothing")
 

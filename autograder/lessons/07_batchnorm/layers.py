@@ -165,20 +165,32 @@ def compare_outputs(got, expected, case, cls, headline, hint=MODE_HINT):
         fail(headline, mismatch, case=case, mistake=LAYER_DIAGNOSIS(cls), hint=shape_hint)
 
 
-def judge_steps(cls, ours, theirs, case, outputs, state, kept=None, label="call"):
+def judge_steps(
+    cls, ours, theirs, case, outputs, state, kept=None, label="call", weights_first=False
+):
     """After each step, the student's outputs and then weights equal Keras's (or `kept`, the
-    weights the layer must keep); `outputs` and `state` are the (headline, hint) of each."""
+    weights the layer must keep); `outputs` and `state` are the (headline, hint) of each.
+    `weights_first` compares the weights first: a layer that must keep them and does not is
+    told so, even when its outputs differ because it reads the changed weights."""
     for step, expected in enumerate(theirs["outputs"]):
         where = f"{case}; after call {step + 1}"
+        weights = (cls, ours["weights"][step], theirs["weights"][step], kept, where, state)
+        if weights_first:
+            _judge_weights(*weights)
         compare_outputs(
             ours["outputs"][step], expected, f"{case}; {label} {step + 1}", cls, *outputs
         )
-        wanted = theirs["weights"][step] if kept is None else kept
-        for name in ("moving_mean", "moving_variance") if kept is None else tuple(kept):
-            got = ours["weights"][step].get(name)
-            mismatch = compare(got, np.asarray(wanted[name]), cases.MOVING_TOL, name=name)
-            if mismatch:
-                fail(state[0], mismatch, case=where, mistake=LAYER_DIAGNOSIS(cls), hint=state[1])
+        if not weights_first:
+            _judge_weights(*weights)
+
+
+def _judge_weights(cls, got, keras_weights, kept, where, state):
+    """The moving statistics equal Keras's after a step, or every weight in `kept` is kept."""
+    wanted = keras_weights if kept is None else kept
+    for name in ("moving_mean", "moving_variance") if kept is None else tuple(kept):
+        mismatch = compare(got.get(name), np.asarray(wanted[name]), cases.MOVING_TOL, name=name)
+        if mismatch:
+            fail(state[0], mismatch, case=where, mistake=LAYER_DIAGNOSIS(cls), hint=state[1])
 
 
 def wrong(function, name, mismatch, case, hint, student):
