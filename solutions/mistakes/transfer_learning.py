@@ -38,6 +38,22 @@ def call_ignores_training(self, inputs, training=True):
     return images
 
 
+def call_numpy_decisions(self, inputs, training=True):
+    """Decides with NumPy's generator, seeded once, as in a NumPy data pipeline."""
+    import numpy as np
+
+    images = ops.cast(inputs, self.compute_dtype)
+    if not training:
+        return images
+    if not hasattr(self, "numpy_rng"):
+        self.numpy_rng = np.random.default_rng(self.seed)
+    for axis, wanted in ((2, "horizontal"), (1, "vertical")):
+        if self.mode in (wanted, "horizontal_and_vertical"):
+            flip = self.numpy_rng.random(images.shape[0]) < 0.5
+            images = ops.where(np.reshape(flip, (-1, 1, 1, 1)), ops.flip(images, axis), images)
+    return images
+
+
 def call_axes_swapped(self, inputs, training=True):
     """Takes axis 1 for horizontal and axis 2 for vertical."""
     images = ops.cast(inputs, self.compute_dtype)
@@ -203,6 +219,11 @@ WRONG_VERSIONS = (
     WrongVersion(
         "same_flips_every_call",
         {"RandomFlip.call": f"{M}:call_integer_seed"},
+        ("test_random_flip_per_image",),
+    ),
+    WrongVersion(
+        "numpy_flips",
+        {"RandomFlip.call": f"{M}:call_numpy_decisions"},
         ("test_random_flip_per_image",),
     ),
     WrongVersion(

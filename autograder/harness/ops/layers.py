@@ -16,6 +16,7 @@ __all__ = [
     "build_model",
     "model_summary",
     "fit",
+    "repeated_calls",
     "weight_constraints",
     "history_summary",
 ]
@@ -224,6 +225,34 @@ def fit(
     }
 
 
+def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_known=True):
+    """The outputs of `times` calls of `layer` on the same inputs (`training` passed unless None).
+    With `compiled`, the calls go through one `tf.function` traced as model.fit traces its step,
+    for the inputs' shape (or, unless `batch_known`, an unknown batch size): what the layer draws
+    with its own Python or NumPy code is then frozen into the graph."""
+    import tensorflow as tf
+
+    x = tf.convert_to_tensor(inputs)
+    kwargs = {} if training is None else {"training": training}
+
+    def step(t):
+        return layer(t, **kwargs)
+
+    if not compiled:
+        return [step(x) for _ in range(times)]
+    shape = tuple(x.shape) if batch_known else (None, *x.shape[1:])
+    step = tf.function(step, input_signature=[tf.TensorSpec(shape, x.dtype)])
+    # Every check makes a new tf.function of this one `step`; TensorFlow would log a warning
+    # about frequent retracing into the student's notebook.
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")
+    try:
+        return [step(x) for _ in range(times)]
+    finally:
+        logger.setLevel(level)
+
+
 def weight_constraints(layer) -> dict:
     """{short name: class name of the weight's constraint, or None} of the layer's weights."""
     found = {}
@@ -257,6 +286,7 @@ OPERATIONS = (
     gradients,
     model_summary,
     fit,
+    repeated_calls,
     weight_constraints,
     history_summary,
 )

@@ -1,11 +1,11 @@
-"""Operations added with lesson 08: refusals, repeated calls, masks recorded while training,
-and what a layer shows on one of the catalogue's probes."""
+"""Operations added with lesson 08: refusals, masks recorded while training, and what a layer
+shows on one of the catalogue's probes."""
 
-__all__ = ["outcome", "repeated_calls", "fit_recording", "dropout_probe", "traced_mask_shape"]
+__all__ = ["outcome", "fit_recording", "dropout_probe", "traced_mask_shape"]
 
 import numpy as np
 
-from ...harness.ops.layers import fit, gradients
+from ...harness.ops.layers import fit, gradients, repeated_calls
 
 
 def outcome(target, *args, **kwargs) -> dict:
@@ -20,34 +20,6 @@ def outcome(target, *args, **kwargs) -> dict:
         error = describe(exc)
         return {"raised": error.type, "message": error.message, "stub": error.stub}
     return {"raised": None}
-
-
-def repeated_calls(layer, inputs, times=2, training=None, compiled=False, batch_known=True):
-    """The outputs of `times` calls of `layer` on the same inputs (`training` passed unless None).
-    With `compiled`, the calls go through one `tf.function` traced as model.fit traces its step,
-    for the inputs' shape (or, unless `batch_known`, an unknown batch size): what the layer draws
-    with its own Python or NumPy code is then frozen into the graph."""
-    import tensorflow as tf
-
-    x = tf.convert_to_tensor(inputs)
-    kwargs = {} if training is None else {"training": training}
-
-    def step(t):
-        return layer(t, **kwargs)
-
-    if not compiled:
-        return [step(x) for _ in range(times)]
-    shape = tuple(x.shape) if batch_known else (None, *x.shape[1:])
-    step = tf.function(step, input_signature=[tf.TensorSpec(shape, x.dtype)])
-    # Every check makes a new tf.function of this one `step`; TensorFlow would log a warning
-    # about frequent retracing into the student's notebook.
-    logger = tf.get_logger()
-    level = logger.level
-    logger.setLevel("ERROR")
-    try:
-        return [step(x) for _ in range(times)]
-    finally:
-        logger.setLevel(level)
 
 
 def fit_recording(
@@ -149,4 +121,4 @@ def traced_mask_shape(mask_shape, input_shape, noise_shape):
     return found["shape"]
 
 
-OPERATIONS = (outcome, repeated_calls, fit_recording, dropout_probe, traced_mask_shape)
+OPERATIONS = (outcome, fit_recording, dropout_probe, traced_mask_shape)

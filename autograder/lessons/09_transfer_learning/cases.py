@@ -64,6 +64,8 @@ PER_IMAGE_CASES = {
 }
 # When grading, hidden checks add this many cases drawn at random.
 EXTRA_HIDDEN = 2
+# (mode, input shape, seed) of the calls inside a tf.function traced for any batch size.
+COMPILED_CASE = ("horizontal", (64, 6, 5, 2), 15)
 
 # A correct layer flips each axis of each image with probability 1/2, independently. A count of
 # flips outside the central interval of Binomial(n, 1/2) that holds all but FLIP_FALSE_FAILURE

@@ -223,10 +223,53 @@ def check_random_flip_per_image(RandomFlip, hidden=False):
                 "seed=self.generator to keras.random.uniform: the same seed then gives the same "
                 "flips, call after call",
             )
+    _check_compiled(RandomFlip)
     passed(
-        f"RandomFlip decides image by image, anew at every call, reproducibly by seed "
-        f"({len(table)} cases)"
+        f"RandomFlip decides image by image, anew at every call, inside a tf.function too, "
+        f"reproducibly by seed ({len(table)} cases)"
     )
+
+
+def _check_compiled(RandomFlip):
+    """Inside a tf.function traced for any batch size, as model.fit traces its step, each call
+    decides image by image and anew. Run after the eager calls passed the same tests, a failure
+    here means decisions made by Python code while tracing."""
+    mode, shape, seed = cases.COMPILED_CASE
+    layer_seed = drawn.seed(seed)
+    name = describe_call(label(RandomFlip), (), {"mode": mode, "seed": layer_seed})
+    signature = f"tf.function(input_signature=[TensorSpec({(None, *shape[1:])})])"
+    case = f"{name} inside {signature}, 3 calls with training=True on {shape[0]} random images"
+    x = cases.noise(shape, seed)
+    layer = _flip_layer(RandomFlip, mode, layer_seed)
+    try:
+        outputs = perform(f"{name} inside a tf.function", "repeated_calls", layer, x, times=3,
+                          training=True, compiled=True, batch_known=False, case=case)  # fmt: skip
+    except CheckFailed as failure:
+        note = (
+            "the batch size is unknown (None) while tracing: draw the decisions with "
+            "keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.generator)"
+        )
+        raise CheckFailed(failure.headline, [*failure.details, note], failure.hint) from None
+    found = []
+    for step, out in enumerate(outputs, 1):
+        _check_images(out, x, name, case)
+        decisions = _decisions(out, x, mode)
+        if len(set(decisions)) == 1:
+            fail(
+                f"{name} inside a tf.function treats the whole batch alike: at step {step} "
+                f"{'every' if decisions[0] else 'no'} image of {len(decisions)} was flipped.",
+                ["called directly, it decided image by image"],
+                mistake=catalogue.NUMPY_FLIPS,
+                case=case,
+            )
+        found.append(decisions)
+    if found[0] == found[1] == found[2]:
+        fail(
+            f"{name} inside a tf.function flips the same images at every step.",
+            [f"all 3 steps flipped exactly the images {_listing(found[0])}"],
+            mistake=catalogue.NUMPY_FLIPS,
+            case=case,
+        )
 
 
 def _listing(decisions) -> str:

@@ -47,6 +47,15 @@ SAME_FLIPS_EVERY_CALL = Mistake(
     "epoch. Create a keras.random.SeedGenerator(seed) once in __init__ and pass it as the seed: "
     "its state moves on at every draw, and two layers with the same seed still agree.",
 )
+NUMPY_FLIPS = Mistake(
+    "numpy_flips",
+    "flip decisions drawn with NumPy or Python inside call (frozen under tf.function)",
+    "model.fit traces call into a graph once: what NumPy or Python's random module draws there "
+    "becomes a constant of the graph, so every training step flips the same images, and with "
+    "the batch size unknown while tracing (None) there is one decision for the whole batch. "
+    "Draw the decisions with keras.random.uniform((ops.shape(images)[0], 1, 1, 1), "
+    "seed=self.generator): an op of the graph, drawn anew at every step.",
+)
 BASE_NOT_FROZEN = Mistake(
     "base_not_frozen",
     "base not frozen",

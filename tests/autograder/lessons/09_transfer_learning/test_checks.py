@@ -632,10 +632,13 @@ class StaticBatchRandomFlip(ReferenceRandomFlip):
 StaticBatchRandomFlip.__name__ = "RandomFlip"
 
 
-def test_a_random_flip_that_counts_images_with_the_static_batch_size_fails_its_contract():
-    checks.check_random_flip_per_image(StaticBatchRandomFlip, hidden=True)  # eager: right
+def test_a_random_flip_that_counts_images_with_the_static_batch_size_fails_where_it_is_traced():
+    checks.check_random_flip_modes(StaticBatchRandomFlip, hidden=True)  # eager: right
     with pytest.raises(CheckFailed, match="the batch size is None"):
         checks.check_random_flip_contract(StaticBatchRandomFlip)
+    with pytest.raises(CheckFailed, match="inside a tf.function") as failure:
+        checks.check_random_flip_per_image(StaticBatchRandomFlip)
+    assert any("unknown (None) while tracing" in line for line in failure.value.details)
 
 
 class PythonIfRandomFlip(ReferenceRandomFlip):
