@@ -97,11 +97,14 @@ def to_plain(value, depth: int = 0, budget: list | None = None):
         if isinstance(value, np.object_):
             raise NotData
         return value
-    if kind in (tuple, list):
-        items = [_plain_item(v, depth, budget) for v in value]
-        return tuple(items) if kind is tuple else items
-    if kind is dict:
-        return {_plain_key(k): _plain_item(v, depth, budget) for k, v in value.items()}
+    # Subclasses (Keras's TrackedList for a list attribute, a namedtuple) as their builtin,
+    # read through the builtin's own methods: never a method the subclass overrides.
+    if isinstance(value, tuple | list):
+        base = tuple if isinstance(value, tuple) else list
+        items = [_plain_item(v, depth, budget) for v in base.__iter__(value)]
+        return tuple(items) if base is tuple else items
+    if isinstance(value, dict):
+        return {_plain_key(k): _plain_item(v, depth, budget) for k, v in dict.items(value)}
     if isinstance(value, Decimal) or (
         isinstance(value, Rational) and not isinstance(value, Integral)
     ):

@@ -3,6 +3,7 @@
 import base64
 import io
 import json
+from collections import namedtuple
 
 import numpy as np
 import pytest
@@ -43,6 +44,23 @@ def test_objects_inside_results_become_opaque_and_objects_alone_are_not_data():
         to_plain(object())
     with pytest.raises(NotData):
         to_plain(np.array([object()]))
+
+
+def test_subclasses_of_containers_become_their_builtin_without_running_their_methods():
+    # A list attribute of a Keras layer is a TrackedList; a namedtuple is a tuple.
+    class Hostile(list):
+        def __iter__(self):
+            raise AssertionError("the subclass's own __iter__ ran")
+
+    class Mapping(dict):
+        def items(self):
+            raise AssertionError("the subclass's own items ran")
+
+    Pair = namedtuple("Pair", "height width")
+    plain = to_plain({"strides": Hostile([3, 2]), "pair": Pair(1, 2), "nested": Mapping(a=1)})
+    assert plain == {"strides": [3, 2], "pair": (1, 2), "nested": {"a": 1}}
+    assert type(plain["strides"]) is list and type(plain["pair"]) is tuple
+    assert type(plain["nested"]) is dict
 
 
 def test_exact_fractions_and_decimals_become_floats_and_integers_stay():

@@ -118,7 +118,14 @@ class RunningMaxPooling2D(ReferenceMaxPooling2D):
 
 
 class PositionLoopMaxPooling2D(ReferenceMaxPooling2D):
-    """One ops.max per output position, padded with float32's smallest number."""
+    """One ops.max per output position, padded with float32's smallest number; its pairs kept
+    as lists (which Keras tracks as a TrackedList)."""
+
+    def __init__(
+        self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs
+    ):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+        self.pool_size, self.strides = list(self.pool_size), list(self.strides)
 
     def call(self, inputs):
         (kh, kw), (sh, sw) = self.pool_size, self.strides
