@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from .feedback import CheckFailed
 from .grader_modules import GRADER_CODE
-from .guard import ForbiddenOps
+from .guard import UNWATCHABLE_OP_TYPES, ForbiddenOps
 from .harness.execution import execute
 from .harness.remote import session_of
 from .harness.student_errors import StudentError, error_message, is_stub
@@ -62,6 +62,14 @@ def perform(what: str, op: str, *args, forbidden: ForbiddenOps, case="", **kwarg
             "compute the answer with your own code: the grader's modules hold the answers "
             "the checks compare against",
         )
+    if result.forbidden and _runs_python_in_tensorflow(result.forbidden[0]):
+        raise CheckFailed(
+            f"{what} runs Python inside TensorFlow ({result.forbidden[0]}: tf.numpy_function "
+            "or tf.py_function), which graded code may not do.",
+            details,
+            "compute with keras.ops or TensorFlow ops: Python that TensorFlow runs on its own "
+            "threads cannot be checked, so every lesson refuses it",
+        )
     if result.forbidden:
         raise CheckFailed(
             f"{what} calls {forbidden.label} ({result.forbidden[0]}), which this lesson forbids.",
@@ -69,6 +77,12 @@ def perform(what: str, op: str, *args, forbidden: ForbiddenOps, case="", **kwarg
             forbidden.hint,
         )
     return result.value
+
+
+def _runs_python_in_tensorflow(hit: str) -> bool:
+    """Whether the guard's hit is an op that runs Python on TensorFlow's threads."""
+    words = hit.split()
+    return hit.startswith("TensorFlow op ") and words[2] in UNWATCHABLE_OP_TYPES
 
 
 def run(what: str, fn, *args, forbidden: ForbiddenOps, case: str = "", **kw):

@@ -18,6 +18,17 @@ def test_run_names_the_forbidden_op_in_feedback():
         run("Conv2D", lambda: ops.conv(X, K), forbidden=CONVOLUTION)
 
 
+def test_python_run_by_tensorflow_is_refused_as_such_not_as_the_lesson_s_built_in():
+    import tensorflow as tf
+
+    def doubled(x):
+        return tf.py_function(lambda v: v * 2, [x], tf.float32)
+
+    with pytest.raises(CheckFailed, match="runs Python inside TensorFlow") as failure:
+        run("Conv2D", doubled, X, forbidden=CONVOLUTION)
+    assert "convolution" not in failure.value.headline
+
+
 def test_run_turns_not_implemented_into_advice():
     def stub():
         raise NotImplementedError()
