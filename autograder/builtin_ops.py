@@ -54,6 +54,10 @@ CONVOLUTION_OPS = (
     "keras.ops.image.extract_patches",
     "tensorflow.image.extract_patches",
     "tensorflow.python.ops.gen_array_ops.extract_image_patches",
+    # and so is framing: sliding windows along an axis
+    "keras.ops.extract_sequences",
+    "keras.src.backend.tensorflow.math.extract_sequences",
+    "tensorflow.signal.frame",
 )
 
 PADDING_OPS = (

@@ -67,6 +67,18 @@ def test_builtin_patch_extraction_is_caught():
     assert hits
 
 
+def test_builtin_framing_is_caught():
+    # Sliding windows along an axis: two frames of rows give an im2col.
+    import tensorflow as tf
+
+    with forbid(CONVOLUTION_OPS) as hits:
+        tf.signal.frame(X, 2, 1, axis=1)
+    assert "tensorflow.signal.frame" in hits
+    with forbid(CONVOLUTION_OPS) as hits:
+        ops.extract_sequences(X[0, :, :, 0], 2, 1)
+    assert hits
+
+
 # --- graph functions traced before the guard started (in an earlier cell) ----------------------
 
 
