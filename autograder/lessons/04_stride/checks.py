@@ -89,13 +89,27 @@ check_conv_output_size = returns(
 )
 
 
-def _same_total(case):
-    n, k, s, _, d = case.args
+SAME_RULE = "total = max((ceil(n / s) - 1) s + d(k - 1) + 1 - n, 0)"
+
+
+def _explain_padding(case):
+    """The rule of the case's padding, worked out on its numbers, then the other two rules."""
+    n, k, s, padding, d = case.args
+    if padding == "full":
+        return [
+            f"'full': d(k - 1) = {d} * ({k} - 1) = {d * (k - 1)} before and after",
+            f"'valid': (0, 0); 'same': {SAME_RULE}, total // 2 before and the rest after",
+        ]
+    if padding == "valid":
+        return [
+            "'valid': no padding, (0, 0)",
+            f"'same': {SAME_RULE}, total // 2 before and the rest after; "
+            "'full': (d(k - 1), d(k - 1))",
+        ]
     total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
     return [
-        "'same': total = max((ceil(n / s) - 1) s + d(k - 1) + 1 - n, 0) = "
-        f"max(({-(-n // s)} - 1) * {s} + {d * (k - 1) + 1} - {n}, 0) = {total}, "
-        "total // 2 before and the rest after",
+        f"'same': {SAME_RULE} = max(({-(-n // s)} - 1) * {s} + {d * (k - 1) + 1} - {n}, 0) = "
+        f"{total}, total // 2 before and the rest after",
         "'valid': (0, 0); 'full': (d(k - 1), d(k - 1))",
     ]
 
@@ -108,7 +122,7 @@ check_padding_amounts = returns(
     diagnosis=PADDING_DIAGNOSIS,
     agrees=lambda got, expected: pair_of_integers(got) == expected,
     loosely=pair_of_ints,
-    explain=_same_total,
+    explain=_explain_padding,
 )
 check_im2col = Compare(
     "im2col",
