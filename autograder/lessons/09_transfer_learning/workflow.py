@@ -168,7 +168,8 @@ def _check_freezes_a_whole_model(freeze):
             f"After {what} on a model with a Dense head, {len(trainable)} of its {len(infos)} "
             "weights are still trainable.",
             [f"still trainable: {listing(trainable)}"],
-            "freeze every layer of the model, the last one too: model.trainable = False does",
+            "freeze every layer of the model, from the base (its first layer) to the head (its "
+            "last): model.trainable = False does",
         )
 
 
