@@ -578,6 +578,16 @@ def test_fine_tune_must_honour_its_batch_size():
         checks.check_fine_tune(fine_tune)
 
 
+def test_fine_tune_must_honour_its_learning_rate():
+    """A rate written into the function instead of the argument: the check asks for 5e-5."""
+
+    def fine_tune(model, x, y, epochs=10, batch_size=16, learning_rate=1e-4):
+        return fine_tune_directly(model, x, y, epochs, batch_size, 1e-4)
+
+    with pytest.raises(CheckFailed, match=r"expected Adam\(learning_rate=5e-05\)"):
+        checks.check_fine_tune(fine_tune)
+
+
 def test_a_fine_tune_that_freezes_the_base_again_is_told_so():
     """It trains the head a little more: "the model did not train" would be wrong."""
 
