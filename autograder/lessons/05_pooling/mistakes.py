@@ -35,11 +35,11 @@ STRIDES_DEFAULT_ONE = Mistake(
 )
 MAX_ZERO_PADDED = Mistake(
     "max_zero_padded",
-    "padded cells filled with 0, not with the pad value",
-    "pool_windows must fill the padded cells with its pad_value (ops.pad(..., "
-    "constant_values=pad_value)), and max pooling passes float('-inf'): a padded cell must "
-    "never win the max, as TensorFlow ignores it. A zero beats every negative input, so "
-    "border windows of negative feature maps come out as 0.",
+    "padded cells filled with 0 in max pooling",
+    "A padded cell must never win the max, as TensorFlow ignores it: MaxPooling2D passes "
+    "pad_value=float('-inf') to pool_windows, and pool_windows fills the padded cells with its "
+    "pad_value (ops.pad(..., constant_values=pad_value)): check both. A zero beats every "
+    "negative input, so border windows of negative feature maps come out as 0.",
 )
 VALID_CEIL = Mistake(
     "valid_ceil",
