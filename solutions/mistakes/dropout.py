@@ -96,6 +96,19 @@ def call_noise_shape_ignored(self, inputs, training=None):
     return ops.where(keep, inputs / (1 - self.rate), ops.zeros_like(inputs))
 
 
+def call_none_as_one(self, inputs, training=None):
+    """Reads None in noise_shape as 1, thinking of None as "no axis of its own"."""
+    if not training or self.rate == 0:
+        return inputs
+    if self.rate == 1:
+        return ops.zeros_like(inputs)
+    shape = ops.shape(inputs)
+    if self.noise_shape is not None:
+        shape = tuple(1 if size is None else size for size in self.noise_shape)
+    keep = keras.random.uniform(shape, seed=self.seed_generator) >= self.rate
+    return ops.where(keep, inputs / (1 - self.rate), ops.zeros_like(inputs))
+
+
 def call_numpy_mask(self, inputs, training=None):
     """Draws the mask with NumPy: right in eager mode, frozen (or impossible) when traced."""
     import numpy as np  # the notebook imports it at the top
@@ -227,6 +240,11 @@ WRONG_VERSIONS = (
     WrongVersion(
         "noise_shape_ignored",
         {"Dropout.call": f"{M}:call_noise_shape_ignored"},
+        ("test_dropout_noise_shape", SPATIAL),
+    ),
+    WrongVersion(
+        "none_read_as_one",
+        {"Dropout.call": f"{M}:call_none_as_one"},
         ("test_dropout_noise_shape", SPATIAL),
     ),
     WrongVersion(

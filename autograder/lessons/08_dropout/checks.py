@@ -9,6 +9,8 @@ and coincidence probabilities that a correct layer fails with probability at mos
 (|x| in [0.5, 2]), so a zero in an output is a dropped value.
 """
 
+from functools import partial
+
 import numpy as np
 
 from ... import statistics
@@ -235,7 +237,8 @@ def check_dropout_noise_shape(Dropout, hidden=False):
         x, call, case, out = reading.training_call(Dropout, shape, rate, seed or 90 + index, kwargs)
         out = reading.finite(out, x, call, case)
         wanted = cases.expected_mask_shape(shape, noise)
-        reading.require_some_kept_and_dropped(out, rate, call, case, int(np.prod(wanted)))
+        reading.require_some_kept_and_dropped(out, rate, call, case, int(np.prod(wanted)),
+                                              partial(DIAGNOSE_DROPOUT, Dropout))  # fmt: skip
         mask = out != 0
         entries = noise or (None,) * len(shape)  # noise_shape None: one decision per value
         has_none = "is None" if noise is None else "has None"

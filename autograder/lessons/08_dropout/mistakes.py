@@ -71,6 +71,14 @@ NOISE_SHAPE_IGNORED = Mistake(
     "whatever noise_shape says; draw the mask with shape mask_shape(ops.shape(inputs), "
     "self.noise_shape).",
 )
+NONE_READ_AS_ONE = Mistake(
+    "none_read_as_one",
+    "None in noise_shape read as 1",
+    "None in noise_shape means the input's own size on that axis (a decision per sample, say), "
+    "not a size of 1: read as 1, noise_shape=(None, 1, None) becomes a single decision for the "
+    "whole tensor, which keeps or drops everything at once. Fill the None entries in from "
+    "ops.shape(inputs), as mask_shape does, and draw the mask with that shape.",
+)
 NUMPY_MASK = Mistake(
     "numpy_mask",
     "mask drawn with NumPy or Python state inside call (frozen under tf.function)",
@@ -312,6 +320,15 @@ def _dropped(out, probe):
     return mask is not None and not mask.all() and np.isfinite(out).all()
 
 
+def _one_decision(out, probe):
+    """Every value dropped, or every value kept and scaled by 1 / (1 - rate): one decision."""
+    x = probe["x"]
+    out = _array(out, x)
+    if out is None or not np.isfinite(out).all():
+        return False
+    return not out.any() or ((out != 0).all() and scaled_by(out, x, 1 / (1 - probe["rate"])))
+
+
 def _nan(out, probe):
     return bool(np.isnan(np.asarray(out, dtype=float)).any())
 
@@ -328,6 +345,7 @@ DROPOUT_VARIANTS = (
     variant(NO_RESCALING, train=_on_calls(_no_rescaling, first_only=True)),
     variant(BATCH_SHARED_MASK, train=_on_calls(_pattern(shared=0), first_only=True)),
     variant(NOISE_SHAPE_IGNORED, noise=_pattern(varies=_noise_ones)),
+    variant(NONE_READ_AS_ONE, noise=_one_decision),
 )  # fmt: skip
 
 
@@ -348,4 +366,5 @@ SPATIAL_VARIANTS = (
     variant(DATA_FORMAT_IGNORED, spatial_first=_pattern(shared=(1, 2), varies=(2, 3))),
     variant(RATE_AS_KEEP, spatial=_rate_as_keep(maps=(1, 2))),
     variant(NO_RESCALING, spatial=_no_rescaling),
+    variant(NONE_READ_AS_ONE, spatial=_one_decision),  # its (None, 1, 1, None) read as ones
 )  # fmt: skip

@@ -80,17 +80,19 @@ def as_shape(value):
     return tuple(int(float(n)) for n in numbers)
 
 
-def require_some_kept_and_dropped(out, rate, call, case, decisions=None):
+def require_some_kept_and_dropped(out, rate, call, case, decisions=None, diagnose=None):
     """Nothing kept (or nothing dropped) fails when a correct layer does that with probability
-    below 1e-12 (e.g. none of 200 values kept at rate 0.2: 0.2**200)."""
+    below 1e-12 (e.g. none of 200 values kept at rate 0.2: 0.2**200). `diagnose()`, if given,
+    names the likely mistake."""
     n = out.size if decisions is None else decisions
     keep = 1 - rate
     kept = int((out != 0).sum())
+    mistake = diagnose() if diagnose and kept in (0, out.size) else None
     if kept == 0 and 0 < rate < 1 and statistics.none_kept(keep, n) < 1e-12:
-        fail(f"{call} drops every value.", case=case,
+        fail(f"{call} drops every value.", case=case, mistake=mistake,
              hint=f"keep each value with probability 1 - rate = {keep:g}")  # fmt: skip
     if kept == out.size and 0 < rate < 1 and statistics.none_kept(rate, n) < 1e-12:
-        fail(f"{call} drops nothing while training.", case=case,
+        fail(f"{call} drops nothing while training.", case=case, mistake=mistake,
              hint=f"drop each value with probability rate = {rate:g}")  # fmt: skip
 
 

@@ -56,7 +56,9 @@ def check_spatial_dropout_maps(SpatialDropout2D, hidden=False):
                     f"a kept map is x / (1 - rate) = x / {1 - rate:g}; a dropped one is "
                     "0")  # fmt: skip
         maps = mask.any(axis=axes)  # (batch, channels): one decision each
-        reading.require_some_kept_and_dropped(maps, rate, call, case)
+        reading.require_some_kept_and_dropped(
+            maps, rate, call, case, diagnose=lambda: DIAGNOSE_SPATIAL(SpatialDropout2D)
+        )
         # Checked before the fraction: a mask of one decision per sample keeps about the right
         # fraction of maps, yet fails the band by chance only.
         bound = statistics.all_equal(1 - rate, maps.shape[1], maps.shape[0])
