@@ -171,14 +171,17 @@ def check_input_gradient(
     diagnose=None,
     *,
     forbidden: ForbiddenOps,
+    allow_in_backward=(),
 ) -> None:
     """The student's `layer` passes back the same input gradient of sum(output * upstream) as
-    `keras_layer`; `rule` (the hint) says how it should flow, `diagnose()` may name a mistake."""
+    `keras_layer`; `rule` (the hint) says how it should flow, `diagnose()` may name a mistake;
+    `allow_in_backward` names forbidden functions TensorFlow may use to differentiate."""
     what = f"the gradient through {call}"
     headline = f"{call} gives an output of the wrong shape: its gradients cannot be found."
     case = f"weighted sum of the outputs, inputs {x.shape}"
     with output_shape_first(what, layer, keras_layer, x, case, headline, forbidden=forbidden):
-        got = perform(what, "gradients", layer, x, upstream=upstream, forbidden=forbidden)["inputs"]
+        got = perform(what, "gradients", layer, x, upstream=upstream, forbidden=forbidden,
+                      allow_in_backward=allow_in_backward)["inputs"]  # fmt: skip
     if got is None:
         raise CheckFailed(
             f"No gradient flows back through {call}.",
@@ -214,20 +217,32 @@ def fit_losses(
     learning_rate: float = 0.02,
 ) -> list[float]:
     """The loss per epoch of the model of `spec` (see `harness.ops`) trained with Adam."""
-    result = perform(
-        what,
-        "fit",
-        spec,
-        input_shape,
-        x,
-        y,
-        loss,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        batch_size=batch_size,
-        seed=cases.seed(0),
-        forbidden=forbidden,
-    )
+    try:
+        result = perform(
+            what,
+            "fit",
+            spec,
+            input_shape,
+            x,
+            y,
+            loss,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            seed=cases.seed(0),
+            forbidden=forbidden,
+        )
+    except CheckFailed as failure:
+        if "is incompatible with the layer" not in failure.headline:
+            raise
+        # Keras built the layers after the student's from its compute_output_shape; call()
+        # then gave them tensors of another shape.
+        raise CheckFailed(
+            failure.headline,
+            failure.details,
+            "Keras builds the layers after yours from the shape your compute_output_shape "
+            "gives: it must be the shape call() returns",
+        ) from None
     return [float(v) for v in result["loss"]]
 
 

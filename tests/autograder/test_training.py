@@ -1,4 +1,5 @@
-"""Gradient checks of a student layer whose output cannot enter the loss."""
+"""Gradient checks of a student layer whose output cannot enter the loss; fits that break on
+its claimed output shape."""
 
 import keras
 import numpy as np
@@ -8,7 +9,7 @@ from autograder import lessons
 from autograder.compare import Tolerance
 from autograder.feedback import CheckFailed
 from autograder.shape_figure import ShapeMismatch
-from autograder.training import check_gradients
+from autograder.training import check_gradients, fit_losses
 
 FORBIDDEN = lessons.module("08_dropout", "forbidden").DROPOUT  # pooling is allowed
 TOL = Tolerance(1e-5, 1e-5)
@@ -78,3 +79,21 @@ def test_a_stub_is_not_run_a_second_time():
     failure = _failure_of(stub)
     assert failure.headline.endswith("is not implemented yet.")
     assert len(calls) == 1
+
+
+class ShapeClaimingPool(keras.layers.AveragePooling2D):
+    """Claims an output half as tall as the one call() returns."""
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = super().compute_output_shape(input_shape)
+        return (batch, height // 2, width, channels)
+
+
+def test_fit_that_breaks_on_a_claimed_output_shape_points_at_compute_output_shape():
+    spec = [(ShapeClaimingPool, (2,), {}), ("keras", "Flatten", (), {})]
+    spec.append(("keras", "Dense", (1,), {}))
+    x = np.random.default_rng(1).normal(size=(8, 8, 8, 1)).astype("float32")
+    with pytest.raises(CheckFailed, match="is incompatible with the layer") as raised:
+        fit_losses("fit", spec, (None, 8, 8, 1), x, x.mean(axis=(1, 2, 3)), "mse", epochs=1,
+                   batch_size=4, forbidden=FORBIDDEN)  # fmt: skip
+    assert "compute_output_shape" in raised.value.hint

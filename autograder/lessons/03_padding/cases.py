@@ -102,6 +102,14 @@ UNKNOWN_WIDTHS = ((None, 7, None, 3), (None, None, None, 3))
 EXTRA_HIDDEN = 4
 
 PAD_TOL = Tolerance(0.0, 0.0, "padding only copies values and adds exact zeros")
+PAD_GRADIENT_TOL = Tolerance(
+    1e-6,
+    1e-6,
+    "the gradient is the output's, cropped: a product with shifted identities adds "
+    "exact zeros, but a fused kernel may round",
+)
+# ZeroPadding2D's input gradient: this padding of batches (2, 4, 5, 3), every side different.
+GRADIENT_PADDING = ((1, 2), (3, 0))
 CONV2D_TOL = Tolerance(
     1e-4, 1e-4, "float32 sums of up to 200 products, in another order than the reference"
 )
@@ -147,6 +155,14 @@ def zero_padding(hidden: bool) -> list[LayerCase]:
         text = f"ZeroPadding2D({padding!r}) on inputs {shape}"
         found.append(LayerCase((padding,), None, text, hint, inputs=cases.normal(shape, seed) + 3))
     return found
+
+
+def gradient_case() -> tuple[np.ndarray, np.ndarray]:
+    """Inputs (2, 4, 5, 3) and the upstream gradient of their padding by GRADIENT_PADDING."""
+    (top, bottom), (left, right) = GRADIENT_PADDING
+    return cases.normal((2, 4, 5, 3), 31), cases.normal(
+        (2, 4 + top + bottom, 5 + left + right, 3), 32
+    )
 
 
 def amounts_rows(kind: str) -> list[tuple]:

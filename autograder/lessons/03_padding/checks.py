@@ -3,7 +3,9 @@ in `cases.py`, the catalogue of mistakes in `mistakes.py`. Built-in padding is r
 student's ZeroPadding2D and Conv2D, and so is a built-in convolution: the student's Conv2D
 pads with the student's own ZeroPadding2D."""
 
+from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 
@@ -16,7 +18,7 @@ from ...harness import cases as drawn
 from ...judge import pair_of_integers, pair_of_ints, returns
 from ...keras_layers import CONV2D, CONV2D_ARGUMENTS
 from ...student import Raised, run
-from ...training import GradientFeedback, fit_losses
+from ...training import GradientFeedback, check_input_gradient, fit_losses
 from ...twin import Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
@@ -124,7 +126,7 @@ def check_zero_padding_contract(ZeroPadding2D):
     passed("ZeroPadding2D has Keras's arguments, stored padding, output shape and config")
 
 
-check_zero_padding = matches_keras(
+_ZERO_PADDING_OUTPUTS = matches_keras(
     "ZeroPadding2D",
     ZERO_PADDING,
     cases.zero_padding,
@@ -133,6 +135,50 @@ check_zero_padding = matches_keras(
     ZERO_PADDING2D_DIAGNOSIS,
     headline="ZeroPadding2D does not match keras.layers.ZeroPadding2D.",
 )
+
+
+@contextmanager
+def _differentiable():
+    """A call() that TensorFlow cannot differentiate is told which operation is the usual
+    cause."""
+    try:
+        yield
+    except CheckFailed as failure:
+        if "gradient registry" not in failure.headline:
+            raise
+        raise CheckFailed(
+            failure.headline,
+            ["one operation in your call() has no gradient in TensorFlow"],
+            "ops.slice_update is such an operation on the TensorFlow backend; add the zeros "
+            "with ops.concatenate instead",
+        ) from None
+
+
+def check_zero_padding(ZeroPadding2D, hidden=False):
+    """Outputs equal keras.layers.ZeroPadding2D's, and the gradient flows back through the
+    layer as through Keras's: a Conv2D built on it must train."""
+    import keras
+
+    check, table = _ZERO_PADDING_OUTPUTS, cases.zero_padding(hidden)
+    for case in table:
+        check.judge(ZeroPadding2D, case, check.run(ZeroPadding2D, case))
+    padding, (x, upstream) = cases.GRADIENT_PADDING, cases.gradient_case()
+    with _differentiable():
+        check_input_gradient(
+            f"ZeroPadding2D({padding})",
+            make_layer(ZeroPadding2D, (padding,), {}, forbidden=PADDING),
+            keras.layers.ZeroPadding2D(padding),
+            x,
+            upstream,
+            cases.PAD_GRADIENT_TOL,
+            "each input value passes back the gradient of its copy in the output; the zeros "
+            "pass nothing back",
+            partial(ZERO_PADDING2D_DIAGNOSIS, ZeroPadding2D),
+            forbidden=PADDING,
+            allow_in_backward=PADDING_OPS,  # TensorFlow differentiates a slice with tf.pad
+        )
+    passed(check.passed.format(count=len(table)))
+
 
 # --- padding_amounts ---------------------------------------------------------------------------
 
@@ -223,7 +269,7 @@ def check_conv2d_trains(Conv2D):
     kwargs = {"padding": "same", "use_bias": True, "activation": "tanh"}
     case = cases.conv_case((3, 6, 5, 2), 3, (4, 2), kwargs, seed=21)
     text = "mean squared error of a tanh Conv2D(3, (4, 2), padding='same') on inputs (3, 6, 5, 2)"
-    try:
+    with _differentiable():
         CONV2D.check_gradients(
             Conv2D,
             case,
@@ -235,15 +281,6 @@ def check_conv2d_trains(Conv2D):
             allow_in_backward=PADDING_OPS,  # TensorFlow differentiates a slice with tf.pad
             feedback=GRADIENTS,
         )
-    except CheckFailed as failure:
-        if "gradient registry" not in failure.headline:
-            raise
-        raise CheckFailed(
-            failure.headline,
-            ["one operation in your call() has no gradient in TensorFlow"],
-            "ops.slice_update is such an operation on the TensorFlow backend; add the zeros "
-            "with ops.concatenate instead",
-        ) from None
     # 20 images in batches of 8: the last batch has 4, so model.fit runs call() (and the
     # ZeroPadding2D in it) on batches of unknown size (None), as any model may; code that reads
     # inputs.shape[0] fails there. Only that it runs is checked: the gradients are above.

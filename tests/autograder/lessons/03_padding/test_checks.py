@@ -1,7 +1,7 @@
 """Lesson 03's checks pass every correct implementation and hold their tolerances over 20 seeds.
 
 The implementations below are written independently of solutions/, in the styles students
-use: concatenation, slice_update into zeros, einsum with shifted identity matrices, NumPy,
+use: concatenation, blocks of zeros sized at run time, einsum with shifted identity matrices, NumPy,
 branches or arithmetic for the amounts, loops or einsum for the convolution.
 """
 
@@ -27,8 +27,24 @@ cases = lessons.module("03_padding", "cases")
 # --- independent ZeroPadding2D -----------------------------------------------------------------
 
 
+class BlocksZeroPadding2D(ReferenceZeroPadding2D):
+    """Joins blocks of ops.zeros, sized from ops.shape at run time, around the images."""
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.padding
+        batch, height, width, channels = ops.shape(inputs)
+
+        def zeros(rows, columns):
+            return ops.zeros((batch, rows, columns, channels), inputs.dtype)
+
+        tall = ops.concatenate([zeros(top, width), inputs, zeros(bottom, width)], axis=1)
+        rows = top + height + bottom
+        return ops.concatenate([zeros(rows, left), tall, zeros(rows, right)], axis=2)
+
+
 class SliceUpdateZeroPadding2D(ReferenceZeroPadding2D):
-    """Writes the images into a tensor of zeros of the padded shape."""
+    """Writes the images into a tensor of zeros of the padded shape: the right values, but
+    TensorFlow has no gradient for the update (XlaDynamicUpdateSlice)."""
 
     def call(self, inputs):
         (top, bottom), (left, right) = self.padding
@@ -79,6 +95,7 @@ class ParsingZeroPadding2D(ReferenceZeroPadding2D):
 
 
 for cls in (
+    BlocksZeroPadding2D,
     SliceUpdateZeroPadding2D,
     EinsumZeroPadding2D,
     NumpyZeroPadding2D,
@@ -88,7 +105,7 @@ for cls in (
 
 ZERO_PADDINGS = [
     ReferenceZeroPadding2D,
-    SliceUpdateZeroPadding2D,
+    BlocksZeroPadding2D,
     EinsumZeroPadding2D,
     ParsingZeroPadding2D,
 ]
@@ -236,6 +253,10 @@ def test_slice_update_padding_is_told_it_has_no_gradient_on_tensorflow():
     checks.check_conv2d_matches_keras(SliceUpdateConv2D)
     with pytest.raises(CheckFailed, match="slice_update"):
         checks.check_conv2d_trains(SliceUpdateConv2D)
+    # The padding layer's own check loses its points too: gradients must flow through it.
+    checks.check_zero_padding_contract(SliceUpdateZeroPadding2D)
+    with pytest.raises(CheckFailed, match="slice_update"):
+        checks.check_zero_padding(SliceUpdateZeroPadding2D)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -428,14 +449,21 @@ def test_a_zero_padding_that_reads_the_batch_size_fails_in_model_fit():
         checks.check_conv2d_trains(StaticBatchConv2D)
 
 
-class StaticBatchZeroPadding2D(ReferenceZeroPadding2D):
-    """Zeros shaped with inputs.shape[0]: right on every array, None inside model.fit."""
+class StaticBatchZeroPadding2D(BlocksZeroPadding2D):
+    """Zeros shaped with inputs.shape: right on every array, None inside model.fit."""
 
     def call(self, inputs):
         (top, bottom), (left, right) = self.padding
         batch, height, width, channels = inputs.shape
-        zeros = ops.zeros((batch, top + height + bottom, left + width + right, channels))
-        return ops.slice_update(zeros, (0, top, left, 0), inputs)
+        tall = ops.concatenate(
+            [ops.zeros((batch, top, width, channels)), inputs,
+             ops.zeros((batch, bottom, width, channels))], axis=1,
+        )  # fmt: skip
+        rows = top + height + bottom
+        return ops.concatenate(
+            [ops.zeros((batch, rows, left, channels)), tall,
+             ops.zeros((batch, rows, right, channels))], axis=2,
+        )  # fmt: skip
 
 
 def test_a_zero_padding_that_reads_the_batch_size_fails_its_own_contract():
@@ -445,9 +473,11 @@ def test_a_zero_padding_that_reads_the_batch_size_fails_its_own_contract():
         checks.check_zero_padding_contract(StaticBatchZeroPadding2D)
 
 
-def test_a_numpy_zero_padding_gets_the_numbers_but_fails_its_contract():
-    """The notebook asks for keras.ops in call: NumPy cannot run inside model.fit at all."""
-    checks.check_zero_padding(NumpyZeroPadding2D, hidden=True)
+def test_a_numpy_zero_padding_gets_the_numbers_but_no_gradient_and_fails_its_contract():
+    """The notebook asks for keras.ops in call: NumPy cuts the gradient and cannot run inside
+    model.fit at all."""
+    with pytest.raises(CheckFailed, match="No gradient flows back through ZeroPadding2D"):
+        checks.check_zero_padding(NumpyZeroPadding2D, hidden=True)  # after every output is right
     with pytest.raises(CheckFailed, match="use keras.ops throughout"):
         checks.check_zero_padding_contract(NumpyZeroPadding2D)
 
