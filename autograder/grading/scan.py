@@ -27,7 +27,8 @@ from functools import lru_cache
 ALLOWED_MODULES = frozenset(
     """numpy math cmath keras tensorflow scipy itertools functools collections dataclasses
     typing numbers random time warnings string re statistics fractions decimal copy enum abc json
-    pprint textwrap matplotlib course IPython.display sklearn skimage PIL""".split()
+    pprint textwrap operator heapq bisect datetime matplotlib course IPython.display sklearn
+    skimage PIL""".split()
 )
 # Public parts of allowed packages that still reach the interpreter, code or other processes.
 DENIED_PARTS = {
@@ -36,6 +37,7 @@ DENIED_PARTS = {
         load_library saved_model sysconfig tools lite distribute""".split()
     ),
     "keras": frozenset({"src"}),
+    "operator": frozenset({"attrgetter", "methodcaller"}),  # getattr by a string's name
     "numpy": frozenset({"ctypeslib", "testing", "f2py", "distutils", "core"}),
     "scipy": frozenset({"LowLevelCallable", "weave"}),
     "matplotlib": frozenset({"rcsetup", "testing", "sphinxext"}),

@@ -23,7 +23,9 @@ def test_honest_lesson_code_has_no_findings():
     honest = """
 import numpy as np
 from keras import ops
-import math, itertools, functools
+import math, itertools, functools, operator
+
+size = functools.reduce(operator.mul, (3, 3, 8))
 
 class Conv2D(keras.layers.Layer):
     def __init__(self, filters, **kwargs):
@@ -47,7 +49,8 @@ def test_each_door_is_found():
         "import ctypes": "imports ctypes",
         "from importlib import import_module": "imports importlib",
         "import threading": "imports threading",
-        "import operator": "imports operator",
+        "import operator\noperator.attrgetter('_x')(layer)": "uses operator.attrgetter",
+        "from operator import methodcaller": "imports operator.methodcaller",
         "import autograder.checks": "imports autograder.checks",
         "from solutions.convolution import Conv2D": "imports solutions.convolution",
         "import scipy.signal._sigtools": "imports the private scipy.signal._sigtools",
