@@ -8,7 +8,7 @@ dunder attributes only from a short list of harmless ones, and none of the built
 strings into code or names into objects (`getattr` and `setattr` only as a direct call on
 `self`). A name that is merely mentioned counts (`fetch = getattr` is an alias of getattr), a
 chain of attributes is read to its end (`np.lib.npyio.os`), and cells are read as IPython runs
-them (`x = !ls` is a shell command).
+them (`x = !ls` is a shell command; `ops.pad?`, help on a name, is allowed).
 
 A module the environment does not have is not reported (importing it fails when run: a
 student's own helper file that was not handed in, say).
@@ -27,8 +27,8 @@ from functools import lru_cache
 ALLOWED_MODULES = frozenset(
     """numpy math cmath keras tensorflow scipy itertools functools collections dataclasses
     typing numbers random time warnings string re statistics fractions decimal copy enum abc json
-    pprint textwrap operator heapq bisect datetime matplotlib course IPython.display sklearn
-    skimage PIL""".split()
+    pprint textwrap operator heapq bisect datetime __future__ matplotlib course IPython.display
+    sklearn skimage PIL""".split()
 )
 # Public parts of allowed packages that still reach the interpreter, code or other processes.
 DENIED_PARTS = {
@@ -69,6 +69,8 @@ FRAME_ATTRIBUTES = frozenset(
 )
 # IPython magics that only time or configure plots; the code they time is scanned too.
 HARMLESS_MAGICS = frozenset({"matplotlib", "time", "timeit", "precision"})
+# IPython's help (`ops.pad?`, `ops.pad??`): allowed on a dotted name, which is scanned too.
+HELP_MAGICS = frozenset({"pinfo", "pinfo2"})
 RESERVED = frozenset({"checks"})
 
 
@@ -254,6 +256,10 @@ class _Scanner(ast.NodeVisitor):
             if isinstance(code, str) and code.strip():
                 self._nested(code, node)
             return
+        line = args[1] if len(args) > 1 else None
+        if kind == "run_line_magic" and name in HELP_MAGICS and _dotted_name(line):
+            self._nested(line, node)
+            return
         if kind in ("system", "getoutput"):
             self.flag(node, "runs a shell command")
         else:
@@ -269,6 +275,11 @@ class _Scanner(ast.NodeVisitor):
         inner.visit(tree)
         line = getattr(node, "lineno", 0)
         self.found += [(self.statement, line, what) for _, _, what in inner.found]
+
+
+def _dotted_name(text) -> bool:
+    """Whether `text` is a name or a chain of attributes (`ops.pad`), nothing else."""
+    return isinstance(text, str) and all(part.isidentifier() for part in text.strip().split("."))
 
 
 def _chain(node) -> list[str]:

@@ -21,6 +21,7 @@ def found(source):
 
 def test_honest_lesson_code_has_no_findings():
     honest = """
+from __future__ import annotations
 import numpy as np
 from keras import ops
 import math, itertools, functools, operator
@@ -40,6 +41,8 @@ class Conv2D(keras.layers.Layer):
         return ops.matmul(x, self.kernel)
 %matplotlib inline
 %timeit np.ones(3)
+ops.pad?
+np.lib.stride_tricks.sliding_window_view??
 """
     assert found(honest) == []
 
@@ -90,6 +93,8 @@ def test_each_door_is_found():
         "%run other.py": "uses the magic %run",
         "%%bash\nls": "uses the magic %bash",
         "%time import ctypes": "imports ctypes",
+        "np.lib.npyio.os?": "reaches the module os through an attribute",
+        "%pinfo np.pad; import os": "uses the magic %pinfo",
         "np.lib.stride_tricks.as_strided(x, (9,), (1,))": "uses as_strided",
         "from numpy.lib.stride_tricks import as_strided": "imports numpy.lib.stride_tricks.as",
         "x.ctypes.data": "reaches the module ctypes",
