@@ -42,6 +42,8 @@ DENIED_PARTS = {
     "scipy": frozenset({"LowLevelCallable", "weave"}),
     "matplotlib": frozenset({"rcsetup", "testing", "sphinxext"}),
 }
+# The assertions of numpy.testing (the rest of it runs code from strings).
+ALLOWED_ASSERTS = "numpy.testing.assert_"
 # Names of modules that no attribute chain may reach, whatever it starts from.
 MODULE_NAMES = frozenset(
     """sys os builtins importlib inspect gc ctypes subprocess threading multiprocessing socket
@@ -68,7 +70,8 @@ FRAME_ATTRIBUTES = frozenset(
     cr_frame ag_frame co_code co_consts co_names""".split()
 )
 # IPython magics that only time or configure plots; the code they time is scanned too.
-HARMLESS_MAGICS = frozenset({"matplotlib", "time", "timeit", "precision"})
+HARMLESS_MAGICS = frozenset({"matplotlib", "time", "timeit", "precision", "capture"})
+CODE_MAGICS = frozenset({"time", "timeit", "capture"})  # their last argument is code, scanned
 # IPython's help (`ops.pad?`, `ops.pad??`): allowed on a dotted name, which is scanned too.
 HELP_MAGICS = frozenset({"pinfo", "pinfo2"})
 RESERVED = frozenset({"checks"})
@@ -121,6 +124,8 @@ def module_problem(dotted: str) -> str | None:
     if not allowed:
         # a module the environment does not have cannot be imported: it fails when run
         return dotted if _is_module(root) else None
+    if dotted.startswith(ALLOWED_ASSERTS) and len(parts) == 3:
+        return None
     if set(parts[1:]) & DENIED_PARTS.get(root, frozenset()):
         return dotted
     return None
@@ -164,6 +169,11 @@ class _Scanner(ast.NodeVisitor):
         if node.level:
             self.flag(node, "uses a relative import")
         wrong_module = module_problem(module) if module else None
+        if wrong_module and all(
+            alias.name != "*" and module_problem(f"{module}.{alias.name}") is None
+            for alias in node.names
+        ):
+            wrong_module = None  # from IPython import display: each name is allowed
         if wrong_module:
             self.flag(node, f"imports {wrong_module}")
         for alias in node.names:
@@ -211,6 +221,8 @@ class _Scanner(ast.NodeVisitor):
             self.flag(node, f"uses {attr}, which reaches memory outside its array")
         elif chain and chain[0] in self.modules and isinstance(node.ctx, ast.Load):
             dotted = ".".join([self.modules[chain[0]], *chain[1:]])
+            if dotted.startswith(ALLOWED_ASSERTS) and module_problem(dotted) is None:
+                return  # np.testing.assert_allclose: its path through numpy.testing is fine
             if not self._reported_inside(node):
                 problem = module_problem(dotted)
                 if problem:
@@ -232,7 +244,17 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Call(self, node):
         func = node.func
-        if isinstance(func, ast.Name) and func.id in ON_SELF_ONLY:
+        if _public_getattr(node):
+            # getattr(x, "dtype", None) reads x.dtype: scanned as that attribute
+            self.allowed_calls.add(id(func))
+            attribute = ast.Attribute(node.args[0], node.args[1].value, ast.Load())
+            self.visit(ast.copy_location(attribute, node))
+            for extra in node.args[2:]:
+                self.visit(extra)
+            return
+        if _help_on_a_name(node):
+            self.allowed_calls.add(id(func))
+        elif isinstance(func, ast.Name) and func.id in ON_SELF_ONLY:
             target = node.args[0] if node.args else None
             name = node.args[1] if len(node.args) > 1 else None
             constant = isinstance(name, ast.Constant) and isinstance(name.value, str)
@@ -252,13 +274,15 @@ class _Scanner(ast.NodeVisitor):
         args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
         name = args[0] if args else None
         if kind in ("run_line_magic", "run_cell_magic") and name in HARMLESS_MAGICS:
-            code = args[-1] if name in ("time", "timeit") else None
+            code = args[-1] if name in CODE_MAGICS else None
             if isinstance(code, str) and code.strip():
                 self._nested(code, node)
             return
         line = args[1] if len(args) > 1 else None
         if kind == "run_line_magic" and name in HELP_MAGICS and _dotted_name(line):
             self._nested(line, node)
+            return
+        if kind == "run_line_magic" and name == "config" and _plot_setting(line):
             return
         if kind in ("system", "getoutput"):
             self.flag(node, "runs a shell command")
@@ -275,6 +299,38 @@ class _Scanner(ast.NodeVisitor):
         inner.visit(tree)
         line = getattr(node, "lineno", 0)
         self.found += [(self.statement, line, what) for _, _, what in inner.found]
+
+
+def _public_getattr(node) -> bool:
+    """getattr(x, "name") or getattr(x, "name", default) with a public name written out."""
+    name = node.args[1] if len(node.args) > 1 else None
+    return (
+        isinstance(node.func, ast.Name)
+        and node.func.id == "getattr"
+        and len(node.args) in (2, 3)
+        and not node.keywords
+        and isinstance(name, ast.Constant)
+        and isinstance(name.value, str)
+        and name.value.isidentifier()
+        and not name.value.startswith("_")
+    )
+
+
+def _help_on_a_name(node) -> bool:
+    """help(ops.pad): help on an object named in the code (a string would be looked up, even
+    imported, by name)."""
+    return (
+        isinstance(node.func, ast.Name)
+        and node.func.id == "help"
+        and len(node.args) == 1
+        and not node.keywords
+        and isinstance(node.args[0], ast.Name | ast.Attribute)
+    )
+
+
+def _plot_setting(line) -> bool:
+    """`%config InlineBackend.figure_format = 'retina'`: a setting of inline plots only."""
+    return isinstance(line, str) and line.strip().startswith("InlineBackend.")
 
 
 def _dotted_name(text) -> bool:

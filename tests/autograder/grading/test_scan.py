@@ -43,8 +43,30 @@ class Conv2D(keras.layers.Layer):
 %timeit np.ones(3)
 ops.pad?
 np.lib.stride_tricks.sliding_window_view??
+help(ops.pad)
+np.testing.assert_allclose(np.ones(3), np.ones(3))
+from numpy.testing import assert_array_equal
+from IPython import display
+print(getattr(x, "dtype", None), getattr(keras.activations, "relu"))
+%config InlineBackend.figure_format = "retina"
 """
     assert found(honest) == []
+    assert found("%%capture output\nmodel.fit(x, y)") == []
+
+
+def test_what_honest_habits_allow_is_still_read():
+    cases = {
+        'help("os")': "uses help",
+        "%%capture out\nimport os": "imports os",
+        'getattr(os, "system")': "uses os.system",
+        'getattr(np, "_core")': "uses getattr on something other than its own object",
+        "from numpy.testing import rundocs": "imports numpy.testing",
+        "np.testing.rundocs()": "uses numpy.testing",
+        "from IPython import get_ipython": "imports IPython",
+        "%config IPCompleter.greedy = True": "uses the magic %config",
+    }
+    for source, what in cases.items():
+        assert any(f.startswith(what) for f in found(source)), (source, found(source))
 
 
 def test_each_door_is_found():
@@ -64,7 +86,7 @@ def test_each_door_is_found():
         "tf.raw_ops.Conv2D()": "uses tensorflow.raw_ops",
         "tf.compat.v1.Session()": "uses tensorflow.compat",
         "keras.src.backend.tensorflow.nn.conv": "uses keras.src",
-        "np.testing.assert_allclose": "uses numpy.testing",
+        "np.testing.rundocs": "uses numpy.testing",
         "np._core.multiarray": "reaches private internals (._core)",
         "np.lib.npyio.os": "reaches the module os through an attribute",
         "exec('1')": "uses exec",
@@ -77,7 +99,6 @@ def test_each_door_is_found():
         "().__class__.__base__": "reaches into Python's internals (.__base__)",
         "frame.f_back": "reaches into the interpreter's frames (.f_back)",
         "getattr(np, 'con' + 'volve')": "uses getattr on something other than its own object",
-        "getattr(np, 'convolve')": "uses getattr on something other than its own object",
         "fetch = getattr": "uses getattr on something other than its own object",
         "f = [getattr][0]": "uses getattr on something other than its own object",
         "setattr(keras, 'x', 1)": "uses setattr on something other than its own object",
