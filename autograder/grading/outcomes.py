@@ -93,8 +93,9 @@ def cell_problem(cell) -> str:
 
 
 def _label(index: int, cell) -> str:
+    """The cell counted from 1, as the review flags and the sandbox's notes count."""
     grade_id = _meta(cell).get("grade_id")
-    return f"cell {index} ({grade_id})" if grade_id else f"cell {index}"
+    return f"cell {index + 1} ({grade_id})" if grade_id else f"cell {index + 1}"
 
 
 def notebook_notes(nb) -> list[str]:

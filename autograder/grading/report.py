@@ -18,6 +18,7 @@ import nbformat
 from .course_dir import CourseDir
 from .display import shown
 from .errors import CourseError
+from .worker import read_record
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -66,10 +67,21 @@ def grade_table(
                     row |= {g.name: g.score for g in sub.grades}
                     row["total"] = sum(g.score or 0.0 for g in sub.grades)
                     row["max"] = sum(g.max_score for g in sub.grades)
-                    row["review"] = reviews.get((student, assignment), "")
+                    row["review"] = _review(course, assignment, sub, reviews)
                     row["note"] = notes.get((student, assignment), "")
                     table.rows.append(row)
     return table
+
+
+def _review(course: CourseDir, assignment: str, sub, reviews: dict) -> str:
+    """What this run found to review in the submission or, when this run did not grade it,
+    what an earlier run found, as long as its points are still withheld for review."""
+    student = sub.student.id
+    if (student, assignment) in reviews:
+        return reviews[(student, assignment)]
+    if not any(grade.needs_manual_grade for grade in sub.grades):
+        return ""
+    return read_record(course, assignment, student).get("review", "")
 
 
 def _fmt(value) -> str:

@@ -24,7 +24,6 @@ Everything else read from a submission (ids, reasons, titles) is text to escape 
 shown. Student ids are used as folder names only when they are safe ids (`names.is_safe_id`).
 """
 
-import json
 import re
 import statistics
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from .course_dir import CourseDir
 from .names import is_safe_id
 from .outcomes import grading_flags, grading_notes, is_test_cell
 from .report import _cell_order
-from .worker import COMPLETE
+from .worker import COMPLETE, read_record
 
 MISTAKE_LINE = re.compile(r"^\s*Likely mistake: (.+?)\.(?: |$)", re.M)
 UNCHECKED_CELL = re.compile(r"^cell (\d+) ")
@@ -119,18 +118,6 @@ class LessonReport:
     def slowest(self, count: int = 5) -> list[Submission]:
         timed = [s for s in self.submissions if s.seconds is not None]
         return sorted(timed, key=lambda s: (-s.seconds, s.student))[:count]
-
-
-def read_record(course: CourseDir, assignment: str, student: str) -> dict:
-    """The grader's record of a finished submission ({} when there is none or it is unreadable)."""
-    if not is_safe_id(student):
-        return {}
-    path = course.autograded_dir(student, assignment) / COMPLETE
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
 
 
 def _unchecked_cells(found: dict) -> set[int]:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from .course_dir import CourseDir
 from .display import shown
 from .feedback import FEEDBACK_SECONDS, generate_with_limit, write_plain_feedback
+from .names import is_safe_id
 from .outcomes import (
     Outcome,
     flag_for_review,
@@ -248,8 +249,21 @@ def mark_complete(course: CourseDir, assignment: str, student: str, outcome: Out
         "status": outcome.status,
         "seconds": round(outcome.seconds, 2),
         "reason": "" if outcome.status == "graded" else "; ".join(outcome.notes[:1]),
+        "review": "; ".join(outcome.flags),  # what the grades CSV of a later run still shows
     }
     (folder / COMPLETE).write_text(json.dumps(record) + "\n")
+
+
+def read_record(course: CourseDir, assignment: str, student: str) -> dict:
+    """The grader's record of a finished submission ({} when there is none or it is unreadable)."""
+    if not is_safe_id(student):
+        return {}
+    path = course.autograded_dir(student, assignment) / COMPLETE
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 def is_complete(course: CourseDir, assignment: str, student: str) -> bool:

@@ -69,7 +69,7 @@ def test_bad_submissions_get_a_summary_line(graded):
         "invalid JSON" in text
     )
     assert (
-        "broken-deleted-test-cell 01_fixture 4/4: cell 3 (test_add) was deleted; nbgrader "
+        "broken-deleted-test-cell 01_fixture 4/4: cell 4 (test_add) was deleted; nbgrader "
         "put it back and graded it" in text
     )
     assert "notebook was named 'copy of notebook.ipynb'; graded as arith.ipynb" in text
@@ -233,6 +233,19 @@ def test_a_submission_that_imports_the_solutions_is_withheld(
     with course.gradebook() as gb:
         grades = gb.find_submission(ASSIGNMENT, "cheater").notebooks[0].grades
         assert all(grade.needs_manual_grade for grade in grades)
+    # A later run that grades another student lists the cheater too, still withheld.
+    honest = submissions.perfect(
+        nbformat.read(fixture_repo.source, as_version=4),
+        nbformat.read(release_path, as_version=4),
+    )
+    submissions.Sample("honest", "perfect", "arith.ipynb", honest).write(
+        tmp_path / "later", ASSIGNMENT
+    )
+    later = grade(course, tmp_path / "later", jobs=1, say=lambda _: None)
+    with open(later.csv_path, newline="") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert rows["cheater"]["review"].startswith("withheld for review: cell 3, line 1")
+    assert rows["honest"]["review"] == ""
 
 
 def test_students_are_registered_before_the_workers_start(course):

@@ -67,9 +67,9 @@ def test_notebook_notes_skip_stderr_outside_test_cells():
         ]
     )
     assert notebook_notes(nb) == [
-        "cell 1 raised NameError: name 'f' is not defined",
-        "cell 2 (test_x) was deleted; nbgrader put it back and graded it",
-        "cell 3 printed too much; its output was cut",
+        "cell 2 raised NameError: name 'f' is not defined",
+        "cell 3 (test_x) was deleted; nbgrader put it back and graded it",
+        "cell 4 printed too much; its output was cut",
     ]
 
 
