@@ -286,6 +286,15 @@ def prepare(submission: Submission, notebooks: list[str], caps: Caps = CAPS) -> 
         except ValueError as exc:
             reasons[name] = str(exc)
     readable = [name for name in found if name not in reasons]
+    for name in readable:
+        nb = read_notebook(submission.files[name], caps)
+        try:
+            copies = without_copied_cells(nb)
+        except Exception:  # a notebook this malformed: nbgrader says what is wrong with it
+            copies = []
+        if copies:
+            submission.files[name] = nbformat.writes(nb).encode("utf-8")
+            submission.notes += [f"{shown(name)}: {note}" for note in copies]
     if len(expected) == 1 and not expected & set(found) and len(readable) == 1:
         (want,) = expected
         submission.files[want] = submission.files.pop(readable[0])
@@ -319,6 +328,48 @@ def prepare(submission: Submission, notebooks: list[str], caps: Caps = CAPS) -> 
         for name in sorted(expected - set(found)):
             submission.notes.append(f"{name} is missing; it scores 0")
     return submission
+
+
+def without_copied_cells(nb) -> list[str]:
+    """Make a notebook whose cells repeat an nbgrader cell id gradable; one note per copy.
+
+    A cell copied in Jupyter keeps its metadata, id included, and nbgrader refuses to grade a
+    notebook with a repeated id at all. Of a test cell's copies only the last stays (it runs
+    after the most of the student's code; nbgrader grades the release's version of it). A
+    copy of any other cell stays as an ordinary cell after the first, so that code the
+    student wrote in it still runs.
+    """
+
+    def meta(cell):
+        metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        found = metadata.get("nbgrader") if isinstance(metadata, dict) else None
+        return found if isinstance(found, dict) and isinstance(found.get("grade_id"), str) else None
+
+    def is_test(found):
+        return bool(found.get("grade")) and not found.get("solution")
+
+    last_test = {
+        meta(c)["grade_id"]: i for i, c in enumerate(nb.cells) if meta(c) and is_test(meta(c))
+    }
+    seen, kept, notes = set(), [], []
+    for index, cell in enumerate(nb.cells):
+        found = meta(cell)
+        if found is None:
+            kept.append(cell)
+            continue
+        grade_id = found["grade_id"]
+        name = shown(grade_id[:80])
+        if is_test(found) and last_test.get(grade_id) != index:
+            notes.append(f"cell {index + 1}, a copy of test cell {name}, was removed")
+        elif grade_id in seen and not is_test(found):
+            del cell.metadata["nbgrader"]
+            notes.append(f"cell {index + 1}, a copy of cell {name}, was graded as an ordinary cell")
+            kept.append(cell)
+        else:
+            seen.add(grade_id)
+            kept.append(cell)
+    nb.cells = kept
+    return notes
 
 
 def refusal(rel: str, what: str, rule: str) -> str:

@@ -299,3 +299,38 @@ def test_write_refuses_unsafe_names_and_links(tmp_path):
 def _mkdirs(path):
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _cell(source, grade_id, test):
+    kind = (
+        {"grade": True, "solution": False, "locked": True, "points": 1}
+        if test
+        else {"grade": False, "solution": True, "locked": False}
+    )
+    return nbformat.v4.new_code_cell(
+        source, metadata={"nbgrader": {**kind, "grade_id": grade_id, "schema_version": 3}}
+    )
+
+
+def test_cells_copied_in_jupyter_with_their_id_no_longer_make_nbgrader_refuse_the_notebook(
+    tmp_path,
+):
+    """A test cell copied further down to run the check again, and a solution cell copied to
+    try a second version: nbgrader refuses a notebook with a repeated cell id at all."""
+    cells = [
+        _cell("def f(x):\n    return x", "f", test=False),
+        _cell("check(f)", "test_f", test=True),
+        _cell("def f(x):\n    return 2 * x", "f", test=False),
+        _cell("check(f)", "test_f", test=True),
+    ]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    _write(tmp_path / "finn/01_fixture/arith.ipynb", nbformat.writes(nb))
+    (sub,), _ = intake.scan(tmp_path, NOTEBOOKS)
+    graded = nbformat.reads(sub.files["arith.ipynb"].decode(), as_version=4)
+    ids = [c.metadata.get("nbgrader", {}).get("grade_id") for c in graded.cells]
+    assert ids == ["f", None, "test_f"]  # the later test cell stays: it runs after more code
+    assert graded.cells[1].source == "def f(x):\n    return 2 * x"
+    assert sub.notes == [
+        "arith.ipynb: cell 2, a copy of test cell test_f, was removed",
+        "arith.ipynb: cell 3, a copy of cell f, was graded as an ordinary cell",
+    ]
