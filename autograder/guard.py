@@ -201,8 +201,14 @@ def _resolve(dotted: str):
     return _import_and_walk(dotted)
 
 
+# TensorFlow building a gradient graph (`tf.gradients`, and a tf.function called under a tape,
+# which builds its backward function then): what it calls is differentiation, which a block of
+# an operation may allow (`forbid(..., differentiating=...)`), not a call of graded code.
+TF_DIFFERENTIATION = "tensorflow.python.ops.gradients_util._GradientsHelper"
+
+
 def _all_names(forbidden: Iterable["ForbiddenOps"]) -> list[str]:
-    names = [TF_EXECUTE, TF_EXECUTE_ALIAS, TF_APPLY_OP, *TF_FAST_PATHS]
+    names = [TF_EXECUTE, TF_EXECUTE_ALIAS, TF_APPLY_OP, TF_DIFFERENTIATION, *TF_FAST_PATHS]
     names += [dotted for dotted, _ in TF_FUNCTION_CALLS]
     for ops_ in forbidden:
         for name in ops_.names:
@@ -417,17 +423,31 @@ def _op_type(value) -> str:
 WATCHED, GRADER = 1, 2  # what starts on a line: a watched function, a grader's function
 
 
+def _differentiating(frame, code) -> bool:
+    """Whether `frame` runs inside `code` (TensorFlow building a gradient graph)."""
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
+
+
 @contextmanager
-def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
+def forbid(
+    names: Iterable[str], op_types: Iterable[str] | None = None, differentiating: Iterable = ()
+):
     """Record, in the yielded list, every forbidden function entered inside the block, and
     the first function of each grader-only module entered ("the grader's own code (...)").
 
     `op_types` (default: those `names` imply, and the unwatchable ones) are TensorFlow op
     types whose execution or tracing counts as a call of the forbidden functions; a hit is
     named "TensorFlow op X". A graph function called inside the block counts with what its
-    graph holds, however long ago it was traced.
+    graph holds, however long ago it was traced. The functions `differentiating` names are
+    no hit when TensorFlow calls them to build a gradient graph (TF_DIFFERENTIATION).
     """
     names = tuple(names)
+    while_differentiating = frozenset(differentiating)
+    gradient_code = getattr(_resolve(TF_DIFFERENTIATION), "__code__", None)
     if op_types is None:
         op_types = (*implied_op_types(names), *UNWATCHABLE_OP_TYPES)
     watch = watchlist(names, op_types)
@@ -470,7 +490,8 @@ def forbid(names: Iterable[str], op_types: Iterable[str] | None = None):
             code = frame.f_code
             name = codes.get(code)
             if name is not None:
-                hit(name)
+                if name not in while_differentiating or not _differentiating(frame, gradient_code):
+                    hit(name)
             elif code in tf_op_codes:
                 op_type = _op_type(frame.f_locals.get(tf_op_codes[code]))
                 if op_type in forbidden_types:

@@ -130,7 +130,8 @@ def gradients(layer, inputs, upstream=None, target=None, training=None, allow_in
     The loss is `sum(output * upstream)` (so the input gradient is the backward pass of the
     upstream gradient), or the mean squared error to `target` when that is given.
     `allow_in_backward` names forbidden functions the backward pass may call (TensorFlow
-    differentiates a slice with tf.pad); the forward pass stays fully guarded.
+    differentiates a slice with tf.pad); the forward pass stays guarded, except where
+    TensorFlow builds a backward function in it (a tf.function called under the tape).
     Returns {"output", "inputs", "weights": {name: gradient or None}}.
     """
     import tensorflow as tf
@@ -141,7 +142,8 @@ def gradients(layer, inputs, upstream=None, target=None, training=None, allow_in
     with tf.GradientTape() as tape:
         tape.watch(x)
         kwargs = {} if training is None else {"training": training}
-        outputs = layer(x, **kwargs)
+        with allowing(allow_in_backward, while_differentiating=True):
+            outputs = layer(x, **kwargs)  # a tf.function's backward is built here
         loss = _loss(outputs, upstream, target)
     variables = list(layer.trainable_weights)
     with allowing(allow_in_backward):

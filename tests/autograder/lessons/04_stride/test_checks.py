@@ -530,3 +530,27 @@ def test_padding_amounts_in_numpy_ints_reach_the_given_zero_padding(monkeypatch)
     checks.check_conv2d_dilation(ReferenceConv2D)
     layer = ZeroPadding2D(((np.int64(1), np.int64(1)), (np.int64(0), 2)))
     assert layer.padding == ((1, 1), (0, 2)) and type(layer.padding[0][0]) is int
+
+
+class TracedConv2D(ReferenceConv2D):
+    """call() as a tf.function: under the check's tape TensorFlow builds its backward function
+    in the forward call, and differentiates its slices with tf.pad there."""
+
+    @tf.function
+    def call(self, inputs):
+        return super().call(inputs)
+
+
+class TracedPaddingConv2D(ReferenceConv2D):
+    """The same, padding with tf.pad itself (forbidden), as a tf.function."""
+
+    @tf.function
+    def call(self, inputs):
+        return super().call(tf.pad(inputs, [[0, 0], [1, 1], [1, 1], [0, 0]]))
+
+
+def test_a_traced_call_is_graded_like_an_eager_one_and_its_own_padding_still_counts():
+    TracedConv2D.__name__ = TracedPaddingConv2D.__name__ = "Conv2D"
+    checks.check_conv2d_trains(TracedConv2D)
+    with pytest.raises(CheckFailed, match="tensorflow.pad"):
+        checks.check_conv2d_trains(TracedPaddingConv2D)
