@@ -246,7 +246,6 @@ class _Scanner(ast.NodeVisitor):
         func = node.func
         if _public_getattr(node):
             # getattr(x, "dtype", None) reads x.dtype: scanned as that attribute
-            self.allowed_calls.add(id(func))
             attribute = ast.Attribute(node.args[0], node.args[1].value, ast.Load())
             self.visit(ast.copy_location(attribute, node))
             for extra in node.args[2:]:
@@ -329,8 +328,19 @@ def _help_on_a_name(node) -> bool:
 
 
 def _plot_setting(line) -> bool:
-    """`%config InlineBackend.figure_format = 'retina'`: a setting of inline plots only."""
-    return isinstance(line, str) and line.strip().startswith("InlineBackend.")
+    """`%config InlineBackend.figure_format = 'retina'`: a setting of inline plots, to a
+    literal (IPython executes the line, so any other value would be code the scan skips)."""
+    try:
+        (statement,) = ast.parse(line.strip()).body
+        (target,) = statement.targets
+        ast.literal_eval(statement.value)
+    except Exception:  # not one assignment of a literal
+        return False
+    return (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "InlineBackend"
+    )
 
 
 def _dotted_name(text) -> bool:
