@@ -98,12 +98,13 @@ def to_plain(value, depth: int = 0, budget: list | None = None):
             raise NotData
         return value
     # Subclasses (Keras's TrackedList for a list attribute, a namedtuple) as their builtin,
-    # read through the builtin's own methods: never a method the subclass overrides.
-    if isinstance(value, tuple | list):
-        base = tuple if isinstance(value, tuple) else list
+    # read through the builtin's own methods: never a method the subclass overrides. By the
+    # real type: isinstance believes a `__class__` that an object claims.
+    if issubclass(kind, tuple | list):
+        base = tuple if issubclass(kind, tuple) else list
         items = [_plain_item(v, depth, budget) for v in base.__iter__(value)]
         return tuple(items) if base is tuple else items
-    if isinstance(value, dict):
+    if issubclass(kind, dict):
         return {_plain_key(k): _plain_item(v, depth, budget) for k, v in dict.items(value)}
     if isinstance(value, Decimal) or (
         isinstance(value, Rational) and not isinstance(value, Integral)

@@ -62,6 +62,12 @@ def test_subclasses_of_containers_become_their_builtin_without_running_their_met
     assert type(plain["strides"]) is list and type(plain["pair"]) is tuple
     assert type(plain["nested"]) is dict
 
+    class Impostor:  # claims to be a list
+        __class__ = list
+
+    assert isinstance(Impostor(), list)
+    assert isinstance(to_plain([Impostor()])[0], Opaque)
+
 
 def test_exact_fractions_and_decimals_become_floats_and_integers_stay():
     from decimal import Decimal
