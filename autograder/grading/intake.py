@@ -278,22 +278,23 @@ def prepare(submission: Submission, notebooks: list[str], caps: Caps = CAPS) -> 
     found = [name for name in submission.files if name.endswith(".ipynb") and "/" not in name]
     found += sorted(submission.too_big)
     reasons = dict(submission.too_big)
+    parsed = {}
     for name in found:
         if name in reasons:
             continue
         try:
-            read_notebook(submission.files[name], caps)
+            parsed[name] = read_notebook(submission.files[name], caps)
         except ValueError as exc:
             reasons[name] = str(exc)
     readable = [name for name in found if name not in reasons]
-    for name in readable:
-        nb = read_notebook(submission.files[name], caps)
+    for name, nb in parsed.items():
         try:
             copies = without_copied_cells(nb)
+            data = nbformat.writes(nb).encode("utf-8") if copies else None
         except Exception:  # a notebook this malformed: nbgrader says what is wrong with it
-            copies = []
-        if copies:
-            submission.files[name] = nbformat.writes(nb).encode("utf-8")
+            copies, data = [], None
+        if data is not None:
+            submission.files[name] = data
             submission.notes += [f"{shown(name)}: {note}" for note in copies]
     if len(expected) == 1 and not expected & set(found) and len(readable) == 1:
         (want,) = expected
