@@ -447,7 +447,9 @@ def forbid(
     """
     names = tuple(names)
     while_differentiating = frozenset(differentiating)
-    gradient_code = getattr(_resolve(TF_DIFFERENTIATION), "__code__", None)
+    gradient_code = (
+        getattr(_resolve(TF_DIFFERENTIATION), "__code__", None) if while_differentiating else None
+    )
     if op_types is None:
         op_types = (*implied_op_types(names), *UNWATCHABLE_OP_TYPES)
     watch = watchlist(names, op_types)

@@ -89,29 +89,30 @@ check_conv_output_size = returns(
 )
 
 
-SAME_RULE = "total = max((ceil(n / s) - 1) s + d(k - 1) + 1 - n, 0)"
+# Each padding's rule, as the explanation of a wrong answer lists the other two.
+RULES = {
+    "valid": "'valid': (0, 0)",
+    "same": "'same': total = max((ceil(n / s) - 1) s + d(k - 1) + 1 - n, 0), total // 2 before "
+    "and the rest after",
+    "full": "'full': (d(k - 1), d(k - 1))",
+}
 
 
 def _explain_padding(case):
     """The rule of the case's padding, worked out on its numbers, then the other two rules."""
     n, k, s, padding, d = case.args
-    if padding == "full":
-        return [
-            f"'full': d(k - 1) = {d} * ({k} - 1) = {d * (k - 1)} before and after",
-            f"'valid': (0, 0); 'same': {SAME_RULE}, total // 2 before and the rest after",
-        ]
-    if padding == "valid":
-        return [
-            "'valid': no padding, (0, 0)",
-            f"'same': {SAME_RULE}, total // 2 before and the rest after; "
-            "'full': (d(k - 1), d(k - 1))",
-        ]
-    total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
-    return [
-        f"'same': {SAME_RULE} = max(({-(-n // s)} - 1) * {s} + {d * (k - 1) + 1} - {n}, 0) = "
-        f"{total}, total // 2 before and the rest after",
-        "'valid': (0, 0); 'full': (d(k - 1), d(k - 1))",
-    ]
+    if padding == "same":
+        total = max((-(-n // s) - 1) * s + d * (k - 1) + 1 - n, 0)
+        worked = (
+            "'same': total = max((ceil(n / s) - 1) s + d(k - 1) + 1 - n, 0) = "
+            f"max(({-(-n // s)} - 1) * {s} + {d * (k - 1) + 1} - {n}, 0) = {total}, "
+            "total // 2 before and the rest after"
+        )
+    elif padding == "full":
+        worked = f"'full': d(k - 1) = {d} * ({k} - 1) = {d * (k - 1)} before and after"
+    else:
+        worked = "'valid': no padding, (0, 0)"
+    return [worked, "; ".join(rule for mode, rule in RULES.items() if mode != padding)]
 
 
 check_padding_amounts = returns(

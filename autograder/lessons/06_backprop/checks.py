@@ -70,21 +70,18 @@ def check_numerical_gradient(numerical_gradient, hidden=False):
         mismatch = compare(result["gradient"], case.expected, cases.NUMERICAL_TOL, name="gradient")
         if mismatch:
             calls, size = result["calls"], np.size(case.args[1])
+            evaluated = f"f was evaluated {calls} times"
             # 4 or more calls per entry: a higher-order stencil, exact on these cubics, which
             # the diagnosis would take for a step too small to show (eps ignored).
             more = calls >= 4 * size
+            if more:
+                evaluated += (
+                    f", {calls / size:g} per entry of x: the central difference evaluates f "
+                    "twice per entry, at x + eps e_i and x - eps e_i"
+                )
             fail(
                 "numerical_gradient does not give the central difference of f.",
-                [
-                    *mismatch.lines,
-                    f"f was evaluated {calls} times"
-                    + (
-                        f", {calls / size:g} per entry of x: the central difference evaluates "
-                        "f twice per entry, at x + eps e_i and x - eps e_i"
-                        if more
-                        else ""
-                    ),
-                ],
+                [*mismatch.lines, evaluated],
                 case=case.text,
                 mistake=None if more else NUMERICAL_DIAGNOSIS(numerical_gradient),
                 hint=case.shape_hint
