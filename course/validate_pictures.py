@@ -1,4 +1,4 @@
-"""nbgrader's Validate with the pictures of the mismatch: a Jupyter server extension.
+"""nbgrader's Validate with the pictures of the mismatch and the scan: a server extension.
 
 nbgrader's Validate dialog shows, for each failed cell, the `error` its server extension sends
 (POST /assignments/validate): the traceback and stderr text, escaped (`ansi2html`). A failing
@@ -11,6 +11,13 @@ It wins over nbgrader's route because Jupyter loads server extensions in the sor
 their names ("course..." before "nbgrader...") and Tornado takes the first rule that matches.
 The package's Jupyter configuration (jupyter-config/) turns it on.
 
+It also runs the grader's scan (`autograder.grading.scan`) over the cells the student wrote and
+lists each cell whose lines would hold the notebook's points back for review, first: the
+student learns it before handing in, not from the feedback. It reads what the scan needs of
+the release from the notebook's metadata (`Release`, stored by `cnn-course release`); a
+notebook without it is not scanned. Validate only informs: grading scans again against the
+instructor's own release.
+
 The notebook validated may be anyone's: only strict base64 of a real PNG (its signature and
 header), under `MAX_PNG_BYTES`, at most `MAX_PICTURES_PER_CELL` a cell and
 `MAX_PICTURES` in all, goes into the HTML, re-encoded here; anything else is left out. The
@@ -22,11 +29,14 @@ import binascii
 import html
 import types
 
+import nbformat
 from jupyter_server.utils import url_path_join
 from nbgrader.server_extensions.validate_assignment import handlers as nbgrader_handlers
 from nbgrader.validator import Validator
 
 from autograder.feedback import FOLD_MARK
+from autograder.grading.outcomes import is_test_cell
+from autograder.grading.scan import Release, scan_notebook
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_HEADER = b"\x00\x00\x00\x0dIHDR"  # the first chunk: IHDR, 13 bytes long
@@ -106,9 +116,34 @@ def fold_html(text: str | None) -> str:
     return f"\n<details><summary>{html.escape(summary)}</summary>{html.escape(body)}</details>"
 
 
+HELD = (
+    "Held for review: no test cell is scored until your instructor has read this cell.\n{}\n"
+    "  Hint: graded code may not use that; remove it and validate again (a notebook you do\n"
+    "  not hand in may keep it)."
+)
+
+
+def held_cells(nb) -> list[dict]:
+    """Validate's entries ("source", "error") for the cells whose lines the scan reports, in
+    notebook order; none when the notebook does not carry its `Release`."""
+    release = Release.from_metadata(nb.metadata)
+    if release is None:
+        return []
+    lines: dict[int, list[str]] = {}
+    for finding in scan_notebook(nb, release, is_test_cell):
+        lines.setdefault(finding.cell, []).append(f"  line {finding.line}: {finding.what}")
+    return [
+        {
+            "source": nb.cells[cell - 1].source.strip(),
+            "error": html.escape(HELD.format("\n".join(found))),
+        }
+        for cell, found in lines.items()
+    ]
+
+
 class PictureValidator(Validator):
     """nbgrader's Validator whose results give each failed cell's `error` its pictures and
-    its fold."""
+    its fold, after the cells the scan would hold for review."""
 
     def _get_failed_cells(self, nb):
         self._failed_cells = super()._get_failed_cells(nb)
@@ -117,13 +152,16 @@ class PictureValidator(Validator):
     def validate(self, filename):
         self._failed_cells = []
         results = super().validate(filename)
-        if "failed" not in results:  # changed cells (or all passed) are reported instead
+        if results.keys() - {"failed"}:  # changed cells (or, inverted, passed ones) instead
             return results
         left = MAX_PICTURES
-        for entry, cell in zip(results["failed"], self._failed_cells, strict=True):
+        for entry, cell in zip(results.get("failed", []), self._failed_cells, strict=True):
             pictures = cell_pictures(cell, min(left, MAX_PICTURES_PER_CELL))
             left -= len(pictures)
             entry["error"] += pictures_html(pictures) + fold_html(cell_fold(cell))
+        held = held_cells(nbformat.read(filename, as_version=4))
+        if held:
+            results["failed"] = held + results.get("failed", [])
         return results
 
 

@@ -1,8 +1,8 @@
 """Build the nbgrader course directory from `notebooks/` and generate the student versions.
 
 `release` refuses notebooks whose generated cells drifted from `solutions/`, runs nbgrader's
-own `generate_assignment` (which fills the gradebook), and then proves that no released
-notebook contains solution code or hidden tests.
+own `generate_assignment` (which fills the gradebook), then proves that no released
+notebook contains solution code or hidden tests, and stores in each what Validate's scan needs.
 """
 
 import os
@@ -149,6 +149,17 @@ def check_no_leaks(course: CourseDir, assignment: str) -> None:
             )
 
 
+def record_scan(course: CourseDir, assignment: str) -> None:
+    """Store in each released notebook what the scan needs of it (`scan.Release`), so that a
+    student's Validate can list the lines grading would hold for review."""
+    from .scan import Release
+
+    for path in sorted((course.release / assignment).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nb.metadata[Release.KEY] = Release.of(nb).metadata()
+        nbformat.write(nb, path)
+
+
 def publish(course: CourseDir, assignment: str) -> None:
     """nbgrader's release_assignment into the course's local exchange, so that formgrader
     shows the assignment as released (and students of a JupyterHub course can fetch it)."""
@@ -221,6 +232,7 @@ def release(
         _copy_source(Path(notebooks_dir) / assignment, course.source / assignment)
         generate_assignment(course, assignment)
         check_no_leaks(course, assignment)
+        record_scan(course, assignment)
         publish(course, assignment)
         released[assignment] = sorted((course.release / assignment).glob("*.ipynb"))
         names = ", ".join(p.name for p in released[assignment])

@@ -39,6 +39,7 @@ from ..harness import cases
 from ..sandbox.manager import SandboxKernelManager
 from ..sandbox.policy import Limits
 from ..sandbox.session import SILENCED, KernelGone, KernelSession, describe_event, is_harmless
+from .outcomes import is_test_cell
 from .test_cells import (
     NotChecks,
     Verdict,
@@ -60,11 +61,6 @@ NOT_RERUN = (
     "Not re-run when graded: this cell comes after the last test cell, so no score depends on it.\n"
 )
 SAFE_OUTPUT_TYPES = frozenset({"text/plain", "image/png", "image/jpeg", "image/gif"})
-
-
-def is_test_cell(cell) -> bool:
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.S)

@@ -19,6 +19,7 @@ until the instructor has reviewed it; the witness in the kernel watches what run
 """
 
 import ast
+import hashlib
 import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
@@ -384,8 +385,18 @@ def _parse(source: str):
         return None
 
 
+def fingerprint(text: str) -> str:
+    """A short, stable hash of `text` (a cell's stripped source, a statement unparsed)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _statement_print(statement) -> str:
+    # unparsed, not dumped: the text is the same in every Python that Validate may run on
+    return fingerprint(ast.unparse(statement))
+
+
 def scan_cell(source: str, cell: int, modules: dict[str, str], given=frozenset()) -> list[Finding]:
-    """Findings in one cell's source; statements whose dump is in `given` (the released
+    """Findings in one cell's source; statements whose fingerprint is in `given` (the released
     notebook's) are the course's own. Unparseable cells have none: they fail when run."""
     tree = _parse(source)
     if tree is None:
@@ -395,42 +406,76 @@ def scan_cell(source: str, cell: int, modules: dict[str, str], given=frozenset()
     return [
         Finding(cell, line, what)
         for statement, line, what in scanner.found
-        if statement is None or ast.dump(statement) not in given
+        if statement is None or _statement_print(statement) not in given
     ]
 
 
-def given_code(sources) -> tuple[dict[str, str], frozenset[str]]:
-    """What the course's own cells bind to modules (np -> numpy, ...) and the dump of each of
-    their statements."""
-    modules: dict[str, str] = {}
-    statements: set[str] = set()
-    for source in sources:
-        tree = _parse(source)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.stmt):
-                statements.add(ast.dump(node))
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    bound = a.asname or a.name.split(".")[0]
-                    modules[bound] = a.name if a.asname else bound
-            elif isinstance(node, ast.ImportFrom) and not node.level:
-                for a in node.names:
-                    modules[a.asname or a.name] = f"{node.module}.{a.name}"
-    for name in RESERVED:
-        modules.pop(name, None)
-    return modules, frozenset(statements)
+@dataclass(frozen=True)
+class Release:
+    """What the scan needs of the released notebook: what its code binds to modules (np ->
+    numpy, ...), the fingerprints of its code cells and of its statements (the course's own).
+    `cnn-course release` stores it in the released notebook, where Validate reads it."""
+
+    modules: dict[str, str]
+    cells: frozenset[str]
+    statements: frozenset[str]
+
+    KEY = "cnn_course_scan"  # in the notebook's metadata
+
+    @classmethod
+    def of(cls, release_nb) -> "Release":
+        sources = [cell.source for cell in release_nb.cells if cell.cell_type == "code"]
+        modules: dict[str, str] = {}
+        statements: set[str] = set()
+        for tree in filter(None, map(_parse, sources)):
+            for node in ast.walk(tree):
+                if isinstance(node, ast.stmt):
+                    statements.add(_statement_print(node))
+                if isinstance(node, ast.Import):
+                    for a in node.names:
+                        bound = a.asname or a.name.split(".")[0]
+                        modules[bound] = a.name if a.asname else bound
+                elif isinstance(node, ast.ImportFrom) and not node.level:
+                    for a in node.names:
+                        modules[a.asname or a.name] = f"{node.module}.{a.name}"
+        for name in RESERVED:
+            modules.pop(name, None)
+        cells = frozenset(fingerprint(source.strip()) for source in sources)
+        return cls(modules, cells, frozenset(statements))
+
+    def metadata(self) -> dict:
+        return {
+            "modules": dict(sorted(self.modules.items())),
+            "cells": sorted(self.cells),
+            "statements": sorted(self.statements),
+        }
+
+    @classmethod
+    def from_metadata(cls, metadata) -> "Release | None":
+        """The Release stored in a notebook's metadata, or None when it is missing or is not
+        made of strings (the notebook is the student's: this only serves Validate)."""
+        data = metadata.get(cls.KEY) if isinstance(metadata, dict) else None
+        if not isinstance(data, dict):
+            return None
+        modules, cells, statements = (data.get(k) for k in ("modules", "cells", "statements"))
+        lists = isinstance(cells, list) and isinstance(statements, list)
+        if not (lists and isinstance(modules, dict)):
+            return None
+        if not all(isinstance(s, str) for s in [*modules, *modules.values(), *cells, *statements]):
+            return None
+        return cls(dict(modules), frozenset(cells), frozenset(statements))
 
 
-def scan_notebook(nb, release_nb, is_test_cell) -> list[Finding]:
-    """Findings in the cells of `nb` that the student wrote or changed (cell numbers from 1)."""
-    release_code = [cell.source for cell in release_nb.cells if cell.cell_type == "code"]
-    modules, given = given_code(release_code)
-    unchanged = {source.strip() for source in release_code}
+def scan_notebook(nb, release, is_test_cell) -> list[Finding]:
+    """Findings in the cells of `nb` that the student wrote or changed (cell numbers from 1);
+    `release` is the released notebook or its `Release`."""
+    if not isinstance(release, Release):
+        release = Release.of(release)
     findings = []
     for number, cell in enumerate(nb.cells, start=1):
-        if cell.cell_type != "code" or is_test_cell(cell) or cell.source.strip() in unchanged:
+        if cell.cell_type != "code" or is_test_cell(cell):
             continue
-        findings += scan_cell(cell.source, number, dict(modules), given)
+        if fingerprint(cell.source.strip()) in release.cells:
+            continue
+        findings += scan_cell(cell.source, number, dict(release.modules), release.statements)
     return findings

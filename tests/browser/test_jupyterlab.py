@@ -2,14 +2,14 @@
 
 The student (a `pip install .` environment without the solutions) opens the released lesson
 02, runs all cells (no traceback anywhere), reads a failing check with its picture of the
-mismatch, validates the notebook (the picture is in Validate's dialog too) and reads a passing
-check; then, in one JupyterLab, every other lesson: Run All on each untouched notebook
-(one-line notes where a demonstration needs an unfinished exercise), one wrong exercise and its
-check's message, and Validate of a solved copy ("Success", in the per-cell time the student
-install configures). The instructor (the test environment: cnn-course and
-cnn-course-solutions) grades a few submissions with `cnn-course grade` (in the bubblewrap
-sandbox), imports a roster and reads formgrader and a feedback page. Neither browser can reach
-anything but this machine.
+mismatch, validates the notebook (the picture is in Validate's dialog too, after a scratch cell
+that grading would hold for review) and reads a passing check; then, in one JupyterLab, every
+other lesson: Run All on each untouched notebook (one-line notes where a demonstration needs an
+unfinished exercise), one wrong exercise and its check's message, and Validate of a solved copy
+("Success", in the per-cell time the student install configures). The instructor (the test
+environment: cnn-course and cnn-course-solutions) grades a few submissions with `cnn-course
+grade` (in the bubblewrap sandbox), imports a roster and reads formgrader and a feedback page.
+Neither browser can reach anything but this machine.
 
 Screenshots of each step are kept under the pytest temp folder (`browser-artifacts/`).
 """
@@ -50,6 +50,7 @@ FLIPPED = """def cross_correlate2d(x, kernel):
     return out
 """
 CORRECT = FLIPPED.replace("[::-1, ::-1]", "")
+SCRATCH = "# trying things out\nimport os"  # grading holds a notebook with this for review
 ROSTER = {
     "ada": ("Ada", "Lovelace"),
     "alan": ("Alan", "Turing"),
@@ -222,7 +223,9 @@ def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
 ):
     home = tmp_path / "student"
     (home / ASSIGNMENT).mkdir(parents=True)
-    shutil.copy(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", home / ASSIGNMENT)
+    notebook = nbformat.read(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", 4)
+    notebook.cells.append(nbformat.v4.new_code_cell(SCRATCH))  # left in by the student
+    nbformat.write(notebook, home / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     lab = lab_server(student_env, home)
     student = person("student")
     page = student.page
@@ -304,6 +307,9 @@ def test_a_student_runs_lesson_02_reads_the_checks_and_validates(
     assert "im2col is not implemented yet" in text or "im2col" in text, text
     assert "Traceback" not in text and "autograder/" not in text, text
     assert len(text) < 4000, f"{len(text)} characters in Validate's dialog:\n{text[:3000]}"
+    # first, the scratch cell that grading would hold for review (the scan, run by Validate)
+    assert text.index("Held for review") < text.index("im2col"), text[:3000]
+    assert "line 2: imports os" in text, text[:3000]
     flipped = dialog.locator("pre", has_text="true convolution (kernel flipped)").first
     picture = flipped.locator("img").first
     picture.wait_for()

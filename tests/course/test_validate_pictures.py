@@ -5,6 +5,7 @@ The browser test (tests/browser/test_jupyterlab.py) clicks Validate on a wrong n
 sees the picture in JupyterLab's dialog."""
 
 import base64
+import html
 import io
 import logging
 from html.parser import HTMLParser
@@ -105,7 +106,7 @@ def test_the_html_is_inline_images_of_our_own_base64_only():
     assert vp.pictures_html([]) == ""
 
 
-def test_the_dialog_holds_at_most_max_pictures_in_all(monkeypatch):
+def test_the_dialog_holds_at_most_max_pictures_in_all(monkeypatch, tmp_path):
     """Each failed cell's entry gets its own cell's pictures, until the total runs out."""
     cells = []
     for _ in range(10):
@@ -120,7 +121,8 @@ def test_the_dialog_holds_at_most_max_pictures_in_all(monkeypatch):
 
     monkeypatch.setattr(vp.Validator, "_get_failed_cells", lambda self, nb: cells)
     monkeypatch.setattr(vp.Validator, "validate", validate)
-    entries = vp.PictureValidator().validate("lesson.ipynb")["failed"]
+    nbformat.write(nbformat.v4.new_notebook(), tmp_path / "lesson.ipynb")
+    entries = vp.PictureValidator().validate(str(tmp_path / "lesson.ipynb"))["failed"]
     counts = [entry["error"].count("<img") for entry in entries]
     assert counts == [3] * 6 + [2] + [0] * 3 and sum(counts) == vp.MAX_PICTURES
     assert all(entry["error"].startswith("text") for entry in entries)
@@ -179,6 +181,7 @@ def test_the_fold_is_a_details_of_escaped_text_only():
 
 CHECK = f"""from IPython.display import Image, display
 import base64
+import html
 display(Image(data=base64.b64decode("{_b64(PNG)}"), format="png"))
 display({{"image/png": {SCRIPT!r}}}, raw=True)
 display({{"text/plain": {FOLD!r}, "text/html": {SCRIPT!r}}}, raw=True)
@@ -260,3 +263,27 @@ def test_a_server_with_both_extensions_routes_validate_to_ours(tmp_path, monkeyp
 
     assert handler("POST", "/assignments/validate") is vp.ValidatePicturesHandler
     assert handler("GET", "/nbgrader_version") is vp.nbgrader_handlers.NbGraderVersionHandler
+
+
+def test_validate_lists_first_the_cells_grading_would_hold_for_review(tmp_path):
+    """With the release's record in its metadata, Validate runs the grader's scan: a cell the
+    student wrote that grading would hold for review comes first, its lines named, escaped."""
+    from autograder.grading.scan import Release
+
+    given, mine = "import math", "x = math.pi\nimport os  # <b>"
+    path = tmp_path / "held.ipynb"
+    _notebook(path, failing=False)
+    nb = nbformat.read(path, as_version=4)
+    released = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(given)])
+    nb.metadata[Release.KEY] = Release.of(released).metadata()
+    nb.cells[:0] = [nbformat.v4.new_code_cell(given), nbformat.v4.new_code_cell(mine)]
+    nbformat.write(nb, path)
+    answer = vp.ValidatePicturesHandler.validate_notebook(_handler(tmp_path), "held.ipynb")
+    (held,) = answer["value"]["failed"]
+    assert held == {"source": mine, "error": html.escape(vp.HELD.format("  line 2: imports os"))}
+    assert "&lt;b&gt;" not in held["error"] and "<b>" not in held["error"]
+
+    del nb.metadata[Release.KEY]  # a notebook released before this: nbgrader's answer
+    nbformat.write(nb, path)
+    answer = vp.ValidatePicturesHandler.validate_notebook(_handler(tmp_path), "held.ipynb")
+    assert answer == {"success": True, "value": {}}

@@ -32,6 +32,14 @@ def test_released_notebook_has_stubs_and_no_solution_or_hidden_tests(released_fi
         assert secret not in text
 
 
+def test_released_notebook_carries_what_validates_scan_needs(released_fixture):
+    from autograder.grading.scan import Release
+
+    released = _read(released_fixture.release / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    stored = Release.from_metadata(json.loads(json.dumps(released.metadata)))
+    assert stored is not None and stored == Release.of(released)
+
+
 def test_gradebook_uses_write_ahead_logging(released_fixture):
     import sqlite3
 

@@ -1,8 +1,10 @@
 """Reading a submission for constructs graded code may not contain."""
 
+import json
+
 import nbformat
 
-from autograder.grading.scan import scan_cell, scan_notebook
+from autograder.grading.scan import Release, scan_cell, scan_notebook
 
 MODULES = {
     "np": "numpy",
@@ -166,3 +168,41 @@ def test_only_cells_the_student_wrote_or_changed_are_read():
         "cell 2, line 2: imports gc",
         "cell 2, line 3: uses gc.get_objects",
     ]
+
+
+def test_the_release_stored_in_metadata_finds_what_the_release_finds():
+    """Validate scans with the `Release` a released notebook carries (JSON, maybe tampered
+    with): the same findings as grading's scan against the release itself."""
+    release = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import numpy as np\nfrom keras import ops as K"),
+            nbformat.v4.new_code_cell("def f(x):\n    y = x.__index__()\n    return y"),
+        ]
+    )
+    submitted = nbformat.v4.new_notebook(
+        cells=[
+            *release.cells,
+            nbformat.v4.new_code_cell("def f(x):\n    y = x.__index__()\n    return y.__dict__"),
+            nbformat.v4.new_code_cell("np.lib.npyio.os; K.convert_to_numpy(np.ctypeslib)"),
+        ]
+    )
+    stored = Release.from_metadata(
+        {Release.KEY: json.loads(json.dumps(Release.of(release).metadata()))}
+    )
+    found = [str(f) for f in scan_notebook(submitted, stored, lambda cell: False)]
+    assert found == [str(f) for f in scan_notebook(submitted, release, lambda cell: False)]
+    assert found == [
+        "cell 3, line 3: reaches into Python's internals (.__dict__)",
+        "cell 4, line 1: reaches the module os through an attribute (.os)",
+        "cell 4, line 1: uses numpy.ctypeslib",
+    ]
+    for tampered in (
+        None,
+        [],
+        {"modules": [], "cells": [], "statements": []},
+        {"modules": {"np": 1}, "cells": [], "statements": []},
+        {"modules": {}, "cells": ["a", 2], "statements": []},
+        "x",
+    ):
+        assert Release.from_metadata({Release.KEY: tampered}) is None
+    assert Release.from_metadata([]) is None
