@@ -66,6 +66,20 @@ def numerical_gradient_not_restored(f, x, eps=1e-5):
     return gradient
 
 
+def numerical_gradient_restored_by_arithmetic(f, x, eps=1e-5):
+    """Moves x[i] up, down by 2 eps and up by eps again: x[i] + eps - 2 eps + eps is not
+    always x[i] in floating point."""
+    gradient = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        x[index] += eps
+        plus = f(x)
+        x[index] -= 2 * eps
+        minus = f(x)
+        x[index] += eps
+        gradient[index] = (plus - minus) / (2 * eps)
+    return gradient
+
+
 # --- conv2d_backward ---------------------------------------------------------------------------
 # Each is self-contained: a wrong version replaces one definition in the notebook, where only
 # the notebook's own names (np, ops, conv2d_forward, ...) exist.
@@ -309,6 +323,12 @@ WRONG_VERSIONS = (
     ),
     WrongVersion(
         "x_not_restored", {"numerical_gradient": f"{M}:numerical_gradient_not_restored"}, NUMERICAL
+    ),
+    WrongVersion(
+        "x_not_restored",
+        {"numerical_gradient": f"{M}:numerical_gradient_restored_by_arithmetic"},
+        NUMERICAL,
+        variant="arithmetic",
     ),
     WrongVersion(
         "unflipped_kernel",

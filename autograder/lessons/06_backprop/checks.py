@@ -53,20 +53,51 @@ def _require_float64(gradient, case):
         )
 
 
+def _require_step(result, case):
+    """Fail when f never saw x moved, or, with the default step, saw it moved by another."""
+    step, x = result["step"], case.args[1]
+    if result["calls"] and step is None:
+        lines = [f"f was evaluated {result['calls']} times, always at x itself"]
+        if np.ndim(x) > 1:
+            lines.append(
+                "x is stored column by column here, as x.T is: x.reshape(-1) and x.ravel() "
+                "copy such an array, so moving an entry of the copy leaves x as it was"
+            )
+        fail(
+            "numerical_gradient never moves x.",
+            lines,
+            case=case.text,
+            hint="move x itself: for index in np.ndindex(x.shape): x[index] = saved + eps, ...",
+        )
+    if step is not None and not case.kwargs and not np.isclose(step, cases.DEFAULT_EPS, 1e-6):
+        fail(
+            "numerical_gradient(f, x) does not step by the default eps.",
+            [f"f was evaluated at x moved by {step:g}; with no eps given the step is 1e-05"],
+            case=case.text,
+            hint="keep the signature numerical_gradient(f, x, eps=1e-5)",
+        )
+
+
 def check_numerical_gradient(numerical_gradient, hidden=False):
     """Central differences of cubic test functions, with the default and other steps; x is
     left as it was."""
     table = cases.numerical(hidden)
     for case in table:
-        result = _numerical(numerical_gradient, case.args, case.kwargs, case.text)
-        moved = compare(result["x_after"], case.args[1], cases.X_TOL, name="x")
+        options = {**case.kwargs, "column_major": True}
+        result = _numerical(numerical_gradient, case.args, options, case.text)
+        x = case.args[1]
+        moved = compare(result["x_after"], x, cases.X_TOL, name="x")
         if moved:
+            lines = [*moved.lines, "x must hold exactly its original values when it returns"]
+            if not compare(result["x_after"], x, cases.LAST_BITS):
+                lines.append("only the last bits differ: x[i] + eps - eps is not always x[i]")
             fail(
                 "numerical_gradient changes x.",
-                [*moved.lines, "x must hold its original values when numerical_gradient returns"],
+                lines,
                 case=case.text,
                 mistake=catalogue.X_NOT_RESTORED,
             )
+        _require_step(result, case)
         mismatch = compare(result["gradient"], case.expected, cases.NUMERICAL_TOL, name="gradient")
         if mismatch:
             calls, size = result["calls"], np.size(case.args[1])

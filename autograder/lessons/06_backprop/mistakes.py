@@ -70,7 +70,7 @@ KERNEL_AVERAGED = Mistake(
 )
 BIAS_NOT_SUMMED = Mistake(
     "bias_not_summed",
-    "bias gradient not summed over positions",
+    "bias gradient not summed over the batch and all positions",
     "bias[f] is added at every position of every image of output channel f, so "
     "grad_bias[f] = sum of G[b, i, j, f] over the batch and all positions (i, j): "
     "ops.sum(G, axis=(0, 1, 2)), shape (F,).",

@@ -18,24 +18,28 @@ def cubic_terms(spec, x):
     return float(np.sum(a * x**3 + b * x**2 + c * x)) + float(np.sum(w * x)) ** 2
 
 
-def numerical_gradient_of(target, spec, x, **kwargs):
+def numerical_gradient_of(target, spec, x, column_major=False, **kwargs):
     """`target(f, x, **kwargs)` on the cubic f of `spec` (which takes only arrays of x's shape)
-    at a float64 copy of `x`: {"gradient": what it returned, "x_after": x as the call left it,
-    "calls": how many times f was evaluated}."""
-    x = np.array(x, dtype=np.float64)
-    shape, calls = x.shape, [0]
+    at a float64 copy of `x`, stored column by column (as x.T is) if `column_major`:
+    {"gradient": what it returned, "x_after": x as the call left it, "calls": how many times f
+    was evaluated, "step": the smallest nonzero distance from x at which f was evaluated}."""
+    x = np.array(x, dtype=np.float64, order="F" if column_major else "C")
+    start, calls, steps = x.copy(), [0], []
 
     def f(value):
         array = np.asarray(value)
-        if array.shape != shape:
+        if array.shape != start.shape:
             raise ValueError(
-                f"f takes an array of the shape of x, {shape}; it was given shape {array.shape}"
+                f"f takes an array of the shape of x, {start.shape}; it was given shape "
+                f"{array.shape}"
             )
         calls[0] += 1
+        steps.append(float(np.max(np.abs(array - start), initial=0.0)))
         return cubic_terms(spec, array)
 
     gradient = target(f, x, **kwargs)
-    return {"gradient": gradient, "x_after": x, "calls": calls[0]}
+    step = min((s for s in steps if s > 0), default=None)
+    return {"gradient": gradient, "x_after": x, "calls": calls[0], "step": step}
 
 
 def _call_guarded_again(fn, *args, **kwargs):
@@ -110,14 +114,35 @@ def _variables_unpacked(error: ValueError) -> bool:
     )
 
 
+def _set(place, name, value):
+    if isinstance(place, dict):
+        place[name] = value
+    else:
+        setattr(place, name, value)
+
+
+def _spied_on(original, spy, places) -> list:
+    """Point every name that holds `original` in `places` (globals, the layer's own dict, its
+    classes), as it is or as a staticmethod, at `spy`; returns what restores them."""
+    undo = []
+    for place in places:
+        for name, value in list(place.items() if isinstance(place, dict) else vars(place).items()):
+            static = isinstance(value, staticmethod) and value.__func__ is original
+            if value is original or static:
+                undo.append((place, name, value))
+                _set(place, name, staticmethod(spy) if static else spy)
+    return undo
+
+
 def backward_probe(
     layer, inputs, upstream, backward="conv2d_backward", factors=(1.0, 1.0, 1.0), allow=()
 ):
     """Gradients of sum(layer(inputs) * upstream) with respect to the inputs and the trainable
     weights, while the function named `backward` in the globals of the layer's `call` is
     replaced by a spy that multiplies its i-th result by `factors[i]` (a layer whose gradient
-    comes from it shows the factors). `allow`: forbidden functions (automatic differentiation)
-    that only this operation's own `tape.gradient` may call.
+    comes from it shows the factors), wherever the layer holds it (`_spied_on`). `allow`:
+    forbidden functions (automatic differentiation) that only this operation's own
+    `tape.gradient` may call.
     Returns {"output", "inputs", "weights": {name: gradient or None}, "calls": the spy's runs,
     "found": whether `call` sees such a function, "custom": runs of backward functions given
     with custom_gradient (None if TensorFlow does not tell), "custom_inputs": the input shapes
@@ -145,8 +170,8 @@ def backward_probe(
             for result, factor in zip(results, factors, strict=True)
         )
 
-    if found:
-        namespace[backward] = spy
+    places = (namespace, vars(layer), *type(layer).__mro__) if found else ()
+    undo = _spied_on(original, spy, places)
     try:
         x = tf.convert_to_tensor(inputs)
         with tf.GradientTape() as tape, _custom_gradients_counted(shapes) as custom:
@@ -162,8 +187,8 @@ def backward_probe(
                     raise ValueError(VARIABLES_PASSED) from None
                 raise
     finally:
-        if found:
-            namespace[backward] = original
+        for place, name, value in undo:
+            _set(place, name, value)
     return {
         "output": outputs,
         "inputs": grads[0],

@@ -61,25 +61,24 @@ def numerical_nditer(f, x, eps=1e-5):
     return grad
 
 
-def numerical_arithmetic_restore(f, x, eps=1e-5):
-    """Moves each entry up, down by 2 eps and up again (the last bit may change)."""
-    flat = x.reshape(-1)
-    out = []
-    for i in range(flat.size):
-        flat[i] += eps
+def numerical_flat_iterator(f, x, eps=1e-5):
+    """Through x.flat, which writes into x whatever its layout, restoring from a saved value."""
+    gradient = np.zeros(x.size)
+    for i, saved in enumerate(x.flat):
+        x.flat[i] = saved + eps
         up = f(x)
-        flat[i] -= 2 * eps
+        x.flat[i] = saved - eps
         down = f(x)
-        flat[i] += eps
-        out.append((up - down) / (2 * eps))
-    return np.array(out).reshape(x.shape)
+        x.flat[i] = saved
+        gradient[i] = (up - down) / (2 * eps)
+    return gradient.reshape(x.shape, order="C")
 
 
 NUMERICAL = [
     reference_numerical_gradient,
     numerical_copies,
     numerical_nditer,
-    numerical_arithmetic_restore,
+    numerical_flat_iterator,
 ]
 
 # --- independent conv2d_backward ---------------------------------------------------------------
@@ -309,8 +308,22 @@ def layer_class(call_source, backward, **names):
     return type("Conv2D", (ReferenceConv2D,), {"call": namespace["call"]})
 
 
+CALL_HELD_BACKWARD = """
+def call(self, inputs):
+    @ops.custom_gradient
+    def conv(x, kernel, bias):
+        def grad(*args, upstream=None):
+            return self.backward_pass(x, kernel, args[0] if upstream is None else upstream)
+        return conv2d_forward(x, kernel) + bias, grad
+    bias = ops.copy(self.bias) if self.use_bias else ops.zeros((self.filters,))
+    return self.activation(conv(inputs, ops.copy(self.kernel), bias))
+"""
+HELD = layer_class(CALL_HELD_BACKWARD, conv_im2col)
+HELD.backward_pass = staticmethod(conv_im2col)  # conv2d_backward, held by the class
+
 LAYERS = {
     "reference": ReferenceConv2D,
+    "held_backward": HELD,
     "keras_style+im2col": layer_class(CALL_KERAS_STYLE, conv_im2col),
     "tf_style+swapped": layer_class(CALL_TF_STYLE, conv_swapped_batch),
     "keras_style+float32": layer_class(CALL_KERAS_STYLE, conv_float32_inside),
@@ -390,6 +403,44 @@ def test_a_five_point_stencil_is_told_how_often_it_evaluates_f_not_that_it_ignor
         checks.check_numerical_gradient(five_point_gradient)
     assert failure.value.mistake is None
     assert any("4 per entry of x" in line for line in failure.value.details)
+
+
+def test_x_restored_by_arithmetic_is_told_only_the_last_bits_differ():
+    from solutions.mistakes.backprop import numerical_gradient_restored_by_arithmetic
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_numerical_gradient(numerical_gradient_restored_by_arithmetic)
+    assert failure.value.headline == "numerical_gradient changes x."
+    assert "only the last bits differ: x[i] + eps - eps is not always x[i]" in failure.value.details
+
+
+def test_another_default_step_is_named():
+    def default_step_1e3(f, x, eps=1e-3):
+        return reference_numerical_gradient(f, x, eps)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_numerical_gradient(default_step_1e3)
+    assert failure.value.headline == "numerical_gradient(f, x) does not step by the default eps."
+    assert "moved by 0.001;" in failure.value.details[1]
+
+
+def test_moves_into_a_copy_of_x_are_told_that_x_never_moved():
+    def through_reshape(f, x, eps=1e-5):  # a view of a C-ordered x only
+        flat, gradient = x.reshape(-1), np.zeros(x.size)
+        for i in range(flat.size):
+            saved = flat[i]
+            flat[i] = saved + eps
+            up = f(x)
+            flat[i] = saved - eps
+            down = f(x)
+            flat[i] = saved
+            gradient[i] = (up - down) / (2 * eps)
+        return gradient.reshape(x.shape)
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_numerical_gradient(through_reshape)
+    assert failure.value.headline == "numerical_gradient never moves x."
+    assert "x.reshape(-1) and x.ravel()" in failure.value.details[-1]
 
 
 # --- tolerances, over 20 seeds -----------------------------------------------------------------
