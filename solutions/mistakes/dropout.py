@@ -194,6 +194,15 @@ def spatial_init_data_format_ignored(self, rate, data_format=None, seed=None, **
     self.input_spec = keras.InputSpec(ndim=4)
 
 
+def spatial_init_default_first(self, rate, data_format=None, seed=None, **kwargs):
+    """Chooses noise_shape before standardizing data_format: None gets channels_first's."""
+    noise_shape = (None, 1, 1, None) if data_format == "channels_last" else (None, None, 1, 1)
+    data_format = standardize_data_format(data_format)
+    super().__init__(rate, noise_shape=noise_shape, seed=seed, **kwargs)
+    self.data_format = data_format
+    self.input_spec = keras.InputSpec(ndim=4)
+
+
 M = "solutions.mistakes.dropout"
 SPATIAL = "test_spatial_dropout_maps"
 
@@ -285,6 +294,11 @@ WRONG_VERSIONS = (
     WrongVersion(
         "data_format_ignored",
         {"SpatialDropout2D.__init__": f"{M}:spatial_init_data_format_ignored"},
+        (SPATIAL,),
+    ),
+    WrongVersion(
+        "default_format_as_channels_first",
+        {"SpatialDropout2D.__init__": f"{M}:spatial_init_default_first"},
         (SPATIAL,),
     ),
 )

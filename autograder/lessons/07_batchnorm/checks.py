@@ -29,6 +29,7 @@ from .layers import (
     judge_steps,
     keras_layer,
     noted_dtypes,
+    require_variables,
     steps,
     student_layer,
 )
@@ -236,6 +237,9 @@ def check_batchnorm_trains(BatchNormalization):
             )
         except CheckFailed as failure:
             raise noted_dtypes(failure) from None
+    layer = student_layer(BatchNormalization, kwargs, shape, weights)
+    case = f"{described(kwargs)} on inputs {shape}, training=True"
+    require_variables(steps(layer, [x], True, case, kwargs), case)  # fit would only crash
     kwargs = {"momentum": 0.8}
     ours, theirs, case = fit_both(
         BatchNormalization, kwargs, 63, "keras.Model.fit with your BatchNormalization"

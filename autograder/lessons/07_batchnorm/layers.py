@@ -172,6 +172,7 @@ def judge_steps(
     weights the layer must keep); `outputs` and `state` are the (headline, hint) of each.
     `weights_first` compares the weights first: a layer that must keep them and does not is
     told so, even when its outputs differ because it reads the changed weights."""
+    require_variables(ours, case)
     for step, expected in enumerate(theirs["outputs"]):
         where = f"{case}; after call {step + 1}"
         weights = (cls, ours["weights"][step], theirs["weights"][step], kept, where, state)
@@ -182,6 +183,24 @@ def judge_steps(
         )
         if not weights_first:
             _judge_weights(*weights)
+
+
+def require_variables(ours, case):
+    """Fail, naming the mistake, when the student's calls (`steps`) left an attribute of a
+    weight holding a tensor: assigned with `=` instead of `.assign`."""
+    if ours.get("replaced"):
+        names = " and ".join(f"self.{name}" for name in ours["replaced"])
+        fail(
+            f"BatchNormalization replaces its variable {names} by a tensor.",
+            [
+                "after a training-mode call the attribute holds a tensor, not the layer's "
+                "variable, which keeps its old value"
+            ],
+            case=case,
+            mistake=catalogue.VARIABLE_REPLACED,
+            hint=f"update a weight in place: self.{ours['replaced'][0]}.assign(new_value), "
+            f"never self.{ours['replaced'][0]} = new_value",
+        )
 
 
 def _judge_weights(cls, got, keras_weights, kept, where, state):
@@ -247,6 +266,13 @@ def compare_fits(ours, theirs, case, cls, headline, hint):
             )
 
 
+# When the training-mode output itself is wrong, the gradient follows it.
+FORWARD_FIRST = (
+    "your training-mode output already differs from Keras's here: make check_training_mode "
+    "pass first, then the gradient follows the output"
+)
+
+
 def check_input_gradient(cls, kwargs, case, x, gamma, upstream, ours, theirs):
     """The gradient with respect to the inputs (through the batch statistics too) is Keras's."""
     if ours["inputs"] is None:
@@ -273,6 +299,8 @@ def check_input_gradient(cls, kwargs, case, x, gamma, upstream, ours, theirs):
             mismatch,
             case=case,
             mistake=found[-1] if found else LAYER_DIAGNOSIS(cls),
-            hint="in training mode the batch mean and variance depend on the inputs: let "
+            hint=FORWARD_FIRST
+            if compare(ours["output"], to_numpy(theirs["output"]), cases.OUTPUT_TOL)
+            else "in training mode the batch mean and variance depend on the inputs: let "
             "TensorFlow differentiate through them (no ops.stop_gradient, no NumPy)",
         )

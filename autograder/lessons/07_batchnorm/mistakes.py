@@ -60,6 +60,15 @@ NEVER_UPDATED = Mistake(
     "same for moving_variance. Without it they keep their initial values (0 and 1), and "
     "inference normalizes with those.",
 )
+VARIABLE_REPLACED = Mistake(
+    "variable_replaced",
+    "a weight replaced by a tensor instead of assigned",
+    "`self.moving_mean = new_value` does not change the weight: it makes the attribute a "
+    "tensor, while the layer's variable (what Keras saves, what layer.weights and the next "
+    "model.fit step hold) keeps its old value, and inside model.fit the tensor belongs to a "
+    "traced graph that is gone after the step. Write into the variable: "
+    "self.moving_mean.assign(new_value), and the same for moving_variance.",
+)
 TRAINABLE_IGNORED = Mistake(
     "trainable_ignored",
     "trainable=False ignored",

@@ -7,10 +7,16 @@ import numpy as np
 
 from ...harness.ops.layers import assign, build_model, weight_values
 
+WEIGHT_NAMES = ("gamma", "beta", "moving_mean", "moving_variance")
+
 
 def call_steps(layer, batches, training=None, mask=None):
     """Call `layer` on each of `batches` in turn (`training` and one `mask`, unless None):
-    {"outputs": [output of each call], "weights": [{short name: value} after each call]}."""
+    {"outputs": [output of each call], "weights": [{short name: value} after each call],
+    "replaced": [the attributes gamma, beta, moving_mean, moving_variance now holding a tensor,
+    not a variable]}."""
+    import keras
+
     outputs, states = [], []
     kwargs = {} if training is None else {"training": training}
     if mask is not None:
@@ -18,7 +24,9 @@ def call_steps(layer, batches, training=None, mask=None):
     for batch in batches:
         outputs.append(layer(batch, **kwargs))
         states.append(weight_values(layer))
-    return {"outputs": outputs, "weights": states}
+    held = {name: getattr(layer, name, None) for name in WEIGHT_NAMES}
+    replaced = [n for n, v in held.items() if keras.ops.is_tensor(v) and not hasattr(v, "assign")]
+    return {"outputs": outputs, "weights": states, "replaced": replaced}
 
 
 def train_model(

@@ -44,11 +44,6 @@ EQUIVALENT_MUTANTS = {
         "strict only matters when noise_shape and input_shape differ in length, and "
         "mask_shape's docstring requires noise_shape to be a tuple as long as input_shape"
     ),
-    "Dropout.__init__: `noise_shape = tuple(noise_shape)` -> `pass`": (
-        "a tuple noise_shape is already a tuple; a list one stays a list, which mask_shape "
-        "zips the same way into a tuple mask shape, and get_config's list equals Keras's "
-        "tuple once serialized (JSON has only lists; the contract compares them as equal)"
-    ),
     "Dropout.call: in `self.rate == 0`: `0` -> `-1`": (
         "at rate=0 the mask is drawn instead of skipped: every uniform draw is >= 0, so "
         "everything is kept and divided by 1 - 0 = 1, which returns x exactly, with the same "

@@ -1076,6 +1076,31 @@ def test_a_wrong_inference_output_is_not_blamed_on_the_mode_of_a_frozen_layer():
     assert "training and self.trainable" in str(failure.value)
 
 
+class HardcodedEpsilonBatchNormalization(ReferenceBatchNormalization):
+    """Normalizes with epsilon=1e-3 whatever the constructor says: its training-mode output is
+    wrong, and the gradient follows it (no stop_gradient to blame)."""
+
+    def call(self, inputs, training=None, mask=None):
+        given, self.epsilon = self.epsilon, 1e-3
+        try:
+            return super().call(inputs, training=training, mask=mask)
+        finally:
+            self.epsilon = given
+
+
+def test_a_replaced_variable_is_named_and_a_wrong_output_blamed_before_its_gradient():
+    from solutions.mistakes import materialize, wrong_versions
+
+    version = next(v for v in wrong_versions("07_batchnorm") if v.mistake == "variable_replaced")
+    replaced = materialize(version, "solutions.batchnorm")["BatchNormalization"]
+    for check in (checks.check_moving_statistics, checks.check_batchnorm_trains):
+        with pytest.raises(CheckFailed, match="replaces its variable self.moving_mean by a"):
+            check(replaced)
+    with pytest.raises(CheckFailed, match="The gradient through") as failure:
+        checks.check_batchnorm_trains(HardcodedEpsilonBatchNormalization)
+    assert "make check_training_mode pass first" in failure.value.hint
+
+
 def backward_unbiased_staged(x, gamma, grad_output, epsilon=1e-3):
     """cs231n's staged derivation, every step right, for a variance divided by m - 1."""
     x, g = np.asarray(x, np.float64), np.asarray(grad_output, np.float64)
