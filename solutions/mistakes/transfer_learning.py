@@ -27,6 +27,18 @@ def call_one_decision(self, inputs, training=True):
     return images
 
 
+def call_two_modes_only(self, inputs, training=True):
+    """Tests for "horizontal" and "vertical" only: "horizontal_and_vertical" never flips."""
+    images = ops.cast(inputs, self.compute_dtype)
+    if not training:
+        return images
+    for axis, wanted in ((2, "horizontal"), (1, "vertical")):
+        if self.mode == wanted:
+            flip = keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.generator)
+            images = ops.where(flip < 0.5, ops.flip(images, axis=axis), images)
+    return images
+
+
 def call_ignores_training(self, inputs, training=True):
     """Flips whatever training says."""
     images = ops.cast(inputs, self.compute_dtype)
@@ -187,6 +199,18 @@ def unfreeze_layers_only(base, layer_name):
     return base
 
 
+def unfreeze_weights_only(base, layer_name):
+    """Unfreezes the base, then flags the weights of the layers before layer_name as frozen."""
+    names = [layer.name for layer in base.layers]
+    if layer_name not in names:
+        raise ValueError(f"no layer {layer_name!r} in the base")
+    base.trainable = True
+    for layer in base.layers[: names.index(layer_name)]:
+        for weight in layer.weights:
+            weight.trainable = False
+    return base
+
+
 def fine_tune_without_compile(model, x, y, epochs=10, batch_size=16, learning_rate=1e-4):
     """Fits again, with the optimizer and trainable weights of the first compile."""
     return model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
@@ -203,6 +227,11 @@ WRONG_VERSIONS = (
     WrongVersion(
         "batch_flip",
         {"RandomFlip.call": f"{M}:call_one_decision"},
+        ("test_random_flip_modes", "test_random_flip_per_image"),
+    ),
+    WrongVersion(
+        "never_flips",
+        {"RandomFlip.call": f"{M}:call_two_modes_only"},
         ("test_random_flip_modes", "test_random_flip_per_image"),
     ),
     WrongVersion(
@@ -269,6 +298,11 @@ WRONG_VERSIONS = (
     ),
     WrongVersion(
         "base_left_frozen", {"unfreeze_from": f"{M}:unfreeze_layers_only"}, ("test_unfreeze_from",)
+    ),
+    WrongVersion(
+        "weights_frozen_layers_not",
+        {"unfreeze_from": f"{M}:unfreeze_weights_only"},
+        ("test_unfreeze_from",),
     ),
     WrongVersion(
         "no_recompile", {"fine_tune": f"{M}:fine_tune_without_compile"}, ("test_fine_tune",)

@@ -7,6 +7,8 @@ changed in training, which are trainable, the optimizer it was compiled with, an
 compared with what the pretrained base and the head give with and without preprocessing.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
 from ...diagnosis import Mistake
@@ -18,6 +20,14 @@ BATCH_FLIP = Mistake(
     "of shape (batch, 1, 1, 1), not a single number for the batch. With one decision, a batch "
     "is either all flipped or all as it was, and the network sees every image of it mirrored "
     "together.",
+)
+NEVER_FLIPS = Mistake(
+    "never_flips",
+    "no image ever flipped in this mode",
+    "Called again and again in this mode, your layer returned every image as it was: the mode "
+    "never reaches the flip code, or the flip changes nothing. Check the test of self.mode for "
+    'each mode ("horizontal_and_vertical" flips too), and flip axis 2 (width) or 1 (height): on '
+    "images with one channel, a flip of the channel axis (axis -1) leaves them as they were.",
 )
 FLIPS_AT_INFERENCE = Mistake(
     "flips_at_inference",
@@ -31,7 +41,7 @@ AXES_SWAPPED = Mistake(
     "horizontal and vertical swapped",
     "A horizontal flip mirrors left and right, so it reverses the width axis (axis 2 of "
     "(batch, height, width, channels)); a vertical flip mirrors top and bottom, the height "
-    "axis 1. Your horizontal flip turns images upside down.",
+    "axis 1.",
 )
 CHANNELS_FLIPPED = Mistake(
     "channels_flipped",
@@ -68,9 +78,9 @@ WEIGHTS_FROZEN_LAYERS_NOT = Mistake(
     "the weights frozen one by one, the layers left trainable",
     "Setting `trainable = False` on each weight keeps it out of the gradient, but the layers "
     "stay trainable, and a trainable BatchNormalization in training mode (in fit, or "
-    "base(x, training=True)) keeps updating its moving mean and variance. Set "
-    "`model.trainable = False` on the base: that freezes every layer inside it, and a frozen "
-    "BatchNormalization runs in inference mode.",
+    "base(x, training=True)) keeps updating its moving mean and variance. Set `trainable = "
+    "False` on the layers instead (`model.trainable = False` freezes every layer of a model): a "
+    "frozen BatchNormalization runs in inference mode.",
 )
 PREPROCESSING_SKIPPED = Mistake(
     "preprocessing_skipped",
@@ -177,7 +187,11 @@ def outcomes(outputs: np.ndarray, images: np.ndarray) -> list[str]:
 def mode_mistake(mode: str, found: list[str]) -> Mistake | None:
     """The catalogued mistake that explains the outcomes `found` of a call in `mode`."""
     swapped = {"horizontal": "vertical", "vertical": "horizontal"}.get(mode)
-    for wrong, mistake in (("channels", CHANNELS_FLIPPED), (swapped, AXES_SWAPPED)):
-        if wrong in found and set(found) <= {"unchanged", wrong}:
-            return mistake
+    if "channels" in found and set(found) <= {"unchanged", "channels"}:
+        return CHANNELS_FLIPPED
+    if swapped in found and set(found) <= {"unchanged", swapped}:
+        turns = "turns images upside down" if mode == "horizontal" else "mirrors left and right"
+        return replace(
+            AXES_SWAPPED, explanation=f"{AXES_SWAPPED.explanation} Your {mode} flip {turns}."
+        )
     return None

@@ -283,13 +283,18 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
                 mistake,
             )
         require_returned(returned, base, what, "base")
+        _require_frozen_layers(base, what, layers[:start])
     unknown = "no_such_layer"
     what = f"unfreeze_from(base, {unknown!r})"
     error = perform(what, "error_of", unfreeze_from, fresh_base(unfreeze_from), unknown)
     if error is None or not error["value_error"]:
         raise CheckFailed(
             f"{what} does not raise ValueError, though the base has no such layer.",
-            ["it returned" if error is None else f"it raised {error['type']}: {error['message']}"],
+            [
+                "it returned without raising"
+                if error is None
+                else f"it raised {error['type']}: {error['message']}"
+            ],
             "raise ValueError(...) naming the layer when layer_name is not among the base's "
             "layer names",
         )
@@ -297,6 +302,25 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
         f"unfreeze_from makes exactly the layers from the given one on trainable ({len(table)} "
         "cases), returns the base and refuses an unknown layer"
     )
+
+
+def _require_frozen_layers(base, what, frozen):
+    """The layers before the given one are frozen, not only their weights: a call in training
+    mode (as in fit) leaves their BatchNormalization statistics as they were."""
+    images, _ = cases.target(8, 56)
+    case = "base(images, training=True) on 8 preprocessed target images"
+    before = weights_of(base, "the base")
+    run(f"your base after {what}, called with training=True", base,
+        np.asarray(images, "float32") * 2.0 - 1.0, training=True, case=case)  # fmt: skip
+    changed = changed_paths(before, weights_of(base, "the base"))
+    changed = [path for path in changed if path.split("/")[0] in frozen]
+    if changed:
+        fail(
+            f"After {what}, base(images, training=True) changed {len(changed)} weights of the "
+            "layers before the given one, which should stay frozen.",
+            [f"changed: {listing(changed)}"],
+            catalogue.WEIGHTS_FROZEN_LAYERS_NOT,
+        )
 
 
 def check_fine_tune(fine_tune):

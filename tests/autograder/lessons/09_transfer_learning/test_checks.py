@@ -20,6 +20,7 @@ from autograder.feedback import CheckFailed
 from autograder.guard import forbid
 from autograder.harness import cases
 from course import pretrained
+from solutions.mistakes import transfer_learning as wrong
 from solutions.transfer_learning import RandomFlip as ReferenceRandomFlip
 from solutions.transfer_learning import TransferModel as ReferenceTransferModel
 
@@ -53,7 +54,9 @@ class MaskRandomFlip(ReferenceRandomFlip):
         shape = (ops.shape(images)[0], 1, 1, 1)
         for axis, used in ((2, self.mode != "vertical"), (1, self.mode != "horizontal")):
             if used:
-                mask = ops.cast(keras.random.randint(shape, 0, 2, seed=self.generator), "float32")
+                mask = ops.cast(
+                    keras.random.randint(shape, 0, 2, seed=self.generator), images.dtype
+                )
                 images = mask * ops.flip(images, axis=axis) + (1.0 - mask) * images
         return images
 
@@ -300,9 +303,45 @@ def test_flip_outcomes_tell_every_flip_apart():
     for name, flip in catalogue.FLIPS.items():
         assert catalogue.flip_outcome(flip(image), image) == name
     assert catalogue.flip_outcome(image + 1, image) == "other"
-    assert catalogue.mode_mistake("horizontal", ["unchanged", "vertical"]) is catalogue.AXES_SWAPPED
+    assert catalogue.mode_mistake("horizontal", ["unchanged", "vertical"]).id == "axes_swapped"
     assert catalogue.mode_mistake("vertical", ["channels"]) is catalogue.CHANNELS_FLIPPED
     assert catalogue.mode_mistake("horizontal", ["unchanged", "horizontal"]) is None
+
+
+def _with_call(call):
+    return type("RandomFlip", (ReferenceRandomFlip,), {"call": call})
+
+
+class VerticalWidthRandomFlip(ReferenceRandomFlip):
+    """Mode "vertical" reverses the width (axis 2), mode "horizontal" is right."""
+
+    def call(self, inputs, training=True):
+        if not training or self.mode != "vertical":
+            return super().call(inputs, training=training)
+        flip = keras.random.uniform((ops.shape(inputs)[0], 1, 1, 1), seed=self.generator) < 0.5
+        return ops.where(flip, ops.flip(inputs, axis=2), inputs)
+
+
+VerticalWidthRandomFlip.__name__ = "RandomFlip"
+
+
+NEVER = "no image ever flipped in this mode."
+
+
+@pytest.mark.parametrize(
+    "cls, check, hidden, said",
+    [  # mode "horizontal_and_vertical" never flips; a channel flip, on one channel (hidden)
+        (_with_call(wrong.call_two_modes_only), checks.check_random_flip_per_image, False, NEVER),
+        (_with_call(wrong.call_last_axis), checks.check_random_flip_modes, True, NEVER),
+        (VerticalWidthRandomFlip, checks.check_random_flip_modes, False, "Your vertical flip mi"),
+    ],
+    ids=["two_modes_only", "channels_on_one_channel", "vertical_reverses_width"],
+)
+def test_flips_are_named_for_what_they_do(cls, check, hidden, said):
+    with pytest.raises(CheckFailed) as failure:
+        check(cls, hidden=hidden)
+    assert said in str(failure.value)
+    assert "one flip decision" not in str(failure.value) and "upside down" not in str(failure.value)
 
 
 X = np.random.default_rng(2).normal(size=(4, 6, 5, 3)).astype("float32")
@@ -548,7 +587,7 @@ def test_unfreeze_from_must_refuse_an_unknown_layer():
             layer.trainable = False
         return base
 
-    with pytest.raises(CheckFailed, match="does not raise ValueError"):
+    with pytest.raises(CheckFailed, match="does not raise ValueError.*\n  it returned without"):
         checks.check_unfreeze_from(unfreeze_from)
 
 
