@@ -321,10 +321,11 @@ class WeightArguments:
                 f"{len(losses)}"
             )
         else:
-            # L2(number / 2) on a weight of `size` values that start at `number`.
+            # L2(number / 2) on each weight's own values (right or not: the initializers are
+            # judged above)
             expected = sorted(
-                number / 2 * number**2 * int(np.prod(shape))
-                for number, shape in enumerate(self.weights.values(), 1)
+                number / 2 * float(np.sum(np.square(values[key])))
+                for number, key in enumerate(self.weights, 1)
             )
             got = sorted(float(np.asarray(loss)) for loss in losses)
             if not np.allclose(got, expected, rtol=1e-4):

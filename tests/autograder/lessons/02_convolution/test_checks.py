@@ -288,6 +288,22 @@ def test_conv2d_contract_catches_the_kernel_s_arguments_given_to_the_bias():
     assert "do not each reach their own weight" in details
 
 
+def test_a_bias_started_by_the_kernel_s_initializer_is_told_only_that():
+    """The regularizers are judged on the weights' own values: a bias that starts at the
+    kernel's value was also told that the regularizers do not reach their weights."""
+
+    class Conv2D(ReferenceConv2D):
+        def build(self, input_shape):
+            self.bias_initializer = self.kernel_initializer
+            super().build(input_shape)
+
+    with pytest.raises(CheckFailed, match="arguments it was given") as failure:
+        checks.check_conv2d_contract(Conv2D)
+    details = "\n".join(failure.value.details)
+    assert "bias_initializer is ignored: bias does not start at 2" in details
+    assert "regularizer" not in details.replace("regularizer=", "")
+
+
 def test_an_output_shape_that_keeps_only_an_unknown_height_fails_the_contract():
     """The notebook says any size may be None and stays None: every contract shape had a known
     width, so code that subtracts from the width unconditionally kept full marks, and a model
