@@ -129,6 +129,7 @@ CONV1D_CASES = {
         (7, 12, "valid", 9),
         (5, 16, "same", 10),
         (8, 8, "same", 11),
+        (6, 4, "same", 13),  # a kernel longer than the signal: 'same' still gives n outputs
     ],
 }
 SPARSITY_CASES = [
@@ -351,8 +352,9 @@ def example():
 
 def _draw_conv1d_case(rng):
     """A fresh (kernel length, n, padding, seed) for grading."""
-    k = int(rng.integers(1, 9))
-    return k, k + int(rng.integers(0, 12)), ("valid", "same")[int(rng.integers(2))], 0
+    k, padding = int(rng.integers(1, 9)), ("valid", "same")[int(rng.integers(2))]
+    shortest = 1 if padding == "same" else k  # 'same' takes a kernel longer than the signal
+    return k, int(rng.integers(shortest, k + 12)), padding, 0
 
 
 def conv1d_matrix(hidden: bool) -> list[Case]:

@@ -1,7 +1,6 @@
 """Checks of lesson 01 (limits of fully connected layers), declared on the shared harness;
 the cases and tolerances are in `cases.py`, the catalogue of mistakes in `mistakes.py`."""
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,14 +62,12 @@ def _as_count(value, call):
         array = to_numpy(value)
     except Exception:
         array = None
-    if array is not None and array.shape == () and np.issubdtype(array.dtype, np.number):
-        number = array.item()
-        if isinstance(number, numbers.Real) and float(number).is_integer():
-            return int(number)
+    if array is not None and array.shape == () and np.issubdtype(array.dtype, np.integer):
+        return int(array.item())
     raise CheckFailed(
-        f"{call} returned {value!r}; expected a whole number of parameters.",
+        f"{call} returned {value!r}; expected an int, the number of parameters.",
         [],
-        "return an int, e.g. n_in * units + units",
+        "return an int, e.g. n_in * units + units (/ and float() make a float: use // or none)",
     )
 
 

@@ -42,7 +42,7 @@ def mlp_params_float(input_shape, units, use_bias=True):
     for u in units:
         total += (n_in + (1.0 if use_bias else 0.0)) * u
         n_in = u
-    return total
+    return int(total)  # counted in floats (exact below 2**53), returned as the int asked for
 
 
 def conv2d_params_fan_in(kernel_size, channels, filters, use_bias=True):
@@ -418,11 +418,18 @@ def test_untouched_stubs_fail_with_advice():
             check(Dense)
 
 
-def test_a_count_that_is_not_a_number_is_named():
-    with pytest.raises(CheckFailed, match="whole number"):
+def test_a_count_that_is_not_an_int_is_named():
+    """The notebook says an int: a float, even a whole one (an independent review's
+    `units * (n_in + 1.0)`), is refused as lesson 05 refuses one for a size."""
+    with pytest.raises(CheckFailed, match="expected an int"):
         checks.check_dense_params(lambda n_in, units, use_bias=True: n_in * units + 0.5)
-    with pytest.raises(CheckFailed, match="whole number"):
+    with pytest.raises(CheckFailed, match="expected an int"):
         checks.check_dense_params(lambda n_in, units, use_bias=True: f"{n_in * units}")
+    with pytest.raises(CheckFailed, match=r"returned 30\.0; expected an int"):
+        checks.check_dense_params(lambda n_in, units, use_bias=True: units * (n_in + 1.0))
+    checks.check_dense_params(
+        lambda n_in, units, use_bias=True: np.int64((n_in + use_bias) * units)
+    )
 
 
 def test_nan_matrix_is_named():
