@@ -25,12 +25,10 @@ def _same_config_as_keras(keras_name, setups, keys):
             for key in keys:
                 ours, keras_value = config.get(key), theirs[key]
                 if ours != keras_value:  # a list is no tuple: Keras stores noise_shape as one
-                    fail(
-                        f"{call}.get_config() differs from keras.layers.{call}'s.",
-                        [f"yours: {key}={ours!r}; Keras: {key}={keras_value!r}"],
-                        hint="store every constructor argument as Keras does (a noise_shape "
-                        "given as a list as a tuple)",
-                    )
+                    fail(f"{call}.get_config() differs from keras.layers.{call}'s.",
+                         [f"yours: {key}={ours!r}; Keras: {key}={keras_value!r}"],
+                         hint="store every constructor argument as Keras does (a noise_shape "
+                         "given as a list as a tuple)")  # fmt: skip
             check_config_roundtrip(layer, keys, forbidden=forbidden.DROPOUT)
         _check_refuses_invalid_rates(cls)
 
@@ -43,18 +41,14 @@ def _check_refuses_invalid_rates(cls):
         call = f"{name}(rate={rate})"
         result = forbidden.perform(call, "outcome", cls, rate)
         if result["raised"] is None:
-            fail(
-                f"{call} is accepted; Keras refuses it with a ValueError.",
-                mistake=catalogue.RATE_NOT_VALIDATED,
-            )
+            fail(f"{call} is accepted; Keras refuses it with a ValueError.",
+                 mistake=catalogue.RATE_NOT_VALIDATED)  # fmt: skip
         if result.get("stub"):
             raise CheckFailed(f"{name} is not implemented yet.", [], NOT_IMPLEMENTED_HINT)
         if result["raised"] != "ValueError" or "rate" not in result["message"]:
-            fail(
-                f"{call} raises {result['raised']}: {result['message']}",
-                ["expected: ValueError whose message names the argument `rate`"],
-                mistake=catalogue.RATE_NOT_VALIDATED,
-            )
+            fail(f"{call} raises {result['raised']}: {result['message']}",
+                 ["expected: ValueError whose message names the argument `rate`"],
+                 mistake=catalogue.RATE_NOT_VALIDATED)  # fmt: skip
 
 
 def contract(name, arguments, setups, keys, shapes, input_shape, passed_line):
@@ -84,10 +78,7 @@ def check_identity(cls, x, rate, diagnosis):
             out = forbidden.run(how, layer, x, case=f"inputs {x.shape}", **kw)
         mismatch = compare(out, x, cases.IDENTITY_TOL)
         if mismatch:
-            fail(
-                f"{how} changes its inputs: at inference dropout must return them unchanged.",
-                mismatch,
-                case=f"inputs {x.shape}, training not true",
-                mistake=diagnosis(cls),
-                hint="training=None (not given) and training=False both mean inference",
-            )
+            fail(f"{how} changes its inputs: at inference dropout must return them unchanged.",
+                 mismatch, case=f"inputs {x.shape}, training not true", mistake=diagnosis(cls),
+                 hint="training=None (not given) and training=False both mean "
+                 "inference")  # fmt: skip

@@ -156,16 +156,11 @@ def dropout_probes() -> list[dict]:
         {"kind": "train", "x": x, "rate": 0.2, "seed": 1},
         {"kind": "compiled", "x": x, "rate": 0.2, "seed": 2},
         {"kind": "infer", "x": x, "rate": 0.2, "seed": 3},
-        {
-            "kind": "noise",
-            "x": probe_input((12, 10, 30), 82),
-            "rate": 0.3,
-            "seed": 4,
-            "noise_shape": (None, 1, None),
-        },
+        {"kind": "noise", "x": probe_input((12, 10, 30), 82), "rate": 0.3, "seed": 4,
+         "noise_shape": (None, 1, None)},
         {"kind": "seed", "x": x, "rate": 0.4, "seed": 5},
         {"kind": "rate_one", "x": x[:4], "rate": 1.0, "seed": 6},
-    ]
+    ]  # fmt: skip
 
 
 def spatial_probes() -> list[dict]:
@@ -349,10 +344,8 @@ def _nan(out, probe):
 
 DROPOUT_VARIANTS = (
     variant(NUMPY_MASK, train=calls_differ, compiled=calls_identical),
-    variant(
-        SAME_MASK_EVERY_CALL,
-        train=lambda o, p: calls_identical(o, p) and looks_dropped(_calls(o, p)[0], p["x"]),
-    ),
+    variant(SAME_MASK_EVERY_CALL, train=lambda o, p: calls_identical(o, p)
+            and looks_dropped(_calls(o, p)[0], p["x"])),
     variant(SEED_IGNORED, seed=calls_differ),
     variant(RATE_ONE_NAN, rate_one=_nan),
     variant(DROPS_AT_INFERENCE, infer=_on_calls(_dropped)),
@@ -362,7 +355,7 @@ DROPOUT_VARIANTS = (
     variant(BATCH_SHARED_MASK, train=_on_calls(_pattern(shared=0), first_only=True)),
     variant(NOISE_SHAPE_IGNORED, noise=_pattern(varies=_noise_ones)),
     variant(NONE_READ_AS_ONE, noise=_one_decision),
-)
+)  # fmt: skip
 
 
 def _asks_for_whole_maps(output, probe):
@@ -374,11 +367,8 @@ def _asks_for_whole_maps(output, probe):
 SPATIAL_VARIANTS = (
     variant(DROPS_AT_INFERENCE, spatial_infer=_on_calls(_dropped)),
     variant(RESCALED_AT_INFERENCE, spatial_infer=_on_calls(_rescaled)),
-    variant(
-        NOISE_SHAPE_IGNORED,
-        spatial=_pattern(varies=(1, 2)),
-        spatial_noise_shape=_asks_for_whole_maps,
-    ),
+    variant(NOISE_SHAPE_IGNORED, spatial=_pattern(varies=(1, 2)),
+            spatial_noise_shape=_asks_for_whole_maps),
     # on (batch, H, W, C) inputs: one decision per sample and row, the mask (batch, H, 1, 1)
     variant(DEFAULT_FORMAT_AS_FIRST, spatial=_pattern(shared=(2, 3), varies=1)),
     variant(SPATIAL_DROPS_ELEMENTS, spatial=_pattern(varies=(1, 2))),
@@ -388,4 +378,4 @@ SPATIAL_VARIANTS = (
     variant(RATE_AS_KEEP, spatial=_rate_as_keep(maps=(1, 2))),
     variant(NO_RESCALING, spatial=_no_rescaling),
     variant(NONE_READ_AS_ONE, spatial=_one_decision),  # its (None, 1, 1, None) read as ones
-)
+)  # fmt: skip

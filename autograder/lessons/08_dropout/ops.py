@@ -50,19 +50,8 @@ def fit_recording(
 
     spec = [*spec[: watch + 1], (recorder, (), {}), *spec[watch + 1 :]]
     record = keras.callbacks.LambdaCallback(on_train_batch_end=keep)
-    result = fit(
-        spec,
-        input_shape,
-        x,
-        y,
-        loss,
-        learning_rate=learning_rate,
-        epochs=epochs,
-        batch_size=len(x),
-        seed=seed,
-        shuffle=False,
-        callbacks=[record],
-    )
+    result = fit(spec, input_shape, x, y, loss, learning_rate=learning_rate, epochs=epochs,
+                 batch_size=len(x), seed=seed, shuffle=False, callbacks=[record])  # fmt: skip
     return {"loss": result["loss"], "recorded": steps}
 
 

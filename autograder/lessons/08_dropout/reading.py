@@ -38,12 +38,9 @@ def as_array(out, x, call, case):
     """The student's output as a float64 array of x's shape, else feedback."""
     array = to_numpy(out)
     if array.shape != x.shape:
-        fail(
-            f"{call} changes the shape of its inputs.",
-            [f"output has shape {array.shape}; expected {x.shape}"],
-            case=case,
-            hint="dropout returns an array of the inputs' shape",
-        )
+        fail(f"{call} changes the shape of its inputs.",
+             [f"output has shape {array.shape}; expected {x.shape}"], case=case,
+             hint="dropout returns an array of the inputs' shape")  # fmt: skip
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         fail(f"{call} returns {array.dtype} values; expected numbers.", case=case)
     return array.astype(np.float64)
@@ -54,13 +51,9 @@ def finite(out, x, call, case, diagnose=None, hint="", what=""):
     array = as_array(out, x, call, case)
     if not np.isfinite(array).all():
         where = [int(i) for i in np.argwhere(~np.isfinite(array))[0]]
-        fail(
-            f"{call} gives NaN or inf{what}.",
-            [f"the output holds NaN or inf, first at output{where}"],
-            case=case,
-            mistake=diagnose() if diagnose else None,
-            hint=hint,
-        )
+        fail(f"{call} gives NaN or inf{what}.",
+             [f"the output holds NaN or inf, first at output{where}"], case=case,
+             mistake=diagnose() if diagnose else None, hint=hint)  # fmt: skip
     return array
 
 
@@ -96,19 +89,11 @@ def require_some_kept_and_dropped(out, rate, call, case, decisions=None, diagnos
     kept = int((out != 0).sum())
     mistake = diagnose() if diagnose and kept in (0, out.size) else None
     if kept == 0 and 0 < rate < 1 and statistics.none_kept(keep, n) < 1e-12:
-        fail(
-            f"{call} drops every value.",
-            case=case,
-            mistake=mistake,
-            hint=f"keep each value with probability 1 - rate = {keep:g}",
-        )
+        fail(f"{call} drops every value.", case=case, mistake=mistake,
+             hint=f"keep each value with probability 1 - rate = {keep:g}")  # fmt: skip
     if kept == out.size and 0 < rate < 1 and statistics.none_kept(rate, n) < 1e-12:
-        fail(
-            f"{call} drops nothing while training.",
-            case=case,
-            mistake=mistake,
-            hint=f"drop each value with probability rate = {rate:g}",
-        )
+        fail(f"{call} drops nothing while training.", case=case, mistake=mistake,
+             hint=f"drop each value with probability rate = {rate:g}")  # fmt: skip
 
 
 def agreement(p, n):
