@@ -1,7 +1,7 @@
 """Checks of lesson 09's transfer workflow (freeze, train_head, unfreeze_from, fine_tune). Each
 step is judged on its own, the others done by trusted operations (`ops.py`) on a fresh copy of
-the pretrained base or a correct model around it; the check reads back the weights
-(`model_state.py`), the optimizer and the outputs."""
+the pretrained base or a correct model around it; the check reads back the weights, the
+optimizer, the loss (`model_state.py`) and the outputs."""
 
 import numpy as np
 
@@ -12,10 +12,12 @@ from . import mistakes as catalogue
 from .cases import perform, run
 from .model_state import (
     changed_paths,
+    compile_problem,
     count_parameters,
     fresh_base,
     is_statistic,
     listing,
+    require_loss,
     weights_of,
 )
 
@@ -46,62 +48,6 @@ def require_returned(returned, expected, what, name):
         )
 
 
-def compile_problem(state, what, rate, images, epochs, batch_size):
-    """What is wrong with how `what` compiled and fitted (an Adam optimizer at `rate`, one
-    step per batch of `images` per epoch), or None."""
-    if state is None:
-        raise CheckFailed(
-            f"{what} did not compile the model.",
-            [],
-            "call model.compile(optimizer=keras.optimizers.Adam(learning_rate), ...)",
-        )
-    if state["class"] != "Adam" or not np.isclose(state["learning_rate"], rate, rtol=1e-6):
-        found = f"{state['class']}(learning_rate={state['learning_rate']:g})"
-        return f"compiled with {found}; expected Adam(learning_rate={rate:g})"
-    steps = epochs * -(-images // batch_size)
-    if state["iterations"] != steps:
-        return (
-            f"took {state['iterations']} training steps; the given epochs and batch_size "
-            f"make {steps}"
-        )
-    return None
-
-
-def require_loss(model, what, hint):
-    """`what` compiled `model` with sparse categorical cross-entropy on probabilities, judged
-    by its value on fixed probabilities, so that every spelling of the right loss passes."""
-    labels = np.array([0, 2, 1, 2])
-    probabilities = np.array(
-        [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.25, 0.5, 0.25], [0.6, 0.3, 0.1]], "float32"
-    )
-    found = perform(f"the loss {what} compiled", "compiled_loss", model, labels, probabilities)
-    value = found["value"]
-    picked = probabilities[np.arange(len(labels)), labels].astype(np.float64)
-    expected = float(np.mean(-np.log(picked)))
-    if value is not None and np.isclose(value, expected, rtol=1e-4):
-        return
-    if found["error"]:
-        lines = [
-            f"on labels {labels.tolist()} (class numbers) and 4 rows of probabilities, your "
-            f"loss raised {found['error']}"
-        ]
-    elif value is None:
-        lines = ["the model was compiled without a loss"]
-    else:
-        lines = [
-            f"on 4 probe rows of probabilities your loss gives {value:.4f}; sparse categorical "
-            f"cross-entropy gives {expected:.4f}"
-        ]
-        as_logits = np.exp(probabilities) / np.exp(probabilities).sum(axis=1, keepdims=True)
-        picked_as_logits = as_logits[np.arange(len(labels)), labels]
-        if np.isclose(value, np.mean(-np.log(picked_as_logits)), rtol=1e-4):
-            lines.append(
-                "that is the loss with from_logits=True: the model's outputs are probabilities "
-                "already (its Dense layer has a softmax), so they must not be taken for logits"
-            )
-    raise CheckFailed(f"{what} does not compile with the loss asked for.", lines, hint)
-
-
 def check_freeze(freeze):
     """freeze(base) leaves no trainable weight, and neither a call in training mode nor
     training a head on it changes any."""
@@ -121,15 +67,7 @@ def check_freeze(freeze):
             catalogue.BASE_NOT_FROZEN,
         )
     require_returned(returned, base, "freeze(base)", "model")
-    images, _ = cases.target(8, 54)
-    run(
-        "your frozen base, called with training=True",
-        base,
-        np.asarray(images, "float32") * 2.0 - 1.0,  # pretrained.preprocess_input
-        training=True,
-        case="base(images, training=True) on 8 preprocessed target images",
-    )
-    changed = changed_paths(infos, weights_of(base, "the base"))
+    changed = _changed_in_training(base, "your frozen base", 54, infos)
     if changed:
         fail(
             f"After freeze(base), base(images, training=True) changed {len(changed)} of the "
@@ -304,15 +242,21 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
     )
 
 
+def _changed_in_training(base, who, seed, before):
+    """The paths of the base's weights that a call in training mode (as in fit) on 8
+    preprocessed target images changed from `before`."""
+    images, _ = cases.target(8, seed)
+    x = np.asarray(images, "float32") * 2.0 - 1.0  # pretrained.preprocess_input
+    case = "base(images, training=True) on 8 preprocessed target images"
+    run(f"{who}, called with training=True", base, x, training=True, case=case)
+    return changed_paths(before, weights_of(base, "the base"))
+
+
 def _require_frozen_layers(base, what, frozen):
     """The layers before the given one are frozen, not only their weights: a call in training
-    mode (as in fit) leaves their BatchNormalization statistics as they were."""
-    images, _ = cases.target(8, 56)
-    case = "base(images, training=True) on 8 preprocessed target images"
+    mode leaves their BatchNormalization statistics as they were."""
     before = weights_of(base, "the base")
-    run(f"your base after {what}, called with training=True", base,
-        np.asarray(images, "float32") * 2.0 - 1.0, training=True, case=case)  # fmt: skip
-    changed = changed_paths(before, weights_of(base, "the base"))
+    changed = _changed_in_training(base, f"your base after {what}", 56, before)
     changed = [path for path in changed if path.split("/")[0] in frozen]
     if changed:
         fail(
