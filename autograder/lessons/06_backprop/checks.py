@@ -55,17 +55,11 @@ def _require_float64(gradient, case):
 
 def _require_step(result, case):
     """Fail when f never saw x moved, or, with the default step, saw it moved by another."""
-    step, x = result["step"], case.args[1]
+    step = result["step"]
     if result["calls"] and step is None:
-        lines = [f"f was evaluated {result['calls']} times, always at x itself"]
-        if np.ndim(x) > 1:
-            lines.append(
-                "x is stored column by column here, as x.T is: x.reshape(-1) and x.ravel() "
-                "copy such an array, so moving an entry of the copy leaves x as it was"
-            )
         fail(
             "numerical_gradient never moves x.",
-            lines,
+            [f"f was evaluated {result['calls']} times, always at x itself"],
             case=case.text,
             hint="move x itself: for index in np.ndindex(x.shape): x[index] = saved + eps, ...",
         )
@@ -83,8 +77,7 @@ def check_numerical_gradient(numerical_gradient, hidden=False):
     left as it was."""
     table = cases.numerical(hidden)
     for case in table:
-        options = {**case.kwargs, "column_major": True}
-        result = _numerical(numerical_gradient, case.args, options, case.text)
+        result = _numerical(numerical_gradient, case.args, case.kwargs, case.text)
         x = case.args[1]
         moved = compare(result["x_after"], x, cases.X_TOL, name="x")
         if moved:

@@ -18,12 +18,12 @@ def cubic_terms(spec, x):
     return float(np.sum(a * x**3 + b * x**2 + c * x)) + float(np.sum(w * x)) ** 2
 
 
-def numerical_gradient_of(target, spec, x, column_major=False, **kwargs):
+def numerical_gradient_of(target, spec, x, **kwargs):
     """`target(f, x, **kwargs)` on the cubic f of `spec` (which takes only arrays of x's shape)
-    at a float64 copy of `x`, stored column by column (as x.T is) if `column_major`:
+    at a float64 copy of `x`:
     {"gradient": what it returned, "x_after": x as the call left it, "calls": how many times f
     was evaluated, "step": the smallest nonzero distance from x at which f was evaluated}."""
-    x = np.array(x, dtype=np.float64, order="F" if column_major else "C")
+    x = np.array(x, dtype=np.float64)
     start, calls, steps = x.copy(), [0], []
 
     def f(value):
