@@ -66,7 +66,10 @@ def _require_step(result, case):
     if step is not None and not case.kwargs and not np.isclose(step, cases.DEFAULT_EPS, 1e-6):
         fail(
             "numerical_gradient(f, x) does not step by the default eps.",
-            [f"f was evaluated at x moved by {step:g}; with no eps given the step is 1e-05"],
+            [
+                f"f was evaluated at x moved by {step:g}; with no eps given the step is "
+                f"{cases.DEFAULT_EPS:g}"
+            ],
             case=case.text,
             hint="keep the signature numerical_gradient(f, x, eps=1e-5)",
         )
@@ -93,7 +96,7 @@ def check_numerical_gradient(numerical_gradient, hidden=False):
         _require_step(result, case)
         mismatch = compare(result["gradient"], case.expected, cases.NUMERICAL_TOL, name="gradient")
         if mismatch:
-            calls, size = result["calls"], np.size(case.args[1])
+            calls, size = result["calls"], np.size(x)
             evaluated = f"f was evaluated {calls} times"
             # 4 or more calls per entry: a higher-order stencil, exact on these cubics, which
             # the diagnosis would take for a step too small to show (eps ignored).

@@ -20,9 +20,9 @@ def cubic_terms(spec, x):
 
 def numerical_gradient_of(target, spec, x, **kwargs):
     """`target(f, x, **kwargs)` on the cubic f of `spec` (which takes only arrays of x's shape)
-    at a float64 copy of `x`:
-    {"gradient": what it returned, "x_after": x as the call left it, "calls": how many times f
-    was evaluated, "step": the smallest nonzero distance from x at which f was evaluated}."""
+    at a float64 copy of `x`: {"gradient": what it returned, "x_after": x as the call left
+    it, "calls": how many times f was evaluated, "step": the smallest nonzero distance from x
+    at which f was evaluated}."""
     x = np.array(x, dtype=np.float64)
     start, calls, steps = x.copy(), [0], []
 
