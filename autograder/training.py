@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compare import Tolerance, compare
-from .feedback import CheckFailed, fail
+from .feedback import CheckFailed, fail, passed
 from .guard import ForbiddenOps
 from .harness import cases, ops
 from .mismatch_figure import weight_axes
@@ -256,3 +256,23 @@ def require_learning(losses: list[float], headline: str, factor: float = 0.8) ->
                 f"expected a drop of at least {1 - factor:.0%}"
             ],
         )
+
+
+def require_trains(
+    what: str,
+    spec: list,
+    input_shape: tuple,
+    x,
+    y,
+    *,
+    epochs: int,
+    batch_size: int,
+    forbidden: ForbiddenOps,
+    headline: str,
+    name: str,
+) -> None:
+    """A binary classifier of `spec` must learn (see `require_learning`); passes as `name`."""
+    shape, loss = input_shape, "binary_crossentropy"
+    losses = fit_losses(what, spec, shape, x, y, loss, epochs, batch_size, forbidden=forbidden)
+    require_learning(losses, headline)
+    passed(f"{name} trains: gradients match Keras, loss {losses[0]:.3f} -> {losses[-1]:.3f}")

@@ -14,7 +14,7 @@ from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare
 from ...student import Raised, perform, run
-from ...training import GradientFeedback, check_gradients, fit_losses, require_learning
+from ...training import GradientFeedback, check_gradients, require_trains
 from ...twin import Twin, matches_keras
 from . import cases
 from . import mistakes as catalogue
@@ -244,20 +244,19 @@ def check_dense_trains(Dense):
     inputs = drawn.normal((120, 8), 23)
     labels = (inputs[:, 0] * inputs[:, 1] > 0).astype("float32")
     spec = [(Dense, (16,), {"activation": "relu"}), (Dense, (1,), {"activation": "sigmoid"})]
-    losses = fit_losses(
+    require_trains(
         "keras.Model.fit with your Dense (batches of 32, the last of 24, so the batch size is None "
         "inside call())",
         spec,
         (None, 8),
         inputs,
         labels,
-        "binary_crossentropy",
         epochs=20,
         batch_size=32,
         forbidden=DENSE,
+        headline="A small MLP built from your Dense layers does not learn.",
+        name="Dense",
     )
-    require_learning(losses, "A small MLP built from your Dense layers does not learn.")
-    passed(f"Dense trains: gradients match Keras, loss {losses[0]:.3f} -> {losses[-1]:.3f}")
 
 
 # --- conv1d_matrix -----------------------------------------------------------------------------

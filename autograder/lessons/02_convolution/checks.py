@@ -8,12 +8,11 @@ from ... import keras_layers
 from ...builtin_ops import CONVOLUTION_OPS
 from ...contract import Build, Contract, WeightArguments
 from ...diagnosis import Diagnosis
-from ...feedback import passed
 from ...guard import ForbiddenOps
 from ...harness import cases as drawn
 from ...judge import Compare
 from ...student import run
-from ...training import check_gradients, fit_losses, require_learning
+from ...training import check_gradients, require_trains
 from ...twin import matches_keras
 from . import cases
 from . import mistakes as catalogue
@@ -154,17 +153,16 @@ def check_conv2d_trains(Conv2D):
         ("keras", "Flatten", (), {}),
         ("keras", "Dense", (1,), {"activation": "sigmoid"}),
     ]
-    losses = fit_losses(
+    require_trains(
         "keras.Model.fit with your Conv2D (batches of 16, the last of 8, so the batch size is None "
         "inside call())",
         spec,
         (None, 8, 8, 1),
         inputs,
         labels,
-        "binary_crossentropy",
         epochs=15,
         batch_size=16,
         forbidden=CONVOLUTION,
+        headline="A small model built on your Conv2D does not learn.",
+        name="Conv2D",
     )
-    require_learning(losses, "A small model built on your Conv2D does not learn.")
-    passed(f"Conv2D trains: gradients match Keras, loss {losses[0]:.3f} -> {losses[-1]:.3f}")
