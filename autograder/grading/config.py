@@ -5,11 +5,13 @@ they grade identically.
 
 import copy
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
+
+from ..sandbox.policy import Limits, require_positive
 
 CONFIG_NAME = "nbgrader_config.py"
 COURSE_ID = "cnn-course"
@@ -61,25 +63,13 @@ class Settings:
     max_output_lines: int = 1000
     max_output_chars: int = 20_000
     max_traceback: int = 100
-    memory_mb: int = 4096
-    max_processes: int = 256
-    notebook_timeout: int = 900
-    tmp_mb: int = 256
+    memory_mb: int = Limits.memory_mb
+    max_processes: int = Limits.processes
+    notebook_timeout: int = Limits.notebook_seconds
+    tmp_mb: int = Limits.tmp_mb
 
     def __post_init__(self):
-        for name in (
-            "cell_timeout",
-            "max_output_lines",
-            "max_output_chars",
-            "max_traceback",
-            "memory_mb",
-            "max_processes",
-            "notebook_timeout",
-            "tmp_mb",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        require_positive(self, [field.name for field in fields(self)])
 
 
 TEMPLATE = '''\

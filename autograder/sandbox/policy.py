@@ -27,12 +27,17 @@ class Limits:
     cpus: int = 0
 
     def __post_init__(self):
-        for name in ("memory_mb", "processes", "notebook_seconds", "tmp_mb"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        require_positive(self, ("memory_mb", "processes", "notebook_seconds", "tmp_mb"))
         if not isinstance(self.cpus, int) or self.cpus < 0:
             raise ValueError(f"`cpus` must be 0 or more. Received: cpus={self.cpus!r}")
+
+
+def require_positive(settings, names) -> None:
+    """Raise ValueError naming the first of `names` that is not a positive int on `settings`."""
+    for name in names:
+        value = getattr(settings, name)
+        if not isinstance(value, int) or value <= 0:
+            raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
 
 
 def bubblewrap() -> str | None:
