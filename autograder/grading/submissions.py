@@ -151,6 +151,27 @@ def student_id(label: str) -> str:
     return f"{found[: ID_LENGTH - 9].rstrip('-')}-{digest}"
 
 
+def with_cell(nb, source: str):
+    """A copy of `nb` with a code cell holding `source` right after the first code cell."""
+    nb = copy.deepcopy(nb)
+    first = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
+    nb.cells.insert(first + 1, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+SLOW_CELL = "import time\ntime.sleep(20)  # one of five such cells"
+
+
+def slow_sample(source_path: Path, release_path: Path) -> Sample:
+    """Five cells of 20 s each before the first exercise: the notebook time limit stops it."""
+    source_nb = nbformat.read(source_path, as_version=4)
+    release_nb = nbformat.read(release_path, as_version=4)
+    nb = perfect(source_nb, release_nb)
+    for _ in range(5):
+        nb = with_cell(nb, SLOW_CELL)
+    return Sample("attack-slow", "attack", Path(release_path).name, nb, None, "sleeps 100 s")
+
+
 # --- broken submissions --------------------------------------------------------------------------
 
 

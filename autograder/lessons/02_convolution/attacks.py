@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from ...grading.submissions import Sample, perfect, student_id, with_replacements
+from ...grading.submissions import Sample, perfect, student_id, with_cell, with_replacements
 
 ASSIGNMENT = "02_convolution"
 ALL = None  # every test cell fails: the notebook scores 0
@@ -372,25 +372,6 @@ def attacks(course_root: Path, victim: str) -> list[tuple[str, str, object, str]
 
 
 ACTIVE_MARKDOWN = "My notes <img src=x onerror=\"document.title='owned'\"> <script>1</script>"
-SLOW_CELL = "import time\ntime.sleep(20)  # one of five such cells"
-
-
-def slow_sample(source_path: Path, release_path: Path) -> Sample:
-    """Five cells of 20 s each before the first exercise: the notebook time limit stops it."""
-    source_nb = nbformat.read(source_path, as_version=4)
-    release_nb = nbformat.read(release_path, as_version=4)
-    nb = perfect(source_nb, release_nb)
-    for _ in range(5):
-        nb = _with_cell(nb, SLOW_CELL)
-    return Sample("attack-slow", "attack", Path(release_path).name, nb, ALL, "sleeps 100 s")
-
-
-def _with_cell(nb, source: str):
-    """A copy of `nb` with a code cell holding `source` right after the first code cell."""
-    nb = copy.deepcopy(nb)
-    first = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
-    nb.cells.insert(first + 1, nbformat.v4.new_code_cell(source))
-    return nb
 
 
 def hostile_samples(
@@ -404,10 +385,10 @@ def hostile_samples(
     samples = []
     for label, cell, replacements, why in cheats():
         nb = with_replacements(release_nb, replacements) if replacements else release_nb
-        nb = _with_cell(nb, cell) if cell else copy.deepcopy(nb)
+        nb = with_cell(nb, cell) if cell else copy.deepcopy(nb)
         samples.append(Sample(student_id(f"cheat-{label}"), "cheat", name, nb, ALL, why))
     for label, cell, breaks, why in attacks(course_root, victim):
-        nb = _with_cell(solved, cell.replace("{port}", str(port)))
+        nb = with_cell(solved, cell.replace("{port}", str(port)))
         samples.append(Sample(student_id(f"attack-{label}"), "attack", name, nb, breaks, why))
     nb = copy.deepcopy(solved)
     nb.cells.insert(1, nbformat.v4.new_markdown_cell(ACTIVE_MARKDOWN))

@@ -23,11 +23,11 @@ from autograder.grading.config import Settings
 from autograder.grading.course_dir import CourseDir
 from autograder.grading.grade import grade
 from autograder.grading.release import release
-from autograder.grading.submissions import make_samples
+from autograder.grading.submissions import make_samples, slow_sample
 from autograder.sandbox.policy import unavailable_reason
 
 attacks = lessons.module("02_convolution", "attacks")
-hostile_samples, slow_sample = attacks.hostile_samples, attacks.slow_sample
+hostile_samples = attacks.hostile_samples
 
 pytestmark = [
     pytest.mark.e2e,
