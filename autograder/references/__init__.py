@@ -23,8 +23,10 @@ def load(assignment: str) -> dict[str, np.ndarray]:
     file = path(assignment)
     if not file.exists():
         raise FileNotFoundError(
-            f"reference outputs for {assignment} are missing ({file}); "
-            "an instructor regenerates them with `cnn-course references`"
+            f"reference outputs for {assignment} are not here ({file}). While a notebook is "
+            "graded, checks run only in its test cells: a check called from any other cell "
+            "cannot read them. Elsewhere, an instructor regenerates them with "
+            "`cnn-course references`."
         )
     with np.load(file) as data:
         return {key: data[key] for key in data.files}

@@ -48,3 +48,12 @@ def test_reference_outputs_are_read_from_cases_py_as_the_docs_put_them(monkeypat
 
 def test_a_lesson_without_stored_outputs_is_not_among_them():
     assert "01_mlp_limits" not in ASSIGNMENTS
+
+
+def test_missing_outputs_say_why_a_check_outside_a_test_cell_cannot_read_them():
+    # The grading sandbox hides the stored outputs; a check copied into a scratch cell meets this.
+    with pytest.raises(FileNotFoundError) as raised:
+        references.load("99_not_a_lesson")
+    message = str(raised.value)
+    assert "checks run only in its test cells" in message
+    assert "`cnn-course references`" in message
