@@ -1,6 +1,7 @@
 """The failure a check raises, and how its message is laid out for a student."""
 
 import html
+import sys
 import textwrap
 
 WIDTH = 96  # characters per line: JupyterLab's output area shows this much without wrapping
@@ -77,11 +78,48 @@ class CheckFailed(AssertionError):
         if shell is None:
             return traceback_lines(str(self))
         message, hidden = self.folded()
+        message = with_settings_note(message, local_keras_settings())
         # IPython may ask more than once (ipykernel does): what comes under it is shown once
         if (self.picture is not None or hidden) and not getattr(self, "_shown", False):
             self._shown = True
             show_after_cell(shell, self, hidden)
         return traceback_lines(message)
+
+
+# What the checks and the Keras layers they compare with assume of Keras's global settings.
+KERAS_DEFAULTS = {
+    "floatx": "float32",
+    "dtype_policy": "float32",
+    "image_data_format": "channels_last",
+}
+
+
+def local_keras_settings() -> dict | None:
+    """Keras's global settings in this process, or None when Keras was never imported here."""
+    if "keras" not in sys.modules:
+        return None
+    from .harness.ops.layers import keras_settings
+
+    return keras_settings()
+
+
+def with_settings_note(message: str, settings) -> str:
+    """`message`, with a last line when `settings` (`keras_settings()` where the student's code
+    ran) differ from Keras's defaults: a failure may then come from that change, not the code."""
+    if not isinstance(settings, dict):
+        return message
+    changed = [
+        f"keras.config.{name}() is {str(settings.get(name))[:40]!r}, not {value!r}"
+        for name, value in KERAS_DEFAULTS.items()
+        if settings.get(name) != value
+    ]
+    if not changed:
+        return message
+    return (
+        f"{message}\n  Note: your notebook changed Keras's global settings ({'; '.join(changed)}): "
+        "the checks expect the defaults. Remove the line that changes them (set_floatx, "
+        "set_dtype_policy, set_image_data_format), restart the kernel and run the notebook again."
+    )
 
 
 def _ipython():

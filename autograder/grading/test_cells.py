@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 
 import nbformat
 
-from ..feedback import CheckFailed, fold_text, traceback_lines
+from ..feedback import (
+    CheckFailed,
+    fold_text,
+    local_keras_settings,
+    traceback_lines,
+    with_settings_note,
+)
+from ..harness.remote import session_of
 
 CHECKS = "checks"
 
@@ -169,14 +176,28 @@ def run_calls(calls: list[CheckCall], module, objects) -> Verdict:
             try:
                 check(*args, **call.kwargs)
             except CheckFailed as failure:
-                verdict.failure = str(failure)
+                settings = _keras_settings(args)
+                verdict.failure = with_settings_note(str(failure), settings)
                 if failure.mistake is not None:
                     verdict.mistake = {"id": failure.mistake.id, "title": failure.mistake.title}
                 verdict.figure = _figure(failure)
-                verdict.shown, verdict.hidden = failure.folded()
+                shown, verdict.hidden = failure.folded()
+                verdict.shown = with_settings_note(shown, settings)
                 break
     verdict.stdout = printed.getvalue()
     return verdict
+
+
+def _keras_settings(args) -> dict | None:
+    """Keras's global settings in the kernel that ran the checked objects (None if unknown)."""
+    session = session_of(args)
+    try:
+        if session is None:
+            return local_keras_settings()
+        result = session.perform("keras_settings", (), {})
+    except Exception:  # noqa: BLE001  a note is never worth a grading error
+        return None
+    return result.value if result.error is None else None
 
 
 def _figure(failure: CheckFailed) -> bytes | None:

@@ -114,3 +114,38 @@ def test_outside_ipython_a_failure_renders_without_a_picture():
         "It is wrong.", ["x"], picture=compare(expected + 1, expected, Tolerance(0, 0)).picture
     )
     assert failure._render_traceback_()[1] == "  x"
+
+
+def test_a_note_names_each_keras_setting_a_notebook_changed_and_nothing_else():
+    from autograder.feedback import KERAS_DEFAULTS, with_settings_note
+
+    assert with_settings_note("Wrong.", dict(KERAS_DEFAULTS)) == "Wrong."
+    assert with_settings_note("Wrong.", None) == "Wrong."
+    assert with_settings_note("Wrong.", ["not", "a", "dict"]) == "Wrong."
+    changed = {**KERAS_DEFAULTS, "image_data_format": "channels_first"}
+    note = with_settings_note("Wrong.", changed).splitlines()[1]
+    assert "keras.config.image_data_format() is 'channels_first', not 'channels_last'" in note
+    assert "floatx" not in note.split("(set_floatx")[0]
+    # what a kernel answers is only echoed, cut short
+    assert len(with_settings_note("Wrong.", {"floatx": "x" * 10_000})) < 500
+
+
+def test_in_the_students_kernel_a_changed_keras_setting_is_noted_under_the_failure():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shown = []
+        shell._showtraceback = lambda etype, evalue, stb: shown.append(stb)
+        shell.run_cell(
+            "import keras\nkeras.config.set_image_data_format('channels_first')\n"
+            "from autograder.feedback import fail\nfail('Plain.', ['x'], hint='a hint')"
+        )
+        text = " ".join(line.strip() for line in shown[0])
+        assert "Hint: a hint Note: your notebook changed Keras's global settings" in text
+        assert "image_data_format() is 'channels_first'" in text
+    finally:
+        import keras
+
+        keras.config.set_image_data_format("channels_last")
+        InteractiveShell.clear_instance()

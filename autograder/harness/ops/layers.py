@@ -275,6 +275,17 @@ def history_summary(history) -> dict:
     return {"type": type(history).__name__, "recorded": recorded}
 
 
+def keras_settings() -> dict:
+    """Keras's global settings where the student's code runs, which a notebook may change."""
+    import keras
+
+    return {
+        "floatx": keras.config.floatx(),
+        "dtype_policy": keras.config.dtype_policy().name,
+        "image_data_format": keras.config.image_data_format(),
+    }
+
+
 OPERATIONS = (
     call,
     value,
@@ -291,4 +302,5 @@ OPERATIONS = (
     repeated_calls,
     weight_constraints,
     history_summary,
+    keras_settings,
 )

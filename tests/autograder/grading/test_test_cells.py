@@ -153,3 +153,27 @@ def test_a_failed_map_check_leaves_its_picture_under_the_error(wrong_shape):
     assert text.figure is None
     write_outputs(cell, text, 2)
     assert [o.output_type for o in cell.outputs] == ["error"]
+
+
+def test_a_failure_in_a_kernel_whose_keras_settings_changed_says_so():
+    # A scratch cell's keras.config.set_floatx("float64") makes checks fail on the formula's
+    # account; the note names the setting. The settings are read where the objects live.
+    import keras
+
+    from autograder.harness.remote import LoopbackSession
+
+    class Module:
+        @staticmethod
+        def check_bad(obj):
+            raise CheckFailed("It is wrong.", ["case: small"], "look again")
+
+    ref = LoopbackSession({"f": len}).globals(["f"])["f"]
+    calls = parse("checks.check_bad(f)")
+    assert "Note:" not in run_calls(calls, Module, lambda name: ref).failure
+    keras.config.set_floatx("float64")
+    try:
+        verdict = run_calls(calls, Module, lambda name: ref)
+    finally:
+        keras.config.set_floatx("float32")
+    assert "keras.config.floatx() is 'float64', not 'float32'" in verdict.failure
+    assert verdict.shown.endswith("restart the kernel and run the notebook again.")
