@@ -57,6 +57,12 @@ class Compare:
     count: Callable[[bool], int] | None = None
     name: str = "output"
     axes: str | None = None
+    same_dtype: bool = False  # the output must also come in the compute dtype, as Keras's does
+
+    @property
+    def keras_name(self) -> str:
+        """The Keras layer whose output dtype a `same_dtype` check quotes."""
+        return self.what
 
     def run(self, student, case: Case):
         """The student's output on `case`."""
@@ -80,6 +86,22 @@ class Compare:
             hint = case.shape_hint if mismatch.kind == "shape" and case.shape_hint else self.hint
             mistake = self.diagnosis(student) if self.diagnosis is not None else None
             fail(self.headline, mismatch, case=case.text, mistake=mistake, hint=hint)
+        if self.same_dtype:
+            self._judge_dtype(case, output)
+
+    def _judge_dtype(self, case: Case, output) -> None:
+        """The values match; the output's dtype must be the layer's compute dtype (float32), as
+        Keras's is: a layer that computes in float64 must cast back."""
+        import keras
+
+        expected, got = keras.config.dtype_policy().compute_dtype, np.asarray(output).dtype
+        if got != np.dtype(expected):
+            fail(
+                f"{self.what} returns {got}; Keras's {self.keras_name} returns {expected}.",
+                ["the values match; only their dtype differs"],
+                case=case.text,
+                hint="cast back with ops.cast(..., self.compute_dtype)",
+            )
 
     def __call__(self, student, hidden: bool = False) -> None:
         count = 0

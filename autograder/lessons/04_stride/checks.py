@@ -183,6 +183,7 @@ def _matches_keras(argument, adjective, noun):
         CONV2D_DIAGNOSIS,
         headline=f"Conv2D with {noun} does not match keras.layers.Conv2D with the same weights.",
         passed=f"{adjective} Conv2D matches keras.layers.Conv2D on {{count}} cases",
+        same_dtype=True,
     )
 
 

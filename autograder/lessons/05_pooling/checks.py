@@ -258,6 +258,7 @@ def _matches_keras(name, table, tolerance, diagnosis):
         passed=f"{name} matches keras.layers.{name} on {{count}} cases",
         diagnosis=diagnosis,
         call=call,
+        same_dtype=True,
     )
 
 

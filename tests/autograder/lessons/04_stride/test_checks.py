@@ -554,3 +554,15 @@ def test_a_traced_call_is_graded_like_an_eager_one_and_its_own_padding_still_cou
     checks.check_conv2d_trains(TracedConv2D)
     with pytest.raises(CheckFailed, match="tensorflow.pad"):
         checks.check_conv2d_trains(TracedPaddingConv2D)
+
+
+def test_right_values_in_float64_are_told_keras_returns_float32():
+    class Float64Conv2D(ReferenceConv2D):
+        def call(self, inputs):
+            return ops.cast(super().call(inputs), "float64")
+
+    Float64Conv2D.__name__ = "Conv2D"
+    for check in (checks.check_conv2d_strides, checks.check_conv2d_dilation):
+        with pytest.raises(CheckFailed) as failure:
+            check(Float64Conv2D)
+        assert failure.value.headline == "Conv2D returns float64; Keras's Conv2D returns float32."

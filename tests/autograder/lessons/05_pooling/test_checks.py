@@ -799,3 +799,28 @@ class FinitePadMaxPooling2D(ReferenceMaxPooling2D):
 def test_a_finite_pad_value_in_max_pooling_is_caught_by_the_public_cases():
     with pytest.raises(CheckFailed, match="far negative"):
         checks.check_max_pooling_matches_keras(FinitePadMaxPooling2D)
+
+
+def test_right_values_in_float64_are_told_keras_returns_float32():
+    """Keras's pooling layers return their compute dtype (float32); a layer whose values are
+    right but come out in float64 loses the cell, told only the dtype differs."""
+
+    def float64(base):
+        class Float64(base):
+            def call(self, inputs):
+                return ops.cast(super().call(inputs), "float64")
+
+        Float64.__name__ = base.__name__
+        return Float64
+
+    pairs = [
+        (checks.check_max_pooling_matches_keras, ReferenceMaxPooling2D),
+        (checks.check_average_pooling_matches_keras, ReferenceAveragePooling2D),
+        (checks.check_global_average_pooling_matches_keras, ReferenceGlobalAveragePooling2D),
+    ]
+    for check, base in pairs:
+        with pytest.raises(CheckFailed) as failure:
+            check(float64(base))
+        name = base.__name__
+        assert failure.value.headline == f"{name} returns float64; Keras's {name} returns float32."
+        assert failure.value.details[-1] == "the values match; only their dtype differs"
