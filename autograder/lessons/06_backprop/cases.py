@@ -70,10 +70,13 @@ LAYER_CASES = {
         ((3, 5, 8, 2), 3, (2, 4), "relu", True, 3),
         ((2, 6, 6, 4), 1, 1, None, False, 4),
         ((1, 9, 7, 2), 5, (4, 3), "sigmoid", True, 5),
+        ((2, 6, 5, 3), 3, (3, 2), "relu", False, 6),
     ],
 }
 # The inputs of the training check: two Conv2D layers and a Dense head, from known weights.
-TRAIN_SHAPE = (32, 9, 8, 2)
+# 36 inputs in batches of 8: the last batch has 4, so model.fit runs call() (and the backward
+# pass) on batches of unknown size (None), as any model may.
+TRAIN_SHAPE = (36, 9, 8, 2)
 TRAIN_WEIGHTS = (((3, 3, 2, 3), 0.3), ((3,), 0.1), ((3, 2, 3, 4), 0.3), ((4,), 0.1))
 TRAIN_WEIGHTS += (((5 * 5 * 4, 1), 0.1), ((1,), 0.1))  # (shape, scale) of each weight
 

@@ -105,9 +105,9 @@ def check_conv2d_custom_gradient(Conv2D, hidden=False):
         spied = _probe(ours, call, x, g, FACTORS, case)
         for part, factor in zip(LAYER_PART, FACTORS, strict=True):
             wanted, got = _gradient(expected, part), _gradient(spied, part)
-            if wanted is not None and (
-                got is None or compare(got, factor * np.asarray(wanted), cases.LAYER_TOL)
-            ):
+            if wanted is not None and got is None:
+                _lost_on_second_call(call, part, case)
+            if wanted is not None and compare(got, factor * np.asarray(wanted), cases.LAYER_TOL):
                 inside = _inside(spied, np.shape(wanted)) if part == "bias" else True
                 _not_scaled(call, part, factor, spied["custom"] and inside, case)
     passed(
@@ -136,6 +136,20 @@ def _not_called(call, custom, case):
         ["TensorFlow differentiated your forward pass itself"],
         case=case,
         mistake=catalogue.AUTODIFF,
+    )
+
+
+def _lost_on_second_call(call, part, case):
+    """Fail: a weight's gradient reached it on the first call (checked before) but not on the
+    next: call() kept a tensor made from the weight once, which no longer depends on it."""
+    fail(
+        f"{call}'s gradient with respect to its {part} is lost after the first call.",
+        [
+            f"called again, the layer gave no gradient with respect to self.{part}: call() "
+            "uses a tensor it made from the weight before, which no longer depends on it"
+        ],
+        case=case,
+        hint=f"read the weight in call() every time: {part} = ops.copy(self.{part})",
     )
 
 
@@ -238,7 +252,8 @@ def check_conv2d_trains(Conv2D):
     case = (
         "Conv2D(3, 3, activation='tanh'), Conv2D(4, (3, 2), activation='tanh'), Flatten, "
         f"Dense(1) on inputs {cases.TRAIN_SHAPE}: mean squared error, SGD(learning_rate=0.05), "
-        "2 epochs of 4 batches, the same starting weights"
+        "2 epochs of 5 batches (the last of 4, so the batch size is None inside call()), the "
+        "same starting weights"
     )
     theirs = ops.fit(_train_spec(("keras", "Conv2D")), *args, **kwargs)
     try:

@@ -179,8 +179,9 @@ def conv_float32_inside(x, kernel, grad_output):
 
 
 def conv_batch_loop(x, kernel, grad_output):
-    """keras.ops, one image at a time (the batch size must be known: it is in these checks and
-    in the notebook, whose batches all have the same size), offsets by slices and matmuls."""
+    """keras.ops, one image at a time, offsets by slices and matmuls: right on every call
+    whose batch size is known, but model.fit traces a smaller last batch as None, where the
+    notebook says not to loop over x.shape[0] (see the test below)."""
     x, kernel, g = (ops.convert_to_tensor(a) for a in (x, kernel, grad_output))
     kh, kw, channels, filters = kernel.shape
     out_h, out_w = g.shape[1], g.shape[2]
@@ -343,7 +344,6 @@ LAYERS = {
     "keras_style+im2col": layer_class(CALL_KERAS_STYLE, conv_im2col),
     "tf_style+swapped": layer_class(CALL_TF_STYLE, conv_swapped_batch),
     "keras_style+float32": layer_class(CALL_KERAS_STYLE, conv_float32_inside),
-    "tf_style+batch_loop": layer_class(CALL_TF_STYLE, conv_batch_loop),
 }
 
 
@@ -377,6 +377,44 @@ def test_layer_checks_pass_correct_code(name):
     checks.check_conv2d_custom_gradient(LAYERS[name])
     checks.check_conv2d_custom_gradient(LAYERS[name], hidden=True)
     checks.check_conv2d_trains(LAYERS[name])
+
+
+def test_a_backward_pass_that_loops_over_the_batch_is_told_the_batch_size_is_none():
+    layer = layer_class(CALL_TF_STYLE, conv_batch_loop)
+    checks.check_conv2d_custom_gradient(layer, hidden=True)  # every batch size is known here
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv2d_trains(layer)
+    assert "raised TypeError: 'NoneType' object cannot be interpreted" in failure.value.headline
+    assert "the batch size is None inside call()" in failure.value.details[0]
+    assert "for b in range(x.shape[0]):" in failure.value.hint
+
+
+def test_a_kernel_copied_once_and_kept_is_told_its_gradient_is_lost_after_the_first_call():
+    kept = CALL_HELD_BACKWARD.replace(
+        "    return self.activation(conv(inputs, ops.copy(self.kernel), bias))",
+        "    if not hasattr(self, 'kept'):\n        self.kept = ops.copy(self.kernel)\n"
+        "    return self.activation(conv(inputs, self.kept, bias))",
+    ).replace("self.backward_pass", "conv2d_backward")
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_conv2d_custom_gradient(layer_class(kept, conv_im2col))
+    assert failure.value.headline.endswith(
+        "gradient with respect to its kernel is lost after the first call."
+    )
+    assert (
+        failure.value.hint == "read the weight in call() every time: kernel = ops.copy(self.kernel)"
+    )
+
+
+def test_an_activation_applied_only_with_a_bias_fails_the_hidden_cases():
+    only_with_bias = CALL_HELD_BACKWARD.replace(
+        "    return self.activation(conv(inputs, ops.copy(self.kernel), bias))",
+        "    out = conv(inputs, ops.copy(self.kernel), bias)\n"
+        "    return self.activation(out) if self.use_bias else out",
+    ).replace("self.backward_pass", "conv2d_backward")
+    layer = layer_class(only_with_bias, conv_im2col)
+    checks.check_conv2d_custom_gradient(layer)
+    with pytest.raises(CheckFailed, match="activation='relu', use_bias=False"):
+        checks.check_conv2d_custom_gradient(layer, hidden=True)
 
 
 @pytest.mark.parametrize("seed", range(3))
