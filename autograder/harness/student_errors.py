@@ -36,9 +36,40 @@ ERROR_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt): ?(
 STUB_LINE = re.compile(r"^\s*raise\s+NotImplementedError\s*(\(\s*\))?\s*$")
 
 
+# A frame TensorFlow lists in an error inside a tf.function: `File "...", line 7, in f  *`,
+# then the line's source.
+AUTOGRAPH_FRAME = re.compile(r'^File "([^"]+)", line (\d+), in (\w+)')
+
+
 def describe(exc: BaseException) -> StudentError:
     stub = isinstance(exc, NotImplementedError) and is_stub(exc)
-    return StudentError(type(exc).__name__, error_message(exc), stub, *raised_where(exc))
+    where, entered = raised_where(exc)
+    traced = traced_where(exc)
+    if traced and traced != where:  # the line inside the tf.function, and the one that called it
+        where, entered = traced, entered or where
+    return StudentError(type(exc).__name__, error_message(exc), stub, where, entered)
+
+
+def traced_where(exc: BaseException) -> str:
+    """ "line N of f: <source>" of the last frame in the notebook's own code that TensorFlow
+    lists in an error raised inside a tf.function (its traceback ends at the function's call),
+    else ""."""
+    try:
+        lines = [ln.strip() for ln in ANSI_CODES.sub("", str(exc)).splitlines()]
+    except Exception:
+        return ""
+    found = ""
+    for index, line in enumerate(lines[:-1]):
+        frame, source = AUTOGRAPH_FRAME.match(line), lines[index + 1]
+        if frame and source and not _is_library(frame.group(1)):
+            found = f"line {frame.group(2)} of {frame.group(3)}: {source[:160]}"
+    return found
+
+
+def _is_library(filename: str) -> bool:
+    real = os.path.realpath(filename) if not filename.startswith("<") else filename
+    generated = os.path.basename(real).startswith(AUTOGRAPH_FILE)
+    return real.startswith(LIBRARY_FOLDERS) or "site-packages" in real or generated
 
 
 LIBRARY_FOLDERS = tuple(
@@ -66,9 +97,7 @@ def raised_where(exc: BaseException) -> tuple[str, str]:
     while tb is not None:
         code = tb.tb_frame.f_code
         filename = code.co_filename
-        real = os.path.realpath(filename) if not filename.startswith("<") else filename
-        generated = os.path.basename(real).startswith(AUTOGRAPH_FILE)
-        if not real.startswith(LIBRARY_FOLDERS) and "site-packages" not in real and not generated:
+        if not _is_library(filename):
             source = linecache.getline(filename, tb.tb_lineno).strip()
             if source and code.co_name not in COMPREHENSIONS:
                 function = (filename, code.co_name, code.co_firstlineno)
@@ -91,6 +120,8 @@ def error_message(exc: BaseException) -> str:
     except Exception:
         text = ""
     lines = [ln.strip() for ln in ANSI_CODES.sub("", text).splitlines() if ln.strip()]
+    if lines and lines[0].startswith(KERAS_WRAPPER) and lines[1:2] == [AUTOGRAPH_TRACE]:
+        lines = lines[1:]  # Keras's wrapper around an error inside a tf.function
     if lines and lines[0] == AUTOGRAPH_TRACE:
         # an error inside a tf.function: TensorFlow lists the frames, then "TypeError: ..."
         for index, line in enumerate(lines):

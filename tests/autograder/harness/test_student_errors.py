@@ -79,6 +79,30 @@ def test_autograph_s_generated_code_is_never_called_the_student_s():
     assert "ag__" not in describe(error).where
 
 
+def test_an_error_inside_a_tf_function_a_layer_calls_names_its_message_and_line():
+    """Keras wraps the error of a layer's call(); inside it, TensorFlow's "in user code:" list of
+    frames: the student saw only "TypeError: in user code:" and the line that called the
+    tf.function. The real message and the traced line, called from the layer's, are named now."""
+    import keras
+
+    @tf.function(reduce_retracing=True)
+    def flatten(x):
+        return tf.reshape(x, (-1, x.shape[0] * 3))  # unknown batch: None * 3
+
+    class Layer(keras.layers.Layer):
+        def call(self, x):
+            return flatten(x)
+
+    layer = Layer()
+    for rows in (2, 5, 7):  # a later call retraces with an unknown batch size
+        described = _error(layer, tf.zeros((rows, 3)))
+        if described is not None:
+            break
+    assert described.message.startswith("unsupported operand type(s) for *"), described.message
+    assert "of flatten: return tf.reshape(x, (-1, x.shape[0] * 3))" in described.where
+    assert "of call: return flatten(x)" in described.called_from
+
+
 def test_tensorflow_s_op_wrapping_is_taken_off_the_message():
     error = _raised(tf.add, tf.ones((2, 4)), tf.ones((2, 3)))
     assert str(error).startswith("{{function_node")
