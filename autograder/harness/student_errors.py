@@ -51,7 +51,7 @@ def describe(exc: BaseException) -> StudentError:
 
 
 def traced_where(exc: BaseException) -> str:
-    """ "line N of f: <source>" of the last frame in the notebook's own code that TensorFlow
+    """The "line N of f: <source>" of the last frame in the notebook's own code that TensorFlow
     lists in an error raised inside a tf.function (its traceback ends at the function's call),
     else ""."""
     try:
