@@ -90,6 +90,13 @@ LARGE_GAMMA_CASES = {
     "public": [((4, 3, 3, 2), {"dtype": MIXED}, 85)],
     "hidden": [((6, 5), {"epsilon": 0.01, "dtype": MIXED}, 86)],
 }
+# Inference-mode cases called with a mask (about 60% of the positions kept, as in
+# MASKED_TRAINING_CASES): Keras normalizes with the moving statistics all the same, the mask
+# choosing only which values make the batch statistics of training mode.
+MASKED_INFERENCE_CASES = {
+    "public": [((4, 3, 3, 2), {}, 97)],
+    "hidden": [((12, 4), {"epsilon": 0.01}, 98)],
+}
 # (input shape, seed) of the batchnorm_backward cases, compared with autodiff in float64.
 BACKWARD_CASES = {
     "public": [((8, 3), 0.001, 41), ((2, 4, 4, 2), 0.01, 42), ((3, 5), 0.1, 43)],
@@ -173,7 +180,10 @@ def moving(hidden: bool) -> list:
 
 
 def inference(hidden: bool) -> list:
-    return pick(INFERENCE_CASES, hidden, draw_inference_case, LARGE_GAMMA_CASES)
+    """(shape, kwargs, seed, large gamma, masked) rows: the large-gamma rows, then the masked."""
+    rows = pick(INFERENCE_CASES, hidden, draw_inference_case, LARGE_GAMMA_CASES)
+    masked = drawn.rows(MASKED_INFERENCE_CASES, hidden)
+    return [*((*row, False) for row in rows), *((*row, False, True) for row in masked)]
 
 
 def backward(hidden: bool) -> list:

@@ -54,6 +54,12 @@ INFERENCE_FORMULA = (
     "in inference mode y = gamma * (x - moving_mean) / sqrt(moving_variance + epsilon) + beta, "
     "whatever the batch holds"
 )
+# With a mask in inference mode, as without: the mask only chooses the values of the batch
+# statistics, which inference mode does not use.
+MASKED_INFERENCE_HINT = (
+    ", a mask or not: the mask only chooses which values make the batch statistics of "
+    "training mode (masked_statistics), and inference mode uses none"
+)
 # A layer whose weights are made with add_weight's default autocast=True reads them as float16
 # under mixed precision: its moving statistics then drift from Keras's by float16 rounding,
 # and only this hint says why (the formula can be right).
@@ -62,6 +68,30 @@ MIXED_MOVING_HINT = (
     "autocast=False), as Keras does: with the default, call() reads them as float16 and the "
     "moving statistics lose digits"
 )
+
+
+# A training-mode output that is Keras's inference-mode output: the test of the mode is wrong,
+# not the formula (a test of self.trainable_weights, empty without gamma and beta, say).
+INFERENCE_IN_TRAINING = (
+    "your layer gave Keras's inference-mode output, normalized with moving_mean and "
+    "moving_variance: with training=True a trainable layer normalizes with the batch's mean "
+    "and variance (is your test `training and self.trainable`?)"
+)
+NO_TRAINABLE_WEIGHTS = (
+    "; with center=False and scale=False the layer has no trainable weights "
+    "(self.trainable_weights is empty) and is still trainable"
+)
+
+
+def _inference_instead(got, expected, kwargs, shape, weights, x, mask):
+    """Whether the student's training-mode output `got`, not Keras's `expected`, is what
+    Keras's layer gives in inference mode (same weights, inputs and mask)."""
+    expected = to_numpy(expected)
+    tolerance = cases.MIXED_TOL if expected.dtype == np.float16 else cases.OUTPUT_TOL
+    if compare(got, expected, tolerance) is None:
+        return False
+    inference = own_ops.call_steps(keras_layer(kwargs, shape, weights), [x], False, mask)
+    return compare(got, to_numpy(inference["outputs"][0]), tolerance) is None
 
 
 def check_training_mode(BatchNormalization, hidden=False):
@@ -73,16 +103,16 @@ def check_training_mode(BatchNormalization, hidden=False):
         mask, words = cases.draw_mask(shape, seed, [x]) if masked else (None, "")
         case = f"{described(kwargs)} on inputs {shape}{words}, training=True"
         ours, theirs = both(BatchNormalization, kwargs, shape, weights, [x], True, case, mask)
-        compare_outputs(
-            ours["outputs"][0],
-            theirs["outputs"][0],
-            case,
-            BatchNormalization,
-            TRAINING_HEADLINE,
+        hint = (
             "y = gamma * (x - mean) / sqrt(variance + epsilon) + beta, with the mean and "
             "variance of each channel over this batch (every axis but the last)"
-            + (", over the positions the mask keeps" if masked else ""),
+            + (", over the positions the mask keeps" if masked else "")
         )
+        got, expected = ours["outputs"][0], theirs["outputs"][0]
+        if _inference_instead(got, expected, kwargs, shape, weights, x, mask):
+            bare = not kwargs.get("center", True) and not kwargs.get("scale", True)
+            hint = INFERENCE_IN_TRAINING + (NO_TRAINABLE_WEIGHTS if bare else "")
+        compare_outputs(got, expected, case, BatchNormalization, TRAINING_HEADLINE, hint)
     passed(f"training mode matches keras.layers.BatchNormalization on {len(table)} cases")
 
 
@@ -112,23 +142,25 @@ def check_moving_statistics(BatchNormalization, hidden=False):
 
 def check_inference_mode(BatchNormalization, hidden=False):
     """With training=False, or no training argument, the outputs use the moving statistics
-    (equal to Keras's) and the weights do not change."""
+    (equal to Keras's), with a mask as without, and the weights do not change."""
     table = cases.inference(hidden)
-    for shape, kwargs, seed, large in table:
+    for shape, kwargs, seed, large, masked in table:
         batches, weights = cases.case_data(shape, kwargs, seed, 2, large)
+        mask, words = cases.draw_mask(shape, seed, batches) if masked else (None, "")
         for training in (False, None):
             mode = "training=False" if training is False else "no training argument"
-            case = f"{described(kwargs)}, 2 calls with {mode} on batches {shape}"
+            case = f"{described(kwargs)}, 2 calls with {mode} on batches {shape}{words}"
             if large:
                 case += f", gamma +-{cases.LARGE_GAMMA:,.0f} (beyond float16's 65,504)"
+            hint = LARGE_GAMMA_HINT if large else INFERENCE_FORMULA
             judge_steps(
                 BatchNormalization,
-                *both(BatchNormalization, kwargs, shape, weights, batches, training, case),
+                *both(BatchNormalization, kwargs, shape, weights, batches, training, case, mask),
                 case,
                 (
                     "In inference mode BatchNormalization does not match keras.layers."
                     "BatchNormalization.",
-                    LARGE_GAMMA_HINT if large else INFERENCE_FORMULA,
+                    hint + MASKED_INFERENCE_HINT if masked else hint,
                 ),
                 (
                     "BatchNormalization changes its weights in inference mode.",

@@ -108,6 +108,42 @@ def check_weight_arguments(cls):
         )
 
 
+# gamma and beta given constraints of different kinds: one weight created with the other's
+# constraint (a copy-paste slip) has a constraint, only not its own.
+OWN_CONSTRAINTS = {"gamma": "MaxNorm", "beta": "NonNeg"}
+OWN_CONSTRAINTS_CASE = (
+    "BatchNormalization(gamma_constraint=MaxNorm(2.0), beta_constraint='non_neg') built for "
+    "inputs (None, 4, 4, 2)"
+)
+
+
+def check_own_constraints(cls):
+    """gamma gets gamma_constraint and beta beta_constraint, not the other's."""
+    import keras
+
+    kwargs = {"gamma_constraint": keras.constraints.MaxNorm(2.0), "beta_constraint": "non_neg"}
+    layer = build_layer(
+        make_layer(cls, (), kwargs, forbidden=BATCHNORM), (None, 4, 4, 2), forbidden=BATCHNORM
+    )
+    found = perform("BatchNormalization.weights", "weight_constraints", layer, forbidden=BATCHNORM)
+    problems = []
+    for name, kind in OWN_CONSTRAINTS.items():
+        other = "beta" if name == "gamma" else "gamma"
+        got = found.get(name)
+        if got == kind:
+            continue
+        has = "no constraint" if got is None else got
+        has = f"{other}_constraint's {got}" if got == OWN_CONSTRAINTS[other] else has
+        problems.append(f"{name}_constraint is ignored: {name} has {has} instead of {kind}")
+    if problems:
+        raise CheckFailed(
+            "BatchNormalization does not give each weight its own constraint.",
+            [f"case: {OWN_CONSTRAINTS_CASE}", *problems],
+            "create gamma with constraint=self.gamma_constraint and beta with "
+            "constraint=self.beta_constraint",
+        )
+
+
 def _canonical(key, value):
     """A config value as Keras serializes it: a regularizer given as "l2" or as its config
     dict compares equal."""
@@ -137,11 +173,12 @@ def check_config_values(cls):
 
 
 def contract_steps(cls):
-    """Weights in Keras's order, built from the constructor's arguments; config values as
-    Keras's."""
+    """Weights in Keras's order, built from the constructor's arguments (each of gamma and
+    beta with its own constraint); config values as Keras's."""
     for kwargs, shape in BUILDS:
         check_weight_order(cls, kwargs, shape)
     check_weight_arguments(cls)
+    check_own_constraints(cls)
     check_config_values(cls)
 
 

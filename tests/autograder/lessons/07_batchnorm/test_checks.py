@@ -885,6 +885,7 @@ def _passes_without_masks_or_mixed_precision(cls):
     same tables without their masked and mixed-precision cases)."""
     tables = ("TRAINING_CASES", "MOVING_CASES", "INFERENCE_CASES")
     masked = ("MASKED_TRAINING_CASES", "MASKED_MOVING_CASES", "LARGE_GAMMA_CASES")
+    masked += ("MASKED_INFERENCE_CASES",)
     saved = {name: dict(getattr(cases, name)) for name in (*tables, *masked)}
     try:
         for name in tables:
@@ -1140,3 +1141,105 @@ def test_the_layer_s_mistakes_are_named_in_the_backward_pass(fn, mistake):
         with pytest.raises(CheckFailed, match="gives the wrong grad_x") as failure:
             checks.check_batchnorm_backward(fn, hidden=hidden)
         assert f"Likely mistake: {mistake}." in str(failure.value)
+
+
+# --- gaps a fourth review found: beta's constraint, masks in inference, the mode's test --------
+
+
+class BetaWithGammaConstraintBatchNormalization(ReferenceBatchNormalization):
+    """Creates beta with gamma_constraint (a copy-paste slip): with both constraints alike, as in
+    the case of every initializer, regularizer and constraint, nothing shows."""
+
+    def build(self, input_shape):
+        given, self.beta_constraint = self.beta_constraint, self.gamma_constraint
+        try:
+            super().build(input_shape)
+        finally:
+            self.beta_constraint = given
+
+
+class MaskedInferenceBatchNormalization(ReferenceBatchNormalization):
+    """With a mask, normalizes with masked_statistics in inference mode too (nothing updated)."""
+
+    def call(self, inputs, training=None, mask=None):
+        if mask is None or (training and self.trainable):
+            return super().call(inputs, training=training, mask=mask)
+        from solutions.batchnorm import masked_statistics
+
+        inputs = ops.cast(inputs, "float32")
+        mean, variance = masked_statistics(inputs, mask)
+        outputs = (inputs - mean) / ops.sqrt(variance + self.epsilon)
+        outputs = outputs if self.gamma is None else outputs * self.gamma
+        outputs = outputs if self.beta is None else outputs + self.beta
+        return ops.cast(outputs, self.compute_dtype)
+
+
+class TrainableWeightsFlagBatchNormalization(ReferenceBatchNormalization):
+    """Tests `training and self.trainable_weights`: with center=False and scale=False there is
+    none, and training=True runs inference mode."""
+
+    def call(self, inputs, training=None, mask=None):
+        mode = bool(training) and bool(self.trainable_weights)
+        return super().call(inputs, training=mode, mask=mask)
+
+
+for _cls in (
+    BetaWithGammaConstraintBatchNormalization,
+    MaskedInferenceBatchNormalization,
+    TrainableWeightsFlagBatchNormalization,
+):
+    _cls.__name__ = "BatchNormalization"
+
+
+def test_beta_created_with_gamma_constraint_fails_the_contract():
+    contract_steps = lessons.module("07_batchnorm", "contract_steps")
+    contract_steps.check_weight_arguments(BetaWithGammaConstraintBatchNormalization)  # blind
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_batchnorm_contract(BetaWithGammaConstraintBatchNormalization)
+    assert failure.value.headline == (
+        "BatchNormalization does not give each weight its own constraint."
+    )
+    assert failure.value.details[1:] == [
+        "beta_constraint is ignored: beta has gamma_constraint's MaxNorm instead of NonNeg"
+    ]
+    assert "constraint=self.beta_constraint" in failure.value.hint
+
+
+def test_batch_statistics_with_a_mask_in_inference_mode_fail():
+    saved = dict(cases.MASKED_INFERENCE_CASES)
+    try:
+        cases.MASKED_INFERENCE_CASES.update(public=[], hidden=[])
+        for hidden in (False, True):  # without the masked cases nothing shows
+            checks.check_inference_mode(MaskedInferenceBatchNormalization, hidden=hidden)
+    finally:
+        cases.MASKED_INFERENCE_CASES.update(saved)
+    for check in (checks.check_batchnorm_contract, checks.check_training_mode):
+        check(MaskedInferenceBatchNormalization)
+    checks.check_moving_statistics(MaskedInferenceBatchNormalization)
+    for hidden in (False, True):
+        with pytest.raises(CheckFailed) as failure:
+            checks.check_inference_mode(MaskedInferenceBatchNormalization, hidden=hidden)
+        text = str(failure.value)
+        assert failure.value.headline.startswith("In inference mode BatchNormalization does not")
+        assert "2 calls with training=False on batches" in text and "with a mask keeping" in text
+        assert "a mask or not: the mask only chooses which values make the batch statistics" in (
+            " ".join(text.split())
+        )
+        assert "Likely mistake" not in text
+
+
+def test_a_training_mode_that_gives_the_inference_output_is_told_so():
+    checks.check_training_mode(TrainableWeightsFlagBatchNormalization)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_training_mode(TrainableWeightsFlagBatchNormalization, hidden=True)
+    text = " ".join(str(failure.value).split())
+    assert "BatchNormalization(center=False, scale=False)" in text
+    assert "your layer gave Keras's inference-mode output" in text
+    assert "(self.trainable_weights is empty) and is still trainable" in text
+    assert "with the mean and variance of each channel over this batch" not in text
+    # A wrong formula keeps the formula's hint.
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_training_mode(HardcodedEpsilonBatchNormalization)
+    text = " ".join(str(failure.value).split())
+    assert "with the mean and variance of each channel over this batch" in text
+    assert "inference-mode output" not in text
