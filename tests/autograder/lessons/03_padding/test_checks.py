@@ -630,3 +630,33 @@ def test_padding_amounts_must_be_ints_and_a_whole_float_is_told_so():
 
     with pytest.raises(CheckFailed, match="the value is right, but not an int"):
         checks.check_padding_amounts(as_floats)
+
+
+def test_an_activation_applied_only_with_a_bias_fails_the_hidden_cell_every_time():
+    """Review 3: `return self.activation(outputs + self.bias)` inside `if self.use_bias:`,
+    otherwise the plain outputs. The public cases never combine use_bias=False with an
+    activation; the hidden cell's fixed case does, so it no longer depends on a fresh draw."""
+
+    class ActivationOnlyWithBiasConv2D(ReferenceConv2D):
+        def call(self, inputs):
+            kh, kw = self.kernel_size
+            pads = (amounts_arithmetic(kh, self.padding), amounts_arithmetic(kw, self.padding))
+            patches = reference_im2col(ReferenceZeroPadding2D(pads)(inputs), self.kernel_size)
+            outputs = ops.matmul(patches, ops.reshape(self.kernel, (-1, self.filters)))
+            if self.use_bias:
+                return self.activation(outputs + self.bias)
+            return outputs
+
+    ActivationOnlyWithBiasConv2D.__name__ = "Conv2D"
+    checks.check_conv2d_matches_keras(ActivationOnlyWithBiasConv2D)
+    for seed in (None, 0, 4):  # fresh seeds 0 and 4 drew no such case before
+        with pytest.raises(CheckFailed) as failure:
+            if seed is None:
+                checks.check_conv2d_matches_keras(ActivationOnlyWithBiasConv2D, hidden=True)
+            else:
+                with harness_cases.fresh(seed):
+                    checks.check_conv2d_matches_keras(ActivationOnlyWithBiasConv2D, hidden=True)
+        assert failure.value.headline == (
+            "Conv2D does not match keras.layers.Conv2D with the same weights."
+        )
+        assert "use_bias=False, activation='relu'" in str(failure.value)
