@@ -13,11 +13,15 @@ from ...harness import cases
 NOTHING = ForbiddenOps("nothing", (), "every keras layer may be used here")
 
 # (input shape, filters, keyword arguments, seed): identity skips, projections for a change of
-# channels, of stride, and of both; the last public row strides along the width alone, with
+# channels, of stride, and of both; the fifth public row strides along the width alone, with
 # the same channels, so that a block which reads only strides[0] (for its projection or its
 # output shape) fails it. The batches hold 4 or more images so that batch statistics
-# differ from the moving ones, but for the last hidden row's single image (its statistics are
+# differ from the moving ones, but for the fifth hidden row's single image (its statistics are
 # those of its 3 * 4 positions), which a block treating a batch of one apart fails.
+# A row of five, (input shape, filters, keyword arguments, input scale, seed), draws its inputs
+# with that standard deviation instead of 1: the last row of each table has an identity skip,
+# which carries the inputs to the output unnormalized, so that a quarter or more of its outputs
+# exceed 6 in both modes (a final ReLU6 for ReLU showed in one or two values of the others).
 BLOCK_CASES = {
     "public": [
         ((4, 6, 6, 4), 4, {}, 1),
@@ -25,6 +29,7 @@ BLOCK_CASES = {
         ((4, 7, 7, 4), 4, {"strides": 2}, 3),
         ((4, 8, 8, 2), 6, {"strides": 2, "momentum": 0.9, "epsilon": 0.01}, 4),
         ((4, 6, 7, 3), 3, {"strides": (1, 2)}, 9),
+        ((4, 6, 5, 3), 3, {}, 10.0, 11),
     ],
     "hidden": [
         ((5, 7, 5, 3), 3, {"kernel_size": 5}, 5),
@@ -32,8 +37,17 @@ BLOCK_CASES = {
         ((6, 8, 9, 5), 3, {"strides": (2, 1)}, 7),
         ((4, 5, 5, 3), 8, {"strides": 3, "momentum": 0.9, "epsilon": 0.01}, 8),
         ((1, 5, 7, 2), 4, {"strides": 2}, 10),
+        ((4, 7, 6, 2), 2, {"kernel_size": 5}, 10.0, 12),
     ],
 }
+# Blocks whose output shapes (computed and symbolic) the contract checks besides the public
+# rows': sizes the stride does not divide, where rounding n / s to the nearest whole number
+# (Python's round(2.5) is 2, round(4.5) is 4, round(7 / 3) is 2), or flooring it, is not
+# ceil(n / s) as padding='same' gives.
+SHAPE_CASES = [
+    ((2, 5, 9, 3), 4, {"strides": 2}, 13),
+    ((2, 7, 7, 3), 4, {"strides": 3}, 14),
+]
 # When grading, hidden block checks add this many rows drawn at random.
 EXTRA_HIDDEN = 2
 
@@ -62,11 +76,12 @@ def block_rows(hidden: bool) -> list[tuple]:
 
 def describe(row) -> str:
     shape, filters, kwargs = row[:3]
-    return f"{describe_call('ResidualBlock', (filters,), kwargs)} on inputs {shape}"
+    scaled = f" of standard deviation {row[3]:g}" if len(row) > 4 else ""
+    return f"{describe_call('ResidualBlock', (filters,), kwargs)} on inputs {shape}{scaled}"
 
 
 def inputs(row) -> np.ndarray:
-    return cases.normal(row[0], row[-1])
+    return cases.normal(row[0], row[-1], row[3] if len(row) > 4 else 1.0)
 
 
 def sublayer_values(layers: dict, seed: int) -> dict[str, list[np.ndarray]]:

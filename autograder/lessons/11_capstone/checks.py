@@ -37,7 +37,7 @@ def check_residual_block_contract(ResidualBlock):
         ResidualBlock, (6,), {"kernel_size": 5, "strides": 2, "momentum": 0.9}, forbidden=NOTHING
     )
     check_config_roundtrip(layer, CONFIG, forbidden=NOTHING)
-    rows = cases.BLOCK_CASES["public"]
+    rows = [*cases.BLOCK_CASES["public"], *cases.SHAPE_CASES]
     for row in rows:
         _, layers, _ = trusted(row)
         layer = built_block(ResidualBlock, row)
@@ -64,7 +64,7 @@ def check_residual_block_contract(ResidualBlock):
                 hint="both paths must give the same shape: conv1 and the projection take the "
                 "stride, and the projection maps the channels to `filters`",
             )
-    row = rows[3]
+    row = cases.BLOCK_CASES["public"][3]
     _, _, values = trusted(row)
     layer = built_block(ResidualBlock, row)
     perform("copying the case's weights", "assign_sublayers", layer, values, forbidden=NOTHING)

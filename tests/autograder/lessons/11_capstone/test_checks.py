@@ -7,6 +7,7 @@ The independent block builds its sublayers in a loop over a table, picks the pro
 another test, and computes the skip path first, with `keras.ops.add` and `keras.ops.maximum`.
 """
 
+import contextlib
 import json
 import re
 import time
@@ -128,6 +129,38 @@ class ShapeByFirstStride(reference.ResidualBlock):
         return (batch, *sizes, self.filters)
 
 
+class ShapeRounded(reference.ResidualBlock):
+    """Subtly wrong: compute_output_shape rounds n / s to the nearest (Python's round, which
+    rounds 2.5 to 2); every public row's sizes agreed with ceil (independent review)."""
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, _ = input_shape
+        sizes = [
+            None if n is None else round(n / s)
+            for n, s in zip((height, width), self.strides, strict=True)
+        ]
+        return (batch, *sizes, self.filters)
+
+
+class ShapeRoundedHalfUp(reference.ResidualBlock):
+    """Subtly wrong: n / s rounded half up, which agrees with ceil at stride 2."""
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, _ = input_shape
+        sizes = [
+            None if n is None else int(n / s + 0.5)
+            for n, s in zip((height, width), self.strides, strict=True)
+        ]
+        return (batch, *sizes, self.filters)
+
+
+class FinalRelu6(reference.ResidualBlock):
+    """Subtly wrong: ReLU6 for the final ReLU, seen only in outputs above 6."""
+
+    def call(self, inputs, training=None):
+        return keras.ops.minimum(super().call(inputs, training=training), 6.0)
+
+
 class TrainingByDefault(reference.ResidualBlock):
     """Subtly wrong: batch statistics when called without `training` (Keras layers then run
     in inference mode); every check passed the flag, so it kept full marks."""
@@ -206,6 +239,45 @@ def test_subtly_wrong_blocks_fail(wrong, check, says):
         check(wrong)
     assert says in str(failure.value)
     assert "Likely mistake" not in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    ("wrong", "says"),
+    [
+        (ShapeRounded, "compute_output_shape gives (2, 2, 4, 4); expected (2, 3, 5, 4)."),
+        (ShapeRoundedHalfUp, "compute_output_shape gives (2, 2, 2, 4); expected (2, 3, 3, 4)."),
+    ],
+    ids=["round", "round-half-up"],
+)
+def test_an_output_shape_rounded_to_the_nearest_fails_the_contract(wrong, says):
+    """The public rows' sizes (6 / 1, 7 / 2, 8 / 2, 7 / 2) all round to ceil: the contract
+    also asks for sizes the stride does not divide (independent review of lesson 11)."""
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_residual_block_contract(wrong)
+    message = str(failure.value)
+    assert says in message
+    assert "formula: (batch, ceil(H / sh), ceil(W / sw), filters)" in message
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_a_final_relu6_fails_on_the_rows_of_large_inputs_whatever_the_draw(training):
+    """A final ReLU6 passed some hidden and fresh runs, the outputs rarely exceeding 6: each
+    table's row of inputs of standard deviation 10 fails it on every draw, by a wide margin."""
+    scaled = [row for table in cases.BLOCK_CASES.values() for row in table if len(row) > 4]
+    assert len(scaled) == 2
+    for seed in (None, *range(5)):
+        for row in scaled:
+            with harness_cases.fresh(seed) if seed is not None else contextlib.nullcontext():
+                with pytest.raises(CheckFailed) as failure:
+                    block.judge_rows(FinalRelu6, [row], training)
+            message = str(failure.value)
+            assert "of standard deviation 10" in message
+            off = re.search(r"(\d+) of (\d+) values are off", message)
+            assert off and int(off.group(1)) >= int(off.group(2)) // 10, message
+    check = BLOCK_CHECKS[0] if training else BLOCK_CHECKS[1]
+    for hidden in (False, True):
+        with pytest.raises(CheckFailed):
+            check(FinalRelu6, hidden=hidden)
 
 
 def test_a_block_in_training_mode_by_default_fails_and_is_named():
