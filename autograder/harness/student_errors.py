@@ -61,6 +61,8 @@ def traced_where(exc: BaseException) -> str:
     found = ""
     for index, line in enumerate(lines[:-1]):
         frame, source = AUTOGRAPH_FRAME.match(line), lines[index + 1]
+        if frame and AUTOGRAPH_FRAME.match(source):  # TensorFlow listed no source for it
+            source = linecache.getline(frame.group(1), int(frame.group(2))).strip()
         if frame and source and not _is_library(frame.group(1)):
             found = f"line {frame.group(2)} of {frame.group(3)}: {source[:160]}"
     return found
@@ -69,7 +71,8 @@ def traced_where(exc: BaseException) -> str:
 def _is_library(filename: str) -> bool:
     real = os.path.realpath(filename) if not filename.startswith("<") else filename
     generated = os.path.basename(real).startswith(AUTOGRAPH_FILE)
-    return real.startswith(LIBRARY_FOLDERS) or "site-packages" in real or generated
+    packages = "site-packages" in real or "dist-packages" in real
+    return real.startswith(LIBRARY_FOLDERS) or packages or generated
 
 
 LIBRARY_FOLDERS = tuple(

@@ -112,3 +112,17 @@ def test_tensorflow_s_op_wrapping_is_taken_off_the_message():
 def test_only_a_trailing_op_suffix_is_taken_off():
     assert describe(ValueError("kept [Op:Foo] here")).message == "kept [Op:Foo] here"
     assert describe(ValueError("cut [Op:Foo] name: ")).message == "cut"
+
+
+def test_a_traced_frame_listed_without_its_source_is_not_given_the_next_frame_as_source():
+    from autograder.harness.student_errors import traced_where
+
+    text = (
+        'in user code:\n\n    File "/no/such/notebook.py", line 53, in keep_mask  *\n'
+        '    File "/usr/lib/python3/dist-packages/keras/random.py", line 126, in uniform\n'
+        "        return draw(shape)\n\n    TypeError: bad shape\n"
+    )
+    assert traced_where(TypeError(text)) == ""
+    here = __file__
+    text = text.replace("/no/such/notebook.py", here).replace("line 53", "line 1")
+    assert traced_where(TypeError(text)) == f"line 1 of keep_mask: {open(here).readline().strip()}"
