@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .compare import Tolerance, compare
 from .feedback import CheckFailed, fail, passed
 from .guard import ForbiddenOps
+from .harness import cases as drawn
 from .student import NOT_IMPLEMENTED_HINT, Raised, label, perform, run
 
 
@@ -359,6 +361,15 @@ UNKNOWN_BATCH = (
 UNGUARDED = ForbiddenOps("nothing", (), "")
 
 
+RESIZED = (
+    "a built layer takes inputs of any size, as Keras's does: work everything out in call() "
+    "from the inputs it is given, and keep nothing on self from an earlier call (sizes, "
+    "padding, counts)"
+)
+# The same code on the same inputs and weights.
+SAME_CODE = Tolerance(1e-6, 1e-6, "one layer's code on the same inputs and weights, run twice")
+
+
 @dataclass(frozen=True)
 class Contract:
     """What makes the student's layer a drop-in for `keras.layers.<keras>`, declared:
@@ -380,6 +391,9 @@ class Contract:
       before its shapes; `output_shape(args, kwargs, input_shape)`: the expected shape where
       Keras cannot give it; a failure of either step names the layer (`describe_layer`)
       and the mistake `diagnosis(cls)` finds, when they are given.
+    - `resized`: (args, kwargs, input shapes): one layer called on inputs of each shape in
+      turn gives on the last what a new layer with its weights gives on its first call, as
+      Keras's layers do (call() keeps nothing from an earlier call: sizes, padding, counts);
     - `passed`: the OK line, or None to print none (a check made of several contracts).
     """
 
@@ -396,6 +410,7 @@ class Contract:
     symbolic: tuple | None = None
     symbolic_hint: str = ""
     traced: tuple = ()
+    resized: tuple | None = None
     weight_arguments: WeightArguments | None = None
     extra: Callable | None = None
     passed: str | None = "{what} has Keras's arguments, weights, output shape and config"
@@ -467,6 +482,8 @@ class Contract:
         traced = ((self.symbolic,) if self.symbolic is not None else ()) + tuple(self.traced)
         for setup in traced:
             self._check_traced(cls, *setup)
+        if self.resized is not None:
+            self._check_resized(cls, *self.resized)
         if self.passed is not None:  # None: a check that runs several contracts says OK once
             passed(self.passed.format(what=self.what))
 
@@ -523,4 +540,33 @@ class Contract:
                 f"expected {expected}.",
                 details,
                 self.symbolic_hint,
+            )
+
+    def _check_resized(self, cls, args, kwargs, shapes) -> None:
+        forbidden, call = self.forbidden, describe_call(self.what, args, kwargs)
+        inputs = [drawn.normal(shape, 700 + number) for number, shape in enumerate(shapes)]
+        case = f"one {call} called on inputs {' then '.join(map(str, map(tuple, shapes)))}"
+        layer, new = (make_layer(cls, args, kwargs, forbidden=forbidden) for _ in range(2))
+        try:  # what fails on an input of any size is left to the checks of outputs
+            run(call, layer, inputs[0], forbidden=forbidden, case=case)
+            values = perform(f"{call}.weights", "weight_values", layer, forbidden=forbidden)
+            build_layer(new, (None, *shapes[-1][1:]), forbidden=forbidden)
+            if values:
+                perform(f"{call} weights.assign", "assign", new, values, forbidden=forbidden)
+            first = run(call, new, inputs[-1], forbidden=forbidden, case=case)
+        except CheckFailed:
+            return
+        try:
+            for x in inputs[1:]:
+                again = run(call, layer, x, forbidden=forbidden, case=case)
+        except CheckFailed as failure:
+            raise CheckFailed(failure.headline, [*failure.details, RESIZED], failure.hint) from None
+        mismatch = compare(again, first, SAME_CODE, name="output of the last call")
+        if mismatch:
+            fail(
+                f"{call} called on inputs of another size gives another output than a new "
+                "layer with the same weights.",
+                mismatch,
+                case=case,
+                hint=RESIZED,
             )

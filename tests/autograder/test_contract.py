@@ -46,3 +46,41 @@ def test_other_errors_keep_their_own_hint():
 
 def test_a_right_layer_passes_on_unknown_sizes():
     check_output_shape(Crop(), (None, 7, None, 3), (None, 6, None, 3), forbidden=NOTHING)
+
+
+class Scale(keras.layers.Layer):
+    """Multiplies by a weight per channel; `keeps` a count of positions from its first call."""
+
+    def __init__(self, keeps=False, **kwargs):
+        super().__init__(**kwargs)
+        self.keeps = keeps
+
+    def build(self, input_shape):
+        self.scale = self.add_weight(shape=(input_shape[-1],), initializer="normal", name="scale")
+
+    def call(self, inputs):
+        positions = inputs.shape[1] * inputs.shape[2]
+        if self.keeps:
+            self.positions = getattr(self, "positions", positions)
+            positions = self.positions
+        return inputs * self.scale / positions
+
+
+def test_a_layer_must_give_on_a_second_size_what_a_new_layer_gives():
+    from autograder.contract import RESIZED, Contract
+
+    contract = Contract(
+        "Scale", "Layer", (), NOTHING, resized=((), {}, ((2, 4, 4, 3), (1, 5, 3, 3))), passed=None
+    )
+    contract._check_resized(Scale, *contract.resized)
+    with pytest.raises(CheckFailed) as raised:
+        contract._check_resized(lambda: Scale(keeps=True), *contract.resized)
+    assert raised.value.headline == (
+        "Scale() called on inputs of another size gives another output than a new layer with "
+        "the same weights."
+    )
+    assert (
+        raised.value.details[0]
+        == "case: one Scale() called on inputs (2, 4, 4, 3) then (1, 5, 3, 3)"
+    )
+    assert raised.value.hint == RESIZED

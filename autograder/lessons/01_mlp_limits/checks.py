@@ -213,6 +213,7 @@ check_dense_contract = Contract(
     formula="(batch, ..., units): only the last axis changes",
     config=((4,), {"activation": "relu"}, ("units", "activation", "use_bias")),
     symbolic=((4,), {}, (None, 5, 6)),
+    resized=((4,), {"activation": "relu"}, ((2, 3, 6), (5, 6))),
     symbolic_hint=cases.ANY_RANK_HINT,
 )
 check_dense_matches_keras = matches_keras(

@@ -122,6 +122,7 @@ check_conv2d_contract = Contract(
         ("filters", "kernel_size", "activation", "use_bias"),
     ),
     symbolic=((4, (3, 2)), {}, (None, 9, 8, 3)),
+    resized=((4, (3, 2)), {"activation": "relu"}, ((2, 9, 8, 3), (3, 6, 11, 3))),
 )
 check_conv2d_matches_keras = matches_keras(
     "Conv2D", CONV2D, cases.conv2d, cases.CONV2D_TOL, CONVOLUTION, CONV2D_DIAGNOSIS, same_dtype=True

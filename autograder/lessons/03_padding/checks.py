@@ -97,6 +97,7 @@ ZERO_PADDING_CONTRACT = Contract(
     formula="(batch, top + H + bottom, left + W + right, C)",
     config=((((1, 2), (3, 0)),), {}, ("padding", "data_format")),
     symbolic=((((1, 2), (3, 0)),), {}, (None, 5, 6, 3)),
+    resized=((((1, 2), (3, 0)),), {}, ((2, 5, 6, 3), (1, 4, 8, 3))),
     passed=None,
     each=_stored_padding,
     diagnosis=ZERO_PADDING2D_DIAGNOSIS,
@@ -109,6 +110,7 @@ OTHER_FORMS_CONTRACT = replace(
     ),
     config=None,
     symbolic=None,
+    resized=None,
 )
 
 
@@ -226,6 +228,7 @@ check_conv2d_contract = Contract(
     formula="(batch, top + H + bottom - kh + 1, left + W + right - kw + 1, filters)",
     config=((4, (4, 3)), {"padding": "full"}, ("filters", "kernel_size", "padding", "use_bias")),
     symbolic=((4, (4, 3)), {"padding": "same"}, (None, 7, 6, 3)),
+    resized=((4, (4, 3)), {"padding": "same"}, ((2, 7, 6, 3), (1, 5, 9, 3))),
     passed="Conv2D has Keras's arguments, weights, output shapes and config",
     output_shape=cases.output_shape,
     describe_layer=True,

@@ -167,6 +167,7 @@ check_conv2d_contract = Contract(
         ("filters", "kernel_size", "strides", "padding", "dilation_rate"),
     ),
     symbolic=((4, 3), {"strides": 2, "padding": "same"}, (None, 8, 7, 3)),
+    resized=((4, 3), {"strides": 2, "padding": "same"}, ((2, 8, 7, 3), (1, 11, 6, 3))),
     passed="Conv2D has Keras's arguments, weights, output shapes and config",
     describe_layer=True,
 )

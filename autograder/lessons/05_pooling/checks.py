@@ -202,6 +202,7 @@ _LAYER_CONTRACTS = [
         POOLING,
         formula=cases.SHAPE_FORMULA,
         symbolic=((3,), {"strides": 2, "padding": "same"}, (None, 9, 8, 3)),
+        resized=((3,), {"strides": 2, "padding": "same"}, ((2, 6, 6, 3), (1, 5, 7, 3))),
         extra=_setups(name, mode),
         passed=None,
     )
@@ -367,6 +368,7 @@ check_global_average_pooling_contract = Contract(
     formula="(batch, C)",
     symbolic=((), {}, (None, 9, 8, 3)),
     traced=(((), {"keepdims": True}, (None, 9, 8, 3)),),
+    resized=((), {}, ((2, 6, 6, 3), (1, 4, 9, 3))),
     extra=_global_setups,
     passed="GlobalAveragePooling2D has Keras's arguments, output shapes and config",
 )

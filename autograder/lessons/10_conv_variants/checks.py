@@ -128,6 +128,7 @@ check_depthwise_contract = Contract(
         ("kernel_size", "strides", "padding", "depth_multiplier", "dilation_rate"),
     ),
     symbolic=((3,), {"depth_multiplier": 2, "padding": "same"}, (None, 8, 7, 3)),
+    resized=((3,), {"strides": 2, "padding": "same"}, ((2, 8, 7, 3), (1, 11, 6, 3))),
     weight_arguments=WeightArguments(
         (3,), (2, 6, 6, 2), {"kernel": (3, 3, 2, 1), "bias": (2,)}, prefixes={"kernel": "depthwise"}
     ),
@@ -190,6 +191,7 @@ check_separable_contract = Contract(
         ("filters", "kernel_size", "strides", "padding", "depth_multiplier"),
     ),
     symbolic=((6, 3), {"depth_multiplier": 2, "padding": "same"}, (None, 8, 7, 3)),
+    resized=((6, 3), {"strides": 2, "padding": "same"}, ((2, 8, 7, 3), (1, 11, 6, 3))),
     weight_arguments=WeightArguments(
         (4, 3),
         (2, 6, 6, 2),

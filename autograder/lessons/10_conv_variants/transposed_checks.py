@@ -144,6 +144,7 @@ check_conv_transpose_contract = Contract(
         ("filters", "kernel_size", "strides", "padding", "output_padding"),
     ),
     symbolic=((4, 3), {"strides": 2, "padding": "same"}, (None, 5, 4, 3)),
+    resized=((4, 3), {"strides": 2, "padding": "valid"}, ((2, 5, 4, 3), (1, 3, 7, 3))),
     weight_arguments=WeightArguments(
         (2, 3), (2, 4, 4, 3), {"kernel": (3, 3, 2, 3), "bias": (2,)}, {"strides": 2}
     ),
