@@ -134,6 +134,18 @@ def call_integer_seed(self, inputs, training=None):
     return ops.where(keep, inputs / (1 - self.rate), ops.zeros_like(inputs))
 
 
+def call_mask_drawn_once(self, inputs, training=None):
+    """Draws the mask from the generator at the first call, keeps it on self and reuses it."""
+    if not training or self.rate == 0:
+        return inputs
+    if self.rate == 1:
+        return ops.zeros_like(inputs)
+    if getattr(self, "mask", None) is None:
+        shape = mask_shape(ops.shape(inputs), self.noise_shape)
+        self.mask = keras.random.uniform(shape, seed=self.seed_generator) >= self.rate
+    return ops.where(self.mask, inputs / (1 - self.rate), ops.zeros_like(inputs))
+
+
 def init_seed_ignored(self, rate, noise_shape=None, seed=None, **kwargs):
     """Stores the seed but builds the generator without it."""
     super().__init__(**kwargs)
@@ -265,6 +277,11 @@ WRONG_VERSIONS = (
         "same_mask_every_call",
         {"Dropout.call": f"{M}:call_integer_seed"},
         ("test_dropout_fresh_masks", "test_dropout_seed", "test_dropout_compiled"),
+    ),
+    WrongVersion(
+        "mask_kept_on_self",
+        {"Dropout.call": f"{M}:call_mask_drawn_once"},
+        ("test_dropout_fresh_masks", "test_dropout_compiled"),
     ),
     WrongVersion(
         "seed_ignored",

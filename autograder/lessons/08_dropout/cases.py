@@ -101,6 +101,7 @@ SPATIAL_SETUPS = (((0.3,), {}), ((0.5,), {"data_format": "channels_first", "seed
 CONTRACT_SHAPES = ((2, 5, 4), (None, 7), (None, None, 3, 8))
 SPATIAL_SHAPES = ((2, 5, 5, 3), (None, 4, 6, 8))
 INVALID_RATES = (1.5, -0.1)
+INVALID_DATA_FORMAT = "channels_middle"  # SpatialDropout2D refuses it with a ValueError
 
 # When grading, hidden checks add this many cases drawn at random.
 EXTRA_HIDDEN = 3

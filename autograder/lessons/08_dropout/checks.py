@@ -41,10 +41,13 @@ def check_mask_shape(mask_shape, hidden=False):
     """The mask's shape: the input's shape, or noise_shape with None entries filled in."""
     table = cases.mask_shape_cases(hidden)
     wrong, as_input = [], []  # as_input: whether each answer with a noise_shape is the input's
+    lists = []  # (call, answer): right sizes in a list, where the exercise asks for a tuple
     for shape, noise in table:
         call = f"mask_shape({shape}, {noise})"
         got = forbidden.run("mask_shape", mask_shape, shape, noise, case=call)
         expected = cases.expected_mask_shape(shape, noise)
+        if type(got) is list:
+            lists.append((call, got))
         if noise is not None:
             as_input.append(reading.as_shape(got) == tuple(shape))
         if reading.as_shape(got) != expected:
@@ -61,6 +64,12 @@ def check_mask_shape(mask_shape, hidden=False):
         mistake = catalogue.NOISE_SHAPE_IGNORED if as_input and all(as_input) else None
         details += [mistake.feedback()] if mistake else []
         raise CheckFailed("mask_shape gives the wrong shape.", details, mistake=mistake)
+    if lists:
+        call, got = lists[0]
+        fail(f"{call} returned the list {got!r}; expected a tuple.",
+             [f"{len(lists)} of {len(table)} answers are lists; the sizes are right"],
+             hint="return a tuple, as the exercise asks (a shape in Keras is a tuple): "
+             "tuple(...) around the list")  # fmt: skip
     if hidden:
         _check_traced_mask_shape(mask_shape)
     passed(f"mask_shape is right on {len(table)} cases")

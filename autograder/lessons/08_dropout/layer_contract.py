@@ -31,6 +31,8 @@ def _same_config_as_keras(keras_name, setups, keys):
                          "given as a list as a tuple)")  # fmt: skip
             check_config_roundtrip(layer, keys, forbidden=forbidden.DROPOUT)
         _check_refuses_invalid_rates(cls)
+        if "data_format" in keys:
+            _check_refuses_invalid_data_format(cls)
 
     return step
 
@@ -45,10 +47,32 @@ def _check_refuses_invalid_rates(cls):
                  mistake=catalogue.RATE_NOT_VALIDATED)  # fmt: skip
         if result.get("stub"):
             raise CheckFailed(f"{name} is not implemented yet.", [], NOT_IMPLEMENTED_HINT)
-        if result["raised"] != "ValueError" or "rate" not in result["message"]:
+        if result["raised"] != "ValueError":  # refused, but not as Keras does
+            fail(f"{call} raises {result['raised']}: {result['message']}",
+                 ["expected: ValueError whose message names the argument `rate`",
+                  f"the rate is refused, but with the wrong exception type: {result['raised']} "
+                  "is not a ValueError, so code that catches Keras's ValueError misses it"
+                  + (", and python -O removes assert statements altogether"
+                     if result["raised"] == "AssertionError" else "")],
+                 hint="refuse it with raise ValueError(\"Invalid value received for argument "
+                 "`rate`. ...\"), not with assert")  # fmt: skip
+        if "rate" not in result["message"]:
             fail(f"{call} raises {result['raised']}: {result['message']}",
                  ["expected: ValueError whose message names the argument `rate`"],
                  mistake=catalogue.RATE_NOT_VALIDATED)  # fmt: skip
+
+
+def _check_refuses_invalid_data_format(cls):
+    """A data_format other than channels_last or channels_first is refused, as Keras does."""
+    call = f"{label(cls)}(0.3, data_format={cases.INVALID_DATA_FORMAT!r})"
+    result = forbidden.perform(call, "outcome", cls, 0.3, data_format=cases.INVALID_DATA_FORMAT)
+    if result["raised"] != "ValueError" or "data_format" not in result["message"]:
+        fail(f"{call} is accepted; Keras refuses it with a ValueError."
+             if result["raised"] is None else f"{call} raises {result['raised']}: "
+             f"{result['message']}",
+             ["expected: ValueError whose message names the argument `data_format`"],
+             hint="turn data_format into 'channels_last' or 'channels_first' with the given "
+             "standardize_data_format(data_format), which refuses any other value")  # fmt: skip
 
 
 def contract(name, arguments, setups, keys, shapes, input_shape, passed_line):
@@ -67,7 +91,13 @@ def contract(name, arguments, setups, keys, shapes, input_shape, passed_line):
 
 
 def check_identity(cls, x, rate, diagnosis):
-    """At inference (training not given, False, or inside a tf.function) x comes back."""
+    """At inference (training not given, False, or inside a tf.function) x comes back; also at
+    rate=1, which drops everything only while training."""
+    for each in (rate, 1.0):
+        _check_identity_at(cls, x, each, diagnosis)
+
+
+def _check_identity_at(cls, x, rate, diagnosis):
     layer = forbidden.layer(cls, (rate,), {"seed": cases.layer_seed(41)})
     call = describe_call(label(cls), (rate,))
     ways = ((f"{call}(x)", {}), (f"{call}(x, training=False)", {"training": False}))
@@ -81,4 +111,5 @@ def check_identity(cls, x, rate, diagnosis):
             fail(f"{how} changes its inputs: at inference dropout must return them unchanged.",
                  mismatch, case=f"inputs {x.shape}, training not true", mistake=diagnosis(cls),
                  hint="training=None (not given) and training=False both mean "
-                 "inference")  # fmt: skip
+                 "inference" if rate != 1 else "test training first: at inference the inputs "
+                 "come back at rate=1 too; zeros are for training only")  # fmt: skip

@@ -107,6 +107,17 @@ SAME_MASK_EVERY_CALL = Mistake(
     "keras.random.SeedGenerator(seed)` once in __init__ and pass seed=self.seed_generator: "
     "it advances at every draw.",
 )
+MASK_KEPT_ON_SELF = Mistake(
+    "mask_kept_on_self",
+    "the mask drawn once and kept on self",
+    "Dropout draws a new mask inside every call. Yours draws it at the first call, keeps it on "
+    "self and reuses it at every later call, so the layer always drops the same units (drawing "
+    "it from self.seed_generator does not help: the generator moves on only when it draws). "
+    "Inside model.fit the kept tensor belongs to the graph of another trace, which TensorFlow "
+    "refuses (InaccessibleTensorError: ... is out of scope). Draw the mask in every call, "
+    "keras.random.uniform(shape, seed=self.seed_generator), and keep no tensor from an earlier "
+    "call on self.",
+)
 SEED_IGNORED = Mistake(
     "seed_ignored",
     "seed ignored",
@@ -160,6 +171,7 @@ def dropout_probes() -> list[dict]:
          "noise_shape": (None, 1, None)},
         {"kind": "seed", "x": x, "rate": 0.4, "seed": 5},
         {"kind": "rate_one", "x": x[:4], "rate": 1.0, "seed": 6},
+        {"kind": "draws", "x": x[:4], "rate": 0.2, "seed": 10},
     ]  # fmt: skip
 
 
@@ -338,12 +350,21 @@ def _one_decision(out, probe):
     return not out.any() or ((out != 0).all() and scaled_by(out, x, 1 / (1 - probe["rate"])))
 
 
+def _kept_from_first_call(out, probe):
+    """The "draws" probe's record: the layer's seed generators moved on at its first call but
+    not at its second, or the first call left a new tensor on the layer."""
+    record = np.asarray(out, dtype=float)
+    return record.shape == (3,) and bool((record[0] and not record[1]) or record[2])
+
+
 def _nan(out, probe):
     return bool(np.isnan(np.asarray(out, dtype=float)).any())
 
 
 DROPOUT_VARIANTS = (
     variant(NUMPY_MASK, train=calls_differ, compiled=calls_identical),
+    variant(MASK_KEPT_ON_SELF, train=lambda o, p: calls_identical(o, p)
+            and looks_dropped(_calls(o, p)[0], p["x"]), draws=_kept_from_first_call),
     variant(SAME_MASK_EVERY_CALL, train=lambda o, p: calls_identical(o, p)
             and looks_dropped(_calls(o, p)[0], p["x"])),
     variant(SEED_IGNORED, seed=calls_differ),

@@ -167,6 +167,8 @@ class OwnSpatialDropout2D(keras.layers.Layer):
         _refuse(rate)
         self.rate, self.seed = rate, seed
         self.data_format = data_format or keras.config.image_data_format()
+        if self.data_format not in ("channels_last", "channels_first"):
+            raise ValueError(f"Unknown data_format: {data_format!r}")
         self.generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):
@@ -197,6 +199,8 @@ class BinomialSpatialDropout2D(BinomialDropout):
 
     def __init__(self, rate, data_format=None, seed=None, **kwargs):
         fmt = data_format or "channels_last"
+        if fmt not in {"channels_last", "channels_first"}:
+            raise ValueError(f"data_format must be channels_last or channels_first, not {fmt}")
         noise = (None, 1, 1, None) if fmt == "channels_last" else (None, None, 1, 1)
         super().__init__(rate, noise_shape=noise, seed=seed, **kwargs)
         self.data_format = fmt
@@ -669,3 +673,94 @@ def test_noise_shape_ignored_is_named_only_when_it_is_ignored():
     with pytest.raises(CheckFailed, match="noise_shape ignored") as failure:
         checks.check_mask_shape(mask_shape_ignoring_noise)
     assert failure.value.mistake.id == "noise_shape_ignored"  # counted in the class report
+
+
+# --- wrong code the checks passed, or named wrongly, in the third review ------------------------
+
+
+class RateOneFirstDropout(ReferenceDropout):
+    """Tests rate=1 before training: zeros at inference too, where Keras returns the inputs."""
+
+    def call(self, inputs, training=None):
+        if self.rate == 1:
+            return ops.zeros_like(inputs)
+        return super().call(inputs, training)
+
+
+class AssertRateDropout(ReferenceDropout):
+    """Refuses an invalid rate with assert: an AssertionError, not Keras's ValueError."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        assert 0 <= rate <= 1, f"Invalid value received for argument `rate`: rate={rate}"
+        super().__init__(rate, noise_shape, seed, **kwargs)
+
+
+class AssertRateSpatialDropout2D(ReferenceSpatialDropout2D, AssertRateDropout):
+    """SpatialDropout2D on AssertRateDropout."""
+
+
+class UnvalidatedSpatialDropout2D(ReferenceSpatialDropout2D):
+    """`data_format or "channels_last"` in place of standardize_data_format: any string passes."""
+
+    def __init__(self, rate, data_format=None, seed=None, **kwargs):
+        data_format = data_format or "channels_last"
+        noise_shape = (None, 1, 1, None) if data_format == "channels_last" else (None, None, 1, 1)
+        ReferenceDropout.__init__(self, rate, noise_shape=noise_shape, seed=seed, **kwargs)
+        self.data_format = data_format
+        self.input_spec = keras.InputSpec(ndim=4)
+
+
+def mask_shape_list(input_shape, noise_shape):
+    """The right sizes, in a list where noise_shape is given."""
+    if noise_shape is None:
+        return tuple(input_shape)
+    pairs = zip(input_shape, noise_shape, strict=True)
+    return [size if wanted is None else wanted for size, wanted in pairs]
+
+
+RateOneFirstDropout.__name__ = AssertRateDropout.__name__ = "Dropout"
+AssertRateSpatialDropout2D.__name__ = UnvalidatedSpatialDropout2D.__name__ = "SpatialDropout2D"
+
+
+def test_dropout_at_rate_one_returns_its_inputs_at_inference():
+    with pytest.raises(CheckFailed, match=r"Dropout\(1.0\)\(x\) changes its inputs") as failed:
+        checks.check_dropout_inference(RateOneFirstDropout)
+    assert "the inputs come back at rate=1 too" in str(failed.value)
+
+
+def test_a_rate_refused_by_assert_is_told_to_raise_value_error():
+    for check, cls in (
+        (checks.check_dropout_contract, AssertRateDropout),
+        (checks.check_spatial_dropout_contract, AssertRateSpatialDropout2D),
+    ):
+        with pytest.raises(CheckFailed) as failed:
+            check(cls)
+        message = str(failed.value)
+        assert "(rate=1.5) raises AssertionError" in message
+        assert "refused, but with the wrong exception type" in message
+        assert "not with assert" in message
+        assert "Likely mistake" not in message and failed.value.mistake is None
+
+
+def test_mask_shape_must_return_a_tuple():
+    with pytest.raises(CheckFailed, match=r"returned the list \[4, 1, 6\]; expected a tuple"):
+        checks.check_mask_shape(mask_shape_list)
+
+
+def test_an_invalid_data_format_is_refused():
+    with pytest.raises(CheckFailed) as failed:
+        checks.check_spatial_dropout_contract(UnvalidatedSpatialDropout2D)
+    assert "data_format='channels_middle') is accepted; Keras refuses it" in str(failed.value)
+
+
+def test_a_mask_kept_from_the_first_call_is_named_as_such():
+    kept = _wrong("call_mask_drawn_once", "mask_kept_on_self")["Dropout"]
+    integer_seed = _wrong("call_integer_seed", "same_mask_every_call")["Dropout"]
+    for check in (checks.check_dropout_fresh_masks, checks.check_dropout_compiled):
+        with pytest.raises(CheckFailed) as failed:
+            check(kept)
+        assert failed.value.mistake.id == "mask_kept_on_self", check
+        assert "Likely mistake: the mask drawn once and kept on self." in str(failed.value)
+        with pytest.raises(CheckFailed) as failed:
+            check(integer_seed)
+        assert failed.value.mistake.id == "same_mask_every_call", check
