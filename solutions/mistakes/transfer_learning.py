@@ -111,6 +111,24 @@ def call_integer_seed(self, inputs, training=True):
     return images
 
 
+def call_decisions_drawn_once(self, inputs, training=True):
+    """Draws the decisions from the generator at the first call and keeps them on self."""
+    images = ops.cast(inputs, self.compute_dtype)
+    if not training:
+        return images
+    if getattr(self, "coins", None) is None:
+        one_per_image = (ops.shape(images)[0], 1, 1, 1)
+        self.coins = (
+            keras.random.uniform(one_per_image, seed=self.generator) < 0.5,
+            keras.random.uniform(one_per_image, seed=self.generator) < 0.5,
+        )
+    if self.mode in ("horizontal", "horizontal_and_vertical"):
+        images = ops.where(self.coins[0], ops.flip(images, axis=2), images)
+    if self.mode in ("vertical", "horizontal_and_vertical"):
+        images = ops.where(self.coins[1], ops.flip(images, axis=1), images)
+    return images
+
+
 # --- freeze --------------------------------------------------------------------------------------
 
 
@@ -248,6 +266,11 @@ WRONG_VERSIONS = (
     WrongVersion(
         "same_flips_every_call",
         {"RandomFlip.call": f"{M}:call_integer_seed"},
+        ("test_random_flip_per_image",),
+    ),
+    WrongVersion(
+        "flips_kept_on_self",
+        {"RandomFlip.call": f"{M}:call_decisions_drawn_once"},
         ("test_random_flip_per_image",),
     ),
     WrongVersion(

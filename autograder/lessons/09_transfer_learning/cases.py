@@ -76,6 +76,8 @@ FLIP_FALSE_FAILURE = 1e-9
 MODEL_CASES = {"public": [(10, 6, 21)], "hidden": [(3, 5, 22), (24, 4, 23)]}
 # Layer names unfreeze_from is called with.
 UNFREEZE_CASES = {"public": ["block3_conv"], "hidden": ["block2_conv", "block3_bn", "block2_pool"]}
+# Names of no layer of the base, which unfreeze_from refuses: "block3" is only the start of some.
+UNKNOWN_LAYERS = ("no_such_layer", "block3")
 
 HEAD_IMAGES, TEST_IMAGES = 100, 300  # 10 labelled images per class; a test set of 30 per class
 HEAD_EPOCHS, HEAD_BATCH, HEAD_RATE = 10, 16, 1e-2

@@ -167,6 +167,18 @@ def _alike(layer, name, x, found, case):
     return catalogue.BATCH_FLIP
 
 
+def _same_flips(RandomFlip, mode, layer_seed, x, case):
+    """The mistake of a layer that flipped the same images at two calls: decisions kept on self
+    from the first call (a new layer's generator moved on at its first call only, or a call
+    left a tensor on it), else an integer seed drawn from at every call."""
+    layer = _flip_layer(RandomFlip, mode, layer_seed)
+    record = perform(f"{describe_call(label(RandomFlip), (), {'mode': mode})}, called twice",
+                     "draw_record", layer, x, case=case)  # fmt: skip
+    if (record["drew"][0] and not record["drew"][1]) or record["kept"]:
+        return catalogue.FLIPS_KEPT_ON_SELF
+    return catalogue.SAME_FLIPS_EVERY_CALL
+
+
 def _require_some_unchanged(found, name, case):
     """In mode "horizontal_and_vertical" an image is left as it was with probability 1/4 (each
     axis on its own) or 1/2 (Keras 3's one decision for both): too few unchanged fails."""
@@ -230,7 +242,7 @@ def check_random_flip_per_image(RandomFlip, hidden=False):
                     f"case: {case}, called twice on the same batch",
                     f"both calls {flipped} exactly the images {_listing(decisions)}",
                 ],
-                catalogue.SAME_FLIPS_EVERY_CALL,
+                _same_flips(RandomFlip, mode, layer_seed, x, case),
             )
         twin = _flip_layer(RandomFlip, mode, layer_seed)
         replay = np.asarray(_flip(twin, name, x, True, case + ", a new layer with the same seed"))
@@ -319,4 +331,21 @@ def check_random_flip_inference(RandomFlip):
                     catalogue.FLIPS_AT_INFERENCE if "other" not in found else None,
                     "with training=False, return the inputs (cast to self.compute_dtype)",
                 )
+    _check_uint8_inference(RandomFlip, x)
     passed("RandomFlip returns the images unchanged at inference, in every mode")
+
+
+def _check_uint8_inference(RandomFlip, x):
+    """uint8 images come back at inference as float32, the layer's dtype, as the docstring
+    promises and Keras does."""
+    images = np.round((x - x.min()) / (x.max() - x.min()) * 255).astype(np.uint8)
+    name = describe_call(label(RandomFlip), (), {"mode": "horizontal"})
+    layer = _flip_layer(RandomFlip, "horizontal", drawn.seed(6))
+    case = f"{name} on uint8 images {images.shape}, training=False"
+    out = np.asarray(_flip(layer, name, images, False, case))
+    _check_images(out, images, name, case)
+    if not np.array_equal(out, images.astype(np.float32)):
+        fail(f"{name} changes uint8 images at inference (training=False).",
+             [f"case: {case}", "expected the images as they were, as float32"],
+             None, "with training=False, return the inputs (cast to "
+             "self.compute_dtype)")  # fmt: skip

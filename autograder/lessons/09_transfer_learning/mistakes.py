@@ -57,6 +57,17 @@ SAME_FLIPS_EVERY_CALL = Mistake(
     "epoch. Create a keras.random.SeedGenerator(seed) once in __init__ and pass it as the seed: "
     "its state moves on at every draw, and two layers with the same seed still agree.",
 )
+FLIPS_KEPT_ON_SELF = Mistake(
+    "flips_kept_on_self",
+    "the flip decisions drawn once and kept on self",
+    "Draw the decisions anew inside every call. Yours draws them at the first call, keeps them "
+    "on self and reuses them at every later call, so the same images of every batch are "
+    "flipped, epoch after epoch (drawing them from the SeedGenerator does not help: it moves "
+    "on only when it draws). Inside model.fit a kept tensor belongs to the graph of another "
+    "trace, which TensorFlow refuses (InaccessibleTensorError: ... is out of scope). Call "
+    "keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.generator) in every call "
+    "and keep no tensor from an earlier call on self.",
+)
 NUMPY_FLIPS = Mistake(
     "numpy_flips",
     "flip decisions drawn with NumPy or Python inside call (frozen under tf.function)",

@@ -86,11 +86,37 @@ def check_freeze(freeze):
             catalogue.BASE_NOT_FROZEN,
         )
     _check_freezes_a_whole_model(freeze)
+    _check_unfreezes_again(freeze)
     passed(
         f"freeze(base): 0 trainable and {cases.base_parameters():,} non-trainable parameters; "
         "base(images, training=True) and fitting a new head on it leave every weight of the "
         "base as it was; freeze(model) freezes a model with a head too"
     )
+
+
+def _check_unfreezes_again(freeze):
+    """unfreeze_from (Exercise 5) starts with base.trainable = True, which must undo freeze:
+    after it every weight of the base but BatchNormalization's statistics is trainable."""
+    base = fresh_base(freeze, frozen=False)
+    run("freeze(base)", freeze, base, case="freeze(base) on the pretrained base")
+    perform("base.trainable = True", "set_trainable", base, True)
+    infos = weights_of(base, "the base", values=False)
+    frozen = [i["path"] for i in infos if not i["trainable"] and not is_statistic(i["path"])]
+    if frozen:
+        raise CheckFailed(
+            f"After freeze(base), base.trainable = True leaves {len(frozen)} of the base's "
+            f"{len(infos)} weights frozen: unfreeze_from could not unfreeze them.",
+            [
+                f"still frozen: {listing(frozen)}",
+                "base.trainable = True is unfreeze_from's first step (Exercise 5) and must undo "
+                "freeze. After a freeze that sets each layer's flag and leaves the base's own "
+                "flag True it changes nothing (Keras passes a model's flag on to its layers "
+                "only when the flag changes): the layers stay frozen, and fine-tuning would "
+                "train the head only",
+            ],
+            "freeze with the model's own flag, model.trainable = False: it freezes every layer "
+            "inside, and base.trainable = True unfreezes them all again",
+        )
 
 
 def _check_freezes_a_whole_model(freeze):
@@ -222,20 +248,23 @@ def check_unfreeze_from(unfreeze_from, hidden=False):
             )
         require_returned(returned, base, what, "base")
         _require_frozen_layers(base, what, layers[:start])
-    unknown = "no_such_layer"
-    what = f"unfreeze_from(base, {unknown!r})"
-    error = perform(what, "error_of", unfreeze_from, fresh_base(unfreeze_from), unknown)
-    if error is None or not error["value_error"]:
-        raise CheckFailed(
-            f"{what} does not raise ValueError, though the base has no such layer.",
-            [
-                "it returned without raising"
-                if error is None
-                else f"it raised {error['type']}: {error['message']}"
-            ],
-            "raise ValueError(...) naming the layer when layer_name is not among the base's "
-            "layer names",
-        )
+    for unknown in cases.UNKNOWN_LAYERS:
+        what = f"unfreeze_from(base, {unknown!r})"
+        error = perform(what, "error_of", unfreeze_from, fresh_base(unfreeze_from), unknown)
+        if error is None or not error["value_error"]:
+            partly = ", ".join(n for n in layers if unknown in n)
+            part = f"{unknown!r} is only part of the names {partly}: compare whole names"
+            raise CheckFailed(
+                f"{what} does not raise ValueError, though the base has no such layer.",
+                [
+                    "it returned without raising"
+                    if error is None
+                    else f"it raised {error['type']}: {error['message']}",
+                    *([f"{part} (layer.name == layer_name)"] if partly else []),
+                ],
+                "raise ValueError(...) naming the layer when layer_name is not among the base's "
+                "layer names",
+            )
     passed(
         f"unfreeze_from makes exactly the layers from the given one on trainable ({len(table)} "
         "cases), returns the base and refuses an unknown layer"

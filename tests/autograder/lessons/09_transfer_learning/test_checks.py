@@ -88,8 +88,9 @@ FLIP_IDS = ["reference", "one_decision", "mask", "take"]
 # --- independent workflow code -------------------------------------------------------------------
 
 
-def freeze_layers(model):
-    """Freezes every layer one by one (the model's own flag stays True)."""
+def freeze_flag_and_layers(model):
+    """Sets the model's own flag, then every layer's flag too (for good measure)."""
+    setattr(model, "trainable", False)  # noqa: B010 - a style students use
     for layer in model.layers:
         layer.trainable = False
     return model
@@ -451,7 +452,7 @@ def test_the_feature_oracle_is_keras_applied_to_preprocessed_images():
 
 
 def test_workflow_checks_pass_other_correct_code():
-    checks.check_freeze(freeze_layers)
+    checks.check_freeze(freeze_flag_and_layers)
     checks.check_freeze(freeze_walking_the_tree)
     checks.check_train_head(train_head_with_objects)
     checks.check_train_head(train_head_with_objects, hidden=True)
@@ -708,3 +709,69 @@ PythonIfRandomFlip.__name__ = "RandomFlip"
 def test_a_random_flip_with_a_python_if_on_a_tensor_fails_its_contract():
     with pytest.raises(CheckFailed, match="no Python if on a tensor's value"):
         checks.check_random_flip_contract(PythonIfRandomFlip)
+
+
+# --- wrong code the checks passed, or named wrongly, in the third review ------------------------
+
+
+def freeze_layers(model):
+    """Freezes every layer one by one, the model's own flag left True: base.trainable = True,
+    unfreeze_from's first step, then changes nothing and the layers stay frozen."""
+    for layer in model.layers:
+        layer.trainable = False
+    return model
+
+
+def test_a_freeze_that_base_trainable_true_cannot_undo_is_caught():
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_freeze(freeze_layers)
+    message = str(failure.value)
+    assert "After freeze(base), base.trainable = True leaves" in message
+    assert "unfreeze_from could not unfreeze them" in message
+    assert "freeze with the model's own flag, model.trainable = False" in message
+
+
+def test_unfreeze_from_must_match_whole_layer_names():
+    def unfreeze_from(base, layer_name):
+        names = [layer.name for layer in base.layers]
+        found = [i for i, name in enumerate(names) if layer_name in name]
+        if not found:
+            raise ValueError(f"no layer {layer_name!r}")
+        base.trainable = True
+        for layer in base.layers[: found[0]]:
+            layer.trainable = False
+        return base
+
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_unfreeze_from(unfreeze_from)
+    message = str(failure.value)
+    assert "unfreeze_from(base, 'block3') does not raise ValueError" in message
+    assert "'block3' is only part of the names block3_conv, block3_bn, block3_relu" in message
+
+
+class UncastAtInferenceRandomFlip(ReferenceRandomFlip):
+    """Returns the inputs as given at inference: uint8 images stay uint8."""
+
+    def call(self, inputs, training=True):
+        if not training:
+            return inputs
+        return super().call(inputs, training=training)
+
+
+UncastAtInferenceRandomFlip.__name__ = "RandomFlip"
+
+
+def test_uint8_images_come_back_as_float32_at_inference():
+    with pytest.raises(CheckFailed, match="returns uint8 images; expected float32"):
+        checks.check_random_flip_inference(UncastAtInferenceRandomFlip)
+
+
+def test_flip_decisions_kept_from_the_first_call_are_named_as_such():
+    kept = _with_call(wrong.call_decisions_drawn_once)
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_random_flip_per_image(kept)
+    assert "flips the same images at every call" in str(failure.value)
+    assert failure.value.mistake.id == "flips_kept_on_self"
+    with pytest.raises(CheckFailed) as failure:
+        checks.check_random_flip_per_image(_with_call(wrong.call_integer_seed))
+    assert failure.value.mistake.id == "same_flips_every_call"
