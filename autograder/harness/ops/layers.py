@@ -19,6 +19,7 @@ __all__ = [
     "repeated_calls",
     "weight_constraints",
     "history_summary",
+    "draw_record",
 ]
 
 import inspect
@@ -275,6 +276,31 @@ def history_summary(history) -> dict:
     return {"type": type(history).__name__, "recorded": recorded}
 
 
+def draw_record(layer, x) -> dict:
+    """Two calls of `layer` on `x` with training=True: {"drew": whether the layer's seed
+    generators moved on, at each call; "kept": whether the calls left on the layer a tensor it
+    did not hold before} (a random layer that keeps its draw from the first call)."""
+    import keras
+    import tensorflow as tf
+
+    found = [*getattr(layer, "_seed_generators", ()), *vars(layer).values()]
+    kind = keras.random.SeedGenerator
+    generators = list({id(g): g for g in found if isinstance(g, kind)}.values())
+
+    def states():
+        return [np.array(keras.ops.convert_to_numpy(g.state)) for g in generators]
+
+    def tensors():
+        return {id(v) for v in vars(layer).values() if tf.is_tensor(v)}
+
+    drew, held = [], tensors()
+    for _ in range(2):
+        before = states()
+        layer(x, training=True)
+        drew.append(any(not np.array_equal(a, b) for a, b in zip(before, states(), strict=True)))
+    return {"drew": drew, "kept": bool(tensors() - held)}
+
+
 def keras_settings() -> dict:
     """Keras's global settings where the student's code runs, which a notebook may change."""
     import keras
@@ -302,5 +328,6 @@ OPERATIONS = (
     repeated_calls,
     weight_constraints,
     history_summary,
+    draw_record,
     keras_settings,
 )

@@ -5,7 +5,7 @@ __all__ = ["outcome", "fit_recording", "dropout_probe", "traced_mask_shape"]
 
 import numpy as np
 
-from ...harness.ops.layers import fit, gradients, repeated_calls
+from ...harness.ops.layers import draw_record, fit, gradients, repeated_calls
 
 
 def outcome(target, *args, **kwargs) -> dict:
@@ -88,7 +88,8 @@ def dropout_probe(cls, probe):
     if kind == "seed":
         return stack([layer(x, training=True), cls(rate, **kwargs)(x, training=True)])
     if kind == "draws":
-        return _draw_record(layer, x)
+        record = draw_record(layer, x)  # at calls 1 and 2, then whether a tensor was kept
+        return np.array([*record["drew"], record["kept"]], dtype=np.float64)
     if kind == "rate_one":
         try:
             result = gradients(layer, x, upstream=np.ones_like(x), training=True)
@@ -99,31 +100,6 @@ def dropout_probe(cls, probe):
             return np.full(x.shape, np.nan)
         return stack([result["output"]])[0]
     return stack([layer(x, training=True)])[0]  # noise, spatial, spatial_first
-
-
-def _draw_record(layer, x):
-    """[whether the layer's seed generators moved on at call 1, the same at call 2, whether
-    the calls left on the layer a tensor it did not hold before] (1.0 or 0.0), training."""
-    import keras
-    import tensorflow as tf
-
-    found = [*getattr(layer, "_seed_generators", ()), *vars(layer).values()]
-    kind = keras.random.SeedGenerator
-    generators = list({id(g): g for g in found if isinstance(g, kind)}.values())
-
-    def states():
-        return [np.array(keras.ops.convert_to_numpy(g.state)) for g in generators]
-
-    def tensors():
-        return {id(v) for v in vars(layer).values() if tf.is_tensor(v)}
-
-    record, held = [], tensors()
-    for _ in range(2):
-        before = states()
-        layer(x, training=True)
-        record.append(any(not np.array_equal(a, b) for a, b in zip(before, states(), strict=True)))
-    record.append(bool(tensors() - held))
-    return np.array(record, dtype=np.float64)
 
 
 def traced_mask_shape(mask_shape, input_shape, noise_shape):

@@ -179,31 +179,6 @@ def error_of(fn, *args) -> dict | None:
     return None
 
 
-def draw_record(layer, x) -> dict:
-    """Two calls of `layer` on `x` with training=True: {"drew": whether the layer's seed
-    generators moved on, at each call; "kept": whether the calls left on the layer a tensor it
-    did not hold before}."""
-    import keras
-    import tensorflow as tf
-
-    found = [*getattr(layer, "_seed_generators", ()), *vars(layer).values()]
-    kind = keras.random.SeedGenerator
-    generators = list({id(g): g for g in found if isinstance(g, kind)}.values())
-
-    def states():
-        return [np.array(keras.ops.convert_to_numpy(g.state)) for g in generators]
-
-    def tensors():
-        return {id(v) for v in vars(layer).values() if tf.is_tensor(v)}
-
-    drew, held = [], tensors()
-    for _ in range(2):
-        before = states()
-        layer(x, training=True)
-        drew.append(any(not np.array_equal(a, b) for a, b in zip(before, states(), strict=True)))
-    return {"drew": drew, "kept": bool(tensors() - held)}
-
-
 def predict_through_model(layer, x, batch_size: int = 32):
     """`keras.Sequential([Input, layer]).predict(x)`: the layer as Keras runs it at inference."""
     import keras
@@ -223,7 +198,6 @@ OPERATIONS = (
     compiled_loss,
     same_object,
     error_of,
-    draw_record,
     predict_through_model,
 )
 
