@@ -79,9 +79,11 @@ def conv_case(input_shape, filters, size, kwargs, seed) -> LayerCase:
     full = kwargs.get("padding") == "full"
     formula = f"{SIZE_FORMULA}; p = 2 d(k - 1) for 'full'" if full else SIZE_FORMULA
     weights = {"kernel": kernel, "bias": bias}
-    case = layer_case(
-        "Conv2D", (filters, size), kwargs, x, weights, f"each output size is {formula}"
+    hint = (
+        f"each output size is {formula}; each axis has its own n, k, s and d: pad it by "
+        "padding_amounts(n, k, s, padding, d) of that axis"
     )
+    case = layer_case("Conv2D", (filters, size), kwargs, x, weights, hint)
     if not full:
         return case
     expected = full_reference(x, (filters, pair(size)), kwargs, case.weights)
