@@ -19,7 +19,7 @@ __all__ = [
     "repeated_calls",
     "weight_constraints",
     "history_summary",
-    "draw_record",
+    "keeps_first_draw",
 ]
 
 import inspect
@@ -276,10 +276,10 @@ def history_summary(history) -> dict:
     return {"type": type(history).__name__, "recorded": recorded}
 
 
-def draw_record(layer, x) -> dict:
-    """Two calls of `layer` on `x` with training=True: {"drew": whether the layer's seed
-    generators moved on, at each call; "kept": whether the calls left on the layer a tensor it
-    did not hold before} (a random layer that keeps its draw from the first call)."""
+def keeps_first_draw(layer, x) -> bool:
+    """Whether a random `layer`, called twice on `x` with training=True, keeps what it drew at
+    its first call: its seed generators moved on at the first call but not at the second, or
+    the calls left on it a tensor it did not hold before."""
     import keras
     import tensorflow as tf
 
@@ -298,7 +298,7 @@ def draw_record(layer, x) -> dict:
         before = states()
         layer(x, training=True)
         drew.append(any(not np.array_equal(a, b) for a, b in zip(before, states(), strict=True)))
-    return {"drew": drew, "kept": bool(tensors() - held)}
+    return (drew[0] and not drew[1]) or bool(tensors() - held)
 
 
 def keras_settings() -> dict:
@@ -328,6 +328,6 @@ OPERATIONS = (
     repeated_calls,
     weight_constraints,
     history_summary,
-    draw_record,
+    keeps_first_draw,
     keras_settings,
 )

@@ -350,13 +350,6 @@ def _one_decision(out, probe):
     return not out.any() or ((out != 0).all() and scaled_by(out, x, 1 / (1 - probe["rate"])))
 
 
-def _kept_from_first_call(out, probe):
-    """The "draws" probe's record: the layer's seed generators moved on at its first call but
-    not at its second, or the first call left a new tensor on the layer."""
-    record = np.asarray(out, dtype=float)
-    return record.shape == (3,) and bool((record[0] and not record[1]) or record[2])
-
-
 def _nan(out, probe):
     return bool(np.isnan(np.asarray(out, dtype=float)).any())
 
@@ -364,7 +357,8 @@ def _nan(out, probe):
 DROPOUT_VARIANTS = (
     variant(NUMPY_MASK, train=calls_differ, compiled=calls_identical),
     variant(MASK_KEPT_ON_SELF, train=lambda o, p: calls_identical(o, p)
-            and looks_dropped(_calls(o, p)[0], p["x"]), draws=_kept_from_first_call),
+            and looks_dropped(_calls(o, p)[0], p["x"]),
+            draws=lambda o, p: np.asarray(o, dtype=float).tolist() == [1.0]),
     variant(SAME_MASK_EVERY_CALL, train=lambda o, p: calls_identical(o, p)
             and looks_dropped(_calls(o, p)[0], p["x"])),
     variant(SEED_IGNORED, seed=calls_differ),

@@ -5,7 +5,7 @@ __all__ = ["outcome", "fit_recording", "dropout_probe", "traced_mask_shape"]
 
 import numpy as np
 
-from ...harness.ops.layers import draw_record, fit, gradients, repeated_calls
+from ...harness.ops.layers import fit, gradients, keeps_first_draw, repeated_calls
 
 
 def outcome(target, *args, **kwargs) -> dict:
@@ -88,8 +88,7 @@ def dropout_probe(cls, probe):
     if kind == "seed":
         return stack([layer(x, training=True), cls(rate, **kwargs)(x, training=True)])
     if kind == "draws":
-        record = draw_record(layer, x)  # at calls 1 and 2, then whether a tensor was kept
-        return np.array([*record["drew"], record["kept"]], dtype=np.float64)
+        return np.array([keeps_first_draw(layer, x)], dtype=np.float64)
     if kind == "rate_one":
         try:
             result = gradients(layer, x, upstream=np.ones_like(x), training=True)

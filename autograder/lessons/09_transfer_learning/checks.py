@@ -172,9 +172,8 @@ def _same_flips(RandomFlip, mode, layer_seed, x, case):
     from the first call (a new layer's generator moved on at its first call only, or a call
     left a tensor on it), else an integer seed drawn from at every call."""
     layer = _flip_layer(RandomFlip, mode, layer_seed)
-    record = perform(f"{describe_call(label(RandomFlip), (), {'mode': mode})}, called twice",
-                     "draw_record", layer, x, case=case)  # fmt: skip
-    if (record["drew"][0] and not record["drew"][1]) or record["kept"]:
+    if perform(f"{describe_call(label(RandomFlip), (), {'mode': mode})}, called twice",
+               "keeps_first_draw", layer, x, case=case):  # fmt: skip
         return catalogue.FLIPS_KEPT_ON_SELF
     return catalogue.SAME_FLIPS_EVERY_CALL
 
