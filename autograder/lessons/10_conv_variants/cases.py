@@ -115,6 +115,11 @@ TRANSPOSE_TOL = Tolerance(
 # ~3: the student's float32 rounding (about 1e-7 relative per output) adds up to ~1e-4.
 ADJOINT_TOL = Tolerance(1e-3, 1e-4, "float64 inner products of float32 outputs, ~2000 terms")
 
+# Added to the shape hints of depthwise_conv and the layers built on it.
+PER_AXIS = (
+    "each axis has its own n, k, s and d: pad it by padding_amounts(n, k, s, padding, d) of "
+    "that axis"
+)
 DEPTHWISE_ARGUMENTS = ("x", "kernel", "strides", "padding", "dilation_rate")
 
 
@@ -174,7 +179,7 @@ def depthwise_conv(hidden: bool) -> list[Case]:
         hint = (
             "shape = (batch, out_h, out_w, C * depth_multiplier), out_h and out_w as for a "
             f"Conv2D with the same kernel_size, strides, padding and dilation_rate; here C * "
-            f"depth_multiplier = {c} * {m} = {c * m}"
+            f"depth_multiplier = {c} * {m} = {c * m}; {PER_AXIS}"
         )
         found.append(
             Case((x.copy(), kernel.copy(), strides, padding, dilation), expected, text, hint)

@@ -9,7 +9,7 @@ from ...compare import Tolerance
 from ...contract import describe_call
 from ...harness import cases
 from ...twin import LayerCase
-from .cases import draw_padding, draw_reach
+from .cases import PER_AXIS, draw_padding, draw_reach
 
 LAYER_TOL = Tolerance(1e-4, 1e-4, "float32 sums of up to 150 products, in another order than Keras")
 
@@ -137,7 +137,10 @@ def depthwise_layer(hidden: bool) -> list[LayerCase]:
         (kh, kw), channels = _pair(size), shape[-1]
         multiplier = kwargs.get("depth_multiplier", 1)
         weights = {"kernel": cases.normal((kh, kw, channels, multiplier), seed + 100)}
-        hint = "output shape = (batch, out_h, out_w, C * depth_multiplier), sizes as Conv2D's"
+        hint = (
+            "output shape = (batch, out_h, out_w, C * depth_multiplier), sizes as Conv2D's; "
+            + PER_AXIS
+        )
         found.append(
             _layer_case("DepthwiseConv2D", (size,), row, weights, channels * multiplier, hint)
         )
@@ -156,7 +159,7 @@ def separable_layer(hidden: bool) -> list[LayerCase]:
             "depthwise_kernel": cases.normal((kh, kw, channels, middle // channels), seed + 100),
             "pointwise_kernel": cases.normal((1, 1, middle, filters), seed + 300, scale=0.5),
         }
-        hint = "output shape = (batch, out_h, out_w, filters), sizes as Conv2D's"
+        hint = f"output shape = (batch, out_h, out_w, filters), sizes as Conv2D's; {PER_AXIS}"
         found.append(_layer_case("SeparableConv2D", (filters, size), row, weights, filters, hint))
     return found
 
