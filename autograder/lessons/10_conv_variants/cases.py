@@ -115,12 +115,12 @@ TRANSPOSE_TOL = Tolerance(
 # ~3: the student's float32 rounding (about 1e-7 relative per output) adds up to ~1e-4.
 ADJOINT_TOL = Tolerance(1e-3, 1e-4, "float64 inner products of float32 outputs, ~2000 terms")
 
+DEPTHWISE_ARGUMENTS = ("x", "kernel", "strides", "padding", "dilation_rate")
 # Added to the shape hints of depthwise_conv and the layers built on it.
 PER_AXIS = (
     "each axis has its own n, k, s and d: pad it by padding_amounts(n, k, s, padding, d) of "
     "that axis"
 )
-DEPTHWISE_ARGUMENTS = ("x", "kernel", "strides", "padding", "dilation_rate")
 
 
 def reference_outputs(solution) -> dict[str, np.ndarray]:
