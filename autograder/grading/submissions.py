@@ -163,7 +163,7 @@ SLOW_CELL = "import time\ntime.sleep(20)  # one of five such cells"
 
 
 def slow_sample(source_path: Path, release_path: Path) -> Sample:
-    """Five cells of 20 s each before the first exercise: the notebook time limit stops it."""
+    """Five cells of 20 s each before the first exercise: a notebook time limit stops it."""
     source_nb = nbformat.read(source_path, as_version=4)
     release_nb = nbformat.read(release_path, as_version=4)
     nb = perfect(source_nb, release_nb)

@@ -128,7 +128,7 @@ def graded(tmp_path_factory):
     run = grade(course, tmp / "hostile", jobs=2, say=lines.append)
     after = course_files(course, hostile_students), honest_grades(course), installed()
     # the instructor's own --notebook-timeout is written to the configuration: after `after`
-    slow_run = grade(course, tmp / "slow", jobs=1, notebook_timeout=60, say=lines.append)
+    slow_run = grade(course, tmp / "slow", jobs=1, notebook_timeout=30, say=lines.append)
     server.shutdown()
     outcomes = {o.student: o for o in [*run.outcomes, *slow_run.outcomes]}
     points = _points(course)
@@ -225,8 +225,8 @@ def test_limits_hold(graded):
     assert any("memory limit of 4096 MB" in n for n in outcomes["attack-memory-bomb"].notes)
     assert any("No space left on device" in n for n in outcomes["attack-fill-disk"].notes)
     slow = outcomes["attack-slow"]
-    assert any("time limit of 60 s was reached" in n for n in slow.notes), slow.notes
-    assert slow.seconds < 60 + 45
+    assert any("time limit of 30 s was reached" in n for n in slow.notes), slow.notes
+    assert slow.seconds < 30 + 45
     unkillable = outcomes["attack-unkillable"]
     assert any("the kernel" in n for n in unkillable.notes), unkillable.notes
     assert Counter.hits == 0  # the loopback server was never reached
