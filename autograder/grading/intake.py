@@ -92,7 +92,6 @@ class Caps:
 
 
 CAPS = Caps()
-MAX_NOTEBOOK_BYTES = CAPS.file_bytes
 
 
 def too_big(size: int, caps: Caps) -> str:

@@ -36,7 +36,6 @@ LIBRARY_NAMES = {
 # Builtins IPython sets and unsets around every cell.
 IPYTHON_BUILTINS = frozenset({"exit", "quit", "get_ipython", "display", "__IPYTHON__", "_"})
 MAX_ITEMS = 20_000  # entries recorded at most (the package holds a few thousand)
-CONTAINERS = (dict, list, tuple, set, frozenset, types.MappingProxyType)
 
 _id, _len, _isinstance, _getattr = id, len, isinstance, getattr
 _MISSING = object()
